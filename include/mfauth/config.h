@@ -1,0 +1,82 @@
+/*
+ * Configuration: one key=value parser for the config file and the PAM module
+ * arguments (arguments override the file).  Keys and defaults: DESIGN.md §3.
+ */
+#ifndef MFAUTH_CONFIG_H
+#define MFAUTH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <limits.h>
+
+#define MFA_FACTOR_TOTP 0x1u
+#define MFA_FACTOR_CARD 0x2u
+
+#define MFA_PROFILE_JPKI 0x1u
+#define MFA_PROFILE_PIV 0x2u
+
+/* Longest line the config parser accepts, newline excluded. */
+#define MFA_CONFIG_LINE_MAX 1024
+
+struct mfa_config {
+	char store_dir[PATH_MAX];
+	char key_file[PATH_MAX];
+	unsigned factors;          /* MFA_FACTOR_* */
+	unsigned window;           /* TOTP steps accepted either side, 0..10 */
+	unsigned deny;             /* failures before lock, 0 = never lock, 1..1000 */
+	uint64_t unlock_time;      /* seconds a lock lasts; 0 = until staff unlock */
+	uint64_t fail_interval;    /* seconds failures are counted over */
+	bool nullok;               /* PAM_IGNORE for users with no enrollment */
+	bool debug;                /* debug lines to syslog (never secrets) */
+	unsigned card_wait;        /* seconds to wait for a card, 0..300 */
+	char card_reader[128];     /* reader-name substring, "" = any */
+	unsigned card_min_tries;   /* refuse VERIFY with fewer tries left, 1..15 */
+	unsigned card_profiles;    /* MFA_PROFILE_* */
+};
+
+/* Error detail: which file, which line, what is wrong. */
+struct mfa_config_error {
+	char msg[PATH_MAX + 256];
+};
+
+/* Fill in the compiled-in defaults (paths from configure). */
+void mfa_config_defaults(struct mfa_config *cfg);
+
+/*
+ * Set one key.  Returns 0, or MFA_ERR_CONFIG with err->msg naming the key and
+ * the problem (unknown key, bad or out-of-range value).
+ * Boolean keys accept "yes/no/true/false/1/0"; a NULL value means "yes"
+ * (module arguments "nullok", "debug").
+ */
+int mfa_config_set(struct mfa_config *cfg, const char *key, const char *value,
+    struct mfa_config_error *err);
+
+/*
+ * Parse config text (for the file, and for the fuzzer).  name is used in
+ * messages.  Comments start with '#', blank lines are ignored, lines are
+ * "key = value" with optional blanks.  Stops at the first error.
+ */
+int mfa_config_parse_text(struct mfa_config *cfg, const char *text, size_t len,
+    const char *name, struct mfa_config_error *err);
+
+/*
+ * Load a config file after checking it is safe (root-owned, not writable by
+ * group or other, no symlink anywhere on the path, regular file).  If
+ * missing_ok and the file does not exist, returns 0 leaving cfg unchanged.
+ */
+int mfa_config_load_file(struct mfa_config *cfg, const char *path, bool missing_ok,
+    struct mfa_config_error *err);
+
+/*
+ * Build the module's configuration: defaults, then the file named by a
+ * "conf=PATH" argument (or the default file, which may be absent), then the
+ * other arguments in order.
+ */
+int mfa_config_from_args(struct mfa_config *cfg, int argc, const char **argv,
+    struct mfa_config_error *err);
+
+/* The default config file path (from configure's sysconfdir). */
+const char *mfa_config_default_path(void);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * Opening files that root may trust (DESIGN invariant 5).
+ *
+ * A path is trusted when every directory on it is owned by root and either
+ * not writable by group/other or sticky (so nobody else can swap the entry we
+ * open next), no component is a symlink, and the final object is owned by
+ * root, not writable by group/other, of the expected type, with one link.
+ */
+#ifndef MFAUTH_SAFEFILE_H
+#define MFAUTH_SAFEFILE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+/* Detail for messages: the component that failed and why. */
+struct mfa_path_error {
+	char msg[PATH_MAX + 256];
+};
+
+/*
+ * Open an absolute path safely.  want_dir selects O_DIRECTORY.  flags are
+ * extra open flags (O_RDONLY/O_RDWR/...); O_NOFOLLOW|O_CLOEXEC are always
+ * added.  Returns a file descriptor (>= 0) or a negative MFA_ERR_*:
+ * MFA_ERR_NOENT if the final component does not exist, MFA_ERR_UNSAFE for
+ * any ownership/mode/type/link problem, MFA_ERR_IO otherwise.
+ */
+int mfa_open_trusted(const char *path, int flags, bool want_dir,
+    struct mfa_path_error *err);
+
+/*
+ * Check an open file: regular, owned by root, no group/other write bit, one
+ * link.  If max_mode is non-zero, mode bits outside it are also refused
+ * (key file: 0600).
+ */
+int mfa_check_trusted_fd(int fd, mode_t max_mode, const char *what,
+    struct mfa_path_error *err);
+
+/* Read a whole small file from fd into a NUL-terminated malloc'd buffer. */
+int mfa_read_fd_all(int fd, size_t max, char **out, size_t *outlen);
+
+/* write()/read() until done or error; EINTR retried. */
+int mfa_write_all(int fd, const void *p, size_t n);
+int mfa_pread_all(int fd, void *p, size_t n, off_t off, size_t *got);
+
+#endif

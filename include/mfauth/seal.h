@@ -1,0 +1,54 @@
+/*
+ * The store key and AES-256-GCM sealing (DESIGN invariant 4).
+ *
+ * A sealed blob is nonce (12) || ciphertext || tag (16).  The caller supplies
+ * the associated data, which binds the blob to its user, format and key.
+ */
+#ifndef MFAUTH_SEAL_H
+#define MFAUTH_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mfauth/safefile.h"
+
+#define MFA_KEY_LEN 32
+#define MFA_KEYID_LEN 8
+#define MFA_NONCE_LEN 12
+#define MFA_TAG_LEN 16
+#define MFA_SEAL_OVERHEAD (MFA_NONCE_LEN + MFA_TAG_LEN)
+
+struct mfa_key {
+	uint8_t bytes[MFA_KEY_LEN];
+	uint8_t id[MFA_KEYID_LEN];   /* SHA-256("mfauth key id" || key), truncated */
+};
+
+/*
+ * Load the key file: root-owned, mode 0400 or 0600, exactly 32 bytes, on a
+ * trusted path.  MFA_ERR_KEY/MFA_ERR_UNSAFE/MFA_ERR_NOENT on failure.
+ */
+int mfa_key_load(const char *path, struct mfa_key *key, struct mfa_path_error *err);
+
+/* Generate a fresh key into a new file (O_EXCL, mode 0400); MFA_ERR_EXISTS if present. */
+int mfa_key_create(const char *path, struct mfa_key *key, struct mfa_path_error *err);
+
+/* Derive key->id from key->bytes. */
+int mfa_key_derive_id(struct mfa_key *key);
+
+void mfa_key_wipe(struct mfa_key *key);
+
+/*
+ * Encrypt pt into out (size ptlen + MFA_SEAL_OVERHEAD) with a fresh random
+ * nonce.  Returns 0 or MFA_ERR_CRYPTO.
+ */
+int mfa_seal(const struct mfa_key *key, const uint8_t *aad, size_t aadlen,
+    const uint8_t *pt, size_t ptlen, uint8_t *out);
+
+/*
+ * Decrypt and authenticate in (inlen bytes, >= MFA_SEAL_OVERHEAD) into pt
+ * (size inlen - MFA_SEAL_OVERHEAD).  MFA_ERR_CORRUPT if authentication fails;
+ * pt is wiped in that case.
+ */
+int mfa_unseal(const struct mfa_key *key, const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t inlen, uint8_t *pt);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * The per-user store: a small interface (open, load, save, update under lock,
+ * list, remove) with a directory backend.  A directory-server backend can
+ * slot in behind the same functions later.
+ *
+ * Directory layout (store_dir, root-owned 0700):
+ *   NAME.rec    the sealed record (written by temp file + fsync + rename + dir fsync)
+ *   NAME.state  two state slots, updated in place with one fdatasync per login
+ *   .tmp.*      temp files of an enrollment in progress (ignored; `check` reports stale ones)
+ * NAME is the user name, encoded by mfa_name_encode().
+ *
+ * Locking: every update of a user holds an exclusive flock() on NAME.state
+ * across the re-read, the change and the write.  flock() dies with the process,
+ * so a crash never leaves a stale lock.
+ */
+#ifndef MFAUTH_STORE_H
+#define MFAUTH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "mfauth/config.h"
+#include "mfauth/record.h"
+#include "mfauth/safefile.h"
+#include "mfauth/state.h"
+
+/* Longest user name accepted, in bytes. */
+#define MFA_USER_MAX 256
+/* Longest encoded name (3 bytes per input byte at worst, plus NUL). */
+#define MFA_NAME_ENC_MAX (3 * MFA_USER_MAX + 1)
+
+struct mfa_store;
+
+/*
+ * Check a user name: 1..MFA_USER_MAX bytes, valid UTF-8, no control
+ * characters, no '/', not "." or "..".  Returns 0 or MFA_ERR_BADNAME.
+ * The store also refuses (MFA_ERR_BADNAME) a name whose encoded file name
+ * would pass NAME_MAX: ASCII names up to 249 bytes always fit, names with
+ * escaped bytes (non-ASCII, blanks) take three characters per byte.
+ */
+int mfa_name_check(const char *user);
+
+/*
+ * Encode a checked user name into a file-name stem: bytes in [A-Za-z0-9_-@]
+ * and '.' (not leading) stand for themselves, every other byte becomes %XX.
+ * Injective, never starts with '.', never contains '/'.
+ */
+int mfa_name_encode(const char *user, char *out, size_t outlen);
+/* The inverse; MFA_ERR_BADNAME for a stem that encode would not produce. */
+int mfa_name_decode(const char *stem, char *out, size_t outlen);
+
+/*
+ * Open the store named by cfg: the directory on a trusted path and the key.
+ * On failure err says which file and why.
+ */
+int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
+    struct mfa_path_error *err);
+void mfa_store_close(struct mfa_store *store);
+
+/*
+ * Create the store directory (0700) and the key file (0400) for `mfauth init`.
+ * MFA_ERR_EXISTS if the key file exists (never overwritten).
+ */
+int mfa_store_init(const struct mfa_config *cfg, struct mfa_path_error *err);
+
+/* Load user's record.  MFA_ERR_NOENT if the user has none. */
+int mfa_store_load(struct mfa_store *store, const char *user, struct mfa_record *rec);
+
+/*
+ * Save user's record atomically.  Creates the state file first when missing
+ * (so a record never exists without a state).  Holds the user's lock.
+ */
+int mfa_store_save(struct mfa_store *store, const char *user, const struct mfa_record *rec);
+
+/* Remove user's record and then state.  MFA_ERR_NOENT if not enrolled. */
+int mfa_store_remove(struct mfa_store *store, const char *user);
+
+/*
+ * Read-modify-write of user's state under the exclusive lock.  fn receives
+ * the current state and may change it; it returns 1 to write the change,
+ * 0 to leave the state as it was, or a negative error to abort.  A write is
+ * on disk (fdatasync) before this returns 0.  Returns fn's negative error,
+ * MFA_ERR_NOSTATE if the user has no state file, or a store error.
+ */
+typedef int (*mfa_state_fn)(struct mfa_state *st, void *ctx);
+int mfa_store_update(struct mfa_store *store, const char *user, mfa_state_fn fn, void *ctx);
+
+/* Read user's current state under a shared lock. */
+int mfa_store_read_state(struct mfa_store *store, const char *user, struct mfa_state *st);
+
+/*
+ * The enrolled user names, sorted; free with mfa_store_list_free().
+ * Files whose names do not decode are skipped and counted in *skipped.
+ */
+int mfa_store_list(struct mfa_store *store, char ***names, size_t *count, size_t *skipped);
+void mfa_store_list_free(char **names, size_t count);
+
+/* The store's directory fd and key, for `check` and `rekey`. */
+int mfa_store_dirfd(const struct mfa_store *store);
+const struct mfa_key *mfa_store_key(const struct mfa_store *store);
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * Opening files root may trust: no symlinks, root-owned, nobody else can
+ * write or swap anything on the way (DESIGN invariant 5; pam_oath
+ * CVE-2024-47191 followed a symlink in a user-writable directory).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mfauth/err.h"
+#include "mfauth/safefile.h"
+
+static int path_fail(struct mfa_path_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fill in err (if any) and return code. */
+static int path_fail(struct mfa_path_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	if (err != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+/* A directory on the way: root-owned, and not writable by others unless sticky. */
+static int check_dir_on_path(int fd, const char *shown, struct mfa_path_error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return path_fail(err, MFA_ERR_IO, "%s: cannot stat: %s", shown, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return path_fail(err, MFA_ERR_UNSAFE, "%s: not a directory", shown);
+	if (st.st_uid != 0)
+		return path_fail(err, MFA_ERR_UNSAFE, "%s: directory not owned by root", shown);
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0)
+		return path_fail(err, MFA_ERR_UNSAFE,
+		    "%s: directory writable by group or others", shown);
+	return 0;
+}
+
+int mfa_check_trusted_fd(int fd, mode_t max_mode, const char *what, struct mfa_path_error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return path_fail(err, MFA_ERR_IO, "%s: cannot stat: %s", what, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return path_fail(err, MFA_ERR_UNSAFE, "%s: not a regular file", what);
+	if (st.st_uid != 0)
+		return path_fail(err, MFA_ERR_UNSAFE, "%s: not owned by root", what);
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return path_fail(err, MFA_ERR_UNSAFE, "%s: writable by group or others", what);
+	if (max_mode != 0 && (st.st_mode & 07777 & ~max_mode) != 0)
+		return path_fail(err, MFA_ERR_UNSAFE, "%s: mode too open (want %s)", what,
+		    max_mode == 0600 ? "0600 or 0400" : "tighter");
+	if (st.st_nlink != 1)
+		return path_fail(err, MFA_ERR_UNSAFE, "%s: has more than one hard link", what);
+	return 0;
+}
+
+static int open_final(int dirfd, const char *name, int flags, bool want_dir, const char *path,
+    struct mfa_path_error *err)
+{
+	/* O_NONBLOCK so a FIFO planted on the path cannot hang the host process. */
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+	    (want_dir ? O_DIRECTORY : 0));
+	int rc;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return path_fail(err, MFA_ERR_NOENT, "%s: does not exist", path);
+		if (errno == ELOOP)
+			return path_fail(err, MFA_ERR_UNSAFE, "%s: is a symbolic link", path);
+		if (errno == ENOTDIR && want_dir)
+			return path_fail(err, MFA_ERR_UNSAFE, "%s: not a directory", path);
+		return path_fail(err, MFA_ERR_IO, "%s: %s", path, strerror(errno));
+	}
+	rc = want_dir ? check_dir_on_path(fd, path, err) : mfa_check_trusted_fd(fd, 0, path, err);
+	if (rc == 0 && want_dir) {
+		struct stat st;
+		/* The final directory itself must not be writable by others, sticky or not. */
+		if (fstat(fd, &st) != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+			rc = path_fail(err, MFA_ERR_UNSAFE,
+			    "%s: directory writable by group or others", path);
+	}
+	if (rc == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+		rc = path_fail(err, MFA_ERR_IO, "%s: %s", path, strerror(errno));
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int mfa_open_trusted(const char *path, int flags, bool want_dir, struct mfa_path_error *err)
+{
+	char copy[PATH_MAX];
+	char *comp, *next, *save = NULL;
+	int dirfd = -1, rc;
+
+	if (path == NULL || path[0] != '/')
+		return path_fail(err, MFA_ERR_UNSAFE, "%s: not an absolute path",
+		    path ? path : "(null)");
+	if (strlen(path) >= sizeof(copy))
+		return path_fail(err, MFA_ERR_INVAL, "path too long (%zu bytes)", strlen(path));
+	strcpy(copy, path);
+
+	dirfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return path_fail(err, MFA_ERR_IO, "/: %s", strerror(errno));
+	if ((rc = check_dir_on_path(dirfd, "/", err)) != 0)
+		goto out;
+
+	comp = strtok_r(copy, "/", &save);
+	if (comp == NULL) {
+		rc = want_dir ? dirfd : path_fail(err, MFA_ERR_UNSAFE, "/: not a file");
+		if (want_dir)
+			dirfd = -1;
+		goto out;
+	}
+	for (;;) {
+		next = strtok_r(NULL, "/", &save);
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+			rc = path_fail(err, MFA_ERR_UNSAFE, "%s: '.' or '..' in path", path);
+			goto out;
+		}
+		if (next == NULL)
+			break;
+		int fd = openat(dirfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			rc = path_fail(err, errno == ENOENT ? MFA_ERR_NOENT : MFA_ERR_UNSAFE,
+			    "%s: directory on the path is missing, a symlink or not a directory (%s)",
+			    path, strerror(errno));
+			goto out;
+		}
+		close(dirfd);
+		dirfd = fd;
+		if ((rc = check_dir_on_path(dirfd, path, err)) != 0)
+			goto out;
+		comp = next;
+	}
+	rc = open_final(dirfd, comp, flags, want_dir, path, err);
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	return rc;
+}
+
+int mfa_read_fd_all(int fd, size_t max, char **out, size_t *outlen)
+{
+	size_t len = 0;
+	char *buf = malloc(max + 1);
+
+	if (buf == NULL)
+		return MFA_ERR_NOMEM;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, max + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return MFA_ERR_IO;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			free(buf);
+			return MFA_ERR_RANGE;
+		}
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int mfa_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return MFA_ERR_IO;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int mfa_pread_all(int fd, void *p, size_t n, off_t off, size_t *got)
+{
+	char *c = p;
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pread(fd, c + done, n - done, off + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return MFA_ERR_IO;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	*got = done;
+	return 0;
+}

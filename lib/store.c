@@ -1,0 +1,495 @@
+/*
+ * The directory backend of the store (layout and locking: see store.h).
+ *
+ * Every file is opened relative to the store's directory fd with O_NOFOLLOW
+ * and checked (root-owned, regular, one link, not writable by others) before
+ * a byte of it is trusted.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/rand.h>
+
+#include "mfauth/err.h"
+#include "mfauth/store.h"
+
+#define REC_SUFFIX ".rec"
+#define STATE_SUFFIX ".state"
+#define TMP_PREFIX ".tmp."
+
+struct mfa_store {
+	int dirfd;
+	struct mfa_key key;
+};
+
+/* The file name of user's record or state: encoded stem + suffix. */
+static int user_file(const char *user, const char *suffix, char *out, size_t outlen)
+{
+	char stem[MFA_NAME_ENC_MAX];
+	int rc = mfa_name_encode(user, stem, sizeof(stem));
+	if (rc != 0)
+		return MFA_ERR_BADNAME;
+	if ((size_t)snprintf(out, outlen, "%s%s", stem, suffix) >= outlen)
+		return MFA_ERR_BADNAME;
+	/* NAME_MAX: a name too long for the file system is a bad name, not an I/O error. */
+	if (strlen(out) > 255)
+		return MFA_ERR_BADNAME;
+	return 0;
+}
+
+/* Open a file in the store and check that it may be trusted. */
+static int open_in_store(const struct mfa_store *s, const char *name, int flags)
+{
+	int fd = openat(s->dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int rc;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return MFA_ERR_NOENT;
+		/* A symlink, a directory or a socket where a regular file belongs. */
+		if (errno == ELOOP || errno == EISDIR || errno == ENXIO)
+			return MFA_ERR_UNSAFE;
+		return MFA_ERR_IO;
+	}
+	if ((rc = mfa_check_trusted_fd(fd, 0, name, NULL)) != 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
+    struct mfa_path_error *err)
+{
+	struct mfa_store *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (s == NULL)
+		return MFA_ERR_NOMEM;
+	s->dirfd = mfa_open_trusted(cfg->store_dir, O_RDONLY, true, err);
+	if (s->dirfd < 0) {
+		rc = s->dirfd;
+		free(s);
+		return rc;
+	}
+	if ((rc = mfa_key_load(cfg->key_file, &s->key, err)) != 0) {
+		mfa_store_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void mfa_store_close(struct mfa_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	mfa_key_wipe(&s->key);
+	free(s);
+}
+
+int mfa_store_dirfd(const struct mfa_store *s)
+{
+	return s->dirfd;
+}
+
+const struct mfa_key *mfa_store_key(const struct mfa_store *s)
+{
+	return &s->key;
+}
+
+/*
+ * Make sure dir exists and is trusted, creating it (one level) if missing.
+ * Creation needs a parent nobody else can write: root never creates
+ * anything in a directory another user could have prepared (invariant 5).
+ */
+static int ensure_dir(const char *path, mode_t mode, struct mfa_path_error *err)
+{
+	char parent[PATH_MAX];
+	const char *base = strrchr(path, '/');
+	int pfd, fd;
+
+	if (path[0] != '/' || base == NULL || base[1] == '\0' || strlen(path) >= sizeof(parent)) {
+		snprintf(err->msg, sizeof(err->msg), "%s: not an absolute directory path", path);
+		return MFA_ERR_INVAL;
+	}
+	fd = mfa_open_trusted(path, O_RDONLY, true, err);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (fd != MFA_ERR_NOENT)
+		return fd;
+	memcpy(parent, path, (size_t)(base - path));
+	parent[base - path] = '\0';
+	pfd = mfa_open_trusted(parent[0] ? parent : "/", O_RDONLY, true, err);
+	if (pfd < 0)
+		return pfd;
+	if (mkdirat(pfd, base + 1, mode) != 0 && errno != EEXIST) {
+		snprintf(err->msg, sizeof(err->msg), "%s: cannot create: %s", path, strerror(errno));
+		close(pfd);
+		return MFA_ERR_IO;
+	}
+	fsync(pfd);
+	close(pfd);
+	fd = mfa_open_trusted(path, O_RDONLY, true, err);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+static int parent_of(const char *path, char *out, size_t outlen)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL || (size_t)(slash - path) >= outlen)
+		return MFA_ERR_INVAL;
+	memcpy(out, path, (size_t)(slash - path));
+	out[slash - path] = '\0';
+	if (out[0] == '\0')
+		strcpy(out, "/");
+	return 0;
+}
+
+int mfa_store_init(const struct mfa_config *cfg, struct mfa_path_error *err)
+{
+	char keydir[PATH_MAX];
+	struct mfa_key key;
+	int rc;
+
+	if ((rc = ensure_dir(cfg->store_dir, 0700, err)) != 0)
+		return rc;
+	if ((rc = parent_of(cfg->key_file, keydir, sizeof(keydir))) != 0) {
+		snprintf(err->msg, sizeof(err->msg), "%s: not an absolute file path", cfg->key_file);
+		return rc;
+	}
+	if (strcmp(keydir, "/") != 0 && (rc = ensure_dir(keydir, 0755, err)) != 0)
+		return rc;
+	rc = mfa_key_create(cfg->key_file, &key, err);
+	mfa_key_wipe(&key);
+	return rc;
+}
+
+static int read_record_file(const struct mfa_store *s, const char *name, uint8_t **buf,
+    size_t *len)
+{
+	char *data = NULL;
+	int fd = open_in_store(s, name, O_RDONLY), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = mfa_read_fd_all(fd, MFA_RECORD_MAX, &data, len);
+	close(fd);
+	if (rc == MFA_ERR_RANGE)
+		rc = MFA_ERR_CORRUPT;
+	*buf = (uint8_t *)data;
+	return rc;
+}
+
+int mfa_store_load(struct mfa_store *s, const char *user, struct mfa_record *rec)
+{
+	char name[MFA_NAME_ENC_MAX + 16];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(rec, 0, sizeof(*rec));
+	if ((rc = user_file(user, REC_SUFFIX, name, sizeof(name))) != 0)
+		return rc;
+	if ((rc = read_record_file(s, name, &buf, &len)) != 0)
+		return rc;
+	rc = mfa_record_unseal(&s->key, user, buf, len, rec);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Write bytes to a fresh temp file in the store and rename it over `name`
+ * (noreplace: fail with MFA_ERR_EXISTS instead of replacing).  The data and
+ * the directory entry are on disk before this returns.
+ */
+static int write_atomic(const struct mfa_store *s, const char *name, const uint8_t *data,
+    size_t len, bool noreplace)
+{
+	char tmp[MFA_NAME_ENC_MAX + 64];
+	uint8_t rnd[8];
+	int fd, rc = MFA_ERR_IO;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return MFA_ERR_CRYPTO;
+	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x",
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return MFA_ERR_IO;
+	if (mfa_write_all(fd, data, len) != 0 || fsync(fd) != 0)
+		goto fail;
+	close(fd);
+	fd = -1;
+	if (noreplace) {
+		if (renameat2(s->dirfd, tmp, s->dirfd, name, RENAME_NOREPLACE) != 0) {
+			rc = errno == EEXIST ? MFA_ERR_EXISTS : MFA_ERR_IO;
+			goto fail;
+		}
+	} else if (renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
+		goto fail;
+	}
+	return fsync(s->dirfd) == 0 ? 0 : MFA_ERR_IO;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(s->dirfd, tmp, 0);
+	return rc;
+}
+
+/* A new state file: slot 0 holds an empty state with sequence 1. */
+static int create_state(const struct mfa_store *s, const char *user, const char *name)
+{
+	uint8_t file[MFA_STATE_FILE_LEN];
+	struct mfa_state st;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	memset(file, 0, sizeof(file));
+	st.seq = 1;
+	if ((rc = mfa_state_seal_slot(&s->key, user, &st, file)) != 0)
+		return rc;
+	rc = write_atomic(s, name, file, sizeof(file), true);
+	return rc == MFA_ERR_EXISTS ? 0 : rc;   /* someone else created it: fine */
+}
+
+/*
+ * Open user's state file and take its lock.  A file that was unlinked while
+ * we waited for the lock (revoke) is not the state any more: report it gone.
+ */
+static int lock_state(const struct mfa_store *s, const char *name, int how, int *fd_out)
+{
+	struct stat st;
+	int fd = open_in_store(s, name, O_RDWR);
+
+	if (fd < 0)
+		return fd == MFA_ERR_NOENT ? MFA_ERR_NOSTATE : fd;
+	while (flock(fd, how) != 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return MFA_ERR_IO;
+		}
+	}
+	if (fstat(fd, &st) != 0 || st.st_nlink == 0) {
+		close(fd);
+		return MFA_ERR_NOSTATE;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int mfa_store_save(struct mfa_store *s, const char *user, const struct mfa_record *rec)
+{
+	char rec_name[MFA_NAME_ENC_MAX + 16], state_name[MFA_NAME_ENC_MAX + 16];
+	struct mfa_buf file;
+	int fd = -1, rc;
+
+	if ((rc = user_file(user, REC_SUFFIX, rec_name, sizeof(rec_name))) != 0 ||
+	    (rc = user_file(user, STATE_SUFFIX, state_name, sizeof(state_name))) != 0)
+		return rc;
+	mfa_buf_init(&file);
+	if ((rc = mfa_record_seal(&s->key, user, rec, &file)) != 0)
+		goto out;
+	/* The state exists before the record does, so logins never see one without it. */
+	for (int tries = 0; tries < 3; tries++) {
+		if ((rc = create_state(s, user, state_name)) != 0)
+			goto out;
+		rc = lock_state(s, state_name, LOCK_EX, &fd);
+		if (rc != MFA_ERR_NOSTATE)
+			break;
+	}
+	if (rc != 0)
+		goto out;
+	rc = write_atomic(s, rec_name, file.data, file.len, false);
+out:
+	if (fd >= 0)
+		close(fd);
+	mfa_buf_free(&file);
+	return rc;
+}
+
+int mfa_store_remove(struct mfa_store *s, const char *user)
+{
+	char rec_name[MFA_NAME_ENC_MAX + 16], state_name[MFA_NAME_ENC_MAX + 16];
+	int fd = -1, rc;
+
+	if ((rc = user_file(user, REC_SUFFIX, rec_name, sizeof(rec_name))) != 0 ||
+	    (rc = user_file(user, STATE_SUFFIX, state_name, sizeof(state_name))) != 0)
+		return rc;
+	rc = lock_state(s, state_name, LOCK_EX, &fd);
+	if (rc != 0 && rc != MFA_ERR_NOSTATE)
+		return rc;
+	/* Record first: a crash in between leaves an unenrolled user with a harmless state. */
+	if (unlinkat(s->dirfd, rec_name, 0) != 0) {
+		rc = errno == ENOENT ? MFA_ERR_NOENT : MFA_ERR_IO;
+		goto out;
+	}
+	if (fsync(s->dirfd) != 0) {
+		rc = MFA_ERR_IO;
+		goto out;
+	}
+	if (fd >= 0 && unlinkat(s->dirfd, state_name, 0) != 0 && errno != ENOENT) {
+		rc = MFA_ERR_IO;
+		goto out;
+	}
+	rc = fsync(s->dirfd) == 0 ? 0 : MFA_ERR_IO;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int read_state_locked(const struct mfa_store *s, int fd, const char *user,
+    struct mfa_state *st, int *slot)
+{
+	uint8_t file[MFA_STATE_FILE_LEN];
+	struct stat sb;
+	size_t got = 0;
+	int rc;
+
+	/* Exactly two slots: anything longer or shorter is not our file. */
+	if (fstat(fd, &sb) != 0)
+		return MFA_ERR_IO;
+	if (sb.st_size != (off_t)sizeof(file))
+		return MFA_ERR_CORRUPT;
+	if ((rc = mfa_pread_all(fd, file, sizeof(file), 0, &got)) != 0)
+		return rc;
+	if (got != sizeof(file))
+		return MFA_ERR_CORRUPT;
+	return mfa_state_pick(&s->key, user, file, st, slot);
+}
+
+int mfa_store_update(struct mfa_store *s, const char *user, mfa_state_fn fn, void *ctx)
+{
+	char name[MFA_NAME_ENC_MAX + 16];
+	uint8_t slot_bytes[MFA_STATE_SLOT_LEN];
+	struct mfa_state st;
+	int fd = -1, slot = 0, rc;
+
+	if ((rc = user_file(user, STATE_SUFFIX, name, sizeof(name))) != 0)
+		return rc;
+	if ((rc = lock_state(s, name, LOCK_EX, &fd)) != 0)
+		return rc;
+	if ((rc = read_state_locked(s, fd, user, &st, &slot)) != 0)
+		goto out;
+	rc = fn(&st, ctx);
+	if (rc <= 0)
+		goto out;
+	/* Write the other slot: the newest valid state stays intact if we tear. */
+	st.seq++;
+	slot = 1 - slot;
+	if ((rc = mfa_state_seal_slot(&s->key, user, &st, slot_bytes)) != 0)
+		goto out;
+	if (pwrite(fd, slot_bytes, sizeof(slot_bytes), (off_t)slot * MFA_STATE_SLOT_LEN) !=
+	    (ssize_t)sizeof(slot_bytes) || fdatasync(fd) != 0) {
+		rc = MFA_ERR_IO;
+		goto out;
+	}
+	rc = 0;
+out:
+	mfa_wipe(&st, sizeof(st));
+	close(fd);
+	return rc;
+}
+
+int mfa_store_read_state(struct mfa_store *s, const char *user, struct mfa_state *st)
+{
+	char name[MFA_NAME_ENC_MAX + 16];
+	int fd = -1, slot = 0, rc;
+
+	if ((rc = user_file(user, STATE_SUFFIX, name, sizeof(name))) != 0)
+		return rc;
+	if ((rc = lock_state(s, name, LOCK_SH, &fd)) != 0)
+		return rc;
+	rc = read_state_locked(s, fd, user, st, &slot);
+	close(fd);
+	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int mfa_store_list(struct mfa_store *s, char ***names_out, size_t *count, size_t *skipped)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0, bad = 0, sl = strlen(REC_SUFFIX);
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	/* A fresh fd: a dup would share (and move) the directory offset. */
+	if ((fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return MFA_ERR_IO;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return MFA_ERR_IO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char stem[MFA_NAME_ENC_MAX + 16], user[MFA_USER_MAX + 1];
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len <= sl || strcmp(de->d_name + len - sl, REC_SUFFIX) != 0)
+			continue;
+		if (len - sl >= sizeof(stem)) {
+			bad++;
+			continue;
+		}
+		memcpy(stem, de->d_name, len - sl);
+		stem[len - sl] = '\0';
+		if (mfa_name_decode(stem, user, sizeof(user)) != 0) {
+			bad++;
+			continue;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			char **p = realloc(names, ncap * sizeof(*p));
+			if (p == NULL) {
+				rc = MFA_ERR_NOMEM;
+				break;
+			}
+			names = p;
+			cap = ncap;
+		}
+		if ((names[n] = strdup(user)) == NULL) {
+			rc = MFA_ERR_NOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc != 0) {
+		mfa_store_list_free(names, n);
+		return rc;
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*names_out = names;
+	*count = n;
+	if (skipped != NULL)
+		*skipped = bad;
+	return 0;
+}
+
+void mfa_store_list_free(char **names, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}

@@ -1,0 +1,106 @@
+/* Helpers shared by the unit tests. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "mfauth/err.h"
+#include "mfauth/store.h"
+
+char *tu_mkdtemp(void)
+{
+	char tmpl[] = "/tmp/mfauth-test-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	if (dir == NULL)
+		fail_msg("mkdtemp: %s", strerror(errno));
+	return strdup(dir);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+void tu_rmrf(const char *path)
+{
+	if (path != NULL)
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *tu_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p == NULL)
+		fail_msg("malloc");
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+void tu_write_file(const char *path, const void *content, size_t len, mode_t mode)
+{
+	int fd;
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		fail_msg("open %s: %s", path, strerror(errno));
+	if (len > 0 && write(fd, content, len) != (ssize_t)len)
+		fail_msg("write %s: %s", path, strerror(errno));
+	if (fchmod(fd, mode) != 0)
+		fail_msg("fchmod %s", path);
+	close(fd);
+}
+
+uint8_t *tu_read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0)
+		fail_msg("open %s: %s", path, strerror(errno));
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL || read(fd, buf, (size_t)st.st_size) != st.st_size)
+		fail_msg("read %s", path);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+void tu_sandbox_setup(struct tu_sandbox *sb)
+{
+	struct mfa_path_error perr;
+	int rc;
+
+	sb->dir = tu_mkdtemp();
+	mfa_config_defaults(&sb->cfg);
+	snprintf(sb->cfg.store_dir, sizeof(sb->cfg.store_dir), "%s/store", sb->dir);
+	snprintf(sb->cfg.key_file, sizeof(sb->cfg.key_file), "%s/store.key", sb->dir);
+	rc = mfa_store_init(&sb->cfg, &perr);
+	if (rc != 0)
+		fail_msg("mfa_store_init: %s: %s", mfa_strerror(rc), perr.msg);
+}
+
+void tu_sandbox_teardown(struct tu_sandbox *sb)
+{
+	tu_rmrf(sb->dir);
+	free(sb->dir);
+	sb->dir = NULL;
+}
+
+void tu_require_root(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "these tests check root-only trust rules: run them as root "
+		    "(sudo make check)\n");
+		exit(1);
+	}
+}

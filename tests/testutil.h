@@ -1,0 +1,40 @@
+/*
+ * Helpers shared by the unit tests.  Every helper fails the running cmocka
+ * test (fail_msg) instead of returning an error, so tests stay short.
+ */
+#ifndef MFAUTH_TESTUTIL_H
+#define MFAUTH_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <cmocka.h>
+
+#include "mfauth/config.h"
+
+/* A fresh root-owned 0700 directory under /tmp; free() the result. */
+char *tu_mkdtemp(void);
+/* Remove a tree (best effort; used in teardown). */
+void tu_rmrf(const char *path);
+/* dir + "/" + name, malloc'd. */
+char *tu_path(const char *dir, const char *name);
+/* Create or replace path with content and mode (owned by the caller: root). */
+void tu_write_file(const char *path, const void *content, size_t len, mode_t mode);
+/* Read a whole file; *len gets its size; free() the result. */
+uint8_t *tu_read_file(const char *path, size_t *len);
+/*
+ * A sandbox: temp dir with store/ (0700) and key file, and cfg pointing at
+ * them.  The key is created by mfa_store_init().
+ */
+struct tu_sandbox {
+	char *dir;
+	struct mfa_config cfg;
+};
+void tu_sandbox_setup(struct tu_sandbox *sb);
+void tu_sandbox_teardown(struct tu_sandbox *sb);
+/* Fail the test run early (exit 1) when not root: the trust checks require it. */
+void tu_require_root(void);
+
+#endif

@@ -1,0 +1,1420 @@
+/*
+ * Unit tests for lib/seal.c and lib/record.c (DESIGN invariant 4): the
+ * AES-256-GCM seal, the store key file, the record plaintext encoding and
+ * the sealed record file.
+ *
+ * Expectations come from the headers and the design, not from the code:
+ * sealed blobs are checked by decrypting them with OpenSSL directly, key ids
+ * by hashing independently, and the plaintext decoder is fed hand-written
+ * field lists (hex) rather than encoder output.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "testutil.h"
+#include "mfauth/buf.h"
+#include "mfauth/err.h"
+#include "mfauth/record.h"
+#include "mfauth/seal.h"
+
+#define HEADER_LEN (4 + 1 + MFA_KEYID_LEN)      /* "MFAR" | version | key id */
+
+/* --- helpers --------------------------------------------------------------- */
+
+static void random_key(struct mfa_key *key)
+{
+	assert_int_equal(RAND_bytes(key->bytes, MFA_KEY_LEN), 1);
+	assert_int_equal(mfa_key_derive_id(key), 0);
+}
+
+/* SHA-256("mfauth key id" || key), first 8 bytes, computed here (seal.h). */
+static void expected_key_id(const uint8_t bytes[MFA_KEY_LEN], uint8_t id[MFA_KEYID_LEN])
+{
+	static const char label[] = "mfauth key id";
+	uint8_t in[sizeof(label) - 1 + MFA_KEY_LEN], md[32];
+	unsigned int mdlen = 0;
+
+	memcpy(in, label, sizeof(label) - 1);
+	memcpy(in + sizeof(label) - 1, bytes, MFA_KEY_LEN);
+	assert_int_equal(EVP_Digest(in, sizeof(in), md, &mdlen, EVP_sha256(), NULL), 1);
+	assert_int_equal(mdlen, 32);
+	memcpy(id, md, MFA_KEYID_LEN);
+}
+
+/*
+ * Open nonce || ct || tag with OpenSSL directly: 0 on success.  pt gets
+ * inlen - MFA_SEAL_OVERHEAD bytes.
+ */
+static int evp_open(const uint8_t key[MFA_KEY_LEN], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t inlen, uint8_t *pt)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	size_t ctlen = inlen - MFA_SEAL_OVERHEAD;
+	int len = 0, ok;
+
+	assert_non_null(ctx);
+	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, MFA_NONCE_LEN, NULL) == 1 &&
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, in) == 1 &&
+	    EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) == 1 &&
+	    (ctlen == 0 || EVP_DecryptUpdate(ctx, pt, &len, in + MFA_NONCE_LEN, (int)ctlen) == 1) &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, MFA_TAG_LEN,
+		(void *)(in + MFA_NONCE_LEN + ctlen)) == 1 &&
+	    EVP_DecryptFinal_ex(ctx, pt + ctlen, &len) == 1;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+static int all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* Parse "01 ab CD" (spaces ignored) into out; returns the length. */
+static size_t unhex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *s != '\0'; s++) {
+		int v = 0;
+		if (*s == ' ')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			v = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			v = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			v = *s - 'A' + 10;
+		else
+			fail_msg("bad hex character '%c'", *s);
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n >= cap)
+			fail_msg("hex too long");
+		out[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	if (hi >= 0)
+		fail_msg("odd hex length");
+	return n;
+}
+
+/* --- records with distinctive values --------------------------------------- */
+
+static void fill_pattern(uint8_t *p, size_t n, uint8_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed + 31 * i);
+}
+
+static void set_totp(struct mfa_record *r)
+{
+	r->totp.present = true;
+	fill_pattern(r->totp.secret, 37, 0x11);
+	r->totp.secret_len = 37;
+	r->totp.digits = 8;
+	r->totp.alg = MFA_ALG_SHA512;
+	r->totp.period = 60;
+	r->totp.enrolled_at = 0x1112131415161718ULL;
+}
+
+static void set_card(struct mfa_record *r)
+{
+	r->card.present = true;
+	r->card.profile = MFA_CARD_PIV;
+	fill_pattern(r->card.spki, 294, 0x30);
+	r->card.spki_len = 294;
+	fill_pattern(r->card.fingerprint, sizeof(r->card.fingerprint), 0xf0);
+	strcpy(r->card.subject, "CN=\xe7\x94\xb0\xe4\xb8\xad \xe5\xa4\xaa\xe9\x83\x8e,"
+	    "OU=Citizens Division,O=Example City,C=JP");
+	strcpy(r->card.serial, "0A1B2C3D4E5F60718293A4B5C6D7E8F9");
+	r->card.not_before = 0x2122232425262728ULL;
+	r->card.not_after = 0x3132333435363738ULL;
+	r->card.enrolled_at = 0x4142434445464748ULL;
+}
+
+static void set_recovery(struct mfa_record *r)
+{
+	r->recovery.present = true;
+	r->recovery.id = 0xa1a2a3a4a5a6a7a8ULL;
+	fill_pattern(r->recovery.salt, sizeof(r->recovery.salt), 0x51);
+	fill_pattern(r->recovery.hash, sizeof(r->recovery.hash), 0x62);
+	r->recovery.iterations = 600017;
+	r->recovery.issued_at = 0x5152535455565758ULL;
+	r->recovery.expires_at = 0x6162636465666768ULL;
+}
+
+static void full_record(struct mfa_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->created_at = 0x0102030405060708ULL;
+	set_totp(r);
+	set_card(r);
+	set_recovery(r);
+}
+
+/* Field by field, so a failure names the field. */
+static void assert_record_equal(const struct mfa_record *a, const struct mfa_record *b)
+{
+	assert_true(a->created_at == b->created_at);
+
+	assert_int_equal(a->totp.present, b->totp.present);
+	if (a->totp.present) {
+		assert_int_equal(a->totp.secret_len, b->totp.secret_len);
+		assert_memory_equal(a->totp.secret, b->totp.secret, a->totp.secret_len);
+		assert_int_equal(a->totp.digits, b->totp.digits);
+		assert_int_equal(a->totp.alg, b->totp.alg);
+		assert_int_equal(a->totp.period, b->totp.period);
+		assert_true(a->totp.enrolled_at == b->totp.enrolled_at);
+	}
+
+	assert_int_equal(a->card.present, b->card.present);
+	if (a->card.present) {
+		assert_int_equal(a->card.profile, b->card.profile);
+		assert_int_equal(a->card.spki_len, b->card.spki_len);
+		assert_memory_equal(a->card.spki, b->card.spki, a->card.spki_len);
+		assert_memory_equal(a->card.fingerprint, b->card.fingerprint,
+		    sizeof(a->card.fingerprint));
+		assert_string_equal(a->card.subject, b->card.subject);
+		assert_string_equal(a->card.serial, b->card.serial);
+		assert_true(a->card.not_before == b->card.not_before);
+		assert_true(a->card.not_after == b->card.not_after);
+		assert_true(a->card.enrolled_at == b->card.enrolled_at);
+	}
+
+	assert_int_equal(a->recovery.present, b->recovery.present);
+	if (a->recovery.present) {
+		assert_true(a->recovery.id == b->recovery.id);
+		assert_memory_equal(a->recovery.salt, b->recovery.salt, sizeof(a->recovery.salt));
+		assert_memory_equal(a->recovery.hash, b->recovery.hash, sizeof(a->recovery.hash));
+		assert_int_equal(a->recovery.iterations, b->recovery.iterations);
+		assert_true(a->recovery.issued_at == b->recovery.issued_at);
+		assert_true(a->recovery.expires_at == b->recovery.expires_at);
+	}
+}
+
+/* An absent group decodes to all zeros: nothing left over to be misused. */
+static void assert_groups_absent_zero(const struct mfa_record *r)
+{
+	if (!r->totp.present)
+		assert_true(all_zero(&r->totp, sizeof(r->totp)));
+	if (!r->card.present)
+		assert_true(all_zero(&r->card, sizeof(r->card)));
+	if (!r->recovery.present)
+		assert_true(all_zero(&r->recovery, sizeof(r->recovery)));
+}
+
+/* Seal rec for user into a malloc'd exact-size copy (so over-reads trip ASan). */
+static uint8_t *seal_record(const struct mfa_key *key, const char *user,
+    const struct mfa_record *rec, size_t *len)
+{
+	struct mfa_buf file;
+	uint8_t *copy;
+
+	mfa_buf_init(&file);
+	assert_int_equal(mfa_record_seal(key, user, rec, &file), 0);
+	assert_int_equal(mfa_buf_error(&file), 0);
+	copy = malloc(file.len);
+	assert_non_null(copy);
+	memcpy(copy, file.data, file.len);
+	*len = file.len;
+	mfa_buf_free(&file);
+	return copy;
+}
+
+/* --- seal ------------------------------------------------------------------ */
+
+static void test_key_id(void **state)
+{
+	struct mfa_key k1, k2;
+	uint8_t want[MFA_KEYID_LEN];
+
+	(void)state;
+	random_key(&k1);
+	expected_key_id(k1.bytes, want);
+	assert_memory_equal(k1.id, want, MFA_KEYID_LEN);
+	k2 = k1;
+	k2.bytes[31] ^= 1;
+	assert_int_equal(mfa_key_derive_id(&k2), 0);
+	assert_memory_not_equal(k1.id, k2.id, MFA_KEYID_LEN);
+	mfa_key_wipe(&k2);
+	assert_true(all_zero(&k2, sizeof(k2)));
+}
+
+/* Round trip at several lengths, checked against OpenSSL directly. */
+static void test_seal_round_trip(void **state)
+{
+	static const size_t lens[] = { 0, 1, 15, 16, 17, 256, 4096 };
+	static const uint8_t aad[] = "user=alice;format=1";
+	struct mfa_key key;
+
+	(void)state;
+	random_key(&key);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t n = lens[i];
+		uint8_t *pt = malloc(n + 1), *blob = malloc(n + MFA_SEAL_OVERHEAD);
+		uint8_t *out = malloc(n + 1), *ref = malloc(n + 1);
+
+		assert_true(pt && blob && out && ref);
+		fill_pattern(pt, n, (uint8_t)i);
+		assert_int_equal(mfa_seal(&key, aad, sizeof(aad), pt, n, blob), 0);
+		if (n >= 8)
+			assert_memory_not_equal(blob + MFA_NONCE_LEN, pt, n);
+		memset(out, 0xee, n + 1);
+		assert_int_equal(mfa_unseal(&key, aad, sizeof(aad), blob, n + MFA_SEAL_OVERHEAD,
+		    out), 0);
+		assert_memory_equal(out, pt, n);
+		/* nonce || ciphertext || tag, AES-256-GCM, 12-byte nonce, 16-byte tag */
+		assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), blob,
+		    n + MFA_SEAL_OVERHEAD, ref), 0);
+		assert_memory_equal(ref, pt, n);
+		free(pt);
+		free(blob);
+		free(out);
+		free(ref);
+	}
+	/* With no associated data at all. */
+	{
+		uint8_t blob[5 + MFA_SEAL_OVERHEAD], out[5];
+		assert_int_equal(mfa_seal(&key, NULL, 0, (const uint8_t *)"hello", 5, blob), 0);
+		assert_int_equal(mfa_unseal(&key, NULL, 0, blob, sizeof(blob), out), 0);
+		assert_memory_equal(out, "hello", 5);
+	}
+}
+
+static void test_seal_wrong_key_and_aad(void **state)
+{
+	static const uint8_t aad[] = "alice";
+	const uint8_t pt[] = "TOTP seed: 12345678901234567890";
+	uint8_t blob[sizeof(pt) + MFA_SEAL_OVERHEAD], out[sizeof(pt)];
+	struct mfa_key key, other;
+	static const struct {
+		const char *aad;
+		size_t len;
+	} bad_aad[] = {
+		{ "alicf", 5 }, { "alic", 4 }, { "alice\0", 6 }, { "Alice", 5 }, { "", 0 },
+		{ "bob", 3 },
+	};
+
+	(void)state;
+	random_key(&key);
+	random_key(&other);
+	assert_int_equal(mfa_seal(&key, aad, 5, pt, sizeof(pt), blob), 0);
+
+	memset(out, 0xee, sizeof(out));
+	assert_int_equal(mfa_unseal(&other, aad, 5, blob, sizeof(blob), out), MFA_ERR_CORRUPT);
+	/* Plaintext that did not authenticate is never handed back. */
+	assert_true(all_zero(out, sizeof(out)));
+
+	for (size_t i = 0; i < sizeof(bad_aad) / sizeof(bad_aad[0]); i++) {
+		memset(out, 0xee, sizeof(out));
+		assert_int_equal(mfa_unseal(&key, (const uint8_t *)bad_aad[i].aad, bad_aad[i].len,
+		    blob, sizeof(blob), out), MFA_ERR_CORRUPT);
+		assert_true(all_zero(out, sizeof(out)));
+	}
+	assert_int_equal(mfa_unseal(&key, aad, 5, blob, sizeof(blob), out), 0);
+	assert_memory_equal(out, pt, sizeof(pt));
+}
+
+/* Every single bit of nonce, ciphertext and tag is authenticated. */
+static void test_seal_every_bit_flip(void **state)
+{
+	static const uint8_t aad[] = "bit flips";
+	const uint8_t pt[] = "a secret of some forty bytes, give or take";
+	uint8_t blob[sizeof(pt) + MFA_SEAL_OVERHEAD], out[sizeof(pt)];
+	struct mfa_key key;
+
+	(void)state;
+	random_key(&key);
+	assert_int_equal(mfa_seal(&key, aad, sizeof(aad), pt, sizeof(pt), blob), 0);
+	for (size_t i = 0; i < sizeof(blob) * 8; i++) {
+		blob[i / 8] ^= (uint8_t)(1u << (i % 8));
+		if (mfa_unseal(&key, aad, sizeof(aad), blob, sizeof(blob), out) != MFA_ERR_CORRUPT)
+			fail_msg("bit %zu flipped and still accepted", i);
+		blob[i / 8] ^= (uint8_t)(1u << (i % 8));
+	}
+	assert_int_equal(mfa_unseal(&key, aad, sizeof(aad), blob, sizeof(blob), out), 0);
+}
+
+/* Short blobs, including shorter than nonce + tag, fail cleanly. */
+static void test_seal_truncated(void **state)
+{
+	const uint8_t pt[] = "0123456789";
+	uint8_t blob[sizeof(pt) + MFA_SEAL_OVERHEAD], out[sizeof(pt)];
+	struct mfa_key key;
+
+	(void)state;
+	random_key(&key);
+	assert_int_equal(mfa_seal(&key, NULL, 0, pt, sizeof(pt), blob), 0);
+	for (size_t n = 0; n < sizeof(blob); n++) {
+		uint8_t *copy = malloc(n > 0 ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, blob, n);
+		assert_int_equal(mfa_unseal(&key, NULL, 0, copy, n, out), MFA_ERR_CORRUPT);
+		free(copy);
+	}
+}
+
+/* A fresh nonce on every write: same key, same plaintext, different blobs. */
+static void test_seal_fresh_nonce(void **state)
+{
+	const uint8_t pt[] = "same plaintext";
+	uint8_t a[sizeof(pt) + MFA_SEAL_OVERHEAD], b[sizeof(pt) + MFA_SEAL_OVERHEAD];
+	struct mfa_key key;
+
+	(void)state;
+	random_key(&key);
+	assert_int_equal(mfa_seal(&key, NULL, 0, pt, sizeof(pt), a), 0);
+	assert_int_equal(mfa_seal(&key, NULL, 0, pt, sizeof(pt), b), 0);
+	assert_memory_not_equal(a, b, MFA_NONCE_LEN);
+	assert_memory_not_equal(a + MFA_NONCE_LEN, b + MFA_NONCE_LEN, sizeof(pt));
+	assert_memory_not_equal(a + sizeof(a) - MFA_TAG_LEN, b + sizeof(b) - MFA_TAG_LEN,
+	    MFA_TAG_LEN);
+}
+
+/* --- record: sealed file ----------------------------------------------------- */
+
+/* Every field set to a distinctive value survives seal + unseal. */
+static void test_record_round_trip_full(void **state)
+{
+	struct mfa_record rec, out;
+	struct mfa_key key;
+	uint8_t *file;
+	size_t len;
+
+	(void)state;
+	random_key(&key);
+	full_record(&rec);
+	file = seal_record(&key, "alice", &rec, &len);
+	assert_memory_equal(file, MFA_RECORD_MAGIC, 4);
+	assert_int_equal(file[4], MFA_RECORD_VERSION);
+	assert_memory_equal(file + 5, key.id, MFA_KEYID_LEN);
+	memset(&out, 0xee, sizeof(out));
+	assert_int_equal(mfa_record_unseal(&key, "alice", file, len, &out), 0);
+	assert_record_equal(&rec, &out);
+	assert_true(mfa_record_enrolled(&out));
+	free(file);
+
+	/* The plaintext codec alone, too. */
+	{
+		struct mfa_buf pt;
+		mfa_buf_init(&pt);
+		assert_int_equal(mfa_record_encode(&rec, &pt), 0);
+		memset(&out, 0xee, sizeof(out));
+		assert_int_equal(mfa_record_decode(pt.data, pt.len, &out), 0);
+		assert_record_equal(&rec, &out);
+		mfa_buf_free(&pt);
+	}
+	mfa_record_wipe(&out);
+	assert_true(all_zero(&out, sizeof(out)));
+}
+
+/* Largest values of every variable field. */
+static void test_record_round_trip_limits(void **state)
+{
+	struct mfa_record rec, out;
+	struct mfa_key key;
+	uint8_t *file;
+	size_t len;
+
+	(void)state;
+	random_key(&key);
+	full_record(&rec);
+	fill_pattern(rec.totp.secret, MFA_SECRET_MAX, 0x01);
+	rec.totp.secret_len = MFA_SECRET_MAX;
+	rec.totp.digits = 6;
+	rec.totp.alg = MFA_ALG_SHA1;
+	rec.totp.period = 30;
+	fill_pattern(rec.card.spki, MFA_SPKI_MAX, 0x02);
+	rec.card.spki_len = MFA_SPKI_MAX;
+	rec.card.profile = MFA_CARD_JPKI;
+	memset(rec.card.subject, 'S', sizeof(rec.card.subject) - 1);
+	rec.card.subject[sizeof(rec.card.subject) - 1] = '\0';
+	memset(rec.card.serial, 'F', sizeof(rec.card.serial) - 1);
+	rec.card.serial[sizeof(rec.card.serial) - 1] = '\0';
+	rec.created_at = UINT64_MAX;
+	rec.recovery.iterations = UINT32_MAX;
+	rec.card.not_after = UINT64_MAX;
+	file = seal_record(&key, "alice", &rec, &len);
+	assert_true(len <= MFA_RECORD_MAX);
+	assert_int_equal(mfa_record_unseal(&key, "alice", file, len, &out), 0);
+	assert_record_equal(&rec, &out);
+	free(file);
+
+	/* Smallest allowed secret. */
+	rec.totp.secret_len = 10;
+	rec.card.spki_len = 1;
+	file = seal_record(&key, "alice", &rec, &len);
+	assert_int_equal(mfa_record_unseal(&key, "alice", file, len, &out), 0);
+	assert_record_equal(&rec, &out);
+	free(file);
+}
+
+/* Each factor group on its own, and none. */
+static void test_record_groups_alone(void **state)
+{
+	static const struct {
+		const char *name;
+		bool totp, card, recovery, enrolled;
+	} cases[] = {
+		{ "none", false, false, false, false },
+		{ "totp", true, false, false, true },
+		{ "card", false, true, false, true },
+		{ "recovery", false, false, true, false },
+		{ "totp+card", true, true, false, true },
+		{ "card+recovery", false, true, true, true },
+	};
+	struct mfa_key key;
+
+	(void)state;
+	random_key(&key);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mfa_record rec, out;
+		uint8_t *file;
+		size_t len;
+
+		memset(&rec, 0, sizeof(rec));
+		rec.created_at = 1700000000 + i;
+		if (cases[i].totp)
+			set_totp(&rec);
+		if (cases[i].card)
+			set_card(&rec);
+		if (cases[i].recovery)
+			set_recovery(&rec);
+		file = seal_record(&key, "bob", &rec, &len);
+		memset(&out, 0xee, sizeof(out));
+		if (mfa_record_unseal(&key, "bob", file, len, &out) != 0)
+			fail_msg("case %s does not load", cases[i].name);
+		assert_record_equal(&rec, &out);
+		assert_groups_absent_zero(&out);
+		assert_int_equal(mfa_record_enrolled(&out), cases[i].enrolled);
+		free(file);
+	}
+}
+
+/*
+ * The associated data is magic, version, key id and the user name (record.h):
+ * decrypt the file by hand with exactly that, and find the encoder's bytes.
+ */
+static void test_record_file_layout(void **state)
+{
+	struct mfa_record rec;
+	struct mfa_key key;
+	struct mfa_buf pt;
+	uint8_t aad[HEADER_LEN + 2 + 5], *file, *plain;
+	size_t len;
+
+	(void)state;
+	random_key(&key);
+	full_record(&rec);
+	file = seal_record(&key, "carol", &rec, &len);
+	mfa_buf_init(&pt);
+	assert_int_equal(mfa_record_encode(&rec, &pt), 0);
+	assert_int_equal(len, HEADER_LEN + pt.len + MFA_SEAL_OVERHEAD);
+	memcpy(aad, file, HEADER_LEN);
+	aad[HEADER_LEN] = 0;
+	aad[HEADER_LEN + 1] = 5;
+	memcpy(aad + HEADER_LEN + 2, "carol", 5);
+	plain = malloc(pt.len);
+	assert_non_null(plain);
+	assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), file + HEADER_LEN,
+	    len - HEADER_LEN, plain), 0);
+	assert_memory_equal(plain, pt.data, pt.len);
+	/* The user name is bound: the same bytes with "carom" do not open. */
+	aad[sizeof(aad) - 1] = 'm';
+	assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), file + HEADER_LEN,
+	    len - HEADER_LEN, plain), -1);
+	free(plain);
+	free(file);
+	mfa_buf_free(&pt);
+}
+
+/* What flipping a byte of the file at offset i must give. */
+static int flip_expect(size_t i)
+{
+	if (i < 4)
+		return MFA_ERR_CORRUPT;
+	if (i == 4)
+		return MFA_ERR_VERSION;
+	if (i < HEADER_LEN)
+		return MFA_ERR_KEYID;
+	return MFA_ERR_CORRUPT;
+}
+
+/* Every byte of a sealed record file matters; nothing is left in rec. */
+static void test_record_every_byte_flip(void **state)
+{
+	struct mfa_record rec, out;
+	struct mfa_key key;
+	uint8_t *file;
+	size_t len;
+
+	(void)state;
+	random_key(&key);
+	full_record(&rec);
+	file = seal_record(&key, "alice", &rec, &len);
+	for (size_t i = 0; i < len; i++) {
+		int rc;
+		file[i] ^= 0xff;
+		memset(&out, 0xee, sizeof(out));
+		rc = mfa_record_unseal(&key, "alice", file, len, &out);
+		if (rc != flip_expect(i))
+			fail_msg("byte %zu of %zu flipped: got %d (%s), want %d", i, len, rc,
+			    mfa_strerror(rc), flip_expect(i));
+		assert_false(out.totp.present);
+		assert_true(all_zero(out.totp.secret, sizeof(out.totp.secret)));
+		assert_false(mfa_record_enrolled(&out));
+		file[i] ^= 0xff;
+	}
+	assert_int_equal(mfa_record_unseal(&key, "alice", file, len, &out), 0);
+	free(file);
+}
+
+/* Single bit flips over a small record, and the two version bytes that exist. */
+static void test_record_every_bit_flip(void **state)
+{
+	struct mfa_record rec, out;
+	struct mfa_key key;
+	uint8_t *file;
+	size_t len;
+
+	(void)state;
+	random_key(&key);
+	memset(&rec, 0, sizeof(rec));
+	rec.created_at = 42;
+	set_totp(&rec);
+	file = seal_record(&key, "alice", &rec, &len);
+	for (size_t i = 0; i < len * 8; i++) {
+		int rc;
+		file[i / 8] ^= (uint8_t)(1u << (i % 8));
+		rc = mfa_record_unseal(&key, "alice", file, len, &out);
+		if (rc != flip_expect(i / 8))
+			fail_msg("bit %zu flipped: got %d, want %d", i, rc, flip_expect(i / 8));
+		file[i / 8] ^= (uint8_t)(1u << (i % 8));
+	}
+	file[4] = 0;
+	assert_int_equal(mfa_record_unseal(&key, "alice", file, len, &out), MFA_ERR_VERSION);
+	file[4] = MFA_RECORD_VERSION + 1;
+	assert_int_equal(mfa_record_unseal(&key, "alice", file, len, &out), MFA_ERR_VERSION);
+	free(file);
+}
+
+/* A record copied onto another user's name does not load. */
+static void test_record_other_user(void **state)
+{
+	static const char *const others[] = {
+		"bob", "alic", "alice ", "Alice", "alicealice", "x", "\xe7\x94\xb0",
+	};
+	struct mfa_record rec, out;
+	struct mfa_key key;
+	uint8_t *file;
+	size_t len;
+
+	(void)state;
+	random_key(&key);
+	full_record(&rec);
+	file = seal_record(&key, "alice", &rec, &len);
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		memset(&out, 0xee, sizeof(out));
+		assert_int_equal(mfa_record_unseal(&key, others[i], file, len, &out),
+		    MFA_ERR_CORRUPT);
+		assert_false(out.totp.present);
+		assert_true(all_zero(out.totp.secret, sizeof(out.totp.secret)));
+	}
+	free(file);
+}
+
+static void test_record_other_key(void **state)
+{
+	struct mfa_record rec, out;
+	struct mfa_key key, other;
+	uint8_t *file;
+	size_t len;
+
+	(void)state;
+	random_key(&key);
+	random_key(&other);
+	full_record(&rec);
+	file = seal_record(&other, "alice", &rec, &len);
+	assert_int_equal(mfa_record_unseal(&key, "alice", file, len, &out), MFA_ERR_KEYID);
+	assert_false(out.totp.present);
+	/* Claiming our key id does not help: the tag still fails. */
+	memcpy(file + 5, key.id, MFA_KEYID_LEN);
+	assert_int_equal(mfa_record_unseal(&key, "alice", file, len, &out), MFA_ERR_CORRUPT);
+	assert_false(out.totp.present);
+	free(file);
+}
+
+/* Every truncation, and extensions, fail without crashing. */
+static void test_record_truncated_and_extended(void **state)
+{
+	struct mfa_record rec, out;
+	struct mfa_key key;
+	uint8_t *file, *copy;
+	size_t len;
+
+	(void)state;
+	random_key(&key);
+	full_record(&rec);
+	file = seal_record(&key, "alice", &rec, &len);
+	for (size_t n = 0; n < len; n++) {
+		int rc;
+		copy = malloc(n > 0 ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, file, n);
+		rc = mfa_record_unseal(&key, "alice", copy, n, &out);
+		if (rc == 0)
+			fail_msg("a file cut to %zu of %zu bytes loaded", n, len);
+		assert_true(rc == MFA_ERR_CORRUPT);
+		assert_false(out.totp.present);
+		free(copy);
+	}
+	/* One byte more. */
+	copy = malloc(len + 1);
+	assert_non_null(copy);
+	memcpy(copy, file, len);
+	copy[len] = 0;
+	assert_int_equal(mfa_record_unseal(&key, "alice", copy, len + 1, &out), MFA_ERR_CORRUPT);
+	free(copy);
+	/* Larger than any record we read: refused before any work. */
+	copy = calloc(1, MFA_RECORD_MAX + 1);
+	assert_non_null(copy);
+	memcpy(copy, file, HEADER_LEN);
+	assert_int_equal(mfa_record_unseal(&key, "alice", copy, MFA_RECORD_MAX + 1, &out),
+	    MFA_ERR_CORRUPT);
+	free(copy);
+	free(file);
+}
+
+/* Sealing twice gives different files that both load. */
+static void test_record_fresh_nonce(void **state)
+{
+	struct mfa_record rec, out;
+	struct mfa_key key;
+	uint8_t *a, *b;
+	size_t alen, blen;
+
+	(void)state;
+	random_key(&key);
+	full_record(&rec);
+	a = seal_record(&key, "alice", &rec, &alen);
+	b = seal_record(&key, "alice", &rec, &blen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, HEADER_LEN);
+	assert_memory_not_equal(a + HEADER_LEN, b + HEADER_LEN, MFA_NONCE_LEN);
+	assert_memory_not_equal(a + HEADER_LEN + MFA_NONCE_LEN, b + HEADER_LEN + MFA_NONCE_LEN,
+	    alen - HEADER_LEN - MFA_NONCE_LEN);
+	assert_int_equal(mfa_record_unseal(&key, "alice", a, alen, &out), 0);
+	assert_int_equal(mfa_record_unseal(&key, "alice", b, blen, &out), 0);
+	free(a);
+	free(b);
+}
+
+/* --- record: plaintext decoder, hand-written inputs ---------------------------- */
+
+/* Fields as hex: tag (2) length (2) value. */
+#define CREATED         "0001 0008 0000000001020304 "
+#define T_SECRET        "0010 0014 3132333435363738393031323334353637383930 "
+#define T_DIGITS        "0011 0001 06 "
+#define T_ALG           "0012 0001 01 "
+#define T_PERIOD        "0013 0002 001e "
+#define T_AT            "0014 0008 0000000065000000 "
+#define TOTP            T_SECRET T_DIGITS T_ALG T_PERIOD T_AT
+#define C_PROFILE       "0020 0001 01 "
+#define C_SPKI          "0021 0004 30020500 "
+#define C_FPR           "0022 0020 000102030405060708090a0b0c0d0e0f" \
+			"101112131415161718191a1b1c1d1e1f "
+#define C_SUBJECT       "0023 0007 434e3d616c6963 "
+#define C_SERIAL        "0024 0004 30413142 "
+#define C_NB            "0025 0008 0000000060000000 "
+#define C_NA            "0026 0008 0000000070000000 "
+#define C_AT            "0027 0008 0000000065000001 "
+#define CARD            C_PROFILE C_SPKI C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT
+#define R_ID            "0030 0008 1122334455667788 "
+#define R_SALT          "0031 0010 a0a1a2a3a4a5a6a7a8a9aaabacadaeaf "
+#define R_HASH          "0032 0020 b0b1b2b3b4b5b6b7b8b9babbbcbdbebf" \
+			"c0c1c2c3c4c5c6c7c8c9cacbcccdcecf "
+#define R_ITER          "0033 0004 00030d40 "
+#define R_ISSUED        "0034 0008 0000000065000002 "
+#define R_EXPIRES       "0035 0008 0000000065000003 "
+#define RECOVERY        R_ID R_SALT R_HASH R_ITER R_ISSUED R_EXPIRES
+
+/* A TOTP group with the given digits/alg/period bytes. */
+#define TOTP_WITH(d, a, p) T_SECRET "0011 0001 " d " 0012 0001 " a " 0013 0002 " p " " T_AT
+
+static const struct {
+	const char *name;
+	const char *hex;
+	int rc;
+} decode_cases[] = {
+	/* well-formed */
+	{ "created only", CREATED, 0 },
+	{ "totp", CREATED TOTP, 0 },
+	{ "card", CREATED CARD, 0 },
+	{ "recovery", CREATED RECOVERY, 0 },
+	{ "all", CREATED TOTP CARD RECOVERY, 0 },
+	{ "any field order", T_AT RECOVERY T_DIGITS CARD T_SECRET CREATED T_PERIOD T_ALG, 0 },
+	{ "unknown optional 0x8000", CREATED "8000 0000 " TOTP, 0 },
+	{ "unknown optional 0x8001", CREATED TOTP "8001 0003 010203 ", 0 },
+	{ "unknown optional 0xffff", "ffff 0002 abcd " CREATED TOTP, 0 },
+	{ "optional twin of digits", CREATED TOTP "8011 0001 07 ", 0 },
+	{ "digits 8 sha256 60s", CREATED TOTP_WITH("08", "02", "003c"), 0 },
+	{ "sha512", CREATED TOTP_WITH("06", "03", "001e"), 0 },
+	{ "jpki", CREATED "0020 0001 02 " C_SPKI C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT, 0 },
+	{ "empty subject and serial", CREATED C_PROFILE C_SPKI C_FPR "0023 0000 0024 0000 "
+	    C_NB C_NA C_AT, 0 },
+	{ "utf-8 subject", CREATED C_PROFILE C_SPKI C_FPR "0023 0006 e794b0e4b8ad "
+	    C_SERIAL C_NB C_NA C_AT, 0 },
+	/* duplicates */
+	{ "created twice", CREATED CREATED, MFA_ERR_CORRUPT },
+	{ "digits twice", CREATED TOTP T_DIGITS, MFA_ERR_CORRUPT },
+	{ "secret twice", CREATED T_SECRET TOTP, MFA_ERR_CORRUPT },
+	{ "subject twice", CREATED CARD C_SUBJECT, MFA_ERR_CORRUPT },
+	{ "salt twice", CREATED RECOVERY R_SALT, MFA_ERR_CORRUPT },
+	/* unknown mandatory tags */
+	{ "tag 0x0000", CREATED "0000 0000 ", MFA_ERR_CORRUPT },
+	{ "tag 0x0002", CREATED "0002 0001 00 ", MFA_ERR_CORRUPT },
+	{ "tag 0x0015", CREATED TOTP "0015 0008 0000000000000000 ", MFA_ERR_CORRUPT },
+	{ "tag 0x0040", CREATED "0040 0000 ", MFA_ERR_CORRUPT },
+	{ "tag 0x7fff", CREATED "7fff 0002 0000 ", MFA_ERR_CORRUPT },
+	/* partial groups */
+	{ "totp secret only", CREATED T_SECRET, MFA_ERR_CORRUPT },
+	{ "totp without digits", CREATED T_SECRET T_ALG T_PERIOD T_AT, MFA_ERR_CORRUPT },
+	{ "totp without alg", CREATED T_SECRET T_DIGITS T_PERIOD T_AT, MFA_ERR_CORRUPT },
+	{ "totp without period", CREATED T_SECRET T_DIGITS T_ALG T_AT, MFA_ERR_CORRUPT },
+	{ "totp without enrolled_at", CREATED T_SECRET T_DIGITS T_ALG T_PERIOD, MFA_ERR_CORRUPT },
+	{ "totp without secret", CREATED T_DIGITS T_ALG T_PERIOD T_AT, MFA_ERR_CORRUPT },
+	{ "digits alone", CREATED T_DIGITS, MFA_ERR_CORRUPT },
+	{ "card without spki", CREATED C_PROFILE C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "card without fingerprint", CREATED C_PROFILE C_SPKI C_SUBJECT C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "card without profile", CREATED C_SPKI C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "card without not_after", CREATED C_PROFILE C_SPKI C_FPR C_SUBJECT C_SERIAL C_NB C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "recovery without salt", CREATED R_ID R_HASH R_ITER R_ISSUED R_EXPIRES, MFA_ERR_CORRUPT },
+	{ "recovery without expiry", CREATED R_ID R_SALT R_HASH R_ITER R_ISSUED, MFA_ERR_CORRUPT },
+	{ "recovery hash only", CREATED R_HASH, MFA_ERR_CORRUPT },
+	/* values out of range */
+	{ "digits 0", CREATED TOTP_WITH("00", "01", "001e"), MFA_ERR_CORRUPT },
+	{ "digits 5", CREATED TOTP_WITH("05", "01", "001e"), MFA_ERR_CORRUPT },
+	{ "digits 7", CREATED TOTP_WITH("07", "01", "001e"), MFA_ERR_CORRUPT },
+	{ "digits 9", CREATED TOTP_WITH("09", "01", "001e"), MFA_ERR_CORRUPT },
+	{ "digits 255", CREATED TOTP_WITH("ff", "01", "001e"), MFA_ERR_CORRUPT },
+	{ "alg 0", CREATED TOTP_WITH("06", "00", "001e"), MFA_ERR_CORRUPT },
+	{ "alg 4", CREATED TOTP_WITH("06", "04", "001e"), MFA_ERR_CORRUPT },
+	{ "alg 255", CREATED TOTP_WITH("06", "ff", "001e"), MFA_ERR_CORRUPT },
+	{ "period 0", CREATED TOTP_WITH("06", "01", "0000"), MFA_ERR_CORRUPT },
+	{ "period 29", CREATED TOTP_WITH("06", "01", "001d"), MFA_ERR_CORRUPT },
+	{ "period 31", CREATED TOTP_WITH("06", "01", "001f"), MFA_ERR_CORRUPT },
+	{ "period 61", CREATED TOTP_WITH("06", "01", "003d"), MFA_ERR_CORRUPT },
+	{ "period 30+256", CREATED TOTP_WITH("06", "01", "011e"), MFA_ERR_CORRUPT },
+	{ "period 65535", CREATED TOTP_WITH("06", "01", "ffff"), MFA_ERR_CORRUPT },
+	{ "profile 0", CREATED "0020 0001 00 " C_SPKI C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "profile 3", CREATED "0020 0001 03 " C_SPKI C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "iterations 0", CREATED R_ID R_SALT R_HASH "0033 0004 00000000 " R_ISSUED R_EXPIRES,
+	    MFA_ERR_CORRUPT },
+	{ "secret 0 bytes", CREATED "0010 0000 " T_DIGITS T_ALG T_PERIOD T_AT, MFA_ERR_CORRUPT },
+	/* wrong sizes of fixed-size fields */
+	{ "created 7 bytes", "0001 0007 00000000010203 ", MFA_ERR_CORRUPT },
+	{ "created 9 bytes", "0001 0009 000000000102030405 ", MFA_ERR_CORRUPT },
+	{ "created 0 bytes", "0001 0000 ", MFA_ERR_CORRUPT },
+	{ "digits 2 bytes", CREATED T_SECRET "0011 0002 0006 " T_ALG T_PERIOD T_AT,
+	    MFA_ERR_CORRUPT },
+	{ "period 1 byte", CREATED T_SECRET T_DIGITS T_ALG "0013 0001 1e " T_AT, MFA_ERR_CORRUPT },
+	{ "iterations 8 bytes", CREATED R_ID R_SALT R_HASH "0033 0008 0000000000030d40 "
+	    R_ISSUED R_EXPIRES, MFA_ERR_CORRUPT },
+	{ "fingerprint 31 bytes", CREATED C_PROFILE C_SPKI "0022 001f 000102030405060708090a0b0c0d0e"
+	    "0f101112131415161718191a1b1c1d1e " C_SUBJECT C_SERIAL C_NB C_NA C_AT, MFA_ERR_CORRUPT },
+	{ "fingerprint 33 bytes", CREATED C_PROFILE C_SPKI "0022 0021 000102030405060708090a0b0c0d0e"
+	    "0f101112131415161718191a1b1c1d1e1f20 " C_SUBJECT C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "salt 15 bytes", CREATED R_ID "0031 000f a0a1a2a3a4a5a6a7a8a9aaabacadae " R_HASH R_ITER
+	    R_ISSUED R_EXPIRES, MFA_ERR_CORRUPT },
+	{ "spki 0 bytes", CREATED C_PROFILE "0021 0000 " C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	/* control characters in strings */
+	{ "subject with LF", CREATED C_PROFILE C_SPKI C_FPR "0023 0003 410a42 " C_SERIAL C_NB C_NA
+	    C_AT, MFA_ERR_CORRUPT },
+	{ "subject with NUL", CREATED C_PROFILE C_SPKI C_FPR "0023 0003 410042 " C_SERIAL C_NB C_NA
+	    C_AT, MFA_ERR_CORRUPT },
+	{ "subject with ESC", CREATED C_PROFILE C_SPKI C_FPR "0023 0003 1b5b41 " C_SERIAL C_NB C_NA
+	    C_AT, MFA_ERR_CORRUPT },
+	{ "serial with DEL", CREATED C_PROFILE C_SPKI C_FPR C_SUBJECT "0024 0002 417f " C_NB C_NA
+	    C_AT, MFA_ERR_CORRUPT },
+	{ "serial with TAB", CREATED C_PROFILE C_SPKI C_FPR C_SUBJECT "0024 0002 0941 " C_NB C_NA
+	    C_AT, MFA_ERR_CORRUPT },
+	{ "serial with 0x01", CREATED C_PROFILE C_SPKI C_FPR C_SUBJECT "0024 0001 01 " C_NB C_NA
+	    C_AT, MFA_ERR_CORRUPT },
+	/* truncated fields and absurd lengths */
+	{ "one byte", "00", MFA_ERR_CORRUPT },
+	{ "tag only", "0001", MFA_ERR_CORRUPT },
+	{ "tag and half a length", "0001 00", MFA_ERR_CORRUPT },
+	{ "short value", "0001 0008 00000000", MFA_ERR_CORRUPT },
+	{ "trailing tag", CREATED "00", MFA_ERR_CORRUPT },
+	{ "length 0xffff", CREATED "0010 ffff 3132333435363738393031323334353637383930",
+	    MFA_ERR_CORRUPT },
+	{ "optional length 0xffff", CREATED "8000 ffff 00", MFA_ERR_CORRUPT },
+	{ "optional past the end", CREATED "8000 0003 0102", MFA_ERR_CORRUPT },
+	{ "subject length past the end", CREATED C_PROFILE C_SPKI C_FPR "0023 00ff 41424344",
+	    MFA_ERR_CORRUPT },
+};
+
+/*
+ * Decode one hand-written plaintext; 0 if the result is as expected, else
+ * print why and return 1 (so a table reports all its failures at once).
+ */
+static int check_decode(const char *name, const char *hex, int want)
+{
+	uint8_t buf[1024], *exact;
+	size_t n = unhex(hex, buf, sizeof(buf));
+	struct mfa_record rec;
+	int rc, bad = 0;
+
+	/* Exactly n bytes on the heap: an over-read is an ASan report. */
+	exact = malloc(n > 0 ? n : 1);
+	assert_non_null(exact);
+	memcpy(exact, buf, n);
+	memset(&rec, 0xee, sizeof(rec));
+	rc = mfa_record_decode(exact, n, &rec);
+	free(exact);
+	if (rc != want) {
+		print_error("case \"%s\": got %d (%s), want %d (%s)\n", name, rc,
+		    mfa_strerror(rc), want, mfa_strerror(want));
+		bad = 1;
+	} else if (rc != 0 && !all_zero(&rec, sizeof(rec))) {
+		/* A refused plaintext leaves nothing behind, secrets least of all. */
+		print_error("case \"%s\": refused but the record was not wiped\n", name);
+		bad = 1;
+	}
+	if (rc == 0)
+		assert_groups_absent_zero(&rec);
+	return bad;
+}
+
+static void test_decode_table(void **state)
+{
+	int bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(decode_cases) / sizeof(decode_cases[0]); i++)
+		bad += check_decode(decode_cases[i].name, decode_cases[i].hex, decode_cases[i].rc);
+	assert_int_equal(bad, 0);
+}
+
+/* record.h documents secret_len as 10..64: a shorter TOTP seed is not a record we wrote. */
+static void test_decode_secret_length_range(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *hex;
+		int rc;
+	} cases[] = {
+		{ "secret 1 byte", CREATED "0010 0001 41 " T_DIGITS T_ALG T_PERIOD T_AT,
+		    MFA_ERR_CORRUPT },
+		{ "secret 9 bytes", CREATED "0010 0009 414243444546474849 " T_DIGITS T_ALG
+		    T_PERIOD T_AT, MFA_ERR_CORRUPT },
+		{ "secret 10 bytes", CREATED "0010 000a 41424344454647484950 " T_DIGITS T_ALG
+		    T_PERIOD T_AT, 0 },
+	};
+	int bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		bad += check_decode(cases[i].name, cases[i].hex, cases[i].rc);
+	assert_int_equal(bad, 0);
+}
+
+/* The values a hand-written plaintext decodes to (not via the encoder). */
+static void test_decode_values(void **state)
+{
+	uint8_t buf[1024];
+	size_t n = unhex(CREATED TOTP CARD RECOVERY "8123 0002 0000", buf, sizeof(buf));
+	struct mfa_record rec;
+	static const uint8_t fpr[32] = {
+		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+		16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+	};
+	static const uint8_t salt[16] = {
+		0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+		0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+	};
+
+	(void)state;
+	assert_int_equal(mfa_record_decode(buf, n, &rec), 0);
+	assert_true(rec.created_at == 0x01020304);
+	assert_true(rec.totp.present);
+	assert_int_equal(rec.totp.secret_len, 20);
+	assert_memory_equal(rec.totp.secret, "12345678901234567890", 20);
+	assert_int_equal(rec.totp.digits, 6);
+	assert_int_equal(rec.totp.alg, MFA_ALG_SHA1);
+	assert_int_equal(rec.totp.period, 30);
+	assert_true(rec.totp.enrolled_at == 0x65000000);
+	assert_true(rec.card.present);
+	assert_int_equal(rec.card.profile, MFA_CARD_JPKI);
+	assert_int_equal(rec.card.spki_len, 4);
+	assert_memory_equal(rec.card.spki, "\x30\x02\x05\x00", 4);
+	assert_memory_equal(rec.card.fingerprint, fpr, 32);
+	assert_string_equal(rec.card.subject, "CN=alic");
+	assert_string_equal(rec.card.serial, "0A1B");
+	assert_true(rec.card.not_before == 0x60000000);
+	assert_true(rec.card.not_after == 0x70000000);
+	assert_true(rec.card.enrolled_at == 0x65000001);
+	assert_true(rec.recovery.present);
+	assert_true(rec.recovery.id == 0x1122334455667788ULL);
+	assert_memory_equal(rec.recovery.salt, salt, 16);
+	assert_int_equal(rec.recovery.hash[0], 0xb0);
+	assert_int_equal(rec.recovery.hash[31], 0xcf);
+	assert_int_equal(rec.recovery.iterations, 200000);
+	assert_true(rec.recovery.issued_at == 0x65000002);
+	assert_true(rec.recovery.expires_at == 0x65000003);
+}
+
+/*
+ * The encoder writes the documented format (u16 tag, u16 length, big-endian
+ * value), byte for byte; a change here breaks every enrolled record.
+ */
+static void test_encode_golden(void **state)
+{
+	static const char want_hex[] = CREATED TOTP;
+	uint8_t want[256];
+	size_t n = unhex(want_hex, want, sizeof(want));
+	struct mfa_record rec;
+	struct mfa_buf out;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	rec.created_at = 0x01020304;
+	rec.totp.present = true;
+	memcpy(rec.totp.secret, "12345678901234567890", 20);
+	rec.totp.secret_len = 20;
+	rec.totp.digits = 6;
+	rec.totp.alg = MFA_ALG_SHA1;
+	rec.totp.period = 30;
+	rec.totp.enrolled_at = 0x65000000;
+	mfa_buf_init(&out);
+	assert_int_equal(mfa_record_encode(&rec, &out), 0);
+	assert_int_equal(out.len, n);
+	assert_memory_equal(out.data, want, n);
+	mfa_buf_free(&out);
+}
+
+/* Variable-length fields at and just past their capacity. */
+static void test_decode_length_limits(void **state)
+{
+	static const struct {
+		const char *name;
+		uint16_t tag;
+		size_t len;
+		uint8_t fill;
+		int rc;
+	} cases[] = {
+		{ "secret 64", 0x0010, MFA_SECRET_MAX, 0x41, 0 },
+		{ "secret 65", 0x0010, MFA_SECRET_MAX + 1, 0x41, MFA_ERR_CORRUPT },
+		{ "spki 1024", 0x0021, MFA_SPKI_MAX, 0x30, 0 },
+		{ "spki 1025", 0x0021, MFA_SPKI_MAX + 1, 0x30, MFA_ERR_CORRUPT },
+		{ "subject 255", 0x0023, 255, 'S', 0 },
+		{ "subject 256", 0x0023, 256, 'S', MFA_ERR_CORRUPT },
+		{ "serial 79", 0x0024, 79, 'F', 0 },
+		{ "serial 80", 0x0024, 80, 'F', MFA_ERR_CORRUPT },
+		{ "optional 4000", 0x8abc, 4000, 0x00, 0 },
+	};
+	/* Every group complete; the case's field replaces its normal one. */
+	static const char *const base[] = {
+		CREATED, T_SECRET, T_DIGITS, T_ALG, T_PERIOD, T_AT, C_PROFILE, C_SPKI, C_FPR,
+		C_SUBJECT, C_SERIAL, C_NB, C_NA, C_AT,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *buf = malloc(8192), *exact;
+		size_t n = 0;
+		struct mfa_record rec;
+		int rc;
+
+		assert_non_null(buf);
+		for (size_t f = 0; f < sizeof(base) / sizeof(base[0]); f++) {
+			uint8_t tmp[256];
+			size_t m = unhex(base[f], tmp, sizeof(tmp));
+			if (((tmp[0] << 8) | tmp[1]) == cases[i].tag)
+				continue;
+			memcpy(buf + n, tmp, m);
+			n += m;
+		}
+		buf[n++] = (uint8_t)(cases[i].tag >> 8);
+		buf[n++] = (uint8_t)cases[i].tag;
+		buf[n++] = (uint8_t)(cases[i].len >> 8);
+		buf[n++] = (uint8_t)cases[i].len;
+		memset(buf + n, cases[i].fill, cases[i].len);
+		n += cases[i].len;
+		exact = malloc(n);
+		assert_non_null(exact);
+		memcpy(exact, buf, n);
+		rc = mfa_record_decode(exact, n, &rec);
+		if (rc != cases[i].rc)
+			fail_msg("case %s: got %d, want %d", cases[i].name, rc, cases[i].rc);
+		if (rc == 0 && cases[i].tag == 0x0010) {
+			assert_int_equal(rec.totp.secret_len, cases[i].len);
+			assert_int_equal(rec.totp.secret[cases[i].len - 1], cases[i].fill);
+		}
+		if (rc == 0 && cases[i].tag == 0x0021)
+			assert_int_equal(rec.card.spki_len, cases[i].len);
+		if (rc == 0 && cases[i].tag == 0x0023)
+			assert_int_equal(strlen(rec.card.subject), cases[i].len);
+		if (rc == 0 && cases[i].tag == 0x0024)
+			assert_int_equal(strlen(rec.card.serial), cases[i].len);
+		free(exact);
+		free(buf);
+	}
+}
+
+/* Every truncation of a valid plaintext is refused (a field is cut or a group is missing). */
+static void test_decode_every_truncation(void **state)
+{
+	uint8_t buf[1024], *exact;
+	uint8_t scratch[1024];
+	size_t n = unhex(CREATED TOTP CARD RECOVERY, buf, sizeof(buf));
+	/* Cuts between groups leave a valid record with fewer factors. */
+	const size_t whole[] = {
+		unhex(CREATED, scratch, sizeof(scratch)),
+		unhex(CREATED TOTP, scratch, sizeof(scratch)),
+		unhex(CREATED TOTP CARD, scratch, sizeof(scratch)),
+	};
+	struct mfa_record rec;
+
+	(void)state;
+	for (size_t cut = 1; cut < n; cut++) {
+		bool valid = cut == whole[0] || cut == whole[1] || cut == whole[2];
+		int rc;
+
+		exact = malloc(cut);
+		assert_non_null(exact);
+		memcpy(exact, buf, cut);
+		rc = mfa_record_decode(exact, cut, &rec);
+		if (rc != (valid ? 0 : MFA_ERR_CORRUPT))
+			fail_msg("plaintext cut to %zu of %zu bytes: got %d", cut, n, rc);
+		if (valid)
+			assert_int_equal(rec.card.present, cut == whole[2]);
+		free(exact);
+	}
+}
+
+/* The encoder refuses what it cannot represent instead of writing garbage. */
+static void test_encode_refuses_unterminated(void **state)
+{
+	struct mfa_record rec;
+	struct mfa_key key;
+	struct mfa_buf out;
+
+	(void)state;
+	random_key(&key);
+	full_record(&rec);
+	memset(rec.card.subject, 'S', sizeof(rec.card.subject));
+	mfa_buf_init(&out);
+	assert_int_not_equal(mfa_record_encode(&rec, &out), 0);
+	mfa_buf_free(&out);
+	mfa_buf_init(&out);
+	assert_int_not_equal(mfa_record_seal(&key, "alice", &rec, &out), 0);
+	mfa_buf_free(&out);
+
+	full_record(&rec);
+	rec.totp.secret_len = MFA_SECRET_MAX + 1;
+	mfa_buf_init(&out);
+	assert_int_not_equal(mfa_record_encode(&rec, &out), 0);
+	mfa_buf_free(&out);
+}
+
+/* --- key file ------------------------------------------------------------- */
+
+struct keydir {
+	char *dir;
+	char *path;
+};
+
+static int keydir_setup(void **state)
+{
+	struct keydir *kd = calloc(1, sizeof(*kd));
+	if (kd == NULL)
+		return -1;
+	kd->dir = tu_mkdtemp();
+	kd->path = tu_path(kd->dir, "store.key");
+	*state = kd;
+	return 0;
+}
+
+static int keydir_teardown(void **state)
+{
+	struct keydir *kd = *state;
+	tu_rmrf(kd->dir);
+	free(kd->path);
+	free(kd->dir);
+	free(kd);
+	return 0;
+}
+
+static void test_key_create(void **state)
+{
+	struct keydir *kd = *state;
+	struct mfa_path_error perr;
+	struct mfa_key key, loaded, again;
+	uint8_t id[MFA_KEYID_LEN], *content;
+	struct stat st;
+	size_t len;
+
+	memset(&key, 0, sizeof(key));
+	assert_int_equal(mfa_key_create(kd->path, &key, &perr), 0);
+	assert_int_equal(lstat(kd->path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0400);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_size, MFA_KEY_LEN);
+	content = tu_read_file(kd->path, &len);
+	assert_int_equal(len, MFA_KEY_LEN);
+	assert_memory_equal(content, key.bytes, MFA_KEY_LEN);
+	assert_false(all_zero(key.bytes, MFA_KEY_LEN));
+	expected_key_id(key.bytes, id);
+	assert_memory_equal(key.id, id, MFA_KEYID_LEN);
+
+	memset(&loaded, 0, sizeof(loaded));
+	assert_int_equal(mfa_key_load(kd->path, &loaded, &perr), 0);
+	assert_memory_equal(loaded.bytes, key.bytes, MFA_KEY_LEN);
+	assert_memory_equal(loaded.id, key.id, MFA_KEYID_LEN);
+
+	/* Never overwritten: same bytes, same mode. */
+	memset(&again, 0, sizeof(again));
+	assert_int_equal(mfa_key_create(kd->path, &again, &perr), MFA_ERR_EXISTS);
+	assert_non_null(strstr(perr.msg, kd->path));
+	free(content);
+	content = tu_read_file(kd->path, &len);
+	assert_int_equal(len, MFA_KEY_LEN);
+	assert_memory_equal(content, key.bytes, MFA_KEY_LEN);
+	assert_int_equal(lstat(kd->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0400);
+	assert_int_equal(mfa_key_load(kd->path, &loaded, &perr), 0);
+	assert_memory_equal(loaded.bytes, key.bytes, MFA_KEY_LEN);
+	free(content);
+
+	/* Two keys are different keys. */
+	{
+		char *p2 = tu_path(kd->dir, "second.key");
+		assert_int_equal(mfa_key_create(p2, &again, &perr), 0);
+		assert_memory_not_equal(again.bytes, key.bytes, MFA_KEY_LEN);
+		assert_memory_not_equal(again.id, key.id, MFA_KEYID_LEN);
+		free(p2);
+	}
+}
+
+/* Create refuses to follow a symlink planted at the key path, even a dangling one. */
+static void test_key_create_symlink(void **state)
+{
+	struct keydir *kd = *state;
+	struct mfa_path_error perr;
+	struct mfa_key key;
+	char *target = tu_path(kd->dir, "target");
+	struct stat st;
+
+	assert_int_equal(symlink(target, kd->path), 0);
+	assert_int_not_equal(mfa_key_create(kd->path, &key, &perr), 0);
+	assert_int_equal(lstat(target, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	free(target);
+}
+
+/* Root never creates a key in a directory another user can write or own. */
+static void test_key_create_unsafe_dir(void **state)
+{
+	struct keydir *kd = *state;
+	struct mfa_path_error perr;
+	struct mfa_key key;
+	char *sub = tu_path(kd->dir, "sub");
+	char *path = tu_path(sub, "store.key");
+	struct stat st;
+
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(chmod(sub, 0777), 0);
+	assert_int_equal(mfa_key_create(path, &key, &perr), MFA_ERR_UNSAFE);
+	assert_int_equal(lstat(path, &st), -1);
+	assert_int_equal(chmod(sub, 0700), 0);
+	assert_int_equal(chown(sub, 65534, 65534), 0);
+	assert_int_equal(mfa_key_create(path, &key, &perr), MFA_ERR_UNSAFE);
+	assert_int_equal(lstat(path, &st), -1);
+	free(path);
+	free(sub);
+}
+
+enum key_setup {
+	KS_GOOD_0400, KS_GOOD_0600, KS_MODE_0644, KS_MODE_0640, KS_MODE_0604, KS_MODE_0700,
+	KS_MODE_0660, KS_OWNER_NOBODY, KS_SYMLINK, KS_HARDLINK, KS_LEN_0, KS_LEN_31,
+	KS_LEN_33, KS_LEN_64, KS_MISSING, KS_DIRECTORY, KS_FIFO, KS_DIR_WRITABLE,
+};
+
+static const struct {
+	const char *name;
+	enum key_setup setup;
+	int rc;
+} key_load_cases[] = {
+	{ "0400", KS_GOOD_0400, 0 },
+	{ "0600", KS_GOOD_0600, 0 },
+	{ "mode 0644", KS_MODE_0644, MFA_ERR_UNSAFE },
+	{ "mode 0640", KS_MODE_0640, MFA_ERR_UNSAFE },
+	{ "mode 0604", KS_MODE_0604, MFA_ERR_UNSAFE },
+	{ "mode 0700", KS_MODE_0700, MFA_ERR_UNSAFE },
+	{ "mode 0660", KS_MODE_0660, MFA_ERR_UNSAFE },
+	{ "owner 65534", KS_OWNER_NOBODY, MFA_ERR_UNSAFE },
+	{ "symlink", KS_SYMLINK, MFA_ERR_UNSAFE },
+	{ "hard link", KS_HARDLINK, MFA_ERR_UNSAFE },
+	{ "0 bytes", KS_LEN_0, MFA_ERR_KEY },
+	{ "31 bytes", KS_LEN_31, MFA_ERR_KEY },
+	{ "33 bytes", KS_LEN_33, MFA_ERR_KEY },
+	{ "64 bytes", KS_LEN_64, MFA_ERR_KEY },
+	{ "missing", KS_MISSING, MFA_ERR_NOENT },
+	{ "directory", KS_DIRECTORY, MFA_ERR_UNSAFE },
+	{ "fifo", KS_FIFO, MFA_ERR_UNSAFE },
+	{ "directory writable by others", KS_DIR_WRITABLE, MFA_ERR_UNSAFE },
+};
+
+/* Build the case's key file at path (dir is its private directory). */
+static void make_key_case(const char *dir, const char *path, enum key_setup s,
+    const uint8_t key[64])
+{
+	char *other = tu_path(dir, "real.key");
+
+	switch (s) {
+	case KS_GOOD_0400: tu_write_file(path, key, 32, 0400); break;
+	case KS_GOOD_0600: tu_write_file(path, key, 32, 0600); break;
+	case KS_MODE_0644: tu_write_file(path, key, 32, 0644); break;
+	case KS_MODE_0640: tu_write_file(path, key, 32, 0640); break;
+	case KS_MODE_0604: tu_write_file(path, key, 32, 0604); break;
+	case KS_MODE_0700: tu_write_file(path, key, 32, 0700); break;
+	case KS_MODE_0660: tu_write_file(path, key, 32, 0660); break;
+	case KS_OWNER_NOBODY:
+		tu_write_file(path, key, 32, 0400);
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		break;
+	case KS_SYMLINK:
+		tu_write_file(other, key, 32, 0400);
+		assert_int_equal(symlink(other, path), 0);
+		break;
+	case KS_HARDLINK:
+		tu_write_file(other, key, 32, 0400);
+		assert_int_equal(link(other, path), 0);
+		break;
+	case KS_LEN_0: tu_write_file(path, key, 0, 0400); break;
+	case KS_LEN_31: tu_write_file(path, key, 31, 0400); break;
+	case KS_LEN_33: tu_write_file(path, key, 33, 0400); break;
+	case KS_LEN_64: tu_write_file(path, key, 64, 0400); break;
+	case KS_MISSING: break;
+	case KS_DIRECTORY: assert_int_equal(mkdir(path, 0700), 0); break;
+	case KS_FIFO: assert_int_equal(mkfifo(path, 0600), 0); break;
+	case KS_DIR_WRITABLE:
+		tu_write_file(path, key, 32, 0400);
+		assert_int_equal(chmod(dir, 0777), 0);
+		break;
+	}
+	free(other);
+}
+
+static void test_key_load_table(void **state)
+{
+	struct keydir *kd = *state;
+	uint8_t bytes[64];
+
+	assert_int_equal(RAND_bytes(bytes, sizeof(bytes)), 1);
+	for (size_t i = 0; i < sizeof(key_load_cases) / sizeof(key_load_cases[0]); i++) {
+		char name[32];
+		char *dir, *path;
+		struct mfa_path_error perr;
+		struct mfa_key key;
+		int rc;
+
+		snprintf(name, sizeof(name), "case%zu", i);
+		dir = tu_path(kd->dir, name);
+		assert_int_equal(mkdir(dir, 0700), 0);
+		path = tu_path(dir, "store.key");
+		make_key_case(dir, path, key_load_cases[i].setup, bytes);
+		memset(&perr, 0, sizeof(perr));
+		memset(&key, 0, sizeof(key));
+		rc = mfa_key_load(path, &key, &perr);
+		if (rc != key_load_cases[i].rc)
+			fail_msg("key case \"%s\": got %d (%s), want %d (%s); msg: %s",
+			    key_load_cases[i].name, rc, mfa_strerror(rc), key_load_cases[i].rc,
+			    mfa_strerror(key_load_cases[i].rc), perr.msg);
+		if (rc == 0) {
+			uint8_t id[MFA_KEYID_LEN];
+			assert_memory_equal(key.bytes, bytes, MFA_KEY_LEN);
+			expected_key_id(bytes, id);
+			assert_memory_equal(key.id, id, MFA_KEYID_LEN);
+		} else {
+			/* Errors name the file (DESIGN section 3) and hand out no key. */
+			if (strstr(perr.msg, path) == NULL && strstr(perr.msg, dir) == NULL)
+				fail_msg("key case \"%s\": message \"%s\" does not name the file",
+				    key_load_cases[i].name, perr.msg);
+			assert_true(all_zero(key.bytes, MFA_KEY_LEN));
+		}
+		chmod(dir, 0700);
+		free(path);
+		free(dir);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_id),
+		cmocka_unit_test(test_seal_round_trip),
+		cmocka_unit_test(test_seal_wrong_key_and_aad),
+		cmocka_unit_test(test_seal_every_bit_flip),
+		cmocka_unit_test(test_seal_truncated),
+		cmocka_unit_test(test_seal_fresh_nonce),
+		cmocka_unit_test(test_record_round_trip_full),
+		cmocka_unit_test(test_record_round_trip_limits),
+		cmocka_unit_test(test_record_groups_alone),
+		cmocka_unit_test(test_record_file_layout),
+		cmocka_unit_test(test_record_every_byte_flip),
+		cmocka_unit_test(test_record_every_bit_flip),
+		cmocka_unit_test(test_record_other_user),
+		cmocka_unit_test(test_record_other_key),
+		cmocka_unit_test(test_record_truncated_and_extended),
+		cmocka_unit_test(test_record_fresh_nonce),
+		cmocka_unit_test(test_decode_table),
+		cmocka_unit_test(test_decode_secret_length_range),
+		cmocka_unit_test(test_decode_values),
+		cmocka_unit_test(test_encode_golden),
+		cmocka_unit_test(test_decode_length_limits),
+		cmocka_unit_test(test_decode_every_truncation),
+		cmocka_unit_test(test_encode_refuses_unterminated),
+		cmocka_unit_test_setup_teardown(test_key_create, keydir_setup, keydir_teardown),
+		cmocka_unit_test_setup_teardown(test_key_create_symlink, keydir_setup,
+		    keydir_teardown),
+		cmocka_unit_test_setup_teardown(test_key_create_unsafe_dir, keydir_setup,
+		    keydir_teardown),
+		cmocka_unit_test_setup_teardown(test_key_load_table, keydir_setup, keydir_teardown),
+	};
+
+	tu_require_root();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

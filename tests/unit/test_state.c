@@ -1,0 +1,463 @@
+/*
+ * Unit tests for lib/state.c: the two sealed state slots (DESIGN invariants
+ * 4 and 6).  A slot is "MFAS" | version | key id | seq | nonce | ct | tag,
+ * zero padded to MFA_STATE_SLOT_LEN; mfa_state_pick() must return the newest
+ * slot that authenticates, so that a torn or lost write of one slot leaves
+ * the other one in charge.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <openssl/rand.h>
+
+#include "mfauth/err.h"
+#include "mfauth/seal.h"
+#include "mfauth/state.h"
+
+#define SLOT MFA_STATE_SLOT_LEN
+#define SLOT_HEADER_LEN (4 + 1 + MFA_KEYID_LEN + 8)
+
+static void random_key(struct mfa_key *key)
+{
+	assert_int_equal(RAND_bytes(key->bytes, MFA_KEY_LEN), 1);
+	assert_int_equal(mfa_key_derive_id(key), 0);
+}
+
+static int all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* A state with every field distinct; v varies the values. */
+static void make_state(struct mfa_state *st, uint64_t seq, uint8_t v)
+{
+	memset(st, 0, sizeof(*st));
+	st->seq = seq;
+	st->last_step = 0x0102030405060700ULL | v;
+	st->failures = 0xa1b2c300u | v;
+	st->first_failure = 0x1112131415161700ULL | v;
+	st->last_failure = 0x2122232425262700ULL | v;
+	st->locked_until = 0x3132333435363700ULL | v;
+	st->last_success = 0x4142434445464700ULL | v;
+	st->recovery_used = 0x5152535455565700ULL | v;
+	snprintf(st->fail_service, sizeof(st->fail_service), "gdm-password-%u", v);
+	snprintf(st->fail_tty, sizeof(st->fail_tty), "/dev/pts/%u", v);
+	snprintf(st->fail_rhost, sizeof(st->fail_rhost), "host-%u.example.lg.jp", v);
+}
+
+static void assert_state_equal(const struct mfa_state *a, const struct mfa_state *b)
+{
+	assert_true(a->seq == b->seq);
+	assert_true(a->last_step == b->last_step);
+	assert_int_equal(a->failures, b->failures);
+	assert_true(a->first_failure == b->first_failure);
+	assert_true(a->last_failure == b->last_failure);
+	assert_true(a->locked_until == b->locked_until);
+	assert_true(a->last_success == b->last_success);
+	assert_true(a->recovery_used == b->recovery_used);
+	assert_string_equal(a->fail_service, b->fail_service);
+	assert_string_equal(a->fail_tty, b->fail_tty);
+	assert_string_equal(a->fail_rhost, b->fail_rhost);
+}
+
+static void seal(const struct mfa_key *key, const char *user, const struct mfa_state *st,
+    uint8_t slot[SLOT])
+{
+	memset(slot, 0xcc, SLOT);
+	assert_int_equal(mfa_state_seal_slot(key, user, st, slot), 0);
+}
+
+/* --- one slot --------------------------------------------------------------- */
+
+static void test_slot_round_trip(void **state)
+{
+	struct mfa_state in, out;
+	struct mfa_key key;
+	uint8_t slot[SLOT];
+
+	(void)state;
+	random_key(&key);
+
+	/* Every field distinctive, strings at their longest. */
+	make_state(&in, 0x0807060504030201ULL, 0x5a);
+	memset(in.fail_service, 's', sizeof(in.fail_service) - 1);
+	memset(in.fail_tty, 't', sizeof(in.fail_tty) - 1);
+	memset(in.fail_rhost, 'r', sizeof(in.fail_rhost) - 1);
+	in.fail_rhost[0] = '[';
+	in.fail_rhost[sizeof(in.fail_rhost) - 2] = ']';
+	seal(&key, "alice", &in, slot);
+	memset(&out, 0xee, sizeof(out));
+	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), 0);
+	assert_state_equal(&in, &out);
+
+	/* The header: magic, version, key id, seq big-endian. */
+	assert_memory_equal(slot, MFA_STATE_MAGIC, 4);
+	assert_int_equal(slot[4], MFA_STATE_VERSION);
+	assert_memory_equal(slot + 5, key.id, MFA_KEYID_LEN);
+	assert_memory_equal(slot + 13, "\x08\x07\x06\x05\x04\x03\x02\x01", 8);
+
+	/* Extreme values and empty strings. */
+	memset(&in, 0, sizeof(in));
+	in.seq = UINT64_MAX;
+	in.locked_until = MFA_LOCK_FOREVER;
+	in.failures = UINT32_MAX;
+	seal(&key, "alice", &in, slot);
+	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), 0);
+	assert_state_equal(&in, &out);
+
+	/* All zeros is a valid state too (seq 0, nothing happened yet). */
+	memset(&in, 0, sizeof(in));
+	seal(&key, "alice", &in, slot);
+	memset(&out, 0xee, sizeof(out));
+	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), 0);
+	assert_true(all_zero(&out, sizeof(out)));
+
+	/* Sealing twice gives different bytes (fresh nonce), both valid. */
+	{
+		uint8_t again[SLOT];
+		make_state(&in, 3, 1);
+		seal(&key, "alice", &in, slot);
+		seal(&key, "alice", &in, again);
+		assert_memory_equal(slot, again, SLOT_HEADER_LEN);
+		assert_memory_not_equal(slot + SLOT_HEADER_LEN, again + SLOT_HEADER_LEN,
+		    MFA_NONCE_LEN);
+		assert_int_equal(mfa_state_unseal_slot(&key, "alice", again, &out), 0);
+		assert_state_equal(&in, &out);
+	}
+}
+
+/* A string that fills its whole array comes back NUL-terminated, never longer. */
+static void test_slot_unterminated_strings(void **state)
+{
+	struct mfa_state in, out;
+	struct mfa_key key;
+	uint8_t slot[SLOT];
+
+	(void)state;
+	random_key(&key);
+	make_state(&in, 1, 2);
+	memset(in.fail_service, 'S', sizeof(in.fail_service));
+	memset(in.fail_tty, 'T', sizeof(in.fail_tty));
+	memset(in.fail_rhost, 'R', sizeof(in.fail_rhost));
+	seal(&key, "alice", &in, slot);
+	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), 0);
+	assert_int_equal(strnlen(out.fail_service, sizeof(out.fail_service)),
+	    sizeof(out.fail_service) - 1);
+	assert_int_equal(strnlen(out.fail_tty, sizeof(out.fail_tty)), sizeof(out.fail_tty) - 1);
+	assert_int_equal(strnlen(out.fail_rhost, sizeof(out.fail_rhost)),
+	    sizeof(out.fail_rhost) - 1);
+}
+
+/* A slot copied onto another user's name does not open. */
+static void test_slot_other_user(void **state)
+{
+	static const char *const others[] = { "bob", "alic", "alice ", "ALICE", "alicea" };
+	struct mfa_state in, out;
+	struct mfa_key key;
+	uint8_t slot[SLOT];
+
+	(void)state;
+	random_key(&key);
+	make_state(&in, 9, 9);
+	seal(&key, "alice", &in, slot);
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		memset(&out, 0xee, sizeof(out));
+		assert_int_equal(mfa_state_unseal_slot(&key, others[i], slot, &out),
+		    MFA_ERR_CORRUPT);
+		assert_true(all_zero(&out, sizeof(out)));
+	}
+}
+
+static void test_slot_other_key(void **state)
+{
+	struct mfa_state in, out;
+	struct mfa_key key, other;
+	uint8_t slot[SLOT];
+
+	(void)state;
+	random_key(&key);
+	random_key(&other);
+	make_state(&in, 9, 9);
+	seal(&other, "alice", &in, slot);
+	memset(&out, 0xee, sizeof(out));
+	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), MFA_ERR_KEYID);
+	assert_true(all_zero(&out, sizeof(out)));
+	/* Claiming our key id does not get it past the tag. */
+	memcpy(slot + 5, key.id, MFA_KEYID_LEN);
+	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), MFA_ERR_CORRUPT);
+	/* Other versions are refused as such. */
+	seal(&key, "alice", &in, slot);
+	slot[4] = 0;
+	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), MFA_ERR_VERSION);
+	slot[4] = MFA_STATE_VERSION + 1;
+	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), MFA_ERR_VERSION);
+}
+
+static int flip_expect(size_t i)
+{
+	if (i < 4)
+		return MFA_ERR_CORRUPT;
+	if (i == 4)
+		return MFA_ERR_VERSION;
+	if (i < 13)
+		return MFA_ERR_KEYID;
+	return MFA_ERR_CORRUPT;
+}
+
+/*
+ * Flipping any byte of a slot, the zero padding included, makes it invalid.
+ * All offsets are tried before failing, so the report shows every one.
+ */
+static void test_slot_every_byte_flip(void **state)
+{
+	struct mfa_state in, out;
+	struct mfa_key key;
+	uint8_t slot[SLOT];
+	size_t accepted = 0, first = SIZE_MAX, last = 0, wrong = 0;
+
+	(void)state;
+	random_key(&key);
+	make_state(&in, 77, 3);
+	seal(&key, "alice", &in, slot);
+	for (size_t i = 0; i < SLOT; i++) {
+		int rc;
+		slot[i] ^= 0xff;
+		memset(&out, 0xee, sizeof(out));
+		rc = mfa_state_unseal_slot(&key, "alice", slot, &out);
+		if (rc == 0) {
+			accepted++;
+			if (first == SIZE_MAX)
+				first = i;
+			last = i;
+		} else if (rc != flip_expect(i)) {
+			print_error("byte %zu flipped: got %d, want %d\n", i, rc, flip_expect(i));
+			wrong++;
+		} else if (!all_zero(&out, sizeof(out))) {
+			print_error("byte %zu flipped: refused but state not cleared\n", i);
+			wrong++;
+		}
+		slot[i] ^= 0xff;
+	}
+	if (accepted > 0)
+		print_error("%zu flipped bytes still accepted, offsets %zu..%zu of %d\n",
+		    accepted, first, last, SLOT);
+	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), 0);
+	assert_int_equal(wrong, 0);
+	assert_int_equal(accepted, 0);
+}
+
+/* --- picking a slot ------------------------------------------------------------ */
+
+enum slot_kind { K_VALID, K_ZERO, K_GARBAGE, K_OTHER_USER, K_OTHER_KEY };
+
+static const struct {
+	const char *name;
+	enum slot_kind kind[2];
+	uint64_t seq[2];
+	int rc;
+	int pick;
+} pick_cases[] = {
+	{ "only slot 0", { K_VALID, K_ZERO }, { 5, 0 }, 0, 0 },
+	{ "only slot 1", { K_ZERO, K_VALID }, { 0, 5 }, 0, 1 },
+	{ "slot 0 newer", { K_VALID, K_VALID }, { 6, 5 }, 0, 0 },
+	{ "slot 1 newer", { K_VALID, K_VALID }, { 5, 6 }, 0, 1 },
+	{ "seq 0 and 1", { K_VALID, K_VALID }, { 1, 0 }, 0, 0 },
+	{ "large seqs", { K_VALID, K_VALID }, { 0xfffffffffffffffeULL, UINT64_MAX }, 0, 1 },
+	{ "high bit of seq", { K_VALID, K_VALID }, { 0x8000000000000000ULL, 0x7fffffffffffffffULL },
+	    0, 0 },
+	{ "garbage then valid", { K_GARBAGE, K_VALID }, { 0, 3 }, 0, 1 },
+	{ "valid then garbage", { K_VALID, K_GARBAGE }, { 3, 0 }, 0, 0 },
+	{ "newer slot of another user", { K_VALID, K_OTHER_USER }, { 3, 4 }, 0, 0 },
+	{ "newer slot of another key", { K_OTHER_KEY, K_VALID }, { 4, 3 }, 0, 1 },
+	{ "neither: zeros", { K_ZERO, K_ZERO }, { 0, 0 }, MFA_ERR_CORRUPT, -1 },
+	{ "neither: garbage", { K_GARBAGE, K_GARBAGE }, { 0, 0 }, MFA_ERR_CORRUPT, -1 },
+	{ "neither: other user", { K_OTHER_USER, K_OTHER_USER }, { 1, 2 }, MFA_ERR_CORRUPT, -1 },
+	{ "neither: other key first", { K_OTHER_KEY, K_ZERO }, { 1, 0 }, MFA_ERR_KEYID, -1 },
+};
+
+static void build_slot(enum slot_kind kind, uint64_t seq, uint8_t v, const struct mfa_key *key,
+    const struct mfa_key *other, uint8_t slot[SLOT], struct mfa_state *st)
+{
+	make_state(st, seq, v);
+	switch (kind) {
+	case K_VALID: seal(key, "alice", st, slot); break;
+	case K_ZERO: memset(slot, 0, SLOT); break;
+	case K_GARBAGE: assert_int_equal(RAND_bytes(slot, SLOT), 1); break;
+	case K_OTHER_USER: seal(key, "mallory", st, slot); break;
+	case K_OTHER_KEY: seal(other, "alice", st, slot); break;
+	}
+}
+
+static void test_pick_table(void **state)
+{
+	struct mfa_key key, other;
+
+	(void)state;
+	random_key(&key);
+	random_key(&other);
+	for (size_t i = 0; i < sizeof(pick_cases) / sizeof(pick_cases[0]); i++) {
+		uint8_t file[MFA_STATE_FILE_LEN];
+		struct mfa_state want[2], out;
+		int slot = 42, rc;
+
+		for (int s = 0; s < 2; s++)
+			build_slot(pick_cases[i].kind[s], pick_cases[i].seq[s], (uint8_t)(10 + s),
+			    &key, &other, file + s * SLOT, &want[s]);
+		memset(&out, 0xee, sizeof(out));
+		rc = mfa_state_pick(&key, "alice", file, &out, &slot);
+		if (rc != pick_cases[i].rc)
+			fail_msg("case \"%s\": got %d (%s), want %d", pick_cases[i].name, rc,
+			    mfa_strerror(rc), pick_cases[i].rc);
+		if (rc != 0)
+			continue;
+		if (slot != pick_cases[i].pick)
+			fail_msg("case \"%s\": picked slot %d, want %d", pick_cases[i].name, slot,
+			    pick_cases[i].pick);
+		assert_state_equal(&want[slot], &out);
+	}
+}
+
+/*
+ * A torn write: slot 1 held seq 6 and is being rewritten with seq 8 while
+ * slot 0 holds seq 7.  Whatever prefix of the new bytes reached the disk,
+ * the result is seq 8 (whole write) or seq 7, exactly as sealed.
+ */
+static void test_pick_torn_write_every_point(void **state)
+{
+	uint8_t file[MFA_STATE_FILE_LEN], newslot[SLOT], oldslot[SLOT];
+	struct mfa_state s6, s7, s8, out;
+	struct mfa_key key;
+	size_t got8 = 0;
+
+	(void)state;
+	random_key(&key);
+	make_state(&s6, 6, 6);
+	make_state(&s7, 7, 7);
+	make_state(&s8, 8, 8);
+	seal(&key, "alice", &s7, file);
+	seal(&key, "alice", &s6, oldslot);
+	seal(&key, "alice", &s8, newslot);
+	for (size_t cut = 0; cut <= SLOT; cut++) {
+		int slot = -1;
+		memcpy(file + SLOT, newslot, cut);
+		memcpy(file + SLOT + cut, oldslot + cut, SLOT - cut);
+		assert_int_equal(mfa_state_pick(&key, "alice", file, &out, &slot), 0);
+		if (out.seq == 8) {
+			assert_int_equal(slot, 1);
+			assert_state_equal(&s8, &out);
+			got8++;
+		} else {
+			if (out.seq != 7)
+				fail_msg("cut at %zu: seq %llu picked", cut,
+				    (unsigned long long)out.seq);
+			assert_int_equal(slot, 0);
+			assert_state_equal(&s7, &out);
+		}
+	}
+	/* The complete write is picked. */
+	assert_true(got8 >= 1);
+}
+
+/* The second half of the newest slot overwritten with zeros or garbage. */
+static void test_pick_torn_second_half(void **state)
+{
+	static const struct {
+		const char *name;
+		int newest;           /* which slot holds the newer state */
+		int fill;             /* -1: random garbage */
+		size_t from, to;      /* overwritten range within the slot */
+	} cases[] = {
+		{ "slot 1, zeros", 1, 0x00, SLOT / 2, SLOT },
+		{ "slot 1, garbage", 1, -1, SLOT / 2, SLOT },
+		{ "slot 0, zeros", 0, 0x00, SLOT / 2, SLOT },
+		{ "slot 0, garbage", 0, -1, SLOT / 2, SLOT },
+		{ "slot 0, 0xff", 0, 0xff, SLOT / 2, SLOT },
+		{ "slot 1, first half zeros", 1, 0x00, 0, SLOT / 2 },
+		{ "slot 1, only the tag area", 1, 0x00, SLOT / 2, SLOT / 2 + 64 },
+	};
+	struct mfa_key key;
+
+	(void)state;
+	random_key(&key);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t file[MFA_STATE_FILE_LEN];
+		struct mfa_state older, newer, out;
+		int n = cases[i].newest, o = 1 - n, slot = -1, rc;
+		uint8_t *torn = file + n * SLOT + cases[i].from;
+		size_t len = cases[i].to - cases[i].from;
+
+		make_state(&older, 20, 20);
+		make_state(&newer, 21, 21);
+		seal(&key, "alice", &older, file + o * SLOT);
+		seal(&key, "alice", &newer, file + n * SLOT);
+		if (cases[i].fill < 0)
+			assert_int_equal(RAND_bytes(torn, (int)len), 1);
+		else
+			memset(torn, cases[i].fill, len);
+		rc = mfa_state_pick(&key, "alice", file, &out, &slot);
+		if (rc != 0 || slot != o)
+			fail_msg("case \"%s\": rc %d slot %d, want the other slot %d",
+			    cases[i].name, rc, slot, o);
+		assert_state_equal(&older, &out);
+	}
+}
+
+/* A flipped byte anywhere in the newer slot hands control to the older one. */
+static void test_pick_every_byte_flip(void **state)
+{
+	uint8_t file[MFA_STATE_FILE_LEN];
+	struct mfa_state older, newer, out;
+	struct mfa_key key;
+	size_t wrong = 0, first = SIZE_MAX, last = 0;
+
+	(void)state;
+	random_key(&key);
+	make_state(&older, 100, 1);
+	make_state(&newer, 101, 2);
+	seal(&key, "alice", &older, file);
+	seal(&key, "alice", &newer, file + SLOT);
+	for (size_t i = 0; i < SLOT; i++) {
+		int slot = -1;
+		file[SLOT + i] ^= 0x55;
+		assert_int_equal(mfa_state_pick(&key, "alice", file, &out, &slot), 0);
+		if (slot != 0 || out.seq != 100) {
+			if (first == SIZE_MAX)
+				first = i;
+			last = i;
+			wrong++;
+		}
+		file[SLOT + i] ^= 0x55;
+	}
+	if (wrong > 0)
+		print_error("%zu flipped bytes of the newer slot (offsets %zu..%zu) left it "
+		    "in use\n", wrong, first, last);
+	assert_int_equal(wrong, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slot_round_trip),
+		cmocka_unit_test(test_slot_unterminated_strings),
+		cmocka_unit_test(test_slot_other_user),
+		cmocka_unit_test(test_slot_other_key),
+		cmocka_unit_test(test_slot_every_byte_flip),
+		cmocka_unit_test(test_pick_table),
+		cmocka_unit_test(test_pick_torn_write_every_point),
+		cmocka_unit_test(test_pick_torn_second_half),
+		cmocka_unit_test(test_pick_every_byte_flip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
