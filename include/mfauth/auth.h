@@ -1,0 +1,38 @@
+/*
+ * The second-factor decision for a code typed at the prompt, shared by the
+ * PAM module and the CLI's enrollment confirmation.  Time is an argument.
+ */
+#ifndef MFAUTH_AUTH_H
+#define MFAUTH_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mfauth/config.h"
+#include "mfauth/lockout.h"
+#include "mfauth/store.h"
+
+struct mfa_auth_result {
+	uint32_t failures;        /* failure count after this attempt */
+	bool locked_now;          /* this attempt locked the user */
+	uint64_t locked_until;    /* lock state after this attempt */
+	uint64_t step;            /* accepted time step on success */
+	bool used_recovery;       /* the accepted code was a recovery code */
+};
+
+/*
+ * Check `code` for user (whose record the caller loaded) and update the state
+ * under the user's lock.  The code is a TOTP code (digits) or, in its
+ * own shape, a recovery code.  On success the TOTP step becomes the new
+ * watermark (or the recovery code is marked used) and failures reset; a
+ * wrong, malformed, expired or replayed code counts a failure (and may
+ * lock).  A locked user's attempt changes nothing and consumes nothing.
+ *
+ * Returns 0 only when the code was accepted and the new state is on disk.
+ * Otherwise MFA_ERR_BADCODE, MFA_ERR_REPLAY, MFA_ERR_EXPIRED, MFA_ERR_INVAL
+ * (malformed), MFA_ERR_LOCKED, or a store error.
+ */
+int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    const struct mfa_record *rec, const char *code, uint64_t now,
+    const struct mfa_source *src, struct mfa_auth_result *res);
+
+#endif

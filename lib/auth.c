@@ -1,0 +1,86 @@
+/*
+ * The code decision under the user's lock: re-read, decide, write, then
+ * answer (DESIGN invariants 1-3, 6).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mfauth/auth.h"
+#include "mfauth/err.h"
+#include "mfauth/recovery.h"
+#include "mfauth/totp.h"
+
+struct code_ctx {
+	const struct mfa_config *cfg;
+	const struct mfa_record *rec;
+	const char *code;
+	uint64_t now;
+	const struct mfa_source *src;
+	struct mfa_auth_result *res;
+	int verdict;
+};
+
+/* Which kind of code was typed decides which check runs. */
+static int check_code(struct code_ctx *c, const struct mfa_state *st, uint64_t *step)
+{
+	const struct mfa_record *rec = c->rec;
+
+	if (rec->totp.present && mfa_totp_check_format(&rec->totp, c->code) == 0)
+		return mfa_totp_verify(&rec->totp, c->code, c->now, c->cfg->window,
+		    st->last_step, step);
+	if (rec->recovery.present && mfa_recovery_looks_like(c->code)) {
+		int rc = mfa_recovery_check(&rec->recovery, c->code, c->now, st->recovery_used);
+		c->res->used_recovery = rc == 0;
+		return rc;
+	}
+	return rec->totp.present ? MFA_ERR_INVAL : MFA_ERR_BADCODE;
+}
+
+static int decide_code(struct mfa_state *st, void *arg)
+{
+	struct code_ctx *c = arg;
+	uint64_t step = 0;
+	int rc;
+
+	c->verdict = MFA_ERR_BADCODE;
+	if (mfa_lockout_active(c->cfg, st, c->now)) {
+		/* A locked user's attempt consumes nothing and changes nothing. */
+		c->verdict = MFA_ERR_LOCKED;
+		c->res->failures = st->failures;
+		c->res->locked_until = st->locked_until;
+		return 0;
+	}
+	rc = check_code(c, st, &step);
+	if (rc == 0) {
+		if (c->res->used_recovery)
+			st->recovery_used = c->rec->recovery.id;
+		else
+			st->last_step = step;
+		mfa_lockout_success(st, c->now);
+		c->res->step = step;
+	} else {
+		if (rc != MFA_ERR_INVAL && rc != MFA_ERR_REPLAY && rc != MFA_ERR_EXPIRED)
+			rc = MFA_ERR_BADCODE;
+		c->res->locked_now = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+	}
+	c->verdict = rc;
+	c->res->failures = st->failures;
+	c->res->locked_until = st->locked_until;
+	return 1;
+}
+
+int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    const struct mfa_record *rec, const char *code, uint64_t now,
+    const struct mfa_source *src, struct mfa_auth_result *res)
+{
+	struct code_ctx c = { cfg, rec, code, now, src, res, MFA_ERR_BADCODE };
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = mfa_store_update(store, user, decide_code, &c);
+	if (rc != 0)
+		return rc;
+	/* Success only once the new watermark is on disk (the update returned 0). */
+	return c.verdict;
+}

@@ -1,0 +1,291 @@
+/*
+ * pam_mfauth: the second factor after the password module.
+ *
+ * Entry points and glue only: options, the conversation, audit lines, and
+ * the one function that turns core errors into PAM codes.  The module lives
+ * in other people's processes (login, sshd, gdm, su): no exit(), no signal
+ * handlers, no openlog(), nothing left open or allocated when it returns.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
+#include <security/pam_appl.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "mfauth/audit.h"
+#include "mfauth/auth.h"
+#include "mfauth/buf.h"
+#include "mfauth/config.h"
+#include "mfauth/err.h"
+#include "mfauth/store.h"
+
+#define IDENT "pam_mfauth"
+/* Delay on failure, in microseconds; the application may ask for longer. */
+#define FAIL_DELAY_US 2000000
+
+/* What one call of the module knows about the login it serves. */
+struct login {
+	pam_handle_t *pamh;
+	struct mfa_config cfg;
+	const char *user;
+	const char *factor;          /* for audit lines: "totp", "recovery", "card" */
+	struct mfa_source src;
+};
+
+/* The one place core results become PAM codes: only a verified factor succeeds. */
+static int pam_code(int err)
+{
+	return err == 0 ? PAM_SUCCESS : PAM_AUTH_ERR;
+}
+
+static const char *item_str(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS || v == NULL)
+		return "";
+	return v;
+}
+
+static void audit_line(const struct login *l, const char *event, const char *result,
+    const char *reason, const char *extra_key, const char *extra_val)
+{
+	struct mfa_audit_field f[] = {
+		{ "event", event },
+		{ "result", result },
+		{ "user", l->user ? l->user : "" },
+		{ "factor", l->factor ? l->factor : "totp" },
+		{ "reason", reason },
+		{ "service", l->src.service },
+		{ "tty", l->src.tty },
+		{ "rhost", l->src.rhost },
+		{ extra_key ? extra_key : "failures", extra_val },
+	};
+	size_t n = sizeof(f) / sizeof(f[0]) - (extra_key ? 0 : 1);
+	mfa_audit(strcmp(result, "success") == 0 ? MFA_LOG_INFO : MFA_LOG_NOTICE, IDENT, f, n);
+}
+
+static void debug_line(const struct login *l, const char *what, int err)
+{
+	char line[256];
+	if (!l->cfg.debug)
+		return;
+	snprintf(line, sizeof(line), "debug: %s: %s", what, mfa_strerror(err));
+	mfa_syslog(MFA_LOG_DEBUG, IDENT, line);
+}
+
+/* Options, user and source; an error here is logged and fails the login. */
+static int login_begin(struct login *l, pam_handle_t *pamh, int argc, const char **argv)
+{
+	struct mfa_config_error cerr;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->pamh = pamh;
+	l->src.service = item_str(pamh, PAM_SERVICE);
+	l->src.tty = item_str(pamh, PAM_TTY);
+	l->src.rhost = item_str(pamh, PAM_RHOST);
+	rc = mfa_config_from_args(&l->cfg, argc, argv, &cerr);
+	if (rc != 0) {
+		audit_line(l, "store_error", "fail", "config", "detail", cerr.msg);
+		return rc;
+	}
+	if (pam_get_user(pamh, &l->user, NULL) != PAM_SUCCESS || l->user == NULL) {
+		l->user = NULL;
+		audit_line(l, "auth", "fail", "no_user", NULL, NULL);
+		return MFA_ERR_INVAL;
+	}
+	return 0;
+}
+
+static int open_store(struct login *l, struct mfa_store **store)
+{
+	struct mfa_path_error perr = { "" };
+	int rc = mfa_store_open(&l->cfg, store, &perr);
+	if (rc != 0) {
+		*store = NULL;
+		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg);
+	}
+	return rc;
+}
+
+/*
+ * Ask for the code.  NULL or empty replies are failures (pam-u2f
+ * CVE-2021-31924 skipped a check on a NULL reply).  *code is the PAM
+ * conversation's allocation; the caller wipes and frees it.
+ */
+static int ask_code(struct login *l, char **code)
+{
+	*code = NULL;
+	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, code, "%s", "Verification code: ") !=
+	    PAM_SUCCESS || *code == NULL)
+		return MFA_ERR_INVAL;
+	if ((*code)[0] == '\0')
+		return MFA_ERR_INVAL;
+	return 0;
+}
+
+static void free_secret(char *s)
+{
+	if (s != NULL) {
+		mfa_wipe(s, strlen(s));
+		free(s);
+	}
+}
+
+static void report_code_result(struct login *l, int rc, const struct mfa_auth_result *res)
+{
+	char failures[16], until[24];
+
+	snprintf(failures, sizeof(failures), "%u", res->failures);
+	if (rc == 0 && res->used_recovery) {
+		l->factor = "recovery";
+		audit_line(l, "recovery_used", "success", "", NULL, NULL);
+		audit_line(l, "auth", "success", "", NULL, NULL);
+		return;
+	}
+	if (rc == 0) {
+		audit_line(l, "auth", "success", "", NULL, NULL);
+		return;
+	}
+	if (rc == MFA_ERR_LOCKED) {
+		audit_line(l, "auth", "locked", "locked", "failures", failures);
+		pam_error(l->pamh, "%s", "This account is locked after too many failed attempts. "
+		    "Contact your security staff.");
+		return;
+	}
+	audit_line(l, "auth", rc == MFA_ERR_REPLAY ? "replay" : "fail",
+	    rc == MFA_ERR_INVAL ? "malformed_code" : mfa_errtoken(rc), "failures", failures);
+	if (res->locked_now) {
+		if (res->locked_until == MFA_LOCK_FOREVER)
+			snprintf(until, sizeof(until), "staff");
+		else
+			snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
+		audit_line(l, "lock", "locked", "too_many_failures", "locked_until", until);
+	}
+}
+
+/*
+ * Prompt, then decide.  Unknown and unenrolled users see the same prompt.
+ * *ignore is set only for nullok and a user with no enrollment at all.
+ */
+static int authenticate(struct login *l, bool *ignore)
+{
+	struct mfa_store *store = NULL;
+	struct mfa_record rec;
+	struct mfa_auth_result res;
+	char *code = NULL;
+	bool enrolled = false;
+	int rc;
+
+	memset(&rec, 0, sizeof(rec));
+	memset(&res, 0, sizeof(res));
+	if (mfa_name_check(l->user) == 0) {
+		if ((rc = open_store(l, &store)) != 0)
+			goto out;
+		rc = mfa_store_load(store, l->user, &rec);
+		if (rc == 0) {
+			enrolled = rec.totp.present;
+		} else if (rc == MFA_ERR_NOENT) {
+			if (l->cfg.nullok) {
+				audit_line(l, "auth", "ignore", "not_enrolled", NULL, NULL);
+				*ignore = true;
+				goto out;
+			}
+		} else {
+			audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL, NULL);
+			goto out;
+		}
+	}
+	if ((rc = ask_code(l, &code)) != 0) {
+		audit_line(l, "auth", "fail", "no_code", NULL, NULL);
+		goto out;
+	}
+	if (!enrolled) {
+		rc = MFA_ERR_NOENT;
+		audit_line(l, "auth", "fail", "not_enrolled", NULL, NULL);
+		goto out;
+	}
+	rc = mfa_auth_code(store, &l->cfg, l->user, &rec, code, (uint64_t)time(NULL), &l->src, &res);
+	if (rc < 0 && rc != MFA_ERR_BADCODE && rc != MFA_ERR_REPLAY && rc != MFA_ERR_INVAL &&
+	    rc != MFA_ERR_EXPIRED && rc != MFA_ERR_LOCKED)
+		audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL, NULL);
+	else
+		report_code_result(l, rc, &res);
+	debug_line(l, "code check", rc);
+out:
+	free_secret(code);
+	mfa_record_wipe(&rec);
+	mfa_store_close(store);
+	return rc;
+}
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct login l;
+	bool ignore = false;
+	int ret = PAM_AUTH_ERR;
+	int rc;
+
+	(void)flags;
+	pam_fail_delay(pamh, FAIL_DELAY_US);
+	if (login_begin(&l, pamh, argc, argv) != 0)
+		return ret;
+	rc = authenticate(&l, &ignore);
+	if (ignore && l.cfg.nullok)
+		ret = PAM_IGNORE;
+	else
+		ret = pam_code(rc);
+	return ret;
+}
+
+PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh; (void)flags; (void)argc; (void)argv;
+	return PAM_SUCCESS;
+}
+
+/* Deny a locked user, so logins that skip auth (SSH keys) respect the lock. */
+PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct mfa_store *store = NULL;
+	struct mfa_record rec;
+	struct mfa_state st;
+	struct login l;
+	int ret = PAM_AUTH_ERR;
+	int rc;
+
+	(void)flags;
+	memset(&rec, 0, sizeof(rec));
+	if (login_begin(&l, pamh, argc, argv) != 0 || mfa_name_check(l.user) != 0)
+		return PAM_AUTH_ERR;
+	if (open_store(&l, &store) != 0)
+		return PAM_AUTH_ERR;
+	rc = mfa_store_load(store, l.user, &rec);
+	if (rc == MFA_ERR_NOENT) {
+		/* Nothing enrolled means no lock to enforce; auth decides the rest. */
+		ret = l.cfg.nullok ? PAM_IGNORE : PAM_SUCCESS;
+		goto out;
+	}
+	if (rc != 0 || (rc = mfa_store_read_state(store, l.user, &st)) != 0) {
+		audit_line(&l, "store_error", "fail", mfa_errtoken(rc), NULL, NULL);
+		goto out;
+	}
+	if (mfa_lockout_active(&l.cfg, &st, (uint64_t)time(NULL))) {
+		audit_line(&l, "account", "locked", "locked", NULL, NULL);
+		pam_error(pamh, "%s", "This account is locked. Contact your security staff.");
+		ret = PAM_PERM_DENIED;
+		goto out;
+	}
+	ret = PAM_SUCCESS;
+out:
+	mfa_record_wipe(&rec);
+	mfa_store_close(store);
+	return ret;
+}

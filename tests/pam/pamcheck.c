@@ -1,0 +1,84 @@
+/*
+ * pamcheck: a minimal PAM application for the demo and manual checks.
+ *
+ *   pamcheck [--confdir DIR] [--account] SERVICE USER
+ *
+ * Runs pam_authenticate (and pam_acct_mgmt with --account) for USER on
+ * SERVICE, whose stack is read from DIR (pam_start_confdir) instead of
+ * /etc/pam.d.  Prompts are printed on stderr and answered from stdin, one
+ * line each, so a script can pipe a code in.  Exit 0 on PAM_SUCCESS, 1 on any
+ * other result, 2 on usage errors; the result is printed by name.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <security/pam_appl.h>
+
+static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+	char line[512];
+
+	(void)data;
+	if (r == NULL)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+		case PAM_PROMPT_ECHO_ON:
+			fprintf(stderr, "%s", msg[i]->msg);
+			if (fgets(line, sizeof(line), stdin) == NULL)
+				line[0] = '\0';
+			line[strcspn(line, "\r\n")] = '\0';
+			fprintf(stderr, "\n");
+			r[i].resp = strdup(line);
+			break;
+		case PAM_ERROR_MSG:
+			fprintf(stderr, "[error] %s\n", msg[i]->msg);
+			break;
+		default:
+			fprintf(stderr, "[info] %s\n", msg[i]->msg);
+			break;
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	const char *confdir = NULL;
+	struct pam_conv conv = { converse, NULL };
+	pam_handle_t *pamh = NULL;
+	int account = 0, i = 1, rc;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--confdir") == 0 && i + 1 < argc)
+			confdir = argv[++i];
+		else if (strcmp(argv[i], "--account") == 0)
+			account = 1;
+		else
+			break;
+	}
+	if (argc - i != 2) {
+		fprintf(stderr, "usage: pamcheck [--confdir DIR] [--account] SERVICE USER\n");
+		return 2;
+	}
+	rc = pam_start_confdir(argv[i], argv[i + 1], &conv, confdir, &pamh);
+	if (rc != PAM_SUCCESS) {
+		fprintf(stderr, "pam_start: %d\n", rc);
+		return 1;
+	}
+	pam_set_item(pamh, PAM_TTY, "pts/demo");
+	rc = pam_authenticate(pamh, 0);
+	printf("pam_authenticate: %s\n", pam_strerror(pamh, rc));
+	if (rc == PAM_SUCCESS && account) {
+		rc = pam_acct_mgmt(pamh, 0);
+		printf("pam_acct_mgmt: %s\n", pam_strerror(pamh, rc));
+	}
+	pam_end(pamh, rc);
+	return rc == PAM_SUCCESS ? 0 : 1;
+}
