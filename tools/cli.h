@@ -1,0 +1,88 @@
+/*
+ * The mfauth admin tool: shared declarations.  main.c parses the global
+ * options and dispatches; each command lives in its own cmd_*.c file.
+ */
+#ifndef MFAUTH_CLI_H
+#define MFAUTH_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mfauth/config.h"
+#include "mfauth/record.h"
+#include "mfauth/state.h"
+#include "mfauth/store.h"
+
+/* Exit status (DESIGN §3). */
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+struct cli {
+	struct mfa_config cfg;
+	const char *config_path;      /* -c FILE, or NULL for the default */
+	char operator_desc[160];      /* "uid=0 sudo_user=bob loginuid=1000" */
+};
+
+/* "mfauth: " + message on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Open the store, printing which file failed and why.  EXIT_OK or EXIT_FAIL. */
+int cli_open_store(struct cli *c, struct mfa_store **store);
+
+/* Check a user name argument, printing why it is refused. */
+int cli_check_user(const char *user);
+
+/* Warn (not fail) when NSS does not know the user: clerks may come from SSSD. */
+void cli_warn_unknown_user(const char *user);
+
+/*
+ * Audit an administrative action: event, user, result, reason, plus who did
+ * it.  Extra key/value pairs may follow (NULL-terminated list).
+ */
+void cli_audit(const struct cli *c, const char *event, const char *user, const char *result,
+    const char *reason, ...);
+
+/* Times as "YYYY-MM-DD HH:MM:SS UTC" ("-" for 0). */
+void cli_format_time(uint64_t t, char *out, size_t outlen);
+
+/* Write s as a JSON string literal (quotes and escapes included). */
+void cli_json_string(FILE *f, const char *s);
+
+/* Parse a duration "90", "90s", "15m", "24h", "7d" into seconds. */
+int cli_parse_duration(const char *s, uint64_t *secs);
+
+/*
+ * Shared by enroll totp and import csv (defined in cmd_enroll_totp.c).
+ * Parse "6"/"8" and "30"/"60": 0 or MFA_ERR_INVAL.
+ */
+int enroll_parse_digits(const char *s, uint8_t *digits);
+int enroll_parse_period(const char *s, uint16_t *period);
+/*
+ * Decode a base32 seed into f->secret/secret_len; it must be 10..64 bytes.
+ * Returns 0, or MFA_ERR_INVAL with *why saying which rule failed (never a
+ * part of the seed) and f's secret wiped.
+ */
+int enroll_decode_seed(const char *b32, struct mfa_totp_factor *f, const char **why);
+/*
+ * Make f (present, enrolled_at = now) user's TOTP factor: loads the record
+ * and replaces only its TOTP factor, or starts a new record (created_at =
+ * now) when the user has none.  A record that exists but does not load is
+ * never overwritten: its error is returned.  0 or MFA_ERR_*.
+ */
+int enroll_save_totp(struct mfa_store *store, const char *user,
+    const struct mfa_totp_factor *f, uint64_t now);
+
+/* Commands: argv[0] is the command name. */
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_list(struct cli *c, int argc, char **argv);
+int cmd_show(struct cli *c, int argc, char **argv);
+int cmd_revoke(struct cli *c, int argc, char **argv);
+int cmd_unlock(struct cli *c, int argc, char **argv);
+int cmd_enroll(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_recovery(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,155 @@
+/* Helpers shared by the tool's commands: messages, store opening, audit. */
+#include "config.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "mfauth/audit.h"
+#include "mfauth/err.h"
+
+#define IDENT "mfauth"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("mfauth: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("mfauth: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_open_store(struct cli *c, struct mfa_store **store)
+{
+	struct mfa_path_error perr = { "" };
+	int rc = mfa_store_open(&c->cfg, store, &perr);
+	if (rc != 0) {
+		cli_error("cannot open the store: %s (%s)", perr.msg[0] ? perr.msg : c->cfg.store_dir,
+		    mfa_strerror(rc));
+		cli_audit(c, "store_error", "", "fail", mfa_errtoken(rc), NULL);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cli_check_user(const char *user)
+{
+	if (mfa_name_check(user) != 0) {
+		cli_error("user name not acceptable (empty, over %d bytes, '/', '.', '..', "
+		    "control characters or invalid UTF-8)", MFA_USER_MAX);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+void cli_warn_unknown_user(const char *user)
+{
+	if (getpwnam(user) == NULL)
+		cli_warn("'%s' is not known to this system's user database (fine for directory "
+		    "users that appear later)", user);
+}
+
+void cli_audit(const struct cli *c, const char *event, const char *user, const char *result,
+    const char *reason, ...)
+{
+	struct mfa_audit_field f[16];
+	size_t n = 0;
+	const char *sudo_user = getenv("SUDO_USER");
+	char uid[16], loginuid[16] = "";
+	FILE *lf;
+	va_list ap;
+
+	snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
+	if ((lf = fopen("/proc/self/loginuid", "re")) != NULL) {
+		if (fgets(loginuid, sizeof(loginuid), lf) == NULL)
+			loginuid[0] = '\0';
+		loginuid[strcspn(loginuid, "\n")] = '\0';
+		fclose(lf);
+	}
+	(void)c;
+	f[n++] = (struct mfa_audit_field){ "event", event };
+	f[n++] = (struct mfa_audit_field){ "result", result };
+	f[n++] = (struct mfa_audit_field){ "user", user };
+	f[n++] = (struct mfa_audit_field){ "reason", reason ? reason : "" };
+	va_start(ap, reason);
+	for (;;) {
+		const char *k = va_arg(ap, const char *), *v;
+		if (k == NULL || n + 4 >= sizeof(f) / sizeof(f[0]))
+			break;
+		v = va_arg(ap, const char *);
+		f[n++] = (struct mfa_audit_field){ k, v };
+	}
+	va_end(ap);
+	f[n++] = (struct mfa_audit_field){ "op_uid", uid };
+	f[n++] = (struct mfa_audit_field){ "op_sudo_user", sudo_user ? sudo_user : "" };
+	f[n++] = (struct mfa_audit_field){ "op_loginuid", loginuid };
+	mfa_audit(strcmp(result, "fail") == 0 ? MFA_LOG_WARNING : MFA_LOG_NOTICE, IDENT, f, n);
+}
+
+void cli_format_time(uint64_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (t == 0 || t > (uint64_t)253402300799ULL || gmtime_r(&tt, &tm) == NULL) {
+		snprintf(out, outlen, "-");
+		return;
+	}
+	strftime(out, outlen, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+int cli_parse_duration(const char *s, uint64_t *secs)
+{
+	char *end = NULL;
+	unsigned long long v, mult = 1;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return MFA_ERR_INVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return MFA_ERR_RANGE;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		mult = 1;
+	else if (strcmp(end, "m") == 0)
+		mult = 60;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600;
+	else if (strcmp(end, "d") == 0)
+		mult = 86400;
+	else
+		return MFA_ERR_INVAL;
+	if (v > UINT64_MAX / mult)
+		return MFA_ERR_RANGE;
+	*secs = v * mult;
+	return 0;
+}

@@ -1,0 +1,124 @@
+/*
+ * Security staff's commands: unlock a clerk, issue a one-time recovery code.
+ * Both are audited with who ran them and why.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "mfauth/err.h"
+#include "mfauth/lockout.h"
+#include "mfauth/recovery.h"
+
+/* Parse "USER [--reason TEXT] [--ttl D]"; ttl may be NULL when not accepted. */
+static int parse_staff_args(int argc, char **argv, const char **user, const char **reason,
+    uint64_t *ttl)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	*reason = "";
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'r') {
+			*reason = optarg;
+		} else if (opt == 't' && ttl != NULL) {
+			if (cli_parse_duration(optarg, ttl) != 0 || *ttl == 0 ||
+			    *ttl > MFA_RECOVERY_TTL_MAX) {
+				cli_error("--ttl: '%s' is not a duration from 1s to 7d "
+				    "(e.g. 90m, 24h, 7d)", optarg);
+				return EXIT_USAGE;
+			}
+		} else {
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return EXIT_USAGE;
+	*user = argv[optind];
+	return cli_check_user(*user);
+}
+
+static int clear_lock(struct mfa_state *st, void *ctx)
+{
+	bool *was_locked = ctx;
+	*was_locked = st->locked_until != 0 || st->failures != 0;
+	mfa_lockout_clear(st);
+	return 1;
+}
+
+int cmd_unlock(struct cli *c, int argc, char **argv)
+{
+	struct mfa_store *store = NULL;
+	const char *user, *reason;
+	bool was_locked = false;
+	int rc;
+
+	if (parse_staff_args(argc, argv, &user, &reason, NULL) != EXIT_OK) {
+		cli_error("usage: mfauth unlock USER [--reason TEXT]");
+		return EXIT_USAGE;
+	}
+	if (cli_open_store(c, &store) != EXIT_OK)
+		return EXIT_FAIL;
+	rc = mfa_store_update(store, user, clear_lock, &was_locked);
+	mfa_store_close(store);
+	if (rc != 0) {
+		cli_error("%s: cannot unlock: %s", user,
+		    rc == MFA_ERR_NOSTATE ? "not enrolled" : mfa_strerror(rc));
+		cli_audit(c, "unlock", user, "fail", mfa_errtoken(rc), "note", reason, NULL);
+		return EXIT_FAIL;
+	}
+	printf("%s: %s\n", user, was_locked ? "unlocked, failures cleared" :
+	    "was not locked; failures cleared");
+	cli_audit(c, "unlock", user, "success", "", "note", reason, NULL);
+	return EXIT_OK;
+}
+
+int cmd_recovery(struct cli *c, int argc, char **argv)
+{
+	struct mfa_store *store = NULL;
+	struct mfa_record rec;
+	const char *user, *reason;
+	char code[MFA_RECOVERY_TEXT_LEN] = "", until[40], ttl_text[24];
+	uint64_t ttl = MFA_RECOVERY_TTL_DEFAULT, now = (uint64_t)time(NULL);
+	int rc, status = EXIT_FAIL;
+
+	if (parse_staff_args(argc, argv, &user, &reason, &ttl) != EXIT_OK) {
+		cli_error("usage: mfauth recovery USER [--ttl DURATION] [--reason TEXT]");
+		return EXIT_USAGE;
+	}
+	if (cli_open_store(c, &store) != EXIT_OK)
+		return EXIT_FAIL;
+	memset(&rec, 0, sizeof(rec));
+	if ((rc = mfa_store_load(store, user, &rec)) != 0) {
+		cli_error("%s: %s", user, rc == MFA_ERR_NOENT ?
+		    "not enrolled: enroll a factor instead of issuing a recovery code" :
+		    mfa_strerror(rc));
+		goto out;
+	}
+	/* A new code replaces the old one: only one is ever valid. */
+	if ((rc = mfa_recovery_issue(&rec.recovery, now, ttl, code)) != 0 ||
+	    (rc = mfa_store_save(store, user, &rec)) != 0) {
+		cli_error("%s: cannot issue a recovery code: %s", user, mfa_strerror(rc));
+		cli_audit(c, "recovery_issued", user, "fail", mfa_errtoken(rc), "note", reason, NULL);
+		goto out;
+	}
+	cli_format_time(rec.recovery.expires_at, until, sizeof(until));
+	snprintf(ttl_text, sizeof(ttl_text), "%llu", (unsigned long long)ttl);
+	cli_audit(c, "recovery_issued", user, "success", "", "ttl", ttl_text, "note", reason, NULL);
+	printf("One-time recovery code for %s, valid once until %s.\n"
+	    "Give it to the clerk in person; it replaces any earlier code.\n", user, until);
+	printf("%s\n", code);
+	status = EXIT_OK;
+out:
+	mfa_wipe(code, sizeof(code));
+	mfa_record_wipe(&rec);
+	mfa_store_close(store);
+	return status;
+}
