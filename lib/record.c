@@ -327,6 +327,13 @@ out:
 	return rc;
 }
 
+const uint8_t *mfa_record_keyid(const uint8_t *file, size_t len)
+{
+	if (len < RECORD_HEADER_LEN || memcmp(file, MFA_RECORD_MAGIC, 4) != 0)
+		return NULL;
+	return file + 5;
+}
+
 void mfa_record_wipe(struct mfa_record *rec)
 {
 	mfa_wipe(rec, sizeof(*rec));

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -43,6 +44,15 @@ void mfa_key_wipe(struct mfa_key *key)
 	mfa_wipe(key, sizeof(*key));
 }
 
+const struct mfa_key *mfa_keyring_find(const struct mfa_keyring *ring,
+    const uint8_t id[MFA_KEYID_LEN])
+{
+	for (size_t i = 0; i < ring->n && i < MFA_RING_MAX; i++)
+		if (memcmp(ring->keys[i]->id, id, MFA_KEYID_LEN) == 0)
+			return ring->keys[i];
+	return NULL;
+}
+
 int mfa_key_load(const char *path, struct mfa_key *key, struct mfa_path_error *err)
 {
 	uint8_t buf[MFA_KEY_LEN + 1];
@@ -72,16 +82,23 @@ out:
 	return rc;
 }
 
+/*
+ * Write a fresh key into a temp file beside path and move it into place
+ * only when complete (rename with RENAME_NOREPLACE): a crash can leave a
+ * stale temp file, never a half-written key under the real name.
+ */
 int mfa_key_create(const char *path, struct mfa_key *key, struct mfa_path_error *err)
 {
 	struct mfa_path_error scratch;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], tmp[NAME_MAX + 1];
 	const char *base = strrchr(path, '/');
+	uint8_t rnd[6];
 	int dirfd = -1, fd = -1, rc;
 
 	if (err == NULL)
 		err = &scratch;
-	if (path[0] != '/' || base == NULL || base[1] == '\0' || strlen(path) >= sizeof(dir)) {
+	if (path[0] != '/' || base == NULL || base[1] == '\0' || strlen(path) >= sizeof(dir) ||
+	    strlen(base + 1) > NAME_MAX - 24) {
 		snprintf(err->msg, sizeof(err->msg), "%s: not an absolute file path", path);
 		return MFA_ERR_INVAL;
 	}
@@ -89,14 +106,22 @@ int mfa_key_create(const char *path, struct mfa_key *key, struct mfa_path_error 
 	dir[base - path] = '\0';
 	if (dir[0] == '\0')
 		strcpy(dir, "/");
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return MFA_ERR_CRYPTO;
+	snprintf(tmp, sizeof(tmp), ".%s.tmp.%02x%02x%02x%02x%02x%02x", base + 1,
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 	dirfd = mfa_open_trusted(dir, O_RDONLY, true, err);
 	if (dirfd < 0)
 		return dirfd;
-	fd = openat(dirfd, base + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+	if (faccessat(dirfd, base + 1, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		rc = MFA_ERR_EXISTS;
+		snprintf(err->msg, sizeof(err->msg), "%s: exists; refusing to overwrite a key", path);
+		goto out;
+	}
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
 	if (fd < 0) {
-		rc = errno == EEXIST ? MFA_ERR_EXISTS : MFA_ERR_IO;
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", path,
-		    errno == EEXIST ? "exists; refusing to overwrite a key" : strerror(errno));
+		rc = MFA_ERR_IO;
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (RAND_priv_bytes(key->bytes, MFA_KEY_LEN) != 1) {
@@ -105,18 +130,32 @@ int mfa_key_create(const char *path, struct mfa_key *key, struct mfa_path_error 
 		goto fail_unlink;
 	}
 	if (fchmod(fd, 0400) != 0 || mfa_write_all(fd, key->bytes, MFA_KEY_LEN) != 0 ||
-	    fsync(fd) != 0 || fsync(dirfd) != 0) {
+	    fsync(fd) != 0) {
 		rc = MFA_ERR_IO;
 		snprintf(err->msg, sizeof(err->msg), "%s: cannot write: %s", path, strerror(errno));
 		goto fail_unlink;
 	}
+	if (renameat2(dirfd, tmp, dirfd, base + 1, RENAME_NOREPLACE) != 0) {
+		rc = errno == EEXIST ? MFA_ERR_EXISTS : MFA_ERR_IO;
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", path,
+		    errno == EEXIST ? "exists; refusing to overwrite a key" : strerror(errno));
+		goto fail_unlink;
+	}
+	if (fsync(dirfd) != 0) {
+		rc = MFA_ERR_IO;
+		snprintf(err->msg, sizeof(err->msg), "%s: cannot sync: %s", dir, strerror(errno));
+		goto fail_wipe;
+	}
 	rc = mfa_key_derive_id(key);
 	if (rc == 0)
 		goto out;
+	goto fail_wipe;
 fail_unlink:
-	unlinkat(dirfd, base + 1, 0);
+	unlinkat(dirfd, tmp, 0);
+fail_wipe:
 	mfa_key_wipe(key);
 out:
+	mfa_wipe(rnd, sizeof(rnd));
 	if (fd >= 0)
 		close(fd);
 	close(dirfd);

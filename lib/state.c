@@ -142,19 +142,34 @@ int mfa_state_unseal_slot(const struct mfa_key *key, const char *user,
 	return rc;
 }
 
-int mfa_state_pick(const struct mfa_key *key, const char *user,
-    const uint8_t file[MFA_STATE_FILE_LEN], struct mfa_state *st, int *slot_out)
+int mfa_state_pick_ring(const struct mfa_keyring *ring, const char *user,
+    const uint8_t file[MFA_STATE_FILE_LEN], struct mfa_state *st, int *slot_out,
+    bool under_last[2])
 {
 	struct mfa_state s[2];
 	int rc[2];
 
-	rc[0] = mfa_state_unseal_slot(key, user, file, &s[0]);
-	rc[1] = mfa_state_unseal_slot(key, user, file + MFA_STATE_SLOT_LEN, &s[1]);
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *slot = file + i * MFA_STATE_SLOT_LEN;
+		const struct mfa_key *key = mfa_keyring_find(ring, slot + 5);
+		rc[i] = key ? mfa_state_unseal_slot(key, user, slot, &s[i]) :
+		    memcmp(slot, MFA_STATE_MAGIC, 4) != 0 ? MFA_ERR_CORRUPT : MFA_ERR_KEYID;
+		if (under_last != NULL)
+			under_last[i] = rc[i] == 0 && ring->n > 0 && key == ring->keys[ring->n - 1];
+	}
 	if (rc[0] != 0 && rc[1] != 0)
 		return rc[0];
 	/* The newest valid slot wins; a torn write only ever hits the older one. */
 	int pick = rc[0] != 0 ? 1 : rc[1] != 0 ? 0 : (s[1].seq > s[0].seq ? 1 : 0);
 	*st = s[pick];
 	*slot_out = pick;
+	mfa_wipe(s, sizeof(s));
 	return 0;
+}
+
+int mfa_state_pick(const struct mfa_key *key, const char *user,
+    const uint8_t file[MFA_STATE_FILE_LEN], struct mfa_state *st, int *slot_out)
+{
+	struct mfa_keyring ring = { { key }, 1 };
+	return mfa_state_pick_ring(&ring, user, file, st, slot_out, NULL);
 }

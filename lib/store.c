@@ -25,10 +25,26 @@
 #define STATE_SUFFIX ".state"
 #define TMP_PREFIX ".tmp."
 
+#define NEXT_KEY_SUFFIX ".new"
+
 struct mfa_store {
 	int dirfd;
-	struct mfa_key key;
+	struct mfa_key keys[MFA_RING_MAX];   /* [0] key_file; [1] key_file.new during rekey */
+	struct mfa_keyring ring;
 };
+
+/* New blobs are sealed under the newest key the store holds. */
+static const struct mfa_key *write_key(const struct mfa_store *s)
+{
+	return s->ring.keys[s->ring.n - 1];
+}
+
+static int next_key_path(const struct mfa_config *cfg, char *out, size_t outlen)
+{
+	if ((size_t)snprintf(out, outlen, "%s" NEXT_KEY_SUFFIX, cfg->key_file) >= outlen)
+		return MFA_ERR_RANGE;
+	return 0;
+}
 
 /* The file name of user's record or state: encoded stem + suffix. */
 static int user_file(const char *user, const char *suffix, char *out, size_t outlen)
@@ -80,12 +96,23 @@ int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
 		free(s);
 		return rc;
 	}
-	if ((rc = mfa_key_load(cfg->key_file, &s->key, err)) != 0) {
-		mfa_store_close(s);
-		return rc;
-	}
+	if ((rc = mfa_key_load(cfg->key_file, &s->keys[0], err)) != 0)
+		goto fail;
+	s->ring.keys[s->ring.n++] = &s->keys[0];
+	/* A rotation in progress: read with both keys, write with the new one. */
+	char next[PATH_MAX];
+	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0)
+		goto fail;
+	rc = mfa_key_load(next, &s->keys[1], err);
+	if (rc == 0)
+		s->ring.keys[s->ring.n++] = &s->keys[1];
+	else if (rc != MFA_ERR_NOENT)
+		goto fail;
 	*out = s;
 	return 0;
+fail:
+	mfa_store_close(s);
+	return rc;
 }
 
 void mfa_store_close(struct mfa_store *s)
@@ -94,7 +121,7 @@ void mfa_store_close(struct mfa_store *s)
 		return;
 	if (s->dirfd >= 0)
 		close(s->dirfd);
-	mfa_key_wipe(&s->key);
+	mfa_wipe(s->keys, sizeof(s->keys));
 	free(s);
 }
 
@@ -105,7 +132,12 @@ int mfa_store_dirfd(const struct mfa_store *s)
 
 const struct mfa_key *mfa_store_key(const struct mfa_store *s)
 {
-	return &s->key;
+	return write_key(s);
+}
+
+const struct mfa_keyring *mfa_store_keyring(const struct mfa_store *s)
+{
+	return &s->ring;
 }
 
 /*
@@ -196,6 +228,22 @@ static int read_record_file(const struct mfa_store *s, const char *name, uint8_t
 	return rc;
 }
 
+/* Open a record file with the ring's key of the id it names. */
+static int unseal_record(const struct mfa_store *s, const char *user, const uint8_t *buf,
+    size_t len, struct mfa_record *rec, bool *under_write_key)
+{
+	const uint8_t *id = mfa_record_keyid(buf, len);
+	const struct mfa_key *key = id ? mfa_keyring_find(&s->ring, id) : NULL;
+
+	if (id == NULL)
+		return MFA_ERR_CORRUPT;
+	if (key == NULL)
+		return MFA_ERR_KEYID;
+	if (under_write_key != NULL)
+		*under_write_key = key == write_key(s);
+	return mfa_record_unseal(key, user, buf, len, rec);
+}
+
 int mfa_store_load(struct mfa_store *s, const char *user, struct mfa_record *rec)
 {
 	char name[MFA_NAME_ENC_MAX + 16];
@@ -208,7 +256,7 @@ int mfa_store_load(struct mfa_store *s, const char *user, struct mfa_record *rec
 		return rc;
 	if ((rc = read_record_file(s, name, &buf, &len)) != 0)
 		return rc;
-	rc = mfa_record_unseal(&s->key, user, buf, len, rec);
+	rc = unseal_record(s, user, buf, len, rec, NULL);
 	free(buf);
 	return rc;
 }
@@ -262,7 +310,7 @@ static int create_state(const struct mfa_store *s, const char *user, const char 
 	memset(&st, 0, sizeof(st));
 	memset(file, 0, sizeof(file));
 	st.seq = 1;
-	if ((rc = mfa_state_seal_slot(&s->key, user, &st, file)) != 0)
+	if ((rc = mfa_state_seal_slot(write_key(s), user, &st, file)) != 0)
 		return rc;
 	rc = write_atomic(s, name, file, sizeof(file), true);
 	return rc == MFA_ERR_EXISTS ? 0 : rc;   /* someone else created it: fine */
@@ -303,7 +351,7 @@ int mfa_store_save(struct mfa_store *s, const char *user, const struct mfa_recor
 	    (rc = user_file(user, STATE_SUFFIX, state_name, sizeof(state_name))) != 0)
 		return rc;
 	mfa_buf_init(&file);
-	if ((rc = mfa_record_seal(&s->key, user, rec, &file)) != 0)
+	if ((rc = mfa_record_seal(write_key(s), user, rec, &file)) != 0)
 		goto out;
 	/* The state exists before the record does, so logins never see one without it. */
 	for (int tries = 0; tries < 3; tries++) {
@@ -355,7 +403,7 @@ out:
 }
 
 static int read_state_locked(const struct mfa_store *s, int fd, const char *user,
-    struct mfa_state *st, int *slot)
+    struct mfa_state *st, int *slot, bool under_write_key[2])
 {
 	uint8_t file[MFA_STATE_FILE_LEN];
 	struct stat sb;
@@ -371,13 +419,33 @@ static int read_state_locked(const struct mfa_store *s, int fd, const char *user
 		return rc;
 	if (got != sizeof(file))
 		return MFA_ERR_CORRUPT;
-	return mfa_state_pick(&s->key, user, file, st, slot);
+	return mfa_state_pick_ring(&s->ring, user, file, st, slot, under_write_key);
+}
+
+/*
+ * Write st with the next sequence number into the slot that does not hold
+ * the newest state (*slot names the newest; afterwards the one written), so
+ * that the newest valid state stays intact if this write tears.
+ */
+static int write_state_slot(const struct mfa_store *s, int fd, const char *user,
+    struct mfa_state *st, int *slot)
+{
+	uint8_t bytes[MFA_STATE_SLOT_LEN];
+	int rc;
+
+	st->seq++;
+	*slot = 1 - *slot;
+	if ((rc = mfa_state_seal_slot(write_key(s), user, st, bytes)) != 0)
+		return rc;
+	if (pwrite(fd, bytes, sizeof(bytes), (off_t)*slot * MFA_STATE_SLOT_LEN) !=
+	    (ssize_t)sizeof(bytes) || fdatasync(fd) != 0)
+		return MFA_ERR_IO;
+	return 0;
 }
 
 int mfa_store_update(struct mfa_store *s, const char *user, mfa_state_fn fn, void *ctx)
 {
 	char name[MFA_NAME_ENC_MAX + 16];
-	uint8_t slot_bytes[MFA_STATE_SLOT_LEN];
 	struct mfa_state st;
 	int fd = -1, slot = 0, rc;
 
@@ -385,22 +453,12 @@ int mfa_store_update(struct mfa_store *s, const char *user, mfa_state_fn fn, voi
 		return rc;
 	if ((rc = lock_state(s, name, LOCK_EX, &fd)) != 0)
 		return rc;
-	if ((rc = read_state_locked(s, fd, user, &st, &slot)) != 0)
+	if ((rc = read_state_locked(s, fd, user, &st, &slot, NULL)) != 0)
 		goto out;
 	rc = fn(&st, ctx);
 	if (rc <= 0)
 		goto out;
-	/* Write the other slot: the newest valid state stays intact if we tear. */
-	st.seq++;
-	slot = 1 - slot;
-	if ((rc = mfa_state_seal_slot(&s->key, user, &st, slot_bytes)) != 0)
-		goto out;
-	if (pwrite(fd, slot_bytes, sizeof(slot_bytes), (off_t)slot * MFA_STATE_SLOT_LEN) !=
-	    (ssize_t)sizeof(slot_bytes) || fdatasync(fd) != 0) {
-		rc = MFA_ERR_IO;
-		goto out;
-	}
-	rc = 0;
+	rc = write_state_slot(s, fd, user, &st, &slot);
 out:
 	mfa_wipe(&st, sizeof(st));
 	close(fd);
@@ -416,7 +474,7 @@ int mfa_store_read_state(struct mfa_store *s, const char *user, struct mfa_state
 		return rc;
 	if ((rc = lock_state(s, name, LOCK_SH, &fd)) != 0)
 		return rc;
-	rc = read_state_locked(s, fd, user, st, &slot);
+	rc = read_state_locked(s, fd, user, st, &slot, NULL);
 	close(fd);
 	return rc;
 }
@@ -492,4 +550,94 @@ void mfa_store_list_free(char **names, size_t count)
 	for (size_t i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
+}
+
+int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created,
+    struct mfa_path_error *err)
+{
+	char next[PATH_MAX];
+	struct mfa_key key;
+	int rc;
+
+	if (created != NULL)
+		*created = false;
+	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0)
+		return rc;
+	rc = mfa_key_create(next, &key, err);
+	mfa_key_wipe(&key);
+	if (rc == MFA_ERR_EXISTS)
+		return 0;       /* resume the rotation that was interrupted */
+	if (rc == 0 && created != NULL)
+		*created = true;
+	return rc;
+}
+
+/* Re-seal the record under the write key, if it is not already. */
+static int rekey_record(struct mfa_store *s, const char *user)
+{
+	char name[MFA_NAME_ENC_MAX + 16];
+	struct mfa_record rec;
+	struct mfa_buf file;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	bool current = false;
+	int rc;
+
+	if ((rc = user_file(user, REC_SUFFIX, name, sizeof(name))) != 0)
+		return rc;
+	if ((rc = read_record_file(s, name, &buf, &len)) != 0)
+		return rc;
+	memset(&rec, 0, sizeof(rec));
+	mfa_buf_init(&file);
+	rc = unseal_record(s, user, buf, len, &rec, &current);
+	if (rc == 0 && !current && (rc = mfa_record_seal(write_key(s), user, &rec, &file)) == 0)
+		rc = write_atomic(s, name, file.data, file.len, false);
+	mfa_record_wipe(&rec);
+	mfa_buf_free(&file);
+	free(buf);
+	return rc;
+}
+
+int mfa_store_rekey_user(struct mfa_store *s, const char *user)
+{
+	char name[MFA_NAME_ENC_MAX + 16];
+	struct mfa_state st;
+	bool current[2] = { false, false };
+	int fd = -1, slot = 0, rc;
+
+	if ((rc = user_file(user, STATE_SUFFIX, name, sizeof(name))) != 0)
+		return rc;
+	if ((rc = lock_state(s, name, LOCK_EX, &fd)) != 0)
+		return rc;
+	if ((rc = read_state_locked(s, fd, user, &st, &slot, current)) != 0 ||
+	    (rc = rekey_record(s, user)) != 0)
+		goto out;
+	/* Two writes, each into the older slot: both end up under the new key. */
+	for (int i = 0; i < 2 && !(current[0] && current[1]) && rc == 0; i++)
+		rc = write_state_slot(s, fd, user, &st, &slot);
+out:
+	mfa_wipe(&st, sizeof(st));
+	close(fd);
+	return rc;
+}
+
+int mfa_store_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *err)
+{
+	char next[PATH_MAX], dir[PATH_MAX];
+	const char *base = strrchr(cfg->key_file, '/');
+	int dirfd, rc = 0;
+
+	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0 ||
+	    (rc = parent_of(cfg->key_file, dir, sizeof(dir))) != 0 || base == NULL)
+		return rc ? rc : MFA_ERR_INVAL;
+	if ((dirfd = mfa_open_trusted(dir, O_RDONLY, true, err)) < 0)
+		return dirfd;
+	/* One atomic step: readers see the old key file or the new one, never neither. */
+	if (renameat(dirfd, strrchr(next, '/') + 1, dirfd, base + 1) != 0 || fsync(dirfd) != 0) {
+		snprintf(err->msg, sizeof(err->msg), "%s: cannot replace the key: %s",
+		    cfg->key_file, strerror(errno));
+		rc = MFA_ERR_IO;
+	}
+	close(dirfd);
+	return rc;
 }

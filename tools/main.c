@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "revoke", cmd_revoke, "revoke USER [totp|card|all]" },
 	{ "unlock", cmd_unlock, "unlock USER [--reason TEXT]" },
 	{ "recovery", cmd_recovery, "recovery USER [--ttl DURATION] [--reason TEXT]" },
+	{ "rekey", cmd_rekey, "rekey" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

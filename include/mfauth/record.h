@@ -89,6 +89,12 @@ int mfa_record_seal(const struct mfa_key *key, const char *user,
 int mfa_record_unseal(const struct mfa_key *key, const char *user,
     const uint8_t *file, size_t len, struct mfa_record *rec);
 
+/*
+ * The key id a record file claims to be sealed under (not authenticated:
+ * only for choosing a key), or NULL if the file is too short or not a record.
+ */
+const uint8_t *mfa_record_keyid(const uint8_t *file, size_t len);
+
 /* Wipe every secret in rec. */
 void mfa_record_wipe(struct mfa_record *rec);
 

@@ -37,6 +37,20 @@ int mfa_key_derive_id(struct mfa_key *key);
 void mfa_key_wipe(struct mfa_key *key);
 
 /*
+ * The keys a store can read: the current key and, during a key rotation,
+ * the next one.  Blobs name their key by id; new blobs use the last key.
+ */
+#define MFA_RING_MAX 2
+struct mfa_keyring {
+	const struct mfa_key *keys[MFA_RING_MAX];
+	size_t n;
+};
+
+/* The ring's key with this id, or NULL. */
+const struct mfa_key *mfa_keyring_find(const struct mfa_keyring *ring,
+    const uint8_t id[MFA_KEYID_LEN]);
+
+/*
  * Encrypt pt into out (size ptlen + MFA_SEAL_OVERHEAD) with a fresh random
  * nonce.  Returns 0 or MFA_ERR_CRYPTO.
  */

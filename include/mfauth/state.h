@@ -11,6 +11,7 @@
 #ifndef MFAUTH_STATE_H
 #define MFAUTH_STATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "mfauth/seal.h"
 
@@ -48,5 +49,14 @@ int mfa_state_unseal_slot(const struct mfa_key *key, const char *user,
  */
 int mfa_state_pick(const struct mfa_key *key, const char *user,
     const uint8_t file[MFA_STATE_FILE_LEN], struct mfa_state *st, int *slot_out);
+
+/*
+ * The same with a key ring: each slot is opened with the ring's key of the
+ * id it names (during a key rotation the two slots may differ).  *slot_keyid
+ * (if not NULL) gets whether each slot is sealed under the ring's last key.
+ */
+int mfa_state_pick_ring(const struct mfa_keyring *ring, const char *user,
+    const uint8_t file[MFA_STATE_FILE_LEN], struct mfa_state *st, int *slot_out,
+    bool under_last[2]);
 
 #endif

@@ -94,8 +94,27 @@ int mfa_store_read_state(struct mfa_store *store, const char *user, struct mfa_s
 int mfa_store_list(struct mfa_store *store, char ***names, size_t *count, size_t *skipped);
 void mfa_store_list_free(char **names, size_t count);
 
-/* The store's directory fd and key, for `check` and `rekey`. */
+/* The store's directory fd and keys, for `check` and `rekey`. */
 int mfa_store_dirfd(const struct mfa_store *store);
+/* The key new blobs are sealed under (the next key during a rotation). */
 const struct mfa_key *mfa_store_key(const struct mfa_store *store);
+const struct mfa_keyring *mfa_store_keyring(const struct mfa_store *store);
+
+/*
+ * Key rotation, crash-safe at every step:
+ *  1. mfa_store_rekey_begin() creates KEY_FILE.new (a fresh key) unless it
+ *     exists, so an interrupted rotation resumes with the same new key.
+ *     From then on every opened store reads with both keys and writes with
+ *     the new one, so logins keep working throughout.
+ *  2. mfa_store_rekey_user() re-seals one user's record and both state slots
+ *     under the new key, under the user's lock (a no-op when already done).
+ *  3. mfa_store_rekey_finish() renames KEY_FILE.new over KEY_FILE: only call
+ *     it after every user was rekeyed, since the old key is then gone.
+ * *created (may be NULL) tells whether begin made a new key or resumes.
+ */
+int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created,
+    struct mfa_path_error *err);
+int mfa_store_rekey_user(struct mfa_store *store, const char *user);
+int mfa_store_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *err);
 
 #endif

@@ -1,13 +1,14 @@
 /*
  * pamcheck: a minimal PAM application for the demo and manual checks.
  *
- *   pamcheck [--confdir DIR] [--account] SERVICE USER
+ *   pamcheck [--confdir DIR] [--account] [--no-fail-delay] SERVICE USER
  *
  * Runs pam_authenticate (and pam_acct_mgmt with --account) for USER on
  * SERVICE, whose stack is read from DIR (pam_start_confdir) instead of
  * /etc/pam.d.  Prompts are printed on stderr and answered from stdin, one
  * line each, so a script can pipe a code in.  Exit 0 on PAM_SUCCESS, 1 on any
  * other result, 2 on usage errors; the result is printed by name.
+ * --no-fail-delay replaces the modules' failure delay (for scripted tests).
  */
 #include "config.h"
 
@@ -48,23 +49,31 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 	return PAM_SUCCESS;
 }
 
+static void no_delay(int status, unsigned int usec, void *appdata)
+{
+	(void)status; (void)usec; (void)appdata;
+}
+
 int main(int argc, char **argv)
 {
 	const char *confdir = NULL;
 	struct pam_conv conv = { converse, NULL };
 	pam_handle_t *pamh = NULL;
-	int account = 0, i = 1, rc;
+	int account = 0, nodelay = 0, i = 1, rc;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--confdir") == 0 && i + 1 < argc)
 			confdir = argv[++i];
 		else if (strcmp(argv[i], "--account") == 0)
 			account = 1;
+		else if (strcmp(argv[i], "--no-fail-delay") == 0)
+			nodelay = 1;
 		else
 			break;
 	}
 	if (argc - i != 2) {
-		fprintf(stderr, "usage: pamcheck [--confdir DIR] [--account] SERVICE USER\n");
+		fprintf(stderr, "usage: pamcheck [--confdir DIR] [--account] [--no-fail-delay] "
+		    "SERVICE USER\n");
 		return 2;
 	}
 	rc = pam_start_confdir(argv[i], argv[i + 1], &conv, confdir, &pamh);
@@ -73,6 +82,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pam_set_item(pamh, PAM_TTY, "pts/demo");
+	if (nodelay)
+		pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)no_delay);
 	rc = pam_authenticate(pamh, 0);
 	printf("pam_authenticate: %s\n", pam_strerror(pamh, rc));
 	if (rc == PAM_SUCCESS && account) {
