@@ -69,6 +69,9 @@ static void audit_line(const struct login *l, const char *event, const char *res
 	};
 	size_t n = sizeof(f) / sizeof(f[0]) - (extra_key ? 0 : 1);
 	mfa_audit(strcmp(result, "success") == 0 ? MFA_LOG_INFO : MFA_LOG_NOTICE, IDENT, f, n);
+	/* The kernel's audit trail gets every second-factor decision too. */
+	if (strcmp(event, "auth") == 0 && strcmp(result, "ignore") != 0)
+		mfa_kaudit_auth(l->user, l->src.rhost, l->src.tty, strcmp(result, "success") == 0);
 }
 
 static void debug_line(const struct login *l, const char *what, int err)

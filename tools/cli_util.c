@@ -100,6 +100,11 @@ void cli_audit(const struct cli *c, const char *event, const char *user, const c
 	f[n++] = (struct mfa_audit_field){ "op_sudo_user", sudo_user ? sudo_user : "" };
 	f[n++] = (struct mfa_audit_field){ "op_loginuid", loginuid };
 	mfa_audit(strcmp(result, "fail") == 0 ? MFA_LOG_WARNING : MFA_LOG_NOTICE, IDENT, f, n);
+	{
+		char op[64];
+		snprintf(op, sizeof(op), "mfauth-%s", event);
+		mfa_kaudit_mgmt(op, user, strcmp(result, "success") == 0);
+	}
 }
 
 void cli_format_time(uint64_t t, char *out, size_t outlen)

@@ -38,4 +38,13 @@ int mfa_syslog(int priority, const char *ident, const char *line);
 /* Format and send: the usual call. */
 int mfa_audit(int priority, const char *ident, const struct mfa_audit_field *fields, size_t n);
 
+/*
+ * Linux audit records beside the syslog line (built --with-libaudit):
+ * USER_AUTH for a second-factor decision, USER_MGMT for an administrative
+ * action.  Best effort and silent: where the kernel has no audit support (or
+ * the build has no libaudit) nothing happens.  NULL strings are allowed.
+ */
+void mfa_kaudit_auth(const char *user, const char *rhost, const char *tty, int success);
+void mfa_kaudit_mgmt(const char *op, const char *user, int success);
+
 #endif

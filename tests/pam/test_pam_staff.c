@@ -24,6 +24,48 @@
 
 #define SEED "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
+/*
+ * The kernel audit calls, interposed (the binary exports these symbols, so
+ * the module's libaudit calls land here): what USER_AUTH records it sends.
+ * libpam's own audit records pass through too and are not counted.
+ */
+static struct {
+	int calls;
+	int type;
+	int result;
+	char name[64];
+} kaudit;
+
+#ifdef HAVE_LIBAUDIT
+#include <libaudit.h>
+
+int audit_open(void)
+{
+	return 1000;      /* never a real descriptor: audit_close below ignores it */
+}
+
+void audit_close(int fd)
+{
+	assert_int_equal(fd, 1000);
+}
+
+int audit_log_acct_message(int audit_fd, int type, const char *pgname, const char *op,
+    const char *name, unsigned int id, const char *host, const char *addr, const char *tty,
+    int result)
+{
+	(void)pgname; (void)id; (void)host; (void)addr; (void)tty;
+	assert_int_equal(audit_fd, 1000);
+	/* libpam writes its own PAM:authentication records through here too. */
+	if (op == NULL || strcmp(op, "PAM:mfauth-second-factor") != 0)
+		return 1;
+	kaudit.calls++;
+	kaudit.type = type;
+	kaudit.result = result;
+	snprintf(kaudit.name, sizeof(kaudit.name), "%s", name);
+	return 1;
+}
+#endif
+
 struct fixture {
 	struct pt_sandbox sb;
 	int sink;
@@ -159,6 +201,29 @@ static void test_audit_lines(void **state)
 	assert_null(strstr(f->log, code));
 	assert_null(strstr(f->log, SEED));
 	assert_null(strstr(f->log, "999999"));
+}
+
+/* Every decision also reaches the kernel audit trail as USER_AUTH. */
+static void test_kernel_audit(void **state)
+{
+	struct fixture *f = *state;
+	char code[16];
+
+	memset(&kaudit, 0, sizeof(kaudit));
+	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
+	assert_int_equal(login(f, "alice", code, NULL), PAM_SUCCESS);
+#ifdef HAVE_LIBAUDIT
+	assert_int_equal(kaudit.calls, 1);
+	assert_int_equal(kaudit.type, AUDIT_USER_AUTH);
+	assert_int_equal(kaudit.result, 1);
+	assert_string_equal(kaudit.name, "alice");
+	assert_int_equal(login(f, "alice", "000000", NULL), PAM_AUTH_ERR);
+	assert_int_equal(kaudit.calls, 2);
+	assert_int_equal(kaudit.result, 0);
+#else
+	/* Built without libaudit: nothing is sent, and the login is unaffected. */
+	assert_int_equal(kaudit.calls, 0);
+#endif
 }
 
 static void test_lock_after_deny_and_auto_unlock(void **state)
@@ -308,6 +373,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_audit_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_after_deny_and_auto_unlock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures_outside_interval_do_not_lock, setup,
 		    teardown),
