@@ -32,6 +32,21 @@ static const struct err_entry err_table[] = {
 	{ MFA_ERR_NOSTATE, "state file missing", "no_state" },
 	{ MFA_ERR_RANGE, "value out of range", "range" },
 	{ MFA_ERR_EXPIRED, "expired", "expired" },
+	{ MFA_ERR_NOSERVICE, "smartcard service (pcscd) not running", "no_pcscd" },
+	{ MFA_ERR_NOREADER, "no smartcard reader", "no_reader" },
+	{ MFA_ERR_NOCARD, "no smartcard in the reader, or card removed", "no_card" },
+	{ MFA_ERR_CARD, "smartcard error or malformed card response", "card_error" },
+	{ MFA_ERR_NOAPP, "card lacks the application of this profile", "no_app" },
+	{ MFA_ERR_PIN_FORMAT, "PIN has the wrong length or characters for this card", "pin_format" },
+	{ MFA_ERR_BADPIN, "wrong PIN", "bad_pin" },
+	{ MFA_ERR_PIN_TRIES, "too few PIN tries left; PIN not tried", "pin_tries" },
+	{ MFA_ERR_PIN_BLOCKED, "PIN blocked", "pin_blocked" },
+	{ MFA_ERR_PIN_REQUIRED, "card refused: PIN not verified", "pin_required" },
+	{ MFA_ERR_BADSIG, "card signature does not match the enrolled key", "bad_signature" },
+	{ MFA_ERR_CERT, "certificate malformed or unusable", "bad_cert" },
+	{ MFA_ERR_KEYTYPE, "card key type or size not allowed for this profile", "key_type" },
+	{ MFA_ERR_UNTRUSTED, "certificate does not chain to the trusted CA", "untrusted_cert" },
+	{ MFA_ERR_PCSC, "smartcard service (PC/SC) error", "pcsc" },
 };
 
 static const struct err_entry *err_find(int err)

@@ -29,6 +29,23 @@ enum mfa_err {
 	MFA_ERR_NOSTATE = -17,    /* record present but state file missing */
 	MFA_ERR_RANGE = -18,      /* number out of range */
 	MFA_ERR_EXPIRED = -19,    /* recovery code or certificate past its validity */
+
+	/* The smartcard layer (apdu.c, card.c, cardverify.c, pcsc.c). */
+	MFA_ERR_NOSERVICE = -100, /* pcscd not running */
+	MFA_ERR_NOREADER = -101,  /* no reader, or none matching card_reader */
+	MFA_ERR_NOCARD = -102,    /* no card within card_wait, or card removed */
+	MFA_ERR_CARD = -103,      /* bad status word or malformed card response */
+	MFA_ERR_NOAPP = -104,     /* the card lacks this profile's application */
+	MFA_ERR_PIN_FORMAT = -105, /* PIN refused before anything was sent */
+	MFA_ERR_BADPIN = -106,    /* wrong PIN */
+	MFA_ERR_PIN_TRIES = -107, /* too few tries left: PIN not tried (invariant 9) */
+	MFA_ERR_PIN_BLOCKED = -108, /* PIN blocked on the card */
+	MFA_ERR_PIN_REQUIRED = -109, /* card refused to sign: PIN not verified */
+	MFA_ERR_BADSIG = -110,    /* signature does not match the enrolled key */
+	MFA_ERR_CERT = -111,      /* certificate malformed or unusable */
+	MFA_ERR_KEYTYPE = -112,   /* key type or size not allowed for the profile */
+	MFA_ERR_UNTRUSTED = -113, /* certificate does not chain to the CA file */
+	MFA_ERR_PCSC = -114,      /* any other PC/SC error */
 };
 
 /* A short English description of an error code; never NULL. */
