@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mfauth/auth.h"
+#include "mfauth/cardauth.h"
 #include "mfauth/err.h"
 #include "mfauth/recovery.h"
 #include "mfauth/totp.h"
@@ -83,4 +84,60 @@ int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const c
 		return rc;
 	/* Success only once the new watermark is on disk (the update returned 0). */
 	return c.verdict;
+}
+
+struct card_ctx {
+	const struct mfa_config *cfg;
+	int card_rc;
+	uint64_t now;
+	const struct mfa_source *src;
+	struct mfa_auth_result *res;
+	int verdict;
+};
+
+static int decide_card(struct mfa_state *st, void *arg)
+{
+	struct card_ctx *c = arg;
+	int write = 1;
+
+	if (mfa_lockout_active(c->cfg, st, c->now)) {
+		c->verdict = MFA_ERR_LOCKED;
+		write = 0;
+	} else if (c->card_rc == 0) {
+		mfa_lockout_success(st, c->now);
+		c->verdict = 0;
+	} else if (mfa_card_error_counts(c->card_rc)) {
+		c->res->locked_now = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->verdict = c->card_rc;
+	} else {
+		c->verdict = c->card_rc;
+		write = 0;
+	}
+	c->res->failures = st->failures;
+	c->res->locked_until = st->locked_until;
+	return write;
+}
+
+int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
+    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    struct mfa_auth_result *res)
+{
+	struct card_ctx c = { cfg, card_rc, now, src, res, MFA_ERR_CARD };
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = mfa_store_update(store, user, decide_card, &c);
+	return rc != 0 ? rc : c.verdict;
+}
+
+int mfa_auth_locked(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    uint64_t now, bool *locked)
+{
+	struct mfa_state st;
+	int rc = mfa_store_read_state(store, user, &st);
+
+	*locked = true;     /* an unreadable state is treated as locked: fail closed */
+	if (rc == 0)
+		*locked = mfa_lockout_active(cfg, &st, now);
+	return rc;
 }

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +26,11 @@
 #include "mfauth/config.h"
 #include "mfauth/err.h"
 #include "mfauth/store.h"
+#include "module.h"
 
 #define IDENT "pam_mfauth"
 /* Delay on failure, in microseconds; the application may ask for longer. */
 #define FAIL_DELAY_US 2000000
-
-/* What one call of the module knows about the login it serves. */
-struct login {
-	pam_handle_t *pamh;
-	struct mfa_config cfg;
-	const char *user;
-	const char *factor;          /* for audit lines: "totp", "recovery", "card" */
-	struct mfa_source src;
-};
 
 /* The one place core results become PAM codes: only a verified factor succeeds. */
 static int pam_code(int err)
@@ -53,10 +46,10 @@ static const char *item_str(pam_handle_t *pamh, int type)
 	return v;
 }
 
-static void audit_line(const struct login *l, const char *event, const char *result,
-    const char *reason, const char *extra_key, const char *extra_val)
+void audit_line(const struct login *l, const char *event, const char *result,
+    const char *reason, ...)
 {
-	struct mfa_audit_field f[] = {
+	struct mfa_audit_field f[12] = {
 		{ "event", event },
 		{ "result", result },
 		{ "user", l->user ? l->user : "" },
@@ -65,12 +58,23 @@ static void audit_line(const struct login *l, const char *event, const char *res
 		{ "service", l->src.service },
 		{ "tty", l->src.tty },
 		{ "rhost", l->src.rhost },
-		{ extra_key ? extra_key : "failures", extra_val },
 	};
-	size_t n = sizeof(f) / sizeof(f[0]) - (extra_key ? 0 : 1);
+	size_t n = 8;
+	va_list ap;
+
+	va_start(ap, reason);
+	while (n < sizeof(f) / sizeof(f[0])) {
+		const char *key = va_arg(ap, const char *);
+		if (key == NULL)
+			break;
+		f[n].key = key;
+		f[n++].value = va_arg(ap, const char *);
+	}
+	va_end(ap);
 	mfa_audit(strcmp(result, "success") == 0 ? MFA_LOG_INFO : MFA_LOG_NOTICE, IDENT, f, n);
 	/* The kernel's audit trail gets every second-factor decision too. */
-	if (strcmp(event, "auth") == 0 && strcmp(result, "ignore") != 0)
+	if (strcmp(event, "auth") == 0 && strcmp(result, "ignore") != 0 &&
+	    strcmp(result, "skip") != 0)
 		mfa_kaudit_auth(l->user, l->src.rhost, l->src.tty, strcmp(result, "success") == 0);
 }
 
@@ -96,12 +100,12 @@ static int login_begin(struct login *l, pam_handle_t *pamh, int argc, const char
 	l->src.rhost = item_str(pamh, PAM_RHOST);
 	rc = mfa_config_from_args(&l->cfg, argc, argv, &cerr);
 	if (rc != 0) {
-		audit_line(l, "store_error", "fail", "config", "detail", cerr.msg);
+		audit_line(l, "store_error", "fail", "config", "detail", cerr.msg, NULL);
 		return rc;
 	}
 	if (pam_get_user(pamh, &l->user, NULL) != PAM_SUCCESS || l->user == NULL) {
 		l->user = NULL;
-		audit_line(l, "auth", "fail", "no_user", NULL, NULL);
+		audit_line(l, "auth", "fail", "no_user", NULL);
 		return MFA_ERR_INVAL;
 	}
 	return 0;
@@ -113,7 +117,7 @@ static int open_store(struct login *l, struct mfa_store **store)
 	int rc = mfa_store_open(&l->cfg, store, &perr);
 	if (rc != 0) {
 		*store = NULL;
-		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg);
+		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
 	}
 	return rc;
 }
@@ -142,36 +146,98 @@ static void free_secret(char *s)
 	}
 }
 
+void report_lock(struct login *l, const struct mfa_auth_result *res)
+{
+	char until[24];
+
+	if (!res->locked_now)
+		return;
+	if (res->locked_until == MFA_LOCK_FOREVER)
+		snprintf(until, sizeof(until), "staff");
+	else
+		snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
+	audit_line(l, "lock", "locked", "too_many_failures", "locked_until", until, NULL);
+}
+
+void report_locked(struct login *l, const struct mfa_auth_result *res)
+{
+	char failures[16];
+
+	snprintf(failures, sizeof(failures), "%u", res->failures);
+	audit_line(l, "auth", "locked", "locked", "failures", failures, NULL);
+	pam_error(l->pamh, "%s", "This account is locked after too many failed attempts. "
+	    "Contact your security staff.");
+}
+
 static void report_code_result(struct login *l, int rc, const struct mfa_auth_result *res)
 {
-	char failures[16], until[24];
+	char failures[16];
 
 	snprintf(failures, sizeof(failures), "%u", res->failures);
 	if (rc == 0 && res->used_recovery) {
 		l->factor = "recovery";
-		audit_line(l, "recovery_used", "success", "", NULL, NULL);
-		audit_line(l, "auth", "success", "", NULL, NULL);
+		audit_line(l, "recovery_used", "success", "", NULL);
+		audit_line(l, "auth", "success", "", NULL);
 		return;
 	}
 	if (rc == 0) {
-		audit_line(l, "auth", "success", "", NULL, NULL);
+		audit_line(l, "auth", "success", "", NULL);
 		return;
 	}
 	if (rc == MFA_ERR_LOCKED) {
-		audit_line(l, "auth", "locked", "locked", "failures", failures);
-		pam_error(l->pamh, "%s", "This account is locked after too many failed attempts. "
-		    "Contact your security staff.");
+		report_locked(l, res);
 		return;
 	}
 	audit_line(l, "auth", rc == MFA_ERR_REPLAY ? "replay" : "fail",
-	    rc == MFA_ERR_INVAL ? "malformed_code" : mfa_errtoken(rc), "failures", failures);
-	if (res->locked_now) {
-		if (res->locked_until == MFA_LOCK_FOREVER)
-			snprintf(until, sizeof(until), "staff");
-		else
-			snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
-		audit_line(l, "lock", "locked", "too_many_failures", "locked_until", until);
+	    rc == MFA_ERR_INVAL ? "malformed_code" : mfa_errtoken(rc), "failures", failures, NULL);
+	report_lock(l, res);
+}
+
+/*
+ * The code prompt: a TOTP code, or a recovery code.  rec is NULL for a user
+ * with nothing to check a code against; the prompt is the same anyway.
+ */
+static int code_login(struct login *l, struct mfa_store *store, const struct mfa_record *rec)
+{
+	struct mfa_auth_result res;
+	char *code = NULL;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	l->factor = "totp";
+	if ((rc = ask_code(l, &code)) != 0) {
+		audit_line(l, "auth", "fail", "no_code", NULL);
+		goto out;
 	}
+	if (rec == NULL) {
+		rc = MFA_ERR_NOENT;
+		audit_line(l, "auth", "fail", "not_enrolled", NULL);
+		goto out;
+	}
+	rc = mfa_auth_code(store, &l->cfg, l->user, rec, code, (uint64_t)time(NULL), &l->src, &res);
+	if (rc < 0 && rc != MFA_ERR_BADCODE && rc != MFA_ERR_REPLAY && rc != MFA_ERR_INVAL &&
+	    rc != MFA_ERR_EXPIRED && rc != MFA_ERR_LOCKED)
+		audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL);
+	else
+		report_code_result(l, rc, &res);
+	debug_line(l, "code check", rc);
+out:
+	free_secret(code);
+	return rc;
+}
+
+/*
+ * What the code prompt may accept for this user: TOTP only where the
+ * `factors` option allows it; a recovery code always (it is how a clerk who
+ * lost the card gets in).  Returns false when nothing can be accepted.
+ */
+static bool code_factors(const struct login *l, const struct mfa_record *rec,
+    struct mfa_record *view)
+{
+	*view = *rec;
+	if (!(l->cfg.factors & MFA_FACTOR_TOTP))
+		mfa_wipe(&view->totp, sizeof(view->totp));
+	return view->totp.present || view->recovery.present;
 }
 
 /*
@@ -181,50 +247,37 @@ static void report_code_result(struct login *l, int rc, const struct mfa_auth_re
 static int authenticate(struct login *l, bool *ignore)
 {
 	struct mfa_store *store = NULL;
-	struct mfa_record rec;
-	struct mfa_auth_result res;
-	char *code = NULL;
-	bool enrolled = false;
-	int rc;
+	struct mfa_record rec, view;
+	bool enrolled = false, fallback = true;
+	int rc = MFA_ERR_NOENT;
 
 	memset(&rec, 0, sizeof(rec));
-	memset(&res, 0, sizeof(res));
+	memset(&view, 0, sizeof(view));
 	if (mfa_name_check(l->user) == 0) {
 		if ((rc = open_store(l, &store)) != 0)
 			goto out;
 		rc = mfa_store_load(store, l->user, &rec);
-		if (rc == 0) {
-			enrolled = rec.totp.present;
-		} else if (rc == MFA_ERR_NOENT) {
-			if (l->cfg.nullok) {
-				audit_line(l, "auth", "ignore", "not_enrolled", NULL, NULL);
-				*ignore = true;
-				goto out;
-			}
-		} else {
-			audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL, NULL);
+		if (rc == MFA_ERR_NOENT && l->cfg.nullok) {
+			audit_line(l, "auth", "ignore", "not_enrolled", NULL);
+			*ignore = true;
 			goto out;
 		}
+		if (rc != 0 && rc != MFA_ERR_NOENT) {
+			audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL);
+			goto out;
+		}
+		enrolled = rc == 0;
 	}
-	if ((rc = ask_code(l, &code)) != 0) {
-		audit_line(l, "auth", "fail", "no_code", NULL, NULL);
-		goto out;
+	if (enrolled && rec.card.present && (l->cfg.factors & MFA_FACTOR_CARD)) {
+		rc = card_login(l, store, &rec, &fallback);
+		if (!fallback)
+			goto out;
 	}
-	if (!enrolled) {
-		rc = MFA_ERR_NOENT;
-		audit_line(l, "auth", "fail", "not_enrolled", NULL, NULL);
-		goto out;
-	}
-	rc = mfa_auth_code(store, &l->cfg, l->user, &rec, code, (uint64_t)time(NULL), &l->src, &res);
-	if (rc < 0 && rc != MFA_ERR_BADCODE && rc != MFA_ERR_REPLAY && rc != MFA_ERR_INVAL &&
-	    rc != MFA_ERR_EXPIRED && rc != MFA_ERR_LOCKED)
-		audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL, NULL);
-	else
-		report_code_result(l, rc, &res);
-	debug_line(l, "code check", rc);
+	enrolled = enrolled && code_factors(l, &rec, &view);
+	rc = code_login(l, store, enrolled ? &view : NULL);
 out:
-	free_secret(code);
 	mfa_record_wipe(&rec);
+	mfa_record_wipe(&view);
 	mfa_store_close(store);
 	return rc;
 }
@@ -277,11 +330,11 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 		goto out;
 	}
 	if (rc != 0 || (rc = mfa_store_read_state(store, l.user, &st)) != 0) {
-		audit_line(&l, "store_error", "fail", mfa_errtoken(rc), NULL, NULL);
+		audit_line(&l, "store_error", "fail", mfa_errtoken(rc), NULL);
 		goto out;
 	}
 	if (mfa_lockout_active(&l.cfg, &st, (uint64_t)time(NULL))) {
-		audit_line(&l, "account", "locked", "locked", NULL, NULL);
+		audit_line(&l, "account", "locked", "locked", NULL);
 		pam_error(pamh, "%s", "This account is locked. Contact your security staff.");
 		ret = PAM_PERM_DENIED;
 		goto out;

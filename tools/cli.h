@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "mfauth/config.h"
 #include "mfauth/record.h"
@@ -51,6 +52,17 @@ void cli_format_time(uint64_t t, char *out, size_t outlen);
 /* Write s as a JSON string literal (quotes and escapes included). */
 void cli_json_string(FILE *f, const char *s);
 
+/*
+ * Read one line from fd a byte at a time (no stdio buffer keeps a copy of a
+ * secret, and nothing past the newline is consumed).  Returns the length,
+ * newline and trailing CR removed, or LINE_EOF, LINE_LONG (did not fit in
+ * outmax - 1 bytes; the rest of the line is discarded) or LINE_ERR.
+ */
+#define LINE_EOF (-1)
+#define LINE_LONG (-2)
+#define LINE_ERR (-3)
+ssize_t cli_read_line(int fd, char *out, size_t outmax);
+
 /* Parse a duration "90", "90s", "15m", "24h", "7d" into seconds. */
 int cli_parse_duration(const char *s, uint64_t *secs);
 
@@ -83,6 +95,8 @@ int cmd_revoke(struct cli *c, int argc, char **argv);
 int cmd_unlock(struct cli *c, int argc, char **argv);
 int cmd_rekey(struct cli *c, int argc, char **argv);
 int cmd_enroll(struct cli *c, int argc, char **argv);
+/* enroll card (argv[0] is "card"): see cmd_enroll_card.c. */
+int cmd_enroll_card(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_recovery(struct cli *c, int argc, char **argv);
 

@@ -158,3 +158,46 @@ int cli_parse_duration(const char *s, uint64_t *secs)
 	*secs = v * mult;
 	return 0;
 }
+
+/*
+ * Read one line from fd a byte at a time: nothing past the newline is taken
+ * (the confirmation code follows a seed on the same stdin) and no stdio
+ * buffer keeps a copy of the seed.  Returns the length, newline and a
+ * trailing CR removed, or LINE_EOF (end of input before any byte), LINE_LONG
+ * (the line did not fit in outmax - 1 bytes; the rest of it is discarded) or
+ * LINE_ERR.
+ */
+ssize_t cli_read_line(int fd, char *out, size_t outmax)
+{
+	size_t n = 0;
+	bool any = false, overflow = false;
+	char ch = 0;
+
+	for (;;) {
+		ssize_t r = read(fd, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return LINE_ERR;
+		if (r == 0 || ch == '\n') {
+			any = any || r > 0;
+			break;
+		}
+		any = true;
+		if (n + 1 < outmax)
+			out[n++] = ch;
+		else
+			overflow = true;
+	}
+	ch = 0;
+	out[n] = '\0';
+	if (overflow) {
+		mfa_wipe(out, outmax);
+		return LINE_LONG;
+	}
+	if (!any)
+		return LINE_EOF;
+	if (n > 0 && out[n - 1] == '\r')
+		out[--n] = '\0';
+	return (ssize_t)n;
+}

@@ -43,10 +43,6 @@
 /* Label and issuer percent-encoded (3 bytes per byte at worst), seed, parameters. */
 #define URI_MAX (3 * MFA_USER_MAX + 6 * ISSUER_MAX + B32_MAX + 128)
 
-/* read_line() results other than a length. */
-#define LINE_EOF (-1)
-#define LINE_LONG (-2)
-#define LINE_ERR (-3)
 
 struct enroll_req {
 	const char *user;
@@ -124,48 +120,6 @@ out:
 	return rc;
 }
 
-/*
- * Read one line from fd a byte at a time: nothing past the newline is taken
- * (the confirmation code follows a seed on the same stdin) and no stdio
- * buffer keeps a copy of the seed.  Returns the length, newline and a
- * trailing CR removed, or LINE_EOF (end of input before any byte), LINE_LONG
- * (the line did not fit in outmax - 1 bytes; the rest of it is discarded) or
- * LINE_ERR.
- */
-static ssize_t read_line(int fd, char *out, size_t outmax)
-{
-	size_t n = 0;
-	bool any = false, overflow = false;
-	char ch = 0;
-
-	for (;;) {
-		ssize_t r = read(fd, &ch, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return LINE_ERR;
-		if (r == 0 || ch == '\n') {
-			any = any || r > 0;
-			break;
-		}
-		any = true;
-		if (n + 1 < outmax)
-			out[n++] = ch;
-		else
-			overflow = true;
-	}
-	ch = 0;
-	out[n] = '\0';
-	if (overflow) {
-		mfa_wipe(out, outmax);
-		return LINE_LONG;
-	}
-	if (!any)
-		return LINE_EOF;
-	if (n > 0 && out[n - 1] == '\r')
-		out[--n] = '\0';
-	return (ssize_t)n;
-}
 
 /* The seed length authenticator apps expect for each HMAC: the hash size. */
 static size_t seed_len_for(uint8_t alg)
@@ -197,7 +151,7 @@ static int obtain_seed(const struct enroll_req *req, struct mfa_totp_factor *f,
 		fputs("Base32 seed of the token: ", stderr);
 		fflush(stderr);
 	}
-	n = read_line(STDIN_FILENO, line, sizeof(line));
+	n = cli_read_line(STDIN_FILENO, line, sizeof(line));
 	if (n == LINE_EOF || n == 0)
 		why = "no seed on standard input";
 	else if (n == LINE_LONG)
@@ -310,7 +264,7 @@ static int confirm_code(const struct mfa_totp_factor *f, uint64_t *step, const c
 		fprintf(stderr, "Enter the code shown by the device to confirm (attempt %d of %d): ",
 		    i, CONFIRM_TRIES);
 		fflush(stderr);
-		n = read_line(STDIN_FILENO, line, sizeof(line));
+		n = cli_read_line(STDIN_FILENO, line, sizeof(line));
 		if (n == LINE_EOF || n == LINE_ERR) {
 			fputc('\n', stderr);
 			cli_error("enroll totp: no confirmation code (end of input); nothing saved");
@@ -577,10 +531,8 @@ int cmd_enroll(struct cli *c, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "totp") == 0)
 		return enroll_totp(c, argc - 1, argv + 1);
-	if (strcmp(argv[1], "card") == 0) {
-		cli_error("enroll card: not available yet (smartcard support is tracked separately)");
-		return EXIT_FAIL;
-	}
+	if (strcmp(argv[1], "card") == 0)
+		return cmd_enroll_card(c, argc - 1, argv + 1);
 	cli_error("enroll: unknown factor '%s' (totp or card)", argv[1]);
 	return EXIT_USAGE;
 }

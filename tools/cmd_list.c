@@ -76,6 +76,16 @@ static void print_json(const struct user_view *v, FILE *f)
 		fprintf(f, ",\"totp\":{\"algorithm\":\"%s\",\"digits\":%u,\"period\":%u,"
 		    "\"enrolled_at\":%llu}", mfa_alg_name(v->rec.totp.alg), v->rec.totp.digits,
 		    v->rec.totp.period, (unsigned long long)v->rec.totp.enrolled_at);
+	if (v->rec.card.present) {
+		fprintf(f, ",\"card\":{\"profile\":\"%s\",\"subject\":",
+		    v->rec.card.profile == MFA_CARD_JPKI ? "jpki" : "piv");
+		cli_json_string(f, v->rec.card.subject);
+		fputs(",\"serial\":", f);
+		cli_json_string(f, v->rec.card.serial);
+		fprintf(f, ",\"not_after\":%llu,\"enrolled_at\":%llu}",
+		    (unsigned long long)v->rec.card.not_after,
+		    (unsigned long long)v->rec.card.enrolled_at);
+	}
 	fputs("}", f);
 }
 
@@ -91,6 +101,14 @@ static void print_text(const struct user_view *v)
 		cli_format_time(v->rec.totp.enrolled_at, t1, sizeof(t1));
 		printf("totp:          %s, %u digits, %u s, enrolled %s\n",
 		    mfa_alg_name(v->rec.totp.alg), v->rec.totp.digits, v->rec.totp.period, t1);
+	}
+	if (v->rec.card.present) {
+		cli_format_time(v->rec.card.not_after, t1, sizeof(t1));
+		cli_format_time(v->rec.card.enrolled_at, t2, sizeof(t2));
+		printf("card:          %s, %s, serial %s\n", v->rec.card.profile == MFA_CARD_JPKI ?
+		    "My Number card (JPKI)" : "PIV", v->rec.card.subject, v->rec.card.serial);
+		printf("               valid until %s%s, enrolled %s\n", t1,
+		    v->rec.card.not_after < (uint64_t)time(NULL) ? " (EXPIRED: re-enroll)" : "", t2);
 	}
 	if (v->state_rc != 0) {
 		printf("state:         UNREADABLE (%s)\n", mfa_strerror(v->state_rc));

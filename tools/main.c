@@ -22,7 +22,8 @@ static const struct command commands[] = {
 	{ "init", cmd_init, "init" },
 	{ "enroll", cmd_enroll, "enroll totp USER [--digits 6|8] [--algorithm sha1|sha256|sha512]\n"
 	    "                [--period 30|60] [--secret-stdin] [--no-confirm] [--qr ansi|utf8|none]\n"
-	    "                [--issuer NAME]" },
+	    "                [--issuer NAME]\n"
+	    "  mfauth enroll card USER [--reader NAME] [--profile jpki|piv] [--ca FILE]" },
 	{ "import", cmd_import, "import csv [--digits 6|8] [--algorithm sha1|sha256|sha512] "
 	    "[--period 30|60] < FILE" },
 	{ "list", cmd_list, "list [--json]" },

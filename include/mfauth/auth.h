@@ -35,4 +35,21 @@ int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const c
     const struct mfa_record *rec, const char *code, uint64_t now,
     const struct mfa_source *src, struct mfa_auth_result *res);
 
+/*
+ * Record the outcome of a card login (cardauth.h) under the user's lock: a
+ * verified card resets the failures, an attempt that failed counts one (and
+ * may lock); a card error that was not an attempt (no card, too few PIN
+ * tries left) changes nothing.  The lock is checked again under the lock.
+ *
+ * Returns 0 only when card_rc was 0, the user is not locked and the new
+ * state is on disk; MFA_ERR_LOCKED; card_rc; or a store error.
+ */
+int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
+    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    struct mfa_auth_result *res);
+
+/* Is the user locked right now?  (A read under a shared lock; for the card path's early refusal.) */
+int mfa_auth_locked(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    uint64_t now, bool *locked);
+
 #endif

@@ -1,0 +1,168 @@
+/*
+ * The card path of the module: find the card, guard its PIN counter, ask
+ * for the PIN through the conversation, let the core prove possession, and
+ * count the outcome under the user's lock.  Messages tell the clerk what to
+ * do next; audit lines say what happened.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <security/pam_appl.h>
+#include <security/pam_ext.h>
+
+#include "mfauth/cardauth.h"
+#include "mfauth/err.h"
+#include "mfauth/pcsc.h"
+#include "module.h"
+
+struct pin_ctx {
+	struct login *l;
+	struct mfa_pcsc *session;
+};
+
+static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
+{
+	struct pin_ctx *c = arg;
+	const char *prompt = profile == MFA_CARD_JPKI ?
+	    "My Number card PIN (4-digit user authentication PIN): " : "Card PIN: ";
+
+	*pin = NULL;
+	if (tries_left > 0 && tries_left <= 2)
+		pam_info(c->l->pamh, "Warning: %d PIN %s left before the card locks.", tries_left,
+		    tries_left == 1 ? "try" : "tries");
+	/* A NULL reply is a failure (pam-u2f CVE-2021-31924). */
+	if (pam_prompt(c->l->pamh, PAM_PROMPT_ECHO_OFF, pin, "%s", prompt) != PAM_SUCCESS ||
+	    *pin == NULL)
+		return MFA_ERR_INVAL;
+	return 0;
+}
+
+static int reset_card(void *arg)
+{
+	struct pin_ctx *c = arg;
+	return mfa_pcsc_reset(c->session);
+}
+
+/* Tell the clerk what went wrong and what to do; never a secret. */
+static void explain(struct login *l, int rc, const struct mfa_card_outcome *out,
+    const struct mfa_card_factor *f)
+{
+	char date[32];
+	time_t t = (time_t)f->not_after;
+	struct tm tm;
+
+	switch (rc) {
+	case MFA_ERR_PIN_TRIES:
+		pam_error(l->pamh, "Only %d PIN %s left on this card. To protect the card, the PIN "
+		    "is not tried here. Use your authenticator code or a recovery code, or contact "
+		    "security staff.", out->tries_left, out->tries_left == 1 ? "try is" : "tries are");
+		break;
+	case MFA_ERR_PIN_BLOCKED:
+		pam_error(l->pamh, "%s", f->profile == MFA_CARD_JPKI ?
+		    "The card's PIN is blocked. A My Number card PIN is reset at the municipal "
+		    "office. Use your authenticator code or a recovery code meanwhile." :
+		    "The card's PIN is blocked. Contact security staff.");
+		break;
+	case MFA_ERR_BADPIN:
+		pam_error(l->pamh, "Wrong PIN. %d %s left.", out->tries_left,
+		    out->tries_left == 1 ? "try" : "tries");
+		break;
+	case MFA_ERR_PIN_FORMAT:
+		pam_error(l->pamh, "%s", f->profile == MFA_CARD_JPKI ?
+		    "The PIN is 4 digits." : "The PIN is 6 to 8 characters.");
+		break;
+	case MFA_ERR_EXPIRED:
+		if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
+			snprintf(date, sizeof(date), "?");
+		pam_error(l->pamh, "The certificate enrolled for this card expired on %s. Ask "
+		    "security staff to enroll the renewed card.", date);
+		break;
+	case MFA_ERR_BADSIG:
+	case MFA_ERR_NOAPP:
+		pam_error(l->pamh, "%s", "This is not the card enrolled for this account.");
+		break;
+	case MFA_ERR_NOCARD:
+	case MFA_ERR_NOREADER:
+	case MFA_ERR_NOSERVICE:
+		break;
+	default:
+		pam_error(l->pamh, "%s", "The card could not be used. Try again, or contact "
+		    "security staff.");
+		break;
+	}
+}
+
+/* Errors that mean no card attempt happened: the code prompt may follow. */
+static bool allows_fallback(int rc)
+{
+	return rc == MFA_ERR_NOCARD || rc == MFA_ERR_NOREADER || rc == MFA_ERR_NOSERVICE ||
+	    rc == MFA_ERR_PIN_TRIES || rc == MFA_ERR_PIN_BLOCKED || rc == MFA_ERR_EXPIRED;
+}
+
+static void audit_card(struct login *l, int rc, const struct mfa_card_outcome *out,
+    const struct mfa_auth_result *res)
+{
+	char failures[16], tries[16];
+
+	if (rc == 0) {
+		audit_line(l, "auth", "success", "", NULL);
+		return;
+	}
+	if (rc == MFA_ERR_LOCKED) {
+		report_locked(l, res);
+		return;
+	}
+	snprintf(failures, sizeof(failures), "%u", res->failures);
+	snprintf(tries, sizeof(tries), "%d", out->tries_left);
+	audit_line(l, "auth", "fail", mfa_errtoken(rc), "failures", failures, "tries_left", tries,
+	    NULL);
+	report_lock(l, res);
+}
+
+int card_login(struct login *l, struct mfa_store *store, const struct mfa_record *rec,
+    bool *fallback)
+{
+	struct mfa_pcsc *session = NULL;
+	struct mfa_card_outcome out = { -1, 0 };
+	struct mfa_auth_result res;
+	struct pin_ctx pc = { l, NULL };
+	struct mfa_card_hooks hooks = { ask_pin, reset_card, &pc };
+	struct mfa_card_io io;
+	uint64_t now = (uint64_t)time(NULL);
+	bool locked = true;
+	int rc, card_rc;
+
+	memset(&res, 0, sizeof(res));
+	*fallback = false;
+	l->factor = "card";
+	/* A locked user's card is not touched: no PIN try is spent on a refusal. */
+	if ((rc = mfa_auth_locked(store, &l->cfg, l->user, now, &locked)) != 0 || locked) {
+		if (rc == 0)
+			rc = MFA_ERR_LOCKED;
+		audit_card(l, rc, &out, &res);
+		return rc;
+	}
+	card_rc = mfa_pcsc_open(&session, l->cfg.card_reader, l->cfg.card_wait);
+	if (card_rc == 0) {
+		pc.session = session;
+		mfa_pcsc_io(session, &io);
+		card_rc = mfa_card_login(&rec->card, &io, &hooks, l->cfg.card_min_tries, now, &out);
+	}
+	/* Always: end the transaction with a reset so no verified PIN lingers. */
+	mfa_pcsc_close(session);
+	explain(l, card_rc, &out, &rec->card);
+	if (allows_fallback(card_rc)) {
+		*fallback = true;
+		audit_line(l, "auth", "skip", mfa_errtoken(card_rc), NULL);
+		if (card_rc == MFA_ERR_NOCARD || card_rc == MFA_ERR_NOREADER)
+			pam_info(l->pamh, "%s", "No card found: enter a code instead.");
+		return card_rc;
+	}
+	rc = mfa_auth_card_result(store, &l->cfg, l->user, card_rc, now, &l->src, &res);
+	audit_card(l, rc, &out, &res);
+	return rc;
+}

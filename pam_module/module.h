@@ -1,0 +1,42 @@
+/*
+ * Shared by the module's files: what one call knows about the login it
+ * serves, and the audit helpers.  Not a public header.
+ */
+#ifndef MFAUTH_MODULE_H
+#define MFAUTH_MODULE_H
+
+#include <stdbool.h>
+#include <security/pam_modules.h>
+
+#include "mfauth/auth.h"
+#include "mfauth/config.h"
+#include "mfauth/lockout.h"
+#include "mfauth/record.h"
+#include "mfauth/store.h"
+
+struct login {
+	pam_handle_t *pamh;
+	struct mfa_config cfg;
+	const char *user;
+	const char *factor;          /* for audit lines: "totp", "recovery", "card" */
+	struct mfa_source src;
+};
+
+/* One audit line for this login; extra key, value pairs follow, then NULL. */
+void audit_line(const struct login *l, const char *event, const char *result,
+    const char *reason, ...) __attribute__((sentinel));
+/* The lock event after a failure that locked the user (no-op otherwise). */
+void report_lock(struct login *l, const struct mfa_auth_result *res);
+/* A locked user's attempt: audit line and the message to the clerk. */
+void report_locked(struct login *l, const struct mfa_auth_result *res);
+
+/*
+ * The card second factor (card_login.c).  Returns 0 only for a verified
+ * card.  *fallback is set when no card attempt could be made (no card, no
+ * reader, too few PIN tries, an expired enrollment) so that the code prompt
+ * may follow; it is clear after any real attempt.
+ */
+int card_login(struct login *l, struct mfa_store *store, const struct mfa_record *rec,
+    bool *fallback);
+
+#endif
