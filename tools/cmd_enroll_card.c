@@ -46,7 +46,7 @@ static int parse_args(struct cli *c, int argc, char **argv, struct card_req *req
 	memset(req, 0, sizeof(*req));
 	req->reader = c->cfg.card_reader;
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'r') {
 			req->reader = optarg;
 		} else if (opt == 'c') {

@@ -208,8 +208,11 @@ run enroll
 check "enroll without a factor: exit 2" rc_and_err 2 'usage'
 run enroll fido ivan
 check "enroll fido: exit 2" rc_and_err 2 'unknown factor'
-run enroll card ivan
-check "enroll card: not available yet, exit 1" rc_and_err 1 '^mfauth: enroll card: not available yet \(smartcard support is tracked separately\)$'
+# No pcscd (or no reader) here: a clear error, exit 1, nothing saved.
+PCSCLITE_CSOCK_NAME=/nonexistent/pcscd.comm run enroll card ivan
+check "enroll card without pcscd: exit 1" rc_and_err 1 '^mfauth: no card: '
+run enroll card ivan --profile foo
+check "enroll card --profile foo: exit 2" rc_and_err 2 'jpki or piv'
 
 # --- bad seeds on stdin: exit 1, nothing saved, never echoed -------------------
 BAD_B32='NOTBASE32!!SECRETXYZ1890'

@@ -1,0 +1,507 @@
+#!/bin/bash
+# End-to-end tests of `mfauth check` with the built tool: a clean sandbox
+# passes, then each finding is created on its own in a fresh sandbox and the
+# exact severity, subject and exit status are asserted.  Everything lives in
+# a private directory under /tmp (nothing under /etc touched; the PAM
+# directory is passed with --pam-dir).
+#
+# Needs: root (the store is root-only), $MFAUTH_BUILDDIR (tools/mfauth,
+# tests/pam/pamcheck and the module in it), faketime, oathtool, python3.
+# Prints "N passed, N failed" and exits non-zero when anything failed
+# (77 = skipped when not root, 99 = the test could not run).
+set -euo pipefail
+
+PY=/usr/bin/python3
+SEED=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+
+if [ -z "${MFAUTH_BUILDDIR:-}" ] || [ ! -x "$MFAUTH_BUILDDIR/tools/mfauth" ]; then
+	echo "test-check: set MFAUTH_BUILDDIR to a build directory with tools/mfauth" >&2
+	exit 99
+fi
+MFAUTH=$MFAUTH_BUILDDIR/tools/mfauth
+PAMCHECK=$MFAUTH_BUILDDIR/tests/pam/pamcheck
+MODULE=$MFAUTH_BUILDDIR/pam_module/.libs/pam_mfauth.so
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test-check: SKIP: must run as root (the store is root-only)"
+	exit 77
+fi
+for prog in "$PY" faketime oathtool "$PAMCHECK"; do
+	if ! command -v "$prog" >/dev/null; then
+		echo "test-check: $prog is required" >&2
+		exit 99
+	fi
+done
+if [ ! -f "$MODULE" ]; then
+	echo "test-check: $MODULE is missing (build first)" >&2
+	exit 99
+fi
+
+T=$(mktemp -d /tmp/mfauth-check.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+umask 022
+
+passed=0
+failed=0
+
+# check DESCRIPTION COMMAND...: one check, passing when COMMAND succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "ok   - $what"
+	else
+		failed=$((failed + 1))
+		echo "FAIL - $what"
+		echo "       exit=$RC"
+		sed -n '1,40s/^/       stdout: /p' "$T/out"
+		sed -n '1,10s/^/       stderr: /p' "$T/err"
+	fi
+}
+
+# sandbox: a fresh store with alice and bob enrolled and a good PAM directory.
+# Sets S, CONF, KEY, STORE, PAMD.
+nsandbox=0
+sandbox() {
+	nsandbox=$((nsandbox + 1))
+	S=$T/s$nsandbox
+	CONF=$S/mfauth.conf
+	KEY=$S/store.key
+	STORE=$S/store
+	PAMD=$S/pam.d
+	mkdir -m 0700 "$S"
+	printf 'store_dir = %s\nkey_file = %s\n' "$STORE" "$KEY" >"$CONF"
+	chmod 0600 "$CONF"
+	"$MFAUTH" -c "$CONF" init >/dev/null
+	printf 'alice,%s\nbob,%s\n' "$SEED" "$SEED" | "$MFAUTH" -c "$CONF" import csv >/dev/null
+	mkdir "$PAMD"
+	good_login >"$PAMD/login"
+}
+
+good_login() {
+	cat <<EOF
+# auth required pam_mfauth.so   (a comment is not a line)
+auth     required   pam_unix.so
+auth     required   $MODULE conf=$CONF
+account  required   pam_unix.so
+account  required   pam_mfauth.so conf=$CONF
+EOF
+}
+
+# run_check [ARGS...]: mfauth check on the sandbox; RC, $T/out, $T/err.
+RC=0
+run_check() {
+	RC=0
+	"$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" "$@" >"$T/out" 2>"$T/err" || RC=$?
+}
+# run_check_at TIME [ARGS...]: the same under faketime.  faketime works by
+# LD_PRELOAD, which an ASan build refuses unless told not to check the order.
+run_check_at() {
+	local when=$1
+	shift
+	RC=0
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    faketime "$when" "$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" "$@" >"$T/out" 2>"$T/err" ||
+	    RC=$?
+}
+
+rc_is() { [ "$RC" -eq "$1" ]; }
+# has SEVERITY SUBJECT [MESSAGE-ERE]: a line "SEVERITY: SUBJECT: MESSAGE".
+has() {
+	awk -v p="$1: $2: " 'index($0, p) == 1 { print substr($0, length(p) + 1) }' "$T/out" \
+	    >"$T/msg"
+	[ -s "$T/msg" ] && grep -Eq -- "${3:-}" "$T/msg"
+}
+# summary_is CRITICAL ERRORS WARNINGS: the last line counts exactly these.
+summary_is() {
+	local f=$(($1 + $2 + $3))
+	tail -n 1 "$T/out" >"$T/last"
+	grep -Eqx -- "[0-9]+ checks, $f findings \($1 critical, $2 errors, $3 warnings\)" "$T/last"
+}
+# finding SEV SUBJECT ERE RC C E W: the line, the exit status, and nothing else found.
+finding() {
+	has "$1" "$2" "$3" && rc_is "$4" && summary_is "$5" "$6" "$7"
+}
+# Only ok/info lines and a zero summary (no pipe: a SIGPIPE must not pass for success).
+all_ok() {
+	! grep -Evq -e '^(ok|info): ' \
+	    -e '^[0-9]+ checks, 0 findings \(0 critical, 0 errors, 0 warnings\)$' "$T/out"
+}
+# json_is PYTHON-EXPR: stdout is JSON and EXPR holds for it as j.
+json_is() {
+	$PY -c 'import json,sys
+j = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out" "$1"
+}
+# Names, types, modes, link counts, sizes, mtimes and contents of the sandbox.
+snapshot() {
+	(
+		cd "$S"
+		find . -printf '%p %y %m %n %s %T@\n' | sort
+		find . -type f -exec sha256sum {} + | sort
+	)
+}
+
+# --- a clean sandbox ------------------------------------------------------------
+sandbox
+echo "# sandbox $S"
+snapshot >"$T/before"
+run_check
+snapshot >"$T/after"
+check "clean: exit 0" rc_is 0
+check "clean: only ok lines and a zero summary" all_ok
+check "clean: summary counts nothing" summary_is 0 0 0
+check "clean: config checked" has ok "$CONF" 'root-owned'
+check "clean: key checked" has ok "$KEY" 'mode 0400, 32 bytes, loads'
+check "clean: store directory checked" has ok "$STORE" 'mode 0700'
+check "clean: store files checked" has ok "$STORE" '^4 files, all regular'
+check "clean: records decrypt" has ok "$STORE" \
+    '^2 records decrypt and name a factor, 2 states load$'
+check "clean: clock against the build date" has ok clock 'not before the build date'
+check "clean: clock against the users" has ok clock 'any of 2 users'
+check "clean: PAM stack found" has ok "$PAMD/login" 'pam_mfauth.so in auth and account$'
+check "check changes nothing in the sandbox" cmp -s "$T/before" "$T/after"
+run_check --json
+check "clean --json: exit 0" rc_is 0
+check "clean --json: an array of check/severity/subject/message, all ok" json_is \
+    'len(j) >= 8 and all(sorted(o) == ["check", "message", "severity", "subject"]
+                         and o["severity"] == "ok" for o in j)'
+check "clean --json: records line" json_is \
+    'any(o["check"] == "record" and o["subject"] == "'"$STORE"'" for o in j)'
+
+# --- usage ------------------------------------------------------------------------
+run_check extra
+check "extra argument: exit 2" rc_is 2
+run_check --bogus
+check "unknown option: exit 2" rc_is 2
+RC=0
+"$MFAUTH" -c "$CONF" check --pam-dir >"$T/out" 2>"$T/err" || RC=$?
+check "--pam-dir without a value: exit 2" rc_is 2
+
+# --- (1) config ---------------------------------------------------------------------
+sandbox
+chmod 0620 "$CONF"
+run_check
+check "config group-writable: critical, exit 1" finding critical "$CONF" \
+    'writable by group or others' 1 1 0 0
+check "config group-writable: store checks skipped, said so" has info store 'not checked'
+sandbox
+echo 'windoww = 3' >>"$CONF"
+run_check
+check "config with an unknown key: error, exit 1" finding error "$CONF" 'windoww' 1 0 1 0
+sandbox
+RC=0
+"$MFAUTH" -c "$S/none.conf" check --pam-dir "$PAMD" >"$T/out" 2>"$T/err" || RC=$?
+check "-c naming a missing file: error, exit 1" has error "$S/none.conf" 'does not exist'
+
+# --- (2) key file -------------------------------------------------------------------
+sandbox
+chmod 0644 "$KEY"
+run_check
+check "key mode 0644: critical, exit 1" finding critical "$KEY" \
+    'readable by group or others \(mode 0644\)' 1 1 0 0
+check "key mode 0644: records not decrypted, said so" has info "$STORE" 'not decrypted'
+sandbox
+chmod 0600 "$KEY"
+run_check
+check "key mode 0600: warning, exit 0" finding warning "$KEY" '0400 preferred' 0 0 0 1
+sandbox
+truncate -s 31 "$KEY"
+run_check
+check "key of 31 bytes: error, exit 1" finding error "$KEY" '^31 bytes, want exactly 32$' 1 0 1 0
+sandbox
+# What an interrupted rekey leaves: a fresh next key beside the old one.
+head -c 32 /dev/urandom >"$KEY.new"
+chmod 0400 "$KEY.new"
+run_check
+check "KEYFILE.new left over: error, exit 1" finding error "$KEY.new" \
+    '^rekey interrupted: run mfauth rekey to finish$' 1 0 1 0
+check "KEYFILE.new left over: records still decrypt (read with both keys)" has ok "$STORE" \
+    '^2 records decrypt'
+chmod 0644 "$KEY.new"
+run_check
+check "KEYFILE.new readable by others: critical too" has critical "$KEY.new" \
+    'readable by group or others'
+check "KEYFILE.new readable by others: the store does not open, said so" has error "$STORE" \
+    '^cannot open the store'
+sandbox
+rm "$KEY"
+run_check
+check "key missing: error, exit 1" finding error "$KEY" 'missing' 1 0 1 0
+
+# --- (3) store directory -------------------------------------------------------------
+sandbox
+chmod 0755 "$STORE"
+run_check
+check "store 0755: warning, exit 0" finding warning "$STORE" 'mode 0755' 0 0 0 1
+check "store 0755: records still decrypted" has ok "$STORE" '^2 records decrypt'
+sandbox
+chmod 0777 "$STORE"
+run_check
+check "store 0777: critical, exit 1" finding critical "$STORE" \
+    'writable by group or others \(mode 0777\)' 1 1 0 0
+
+# --- (4) files in the store -----------------------------------------------------------
+sandbox
+$PY -c 'import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(40); b = f.read(1); f.seek(40); f.write(bytes([b[0] ^ 0xff]))' "$STORE/alice.rec"
+run_check
+check "corrupt record: error, exit 1" finding error "$STORE/alice.rec" \
+    '^record of alice does not load' 1 0 1 0
+run_check --json
+check "corrupt record --json: the finding as an object" json_is \
+    'any(o["check"] == "record" and o["severity"] == "error" and len(o) == 4
+         and o["subject"] == "'"$STORE/alice.rec"'" for o in j)'
+check "corrupt record --json: exit 1" rc_is 1
+
+sandbox
+rm "$STORE/alice.state"
+run_check
+check "record without a state: error, exit 1" finding error "$STORE/alice.rec" \
+    '^record without a state file: alice cannot log in' 1 0 1 0
+
+sandbox
+rm "$STORE/bob.rec"
+run_check
+check "orphan state: warning, exit 0" finding warning "$STORE/bob.state" \
+    '^state without a record' 0 0 0 1
+
+sandbox
+install -m 0600 /dev/null "$STORE/.tmp.0123456789abcdef"
+touch -d '2 hours ago' "$STORE/.tmp.0123456789abcdef"
+run_check
+check "stale temp file: warning, exit 0" finding warning "$STORE/.tmp.0123456789abcdef" \
+    '^stale temp file' 0 0 0 1
+sandbox
+install -m 0600 /dev/null "$STORE/.tmp.fedcba9876543210"
+run_check
+check "fresh temp file: info only, exit 0" finding info "$STORE/.tmp.fedcba9876543210" \
+    'in progress' 0 0 0 0
+
+sandbox
+ln "$STORE/alice.rec" "$S/alice.rec.copy"
+run_check
+check "hard-linked record: critical, exit 1" finding critical "$STORE/alice.rec" \
+    '^has 2 hard links' 1 1 0 0
+
+sandbox
+install -m 0600 /dev/null "$STORE/bad%zz.rec"
+run_check
+check "undecodable file name: error, exit 1" finding error "$STORE/bad%zz.rec" \
+    'does not decode to a user name' 1 0 1 0
+
+sandbox
+install -m 0600 /dev/null "$STORE/notes.txt"
+run_check
+check "unexpected file: warning, exit 0" finding warning "$STORE/notes.txt" \
+    'unexpected file' 0 0 0 1
+
+sandbox
+install -m 0600 /dev/null "$STORE/alice.lock"
+run_check
+check "lock file: warning, exit 0" finding warning "$STORE/alice.lock" '^lock file' 0 0 0 1
+
+sandbox
+ln -s alice.rec "$STORE/carol.rec"
+run_check
+check "symlink in the store: critical, exit 1" has critical "$STORE/carol.rec" 'symbolic link'
+check "symlink in the store: exit 1" rc_is 1
+
+sandbox
+install -m 0666 /dev/null "$STORE/dave.state"
+run_check
+check "store file writable by others: critical" has critical "$STORE/dave.state" \
+    'writable by group or others'
+
+# --- (5) clock --------------------------------------------------------------------------
+sandbox
+mkdir "$S/pam-run"
+printf 'auth required %s conf=%s\naccount required %s conf=%s\n' "$MODULE" "$CONF" "$MODULE" \
+    "$CONF" >"$S/pam-run/mfa"
+RC=0
+oathtool --totp -b "$SEED" | "$PAMCHECK" --confdir "$S/pam-run" mfa alice >"$T/out" 2>"$T/err" ||
+    RC=$?
+check "clock setup: alice logs in with a code" rc_is 0
+RC=0
+echo 000000 | "$PAMCHECK" --confdir "$S/pam-run" mfa bob >"$T/out" 2>"$T/err" || RC=$?
+check "clock setup: bob fails once" rc_is 1
+run_check
+check "after the logins, with the real clock: exit 0, all ok" all_ok
+run_check_at '2020-01-01 00:00:00'
+check "clock in 2020: critical for alice's last accepted code" has critical clock \
+    "^clock jumped backwards past alice's last accepted code"
+check "clock in 2020: critical for bob's last failure" has critical clock \
+    "^clock jumped backwards past bob's last failed attempt"
+check "clock in 2020: critical for the build date" has critical clock \
+    'before this program.s build date'
+check "clock in 2020: exit 1, three findings" summary_is 3 0 0
+check "clock in 2020: exit 1" rc_is 1
+
+# --- (6) PAM -------------------------------------------------------------------------------
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required   pam_unix.so
+#auth    required   pam_mfauth.so
+account  required   pam_unix.so
+EOF
+printf 'auth required pam_deny.so\n' >"$PAMD/other"
+run_check
+check "module in no stack: error, exit 1" finding error "$PAMD" '^module not in any PAM stack' \
+    1 0 1 0
+
+sandbox
+rm -r "$PAMD"
+run_check
+check "PAM directory missing: error, exit 1" finding error "$PAMD" 'cannot open' 1 0 1 0
+
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so
+auth     sufficient   pam_mfauth.so
+account  required     pam_mfauth.so
+EOF
+run_check
+check "auth sufficient: error at file:line, exit 1" finding error "$PAMD/login:2" \
+    "^control 'sufficient'" 1 0 1 0
+
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so
+auth     optional     pam_mfauth.so
+account  required     pam_mfauth.so
+EOF
+run_check
+check "auth optional: error, exit 1" finding error "$PAMD/login:2" "^control 'optional'" 1 0 1 0
+
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_mfauth.so
+auth     required     pam_unix.so
+account  required     pam_mfauth.so
+EOF
+run_check
+check "mfauth before pam_unix: error, exit 1" finding error "$PAMD/login:1" \
+    '^no password module' 1 0 1 0
+
+sandbox
+cat >"$PAMD/common-auth" <<EOF
+auth     [success=1 default=ignore]   pam_unix.so nullok
+auth     requisite                    pam_deny.so
+auth     required                     pam_permit.so
+EOF
+cat >"$PAMD/login" <<EOF
+@include common-auth
+auth     required     pam_mfauth.so
+account  required     pam_mfauth.so
+EOF
+run_check
+check "@include common-auth with pam_unix, then mfauth: ok, exit 0" finding ok "$PAMD/login" \
+    'in auth and account$' 0 0 0 0
+
+sandbox
+# The README's layout: the module in the common files, services include them.
+cat >"$PAMD/common-auth" <<EOF
+auth    [success=1 default=ignore]  pam_unix.so nullok
+auth    requisite                   pam_deny.so
+auth    required                    pam_mfauth.so
+EOF
+printf 'account required pam_unix.so\naccount required pam_mfauth.so\n' >"$PAMD/common-account"
+printf '@include common-auth\n@include common-account\n' >"$PAMD/login"
+printf 'auth include common-auth\naccount substack common-account\n' >"$PAMD/sshd"
+run_check
+check "README layout (common-auth/common-account): exit 0, all ok" all_ok
+check "README layout: login found through includes" has ok "$PAMD/login" 'through an include'
+check "README layout: include/substack forms followed" has ok "$PAMD/sshd" 'auth and account'
+
+sandbox
+cat >"$PAMD/common-auth" <<EOF
+auth    required    pam_mfauth.so
+EOF
+cat >"$PAMD/login" <<EOF
+auth    required    pam_unix.so
+@include common-auth
+account required    pam_mfauth.so
+EOF
+run_check
+check "fragment with the module, password module in its includer: exit 0" all_ok
+printf '@include common-auth\naccount required pam_mfauth.so\n' >"$PAMD/su"
+run_check
+check "an includer without a password module before it: error at the fragment" finding error \
+    "$PAMD/common-auth:1" '^no password module' 1 0 1 0
+
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so
+auth     required     pam_mfauth.so
+account  required     pam_unix.so
+EOF
+run_check
+check "no account line: error, exit 1" finding error "$PAMD/login" \
+    '^pam_mfauth.so in auth but not in account' 1 0 1 0
+
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so
+auth     required     pam_mfauth.so nullok
+account  required     pam_mfauth.so
+EOF
+run_check
+check "nullok: warning, exit 0" finding warning "$PAMD/login:2" '^nullok' 0 0 0 1
+
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so
+-auth    required     pam_mfauth.so
+account  required     pam_mfauth.so
+EOF
+run_check
+check "-auth: warning, exit 0" finding warning "$PAMD/login:2" "^'-auth'" 0 0 0 1
+
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so
+auth     [success=ok default=ignore]   pam_mfauth.so
+account  required     pam_mfauth.so
+EOF
+run_check
+check "[default=ignore]: error, exit 1" finding error "$PAMD/login:2" 'auth_err=ignore' 1 0 1 0
+
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so
+auth     [success=ok  auth_err=die
+account  required     pam_mfauth.so
+EOF
+run_check
+check "'[' without ']': warning for the line" has warning "$PAMD/login:2" "'\\[' without '\\]'"
+
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so   # the password
+auth     [success=ok auth_err=die \\
+          default=ignore]   \\
+          $MODULE   # the code
+account  required     pam_mfauth.so
+EOF
+run_check
+check "[auth_err=die default=ignore] over continuation lines, comments: ok, exit 0" finding ok \
+    "$PAMD/login" 'in auth and account$' 0 0 0 0
+sed -i 's/auth_err=die/auth_err=ignore/' "$PAMD/login"
+run_check
+check "the continued line is checked and reported at its first line" finding error \
+    "$PAMD/login:2" 'auth_err=ignore' 1 0 1 0
+
+sandbox
+{
+	good_login
+	printf 'session optional pam_env.so %s\n' "$(head -c 100000 /dev/zero | tr '\0' x)"
+	printf 'session required pam_limits.so\n'
+} >"$PAMD/login"
+run_check
+check "a 100 kB line: warning, the rest still checked, exit 0" finding warning "$PAMD/login:6" \
+    '^line longer than' 0 0 0 1
+check "a 100 kB line: the module still found" has ok "$PAMD/login" 'auth and account$'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
