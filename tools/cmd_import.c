@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pskc_import.h"
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
@@ -345,10 +346,8 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "csv") == 0)
 		return import_csv(c, argc - 1, argv + 1);
-	if (strcmp(argv[1], "pskc") == 0) {
-		cli_error("import pskc: not available yet");
-		return EXIT_FAIL;
-	}
-	cli_error("import: unknown format '%s' (csv)", argv[1]);
+	if (strcmp(argv[1], "pskc") == 0)
+		return cmd_import_pskc(c, argc - 1, argv + 1);
+	cli_error("import: unknown format '%s' (csv or pskc)", argv[1]);
 	return EXIT_USAGE;
 }

@@ -25,7 +25,8 @@ static const struct command commands[] = {
 	    "                [--issuer NAME]\n"
 	    "  mfauth enroll card USER [--reader NAME] [--profile jpki|piv] [--ca FILE]" },
 	{ "import", cmd_import, "import csv [--digits 6|8] [--algorithm sha1|sha256|sha512] "
-	    "[--period 30|60] < FILE" },
+	    "[--period 30|60] < FILE\n"
+	    "  mfauth import pskc FILE --map CSV [--key-file KEYFILE]" },
 	{ "list", cmd_list, "list [--json]" },
 	{ "show", cmd_show, "show USER [--json]" },
 	{ "revoke", cmd_revoke, "revoke USER [totp|card|all]" },

@@ -396,6 +396,10 @@ def sc_pull(args):
 		check(False, "APDU after the pull must fail")
 	except pc.PcscError as e:
 		check(e.rv in pc.CARD_GONE, "APDU after the pull fails with a card-gone code: %s" % e)
+	except ValueError as e:
+		# vpcd races the closing socket now and then and hands back an empty
+		# response instead of an error: still no answer from the card.
+		check("shorter than a status word" in str(e), "APDU after the pull: %s" % e)
 	t0 = time.monotonic()
 	ctx.wait(args.reader, present=False, timeout_ms=3000)
 	timing("pull_to_absent", time.monotonic() - t0)

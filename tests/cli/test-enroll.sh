@@ -289,7 +289,7 @@ check "import csv --digits 7: exit 2" rc_and_err 2 'digits'
 run import xml </dev/null
 check "import xml: exit 2" rc_and_err 2 'unknown format'
 run import pskc </dev/null
-check "import pskc: not available yet, exit 1" rc_and_err 1 '^mfauth: import pskc: not available yet$'
+check "import pskc without a file: exit 2 (more in test-import-pskc.sh)" rc_and_err 2 'usage: mfauth import pskc'
 
 # --- import speed -----------------------------------------------------------------
 $PY -c 'import base64,os
