@@ -55,6 +55,8 @@ static void explain(struct login *l, int rc, const struct mfa_card_outcome *out,
 	time_t t = (time_t)f->not_after;
 	struct tm tm;
 
+	if (rc == 0)
+		return;
 	switch (rc) {
 	case MFA_ERR_PIN_TRIES:
 		pam_error(l->pamh, "Only %d PIN %s left on this card. To protect the card, the PIN "

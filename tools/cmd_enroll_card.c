@@ -117,6 +117,8 @@ static void show_certificate(const struct mfa_cert_info *info, uint8_t profile)
 	printf("fingerprint: ");
 	for (size_t i = 0; i < sizeof(info->fingerprint); i++)
 		printf("%02X%s", info->fingerprint[i], i + 1 < sizeof(info->fingerprint) ? ":" : "\n");
+	/* Before the PIN prompt (on stderr), even when stdout is a pipe. */
+	fflush(stdout);
 }
 
 /* Select the profile (or find which one the card has) and read its certificate. */

@@ -78,6 +78,7 @@ if login alice 1234; then ok; else bad "JPKI login with the right PIN"; cat "$T/
 t1=$(date +%s%N)
 echo "JPKI login (exec + PAM + card): $(((t1 - t0) / 1000)) us"
 check "PIN prompt names the 4-digit user authentication PIN" out_has "4-digit user authentication PIN"
+check "no error message on a successful card login" bash -c '! grep -q "^\[error\]" "$0"' "$T/out"
 n=$(apdus_since "$before")
 echo "APDUs per JPKI login: $n"
 check "a JPKI login takes at most 6 APDUs (got $n)" test "$n" -le 6
