@@ -1,0 +1,200 @@
+/*
+ * The module's messages in the host application's language, through the
+ * real Linux-PAM stack: in ja_JP.UTF-8 the clerk reads Japanese, in C
+ * English.  The Japanese catalog comes from the build tree
+ * (tests/locale/ja/LC_MESSAGES/mfauth.mo, made by `make check` from
+ * po/ja.po); this process binds the text domain there, as a host may, and
+ * the module must keep that binding.  The module must also leave the host's
+ * locale and default text domain alone.
+ */
+#include "config.h"
+
+#include <libintl.h>
+#include <locale.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "pamtest.h"
+#include "testutil.h"
+
+#define SEED "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+#define DOMAIN "mfauth"
+
+#define JA_PROMPT "確認コード: "
+#define JA_LOCKED_AUTH "認証の失敗が続いたため、このアカウントはロックされています。" \
+	"情報セキュリティ担当者に連絡してください。"
+#define JA_LOCKED_ACCT "このアカウントはロックされています。情報セキュリティ担当者に連絡してください。"
+#define EN_PROMPT "Verification code: "
+#define EN_LOCKED_AUTH "This account is locked after too many failed attempts. Contact your " \
+	"security staff."
+#define EN_LOCKED_ACCT "This account is locked. Contact your security staff."
+
+static char catalogs[512];
+
+static int setup(void **state)
+{
+	struct pt_sandbox *sb = calloc(1, sizeof(*sb));
+	pt_fake_now = 1800000000;
+	pt_setup(sb, "deny = 3\nunlock_time = 600\n");
+	pt_service(sb, "mfa", "auth required @MFA\naccount required @MFA\n");
+	pt_enroll(sb, "alice", SEED, "sha1", 6, 30);
+	*state = sb;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	pt_teardown(*state);
+	free(*state);
+	setlocale(LC_ALL, "C");
+	return 0;
+}
+
+static void use_locale(const char *name)
+{
+	if (setlocale(LC_ALL, name) == NULL)
+		fail_msg("locale %s is not available (scripts/setup generates ja_JP.UTF-8)", name);
+}
+
+static int auth(struct pt_sandbox *sb, const char *code, struct pt_conv *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->reply = code;
+	return pt_auth(sb, "mfa", "alice", c);
+}
+
+/* A right code, three wrong ones, then the lock, as the clerk sees them. */
+static void run_login_story(struct pt_sandbox *sb, const char *prompt, const char *locked_auth,
+    const char *locked_acct)
+{
+	struct pt_conv c;
+	char code[16];
+
+	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
+	assert_int_equal(auth(sb, code, &c), PAM_SUCCESS);
+	assert_int_equal(c.prompts, 1);
+	assert_string_equal(c.last_prompt, prompt);
+	assert_string_equal(c.messages, "");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(auth(sb, "000000", &c), PAM_AUTH_ERR);
+	pt_fake_now += 30;
+	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
+	assert_int_equal(auth(sb, code, &c), PAM_AUTH_ERR);
+	assert_string_equal(c.last_prompt, prompt);
+	if (strstr(c.messages, locked_auth) == NULL)
+		fail_msg("locked message: want \"%s\", got \"%s\"", locked_auth, c.messages);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(pt_acct(sb, "mfa", "alice", &c), PAM_PERM_DENIED);
+	if (strstr(c.messages, locked_acct) == NULL)
+		fail_msg("account message: want \"%s\", got \"%s\"", locked_acct, c.messages);
+}
+
+static void test_japanese(void **state)
+{
+	use_locale("ja_JP.UTF-8");
+	run_login_story(*state, JA_PROMPT, JA_LOCKED_AUTH, JA_LOCKED_ACCT);
+	/* The host's state is the host's: locale, default domain, our binding. */
+	assert_string_equal(setlocale(LC_ALL, NULL), "ja_JP.UTF-8");
+	assert_string_equal(textdomain(NULL), "messages");
+	assert_string_equal(bindtextdomain(DOMAIN, NULL), catalogs);
+}
+
+static void test_english_in_c(void **state)
+{
+	use_locale("C");
+	run_login_story(*state, EN_PROMPT, EN_LOCKED_AUTH, EN_LOCKED_ACCT);
+}
+
+/* The card prompts (the card rig runs in C): the wording the clerks know. */
+static void test_card_wording(void **state)
+{
+	(void)state;
+	use_locale("ja_JP.UTF-8");
+	assert_string_equal(dgettext(DOMAIN, "My Number card PIN (4-digit user authentication PIN): "),
+	    "マイナンバーカードの利用者証明用パスワード（4桁）: ");
+	assert_string_equal(dgettext(DOMAIN, "Card PIN: "), "カードの暗証番号: ");
+	assert_string_equal(dngettext(DOMAIN, "Wrong PIN. %d try left.", "Wrong PIN. %d tries left.",
+	    2), "暗証番号が違います。残り %d 回です。");
+	use_locale("C");
+	assert_string_equal(dgettext(DOMAIN, "Card PIN: "), "Card PIN: ");
+}
+
+/*
+ * A host that did not bind the domain: the module binds it to the installed
+ * catalogs (LOCALEDIR), and does not touch the host's default domain.  A
+ * binding cannot be undone, so this runs in a fresh image of this program
+ * (main's "--unbound SANDBOX"), which never binds the domain itself.
+ */
+static int unbound_child(const char *dir)
+{
+	struct pt_sandbox sb;
+	struct pt_conv c = { .reply = "000000" };
+	const char *build = getenv("MFAUTH_BUILDDIR");
+	const char *dflt = bindtextdomain(DOMAIN ".never-bound", NULL), *now;
+
+	memset(&sb, 0, sizeof(sb));
+	snprintf(sb.dir, sizeof(sb.dir), "%s", dir);
+	snprintf(sb.conf, sizeof(sb.conf), "%s/mfauth.conf", dir);
+	snprintf(sb.pamd, sizeof(sb.pamd), "%s/pam.d", dir);
+	snprintf(sb.module, sizeof(sb.module), "%s/pam_module/.libs/pam_mfauth.so",
+	    build ? build : ".");
+	if (strcmp(bindtextdomain(DOMAIN, NULL), dflt) != 0) {
+		fprintf(stderr, "child: the domain is bound before the module ran\n");
+		return 1;
+	}
+	if (pt_auth(&sb, "mfa", "alice", &c) != PAM_AUTH_ERR || c.prompts != 1) {
+		fprintf(stderr, "child: the module did not run as expected\n");
+		return 1;
+	}
+	if (strcmp((now = bindtextdomain(DOMAIN, NULL)), LOCALEDIR) != 0) {
+		fprintf(stderr, "child: domain bound to %s, want %s\n", now, LOCALEDIR);
+		return 1;
+	}
+	if (strcmp(textdomain(NULL), "messages") != 0) {
+		fprintf(stderr, "child: the module changed the default text domain\n");
+		return 1;
+	}
+	return 0;
+}
+
+static void test_module_binds_unbound_domain(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl("/proc/self/exe", "test_pam_i18n", "--unbound", sb->dir, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_japanese, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_english_in_c, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_card_wording, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_module_binds_unbound_domain, setup, teardown),
+	};
+	const char *build = getenv("MFAUTH_BUILDDIR");
+
+	tu_require_root();
+	if (argc == 3 && strcmp(argv[1], "--unbound") == 0)
+		return unbound_child(argv[2]);
+	/* A LANGUAGE list would take precedence over the locale under test. */
+	unsetenv("LANGUAGE");
+	snprintf(catalogs, sizeof(catalogs), "%s/tests/locale", build ? build : ".");
+	bindtextdomain(DOMAIN, catalogs);
+	return cmocka_run_group_tests_name("pam_i18n", tests, NULL, NULL);
+}
