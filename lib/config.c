@@ -575,3 +575,10 @@ int mfa_config_from_args(struct mfa_config *cfg, int argc, const char **argv,
 	}
 	return 0;
 }
+
+bool mfa_config_profile_allowed(const struct mfa_config *cfg, unsigned card_profile)
+{
+	/* record.h's MFA_CARD_JPKI = 1, MFA_CARD_PIV = 2 map onto the option's bits. */
+	unsigned bit = card_profile == 1 ? MFA_PROFILE_JPKI : card_profile == 2 ? MFA_PROFILE_PIV : 0;
+	return bit != 0 && (cfg->card_profiles & bit) != 0;
+}

@@ -5,6 +5,12 @@
 
 #include "mfauth/err.h"
 
+/*
+ * The texts are marked for the catalog (po/): the tool shows them translated
+ * (cli_strerror); the core itself never translates, and tokens never are.
+ */
+#define N_(s) s
+
 struct err_entry {
 	int code;
 	const char *text;
@@ -12,41 +18,41 @@ struct err_entry {
 };
 
 static const struct err_entry err_table[] = {
-	{ MFA_OK, "success", "ok" },
-	{ MFA_ERR_NOMEM, "out of memory", "nomem" },
-	{ MFA_ERR_INVAL, "invalid input", "invalid" },
-	{ MFA_ERR_IO, "input/output error", "io" },
-	{ MFA_ERR_UNSAFE, "unsafe ownership, mode or file type", "unsafe" },
-	{ MFA_ERR_NOENT, "not enrolled", "not_enrolled" },
-	{ MFA_ERR_CORRUPT, "corrupt or tampered data", "corrupt" },
-	{ MFA_ERR_CRYPTO, "cryptographic operation failed", "crypto" },
-	{ MFA_ERR_KEY, "store key missing or malformed", "key" },
-	{ MFA_ERR_BADNAME, "user name not acceptable", "bad_name" },
-	{ MFA_ERR_CONFIG, "configuration error", "config" },
-	{ MFA_ERR_EXISTS, "already exists", "exists" },
-	{ MFA_ERR_BADCODE, "wrong code", "bad_code" },
-	{ MFA_ERR_REPLAY, "code already used", "replay" },
-	{ MFA_ERR_LOCKED, "user is locked", "locked" },
-	{ MFA_ERR_VERSION, "unsupported format version", "version" },
-	{ MFA_ERR_KEYID, "sealed under a different key", "key_id" },
-	{ MFA_ERR_NOSTATE, "state file missing", "no_state" },
-	{ MFA_ERR_RANGE, "value out of range", "range" },
-	{ MFA_ERR_EXPIRED, "expired", "expired" },
-	{ MFA_ERR_NOSERVICE, "smartcard service (pcscd) not running", "no_pcscd" },
-	{ MFA_ERR_NOREADER, "no smartcard reader", "no_reader" },
-	{ MFA_ERR_NOCARD, "no smartcard in the reader, or card removed", "no_card" },
-	{ MFA_ERR_CARD, "smartcard error or malformed card response", "card_error" },
-	{ MFA_ERR_NOAPP, "card lacks the application of this profile", "no_app" },
-	{ MFA_ERR_PIN_FORMAT, "PIN has the wrong length or characters for this card", "pin_format" },
-	{ MFA_ERR_BADPIN, "wrong PIN", "bad_pin" },
-	{ MFA_ERR_PIN_TRIES, "too few PIN tries left; PIN not tried", "pin_tries" },
-	{ MFA_ERR_PIN_BLOCKED, "PIN blocked", "pin_blocked" },
-	{ MFA_ERR_PIN_REQUIRED, "card refused: PIN not verified", "pin_required" },
-	{ MFA_ERR_BADSIG, "card signature does not match the enrolled key", "bad_signature" },
-	{ MFA_ERR_CERT, "certificate malformed or unusable", "bad_cert" },
-	{ MFA_ERR_KEYTYPE, "card key type or size not allowed for this profile", "key_type" },
-	{ MFA_ERR_UNTRUSTED, "certificate does not chain to the trusted CA", "untrusted_cert" },
-	{ MFA_ERR_PCSC, "smartcard service (PC/SC) error", "pcsc" },
+	{ MFA_OK, N_("success"), "ok" },
+	{ MFA_ERR_NOMEM, N_("out of memory"), "nomem" },
+	{ MFA_ERR_INVAL, N_("invalid input"), "invalid" },
+	{ MFA_ERR_IO, N_("input/output error"), "io" },
+	{ MFA_ERR_UNSAFE, N_("unsafe ownership, mode or file type"), "unsafe" },
+	{ MFA_ERR_NOENT, N_("not enrolled"), "not_enrolled" },
+	{ MFA_ERR_CORRUPT, N_("corrupt or tampered data"), "corrupt" },
+	{ MFA_ERR_CRYPTO, N_("cryptographic operation failed"), "crypto" },
+	{ MFA_ERR_KEY, N_("store key missing or malformed"), "key" },
+	{ MFA_ERR_BADNAME, N_("user name not acceptable"), "bad_name" },
+	{ MFA_ERR_CONFIG, N_("configuration error"), "config" },
+	{ MFA_ERR_EXISTS, N_("already exists"), "exists" },
+	{ MFA_ERR_BADCODE, N_("wrong code"), "bad_code" },
+	{ MFA_ERR_REPLAY, N_("code already used"), "replay" },
+	{ MFA_ERR_LOCKED, N_("user is locked"), "locked" },
+	{ MFA_ERR_VERSION, N_("unsupported format version"), "version" },
+	{ MFA_ERR_KEYID, N_("sealed under a different key"), "key_id" },
+	{ MFA_ERR_NOSTATE, N_("state file missing"), "no_state" },
+	{ MFA_ERR_RANGE, N_("value out of range"), "range" },
+	{ MFA_ERR_EXPIRED, N_("expired"), "expired" },
+	{ MFA_ERR_NOSERVICE, N_("smartcard service (pcscd) not running"), "no_pcscd" },
+	{ MFA_ERR_NOREADER, N_("no smartcard reader"), "no_reader" },
+	{ MFA_ERR_NOCARD, N_("no smartcard in the reader, or card removed"), "no_card" },
+	{ MFA_ERR_CARD, N_("smartcard error or malformed card response"), "card_error" },
+	{ MFA_ERR_NOAPP, N_("card lacks the application of this profile"), "no_app" },
+	{ MFA_ERR_PIN_FORMAT, N_("PIN has the wrong length or characters for this card"), "pin_format" },
+	{ MFA_ERR_BADPIN, N_("wrong PIN"), "bad_pin" },
+	{ MFA_ERR_PIN_TRIES, N_("too few PIN tries left; PIN not tried"), "pin_tries" },
+	{ MFA_ERR_PIN_BLOCKED, N_("PIN blocked"), "pin_blocked" },
+	{ MFA_ERR_PIN_REQUIRED, N_("card refused: PIN not verified"), "pin_required" },
+	{ MFA_ERR_BADSIG, N_("card signature does not match the enrolled key"), "bad_signature" },
+	{ MFA_ERR_CERT, N_("certificate malformed or unusable"), "bad_cert" },
+	{ MFA_ERR_KEYTYPE, N_("card key type or size not allowed for this profile"), "key_type" },
+	{ MFA_ERR_UNTRUSTED, N_("certificate does not chain to the trusted CA"), "untrusted_cert" },
+	{ MFA_ERR_PCSC, N_("smartcard service (PC/SC) error"), "pcsc" },
 };
 
 static const struct err_entry *err_find(int err)
@@ -60,7 +66,7 @@ static const struct err_entry *err_find(int err)
 const char *mfa_strerror(int err)
 {
 	const struct err_entry *e = err_find(err);
-	return e ? e->text : "unknown error";
+	return e ? e->text : N_("unknown error");
 }
 
 const char *mfa_errtoken(int err)

@@ -157,6 +157,19 @@ int mfa_state_pick_ring(const struct mfa_keyring *ring, const char *user,
 		if (under_last != NULL)
 			under_last[i] = rc[i] == 0 && ring->n > 0 && key == ring->keys[ring->n - 1];
 	}
+	/*
+	 * Only a slot whose bytes are bad (a torn write) may be passed over.  A
+	 * slot we could not open for another reason (out of memory, an OpenSSL
+	 * failure) may be the newest one: falling back to the older slot would
+	 * roll back the lock, the failure count and the replay watermark, and
+	 * the next write would make the rollback permanent.  Fail instead.
+	 */
+	for (int i = 0; i < 2; i++)
+		if (rc[i] != 0 && rc[i] != MFA_ERR_CORRUPT && rc[i] != MFA_ERR_VERSION &&
+		    rc[i] != MFA_ERR_KEYID) {
+			mfa_wipe(s, sizeof(s));
+			return rc[i];
+		}
 	if (rc[0] != 0 && rc[1] != 0)
 		return rc[0];
 	/* The newest valid slot wins; a torn write only ever hits the older one. */

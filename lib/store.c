@@ -92,12 +92,16 @@ int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
 		return MFA_ERR_NOMEM;
 	s->dirfd = mfa_open_trusted(cfg->store_dir, O_RDONLY, true, err);
 	if (s->dirfd < 0) {
-		rc = s->dirfd;
+		/* A missing store is a broken installation, not an unenrolled user. */
+		rc = s->dirfd == MFA_ERR_NOENT ? MFA_ERR_IO : s->dirfd;
 		free(s);
 		return rc;
 	}
-	if ((rc = mfa_key_load(cfg->key_file, &s->keys[0], err)) != 0)
+	if ((rc = mfa_key_load(cfg->key_file, &s->keys[0], err)) != 0) {
+		if (rc == MFA_ERR_NOENT)
+			rc = MFA_ERR_KEY;
 		goto fail;
+	}
 	s->ring.keys[s->ring.n++] = &s->keys[0];
 	/* A rotation in progress: read with both keys, write with the new one. */
 	char next[PATH_MAX];

@@ -24,16 +24,24 @@ struct pin_ctx {
 	struct mfa_pcsc *session;
 };
 
+/* A count for dngettext(): the card's tries left, never negative. */
+static unsigned long count(int n)
+{
+	return n < 0 ? 0 : (unsigned long)n;
+}
+
 static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
 {
 	struct pin_ctx *c = arg;
 	const char *prompt = profile == MFA_CARD_JPKI ?
-	    "My Number card PIN (4-digit user authentication PIN): " : "Card PIN: ";
+	    _("My Number card PIN (4-digit user authentication PIN): ") : _("Card PIN: ");
 
 	*pin = NULL;
 	if (tries_left > 0 && tries_left <= 2)
-		pam_info(c->l->pamh, "Warning: %d PIN %s left before the card locks.", tries_left,
-		    tries_left == 1 ? "try" : "tries");
+		pam_info(c->l->pamh, dngettext(MFA_TEXTDOMAIN,
+		    "Warning: %d PIN try left before the card locks.",
+		    "Warning: %d PIN tries left before the card locks.", count(tries_left)),
+		    tries_left);
 	/* A NULL reply is a failure (pam-u2f CVE-2021-31924). */
 	if (pam_prompt(c->l->pamh, PAM_PROMPT_ECHO_OFF, pin, "%s", prompt) != PAM_SUCCESS ||
 	    *pin == NULL)
@@ -59,41 +67,45 @@ static void explain(struct login *l, int rc, const struct mfa_card_outcome *out,
 		return;
 	switch (rc) {
 	case MFA_ERR_PIN_TRIES:
-		pam_error(l->pamh, "Only %d PIN %s left on this card. To protect the card, the PIN "
-		    "is not tried here. Use your authenticator code or a recovery code, or contact "
-		    "security staff.", out->tries_left, out->tries_left == 1 ? "try is" : "tries are");
+		pam_error(l->pamh, dngettext(MFA_TEXTDOMAIN,
+		    "Only %d PIN try is left on this card. To protect the card, the PIN is not "
+		    "tried here. Use your authenticator code or a recovery code, or contact "
+		    "security staff.",
+		    "Only %d PIN tries are left on this card. To protect the card, the PIN is not "
+		    "tried here. Use your authenticator code or a recovery code, or contact "
+		    "security staff.", count(out->tries_left)), out->tries_left);
 		break;
 	case MFA_ERR_PIN_BLOCKED:
 		pam_error(l->pamh, "%s", f->profile == MFA_CARD_JPKI ?
-		    "The card's PIN is blocked. A My Number card PIN is reset at the municipal "
-		    "office. Use your authenticator code or a recovery code meanwhile." :
-		    "The card's PIN is blocked. Contact security staff.");
+		    _("The card's PIN is blocked. A My Number card PIN is reset at the municipal "
+		    "office. Use your authenticator code or a recovery code meanwhile.") :
+		    _("The card's PIN is blocked. Contact security staff."));
 		break;
 	case MFA_ERR_BADPIN:
-		pam_error(l->pamh, "Wrong PIN. %d %s left.", out->tries_left,
-		    out->tries_left == 1 ? "try" : "tries");
+		pam_error(l->pamh, dngettext(MFA_TEXTDOMAIN, "Wrong PIN. %d try left.",
+		    "Wrong PIN. %d tries left.", count(out->tries_left)), out->tries_left);
 		break;
 	case MFA_ERR_PIN_FORMAT:
 		pam_error(l->pamh, "%s", f->profile == MFA_CARD_JPKI ?
-		    "The PIN is 4 digits." : "The PIN is 6 to 8 characters.");
+		    _("The PIN is 4 digits.") : _("The PIN is 6 to 8 characters."));
 		break;
 	case MFA_ERR_EXPIRED:
 		if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
 			snprintf(date, sizeof(date), "?");
-		pam_error(l->pamh, "The certificate enrolled for this card expired on %s. Ask "
-		    "security staff to enroll the renewed card.", date);
+		pam_error(l->pamh, _("The certificate enrolled for this card expired on %s. Ask "
+		    "security staff to enroll the renewed card."), date);
 		break;
 	case MFA_ERR_BADSIG:
 	case MFA_ERR_NOAPP:
-		pam_error(l->pamh, "%s", "This is not the card enrolled for this account.");
+		pam_error(l->pamh, "%s", _("This is not the card enrolled for this account."));
 		break;
 	case MFA_ERR_NOCARD:
 	case MFA_ERR_NOREADER:
 	case MFA_ERR_NOSERVICE:
 		break;
 	default:
-		pam_error(l->pamh, "%s", "The card could not be used. Try again, or contact "
-		    "security staff.");
+		pam_error(l->pamh, "%s", _("The card could not be used. Try again, or contact "
+		    "security staff."));
 		break;
 	}
 }
@@ -161,7 +173,7 @@ int card_login(struct login *l, struct mfa_store *store, const struct mfa_record
 		*fallback = true;
 		audit_line(l, "auth", "skip", mfa_errtoken(card_rc), NULL);
 		if (card_rc == MFA_ERR_NOCARD || card_rc == MFA_ERR_NOREADER)
-			pam_info(l->pamh, "%s", "No card found: enter a code instead.");
+			pam_info(l->pamh, "%s", _("No card found: enter a code instead."));
 		return card_rc;
 	}
 	rc = mfa_auth_card_result(store, &l->cfg, l->user, card_rc, now, &l->src, &res);

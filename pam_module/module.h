@@ -14,6 +14,23 @@
 #include "mfauth/record.h"
 #include "mfauth/store.h"
 
+/*
+ * Messages to the clerk, in the module's own text domain and the host
+ * application's locale (the module never calls setlocale() or
+ * textdomain(): that state belongs to the host).  N_() marks a string for
+ * the catalog where it is defined; translate it with _() where it is shown.
+ * Counts use dngettext(MFA_TEXTDOMAIN, ...).
+ */
+#define MFA_TEXTDOMAIN "mfauth"
+#ifdef ENABLE_NLS
+#include <libintl.h>
+#define _(s) dgettext(MFA_TEXTDOMAIN, s)
+#else
+#define _(s) (s)
+#define dngettext(domain, s, p, n) ((n) == 1 ? (s) : (p))
+#endif
+#define N_(s) s
+
 struct login {
 	pam_handle_t *pamh;
 	struct mfa_config cfg;

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,23 @@
 static int pam_code(int err)
 {
 	return err == 0 ? PAM_SUCCESS : PAM_AUTH_ERR;
+}
+
+/*
+ * Point the text domain at our catalogs, unless something already bound it
+ * to another directory (a test harness, or a host that ships the catalogs
+ * elsewhere): that binding is left alone.  An unbound domain reports the
+ * same directory as one we know nobody binds, gettext's built-in default.
+ */
+static void bind_catalogs(void)
+{
+#ifdef ENABLE_NLS
+	const char *cur = bindtextdomain(MFA_TEXTDOMAIN, NULL);
+	const char *dflt = bindtextdomain(MFA_TEXTDOMAIN ".unbound", NULL);
+
+	if (cur == NULL || dflt == NULL || strcmp(cur, dflt) == 0)
+		bindtextdomain(MFA_TEXTDOMAIN, LOCALEDIR);
+#endif
 }
 
 static const char *item_str(pam_handle_t *pamh, int type)
@@ -130,7 +148,7 @@ static int open_store(struct login *l, struct mfa_store **store)
 static int ask_code(struct login *l, char **code)
 {
 	*code = NULL;
-	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, code, "%s", "Verification code: ") !=
+	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, code, "%s", _("Verification code: ")) !=
 	    PAM_SUCCESS || *code == NULL)
 		return MFA_ERR_INVAL;
 	if ((*code)[0] == '\0')
@@ -165,8 +183,8 @@ void report_locked(struct login *l, const struct mfa_auth_result *res)
 
 	snprintf(failures, sizeof(failures), "%u", res->failures);
 	audit_line(l, "auth", "locked", "locked", "failures", failures, NULL);
-	pam_error(l->pamh, "%s", "This account is locked after too many failed attempts. "
-	    "Contact your security staff.");
+	pam_error(l->pamh, "%s", _("This account is locked after too many failed attempts. "
+	    "Contact your security staff."));
 }
 
 static void report_code_result(struct login *l, int rc, const struct mfa_auth_result *res)
@@ -194,18 +212,57 @@ static void report_code_result(struct login *l, int rc, const struct mfa_auth_re
 }
 
 /*
+ * No enumeration by timing: after the reply, a failure takes at least
+ * FAIL_FLOOR_NS.  Without it an unknown user's refusal (nothing to read or
+ * write) came back several times faster than an enrolled user's wrong code,
+ * which counts the failure and syncs the state to disk; hosts that turn off
+ * the PAM fail delay would show that difference.  A failure slower than the
+ * floor waits for the next doubling of it, so times still fall on a few
+ * marks; one slower than a second (a hung disk) is not stretched further.
+ */
+#define FAIL_FLOOR_NS 10000000LL
+#define NS_PER_S 1000000000LL
+
+static void pad_failure(const struct timespec *start)
+{
+	struct timespec now, until;
+	long long floor_ns = FAIL_FLOOR_NS, elapsed;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+		return;
+	elapsed = (long long)(now.tv_sec - start->tv_sec) * NS_PER_S +
+	    (now.tv_nsec - start->tv_nsec);
+	if (elapsed >= NS_PER_S)
+		return;
+	while (floor_ns <= elapsed)
+		floor_ns *= 2;
+	until.tv_sec = start->tv_sec + (time_t)(floor_ns / NS_PER_S);
+	until.tv_nsec = start->tv_nsec + (long)(floor_ns % NS_PER_S);
+	if (until.tv_nsec >= NS_PER_S) {
+		until.tv_sec++;
+		until.tv_nsec -= NS_PER_S;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+		continue;
+}
+
+/*
  * The code prompt: a TOTP code, or a recovery code.  rec is NULL for a user
  * with nothing to check a code against; the prompt is the same anyway.
  */
 static int code_login(struct login *l, struct mfa_store *store, const struct mfa_record *rec)
 {
 	struct mfa_auth_result res;
+	struct timespec replied;
 	char *code = NULL;
 	int rc;
 
 	memset(&res, 0, sizeof(res));
 	l->factor = "totp";
-	if ((rc = ask_code(l, &code)) != 0) {
+	rc = ask_code(l, &code);
+	if (clock_gettime(CLOCK_MONOTONIC, &replied) != 0)
+		replied.tv_sec = -1;
+	if (rc != 0) {
 		audit_line(l, "auth", "fail", "no_code", NULL);
 		goto out;
 	}
@@ -223,6 +280,8 @@ static int code_login(struct login *l, struct mfa_store *store, const struct mfa
 	debug_line(l, "code check", rc);
 out:
 	free_secret(code);
+	if (rc != 0 && replied.tv_sec != -1)
+		pad_failure(&replied);
 	return rc;
 }
 
@@ -268,7 +327,8 @@ static int authenticate(struct login *l, bool *ignore)
 		}
 		enrolled = rc == 0;
 	}
-	if (enrolled && rec.card.present && (l->cfg.factors & MFA_FACTOR_CARD)) {
+	if (enrolled && rec.card.present && (l->cfg.factors & MFA_FACTOR_CARD) &&
+	    mfa_config_profile_allowed(&l->cfg, rec.card.profile)) {
 		rc = card_login(l, store, &rec, &fallback);
 		if (!fallback)
 			goto out;
@@ -290,6 +350,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	int rc;
 
 	(void)flags;
+	bind_catalogs();
 	pam_fail_delay(pamh, FAIL_DELAY_US);
 	if (login_begin(&l, pamh, argc, argv) != 0)
 		return ret;
@@ -318,6 +379,7 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	int rc;
 
 	(void)flags;
+	bind_catalogs();
 	memset(&rec, 0, sizeof(rec));
 	if (login_begin(&l, pamh, argc, argv) != 0 || mfa_name_check(l.user) != 0)
 		return PAM_AUTH_ERR;
@@ -335,7 +397,7 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	}
 	if (mfa_lockout_active(&l.cfg, &st, (uint64_t)time(NULL))) {
 		audit_line(&l, "account", "locked", "locked", NULL);
-		pam_error(pamh, "%s", "This account is locked. Contact your security staff.");
+		pam_error(pamh, "%s", _("This account is locked. Contact your security staff."));
 		ret = PAM_PERM_DENIED;
 		goto out;
 	}

@@ -15,6 +15,25 @@
 #include "mfauth/state.h"
 #include "mfauth/store.h"
 
+/*
+ * Messages are translated (text domain "mfauth", set up in main.c): _() where
+ * a message is printed, N_() to mark one defined elsewhere, ngettext() for
+ * counts.  Machine-read output stays untranslated: JSON, audit lines, the
+ * otpauth URI, the recovery code, `list`'s table and `check`'s severity
+ * words.
+ */
+#define MFA_TEXTDOMAIN "mfauth"
+#ifdef ENABLE_NLS
+#include <libintl.h>
+#define _(s) gettext(s)
+#else
+#define _(s) (s)
+#define ngettext(s, p, n) ((n) == 1 ? (s) : (p))
+#endif
+#define N_(s) s
+/* A core error's text in the user's language (the core's table is in po/ too). */
+#define cli_strerror(err) _(mfa_strerror(err))
+
 /* Exit status (DESIGN §3). */
 #define EXIT_OK 0
 #define EXIT_FAIL 1

@@ -28,7 +28,7 @@ void cli_error(const char *fmt, ...)
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("mfauth: warning: ", stderr);
+	fprintf(stderr, "mfauth: %s", _("warning: "));
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -40,7 +40,8 @@ int cli_open_store(struct cli *c, struct mfa_store **store)
 	struct mfa_path_error perr = { "" };
 	int rc = mfa_store_open(&c->cfg, store, &perr);
 	if (rc != 0) {
-		cli_error("cannot open the store: %s (%s)", perr.msg[0] ? perr.msg : c->cfg.store_dir,
+		cli_error(_("cannot open the store: %s (%s)"),
+		    perr.msg[0] ? perr.msg : c->cfg.store_dir,
 		    mfa_strerror(rc));
 		cli_audit(c, "store_error", "", "fail", mfa_errtoken(rc), NULL);
 		return EXIT_FAIL;
@@ -51,8 +52,8 @@ int cli_open_store(struct cli *c, struct mfa_store **store)
 int cli_check_user(const char *user)
 {
 	if (mfa_name_check(user) != 0) {
-		cli_error("user name not acceptable (empty, over %d bytes, '/', '.', '..', "
-		    "control characters or invalid UTF-8)", MFA_USER_MAX);
+		cli_error(_("user name not acceptable (empty, over %d bytes, '/', '.', '..', "
+		    "control characters or invalid UTF-8)"), MFA_USER_MAX);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
@@ -61,8 +62,8 @@ int cli_check_user(const char *user)
 void cli_warn_unknown_user(const char *user)
 {
 	if (getpwnam(user) == NULL)
-		cli_warn("'%s' is not known to this system's user database (fine for directory "
-		    "users that appear later)", user);
+		cli_warn(_("'%s' is not known to this system's user database (fine for directory "
+		    "users that appear later)"), user);
 }
 
 void cli_audit(const struct cli *c, const char *event, const char *user, const char *result,

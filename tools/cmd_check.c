@@ -108,10 +108,25 @@ static const char *after_subject(const char *msg, const char *subject)
 	size_t n = strlen(subject);
 	if (strncmp(msg, subject, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
 		return msg + n + 2;
-	return msg[0] ? msg : "unknown problem";
+	return msg[0] ? msg : _("unknown problem");
 }
 
 /* ---- (1) config ----------------------------------------------------------- */
+
+/* "nullok", "nullok=yes" (or true, 1, on) as a module argument. */
+static bool is_nullok_arg(const char *tok)
+{
+	static const char *const yes[] = { "yes", "true", "1", "on" };
+
+	if (strcmp(tok, "nullok") == 0)
+		return true;
+	if (strncmp(tok, "nullok=", 7) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcmp(tok + 7, yes[i]) == 0)
+			return true;
+	return false;
+}
 
 /*
  * Load the config ourselves (main does not, for check): an unsafe or broken
@@ -128,22 +143,26 @@ static bool check_config(struct cli *c, struct report *r)
 	mfa_config_defaults(&c->cfg);
 	fd = mfa_open_trusted(path, O_RDONLY, false, &perr);
 	if (fd == MFA_ERR_NOENT && c->config_path == NULL) {
-		report(r, SEV_OK, "config", path, "not present: the built-in defaults are in use");
+		report(r, SEV_OK, "config", path, "%s",
+		    _("not present: the built-in defaults are in use"));
 		return true;
 	}
 	if (fd < 0) {
 		report(r, fd == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "config", path,
-		    "%s (the module refuses it, so every login fails)",
+		    _("%s (the module refuses it, so every login fails)"),
 		    after_subject(perr.msg, path));
 		return false;
 	}
 	close(fd);
 	if (mfa_config_load_file(&c->cfg, path, c->config_path == NULL, &cerr) != 0) {
-		report(r, SEV_ERROR, "config", path, "%s (the module refuses it, so every login "
-		    "fails)", after_subject(cerr.msg, path));
+		report(r, SEV_ERROR, "config", path, _("%s (the module refuses it, so every login "
+		    "fails)"), after_subject(cerr.msg, path));
 		return false;
 	}
-	report(r, SEV_OK, "config", path, "root-owned, not writable by others, parses");
+	report(r, SEV_OK, "config", path, "%s", _("root-owned, not writable by others, parses"));
+	if (c->cfg.nullok)
+		report(r, SEV_WARNING, "config", path, "%s", _("nullok = yes: users with no "
+		    "enrollment at all log in without a second factor"));
 	return true;
 }
 
@@ -156,41 +175,43 @@ static enum sev key_file_modes(struct report *r, const char *path, const struct 
 	enum sev worst = SEV_OK;
 
 	if (S_ISLNK(st->st_mode)) {
-		report(r, SEV_CRITICAL, "key", path, "is a symbolic link");
+		report(r, SEV_CRITICAL, "key", path, "%s", _("is a symbolic link"));
 		return SEV_CRITICAL;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		report(r, SEV_CRITICAL, "key", path, "not a regular file");
+		report(r, SEV_CRITICAL, "key", path, "%s", _("not a regular file"));
 		return SEV_CRITICAL;
 	}
 	if (st->st_uid != 0) {
-		report(r, SEV_CRITICAL, "key", path, "owned by uid %u, not root",
+		report(r, SEV_CRITICAL, "key", path, _("owned by uid %u, not root"),
 		    (unsigned)st->st_uid);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0022) != 0) {
-		report(r, SEV_CRITICAL, "key", path, "writable by group or others (mode %04o)",
+		report(r, SEV_CRITICAL, "key", path, _("writable by group or others (mode %04o)"),
 		    (unsigned)mode);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0044) != 0) {
-		report(r, SEV_CRITICAL, "key", path, "readable by group or others (mode %04o): "
-		    "chmod 0400, and run mfauth rekey if anyone may have read it", (unsigned)mode);
+		report(r, SEV_CRITICAL, "key", path, _("readable by group or others (mode %04o): "
+		    "chmod 0400, and run mfauth rekey if anyone may have read it"), (unsigned)mode);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & ~(mode_t)0666) != 0) {
-		report(r, SEV_ERROR, "key", path, "mode %04o has execute or special bits: want 0400",
+		report(r, SEV_ERROR, "key", path,
+		    _("mode %04o has execute or special bits: want 0400"),
 		    (unsigned)mode);
 		if (worst < SEV_ERROR)
 			worst = SEV_ERROR;
 	}
 	if (st->st_nlink != 1) {
-		report(r, SEV_CRITICAL, "key", path, "has %lu hard links: a copy elsewhere may be "
-		    "readable", (unsigned long)st->st_nlink);
+		report(r, SEV_CRITICAL, "key", path,
+		    _("has %lu hard links: a copy elsewhere may be "
+		    "readable"), (unsigned long)st->st_nlink);
 		worst = SEV_CRITICAL;
 	}
 	if (st->st_size != MFA_KEY_LEN) {
-		report(r, SEV_ERROR, "key", path, "%lld bytes, want exactly %d",
+		report(r, SEV_ERROR, "key", path, _("%lld bytes, want exactly %d"),
 		    (long long)st->st_size, MFA_KEY_LEN);
 		if (worst < SEV_ERROR)
 			worst = SEV_ERROR;
@@ -212,14 +233,16 @@ static bool check_key(struct cli *c, struct report *r)
 	/* The next key of a rotation (store.h): the store reads with it too, so check it alike. */
 	snprintf(leftover, sizeof(leftover), "%s.new", path);
 	if (lstat(leftover, &st) == 0) {
-		report(r, SEV_ERROR, "key", leftover, "rekey interrupted: run mfauth rekey to finish");
+		report(r, SEV_ERROR, "key", leftover, "%s",
+		    _("rekey interrupted: run mfauth rekey to finish"));
 		key_file_modes(r, leftover, &st);
 	}
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
-			report(r, SEV_ERROR, "key", path, "missing (mfauth init creates it)");
+			report(r, SEV_ERROR, "key", path, "%s",
+			    _("missing (mfauth init creates it)"));
 		else
-			report(r, SEV_ERROR, "key", path, "cannot stat: %s", strerror(errno));
+			report(r, SEV_ERROR, "key", path, _("cannot stat: %s"), strerror(errno));
 		return false;
 	}
 	worst = key_file_modes(r, path, &st);
@@ -234,10 +257,12 @@ static bool check_key(struct cli *c, struct report *r)
 		return false;
 	}
 	if ((st.st_mode & 0200) != 0)
-		report(r, SEV_WARNING, "key", path, "mode %04o: 0400 preferred (nothing writes the "
-		    "key after mfauth init)", (unsigned)(st.st_mode & 07777));
+		report(r, SEV_WARNING, "key", path,
+		    _("mode %04o: 0400 preferred (nothing writes the "
+		    "key after mfauth init)"), (unsigned)(st.st_mode & 07777));
 	else if (worst == SEV_OK)
-		report(r, SEV_OK, "key", path, "root-owned, mode 0400, %d bytes, loads", MFA_KEY_LEN);
+		report(r, SEV_OK, "key", path, _("root-owned, mode 0400, %d bytes, loads"),
+		    MFA_KEY_LEN);
 	return true;
 }
 
@@ -255,32 +280,33 @@ static bool check_store_dir(struct cli *c, struct report *r)
 
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
-			report(r, SEV_ERROR, "store", path, "missing (mfauth init creates it)");
+			report(r, SEV_ERROR, "store", path, "%s",
+			    _("missing (mfauth init creates it)"));
 		else
-			report(r, SEV_ERROR, "store", path, "cannot stat: %s", strerror(errno));
+			report(r, SEV_ERROR, "store", path, _("cannot stat: %s"), strerror(errno));
 		return false;
 	}
 	mode = st.st_mode & 07777;
 	if (S_ISLNK(st.st_mode)) {
-		report(r, SEV_CRITICAL, "store", path, "is a symbolic link");
+		report(r, SEV_CRITICAL, "store", path, "%s", _("is a symbolic link"));
 		return false;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		report(r, SEV_CRITICAL, "store", path, "not a directory");
+		report(r, SEV_CRITICAL, "store", path, "%s", _("not a directory"));
 		return false;
 	}
 	if (st.st_uid != 0) {
-		report(r, SEV_CRITICAL, "store", path, "owned by uid %u, not root",
+		report(r, SEV_CRITICAL, "store", path, _("owned by uid %u, not root"),
 		    (unsigned)st.st_uid);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0022) != 0) {
-		report(r, SEV_CRITICAL, "store", path, "writable by group or others (mode %04o): "
-		    "anyone can plant, swap or remove files", (unsigned)mode);
+		report(r, SEV_CRITICAL, "store", path, _("writable by group or others (mode %04o): "
+		    "anyone can plant, swap or remove files"), (unsigned)mode);
 		worst = SEV_CRITICAL;
 	} else if ((mode & 0055) != 0) {
-		report(r, SEV_WARNING, "store", path, "mode %04o: others can list the enrolled "
-		    "users; 0700 wanted", (unsigned)mode);
+		report(r, SEV_WARNING, "store", path, _("mode %04o: others can list the enrolled "
+		    "users; 0700 wanted"), (unsigned)mode);
 		worst = SEV_WARNING;
 	}
 	fd = mfa_open_trusted(path, O_RDONLY, true, &perr);
@@ -292,7 +318,7 @@ static bool check_store_dir(struct cli *c, struct report *r)
 	}
 	close(fd);
 	if (worst == SEV_OK)
-		report(r, SEV_OK, "store", path, "root-owned, mode %04o, on a trusted path",
+		report(r, SEV_OK, "store", path, _("root-owned, mode %04o, on a trusted path"),
 		    (unsigned)mode);
 	return true;
 }
@@ -348,11 +374,12 @@ static void check_clock_build(struct report *r, uint64_t now)
 	cli_format_time(now, t1, sizeof(t1));
 	cli_format_time(built, t2, sizeof(t2));
 	if (now < built) {
-		report(r, SEV_CRITICAL, "clock", "clock", "system time %s is before this program's "
-		    "build date %s: set the clock (TOTP codes are checked against it)", t1, t2);
+		report(r, SEV_CRITICAL, "clock", "clock",
+		    _("system time %s is before this program's "
+		    "build date %s: set the clock (TOTP codes are checked against it)"), t1, t2);
 		return;
 	}
-	report(r, SEV_OK, "clock", "clock", "system time %s is not before the build date %s",
+	report(r, SEV_OK, "clock", "clock", _("system time %s is not before the build date %s"),
 	    t1, t2);
 }
 
@@ -369,21 +396,21 @@ static bool check_clock_user(struct report *r, const char *user, const struct mf
 		uint64_t at = st->last_step > UINT64_MAX / period ? UINT64_MAX :
 		    st->last_step * period;
 		cli_format_time(at, t, sizeof(t));
-		report(r, SEV_CRITICAL, "clock", "clock", "clock jumped backwards past %s's last "
-		    "accepted code (time step of %s): codes are refused as replays until then",
+		report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
+		    "accepted code (time step of %s): codes are refused as replays until then"),
 		    user, t);
 		return false;
 	}
 	if (st->last_success > now + CLOCK_SLACK_SECS) {
 		cli_format_time(st->last_success, t, sizeof(t));
-		report(r, SEV_CRITICAL, "clock", "clock", "clock jumped backwards past %s's last "
-		    "successful login at %s", user, t);
+		report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
+		    "successful login at %s"), user, t);
 		return false;
 	}
 	if (st->last_failure > now + CLOCK_SLACK_SECS) {
 		cli_format_time(st->last_failure, t, sizeof(t));
-		report(r, SEV_CRITICAL, "clock", "clock", "clock jumped backwards past %s's last "
-		    "failed attempt at %s", user, t);
+		report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
+		    "failed attempt at %s"), user, t);
 		return false;
 	}
 	return true;
@@ -504,26 +531,29 @@ static void report_file_safety(struct scan *s, const struct entry *e)
 		return;
 	s->unsafe++;
 	if (!e->stat_ok) {
-		report(s->r, SEV_ERROR, "store", subj, "cannot stat: %s", strerror(e->stat_errno));
+		report(s->r, SEV_ERROR, "store", subj, _("cannot stat: %s"),
+		    strerror(e->stat_errno));
 		return;
 	}
 	if (S_ISLNK(st->st_mode)) {
-		report(s->r, SEV_CRITICAL, "store", subj, "symbolic link in the store");
+		report(s->r, SEV_CRITICAL, "store", subj, "%s", _("symbolic link in the store"));
 		return;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		report(s->r, SEV_CRITICAL, "store", subj, "not a regular file");
+		report(s->r, SEV_CRITICAL, "store", subj, "%s", _("not a regular file"));
 		return;
 	}
 	if (st->st_uid != 0)
-		report(s->r, SEV_CRITICAL, "store", subj, "owned by uid %u, not root",
+		report(s->r, SEV_CRITICAL, "store", subj, _("owned by uid %u, not root"),
 		    (unsigned)st->st_uid);
 	if ((st->st_mode & 0022) != 0)
-		report(s->r, SEV_CRITICAL, "store", subj, "writable by group or others (mode %04o)",
+		report(s->r, SEV_CRITICAL, "store", subj,
+		    _("writable by group or others (mode %04o)"),
 		    (unsigned)(st->st_mode & 07777));
 	if (st->st_nlink != 1)
-		report(s->r, SEV_CRITICAL, "store", subj, "has %lu hard links: another name for it "
-		    "can be read or changed outside the store", (unsigned long)st->st_nlink);
+		report(s->r, SEV_CRITICAL, "store", subj,
+		    _("has %lu hard links: another name for it "
+		    "can be read or changed outside the store"), (unsigned long)st->st_nlink);
 }
 
 static bool has_suffix(const char *name, const char *suffix, size_t *stem_len)
@@ -546,8 +576,9 @@ static bool decode_stem(struct scan *s, const struct entry *e, size_t stem_len, 
 	if (mfa_name_decode(stem, user, MFA_USER_MAX + 1) == 0)
 		return true;
 bad:
-	report(s->r, SEV_ERROR, "store", subject_of(s, e->name), "file name does not decode to "
-	    "a user name (not written by mfauth)");
+	report(s->r, SEV_ERROR, "store", subject_of(s, e->name), "%s",
+	    _("file name does not decode to "
+	    "a user name (not written by mfauth)"));
 	return false;
 }
 
@@ -559,11 +590,11 @@ static void check_temp(struct scan *s, const struct entry *e)
 
 	cli_format_time(mtime, t, sizeof(t));
 	if (s->now > mtime && s->now - mtime > TMP_STALE_SECS)
-		report(s->r, SEV_WARNING, "store", subj, "stale temp file from an interrupted "
-		    "enrollment or write (last modified %s): remove it", t);
+		report(s->r, SEV_WARNING, "store", subj, _("stale temp file from an interrupted "
+		    "enrollment or write (last modified %s): remove it"), t);
 	else
-		report(s->r, SEV_INFO, "store", subj, "temp file of a write that may be in "
-		    "progress (last modified %s)", t);
+		report(s->r, SEV_INFO, "store", subj, _("temp file of a write that may be in "
+		    "progress (last modified %s)"), t);
 }
 
 /* The state of a user whose record loaded: loads, and the clock is not behind it. */
@@ -574,8 +605,9 @@ static void check_state(struct scan *s, const char *user, const struct entry *st
 	int rc;
 
 	if ((rc = mfa_store_read_state(s->store, user, &st)) != 0) {
-		report(s->r, SEV_ERROR, "state", subject_of(s, st_e->name), "state of %s does not "
-		    "load: %s", user, mfa_strerror(rc));
+		report(s->r, SEV_ERROR, "state", subject_of(s, st_e->name),
+		    _("state of %s does not "
+		    "load: %s"), user, cli_strerror(rc));
 		return;
 	}
 	s->states_ok++;
@@ -599,28 +631,30 @@ static void check_record(struct scan *s, struct entry *e, size_t stem_len)
 	snprintf(state_name, sizeof(state_name), "%s%s", stem, STATE_SUFFIX);
 	st_e = find_entry(s, state_name);
 	if (st_e == NULL) {
-		report(s->r, SEV_ERROR, "record", subject_of(s, e->name), "record without a state "
-		    "file: %s cannot log in (enroll again or revoke)", user);
+		report(s->r, SEV_ERROR, "record", subject_of(s, e->name),
+		    _("record without a state "
+		    "file: %s cannot log in (enroll again or revoke)"), user);
 	}
 	if (s->store == NULL || !e->safe)
 		return;
 	if ((rc = mfa_store_load(s->store, user, &rec)) != 0) {
-		report(s->r, SEV_ERROR, "record", subject_of(s, e->name), "record of %s does not "
-		    "load: %s", user, mfa_strerror(rc));
+		report(s->r, SEV_ERROR, "record", subject_of(s, e->name), _("record of %s does not "
+		    "load: %s"), user, cli_strerror(rc));
 		return;
 	}
 	period = rec.totp.present ? rec.totp.period : 0;
 	if (!mfa_record_enrolled(&rec)) {
-		report(s->r, SEV_ERROR, "record", subject_of(s, e->name), "record of %s has no "
-		    "factor enrolled", user);
+		report(s->r, SEV_ERROR, "record", subject_of(s, e->name), _("record of %s has no "
+		    "factor enrolled"), user);
 	} else {
 		s->records_ok++;
 	}
 	if (rec.card.present && rec.card.not_after != 0 && rec.card.not_after < s->now) {
 		char t[40];
 		cli_format_time(rec.card.not_after, t, sizeof(t));
-		report(s->r, SEV_WARNING, "record", subject_of(s, e->name), "the card certificate "
-		    "of %s expired on %s: enroll the renewed card", user, t);
+		report(s->r, SEV_WARNING, "record", subject_of(s, e->name),
+		    _("the card certificate "
+		    "of %s expired on %s: enroll the renewed card"), user, t);
 	}
 	mfa_record_wipe(&rec);
 	if (st_e != NULL && st_e->safe)
@@ -636,8 +670,9 @@ static void check_state_file(struct scan *s, const struct entry *e, size_t stem_
 		return;
 	snprintf(rec_name, sizeof(rec_name), "%s%s", stem, REC_SUFFIX);
 	if (find_entry(s, rec_name) == NULL)
-		report(s->r, SEV_WARNING, "state", subject_of(s, e->name), "state without a record "
-		    "(orphan of %s, left by an interrupted enrollment or revoke)", user);
+		report(s->r, SEV_WARNING, "state", subject_of(s, e->name),
+		    _("state without a record "
+		    "(orphan of %s, left by an interrupted enrollment or revoke)"), user);
 }
 
 static void check_entry(struct scan *s, struct entry *e)
@@ -652,12 +687,14 @@ static void check_entry(struct scan *s, struct entry *e)
 	else if (e->name[0] != '.' && has_suffix(e->name, STATE_SUFFIX, &stem_len))
 		check_state_file(s, e, stem_len);
 	else if (has_suffix(e->name, ".lock", &stem_len))
-		report(s->r, SEV_WARNING, "store", subject_of(s, e->name), "lock file: mfauth "
+		report(s->r, SEV_WARNING, "store", subject_of(s, e->name), "%s",
+		    _("lock file: mfauth "
 		    "keeps no lock files (it locks the state file itself), so this one is stale or "
-		    "foreign");
+		    "foreign"));
 	else
-		report(s->r, SEV_WARNING, "store", subject_of(s, e->name), "unexpected file in "
-		    "the store");
+		report(s->r, SEV_WARNING, "store", subject_of(s, e->name), "%s",
+		    _("unexpected file in "
+		    "the store"));
 }
 
 /*
@@ -686,7 +723,8 @@ static void check_store_files(struct cli *c, struct report *r, struct mfa_store 
 	if (store == NULL)
 		close(dirfd);
 	if (rc != 0) {
-		report(r, SEV_ERROR, "store", c->cfg.store_dir, "cannot list: %s", mfa_strerror(rc));
+		report(r, SEV_ERROR, "store", c->cfg.store_dir, _("cannot list: %s"),
+		    cli_strerror(rc));
 		return;
 	}
 	/* Safety first for all: a record's check looks at its state's. */
@@ -695,16 +733,18 @@ static void check_store_files(struct cli *c, struct report *r, struct mfa_store 
 	for (size_t i = 0; i < s.n; i++)
 		check_entry(&s, &s.e[i]);
 	if (s.unsafe == 0 && s.n > 0)
-		report(r, SEV_OK, "store", c->cfg.store_dir, "%zu files, all regular, root-owned, "
-		    "not writable by others, one link each", s.n);
+		report(r, SEV_OK, "store", c->cfg.store_dir,
+		    _("%zu files, all regular, root-owned, "
+		    "not writable by others, one link each"), s.n);
 	if (store == NULL)
-		report(r, SEV_INFO, "record", c->cfg.store_dir, "records and states not decrypted: "
-		    "the store cannot be opened (see above)");
+		report(r, SEV_INFO, "record", c->cfg.store_dir, "%s",
+		    _("records and states not decrypted: "
+		    "the store cannot be opened (see above)"));
 	else if (s.records == 0)
-		report(r, SEV_OK, "record", c->cfg.store_dir, "no users enrolled");
+		report(r, SEV_OK, "record", c->cfg.store_dir, "%s", _("no users enrolled"));
 	else if (s.records_ok == s.records && s.states_ok == s.records)
-		report(r, SEV_OK, "record", c->cfg.store_dir, "%zu records decrypt and name a "
-		    "factor, %zu states load", s.records_ok, s.states_ok);
+		report(r, SEV_OK, "record", c->cfg.store_dir, _("%zu records decrypt and name a "
+		    "factor, %zu states load"), s.records_ok, s.states_ok);
 	if (store != NULL) {
 		clock->checked = true;
 		clock->users = s.states_ok;
@@ -875,8 +915,9 @@ static void pam_include(struct pam_ctx *x, struct pam_file *out, const char *fil
 
 	if (target == NULL) {
 		if (depth == 0)
-			report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line), "include "
-			    "without a file name");
+			report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line), "%s",
+			    _("include "
+			    "without a file name"));
 		return;
 	}
 	if (strchr(target, '/') != NULL) {
@@ -885,8 +926,9 @@ static void pam_include(struct pam_ctx *x, struct pam_file *out, const char *fil
 			base = target + dl + 1;
 		} else {
 			if (depth == 0)
-				report(x->r, SEV_INFO, "pam", pam_subject(x, file, line), "include of "
-				    "%s outside %s not followed", target, x->dir);
+				report(x->r, SEV_INFO, "pam", pam_subject(x, file, line),
+				    _("include of "
+				    "%s outside %s not followed"), target, x->dir);
 			return;
 		}
 	}
@@ -896,8 +938,8 @@ static void pam_include(struct pam_ctx *x, struct pam_file *out, const char *fil
 		return;
 	rc = pam_parse_file(x, out, base, only_type, depth + 1, &st);
 	if (rc == MFA_ERR_NOENT)
-		report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line), "included file %s "
-		    "does not exist", base);
+		report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line), _("included file %s "
+		    "does not exist"), base);
 }
 
 /* One logical line (comment and continuations already handled). */
@@ -920,20 +962,20 @@ static void pam_line(struct pam_ctx *x, struct pam_file *out, const char *file, 
 	}
 	if (!is_type(type)) {
 		if (depth == 0)
-			report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno), "unknown "
-			    "type '%.40s': PAM ignores the line", type);
+			report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno), _("unknown "
+			    "type '%.40s': PAM ignores the line"), type);
 		return;
 	}
 	control = pam_token(&p, &unterminated);
 	module = control ? pam_token(&p, &unterminated) : NULL;
 	if (control != NULL && module != NULL && !unterminated)
 		while ((tok = pam_token(&p, &unterminated)) != NULL)
-			nullok = nullok || strcmp(tok, "nullok") == 0;
+			nullok = nullok || is_nullok_arg(tok);
 	if (control == NULL || module == NULL || unterminated) {
 		if (depth == 0)
-			report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno), "%s: PAM "
-			    "rejects the line", unterminated ? "'[' without ']'" :
-			    "no control or module");
+			report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno), _("%s: PAM "
+			    "rejects the line"), unterminated ? _("'[' without ']'") :
+			    _("no control or module"));
 		return;
 	}
 	if (only_type != NULL && strcasecmp(type, only_type) != 0)
@@ -943,7 +985,8 @@ static void pam_line(struct pam_ctx *x, struct pam_file *out, const char *file, 
 		return;
 	}
 	if (pam_push(out, type, dash, control, module, nullok, lineno, file, depth == 0) != 0)
-		report(x->r, SEV_ERROR, "pam", pam_subject(x, file, lineno), "out of memory");
+		report(x->r, SEV_ERROR, "pam", pam_subject(x, file, lineno), "%s",
+		    _("out of memory"));
 }
 
 struct logical {
@@ -992,8 +1035,9 @@ static void pam_flush(struct pam_ctx *x, struct pam_file *out, const char *name,
 {
 	if (l->too_long) {
 		if (depth == 0)
-			report(x->r, SEV_WARNING, "pam", pam_subject(x, name, l->start), "line longer "
-			    "than %d bytes: not checked", PAM_LINE_MAX);
+			report(x->r, SEV_WARNING, "pam", pam_subject(x, name, l->start),
+			    _("line longer "
+			    "than %d bytes: not checked"), PAM_LINE_MAX);
 	} else if (l->len > 0) {
 		l->buf[l->len] = '\0';
 		pam_line(x, out, name, l->buf, l->start, only_type, depth);
@@ -1030,8 +1074,9 @@ static int pam_parse_file(struct pam_ctx *x, struct pam_file *out, const char *n
 
 	if ((rc = pam_read(x, name, &text, &len, st_out)) != 0) {
 		if (rc == MFA_ERR_RANGE && depth == 0)
-			report(x->r, SEV_WARNING, "pam", pam_subject(x, name, 0), "larger than %d "
-			    "bytes: not checked", PAM_FILE_MAX);
+			report(x->r, SEV_WARNING, "pam", pam_subject(x, name, 0),
+			    _("larger than %d "
+			    "bytes: not checked"), PAM_FILE_MAX);
 		return rc;
 	}
 	if ((l.buf = malloc(PAM_LINE_MAX + 1)) == NULL) {
@@ -1093,31 +1138,32 @@ static enum sev pam_control_problem(const struct pam_ent *e, char *why, size_t l
 	static const char *const auth_keys[] = { "auth_err", NULL };
 	static const char *const acct_keys[] = { "perm_denied", "auth_err", NULL };
 	bool auth = strcmp(e->type, "auth") == 0;
-	const char *c = e->control, *what = auth ? "a wrong code does not stop the login" :
-	    "a locked user is let in";
+	const char *c = e->control, *what = auth ? _("a wrong code does not stop the login") :
+	    _("a locked user is let in");
 	char buf[512];
 
 	if (strcasecmp(c, "required") == 0 || strcasecmp(c, "requisite") == 0)
 		return SEV_OK;
 	if (strcasecmp(c, "sufficient") == 0 || strcasecmp(c, "optional") == 0) {
-		snprintf(why, len, "control '%s': PAM ignores a failure of the module, so %s%s; "
-		    "use required", c, what, auth && strcasecmp(c, "sufficient") == 0 ?
-		    ", and its success can stand in for the password" : "");
+		snprintf(why, len, _("control '%s': PAM ignores a failure of the module, so %s%s; "
+		    "use required"), c, what, auth && strcasecmp(c, "sufficient") == 0 ?
+		    _(", and its success can stand in for the password") : "");
 		return SEV_ERROR;
 	}
 	if (c[0] != '[') {
-		snprintf(why, len, "unknown control '%.60s'", c);
+		snprintf(why, len, _("unknown control '%.60s'"), c);
 		return SEV_WARNING;
 	}
 	for (const char *const *k = auth ? auth_keys : acct_keys; *k; k++) {
 		const char *act = bracket_action(c, *k, buf, sizeof(buf));
 		if (act == NULL) {
-			snprintf(why, len, "control %.200s sets neither %s= nor default=: make a "
-			    "failure 'bad' or 'die'", c, *k);
+			snprintf(why, len, _("control %.200s sets neither %s= nor default=: make a "
+			    "failure 'bad' or 'die'"), c, *k);
 			return SEV_WARNING;
 		}
 		if (strcasecmp(act, "bad") != 0 && strcasecmp(act, "die") != 0) {
-			snprintf(why, len, "control %.200s: %s=%.20s, so %s; use %s=bad or die", c,
+			snprintf(why, len, _("control %.200s: %s=%.20s, so %s; use %s=bad or die"),
+			    c,
 			    *k, act, what, *k);
 			return SEV_ERROR;
 		}
@@ -1154,14 +1200,14 @@ static bool pam_check_line(struct pam_ctx *x, const struct pam_file *f, size_t i
 {
 	const struct pam_ent *e = &f->v[idx];
 	const char *subj;
-	char why[512];
+	char why[1024];
 	enum sev sev;
 	bool ok = true;
 
 	subj = pam_subject(x, f->name, e->line);
 	if (e->dash) {
-		report(x->r, SEV_WARNING, "pam", subj, "'-%s': PAM skips the line silently when "
-		    "the module does not load; drop the '-'", e->type);
+		report(x->r, SEV_WARNING, "pam", subj, _("'-%s': PAM skips the line silently when "
+		    "the module does not load; drop the '-'"), e->type);
 		ok = false;
 	}
 	if ((sev = pam_control_problem(e, why, sizeof(why))) != SEV_OK) {
@@ -1171,14 +1217,16 @@ static bool pam_check_line(struct pam_ctx *x, const struct pam_file *f, size_t i
 	if (strcmp(e->type, "auth") != 0)
 		return ok;
 	if (e->nullok) {
-		report(x->r, SEV_WARNING, "pam", subj, "nullok: users without an enrollment log in "
-		    "with the password alone");
+		report(x->r, SEV_WARNING, "pam", subj, "%s",
+		    _("nullok: users without an enrollment log in "
+		    "with the password alone"));
 		ok = false;
 	}
 	if (!pam_password_before(f, idx) && !(f->included && pam_password_in_includers(x, f, e))) {
-		report(x->r, SEV_ERROR, "pam", subj, "no password module (pam_unix, pam_sss, "
+		report(x->r, SEV_ERROR, "pam", subj, "%s",
+		    _("no password module (pam_unix, pam_sss, "
 		    "pam_ldap, pam_krb5) before pam_mfauth.so in auth (includes followed one "
-		    "level)");
+		    "level)"));
 		ok = false;
 	}
 	return ok;
@@ -1202,22 +1250,24 @@ static bool pam_check_file(struct pam_ctx *x, struct pam_file *f)
 	if (!in_auth && !in_acct)
 		return false;
 	if (direct && (f->st.st_uid != 0 || (f->st.st_mode & 0022) != 0)) {
-		report(x->r, SEV_CRITICAL, "pam", pam_subject(x, f->name, 0), "not root-owned or "
-		    "writable by others (uid %u, mode %04o): anyone could take the module out",
+		report(x->r, SEV_CRITICAL, "pam", pam_subject(x, f->name, 0), _("not root-owned or "
+		    "writable by others (uid %u, mode %04o): anyone could take the module out"),
 		    (unsigned)f->st.st_uid, (unsigned)(f->st.st_mode & 07777));
 		ok = false;
 	}
 	if (in_auth && !in_acct && !f->included) {
-		report(x->r, SEV_ERROR, "pam", pam_subject(x, f->name, 0), "pam_mfauth.so in auth "
+		report(x->r, SEV_ERROR, "pam", pam_subject(x, f->name, 0), "%s",
+		    _("pam_mfauth.so in auth "
 		    "but not in account: a locked user still gets in where only account runs "
-		    "(su from root, ssh keys)");
+		    "(su from root, ssh keys)"));
 		ok = false;
 	}
 	if (ok)
-		report(x->r, SEV_OK, "pam", pam_subject(x, f->name, 0), "pam_mfauth.so in %s%s%s",
-		    in_auth && in_acct ? "auth and account" : in_auth ? "auth" : "account",
-		    direct ? "" : " (through an include)",
-		    f->included && !in_acct ? " (a fragment included by other files)" : "");
+		report(x->r, SEV_OK, "pam", pam_subject(x, f->name, 0),
+		    _("pam_mfauth.so in %s%s%s"),
+		    in_auth && in_acct ? _("auth and account") : in_auth ? "auth" : "account",
+		    direct ? "" : _(" (through an include)"),
+		    f->included && !in_acct ? _(" (a fragment included by other files)") : "");
 	return true;
 }
 
@@ -1278,11 +1328,11 @@ static void check_pam(struct report *r, const char *dir)
 	x.r = r;
 	x.dir = dir;
 	if ((x.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		report(r, SEV_ERROR, "pam", dir, "cannot open: %s", strerror(errno));
+		report(r, SEV_ERROR, "pam", dir, _("cannot open: %s"), strerror(errno));
 		return;
 	}
 	if ((rc = pam_list(&x)) != 0) {
-		report(r, SEV_ERROR, "pam", dir, "cannot list: %s", mfa_strerror(rc));
+		report(r, SEV_ERROR, "pam", dir, _("cannot list: %s"), cli_strerror(rc));
 		goto out;
 	}
 	/* All files first: includes mark their targets as fragments. */
@@ -1292,8 +1342,9 @@ static void check_pam(struct report *r, const char *dir)
 		if (pam_check_file(&x, &x.files[i]))
 			found++;
 	if (found == 0)
-		report(r, SEV_ERROR, "pam", dir, "module not in any PAM stack: no file here has "
-		    "a " MODULE_NAME " line");
+		report(r, SEV_ERROR, "pam", dir, "%s",
+		    _("module not in any PAM stack: no file here "
+		    "has a pam_mfauth.so line"));
 out:
 	for (size_t i = 0; i < x.nfiles; i++)
 		pam_file_free(&x.files[i]);
@@ -1312,8 +1363,8 @@ static void check_store(struct cli *c, struct report *r, uint64_t now, struct cl
 	int rc;
 
 	if (key_ok && dir_ok && (rc = mfa_store_open(&c->cfg, &store, &perr)) != 0) {
-		report(r, SEV_ERROR, "store", c->cfg.store_dir, "cannot open the store: %s (%s)",
-		    perr.msg[0] ? perr.msg : "?", mfa_strerror(rc));
+		report(r, SEV_ERROR, "store", c->cfg.store_dir, _("cannot open the store: %s (%s)"),
+		    perr.msg[0] ? perr.msg : "?", cli_strerror(rc));
 		store = NULL;
 	}
 	check_store_files(c, r, store, now, clock);
@@ -1343,12 +1394,12 @@ int cmd_check(struct cli *c, int argc, char **argv)
 			r.json = true;
 			break;
 		default:
-			cli_error("usage: mfauth check [--pam-dir DIR] [--json]");
+			cli_error("%s", _("usage: mfauth check [--pam-dir DIR] [--json]"));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		cli_error("usage: mfauth check [--pam-dir DIR] [--json]");
+		cli_error("%s", _("usage: mfauth check [--pam-dir DIR] [--json]"));
 		return EXIT_USAGE;
 	}
 	now = (uint64_t)time(NULL);
@@ -1357,18 +1408,20 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	if (check_config(c, &r))
 		check_store(c, &r, now, &clock);
 	else
-		report(&r, SEV_INFO, "store", "store", "key, store and records not checked: no "
-		    "usable configuration");
+		report(&r, SEV_INFO, "store", "store", "%s",
+		    _("key, store and records not checked: no "
+		    "usable configuration"));
 	check_clock_build(&r, now);
 	if (clock.checked && clock.behind == 0)
-		report(&r, SEV_OK, "clock", "clock", "not behind the last login or accepted code of "
-		    "any of %zu users", clock.users);
+		report(&r, SEV_OK, "clock", "clock",
+		    _("not behind the last login or accepted code of "
+		    "any of %zu users"), clock.users);
 	check_pam(&r, pam_dir);
 	if (r.json) {
 		puts(r.total > 0 ? "\n]" : "]");
 	} else {
 		size_t findings = r.count[SEV_WARNING] + r.count[SEV_ERROR] + r.count[SEV_CRITICAL];
-		printf("%zu checks, %zu findings (%zu critical, %zu errors, %zu warnings)\n",
+		printf(_("%zu checks, %zu findings (%zu critical, %zu errors, %zu warnings)\n"),
 		    r.total, findings, r.count[SEV_CRITICAL], r.count[SEV_ERROR],
 		    r.count[SEV_WARNING]);
 	}

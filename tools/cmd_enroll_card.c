@@ -27,6 +27,7 @@
 #define ENROLL_CARD_WAIT 10
 
 struct card_req {
+	struct mfa_config cfg;    /* card_profiles limits which card types are tried */
 	const char *user;
 	const char *reader;
 	const char *ca;
@@ -44,6 +45,7 @@ static int parse_args(struct cli *c, int argc, char **argv, struct card_req *req
 	int opt;
 
 	memset(req, 0, sizeof(*req));
+	req->cfg = c->cfg;
 	req->reader = c->cfg.card_reader;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -57,7 +59,7 @@ static int parse_args(struct cli *c, int argc, char **argv, struct card_req *req
 			req->profile = MFA_CARD_PIV;
 		} else {
 			if (opt == 'p')
-				cli_error("--profile: '%s' is not jpki or piv", optarg);
+				cli_error(_("--profile: '%s' is not jpki or piv"), optarg);
 			return EXIT_USAGE;
 		}
 	}
@@ -77,9 +79,10 @@ static int ask_pin(void *ctx, uint8_t profile, int tries_left, char **pin)
 
 	(void)ctx;
 	*pin = NULL;
-	fprintf(stderr, "%s%s (%d tries left): ", profile == MFA_CARD_JPKI ?
-	    "My Number card PIN (4-digit user authentication PIN)" : "Card PIN",
-	    tty ? "" : " [from stdin]", tries_left);
+	fprintf(stderr, ngettext("%s%s (%d try left): ", "%s%s (%d tries left): ",
+	    tries_left < 0 ? 0UL : (unsigned long)tries_left), profile == MFA_CARD_JPKI ?
+	    _("My Number card PIN (4-digit user authentication PIN)") : _("Card PIN"),
+	    tty ? "" : _(" [from stdin]"), tries_left);
 	if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= (tcflag_t)~ECHO;
@@ -109,12 +112,12 @@ static void show_certificate(const struct mfa_cert_info *info, uint8_t profile)
 
 	cli_format_time(info->not_before, from, sizeof(from));
 	cli_format_time(info->not_after, until, sizeof(until));
-	printf("card:        %s, %s key\n", profile == MFA_CARD_JPKI ?
-	    "My Number card (JPKI user authentication)" : "PIV (key 9A)", info->key_desc);
-	printf("subject:     %s\n", info->subject);
-	printf("serial:      %s\n", info->serial);
-	printf("valid:       %s .. %s\n", from, until);
-	printf("fingerprint: ");
+	printf(_("card:        %s, %s key\n"), profile == MFA_CARD_JPKI ?
+	    _("My Number card (JPKI user authentication)") : _("PIV (key 9A)"), info->key_desc);
+	printf(_("subject:     %s\n"), info->subject);
+	printf(_("serial:      %s\n"), info->serial);
+	printf(_("valid:       %s .. %s\n"), from, until);
+	printf("%s", _("fingerprint: "));
 	for (size_t i = 0; i < sizeof(info->fingerprint); i++)
 		printf("%02X%s", info->fingerprint[i], i + 1 < sizeof(info->fingerprint) ? ":" : "\n");
 	/* Before the PIN prompt (on stderr), even when stdout is a pipe. */
@@ -132,7 +135,8 @@ static int read_card(struct mfa_pcsc *session, struct card_req *req, uint8_t *de
 
 	mfa_pcsc_io(session, &io);
 	for (size_t i = 0; i < sizeof(order); i++) {
-		if (req->profile != 0 && req->profile != order[i])
+		if ((req->profile != 0 && req->profile != order[i]) ||
+		    !mfa_config_profile_allowed(&req->cfg, order[i]))
 			continue;
 		if ((rc = mfa_card_open(&card, &io, order[i])) == MFA_ERR_NOAPP)
 			continue;
@@ -151,16 +155,18 @@ static int check_certificate(const struct card_req *req, const uint8_t *der, siz
 	int rc;
 
 	if ((rc = mfa_cert_parse(der, len, &info)) != 0) {
-		cli_error("the card's certificate cannot be parsed (%s)", mfa_strerror(rc));
+		cli_error(_("the card's certificate cannot be parsed (%s)"), cli_strerror(rc));
 		return rc;
 	}
 	show_certificate(&info, req->profile);
 	if ((rc = mfa_cert_check_profile(&info, req->profile)) != 0)
-		cli_error("the card's key (%s) is not allowed for this card type", info.key_desc);
+		cli_error(_("the card's key (%s) is not allowed for this card type"),
+		    info.key_desc);
 	else if ((rc = mfa_cert_check_time(&info, now)) != 0)
-		cli_error("the certificate is not valid now (expired or not yet valid)");
+		cli_error("%s", _("the certificate is not valid now (expired or not yet valid)"));
 	else if (req->ca != NULL && (rc = mfa_cert_check_chain(der, len, req->ca, now)) != 0)
-		cli_error("the certificate does not chain to %s (%s)", req->ca, mfa_strerror(rc));
+		cli_error(_("the certificate does not chain to %s (%s)"), req->ca,
+		    cli_strerror(rc));
 	else
 		rc = mfa_cert_to_factor(&info, req->profile, now, f);
 	return rc;
@@ -181,15 +187,18 @@ static int enroll_from_card(struct cli *c, struct card_req *req, uint64_t now,
 
 	if (der == NULL)
 		return MFA_ERR_NOMEM;
-	fprintf(stderr, "Waiting up to %u s for a card%s%s...\n", wait,
-	    req->reader[0] ? " in a reader matching " : "", req->reader);
+	if (req->reader[0])
+		fprintf(stderr, _("Waiting up to %u s for a card in a reader matching %s...\n"),
+		    wait, req->reader);
+	else
+		fprintf(stderr, _("Waiting up to %u s for a card...\n"), wait);
 	if ((rc = mfa_pcsc_open(&session, req->reader, wait)) != 0) {
-		cli_error("no card: %s", mfa_strerror(rc));
+		cli_error(_("no card: %s"), cli_strerror(rc));
 		goto out;
 	}
 	hooks.ctx = session;
 	if ((rc = read_card(session, req, der, MFA_CERT_MAX, &len)) != 0) {
-		cli_error("cannot read the card's certificate: %s", mfa_strerror(rc));
+		cli_error(_("cannot read the card's certificate: %s"), cli_strerror(rc));
 		goto out;
 	}
 	if ((rc = check_certificate(req, der, len, now, f)) != 0)
@@ -198,12 +207,15 @@ static int enroll_from_card(struct cli *c, struct card_req *req, uint64_t now,
 	mfa_pcsc_io(session, &io);
 	rc = mfa_card_login(f, &io, &hooks, c->cfg.card_min_tries, now, &out);
 	if (rc == MFA_ERR_BADPIN)
-		cli_error("wrong PIN (%d tries left); nothing saved", out.tries_left);
+		cli_error(ngettext("wrong PIN (%d try left); nothing saved",
+		    "wrong PIN (%d tries left); nothing saved",
+		    out.tries_left < 0 ? 0UL : (unsigned long)out.tries_left), out.tries_left);
 	else if (rc == MFA_ERR_PIN_TRIES)
-		cli_error("only %d PIN tries left: not trying the PIN (reset the PIN first)",
-		    out.tries_left);
+		cli_error(ngettext("only %d PIN try left: not trying the PIN (reset the PIN first)",
+		    "only %d PIN tries left: not trying the PIN (reset the PIN first)",
+		    out.tries_left < 0 ? 0UL : (unsigned long)out.tries_left), out.tries_left);
 	else if (rc != 0)
-		cli_error("test signature failed: %s; nothing saved", mfa_strerror(rc));
+		cli_error(_("test signature failed: %s; nothing saved"), cli_strerror(rc));
 out:
 	mfa_pcsc_close(session);
 	free(der);
@@ -220,8 +232,9 @@ int cmd_enroll_card(struct cli *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_args(c, argc, argv, &req)) != EXIT_OK) {
-		cli_error("usage: mfauth enroll card USER [--reader NAME] [--profile jpki|piv] "
-		    "[--ca FILE]");
+		cli_error("%s",
+		    _("usage: mfauth enroll card USER [--reader NAME] [--profile jpki|piv] "
+		    "[--ca FILE]"));
 		return rc;
 	}
 	cli_warn_unknown_user(req.user);
@@ -232,7 +245,7 @@ int cmd_enroll_card(struct cli *c, int argc, char **argv)
 	/* Never replace a record we cannot read: it may hold other factors. */
 	rc = mfa_store_load(store, req.user, &rec);
 	if (rc != 0 && rc != MFA_ERR_NOENT) {
-		cli_error("%s: existing record unreadable: %s", req.user, mfa_strerror(rc));
+		cli_error(_("%s: existing record unreadable: %s"), req.user, cli_strerror(rc));
 		goto out;
 	}
 	if (rc == MFA_ERR_NOENT)
@@ -241,10 +254,10 @@ int cmd_enroll_card(struct cli *c, int argc, char **argv)
 		goto out;
 	rec.card = f;
 	if ((rc = mfa_store_save(store, req.user, &rec)) != 0)
-		cli_error("%s: cannot save: %s", req.user, mfa_strerror(rc));
+		cli_error(_("%s: cannot save: %s"), req.user, cli_strerror(rc));
 out:
 	if (rc == 0)
-		printf("enrolled card for %s\n", req.user);
+		printf(_("enrolled card for %s\n"), req.user);
 	cli_audit(c, "enroll", req.user, rc == 0 ? "success" : "fail", rc ? mfa_errtoken(rc) : "",
 	    "factor", "card", "profile", req.profile == MFA_CARD_JPKI ? "jpki" :
 	    req.profile == MFA_CARD_PIV ? "piv" : "", "serial", rc == 0 ? f.serial : "", NULL);

@@ -24,14 +24,16 @@
 
 #include <openssl/rand.h>
 
+#include <openssl/crypto.h>
+
 #include "cli.h"
 #include "qr.h"
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
-#define ENROLL_USAGE "usage: mfauth enroll totp USER [--digits 6|8] " \
+#define ENROLL_USAGE N_("usage: mfauth enroll totp USER [--digits 6|8] " \
 	"[--algorithm sha1|sha256|sha512] [--period 30|60] [--secret-stdin] [--no-confirm] " \
-	"[--qr ansi|utf8|none] [--issuer NAME]"
+	"[--qr ansi|utf8|none] [--issuer NAME]")
 
 #define SEED_LINE_MAX 1024              /* one base32 line on stdin, newline excluded */
 #define SEED_MIN 10                     /* 80 bits: the floor authenticator apps accept */
@@ -83,13 +85,13 @@ int enroll_decode_seed(const char *b32, struct mfa_totp_factor *f, const char **
 
 	/* The reasons name the rule broken, never a character of the seed. */
 	if (rc == MFA_ERR_RANGE)
-		*why = "seed is longer than 64 bytes (103 base32 characters)";
+		*why = _("seed is longer than 64 bytes (103 base32 characters)");
 	else if (rc != 0)
-		*why = "seed is not valid base32 (letters A-Z and digits 2-7)";
+		*why = _("seed is not valid base32 (letters A-Z and digits 2-7)");
 	else if (f->secret_len == 0)
-		*why = "seed is empty";
+		*why = _("seed is empty");
 	else if (f->secret_len < SEED_MIN)
-		*why = "seed is shorter than 10 bytes (16 base32 characters)";
+		*why = _("seed is shorter than 10 bytes (16 base32 characters)");
 	else
 		return 0;
 	mfa_wipe(f->secret, sizeof(f->secret));
@@ -143,26 +145,26 @@ static int obtain_seed(const struct enroll_req *req, struct mfa_totp_factor *f,
 		f->secret_len = seed_len_for(req->alg);
 		if (RAND_priv_bytes(f->secret, (int)f->secret_len) == 1)
 			return 0;
-		cli_error("enroll totp: the random generator failed; nothing saved");
+		cli_error("%s", _("enroll totp: the random generator failed; nothing saved"));
 		*reason = "crypto";
 		return MFA_ERR_CRYPTO;
 	}
 	if (isatty(STDIN_FILENO)) {
-		fputs("Base32 seed of the token: ", stderr);
+		fputs(_("Base32 seed of the token: "), stderr);
 		fflush(stderr);
 	}
 	n = cli_read_line(STDIN_FILENO, line, sizeof(line));
 	if (n == LINE_EOF || n == 0)
-		why = "no seed on standard input";
+		why = _("no seed on standard input");
 	else if (n == LINE_LONG)
-		why = "seed line longer than 1024 bytes";
+		why = _("seed line longer than 1024 bytes");
 	else if (n == LINE_ERR)
-		why = "cannot read standard input";
+		why = _("cannot read standard input");
 	else
 		rc = enroll_decode_seed(line, f, &why);
 	mfa_wipe(line, sizeof(line));
 	if (rc != 0) {
-		cli_error("enroll totp: %s: %s; nothing saved", req->user, why);
+		cli_error(_("enroll totp: %s: %s; nothing saved"), req->user, why);
 		*reason = "bad_seed";
 	}
 	return rc;
@@ -224,16 +226,17 @@ static int show_enrollment(const struct enroll_req *req, const struct mfa_totp_f
     char *b32, size_t b32len, char *uri, size_t urilen)
 {
 	if (build_uri(req, f, b32, b32len, uri, urilen) != 0) {
-		cli_error("enroll totp: %s: the otpauth URI does not fit; nothing saved", req->user);
+		cli_error(_("enroll totp: %s: the otpauth URI does not fit; nothing saved"),
+		    req->user);
 		return MFA_ERR_RANGE;
 	}
-	fprintf(stderr, "Add this account to the authenticator app (scan the QR code, "
-	    "or enter the URI):\n");
+	fprintf(stderr, "%s", _("Add this account to the authenticator app (scan the QR code, "
+	    "or enter the URI):\n"));
 	fflush(stderr);
 	printf("%s\n", uri);
 	fflush(stdout);
 	if (qr_print(stdout, uri, req->qr) != 0)
-		cli_warn("cannot draw the QR code (%s); use the URI above", strerror(errno));
+		cli_warn(_("cannot draw the QR code (%s); use the URI above"), strerror(errno));
 	fflush(stdout);
 	return 0;
 }
@@ -261,13 +264,15 @@ static int confirm_code(const struct mfa_totp_factor *f, uint64_t *step, const c
 	for (int i = 1; i <= CONFIRM_TRIES; i++) {
 		ssize_t n;
 
-		fprintf(stderr, "Enter the code shown by the device to confirm (attempt %d of %d): ",
+		fprintf(stderr,
+		    _("Enter the code shown by the device to confirm (attempt %d of %d): "),
 		    i, CONFIRM_TRIES);
 		fflush(stderr);
 		n = cli_read_line(STDIN_FILENO, line, sizeof(line));
 		if (n == LINE_EOF || n == LINE_ERR) {
 			fputc('\n', stderr);
-			cli_error("enroll totp: no confirmation code (end of input); nothing saved");
+			cli_error("%s",
+			    _("enroll totp: no confirmation code (end of input); nothing saved"));
 			*reason = "no_code";
 			return MFA_ERR_IO;
 		}
@@ -279,19 +284,20 @@ static int confirm_code(const struct mfa_totp_factor *f, uint64_t *step, const c
 		if (rc == 0)
 			return 0;
 		if (rc == MFA_ERR_INVAL)
-			cli_error("that is not a %u-digit code", (unsigned)f->digits);
+			cli_error(_("that is not a %u-digit code"), (unsigned)f->digits);
 		else if (rc == MFA_ERR_BADCODE)
-			cli_error("that code does not match");
+			cli_error("%s", _("that code does not match"));
 		else
 			break;
 	}
 	if (rc == MFA_ERR_BADCODE || rc == MFA_ERR_INVAL) {
-		cli_error("enroll totp: no matching code after %d attempts; nothing saved. Check "
+		cli_error(_("enroll totp: no matching code after %d attempts; nothing saved. Check "
 		    "that the device's clock is right and that the code is from the account "
-		    "just added", CONFIRM_TRIES);
+		    "just added"), CONFIRM_TRIES);
 		*reason = "bad_code";
 	} else {
-		cli_error("enroll totp: cannot check the code: %s; nothing saved", mfa_strerror(rc));
+		cli_error(_("enroll totp: cannot check the code: %s; nothing saved"),
+		    cli_strerror(rc));
 		*reason = mfa_errtoken(rc);
 	}
 	return rc;
@@ -327,29 +333,29 @@ static int parse_one_opt(int opt, const char *arg, struct enroll_req *req)
 	case 'd':
 		if (enroll_parse_digits(arg, &req->digits) == 0)
 			return 0;
-		cli_error("enroll totp: --digits must be 6 or 8");
+		cli_error("%s", _("enroll totp: --digits must be 6 or 8"));
 		break;
 	case 'a':
 		if (mfa_alg_parse(arg, &req->alg) == 0)
 			return 0;
-		cli_error("enroll totp: --algorithm must be sha1, sha256 or sha512");
+		cli_error("%s", _("enroll totp: --algorithm must be sha1, sha256 or sha512"));
 		break;
 	case 'p':
 		if (enroll_parse_period(arg, &req->period) == 0)
 			return 0;
-		cli_error("enroll totp: --period must be 30 or 60");
+		cli_error("%s", _("enroll totp: --period must be 30 or 60"));
 		break;
 	case 'q':
 		if (qr_style_parse(arg, &req->qr) == 0)
 			return 0;
-		cli_error("enroll totp: --qr must be ansi, utf8 or none");
+		cli_error("%s", _("enroll totp: --qr must be ansi, utf8 or none"));
 		break;
 	case 'i':
 		req->issuer = arg;
 		if (parse_issuer(arg) == 0)
 			return 0;
-		cli_error("enroll totp: --issuer must be 1 to %d bytes, without ':' or control "
-		    "characters", ISSUER_MAX);
+		cli_error(_("enroll totp: --issuer must be 1 to %d bytes, without ':' or control "
+		    "characters"), ISSUER_MAX);
 		break;
 	case 's':
 		req->secret_stdin = true;
@@ -389,7 +395,7 @@ static int parse_totp_opts(int argc, char **argv, struct enroll_req *req)
 	req->qr = qr_style_default(stdout);
 	/* A copy, so that getopt's own messages start with the command's name. */
 	if ((args = calloc((size_t)argc + 1, sizeof(*args))) == NULL) {
-		cli_error("enroll totp: out of memory");
+		cli_error("%s", _("enroll totp: out of memory"));
 		return EXIT_FAIL;
 	}
 	args[0] = argv0;
@@ -405,7 +411,7 @@ static int parse_totp_opts(int argc, char **argv, struct enroll_req *req)
 	status = EXIT_OK;
 out:
 	if (status != EXIT_OK)
-		cli_error(ENROLL_USAGE);
+		cli_error("%s", _(ENROLL_USAGE));
 	free(args);
 	return status;
 }
@@ -425,14 +431,17 @@ static int probe_record(struct mfa_store *store, const struct enroll_req *req,
 	if (rc == MFA_ERR_NOENT)
 		return 0;
 	if (rc != 0) {
-		cli_error("enroll totp: %s: the existing record cannot be read (%s); not "
-		    "replacing it (see `mfauth check`)", req->user, mfa_strerror(rc));
+		cli_error(_("enroll totp: %s: the existing record cannot be read (%s); not "
+		    "replacing it (see `mfauth check`)"), req->user, cli_strerror(rc));
 		*reason = mfa_errtoken(rc);
 		return rc;
 	}
 	if (had_totp)
-		cli_warn("%s already has a TOTP factor: it is replaced once the new one is %s",
-		    req->user, req->confirm ? "confirmed" : "saved");
+		cli_warn(req->confirm ?
+		    _("%s already has a TOTP factor: it is replaced once the new one is "
+		    "confirmed") :
+		    _("%s already has a TOTP factor: it is replaced once the new one is saved"),
+		    req->user);
 	return 0;
 }
 
@@ -450,23 +459,49 @@ static void audit_enroll(const struct cli *c, const struct enroll_req *req, bool
 }
 
 /* Save, then mark the confirming code used so it cannot also log the clerk in. */
+/*
+ * After a failed save: is the new seed in place anyway?  (The rename can
+ * succeed and the directory sync after it fail.)  Then the clerk's
+ * confirmation code must still be spent, and the message must say so.
+ */
+static bool seed_in_place(struct mfa_store *store, const char *user,
+    const struct mfa_totp_factor *f)
+{
+	struct mfa_record rec;
+	bool same = mfa_store_load(store, user, &rec) == 0 && rec.totp.present &&
+	    rec.totp.secret_len == f->secret_len &&
+	    CRYPTO_memcmp(rec.totp.secret, f->secret, f->secret_len) == 0;
+
+	mfa_record_wipe(&rec);
+	return same;
+}
+
 static int save_enrollment(struct mfa_store *store, const struct enroll_req *req,
     const struct mfa_totp_factor *f, uint64_t step, const char **reason)
 {
 	int rc = enroll_save_totp(store, req->user, f, (uint64_t)time(NULL));
 
+	if (rc != 0 && seed_in_place(store, req->user, f)) {
+		cli_error(_("enroll totp: %s: the new seed was saved, but it could not be made "
+		    "durable (%s): check with 'mfauth show' after a restart and enroll again if "
+		    "it is gone"), req->user, cli_strerror(rc));
+		*reason = "not_durable";
+		if (req->confirm)
+			(void)mfa_store_update(store, req->user, raise_watermark, &step);
+		return rc;
+	}
 	if (rc != 0) {
-		cli_error("enroll totp: %s: cannot save: %s; nothing saved", req->user,
-		    mfa_strerror(rc));
+		cli_error(_("enroll totp: %s: cannot save: %s; nothing saved"), req->user,
+		    cli_strerror(rc));
 		*reason = mfa_errtoken(rc);
 		return rc;
 	}
 	if (!req->confirm)
 		return 0;
 	if ((rc = mfa_store_update(store, req->user, raise_watermark, &step)) != 0) {
-		cli_error("enroll totp: %s: enrolled, but the confirmation code could not be "
+		cli_error(_("enroll totp: %s: enrolled, but the confirmation code could not be "
 		    "marked as used (%s): it may still be accepted once at login until it "
-		    "expires", req->user, mfa_strerror(rc));
+		    "expires"), req->user, cli_strerror(rc));
 		*reason = "watermark_failed";
 	}
 	return rc;
@@ -511,9 +546,9 @@ static int enroll_totp(struct cli *c, int argc, char **argv)
 		goto out;
 	if ((rc = save_enrollment(store, &req, &f, step, &reason)) != 0)
 		goto out;
-	printf("enrolled totp for %s (%s, %u digits, %u s, %s)\n", req.user,
+	printf(_("enrolled totp for %s (%s, %u digits, %u s, %s)\n"), req.user,
 	    mfa_alg_name(f.alg), (unsigned)f.digits, (unsigned)f.period,
-	    req.confirm ? "confirmed" : "not confirmed");
+	    req.confirm ? _("confirmed") : _("not confirmed"));
 out:
 	audit_enroll(c, &req, rc == 0, reason);
 	mfa_wipe(&f, sizeof(f));
@@ -526,13 +561,13 @@ out:
 int cmd_enroll(struct cli *c, int argc, char **argv)
 {
 	if (argc < 2) {
-		cli_error("usage: mfauth enroll totp|card USER [OPTIONS]");
+		cli_error("%s", _("usage: mfauth enroll totp|card USER [OPTIONS]"));
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "totp") == 0)
 		return enroll_totp(c, argc - 1, argv + 1);
 	if (strcmp(argv[1], "card") == 0)
 		return cmd_enroll_card(c, argc - 1, argv + 1);
-	cli_error("enroll: unknown factor '%s' (totp or card)", argv[1]);
+	cli_error(_("enroll: unknown factor '%s' (totp or card)"), argv[1]);
 	return EXIT_USAGE;
 }

@@ -29,8 +29,8 @@
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
-#define IMPORT_USAGE "usage: mfauth import csv [--digits 6|8] " \
-	"[--algorithm sha1|sha256|sha512] [--period 30|60] < FILE"
+#define IMPORT_USAGE N_("usage: mfauth import csv [--digits 6|8] " \
+	"[--algorithm sha1|sha256|sha512] [--period 30|60] < FILE")
 #define IMPORT_LINE_MAX 4096            /* bytes, line ending excluded */
 #define IMPORT_FIELDS_MAX 5
 
@@ -154,13 +154,13 @@ static const char *parse_params(char **fields, int nfields, struct mfa_totp_fact
 
 	if (nfields > 2 && *(v = trim_blanks(fields[2])) != '\0' &&
 	    enroll_parse_digits(v, &f->digits) != 0)
-		return "digits must be 6 or 8";
+		return _("digits must be 6 or 8");
 	if (nfields > 3 && *(v = trim_blanks(fields[3])) != '\0' &&
 	    mfa_alg_parse(v, &f->alg) != 0)
-		return "algorithm must be sha1, sha256 or sha512";
+		return _("algorithm must be sha1, sha256 or sha512");
 	if (nfields > 4 && *(v = trim_blanks(fields[4])) != '\0' &&
 	    enroll_parse_period(v, &f->period) != 0)
-		return "period must be 30 or 60";
+		return _("period must be 30 or 60");
 	return NULL;
 }
 
@@ -192,15 +192,15 @@ static const char *check_line(char *line, size_t len, const char **user,
 
 	*token = "bad_line";
 	if (strlen(line) != len)
-		return "contains a NUL byte";
+		return _("contains a NUL byte");
 	nfields = split_fields(line, fields);
 	if (nfields < 0)
-		return "more than 5 fields";
+		return _("more than 5 fields");
 	if (nfields < 2)
-		return "expected user,base32secret[,digits,algorithm,period]";
+		return _("expected user,base32secret[,digits,algorithm,period]");
 	*token = "bad_name";
 	if (mfa_name_check(fields[0]) != 0)
-		return "user name not acceptable";
+		return _("user name not acceptable");
 	*user = fields[0];
 	*token = "bad_params";
 	if ((why = parse_params(fields, nfields, f)) != NULL)
@@ -224,15 +224,15 @@ static bool import_line(const struct cli *c, struct mfa_store *store, char *line
 
 	why = check_line(line, len, &user, &f, &token);
 	if (why == NULL && (rc = enroll_save_totp(store, user, &f, (uint64_t)time(NULL))) != 0) {
-		why = mfa_strerror(rc);
+		why = cli_strerror(rc);
 		token = mfa_errtoken(rc);
-		fprintf(stderr, "line %zu: %s: cannot save: %s\n", lineno, user, why);
+		fprintf(stderr, _("line %zu: %s: cannot save: %s\n"), lineno, user, why);
 	} else if (why == NULL) {
-		printf("line %zu: %s: enrolled\n", lineno, user);
+		printf(_("line %zu: %s: enrolled\n"), lineno, user);
 	} else if (*user != '\0') {
-		fprintf(stderr, "line %zu: %s: %s\n", lineno, user, why);
+		fprintf(stderr, _("line %zu: %s: %s\n"), lineno, user, why);
 	} else {
-		fprintf(stderr, "line %zu: %s\n", lineno, why);
+		fprintf(stderr, _("line %zu: %s\n"), lineno, why);
 	}
 	audit_line(c, user, &f, why == NULL, why == NULL ? "" : token, lineno);
 	mfa_wipe(&f, sizeof(f));
@@ -261,13 +261,15 @@ static int import_stream(const struct cli *c, struct mfa_store *store,
 	while ((n = next_line(&r, line, sizeof(line))) != LINE_EOF) {
 		lineno++;
 		if (n == LINE_ERR) {
-			cli_error("import csv: cannot read standard input at line %zu: %s", lineno,
+			cli_error(_("import csv: cannot read standard input at line %zu: %s"),
+			    lineno,
 			    strerror(errno));
 			rc = MFA_ERR_IO;
 			break;
 		}
 		if (n == LINE_LONG || n > IMPORT_LINE_MAX) {
-			fprintf(stderr, "line %zu: longer than %d bytes\n", lineno, IMPORT_LINE_MAX);
+			fprintf(stderr, _("line %zu: longer than %d bytes\n"), lineno,
+			    IMPORT_LINE_MAX);
 			t->failed++;
 		} else if (!skip_line(line)) {
 			if (import_line(c, store, line, (size_t)n, lineno, defaults))
@@ -297,14 +299,15 @@ static int parse_import_opts(int argc, char **argv, struct mfa_totp_factor *defa
 	opterr = 0;     /* its messages would start with "csv:" */
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == '?')
-			cli_error("import csv: unknown option or missing value: '%s'",
+			cli_error(_("import csv: unknown option or missing value: '%s'"),
 			    argv[optind - 1]);
 		else if (opt == 'd' && enroll_parse_digits(optarg, &defaults->digits) != 0)
-			cli_error("import csv: --digits must be 6 or 8");
+			cli_error("%s", _("import csv: --digits must be 6 or 8"));
 		else if (opt == 'a' && mfa_alg_parse(optarg, &defaults->alg) != 0)
-			cli_error("import csv: --algorithm must be sha1, sha256 or sha512");
+			cli_error("%s",
+			    _("import csv: --algorithm must be sha1, sha256 or sha512"));
 		else if (opt == 'p' && enroll_parse_period(optarg, &defaults->period) != 0)
-			cli_error("import csv: --period must be 30 or 60");
+			cli_error("%s", _("import csv: --period must be 30 or 60"));
 		else if (opt == 'd' || opt == 'a' || opt == 'p')
 			continue;
 		return EXIT_USAGE;
@@ -324,30 +327,30 @@ static int import_csv(struct cli *c, int argc, char **argv)
 	defaults.alg = MFA_ALG_SHA1;
 	defaults.period = 30;
 	if (parse_import_opts(argc, argv, &defaults) != EXIT_OK) {
-		cli_error(IMPORT_USAGE);
+		cli_error("%s", _(IMPORT_USAGE));
 		return EXIT_USAGE;
 	}
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;
 	if (isatty(STDIN_FILENO))
-		fprintf(stderr, "Reading user,base32secret[,digits,algorithm,period] lines "
-		    "(end with Ctrl-D)\n");
+		fprintf(stderr, "%s", _("Reading user,base32secret[,digits,algorithm,period] lines "
+		    "(end with Ctrl-D)\n"));
 	rc = import_stream(c, store, &defaults, &t);
 	mfa_store_close(store);
-	printf("imported %zu, failed %zu\n", t.imported, t.failed);
+	printf(_("imported %zu, failed %zu\n"), t.imported, t.failed);
 	return rc == 0 && t.failed == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
 int cmd_import(struct cli *c, int argc, char **argv)
 {
 	if (argc < 2) {
-		cli_error(IMPORT_USAGE);
+		cli_error("%s", _(IMPORT_USAGE));
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "csv") == 0)
 		return import_csv(c, argc - 1, argv + 1);
 	if (strcmp(argv[1], "pskc") == 0)
 		return cmd_import_pskc(c, argc - 1, argv + 1);
-	cli_error("import: unknown format '%s' (csv or pskc)", argv[1]);
+	cli_error(_("import: unknown format '%s' (csv or pskc)"), argv[1]);
 	return EXIT_USAGE;
 }

@@ -124,7 +124,7 @@ struct mac_info {
 	uint8_t key[MACKEY_MAX];
 	size_t key_len;
 	const char *why;              /* NULL: usable; else why no encrypted value can be checked */
-	char why_buf[160];
+	char why_buf[512];            /* room for a translated reason */
 };
 
 struct map_entry {
@@ -312,11 +312,11 @@ static int slurp(int fd, size_t max, char **out, size_t *outlen, mode_t *mode, c
 	}
 	rc = MFA_ERR_INVAL;
 	if (!S_ISREG(st.st_mode)) {
-		*why = "not a regular file";
+		*why = _("not a regular file");
 		goto out;
 	}
 	if ((uintmax_t)st.st_size > max) {
-		*why = "too large";
+		*why = _("too large");
 		rc = MFA_ERR_RANGE;
 		goto out;
 	}
@@ -324,7 +324,7 @@ static int slurp(int fd, size_t max, char **out, size_t *outlen, mode_t *mode, c
 	cap = (size_t)st.st_size + 1;
 	rc = MFA_ERR_NOMEM;
 	if ((buf = malloc(cap + 1)) == NULL) {
-		*why = "out of memory";
+		*why = _("out of memory");
 		goto out;
 	}
 	rc = MFA_ERR_IO;
@@ -340,7 +340,7 @@ static int slurp(int fd, size_t max, char **out, size_t *outlen, mode_t *mode, c
 			break;
 		len += (size_t)n;
 		if (len == cap) {
-			*why = "changed while being read";
+			*why = _("changed while being read");
 			goto out;
 		}
 	}
@@ -365,16 +365,16 @@ static int read_input(const char *what, const char *path, size_t max, char **out
 	/* O_NONBLOCK: a FIFO named by mistake must not hang us before fstat says so. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
-		cli_error("import pskc: %s %s: %s", what, path, strerror(errno));
+		cli_error(_("import pskc: %s %s: %s"), what, path, strerror(errno));
 		return MFA_ERR_IO;
 	}
 	rc = slurp(fd, max, out, outlen, mode, &why);
 	close(fd);
 	if (rc == MFA_ERR_RANGE)
-		cli_error("import pskc: %s %s: larger than %zu MiB%s", what, path, max >> 20,
-		    max == PSKC_FILE_MAX ? ": split the shipment" : "");
+		cli_error(_("import pskc: %s %s: larger than %zu MiB%s"), what, path, max >> 20,
+		    max == PSKC_FILE_MAX ? _(": split the shipment") : "");
 	else if (rc != 0)
-		cli_error("import pskc: %s %s: %s", what, path, why);
+		cli_error(_("import pskc: %s %s: %s"), what, path, why);
 	return rc;
 }
 
@@ -519,14 +519,14 @@ static int load_psk(const char *path, struct psk *psk)
 		goto out;
 	}
 	if ((rc = parse_psk_hex(text, psk)) != 0)
-		snprintf(perr.msg, sizeof(perr.msg), "%s: expected 32 or 64 hex digits "
-		    "(an AES-128 or AES-256 key) and nothing else", abs);
+		snprintf(perr.msg, sizeof(perr.msg), _("%s: expected 32 or 64 hex digits "
+		    "(an AES-128 or AES-256 key) and nothing else"), abs);
 out:
 	if (rc == MFA_ERR_RANGE && perr.msg[0] == '\0')
-		snprintf(perr.msg, sizeof(perr.msg), "%s: path too long", path);
+		snprintf(perr.msg, sizeof(perr.msg), _("%s: path too long"), path);
 	if (rc != 0)
-		cli_error("import pskc: cannot use the key file: %s (%s); nothing imported",
-		    perr.msg, mfa_strerror(rc));
+		cli_error(_("import pskc: cannot use the key file: %s (%s); nothing imported"),
+		    perr.msg, cli_strerror(rc));
 	free_wiped(text, len);
 	if (fd >= 0)
 		close(fd);
@@ -575,16 +575,17 @@ static const char *map_parse_line(char *line, size_t len, struct map_entry *e)
 	char *comma, *serial, *user;
 
 	if (strlen(line) != len)
-		return "contains a NUL byte";
+		return _("contains a NUL byte");
 	if ((comma = strchr(line, ',')) == NULL || strchr(comma + 1, ',') != NULL)
-		return "expected serial,user";
+		return _("expected serial,user");
 	*comma = '\0';
 	serial = trim_blanks(line);
 	user = trim_blanks(comma + 1);
 	if (!token_ok(serial, SERIAL_MAX))
-		return "serial must be 1 to 128 printable ASCII characters without blanks or commas";
+		return _("serial must be 1 to 128 printable ASCII characters without blanks or "
+		    "commas");
 	if (mfa_name_check(user) != 0)
-		return "user name not acceptable";
+		return _("user name not acceptable");
 	e->serial = serial;
 	e->user = user;
 	return NULL;
@@ -619,7 +620,7 @@ static int map_split(struct map *m, size_t textlen)
 		if (*q != '\0' && *q != '#') {
 			struct map_entry *e = &m->e[m->n];
 			if ((why = map_parse_line(p, len, e)) != NULL) {
-				fprintf(stderr, "map line %zu: %s\n", lineno, why);
+				fprintf(stderr, _("map line %zu: %s\n"), lineno, why);
 				m->bad_lines++;
 			} else {
 				e->line = lineno;
@@ -671,13 +672,15 @@ static int map_index(struct map *m)
 	for (size_t i = 0; i < m->n; i++) {
 		const struct map_entry *e = &m->e[i];
 		if (e->same_serial_line != 0 && e->same_serial_line < e->line) {
-			fprintf(stderr, "map line %zu: serial %s is also on map line %zu: which user "
-			    "gets it is unclear, so neither line is used\n", e->line, e->serial,
+			fprintf(stderr,
+			    _("map line %zu: serial %s is also on map line %zu: which user "
+			    "gets it is unclear, so neither line is used\n"), e->line, e->serial,
 			    e->same_serial_line);
 			m->bad_lines++;
 		} else if (e->same_user_line != 0) {
-			fprintf(stderr, "map line %zu: %s already gets serial %s on map line %zu: "
-			    "a user gets one token, so this line is not used\n", e->line, e->user,
+			fprintf(stderr,
+			    _("map line %zu: %s already gets serial %s on map line %zu: "
+			    "a user gets one token, so this line is not used\n"), e->line, e->user,
 			    e->same_user_serial, e->same_user_line);
 			m->bad_lines++;
 		}
@@ -704,12 +707,12 @@ static int map_load(const char *path, struct map *m)
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	if ((rc = read_input("map", path, MAP_FILE_MAX, &m->text, &len, &mode)) != 0)
+	if ((rc = read_input(_("map"), path, MAP_FILE_MAX, &m->text, &len, &mode)) != 0)
 		return rc;
 	if ((rc = map_split(m, len)) == 0)
 		rc = map_index(m);
 	if (rc != 0)
-		cli_error("import pskc: map %s: %s", path, mfa_strerror(rc));
+		cli_error(_("import pskc: map %s: %s"), path, cli_strerror(rc));
 	return rc;
 }
 
@@ -733,10 +736,12 @@ static void warn_unused(const struct map *m, const char *path)
 		if (e->seen || e->same_serial_line != 0 || e->same_user_line != 0)
 			continue;
 		if (++unused <= UNUSED_SHOWN)
-			cli_warn("map line %zu: serial %s is not in %s", e->line, e->serial, path);
+			cli_warn(_("map line %zu: serial %s is not in %s"), e->line, e->serial,
+			    path);
 	}
 	if (unused > UNUSED_SHOWN)
-		cli_warn("... and %zu more map lines whose serial is not in %s",
+		cli_warn(ngettext("... and %zu more map line whose serial is not in %s",
+		    "... and %zu more map lines whose serial is not in %s", unused - UNUSED_SHOWN),
 		    unused - UNUSED_SHOWN, path);
 }
 
@@ -846,7 +851,7 @@ static int parse_pskc(const char *path, const char *buf, size_t len, xmlDoc **ou
 	int rc = MFA_ERR_NOMEM;
 
 	if (len > INT_MAX || (ctxt = xmlNewParserCtxt()) == NULL) {
-		cli_error("import pskc: %s: cannot set up the XML parser", path);
+		cli_error(_("import pskc: %s: cannot set up the XML parser"), path);
 		goto out;
 	}
 	rc = MFA_ERR_INVAL;
@@ -861,25 +866,26 @@ static int parse_pskc(const char *path, const char *buf, size_t len, xmlDoc **ou
 				msg[i] = ch >= ' ' && ch < 0x7f ? (char)ch : '?';
 				msg[i + 1] = '\0';
 			}
-		cli_error("import pskc: %s: not well-formed XML (line %d: %s); nothing imported",
-		    path, e != NULL ? e->line : 0, msg[0] ? msg : "parse error");
+		cli_error(_("import pskc: %s: not well-formed XML (line %d: %s); nothing imported"),
+		    path, e != NULL ? e->line : 0, msg[0] ? msg : _("parse error"));
 		goto out;
 	}
 	if (doc->intSubset != NULL || doc->extSubset != NULL) {
-		cli_error("import pskc: %s: has a DOCTYPE declaration: refused (PSKC needs none, "
+		cli_error(_("import pskc: %s: has a DOCTYPE declaration: refused (PSKC needs none, "
 		    "and entity declarations are how XML external-entity attacks start); "
-		    "nothing imported", path);
+		    "nothing imported"), path);
 		goto out;
 	}
 	root = xmlDocGetRootElement(doc);
 	if (root == NULL || !is_elem(root, NS_PSKC, "KeyContainer")) {
-		cli_error("import pskc: %s: not a PSKC file (the root element is not an RFC 6030 "
-		    "KeyContainer in namespace %s); nothing imported", path, NS_PSKC);
+		cli_error(_("import pskc: %s: not a PSKC file (the root element is not an RFC 6030 "
+		    "KeyContainer in namespace %s); nothing imported"), path, NS_PSKC);
 		goto out;
 	}
 	if (attr_text(root, "Version", version, sizeof(version)) != MFA_ERR_NOENT &&
 	    strcmp(version, "1.0") != 0) {
-		cli_error("import pskc: %s: KeyContainer Version is not 1.0; nothing imported", path);
+		cli_error(_("import pskc: %s: KeyContainer Version is not 1.0; nothing imported"),
+		    path);
 		goto out;
 	}
 	*out = doc;
@@ -925,29 +931,29 @@ static const char *xenc_cipher_value(const xmlNode *e, const struct psk *psk,
 	int rc;
 
 	if (method == NULL || attr_text(method, "Algorithm", alg, sizeof(alg)) != 0)
-		return "no xenc:EncryptionMethod Algorithm (or more than one)";
+		return _("no xenc:EncryptionMethod Algorithm (or more than one)");
 	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++)
 		if (strcmp(alg, ciphers[i].uri) == 0)
 			break;
 	if (i == sizeof(ciphers) / sizeof(ciphers[0]))
-		return "EncryptionMethod is not aes128-cbc or aes256-cbc";
+		return _("EncryptionMethod is not aes128-cbc or aes256-cbc");
 	if (ciphers[i].key_len != psk->len)
 		return ciphers[i].key_len == 16 ?
-		    "the file says aes128-cbc but --key-file holds a 32-byte key" :
-		    "the file says aes256-cbc but --key-file holds a 16-byte key";
+		    _("the file says aes128-cbc but --key-file holds a 32-byte key") :
+		    _("the file says aes256-cbc but --key-file holds a 16-byte key");
 	if ((data = the_child(e, NS_XENC, "CipherData")) == NULL ||
 	    (value = the_child(data, NS_XENC, "CipherValue")) == NULL)
-		return "no xenc:CipherData/CipherValue (a CipherReference is not supported)";
+		return _("no xenc:CipherData/CipherValue (a CipherReference is not supported)");
 	rc = elem_text(value, text, sizeof(text));
 	if (rc == 0)
 		rc = b64_decode(text, ct, CIPHER_MAX, ctlen);
 	mfa_wipe(text, sizeof(text));
 	if (rc == MFA_ERR_RANGE)
-		why = "CipherValue is too long for a TOTP seed (64 bytes at most)";
+		why = _("CipherValue is too long for a TOTP seed (64 bytes at most)");
 	else if (rc != 0)
-		why = "CipherValue is not valid base64";
+		why = _("CipherValue is not valid base64");
 	else if (*ctlen < 2 * AES_BLOCK || *ctlen % AES_BLOCK != 0)
-		why = "CipherValue is not a 16-byte IV followed by whole AES blocks";
+		why = _("CipherValue is not a 16-byte IV followed by whole AES blocks");
 	else
 		*cipher = ciphers[i].cipher();
 	return why;
@@ -999,16 +1005,17 @@ static void prepare_mac(const xmlNode *root, const struct psk *psk, struct mac_i
 	memset(m, 0, sizeof(*m));
 	if (one_child(root, NS_PSKC, "EncryptionKey", &enckey) != 0 ||
 	    one_child(root, NS_PSKC, "MACMethod", &method) != 0) {
-		m->why = "the KeyContainer has more than one EncryptionKey or MACMethod";
+		m->why = _("the KeyContainer has more than one EncryptionKey or MACMethod");
 		return;
 	}
 	if (enckey != NULL && !encryption_key_is_psk(enckey)) {
-		m->why = "EncryptionKey is not a pre-shared key (ds:KeyName): PBKDF2 and X.509 "
-		    "encryption are not supported";
+		m->why = _("EncryptionKey is not a pre-shared key (ds:KeyName): PBKDF2 and X.509 "
+		    "encryption are not supported");
 		return;
 	}
 	if (method == NULL) {
-		m->why = "the file has no MACMethod: an encrypted value without a MAC is refused";
+		m->why = _("the file has no MACMethod: an encrypted value without a MAC is "
+		    "refused");
 		return;
 	}
 	if (attr_text(method, "Algorithm", alg, sizeof(alg)) != 0)
@@ -1017,17 +1024,17 @@ static void prepare_mac(const xmlNode *root, const struct psk *psk, struct mac_i
 		if (strcmp(alg, mac_algs[i].uri) == 0)
 			break;
 	if (i == sizeof(mac_algs) / sizeof(mac_algs[0])) {
-		m->why = "MACMethod Algorithm is not hmac-sha1 or hmac-sha256";
+		m->why = _("MACMethod Algorithm is not hmac-sha1 or hmac-sha256");
 		return;
 	}
 	m->md = mac_algs[i].md();
 	m->mac_len = (size_t)EVP_MD_get_size(m->md);
 	if ((mackey = the_child(method, NS_PSKC, "MACKey")) == NULL) {
-		m->why = "MACMethod has no MACKey (a MACKeyReference is not supported)";
+		m->why = _("MACMethod has no MACKey (a MACKeyReference is not supported)");
 		return;
 	}
 	if (psk->len == 0) {
-		m->why = "no --key-file";      /* the entries say so first */
+		m->why = _("no --key-file");      /* the entries say so first */
 		return;
 	}
 	if ((m->why = xenc_cipher_value(mackey, psk, &cipher, ct, &ctlen)) != NULL) {
@@ -1036,10 +1043,11 @@ static void prepare_mac(const xmlNode *root, const struct psk *psk, struct mac_i
 		goto out;
 	}
 	if (aes_cbc_decrypt(cipher, psk, ct, ctlen, pt, &ptlen) != 0)
-		m->why = "MAC check failed: the MAC key does not decrypt under the --key-file key "
-		    "(wrong pre-shared key?)";
+		m->why = _("MAC check failed: the MAC key does not decrypt under the --key-file "
+		    "key "
+		    "(wrong pre-shared key?)");
 	else if (ptlen < MACKEY_MIN || ptlen > MACKEY_MAX)
-		m->why = "the MAC key is shorter than 16 or longer than 64 bytes";
+		m->why = _("the MAC key is shorter than 16 or longer than 64 bytes");
 	else
 		memcpy(m->key, pt, (m->key_len = ptlen));
 out:
@@ -1052,11 +1060,11 @@ out:
 static const char *check_seed_len(size_t len)
 {
 	if (len == 0)
-		return "seed is empty";
+		return _("seed is empty");
 	if (len < SEED_MIN)
-		return "seed is shorter than 10 bytes";
+		return _("seed is shorter than 10 bytes");
 	if (len > MFA_SECRET_MAX)
-		return "seed is longer than 64 bytes";
+		return _("seed is longer than 64 bytes");
 	return NULL;
 }
 
@@ -1070,9 +1078,9 @@ static const char *plain_secret(const xmlNode *pv, struct mfa_totp_factor *f)
 		rc = b64_decode(text, f->secret, sizeof(f->secret), &f->secret_len);
 	mfa_wipe(text, sizeof(text));
 	if (rc == MFA_ERR_RANGE)
-		why = "seed is longer than 64 bytes";
+		why = _("seed is longer than 64 bytes");
 	else if (rc != 0)
-		why = "seed PlainValue is not valid base64";
+		why = _("seed PlainValue is not valid base64");
 	else
 		why = check_seed_len(f->secret_len);
 	return why;
@@ -1098,12 +1106,13 @@ static const char *encrypted_secret(const struct run *r, const xmlNode *s, const
 	*token = "bad_mac";
 	if (r->psk.len == 0) {
 		*token = "no_key";
-		return "the seed is encrypted: give the pre-shared key with --key-file";
+		return _("the seed is encrypted: give the pre-shared key with --key-file");
 	}
 	if (r->mac.why != NULL)
 		return r->mac.why;
 	if ((vm = the_child(s, NS_PSKC, "ValueMAC")) == NULL) {
-		why = "no ValueMAC (or more than one): an encrypted value without a MAC is refused";
+		why = _("no ValueMAC (or more than one): an encrypted value without a MAC is "
+		    "refused");
 		goto out;
 	}
 	*token = "bad_secret";
@@ -1114,23 +1123,23 @@ static const char *encrypted_secret(const struct run *r, const xmlNode *s, const
 		rc = b64_decode(text, want, sizeof(want), &wantlen);
 	*token = "bad_mac";
 	if (rc != 0 || wantlen != r->mac.mac_len) {
-		why = "ValueMAC is not a base64 MAC of the MACMethod's length";
+		why = _("ValueMAC is not a base64 MAC of the MACMethod's length");
 		goto out;
 	}
 	if (HMAC(r->mac.md, r->mac.key, (int)r->mac.key_len, ct, ctlen, mac, &maclen) == NULL ||
 	    maclen != r->mac.mac_len) {
 		*token = "crypto";
-		why = "cannot compute the MAC (OpenSSL failed)";
+		why = _("cannot compute the MAC (OpenSSL failed)");
 		goto out;
 	}
 	if (CRYPTO_memcmp(mac, want, r->mac.mac_len) != 0) {
-		why = "MAC check failed: wrong pre-shared key (--key-file) or an altered file";
+		why = _("MAC check failed: wrong pre-shared key (--key-file) or an altered file");
 		goto out;
 	}
 	*token = "bad_secret";
 	if (aes_cbc_decrypt(cipher, &r->psk, ct, ctlen, pt, &ptlen) != 0) {
-		why = "the seed does not decrypt although its MAC is right (bad padding): "
-		    "the vendor's file is broken";
+		why = _("the seed does not decrypt although its MAC is right (bad padding): "
+		    "the vendor's file is broken");
 		goto out;
 	}
 	if ((why = check_seed_len(ptlen)) == NULL) {
@@ -1154,10 +1163,10 @@ static const char *key_secret(struct run *r, const xmlNode *data, struct mfa_tot
 
 	*token = "bad_secret";
 	if (s == NULL)
-		return "no Data/Secret (or more than one)";
+		return _("no Data/Secret (or more than one)");
 	if (one_child(s, NS_PSKC, "PlainValue", &pv) != 0 ||
 	    one_child(s, NS_PSKC, "EncryptedValue", &ev) != 0 || (pv == NULL) == (ev == NULL))
-		return "Secret needs exactly one PlainValue or EncryptedValue";
+		return _("Secret needs exactly one PlainValue or EncryptedValue");
 	if (pv != NULL) {
 		r->saw_plain = true;
 		return plain_secret(pv, f);
@@ -1188,20 +1197,20 @@ static const char *key_alg_params(const xmlNode *key, struct mfa_totp_factor *f)
 	xmlNode *ap, *suite, *rf;
 
 	if (one_child(key, NS_PSKC, "AlgorithmParameters", &ap) != 0)
-		return "more than one AlgorithmParameters";
+		return _("more than one AlgorithmParameters");
 	if (ap != NULL && one_child(ap, NS_PSKC, "Suite", &suite) == 0 && suite != NULL &&
 	    (elem_text(suite, text, sizeof(text)) != 0 || parse_suite(text, &f->alg) != 0))
-		return "Suite must be HMAC-SHA1, HMAC-SHA256 or HMAC-SHA512";
+		return _("Suite must be HMAC-SHA1, HMAC-SHA256 or HMAC-SHA512");
 	if (ap == NULL || (rf = the_child(ap, NS_PSKC, "ResponseFormat")) == NULL ||
 	    attr_text(rf, "Length", text, sizeof(text)) != 0)
-		return "no AlgorithmParameters/ResponseFormat Length (the number of digits)";
+		return _("no AlgorithmParameters/ResponseFormat Length (the number of digits)");
 	if (enroll_parse_digits(text, &f->digits) != 0)
-		return "digits must be 6 or 8 (ResponseFormat Length)";
+		return _("digits must be 6 or 8 (ResponseFormat Length)");
 	if (attr_text(rf, "Encoding", text, sizeof(text)) == 0 && strcmp(text, "DECIMAL") != 0)
-		return "ResponseFormat Encoding must be DECIMAL";
+		return _("ResponseFormat Encoding must be DECIMAL");
 	if (attr_text(rf, "CheckDigits", text, sizeof(text)) == 0 &&
 	    strcmp(text, "false") != 0 && strcmp(text, "0") != 0)
-		return "ResponseFormat CheckDigits (a Luhn digit) is not supported";
+		return _("ResponseFormat CheckDigits (a Luhn digit) is not supported");
 	return NULL;
 }
 
@@ -1216,10 +1225,10 @@ static const char *key_time_params(const xmlNode *data, const struct key_report 
 		return NULL;            /* key_secret() says what is missing */
 	if (one_child(data, NS_PSKC, "TimeInterval", &ti) != 0 ||
 	    one_child(data, NS_PSKC, "TimeDrift", &td) != 0)
-		return "more than one TimeInterval or TimeDrift";
+		return _("more than one TimeInterval or TimeDrift");
 	if (ti != NULL && (plain_value_text(ti, text, sizeof(text)) != 0 ||
 	    enroll_parse_period(text, &f->period) != 0))
-		return "period must be 30 or 60 (TimeInterval)";
+		return _("period must be 30 or 60 (TimeInterval)");
 	if (td != NULL) {
 		char *end = NULL;
 		long long drift = 0;
@@ -1228,10 +1237,10 @@ static const char *key_time_params(const xmlNode *data, const struct key_report 
 		if (plain_value_text(td, text, sizeof(text)) == 0)
 			drift = strtoll(text, &end, 10);
 		if (end == NULL || end == text || *end != '\0' || errno != 0)
-			cli_warn("%s: TimeDrift ignored (not a PlainValue integer)", k->label);
+			cli_warn(_("%s: TimeDrift ignored (not a PlainValue integer)"), k->label);
 		else if (drift != 0)
-			cli_warn("%s: TimeDrift %lld ignored: mfauth keeps no per-token drift "
-			    "(logins accept `window` steps either side)", k->label, drift);
+			cli_warn(_("%s: TimeDrift %lld ignored: mfauth keeps no per-token drift "
+			    "(logins accept `window` steps either side)"), k->label, drift);
 	}
 	return NULL;
 }
@@ -1241,27 +1250,27 @@ static const char *map_claim(struct map_entry *m, struct key_report *k)
 {
 	k->token = "not_in_map";
 	if (m == NULL)
-		return "serial not in the map (--map): skipped";
+		return _("serial not in the map (--map): skipped");
 	k->token = "map_conflict";
 	if (m->same_serial_line != 0) {
-		snprintf(k->why, sizeof(k->why), "serial is on map lines %zu and %zu: which "
-		    "user gets it is unclear", m->line < m->same_serial_line ? m->line :
+		snprintf(k->why, sizeof(k->why), _("serial is on map lines %zu and %zu: which "
+		    "user gets it is unclear"), m->line < m->same_serial_line ? m->line :
 		    m->same_serial_line, m->line < m->same_serial_line ? m->same_serial_line :
 		    m->line);
 		return k->why;
 	}
 	if (m->same_user_line != 0) {
 		k->user = m->user;
-		snprintf(k->why, sizeof(k->why), "already gets serial %s (map line %zu); map "
-		    "line %zu gives a second token: not imported", m->same_user_serial,
+		snprintf(k->why, sizeof(k->why), _("already gets serial %s (map line %zu); map "
+		    "line %zu gives a second token: not imported"), m->same_user_serial,
 		    m->same_user_line, m->line);
 		return k->why;
 	}
 	k->token = "duplicate";
 	k->user = m->user;
 	if (m->used_by != 0) {
-		snprintf(k->why, sizeof(k->why), "the file has this serial twice: key %zu "
-		    "already took its map line", m->used_by);
+		snprintf(k->why, sizeof(k->why), _("the file has this serial twice: key %zu "
+		    "already took its map line"), m->used_by);
 		return k->why;
 	}
 	m->used_by = k->index;
@@ -1274,15 +1283,15 @@ static void name_key(const xmlNode *kp, const xmlNode *key, struct key_report *k
 	char id[KEY_ID_MAX + 1];
 	xmlNode *dev = the_child(kp, NS_PSKC, "DeviceInfo"), *sn;
 
-	snprintf(k->label, sizeof(k->label), "key %zu", k->index);
+	snprintf(k->label, sizeof(k->label), _("key %zu"), k->index);
 	if (dev != NULL && (sn = the_child(dev, NS_PSKC, "SerialNo")) != NULL &&
 	    elem_text(sn, k->serial, sizeof(k->serial)) == 0 && token_ok(k->serial, SERIAL_MAX)) {
-		snprintf(k->label, sizeof(k->label), "key %zu (serial %s)", k->index, k->serial);
+		snprintf(k->label, sizeof(k->label), _("key %zu (serial %s)"), k->index, k->serial);
 		return;
 	}
 	k->serial[0] = '\0';
 	if (key != NULL && attr_text(key, "Id", id, sizeof(id)) == 0 && token_ok(id, KEY_ID_MAX))
-		snprintf(k->label, sizeof(k->label), "key %zu (Id %s)", k->index, id);
+		snprintf(k->label, sizeof(k->label), _("key %zu (Id %s)"), k->index, id);
 }
 
 /*
@@ -1301,22 +1310,22 @@ static const char *check_key(struct run *r, const xmlNode *kp, struct key_report
 	name_key(kp, key, k);
 	k->token = "bad_entry";
 	if (k->serial[0] == '\0')
-		return "no usable DeviceInfo/SerialNo (missing, more than one, empty, or not "
-		    "1 to 128 printable ASCII characters without blanks or commas)";
+		return _("no usable DeviceInfo/SerialNo (missing, more than one, empty, or not "
+		    "1 to 128 printable ASCII characters without blanks or commas)");
 	if ((m = map_find(r->map, k->serial)) != NULL)
 		m->seen = true;         /* whatever becomes of it, it is not missing */
 	if (dup_key != 0 || key == NULL)
-		return "no Key element (or more than one)";
+		return _("no Key element (or more than one)");
 	k->token = "unsupported";
 	if (attr_text(key, "Algorithm", alg, sizeof(alg)) != 0)
-		return "Key has no Algorithm";
+		return _("Key has no Algorithm");
 	if (strcmp(alg, ALG_HOTP) == 0)
-		return "HOTP (counter-based) keys are not supported, only TOTP";
+		return _("HOTP (counter-based) keys are not supported, only TOTP");
 	if (strcmp(alg, ALG_TOTP) != 0)
-		return "Key Algorithm is not TOTP (" ALG_TOTP ")";
+		return _("Key Algorithm is not TOTP (urn:ietf:params:xml:ns:keyprov:pskc:totp)");
 	k->token = "bad_params";
 	if (one_child(key, NS_PSKC, "Data", &data) != 0)
-		return "more than one Data";
+		return _("more than one Data");
 	if ((why = key_alg_params(key, f)) != NULL || (why = key_time_params(data, k, f)) != NULL)
 		return why;
 	if ((why = map_claim(m, k)) != NULL)
@@ -1359,14 +1368,15 @@ static bool import_key(struct run *r, const xmlNode *kp, size_t index)
 	f.period = 30;                  /* the digits (ResponseFormat Length) are required */
 	why = check_key(r, kp, &k, &f);
 	if (why == NULL && (rc = enroll_save_totp(r->store, k.user, &f, (uint64_t)time(NULL))) != 0) {
-		why = mfa_strerror(rc);
+		why = cli_strerror(rc);
 		k.token = mfa_errtoken(rc);
 		save_failed = true;
 	}
 	if (why == NULL)
-		printf("%s: %s: enrolled\n", k.label, k.user);
+		printf(_("%s: %s: enrolled\n"), k.label, k.user);
 	else if (k.user != NULL)
-		fprintf(stderr, "%s: %s: %s%s\n", k.label, k.user, save_failed ? "cannot save: " : "",
+		fprintf(stderr, "%s: %s: %s%s\n", k.label, k.user,
+		    save_failed ? _("cannot save: ") : "",
 		    why);
 	else
 		fprintf(stderr, "%s: %s\n", k.label, why);
@@ -1415,23 +1425,24 @@ static int parse_pskc_opts(int argc, char **argv, struct pskc_args *a)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char **slot = opt == 'm' ? &a->map : opt == 'k' ? &a->key_file : NULL;
 		if (slot == NULL) {
-			cli_error("import pskc: unknown option or missing value: '%s'",
+			cli_error(_("import pskc: unknown option or missing value: '%s'"),
 			    argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 		if (*slot != NULL) {
-			cli_error("import pskc: --%s given twice", opt == 'm' ? "map" : "key-file");
+			cli_error(_("import pskc: --%s given twice"),
+			    opt == 'm' ? "map" : "key-file");
 			return EXIT_USAGE;
 		}
 		*slot = optarg;
 	}
 	if (argc - optind != 1) {
-		cli_error("import pskc: expected exactly one PSKC file");
+		cli_error("%s", _("import pskc: expected exactly one PSKC file"));
 		return EXIT_USAGE;
 	}
 	a->file = argv[optind];
 	if (a->map == NULL) {
-		cli_error("import pskc: --map CSV (serial,user lines) is required");
+		cli_error("%s", _("import pskc: --map CSV (serial,user lines) is required"));
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
@@ -1458,12 +1469,12 @@ int cmd_import_pskc(struct cli *c, int argc, char **argv)
 	r.map = &map;
 	status = EXIT_FAIL;
 	if (xml_setup() != 0) {
-		cli_error("import pskc: cannot set up the XML parser");
+		cli_error("%s", _("import pskc: cannot set up the XML parser"));
 		goto out;
 	}
 	if ((a.key_file != NULL && load_psk(a.key_file, &r.psk) != 0) ||
 	    map_load(a.map, &map) != 0 ||
-	    read_input("file", a.file, PSKC_FILE_MAX, &text, &len, &mode) != 0 ||
+	    read_input(_("file"), a.file, PSKC_FILE_MAX, &text, &len, &mode) != 0 ||
 	    parse_pskc(a.file, text, len, &doc) != 0)
 		goto out;
 	prepare_mac(xmlDocGetRootElement(doc), &r.psk, &r.mac);
@@ -1471,15 +1482,15 @@ int cmd_import_pskc(struct cli *c, int argc, char **argv)
 		goto out;
 	nkeys = import_all(&r, xmlDocGetRootElement(doc));
 	if (nkeys == 0)
-		cli_error("import pskc: %s: no KeyPackage in the file", a.file);
+		cli_error(_("import pskc: %s: no KeyPackage in the file"), a.file);
 	warn_unused(&map, a.file);
 	if (r.saw_plain && (mode & (S_IRGRP | S_IROTH)) != 0)
-		cli_warn("%s holds unencrypted seeds and is readable by group or others: "
-		    "protect or remove it", a.file);
+		cli_warn(_("%s holds unencrypted seeds and is readable by group or others: "
+		    "protect or remove it"), a.file);
 	if (map.bad_lines > 0)
-		fprintf(stderr, "map: %zu line%s not used (see above)\n", map.bad_lines,
-		    map.bad_lines == 1 ? "" : "s");
-	printf("imported %zu, failed %zu\n", r.imported, r.failed);
+		fprintf(stderr, ngettext("map: %zu line not used (see above)\n",
+		    "map: %zu lines not used (see above)\n", map.bad_lines), map.bad_lines);
+	printf(_("imported %zu, failed %zu\n"), r.imported, r.failed);
 	status = nkeys > 0 && r.failed == 0 && map.bad_lines == 0 ? EXIT_OK : EXIT_FAIL;
 out:
 	mfa_store_close(r.store);

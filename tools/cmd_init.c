@@ -11,7 +11,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1) {
-		cli_error("usage: mfauth init");
+		cli_error("%s", _("usage: mfauth init"));
 		return EXIT_USAGE;
 	}
 	rc = mfa_store_init(&c->cfg, &perr);
@@ -21,13 +21,13 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (rc != 0) {
-		cli_error("init failed: %s (%s)", perr.msg, mfa_strerror(rc));
+		cli_error(_("init failed: %s (%s)"), perr.msg, cli_strerror(rc));
 		cli_audit(c, "init", "", "fail", mfa_errtoken(rc), NULL);
 		return EXIT_FAIL;
 	}
-	printf("store directory: %s (root, 0700)\n", c->cfg.store_dir);
-	printf("key file:        %s (root, 0400)\n", c->cfg.key_file);
-	printf("Back up the key file: without it no record can be read.\n");
+	printf(_("store directory: %s (root, 0700)\n"), c->cfg.store_dir);
+	printf(_("key file:        %s (root, 0400)\n"), c->cfg.key_file);
+	printf("%s", _("Back up the key file: without it no record can be read.\n"));
 	cli_audit(c, "init", "", "success", "", "store_dir", c->cfg.store_dir, NULL);
 	return EXIT_OK;
 }

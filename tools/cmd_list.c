@@ -93,42 +93,44 @@ static void print_text(const struct user_view *v)
 {
 	char t1[40], t2[40];
 
-	printf("user:          %s\n", v->user);
-	printf("factors:       %s%s%s\n", v->rec.totp.present ? "totp" : "",
+	printf(_("user:          %s\n"), v->user);
+	printf(_("factors:       %s%s%s\n"), v->rec.totp.present ? "totp" : "",
 	    v->rec.totp.present && v->rec.card.present ? "," : "",
 	    v->rec.card.present ? "card" : "");
 	if (v->rec.totp.present) {
 		cli_format_time(v->rec.totp.enrolled_at, t1, sizeof(t1));
-		printf("totp:          %s, %u digits, %u s, enrolled %s\n",
+		printf(_("totp:          %s, %u digits, %u s, enrolled %s\n"),
 		    mfa_alg_name(v->rec.totp.alg), v->rec.totp.digits, v->rec.totp.period, t1);
 	}
 	if (v->rec.card.present) {
 		cli_format_time(v->rec.card.not_after, t1, sizeof(t1));
 		cli_format_time(v->rec.card.enrolled_at, t2, sizeof(t2));
-		printf("card:          %s, %s, serial %s\n", v->rec.card.profile == MFA_CARD_JPKI ?
-		    "My Number card (JPKI)" : "PIV", v->rec.card.subject, v->rec.card.serial);
-		printf("               valid until %s%s, enrolled %s\n", t1,
-		    v->rec.card.not_after < (uint64_t)time(NULL) ? " (EXPIRED: re-enroll)" : "", t2);
+		printf(_("card:          %s, %s, serial %s\n"),
+		    v->rec.card.profile == MFA_CARD_JPKI ?
+		    _("My Number card (JPKI)") : "PIV", v->rec.card.subject, v->rec.card.serial);
+		printf(_("               valid until %s%s, enrolled %s\n"), t1,
+		    v->rec.card.not_after < (uint64_t)time(NULL) ? _(" (EXPIRED: re-enroll)") : "",
+		    t2);
 	}
 	if (v->state_rc != 0) {
-		printf("state:         UNREADABLE (%s)\n", mfa_strerror(v->state_rc));
+		printf(_("state:         UNREADABLE (%s)\n"), cli_strerror(v->state_rc));
 		return;
 	}
 	cli_format_time(v->st.last_failure, t1, sizeof(t1));
-	printf("failures:      %u", v->st.failures);
+	printf(_("failures:      %u"), v->st.failures);
 	if (v->st.failures > 0)
-		printf(" (last %s, service=%s tty=%s rhost=%s)", t1, v->st.fail_service,
+		printf(_(" (last %s, service=%s tty=%s rhost=%s)"), t1, v->st.fail_service,
 		    v->st.fail_tty, v->st.fail_rhost);
 	putchar('\n');
 	cli_format_time(v->st.locked_until, t2, sizeof(t2));
 	if (!v->locked)
-		printf("locked:        no\n");
+		printf("%s", _("locked:        no\n"));
 	else if (v->st.locked_until == MFA_LOCK_FOREVER)
-		printf("locked:        yes, until security staff unlock\n");
+		printf("%s", _("locked:        yes, until security staff unlock\n"));
 	else
-		printf("locked:        yes, until %s\n", t2);
+		printf(_("locked:        yes, until %s\n"), t2);
 	cli_format_time(v->st.last_success, t1, sizeof(t1));
-	printf("last success:  %s\n", t1);
+	printf(_("last success:  %s\n"), t1);
 }
 
 static int parse_json_flag(int argc, char **argv, bool *json, int *first_arg)
@@ -157,7 +159,7 @@ int cmd_show(struct cli *c, int argc, char **argv)
 	int first, rc;
 
 	if (parse_json_flag(argc, argv, &json, &first) != EXIT_OK || argc - first != 1) {
-		cli_error("usage: mfauth show USER [--json]");
+		cli_error("%s", _("usage: mfauth show USER [--json]"));
 		return EXIT_USAGE;
 	}
 	if ((rc = cli_check_user(argv[first])) != EXIT_OK)
@@ -167,7 +169,7 @@ int cmd_show(struct cli *c, int argc, char **argv)
 	rc = load_view(c, store, argv[first], &v);
 	mfa_store_close(store);
 	if (rc != 0) {
-		cli_error("%s: %s", argv[first], mfa_strerror(rc));
+		cli_error("%s: %s", argv[first], cli_strerror(rc));
 		return EXIT_FAIL;
 	}
 	if (json) {
@@ -189,13 +191,13 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	int first, rc, status = EXIT_OK;
 
 	if (parse_json_flag(argc, argv, &json, &first) != EXIT_OK || argc != first) {
-		cli_error("usage: mfauth list [--json]");
+		cli_error("%s", _("usage: mfauth list [--json]"));
 		return EXIT_USAGE;
 	}
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;
 	if ((rc = mfa_store_list(store, &names, &n, &skipped)) != 0) {
-		cli_error("%s: cannot list: %s", c->cfg.store_dir, mfa_strerror(rc));
+		cli_error(_("%s: cannot list: %s"), c->cfg.store_dir, cli_strerror(rc));
 		mfa_store_close(store);
 		return EXIT_FAIL;
 	}
@@ -206,7 +208,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		struct user_view v;
 		if ((rc = load_view(c, store, names[i], &v)) != 0) {
-			cli_error("%s: %s", names[i], mfa_strerror(rc));
+			cli_error("%s: %s", names[i], cli_strerror(rc));
 			status = EXIT_FAIL;
 			continue;
 		}
@@ -227,7 +229,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	if (json)
 		puts("]");
 	if (skipped > 0)
-		cli_warn("%zu file(s) in %s do not name a user", skipped, c->cfg.store_dir);
+		cli_warn(ngettext("%zu file in %s does not name a user",
+		    "%zu files in %s do not name a user", skipped), skipped, c->cfg.store_dir);
 	mfa_store_list_free(names, n);
 	mfa_store_close(store);
 	return status;

@@ -21,13 +21,13 @@ static size_t rekey_all(struct cli *c, size_t *count)
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return 1;
 	if ((rc = mfa_store_list(store, &names, &n, NULL)) != 0) {
-		cli_error("%s: cannot list: %s", c->cfg.store_dir, mfa_strerror(rc));
+		cli_error(_("%s: cannot list: %s"), c->cfg.store_dir, cli_strerror(rc));
 		mfa_store_close(store);
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = mfa_store_rekey_user(store, names[i])) != 0) {
-			cli_error("%s: not re-sealed: %s", names[i], mfa_strerror(rc));
+			cli_error(_("%s: not re-sealed: %s"), names[i], cli_strerror(rc));
 			failed++;
 		}
 	}
@@ -47,16 +47,16 @@ int cmd_rekey(struct cli *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1) {
-		cli_error("usage: mfauth rekey");
+		cli_error("%s", _("usage: mfauth rekey"));
 		return EXIT_USAGE;
 	}
 	if ((rc = mfa_store_rekey_begin(&c->cfg, &created, &perr)) != 0) {
-		cli_error("cannot create the new key: %s (%s)", perr.msg, mfa_strerror(rc));
+		cli_error(_("cannot create the new key: %s (%s)"), perr.msg, cli_strerror(rc));
 		cli_audit(c, "rekey", "", "fail", mfa_errtoken(rc), NULL);
 		return EXIT_FAIL;
 	}
-	printf("%s key rotation (new key: %s.new)\n", created ? "starting" : "resuming",
-	    c->cfg.key_file);
+	printf(created ? _("starting key rotation (new key: %s.new)\n") :
+	    _("resuming key rotation (new key: %s.new)\n"), c->cfg.key_file);
 	/*
 	 * Twice: the second pass is a cheap check that also catches a record an
 	 * enrollment running alongside wrote under the old key.
@@ -66,17 +66,21 @@ int cmd_rekey(struct cli *c, int argc, char **argv)
 		failed = rekey_all(c, &n);
 	snprintf(users, sizeof(users), "%zu", n);
 	if (failed > 0) {
-		cli_error("%zu user(s) not re-sealed; the old key stays. Fix them (mfauth check) "
-		    "and run mfauth rekey again to resume.", failed);
+		cli_error(ngettext("%zu user not re-sealed; the old key stays. Fix it (mfauth "
+		    "check) "
+		    "and run mfauth rekey again to resume.", "%zu users not re-sealed; the old key "
+		    "stays. Fix them (mfauth check) and run mfauth rekey again to resume.", failed),
+		    failed);
 		cli_audit(c, "rekey", "", "fail", "users_failed", "users", users, NULL);
 		return EXIT_FAIL;
 	}
 	if ((rc = mfa_store_rekey_finish(&c->cfg, &perr)) != 0) {
-		cli_error("%s (%s)", perr.msg, mfa_strerror(rc));
+		cli_error("%s (%s)", perr.msg, cli_strerror(rc));
 		cli_audit(c, "rekey", "", "fail", mfa_errtoken(rc), "users", users, NULL);
 		return EXIT_FAIL;
 	}
-	printf("re-sealed %zu user(s); %s now holds the new key. Back it up.\n", n,
+	printf(ngettext("re-sealed %zu user; %s now holds the new key. Back it up.\n",
+	    "re-sealed %zu users; %s now holds the new key. Back it up.\n", n), n,
 	    c->cfg.key_file);
 	cli_audit(c, "rekey", "", "success", "", "users", users, NULL);
 	return EXIT_OK;

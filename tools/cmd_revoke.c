@@ -14,13 +14,13 @@ int cmd_revoke(struct cli *c, int argc, char **argv)
 	int rc, status = EXIT_FAIL;
 
 	if (argc < 2 || argc > 3) {
-		cli_error("usage: mfauth revoke USER [totp|card|all]");
+		cli_error("%s", _("usage: mfauth revoke USER [totp|card|all]"));
 		return EXIT_USAGE;
 	}
 	user = argv[1];
 	what = argc == 3 ? argv[2] : "all";
 	if (strcmp(what, "totp") != 0 && strcmp(what, "card") != 0 && strcmp(what, "all") != 0) {
-		cli_error("revoke: unknown factor '%s' (totp, card or all)", what);
+		cli_error(_("revoke: unknown factor '%s' (totp, card or all)"), what);
 		return EXIT_USAGE;
 	}
 	if ((rc = cli_check_user(user)) != EXIT_OK)
@@ -29,18 +29,18 @@ int cmd_revoke(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	memset(&rec, 0, sizeof(rec));
 	if ((rc = mfa_store_load(store, user, &rec)) != 0) {
-		cli_error("%s: %s", user, mfa_strerror(rc));
+		cli_error("%s: %s", user, cli_strerror(rc));
 		goto out;
 	}
 	if (strcmp(what, "totp") == 0) {
 		if (!rec.totp.present) {
-			cli_error("%s: has no totp factor", user);
+			cli_error(_("%s: has no totp factor"), user);
 			goto out;
 		}
 		mfa_wipe(&rec.totp, sizeof(rec.totp));
 	} else if (strcmp(what, "card") == 0) {
 		if (!rec.card.present) {
-			cli_error("%s: has no card factor", user);
+			cli_error(_("%s: has no card factor"), user);
 			goto out;
 		}
 		memset(&rec.card, 0, sizeof(rec.card));
@@ -51,11 +51,11 @@ int cmd_revoke(struct cli *c, int argc, char **argv)
 	else
 		rc = mfa_store_save(store, user, &rec);
 	if (rc != 0) {
-		cli_error("%s: revoke failed: %s", user, mfa_strerror(rc));
+		cli_error(_("%s: revoke failed: %s"), user, cli_strerror(rc));
 		cli_audit(c, "revoke", user, "fail", mfa_errtoken(rc), "factor", what, NULL);
 		goto out;
 	}
-	printf("revoked %s for %s\n", what, user);
+	printf(_("revoked %s for %s\n"), what, user);
 	cli_audit(c, "revoke", user, "success", "", "factor", what, NULL);
 	status = EXIT_OK;
 out:

@@ -31,8 +31,8 @@ static int parse_staff_args(int argc, char **argv, const char **user, const char
 		} else if (opt == 't' && ttl != NULL) {
 			if (cli_parse_duration(optarg, ttl) != 0 || *ttl == 0 ||
 			    *ttl > MFA_RECOVERY_TTL_MAX) {
-				cli_error("--ttl: '%s' is not a duration from 1s to 7d "
-				    "(e.g. 90m, 24h, 7d)", optarg);
+				cli_error(_("--ttl: '%s' is not a duration from 1s to 7d "
+				    "(e.g. 90m, 24h, 7d)"), optarg);
 				return EXIT_USAGE;
 			}
 		} else {
@@ -61,7 +61,7 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	int rc;
 
 	if (parse_staff_args(argc, argv, &user, &reason, NULL) != EXIT_OK) {
-		cli_error("usage: mfauth unlock USER [--reason TEXT]");
+		cli_error("%s", _("usage: mfauth unlock USER [--reason TEXT]"));
 		return EXIT_USAGE;
 	}
 	if (cli_open_store(c, &store) != EXIT_OK)
@@ -69,13 +69,13 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	rc = mfa_store_update(store, user, clear_lock, &was_locked);
 	mfa_store_close(store);
 	if (rc != 0) {
-		cli_error("%s: cannot unlock: %s", user,
-		    rc == MFA_ERR_NOSTATE ? "not enrolled" : mfa_strerror(rc));
+		cli_error(_("%s: cannot unlock: %s"), user,
+		    rc == MFA_ERR_NOSTATE ? _("not enrolled") : cli_strerror(rc));
 		cli_audit(c, "unlock", user, "fail", mfa_errtoken(rc), "note", reason, NULL);
 		return EXIT_FAIL;
 	}
-	printf("%s: %s\n", user, was_locked ? "unlocked, failures cleared" :
-	    "was not locked; failures cleared");
+	printf("%s: %s\n", user, was_locked ? _("unlocked, failures cleared") :
+	    _("was not locked; failures cleared"));
 	cli_audit(c, "unlock", user, "success", "", "note", reason, NULL);
 	return EXIT_OK;
 }
@@ -90,7 +90,7 @@ int cmd_recovery(struct cli *c, int argc, char **argv)
 	int rc, status = EXIT_FAIL;
 
 	if (parse_staff_args(argc, argv, &user, &reason, &ttl) != EXIT_OK) {
-		cli_error("usage: mfauth recovery USER [--ttl DURATION] [--reason TEXT]");
+		cli_error("%s", _("usage: mfauth recovery USER [--ttl DURATION] [--reason TEXT]"));
 		return EXIT_USAGE;
 	}
 	if (cli_open_store(c, &store) != EXIT_OK)
@@ -98,22 +98,22 @@ int cmd_recovery(struct cli *c, int argc, char **argv)
 	memset(&rec, 0, sizeof(rec));
 	if ((rc = mfa_store_load(store, user, &rec)) != 0) {
 		cli_error("%s: %s", user, rc == MFA_ERR_NOENT ?
-		    "not enrolled: enroll a factor instead of issuing a recovery code" :
-		    mfa_strerror(rc));
+		    _("not enrolled: enroll a factor instead of issuing a recovery code") :
+		    cli_strerror(rc));
 		goto out;
 	}
 	/* A new code replaces the old one: only one is ever valid. */
 	if ((rc = mfa_recovery_issue(&rec.recovery, now, ttl, code)) != 0 ||
 	    (rc = mfa_store_save(store, user, &rec)) != 0) {
-		cli_error("%s: cannot issue a recovery code: %s", user, mfa_strerror(rc));
+		cli_error(_("%s: cannot issue a recovery code: %s"), user, cli_strerror(rc));
 		cli_audit(c, "recovery_issued", user, "fail", mfa_errtoken(rc), "note", reason, NULL);
 		goto out;
 	}
 	cli_format_time(rec.recovery.expires_at, until, sizeof(until));
 	snprintf(ttl_text, sizeof(ttl_text), "%llu", (unsigned long long)ttl);
 	cli_audit(c, "recovery_issued", user, "success", "", "ttl", ttl_text, "note", reason, NULL);
-	printf("One-time recovery code for %s, valid once until %s.\n"
-	    "Give it to the clerk in person; it replaces any earlier code.\n", user, until);
+	printf(_("One-time recovery code for %s, valid once until %s.\n"
+	    "Give it to the clerk in person; it replaces any earlier code.\n"), user, until);
 	printf("%s\n", code);
 	status = EXIT_OK;
 out:

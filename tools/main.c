@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <locale.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -39,14 +40,14 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mfauth [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "%s", _("usage: mfauth [-c FILE] COMMAND [ARGS]\n\ncommands:\n"));
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  mfauth %s\n", commands[i].usage);
-	fprintf(f, "\noptions:\n"
+	fprintf(f, _("\noptions:\n"
 	    "  -c, --config FILE  configuration file (default %s)\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      version\n"
-	    "\nexit status: 0 success, 1 operation failed, 2 usage error\n",
+	    "\nexit status: 0 success, 1 operation failed, 2 usage error\n"),
 	    mfa_config_default_path());
 }
 
@@ -78,6 +79,12 @@ int main(int argc, char **argv)
 
 	/* Seeds and codes pass through this process: no core dumps of it. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* The tool owns its process: the caller's locale, our catalogs. */
+	setlocale(LC_ALL, "");
+#ifdef ENABLE_NLS
+	bindtextdomain(MFA_TEXTDOMAIN, LOCALEDIR);
+	textdomain(MFA_TEXTDOMAIN);
+#endif
 	memset(&c, 0, sizeof(c));
 	/* '+': stop at the command; its own options are its business. */
 	while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
@@ -104,7 +111,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], commands[i].name) != 0)
 			continue;
 		if (geteuid() != 0) {
-			cli_error("%s: must be run as root (the store and key are root-only)",
+			cli_error(_("%s: must be run as root (the store and key are root-only)"),
 			    commands[i].name);
 			return EXIT_FAIL;
 		}
@@ -119,7 +126,7 @@ int main(int argc, char **argv)
 		optind = 0;
 		return commands[i].run(&c, sub_argc, sub_argv);
 	}
-	cli_error("unknown command '%s'", argv[optind]);
+	cli_error(_("unknown command '%s'"), argv[optind]);
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -76,6 +76,9 @@ int mfa_config_load_file(struct mfa_config *cfg, const char *path, bool missing_
 int mfa_config_from_args(struct mfa_config *cfg, int argc, const char **argv,
     struct mfa_config_error *err);
 
+/* Does card_profiles allow this card type (enum mfa_card_profile)? */
+bool mfa_config_profile_allowed(const struct mfa_config *cfg, unsigned card_profile);
+
 /* The default config file path (from configure's sysconfdir). */
 const char *mfa_config_default_path(void);
 

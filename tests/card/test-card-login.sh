@@ -147,6 +147,15 @@ if login carol 123456; then ok; else bad "PIV-EC login"; cat "$T/out"; fi
 if login bob 123456; then bad "carol's card accepted for bob"; else ok; fi
 pull
 
+# --- card_profiles: a card type that is not allowed is not used ----------------
+insert jpki --tries 3
+printf 'auth required %s conf=%s card_profiles=piv\n' "$module" "$conf" >"$T/pam.d/pivonly"
+printf '%s\n' 1234 | "$build/tests/pam/pamcheck" --confdir "$T/pam.d" --no-fail-delay pivonly alice \
+	>"$T/out" 2>&1 && bad "a JPKI card was used with card_profiles=piv" || ok
+check "card_profiles=piv: no PIN prompt for a JPKI card" bash -c '! grep -q "PIN" "$0"' "$T/out"
+check "card_profiles=piv: the code prompt instead" out_has "Verification code"
+pull
+
 # --- enrollment refuses what it cannot use --------------------------------------
 insert jpki --tries 3 --cert expired
 check "enroll refuses an expired certificate" bash -c '! printf "1234\n" | "$0" -c "$1" enroll card dave' \

@@ -452,6 +452,20 @@ check "nullok: warning, exit 0" finding warning "$PAMD/login:2" '^nullok' 0 0 0 
 sandbox
 cat >"$PAMD/login" <<EOF
 auth     required     pam_unix.so
+auth     required     pam_mfauth.so nullok=yes
+account  required     pam_mfauth.so
+EOF
+run_check
+check "nullok=yes argument: warning, exit 0" finding warning "$PAMD/login:2" '^nullok' 0 0 0 1
+
+sandbox
+echo 'nullok = yes' >>"$CONF"
+run_check
+check "nullok = yes in the config: warning, exit 0" finding warning "$CONF" '^nullok = yes' 0 0 0 1
+
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so
 -auth    required     pam_mfauth.so
 account  required     pam_mfauth.so
 EOF

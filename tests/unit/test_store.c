@@ -963,7 +963,7 @@ static const struct open_case {
 	{ "store via a dir symlink", os_store_via_dir_symlink, MFA_ERR_UNSAFE, SHOW_STORE },
 	{ "store is a file", os_store_is_file, MFA_ERR_UNSAFE, SHOW_STORE },
 	{ "store path with ..", os_store_dotdot, MFA_ERR_UNSAFE, SHOW_STORE },
-	{ "store missing", os_store_missing, MFA_ERR_NOENT, SHOW_STORE },
+	{ "store missing", os_store_missing, MFA_ERR_IO, SHOW_STORE },
 	{ "parent 0777", os_parent_0777, MFA_ERR_UNSAFE, SHOW_STORE },
 	{ "key 0644", os_key_0644, MFA_ERR_UNSAFE, SHOW_KEY },
 	{ "key 0440", os_key_0440, MFA_ERR_UNSAFE, SHOW_KEY },
@@ -981,7 +981,7 @@ static const struct open_case {
 	{ "key 31 bytes", os_key_short, MFA_ERR_KEY, SHOW_KEY },
 	{ "key 33 bytes", os_key_long, MFA_ERR_KEY, SHOW_KEY },
 	{ "key empty", os_key_empty, MFA_ERR_KEY, SHOW_KEY },
-	{ "key missing", os_key_missing, MFA_ERR_NOENT, SHOW_KEY },
+	{ "key missing", os_key_missing, MFA_ERR_KEY, SHOW_KEY },
 	/* Controls: these are safe and must open. */
 	{ "store 0500", os_store_0500, 0, SHOW_STORE },
 	{ "store 0755", os_store_0755, 0, SHOW_STORE },
