@@ -86,7 +86,7 @@ ssize_t cli_read_line(int fd, char *out, size_t outmax);
 int cli_parse_duration(const char *s, uint64_t *secs);
 
 /*
- * Shared by enroll totp and import csv (defined in cmd_enroll_totp.c).
+ * Shared by enroll totp and the imports (defined in totp_input.c).
  * Parse "6"/"8" and "30"/"60": 0 or MFA_ERR_INVAL.
  */
 int enroll_parse_digits(const char *s, uint8_t *digits);
@@ -101,7 +101,8 @@ int enroll_decode_seed(const char *b32, struct mfa_totp_factor *f, const char **
  * Make f (present, enrolled_at = now) user's TOTP factor: loads the record
  * and replaces only its TOTP factor, or starts a new record (created_at =
  * now) when the user has none.  A record that exists but does not load is
- * never overwritten: its error is returned.  0 or MFA_ERR_*.
+ * never overwritten: its error is returned.  0 or MFA_ERR_*.  (In
+ * cmd_enroll_totp.c.)
  */
 int enroll_save_totp(struct mfa_store *store, const char *user,
     const struct mfa_totp_factor *f, uint64_t now);

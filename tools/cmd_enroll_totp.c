@@ -11,7 +11,7 @@
  *
  * The seed travels only through stdin, memory (wiped on every path) and the
  * URI/QR on stdout: never argv, messages or the audit line (DESIGN inv. 7).
- * Also home of the helpers `import csv` shares (see cli.h).
+ * Also home of enroll_save_totp, which the imports share (see cli.h).
  */
 #include "config.h"
 
@@ -36,7 +36,6 @@
 	"[--qr ansi|utf8|none] [--issuer NAME]")
 
 #define SEED_LINE_MAX 1024              /* one base32 line on stdin, newline excluded */
-#define SEED_MIN 10                     /* 80 bits: the floor authenticator apps accept */
 #define CODE_LINE_MAX 64
 #define CONFIRM_TRIES 3
 #define CONFIRM_WINDOW 1                /* steps either side while the clerk types */
@@ -56,48 +55,6 @@ struct enroll_req {
 	bool confirm;
 	enum qr_style qr;
 };
-
-int enroll_parse_digits(const char *s, uint8_t *digits)
-{
-	if (strcmp(s, "6") == 0)
-		*digits = 6;
-	else if (strcmp(s, "8") == 0)
-		*digits = 8;
-	else
-		return MFA_ERR_INVAL;
-	return 0;
-}
-
-int enroll_parse_period(const char *s, uint16_t *period)
-{
-	if (strcmp(s, "30") == 0)
-		*period = 30;
-	else if (strcmp(s, "60") == 0)
-		*period = 60;
-	else
-		return MFA_ERR_INVAL;
-	return 0;
-}
-
-int enroll_decode_seed(const char *b32, struct mfa_totp_factor *f, const char **why)
-{
-	int rc = mfa_base32_decode(b32, f->secret, sizeof(f->secret), &f->secret_len);
-
-	/* The reasons name the rule broken, never a character of the seed. */
-	if (rc == MFA_ERR_RANGE)
-		*why = _("seed is longer than 64 bytes (103 base32 characters)");
-	else if (rc != 0)
-		*why = _("seed is not valid base32 (letters A-Z and digits 2-7)");
-	else if (f->secret_len == 0)
-		*why = _("seed is empty");
-	else if (f->secret_len < SEED_MIN)
-		*why = _("seed is shorter than 10 bytes (16 base32 characters)");
-	else
-		return 0;
-	mfa_wipe(f->secret, sizeof(f->secret));
-	f->secret_len = 0;
-	return MFA_ERR_INVAL;
-}
 
 int enroll_save_totp(struct mfa_store *store, const char *user,
     const struct mfa_totp_factor *f, uint64_t now)

@@ -15,6 +15,7 @@
  * we print its number, the reason and the user only when it is a valid name.
  *
  * The store is opened once; each user costs one load and one atomic save.
+ * What makes a line valid is csv_parse.c's; this file reads, saves, reports.
  */
 #include "config.h"
 
@@ -25,14 +26,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "csv_parse.h"
 #include "pskc_import.h"
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
 #define IMPORT_USAGE N_("usage: mfauth import csv [--digits 6|8] " \
 	"[--algorithm sha1|sha256|sha512] [--period 30|60] < FILE")
-#define IMPORT_LINE_MAX 4096            /* bytes, line ending excluded */
-#define IMPORT_FIELDS_MAX 5
+#define IMPORT_LINE_MAX CSV_LINE_MAX
 
 #define LINE_EOF (-1)
 #define LINE_LONG (-2)
@@ -114,56 +115,6 @@ static ssize_t next_line(struct line_reader *r, char *out, size_t outmax)
 	return (ssize_t)n;
 }
 
-static char *trim_blanks(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
-/* Split line in place at commas; returns the number of fields, or -1 for too many. */
-static int split_fields(char *line, char *fields[IMPORT_FIELDS_MAX])
-{
-	int n = 0;
-	char *p = line;
-
-	for (;;) {
-		char *comma = strchr(p, ',');
-		if (n == IMPORT_FIELDS_MAX)
-			return -1;
-		fields[n++] = p;
-		if (comma == NULL)
-			return n;
-		*comma = '\0';
-		p = comma + 1;
-	}
-}
-
-/*
- * Optional fields 3..5 (digits, algorithm, period) over the defaults in f.
- * Returns NULL or why the line is refused.
- */
-static const char *parse_params(char **fields, int nfields, struct mfa_totp_factor *f)
-{
-	const char *v;
-
-	if (nfields > 2 && *(v = trim_blanks(fields[2])) != '\0' &&
-	    enroll_parse_digits(v, &f->digits) != 0)
-		return _("digits must be 6 or 8");
-	if (nfields > 3 && *(v = trim_blanks(fields[3])) != '\0' &&
-	    mfa_alg_parse(v, &f->alg) != 0)
-		return _("algorithm must be sha1, sha256 or sha512");
-	if (nfields > 4 && *(v = trim_blanks(fields[4])) != '\0' &&
-	    enroll_parse_period(v, &f->period) != 0)
-		return _("period must be 30 or 60");
-	return NULL;
-}
-
 static void audit_line(const struct cli *c, const char *user, const struct mfa_totp_factor *f,
     bool ok, const char *reason, size_t lineno)
 {
@@ -178,40 +129,6 @@ static void audit_line(const struct cli *c, const char *user, const struct mfa_t
 }
 
 /*
- * Validate a whole line (split in place) into *user and f.  Returns NULL, or
- * why the line is refused with *token for the audit line; *user is set only
- * once the name has passed the store's check, so a hostile name is never
- * printed.
- */
-static const char *check_line(char *line, size_t len, const char **user,
-    struct mfa_totp_factor *f, const char **token)
-{
-	char *fields[IMPORT_FIELDS_MAX];
-	const char *why = NULL;
-	int nfields;
-
-	*token = "bad_line";
-	if (strlen(line) != len)
-		return _("contains a NUL byte");
-	nfields = split_fields(line, fields);
-	if (nfields < 0)
-		return _("more than 5 fields");
-	if (nfields < 2)
-		return _("expected user,base32secret[,digits,algorithm,period]");
-	*token = "bad_name";
-	if (mfa_name_check(fields[0]) != 0)
-		return _("user name not acceptable");
-	*user = fields[0];
-	*token = "bad_params";
-	if ((why = parse_params(fields, nfields, f)) != NULL)
-		return why;
-	*token = "bad_seed";
-	if (enroll_decode_seed(fields[1], f, &why) != 0)
-		return why;
-	return NULL;
-}
-
-/*
  * One non-blank, non-comment line: validate all of it, then save.
  * Returns true if the user was enrolled.  The caller wipes line.
  */
@@ -222,7 +139,7 @@ static bool import_line(const struct cli *c, struct mfa_store *store, char *line
 	const char *user = "", *token = "", *why;
 	int rc;
 
-	why = check_line(line, len, &user, &f, &token);
+	why = csv_parse_line(line, len, &user, &f, &token);
 	if (why == NULL && (rc = enroll_save_totp(store, user, &f, (uint64_t)time(NULL))) != 0) {
 		why = cli_strerror(rc);
 		token = mfa_errtoken(rc);
@@ -237,13 +154,6 @@ static bool import_line(const struct cli *c, struct mfa_store *store, char *line
 	audit_line(c, user, &f, why == NULL, why == NULL ? "" : token, lineno);
 	mfa_wipe(&f, sizeof(f));
 	return why == NULL;
-}
-
-static bool skip_line(const char *line)
-{
-	while (*line == ' ' || *line == '\t')
-		line++;
-	return *line == '\0' || *line == '#';
 }
 
 /* Read every line of stdin; a bad line is reported and counted, never fatal. */
@@ -271,7 +181,7 @@ static int import_stream(const struct cli *c, struct mfa_store *store,
 			fprintf(stderr, _("line %zu: longer than %d bytes\n"), lineno,
 			    IMPORT_LINE_MAX);
 			t->failed++;
-		} else if (!skip_line(line)) {
+		} else if (!csv_skip_line(line)) {
 			if (import_line(c, store, line, (size_t)n, lineno, defaults))
 				t->imported++;
 			else
