@@ -300,7 +300,8 @@ rig__stop_pids() {
 rig__reap() {
 	local p
 	for p in "$@"; do
-		[[ -n $p ]] && wait "$p" 2>/dev/null
+		# "|| :": a reaped status is never an error, even under set -e.
+		[[ -n $p ]] && { wait "$p" 2>/dev/null || :; }
 	done
 	return 0
 }
