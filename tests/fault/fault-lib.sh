@@ -28,7 +28,9 @@ if ! command -v oathtool >/dev/null; then
 	exit 99
 fi
 # An ASan build refuses a preload ahead of its runtime unless told not to check.
-if ldd "$MFAUTH_BIN" 2>/dev/null | grep -q libasan; then
+# (Not `ldd | grep -q`: under pipefail, grep quitting early can SIGPIPE ldd
+# and make the test think this is not an ASan build.)
+if [[ $(ldd "$MFAUTH_BIN" 2>/dev/null) == *libasan* ]]; then
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 	STRIDE=${MFAUTH_FAULT_STRIDE:-3}
 fi
