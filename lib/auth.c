@@ -86,6 +86,44 @@ int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const c
 	return c.verdict;
 }
 
+/*
+ * A wrong code for someone who is not enrolled costs what it costs an
+ * enrolled user: the same lock, read, code check and synced write, spent on
+ * the store's decoy.  The seed is all zeros and its result is thrown away;
+ * the work is modelled on the common enrollment (SHA-1, six digits, 30 s).
+ */
+struct decoy_ctx {
+	const struct mfa_config *cfg;
+	const char *code;
+	uint64_t now;
+};
+
+static int decide_decoy(struct mfa_state *st, void *arg)
+{
+	const struct decoy_ctx *c = arg;
+	struct mfa_totp_factor f;
+	uint64_t step = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.present = true;
+	f.secret_len = 20;
+	f.digits = 6;
+	f.alg = MFA_ALG_SHA1;
+	f.period = 30;
+	(void)mfa_lockout_active(c->cfg, st, c->now);
+	(void)mfa_totp_verify(&f, c->code, c->now, c->cfg->window, st->last_step, &step);
+	st->last_failure = c->now;
+	return 1;
+}
+
+int mfa_auth_decoy(struct mfa_store *store, const struct mfa_config *cfg, const char *code,
+    uint64_t now)
+{
+	struct decoy_ctx c = { cfg, code, now };
+
+	return mfa_store_update_decoy(store, decide_decoy, &c);
+}
+
 struct card_ctx {
 	const struct mfa_config *cfg;
 	int card_rc;

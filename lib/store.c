@@ -26,6 +26,8 @@
 #define TMP_PREFIX ".tmp."
 
 #define NEXT_KEY_SUFFIX ".new"
+/* The decoy's slots are sealed for this name: it holds a '/', so no user's state opens as it. */
+#define DECOY_USER "/decoy"
 
 struct mfa_store {
 	int dirfd;
@@ -447,26 +449,78 @@ static int write_state_slot(const struct mfa_store *s, int fd, const char *user,
 	return 0;
 }
 
+/*
+ * Re-read the state behind the lock held on fd, let fn decide, write.  With
+ * start_over, a state that does not open (the decoy's, torn or sealed under
+ * a retired key) is replaced by an empty one instead of failing.
+ */
+static int update_locked(const struct mfa_store *s, int fd, const char *user, bool start_over,
+    mfa_state_fn fn, void *ctx)
+{
+	struct mfa_state st;
+	int slot = 0, rc;
+
+	rc = read_state_locked(s, fd, user, &st, &slot, NULL);
+	if (start_over && (rc == MFA_ERR_CORRUPT || rc == MFA_ERR_VERSION || rc == MFA_ERR_KEYID)) {
+		memset(&st, 0, sizeof(st));
+		slot = 1;
+		rc = ftruncate(fd, MFA_STATE_FILE_LEN) == 0 ? 0 : MFA_ERR_IO;
+	}
+	if (rc == 0 && (rc = fn(&st, ctx)) > 0)
+		rc = write_state_slot(s, fd, user, &st, &slot);
+	mfa_wipe(&st, sizeof(st));
+	return rc;
+}
+
 int mfa_store_update(struct mfa_store *s, const char *user, mfa_state_fn fn, void *ctx)
 {
 	char name[MFA_NAME_ENC_MAX + 16];
-	struct mfa_state st;
-	int fd = -1, slot = 0, rc;
+	int fd = -1, rc;
 
 	if ((rc = user_file(user, STATE_SUFFIX, name, sizeof(name))) != 0)
 		return rc;
 	if ((rc = lock_state(s, name, LOCK_EX, &fd)) != 0)
 		return rc;
-	if ((rc = read_state_locked(s, fd, user, &st, &slot, NULL)) != 0)
-		goto out;
-	rc = fn(&st, ctx);
-	if (rc <= 0)
-		goto out;
-	rc = write_state_slot(s, fd, user, &st, &slot);
-out:
-	mfa_wipe(&st, sizeof(st));
+	rc = update_locked(s, fd, user, false, fn, ctx);
 	close(fd);
 	return rc;
+}
+
+/*
+ * The decoy is locked shared: it holds nothing, so concurrent logins of
+ * unknown users need not queue behind each other (an enrolled user's logins
+ * do not queue behind anyone else's either).  A missing decoy is created
+ * the way enrollment creates a state.
+ */
+int mfa_store_update_decoy(struct mfa_store *s, mfa_state_fn fn, void *ctx)
+{
+	int fd = -1, rc;
+
+	rc = lock_state(s, MFA_STORE_DECOY, LOCK_SH, &fd);
+	if (rc == MFA_ERR_NOSTATE) {
+		if ((rc = create_state(s, DECOY_USER, MFA_STORE_DECOY)) != 0)
+			return rc;
+		rc = lock_state(s, MFA_STORE_DECOY, LOCK_SH, &fd);
+	}
+	if (rc != 0)
+		return rc == MFA_ERR_NOSTATE ? MFA_ERR_IO : rc;
+	rc = update_locked(s, fd, DECOY_USER, true, fn, ctx);
+	close(fd);
+	return rc;
+}
+
+void mfa_store_load_decoy(struct mfa_store *s)
+{
+	struct mfa_state st;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (read_record_file(s, MFA_STORE_DECOY, &buf, &len) != 0)
+		return;
+	if (len == MFA_STATE_FILE_LEN && mfa_state_unseal_slot(write_key(s), DECOY_USER, buf,
+	    &st) == 0)
+		mfa_wipe(&st, sizeof(st));
+	free(buf);
 }
 
 int mfa_store_read_state(struct mfa_store *s, const char *user, struct mfa_state *st)

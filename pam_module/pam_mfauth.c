@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,38 +211,19 @@ static void report_code_result(struct login *l, int rc, const struct mfa_auth_re
 }
 
 /*
- * No enumeration by timing: after the reply, a failure takes at least
- * FAIL_FLOOR_NS.  Without it an unknown user's refusal (nothing to read or
- * write) came back several times faster than an enrolled user's wrong code,
- * which counts the failure and syncs the state to disk; hosts that turn off
- * the PAM fail delay would show that difference.  A failure slower than the
- * floor waits for the next doubling of it, so times still fall on a few
- * marks; one slower than a second (a hung disk) is not stretched further.
+ * No enumeration by timing: a code typed for a user with nothing to check it
+ * against is refused only after the work an enrolled user's wrong code costs
+ * (the decoy: lock, read, code check, synced write).  Without it the refusal
+ * came back several times faster, which hosts that turn off the PAM fail
+ * delay would show.  store is NULL only for a name the store cannot hold.
  */
-#define FAIL_FLOOR_NS 10000000LL
-#define NS_PER_S 1000000000LL
-
-static void pad_failure(const struct timespec *start)
+static void refuse_unknown(struct login *l, struct mfa_store *store, const char *code)
 {
-	struct timespec now, until;
-	long long floor_ns = FAIL_FLOOR_NS, elapsed;
+	int rc;
 
-	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-		return;
-	elapsed = (long long)(now.tv_sec - start->tv_sec) * NS_PER_S +
-	    (now.tv_nsec - start->tv_nsec);
-	if (elapsed >= NS_PER_S)
-		return;
-	while (floor_ns <= elapsed)
-		floor_ns *= 2;
-	until.tv_sec = start->tv_sec + (time_t)(floor_ns / NS_PER_S);
-	until.tv_nsec = start->tv_nsec + (long)(floor_ns % NS_PER_S);
-	if (until.tv_nsec >= NS_PER_S) {
-		until.tv_sec++;
-		until.tv_nsec -= NS_PER_S;
-	}
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
-		continue;
+	if (store != NULL && (rc = mfa_auth_decoy(store, &l->cfg, code, (uint64_t)time(NULL))) != 0)
+		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail", MFA_STORE_DECOY, NULL);
+	audit_line(l, "auth", "fail", "not_enrolled", NULL);
 }
 
 /*
@@ -253,22 +233,19 @@ static void pad_failure(const struct timespec *start)
 static int code_login(struct login *l, struct mfa_store *store, const struct mfa_record *rec)
 {
 	struct mfa_auth_result res;
-	struct timespec replied;
 	char *code = NULL;
 	int rc;
 
 	memset(&res, 0, sizeof(res));
 	l->factor = "totp";
 	rc = ask_code(l, &code);
-	if (clock_gettime(CLOCK_MONOTONIC, &replied) != 0)
-		replied.tv_sec = -1;
 	if (rc != 0) {
 		audit_line(l, "auth", "fail", "no_code", NULL);
 		goto out;
 	}
 	if (rec == NULL) {
+		refuse_unknown(l, store, code);
 		rc = MFA_ERR_NOENT;
-		audit_line(l, "auth", "fail", "not_enrolled", NULL);
 		goto out;
 	}
 	rc = mfa_auth_code(store, &l->cfg, l->user, rec, code, (uint64_t)time(NULL), &l->src, &res);
@@ -280,8 +257,6 @@ static int code_login(struct login *l, struct mfa_store *store, const struct mfa
 	debug_line(l, "code check", rc);
 out:
 	free_secret(code);
-	if (rc != 0 && replied.tv_sec != -1)
-		pad_failure(&replied);
 	return rc;
 }
 
@@ -326,6 +301,9 @@ static int authenticate(struct login *l, bool *ignore)
 			goto out;
 		}
 		enrolled = rc == 0;
+		/* Reach the prompt as late as an enrolled user does, whose record was read and opened. */
+		if (!enrolled)
+			mfa_store_load_decoy(store);
 	}
 	if (enrolled && rec.card.present && (l->cfg.factors & MFA_FACTOR_CARD) &&
 	    mfa_config_profile_allowed(&l->cfg, rec.card.profile)) {

@@ -31,7 +31,7 @@
 
 #define DEFAULT_PAM_DIR "/etc/pam.d"
 #define MODULE_NAME "pam_mfauth.so"
-/* Store file names (store.h): NAME.rec, NAME.state, .tmp.* while a write is in progress. */
+/* Store file names (store.h): NAME.rec, NAME.state, the decoy, .tmp.* while a write is in progress. */
 #define REC_SUFFIX ".rec"
 #define STATE_SUFFIX ".state"
 #define TMP_PREFIX ".tmp."
@@ -686,6 +686,8 @@ static void check_entry(struct scan *s, struct entry *e)
 		check_record(s, e, stem_len);
 	else if (e->name[0] != '.' && has_suffix(e->name, STATE_SUFFIX, &stem_len))
 		check_state_file(s, e, stem_len);
+	else if (strcmp(e->name, MFA_STORE_DECOY) == 0)
+		;       /* nobody's state (store.h): its safety was checked above, its bytes never matter */
 	else if (has_suffix(e->name, ".lock", &stem_len))
 		report(s->r, SEV_WARNING, "store", subject_of(s, e->name), "%s",
 		    _("lock file: mfauth "

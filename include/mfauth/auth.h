@@ -36,6 +36,16 @@ int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const c
     const struct mfa_source *src, struct mfa_auth_result *res);
 
 /*
+ * For a user with nothing to check a code against (not enrolled, or no
+ * factor the prompt may accept): do the work mfa_auth_code() does for an
+ * enrolled user's wrong code, on the store's decoy, so that the two take
+ * the same time.  Changes nobody's state.  Returns 0, or a store error
+ * (the caller refuses the login either way).
+ */
+int mfa_auth_decoy(struct mfa_store *store, const struct mfa_config *cfg, const char *code,
+    uint64_t now);
+
+/*
  * Record the outcome of a card login (cardauth.h) under the user's lock: a
  * verified card resets the failures, an attempt that failed counts one (and
  * may lock); a card error that was not an attempt (no card, too few PIN

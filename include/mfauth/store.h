@@ -6,6 +6,9 @@
  * Directory layout (store_dir, root-owned 0700):
  *   NAME.rec    the sealed record (written by temp file + fsync + rename + dir fsync)
  *   NAME.state  two state slots, updated in place with one fdatasync per login
+ *   .decoy      a state file of nobody, read and written by logins of unknown users so
+ *               that they cost what an enrolled user's wrong code costs (no enumeration
+ *               by timing); created on first use, never holds anything of value
  *   .tmp.*      temp files of an enrollment in progress (ignored; `check` reports stale ones)
  * NAME is the user name, encoded by mfa_name_encode().
  *
@@ -83,6 +86,18 @@ int mfa_store_remove(struct mfa_store *store, const char *user);
  */
 typedef int (*mfa_state_fn)(struct mfa_state *st, void *ctx);
 int mfa_store_update(struct mfa_store *store, const char *user, mfa_state_fn fn, void *ctx);
+
+/*
+ * The decoy (see the layout above).  mfa_store_load_decoy() reads it and
+ * opens one slot, as mfa_store_load() reads and opens a record; errors are
+ * ignored.  mfa_store_update_decoy() is mfa_store_update() on the decoy:
+ * fn sees its (meaningless) state, and a state that does not open is
+ * started over rather than reported.  Returns 0 or a store error (an
+ * unsafe decoy file is MFA_ERR_UNSAFE, as any store file).
+ */
+#define MFA_STORE_DECOY ".decoy"
+void mfa_store_load_decoy(struct mfa_store *store);
+int mfa_store_update_decoy(struct mfa_store *store, mfa_state_fn fn, void *ctx);
 
 /* Read user's current state under a shared lock. */
 int mfa_store_read_state(struct mfa_store *store, const char *user, struct mfa_state *st);

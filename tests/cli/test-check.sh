@@ -326,8 +326,14 @@ check "clock setup: alice logs in with a code" rc_is 0
 RC=0
 echo 000000 | "$PAMCHECK" --confdir "$S/pam-run" mfa bob >"$T/out" 2>"$T/err" || RC=$?
 check "clock setup: bob fails once" rc_is 1
+RC=0
+echo 000000 | "$PAMCHECK" --confdir "$S/pam-run" mfa carol >"$T/out" 2>"$T/err" || RC=$?
+check "clock setup: carol (not enrolled) fails" rc_is 1
+check "clock setup: carol's refusal wrote the store's timing decoy" test -s "$STORE/.decoy"
 run_check
 check "after the logins, with the real clock: exit 0, all ok" all_ok
+check "after the logins: the decoy is one of the store's files" has ok "$STORE" \
+    '^5 files, all regular'
 run_check_at '2020-01-01 00:00:00'
 check "clock in 2020: critical for alice's last accepted code" has critical clock \
     "^clock jumped backwards past alice's last accepted code"

@@ -21,6 +21,7 @@
 #define MAX_ARGS 16
 
 int64_t hu_prompt_ns, hu_call_start_ns;
+void (*hu_on_prompt)(void);
 
 static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
     void *data)
@@ -37,6 +38,8 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
 			c->prompts++;
 			hu_prompt_ns = hu_now_ns();
+			if (hu_on_prompt != NULL)
+				hu_on_prompt();
 			snprintf(c->last_prompt, sizeof(c->last_prompt), "%s", msg[i]->msg);
 			r[i].resp = c->reply ? strdup(c->reply) : NULL;
 		} else {

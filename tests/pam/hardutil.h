@@ -56,6 +56,8 @@ int hu_fd_list(char *out, size_t len);
  * entered the module (hu_now_ns() clock); hu_prompt_ns is 0 without a prompt.
  */
 extern int64_t hu_prompt_ns, hu_call_start_ns;
+/* Called (when set) by hu_call()'s conversation as a prompt is shown. */
+extern void (*hu_on_prompt)(void);
 
 /*
  * n consecutive TOTP codes (SHA-1, 6 digits, 30 s) from time t on, made by

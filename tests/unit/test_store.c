@@ -2006,6 +2006,148 @@ static void test_sigkill_writer(void **state)
 	free(stp);
 }
 
+/* ------------------------------------------------------------------------ */
+/* the decoy (no enumeration by timing)                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Callback that records the state it was shown and asks for a write. */
+static int cb_seen(struct mfa_state *st, void *ctx)
+{
+	*(struct mfa_state *)ctx = *st;
+	st->failures++;
+	return 1;
+}
+
+/* Created on first use like a state (root, 0600, two slots), written on every use. */
+static void test_decoy_created_and_written(void **state)
+{
+	struct fx *f = *state;
+	char *dp = spath(f, MFA_STORE_DECOY), *stp = upath(f, "alice", ".state");
+	uint8_t *alice_before, *first, *second;
+	size_t alen = 0, len1 = 0, len2 = 0;
+	struct mfa_state seen;
+	struct stat st;
+
+	save_user(f->store, "alice", 10);
+	alice_before = tu_read_file(stp, &alen);
+	mfa_store_load_decoy(f->store);          /* nothing to read yet: no error, nothing made */
+	assert_false(exists(dp));
+
+	assert_int_equal(mfa_store_update_decoy(f->store, cb_seen, &seen), 0);
+	assert_int_equal(lstat(dp, &st), 0);
+	assert_true(S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & 07777) == 0600);
+	assert_int_equal(st.st_size, MFA_STATE_FILE_LEN);
+	assert_int_equal(seen.failures, 0);
+	first = tu_read_file(dp, &len1);
+
+	mfa_store_load_decoy(f->store);
+	assert_int_equal(mfa_store_update_decoy(f->store, cb_seen, &seen), 0);
+	assert_int_equal(seen.failures, 1);       /* the previous write is what it read */
+	second = tu_read_file(dp, &len2);
+	assert_int_equal(len2, MFA_STATE_FILE_LEN);
+	assert_true(memcmp(first, second, MFA_STATE_FILE_LEN) != 0);
+
+	/* Sealed for nobody: no user's name opens it, and alice's state is untouched. */
+	assert_int_equal(mfa_state_unseal_slot(mfa_store_key(f->store), "alice", second,
+	    &seen), MFA_ERR_CORRUPT);
+	assert_int_equal(mfa_state_unseal_slot(mfa_store_key(f->store), "alice",
+	    second + MFA_STATE_SLOT_LEN, &seen), MFA_ERR_CORRUPT);
+	assert_file_bytes(stp, alice_before, alen);
+	assert_true(get_state(f->store, "alice").failures == 0);
+	free(alice_before);
+	free(first);
+	free(second);
+	free(dp);
+	free(stp);
+}
+
+/* A decoy that does not open (garbage, wrong size, empty) is started over, not reported. */
+static void test_decoy_started_over(void **state)
+{
+	static const size_t sizes[] = { 0, 7, MFA_STATE_FILE_LEN, 3 * MFA_STATE_FILE_LEN };
+	struct fx *f = *state;
+	char *dp = spath(f, MFA_STORE_DECOY);
+
+	for (size_t i = 0; i < NELEM(sizes); i++) {
+		uint8_t junk[3 * MFA_STATE_FILE_LEN];
+		struct mfa_state seen;
+		int count = 0;
+		struct stat st;
+
+		memset(junk, 0xa5, sizeof(junk));
+		assert_int_equal(unlink(dp) == 0 || errno == ENOENT, 1);
+		tu_write_file(dp, junk, sizes[i], 0600);
+		memset(&seen, 0x5a, sizeof(seen));
+		assert_int_equal(mfa_store_update_decoy(f->store, cb_seen, &seen), 0);
+		assert_int_equal(seen.failures, 0);
+		assert_true(seen.seq == 0);
+		assert_int_equal(lstat(dp, &st), 0);
+		assert_int_equal(st.st_size, MFA_STATE_FILE_LEN);
+		/* ...and the next use reads what the repair wrote. */
+		assert_int_equal(mfa_store_update_decoy(f->store, cb_count, &count), 0);
+		assert_int_equal(count, 1);
+		assert_int_equal(mfa_store_update_decoy(f->store, cb_seen, &seen), 0);
+		assert_int_equal(seen.failures, 1);
+	}
+	free(dp);
+}
+
+/* The decoy is a store file like any other: unsafe ones are refused and left alone. */
+static void test_decoy_unsafe(void **state)
+{
+	struct fx *f = *state;
+	char *dp = spath(f, MFA_STORE_DECOY), *target = tu_path(f->sb.dir, "elsewhere");
+	static const uint8_t content[] = "not the store's";
+	int count = 0;
+
+	tu_write_file(target, content, sizeof(content), 0600);
+	assert_int_equal(symlink(target, dp), 0);
+	mfa_store_load_decoy(f->store);
+	assert_int_equal(mfa_store_update_decoy(f->store, cb_count, &count), MFA_ERR_UNSAFE);
+	assert_int_equal(count, 0);
+	assert_file_bytes(target, content, sizeof(content));
+
+	assert_int_equal(unlink(dp), 0);
+	tu_write_file(dp, content, sizeof(content), 0600);
+	assert_int_equal(chown(dp, NOBODY, NOBODY), 0);
+	assert_int_equal(mfa_store_update_decoy(f->store, cb_count, &count), MFA_ERR_UNSAFE);
+	assert_int_equal(count, 0);
+	assert_file_bytes(dp, content, sizeof(content));
+
+	assert_int_equal(unlink(dp), 0);
+	assert_int_equal(mkdir(dp, 0700), 0);
+	assert_int_equal(mfa_store_update_decoy(f->store, cb_count, &count), MFA_ERR_UNSAFE);
+	assert_int_equal(count, 0);
+	assert_int_equal(rmdir(dp), 0);
+	free(target);
+	free(dp);
+}
+
+/* Not a user: list skips it, and no user name reaches it. */
+static void test_decoy_is_nobody(void **state)
+{
+	struct fx *f = *state;
+	struct mfa_state seen;
+	struct mfa_record rec;
+	char **names = NULL, **names_after = NULL;
+	size_t n = 0, n_after = 0, skipped = 0;
+
+	save_user(f->store, "alice", 10);
+	assert_int_equal(mfa_store_list(f->store, &names, &n, &skipped), 0);
+	assert_int_equal(mfa_store_update_decoy(f->store, cb_seen, &seen), 0);
+	assert_int_equal(mfa_store_list(f->store, &names_after, &n_after, &skipped), 0);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(n_after, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(names_after[i], names[i]);
+	mfa_store_list_free(names, n);
+	mfa_store_list_free(names_after, n_after);
+	/* A user named like the file gets a file of their own ("%2Edecoy..."). */
+	assert_int_equal(mfa_store_load(f->store, ".decoy", &rec), MFA_ERR_NOENT);
+	assert_int_equal(mfa_store_read_state(f->store, ".decoy", &seen), MFA_ERR_NOSTATE);
+	assert_int_equal(mfa_store_read_state(f->store, "/decoy", &seen), MFA_ERR_BADNAME);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -2030,6 +2172,10 @@ int main(void)
 		T(test_concurrent_replay),
 		T(test_update_after_state_replaced),
 		T(test_sigkill_writer),
+		T(test_decoy_created_and_written),
+		T(test_decoy_started_over),
+		T(test_decoy_unsafe),
+		T(test_decoy_is_nobody),
 	};
 #undef T
 
