@@ -32,8 +32,12 @@ static int path_fail(struct mfa_path_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
-/* A directory on the way: root-owned, and not writable by others unless sticky. */
-static int check_dir_on_path(int fd, const char *shown, struct mfa_path_error *err)
+/*
+ * A directory on the way: root-owned, and not writable by others unless
+ * sticky.  The final directory of a path (final) may not be writable by
+ * others at all, sticky or not.
+ */
+static int check_dir(int fd, bool final, const char *shown, struct mfa_path_error *err)
 {
 	struct stat st;
 
@@ -43,7 +47,7 @@ static int check_dir_on_path(int fd, const char *shown, struct mfa_path_error *e
 		return path_fail(err, MFA_ERR_UNSAFE, "%s: not a directory", shown);
 	if (st.st_uid != 0)
 		return path_fail(err, MFA_ERR_UNSAFE, "%s: directory not owned by root", shown);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0)
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (final || (st.st_mode & S_ISVTX) == 0))
 		return path_fail(err, MFA_ERR_UNSAFE,
 		    "%s: directory writable by group or others", shown);
 	return 0;
@@ -69,10 +73,28 @@ int mfa_check_trusted_fd(int fd, mode_t max_mode, const char *what, struct mfa_p
 	return 0;
 }
 
-static int open_final(int dirfd, const char *name, int flags, bool want_dir, const char *path,
-    struct mfa_path_error *err)
+/* "/", checked as the first directory of a path (or as its final one). */
+static int open_root(bool final, struct mfa_path_error *err)
 {
-	/* O_NONBLOCK so a FIFO planted on the path cannot hang the host process. */
+	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return path_fail(err, MFA_ERR_IO, "/: %s", strerror(errno));
+	if ((rc = check_dir(fd, final, "/", err)) != 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int mfa_open_trusted_at(int dirfd, const char *name, int flags, bool want_dir,
+    mode_t max_mode, const char *path, struct mfa_path_error *err)
+{
+	/*
+	 * O_NONBLOCK so a FIFO planted on the path cannot hang the host process.
+	 * It stays set: what is returned is a regular file or a directory, whose
+	 * reads, writes and flock() it does not change.
+	 */
 	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
 	    (want_dir ? O_DIRECTORY : 0));
 	int rc;
@@ -86,16 +108,8 @@ static int open_final(int dirfd, const char *name, int flags, bool want_dir, con
 			return path_fail(err, MFA_ERR_UNSAFE, "%s: not a directory", path);
 		return path_fail(err, MFA_ERR_IO, "%s: %s", path, strerror(errno));
 	}
-	rc = want_dir ? check_dir_on_path(fd, path, err) : mfa_check_trusted_fd(fd, 0, path, err);
-	if (rc == 0 && want_dir) {
-		struct stat st;
-		/* The final directory itself must not be writable by others, sticky or not. */
-		if (fstat(fd, &st) != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-			rc = path_fail(err, MFA_ERR_UNSAFE,
-			    "%s: directory writable by group or others", path);
-	}
-	if (rc == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
-		rc = path_fail(err, MFA_ERR_IO, "%s: %s", path, strerror(errno));
+	rc = want_dir ? check_dir(fd, true, path, err) :
+	    mfa_check_trusted_fd(fd, max_mode, path, err);
 	if (rc != 0) {
 		close(fd);
 		return rc;
@@ -103,11 +117,12 @@ static int open_final(int dirfd, const char *name, int flags, bool want_dir, con
 	return fd;
 }
 
-int mfa_open_trusted(const char *path, int flags, bool want_dir, struct mfa_path_error *err)
+int mfa_open_trusted_parent(const char *path, char name[NAME_MAX + 1],
+    struct mfa_path_error *err)
 {
 	char copy[PATH_MAX];
 	char *comp, *next, *save = NULL;
-	int dirfd = -1, rc;
+	int dirfd, rc;
 
 	if (path == NULL || path[0] != '/')
 		return path_fail(err, MFA_ERR_UNSAFE, "%s: not an absolute path",
@@ -116,24 +131,18 @@ int mfa_open_trusted(const char *path, int flags, bool want_dir, struct mfa_path
 		return path_fail(err, MFA_ERR_INVAL, "path too long (%zu bytes)", strlen(path));
 	strcpy(copy, path);
 
-	dirfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return path_fail(err, MFA_ERR_IO, "/: %s", strerror(errno));
-	if ((rc = check_dir_on_path(dirfd, "/", err)) != 0)
-		goto out;
-
+	if ((dirfd = open_root(false, err)) < 0)
+		return dirfd;
 	comp = strtok_r(copy, "/", &save);
 	if (comp == NULL) {
-		rc = want_dir ? dirfd : path_fail(err, MFA_ERR_UNSAFE, "/: not a file");
-		if (want_dir)
-			dirfd = -1;
-		goto out;
+		rc = path_fail(err, MFA_ERR_UNSAFE, "/: has no parent to open");
+		goto fail;
 	}
 	for (;;) {
 		next = strtok_r(NULL, "/", &save);
 		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
 			rc = path_fail(err, MFA_ERR_UNSAFE, "%s: '.' or '..' in path", path);
-			goto out;
+			goto fail;
 		}
 		if (next == NULL)
 			break;
@@ -142,18 +151,38 @@ int mfa_open_trusted(const char *path, int flags, bool want_dir, struct mfa_path
 			rc = path_fail(err, errno == ENOENT ? MFA_ERR_NOENT : MFA_ERR_UNSAFE,
 			    "%s: directory on the path is missing, a symlink or not a directory (%s)",
 			    path, strerror(errno));
-			goto out;
+			goto fail;
 		}
 		close(dirfd);
 		dirfd = fd;
-		if ((rc = check_dir_on_path(dirfd, path, err)) != 0)
-			goto out;
+		if ((rc = check_dir(dirfd, false, path, err)) != 0)
+			goto fail;
 		comp = next;
 	}
-	rc = open_final(dirfd, comp, flags, want_dir, path, err);
-out:
-	if (dirfd >= 0)
-		close(dirfd);
+	if (strlen(comp) > NAME_MAX) {
+		rc = path_fail(err, MFA_ERR_IO, "%s: %s", path, strerror(ENAMETOOLONG));
+		goto fail;
+	}
+	strcpy(name, comp);
+	return dirfd;
+fail:
+	close(dirfd);
+	return rc;
+}
+
+int mfa_open_trusted(const char *path, int flags, bool want_dir, struct mfa_path_error *err)
+{
+	char name[NAME_MAX + 1];
+	int dirfd, rc;
+
+	/* "/" itself (or "//"): there is no parent to walk from. */
+	if (path != NULL && path[0] == '/' && path[strspn(path, "/")] == '\0')
+		return want_dir ? open_root(true, err) :
+		    path_fail(err, MFA_ERR_UNSAFE, "/: not a file");
+	if ((dirfd = mfa_open_trusted_parent(path, name, err)) < 0)
+		return dirfd;
+	rc = mfa_open_trusted_at(dirfd, name, flags, want_dir, 0, path, err);
+	close(dirfd);
 	return rc;
 }
 

@@ -53,18 +53,16 @@ const struct mfa_key *mfa_keyring_find(const struct mfa_keyring *ring,
 	return NULL;
 }
 
-int mfa_key_load(const char *path, struct mfa_key *key, struct mfa_path_error *err)
+int mfa_key_load_at(int dirfd, const char *name, const char *path, struct mfa_key *key,
+    struct mfa_path_error *err)
 {
 	uint8_t buf[MFA_KEY_LEN + 1];
 	size_t got = 0;
 	int fd, rc;
 
-	fd = mfa_open_trusted(path, O_RDONLY, false, err);
+	fd = mfa_open_trusted_at(dirfd, name, O_RDONLY, false, 0600, path, err);
 	if (fd < 0)
 		return fd == MFA_ERR_IO ? MFA_ERR_KEY : fd;
-	rc = mfa_check_trusted_fd(fd, 0600, path, err);
-	if (rc != 0)
-		goto out;
 	/* Read one byte more than a key, so that a longer file is caught. */
 	rc = mfa_pread_all(fd, buf, sizeof(buf), 0, &got);
 	if (rc != 0 || got != MFA_KEY_LEN) {
@@ -79,6 +77,18 @@ int mfa_key_load(const char *path, struct mfa_key *key, struct mfa_path_error *e
 out:
 	mfa_wipe(buf, sizeof(buf));
 	close(fd);
+	return rc;
+}
+
+int mfa_key_load(const char *path, struct mfa_key *key, struct mfa_path_error *err)
+{
+	char name[NAME_MAX + 1];
+	int dirfd = mfa_open_trusted_parent(path, name, err), rc;
+
+	if (dirfd < 0)
+		return dirfd == MFA_ERR_IO ? MFA_ERR_KEY : dirfd;
+	rc = mfa_key_load_at(dirfd, name, path, key, err);
+	close(dirfd);
 	return rc;
 }
 

@@ -84,6 +84,41 @@ static int open_in_store(const struct mfa_store *s, const char *name, int flags)
 	return fd;
 }
 
+/*
+ * The key and, during a rotation, the next key (read with both, write with
+ * the new one): two files of one directory, reached by one trusted walk.
+ */
+static int load_keys(struct mfa_store *s, const struct mfa_config *cfg,
+    struct mfa_path_error *err)
+{
+	char name[NAME_MAX + 1], next[PATH_MAX];
+	int dirfd, rc;
+
+	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0)
+		return rc;
+	if ((dirfd = mfa_open_trusted_parent(cfg->key_file, name, err)) < 0)
+		return dirfd == MFA_ERR_IO || dirfd == MFA_ERR_NOENT ? MFA_ERR_KEY : dirfd;
+	if ((rc = mfa_key_load_at(dirfd, name, cfg->key_file, &s->keys[0], err)) != 0) {
+		if (rc == MFA_ERR_NOENT)
+			rc = MFA_ERR_KEY;
+		goto out;
+	}
+	s->ring.keys[s->ring.n++] = &s->keys[0];
+	if (strlen(name) + sizeof(NEXT_KEY_SUFFIX) > sizeof(name)) {
+		rc = MFA_ERR_RANGE;
+		goto out;
+	}
+	strcat(name, NEXT_KEY_SUFFIX);
+	rc = mfa_key_load_at(dirfd, name, next, &s->keys[1], err);
+	if (rc == 0)
+		s->ring.keys[s->ring.n++] = &s->keys[1];
+	else if (rc == MFA_ERR_NOENT)
+		rc = 0;
+out:
+	close(dirfd);
+	return rc;
+}
+
 int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
     struct mfa_path_error *err)
 {
@@ -99,26 +134,12 @@ int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
 		free(s);
 		return rc;
 	}
-	if ((rc = mfa_key_load(cfg->key_file, &s->keys[0], err)) != 0) {
-		if (rc == MFA_ERR_NOENT)
-			rc = MFA_ERR_KEY;
-		goto fail;
+	if ((rc = load_keys(s, cfg, err)) != 0) {
+		mfa_store_close(s);
+		return rc;
 	}
-	s->ring.keys[s->ring.n++] = &s->keys[0];
-	/* A rotation in progress: read with both keys, write with the new one. */
-	char next[PATH_MAX];
-	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0)
-		goto fail;
-	rc = mfa_key_load(next, &s->keys[1], err);
-	if (rc == 0)
-		s->ring.keys[s->ring.n++] = &s->keys[1];
-	else if (rc != MFA_ERR_NOENT)
-		goto fail;
 	*out = s;
 	return 0;
-fail:
-	mfa_store_close(s);
-	return rc;
 }
 
 void mfa_store_close(struct mfa_store *s)
@@ -411,19 +432,28 @@ out:
 static int read_state_locked(const struct mfa_store *s, int fd, const char *user,
     struct mfa_state *st, int *slot, bool under_write_key[2])
 {
-	uint8_t file[MFA_STATE_FILE_LEN];
-	struct stat sb;
+	uint8_t file[MFA_STATE_FILE_LEN + 1];
 	size_t got = 0;
+	ssize_t n;
 	int rc;
 
-	/* Exactly two slots: anything longer or shorter is not our file. */
-	if (fstat(fd, &sb) != 0)
+	/*
+	 * Exactly two slots: anything longer or shorter is not our file.  One
+	 * byte more than that is asked for, in one call (a login's every system
+	 * call counts); only a short read goes on to read the rest.
+	 */
+	while ((n = pread(fd, file, sizeof(file), 0)) < 0 && errno == EINTR)
+		continue;
+	if (n < 0)
 		return MFA_ERR_IO;
-	if (sb.st_size != (off_t)sizeof(file))
-		return MFA_ERR_CORRUPT;
-	if ((rc = mfa_pread_all(fd, file, sizeof(file), 0, &got)) != 0)
-		return rc;
-	if (got != sizeof(file))
+	got = (size_t)n;
+	if (got < MFA_STATE_FILE_LEN && got > 0) {
+		size_t more = 0;
+		if ((rc = mfa_pread_all(fd, file + got, sizeof(file) - got, n, &more)) != 0)
+			return rc;
+		got += more;
+	}
+	if (got != MFA_STATE_FILE_LEN)
 		return MFA_ERR_CORRUPT;
 	return mfa_state_pick_ring(&s->ring, user, file, st, slot, under_write_key);
 }

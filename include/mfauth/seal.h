@@ -27,6 +27,9 @@ struct mfa_key {
  * trusted path.  MFA_ERR_KEY/MFA_ERR_UNSAFE/MFA_ERR_NOENT on failure.
  */
 int mfa_key_load(const char *path, struct mfa_key *key, struct mfa_path_error *err);
+/* The same for the file name in a directory from mfa_open_trusted_parent(); path for messages. */
+int mfa_key_load_at(int dirfd, const char *name, const char *path, struct mfa_key *key,
+    struct mfa_path_error *err);
 
 /* Generate a fresh key into a new file (O_EXCL, mode 0400); MFA_ERR_EXISTS if present. */
 int mfa_key_create(const char *path, struct mfa_key *key, struct mfa_path_error *err);

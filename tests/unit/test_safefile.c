@@ -1,0 +1,208 @@
+/*
+ * Unit tests for lib/safefile.c: opening files root may trust (DESIGN
+ * invariant 5), in one call (mfa_open_trusted) and in two, a directory then
+ * files in it (mfa_open_trusted_parent + mfa_open_trusted_at), which the
+ * store uses to load the key and the next key with one walk.
+ *
+ * Every test builds its tree in a fresh root-owned directory under /tmp
+ * (itself sticky and world-writable: a directory on the way that is allowed).
+ * Must run as root.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "mfauth/err.h"
+#include "mfauth/safefile.h"
+#include "testutil.h"
+
+#define NOBODY 65534
+
+static char *dir;
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = tu_mkdtemp();
+	assert_int_equal(chmod(dir, 0755), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmrf(dir);
+	free(dir);
+	return 0;
+}
+
+/* dir/rel, in one of two static buffers (so that two may be passed to one call). */
+static const char *at(const char *rel)
+{
+	static char buf[2][PATH_MAX];
+	static int next;
+	char *b = buf[next];
+
+	next = 1 - next;
+	snprintf(b, PATH_MAX, "%s/%s", dir, rel);
+	return b;
+}
+
+static void mkdir_mode(const char *rel, mode_t mode)
+{
+	assert_int_equal(mkdir(at(rel), mode), 0);
+	assert_int_equal(chmod(at(rel), mode), 0);
+}
+
+/* mfa_open_trusted on dir/rel: the fd closed again, or the error. */
+static int try_open(const char *rel, bool want_dir, struct mfa_path_error *err)
+{
+	int fd = mfa_open_trusted(at(rel), O_RDONLY, want_dir, err);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return fd;
+}
+
+static void test_good_file_and_dir(void **state)
+{
+	struct mfa_path_error err;
+	char buf[16];
+	int fd;
+
+	(void)state;
+	mkdir_mode("etc", 0755);
+	tu_write_file(at("etc/conf"), "key=value\n", 10, 0600);
+	fd = mfa_open_trusted(at("etc/conf"), O_RDONLY, false, &err);
+	assert_true(fd >= 0);
+	/* O_NONBLOCK stays set on what is returned; a regular file reads as usual. */
+	assert_true((fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 10);
+	close(fd);
+	assert_int_equal(try_open("etc", true, &err), 0);
+	assert_int_equal(try_open("etc/", true, &err), 0);
+	assert_int_equal(try_open("etc//conf", false, &err), 0);
+}
+
+/* The directory is opened as one on the way (sticky allowed); files in it are checked in full. */
+static void test_parent_then_files(void **state)
+{
+	struct mfa_path_error err;
+	char name[NAME_MAX + 1];
+	int dfd, fd;
+
+	(void)state;
+	mkdir_mode("keys", 01777);
+	tu_write_file(at("keys/store.key"), "k", 1, 0400);
+	tu_write_file(at("keys/loose.key"), "k", 1, 0644);
+	dfd = mfa_open_trusted_parent(at("keys/store.key"), name, &err);
+	assert_true(dfd >= 0);
+	assert_string_equal(name, "store.key");
+	fd = mfa_open_trusted_at(dfd, name, O_RDONLY, false, 0600, at("keys/store.key"), &err);
+	assert_true(fd >= 0);
+	close(fd);
+	/* max_mode: 0644 is more than a key may have. */
+	assert_int_equal(mfa_open_trusted_at(dfd, "loose.key", O_RDONLY, false, 0600,
+	    at("keys/loose.key"), &err), MFA_ERR_UNSAFE);
+	assert_non_null(strstr(err.msg, "mode too open"));
+	assert_int_equal(mfa_open_trusted_at(dfd, "missing", O_RDONLY, false, 0, at("keys/missing"),
+	    &err), MFA_ERR_NOENT);
+	close(dfd);
+	/* The same sticky directory as the final one of a path is refused. */
+	assert_int_equal(try_open("keys", true, &err), MFA_ERR_UNSAFE);
+	assert_non_null(strstr(err.msg, "writable by group or others"));
+	/* A trailing slash is not part of the name. */
+	dfd = mfa_open_trusted_parent(at("keys/"), name, &err);
+	assert_true(dfd >= 0);
+	assert_string_equal(name, "keys");
+	close(dfd);
+}
+
+static void test_unsafe_paths(void **state)
+{
+	struct mfa_path_error err;
+	int fd;
+
+	(void)state;
+	mkdir_mode("open", 0777);
+	tu_write_file(at("open/f"), "x", 1, 0600);
+	assert_int_equal(try_open("open/f", false, &err), MFA_ERR_UNSAFE);
+
+	mkdir_mode("real", 0755);
+	tu_write_file(at("real/f"), "x", 1, 0600);
+	assert_int_equal(symlink("real", at("link")), 0);
+	assert_int_equal(try_open("link/f", false, &err), MFA_ERR_UNSAFE);
+	assert_int_equal(symlink("f", at("real/lf")), 0);
+	assert_int_equal(try_open("real/lf", false, &err), MFA_ERR_UNSAFE);
+	assert_non_null(strstr(err.msg, "symbolic link"));
+
+	assert_int_equal(try_open("real/../real/f", false, &err), MFA_ERR_UNSAFE);
+	assert_int_equal(try_open("real/./f", false, &err), MFA_ERR_UNSAFE);
+	assert_int_equal(mfa_open_trusted("real/f", O_RDONLY, false, &err), MFA_ERR_UNSAFE);
+	assert_int_equal(mfa_open_trusted(NULL, O_RDONLY, false, &err), MFA_ERR_UNSAFE);
+
+	tu_write_file(at("real/other"), "x", 1, 0600);
+	assert_int_equal(chown(at("real/other"), NOBODY, NOBODY), 0);
+	assert_int_equal(try_open("real/other", false, &err), MFA_ERR_UNSAFE);
+	assert_int_equal(link(at("real/f"), at("real/f2")), 0);
+	assert_int_equal(try_open("real/f", false, &err), MFA_ERR_UNSAFE);
+	assert_non_null(strstr(err.msg, "more than one hard link"));
+
+	mkdir_mode("users", 0755);
+	assert_int_equal(chown(at("users"), NOBODY, NOBODY), 0);
+	tu_write_file(at("users/f"), "x", 1, 0600);
+	assert_int_equal(try_open("users/f", false, &err), MFA_ERR_UNSAFE);
+
+	/* A FIFO where a file belongs: refused at once, never waited on. */
+	assert_int_equal(mkfifo(at("real/fifo"), 0600), 0);
+	fd = mfa_open_trusted(at("real/fifo"), O_RDONLY, false, &err);
+	assert_int_equal(fd, MFA_ERR_UNSAFE);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+}
+
+static void test_missing_and_odd(void **state)
+{
+	struct mfa_path_error err;
+	char name[NAME_MAX + 1], longname[NAME_MAX + 8];
+	int fd;
+
+	(void)state;
+	assert_int_equal(try_open("nothing", false, &err), MFA_ERR_NOENT);
+	assert_int_equal(try_open("no/dir/f", false, &err), MFA_ERR_NOENT);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(mfa_open_trusted_parent(at(longname), name, &err), MFA_ERR_IO);
+	assert_non_null(strstr(err.msg, "too long"));
+
+	fd = mfa_open_trusted("/", O_RDONLY, true, &err);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mfa_open_trusted("//", O_RDONLY, false, &err), MFA_ERR_UNSAFE);
+	assert_non_null(strstr(err.msg, "not a file"));
+	assert_int_equal(mfa_open_trusted_parent("/", name, &err), MFA_ERR_UNSAFE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good_file_and_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parent_then_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsafe_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_and_odd, setup, teardown),
+	};
+
+	tu_require_root();
+	return cmocka_run_group_tests_name("safefile", tests, NULL, NULL);
+}
