@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--sizes "1000 10000 100000"] [--runs 5] [--logins 200]
 #                [--exec-logins N] [--strace-logins 20] [--results DIR]
-#                [--builddir DIR] [--keep]
+#                [--fsync-files 2000] [--builddir DIR] [--keep]
 #   bench/run.sh --smoke [--builddir DIR]      (what `make check` runs)
 #
 # For each number of users N it enrolls the same random seeds in the three
@@ -13,7 +13,10 @@
 # long-lived process; one process per login) and with the modules taking
 # turns in a rotating order: successful logins, failed logins and the floor
 # (pam_permit.so plus one in-place 512-byte write + fdatasync on the same
-# file system).  Then syscalls and fsyncs per login under strace -c.
+# file system).  Then syscalls and fsyncs per login under strace -c.  Last,
+# bench/fsync_locality: what one durable rewrite costs on the same file (the
+# floor's), on a different file each time (a login's) and on a different
+# block of one file.
 # Everything runs under bench/sink, a private /dev/log that is drained as
 # fast as the modules log.
 #
@@ -39,6 +42,7 @@ runs=5
 logins=200
 exec_logins=
 strace_logins=20
+fsync_files=2000
 results=
 builddir=${MFAUTH_BUILDDIR:-}
 smoke=0
@@ -62,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--logins) logins=$2; shift ;;
 	--exec-logins) exec_logins=$2; shift ;;
 	--strace-logins) strace_logins=$2; shift ;;
+	--fsync-files) fsync_files=$2; shift ;;
 	--results) results=$2; shift ;;
 	--builddir) builddir=$2; shift ;;
 	--smoke) smoke=1 ;;
@@ -78,9 +83,10 @@ if [ "$smoke" = 1 ]; then
 	logins=60
 	exec_logins=10
 	strace_logins=4
+	fsync_files=50
 fi
 exec_logins=${exec_logins:-$logins}
-for v in "$runs" "$logins" "$exec_logins" "$strace_logins" $sizes; do
+for v in "$runs" "$logins" "$exec_logins" "$strace_logins" "$fsync_files" $sizes; do
 	case $v in '' | *[!0-9]*) die "not a positive number: '$v'" ;; esac
 	[ "$v" -gt 0 ] || die "not a positive number: '$v'"
 done
@@ -323,6 +329,9 @@ inner_main() {
 		echo "== N=$n: strace" >&2
 		strace_size "$n"
 	done
+	echo "== the disk: one durable rewrite of the same file, another file, another block" >&2
+	"$bin/fsync_locality" "$work/fsync" "$fsync_files" "$runs" >"$work/fsync.txt" ||
+		die "fsync_locality failed"
 }
 
 # Snapshot the module and the tool (a rebuild during the run must not change
@@ -334,12 +343,13 @@ prepare_bins() {
 	cp "$mfauth" "$bin/mfauth"
 	module=$bin/pam_mfauth.so
 	mfauth=$bin/mfauth
-	for f in driver sink; do
+	for f in driver sink fsync_locality; do
 		if [ -x "$builddir/bench/$f" ]; then
 			ln -sf "$builddir/bench/$f" "$bin/$f"
 		fi
 	done
 	[ -x "$bin/driver" ] || "$cc" -O2 -o "$bin/driver" "$here/driver.c" -lpam
+	[ -x "$bin/fsync_locality" ] || "$cc" -O2 -o "$bin/fsync_locality" "$here/fsync_locality.c"
 	[ -x "$bin/sink" ] || "$cc" -O2 -I"$builddir" -I"$srcdir/tests" -o "$bin/sink" \
 		"$here/sink.c" "$srcdir/tests/syslog_sink.c"
 }
@@ -453,8 +463,25 @@ write_tables() {
 		echo "|---:|---:|---:|---|"
 		awk -F'\t' '{ printf "| %s | %.1f | %.2f | %s |\n", $1, $2, 1000 * $2 / $1, $3 }' \
 			"$work/enroll.tsv"
+		write_disk
 		write_targets
 	} >"$out"
+}
+
+# What one durable rewrite costs by where it lands (bench/fsync_locality.c).
+write_disk() {
+	echo
+	echo "## The disk: where the durable write lands"
+	echo
+	echo "One rewrite = open + pwrite 512 bytes + fdatasync + close, median µs" \
+		"($(awk '{ sub(/^fsync_locality /, ""); print }' "$work/fsync.txt")). The floor" \
+		"rewrites one file; a login rewrites the state file of whoever logs in."
+	echo
+	echo "| the same file every time (floor) | a different file every time (pam_mfauth) | a different 4 KiB block of one file |"
+	echo "|---:|---:|---:|"
+	awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+	     END { printf "| %.0f | %.0f | %.0f |\n", v["same_file_us"], v["per_file_us"], v["per_block_us"] }' \
+		"$work/fsync.txt"
 }
 
 # The issue's targets, each with its numbers and a verdict.
@@ -521,6 +548,7 @@ outer_main() {
 	"$bin/sink" --log "$work/syslog.log" --summary "$work/sink.txt" \
 		bash "$0" --inner "$work" --sizes "$sizes" --runs "$runs" --logins "$logins" \
 		--exec-logins "$exec_logins" --strace-logins "$strace_logins" \
+		--fsync-files "$fsync_files" \
 		--builddir "$builddir" $([ "$keep" = 1 ] && echo --keep) || rc=$?
 	echo "run.sh: $(cat "$work/sink.txt" 2>/dev/null || echo 'sink: no summary')" >&2
 	[ "$rc" -eq 0 ] || die "the measurement failed (exit $rc)"
