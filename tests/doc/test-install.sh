@@ -28,7 +28,7 @@ files() { (cd "$D" && find . \( -type f -o -type l \) | sed 's|^\./|/|' | sort);
 
 src=${MFAUTH_SRCDIR:-$build/..}
 expected() {
-	printf '%s\n' /etc/mfauth/mfauth.conf /lib/security/pam_mfauth.la \
+	printf '%s\n' /etc/mfauth/mfauth.conf \
 		/lib/security/pam_mfauth.so /usr/sbin/mfauth /usr/share/man/man5/mfauth.conf.5 \
 		/usr/share/man/man8/mfauth.8 /usr/share/man/man8/pam_mfauth.8 \
 		/usr/share/pam-configs/mfauth
