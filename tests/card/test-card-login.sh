@@ -43,15 +43,7 @@ printf 'auth required %s conf=%s\naccount required %s conf=%s\n' "$module" "$con
 	>"$T/pam.d/svc"
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$T/pam.d/other"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() {    # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then ok; else bad "$what"; fi
-}
+. "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
 # login USER ANSWER...: each answer is one line of the conversation; output in $T/out.
 login() {
 	local user=$1
@@ -61,7 +53,7 @@ login() {
 }
 out_has() { grep -q -- "$1" "$T/out"; }
 tries_on_card() { sed -n 's/.*"tries_left": *\([0-9]*\).*/\1/p' "$T/rig/state.$1"; }
-insert() { rig_card "$T/rig" "$@" >/dev/null 2>"$T/rig.err" || { bad "card $* did not appear"; cat "$T/rig.err"; }; }
+insert() { rig_card "$T/rig" "$@" >/dev/null 2>"$T/rig.err" || { fail "card $* did not appear"; cat "$T/rig.err"; }; }
 pull() { rig_remove "$T/rig" >/dev/null 2>&1; }
 apdus_since() { tail -n +"$(($1 + 1))" "$T/rig/card0.log" | grep -c '^apdu '; }
 lines() { wc -l <"$T/rig/card0.log" 2>/dev/null || echo 0; }
@@ -74,7 +66,7 @@ check "show: jpki card with subject and serial" \
 	grep -q '"card":{"profile":"jpki","subject":"[^"]' <<<"$(mfauth show alice --json)"
 before=$(lines)
 t0=$(date +%s%N)
-if login alice 1234; then ok; else bad "JPKI login with the right PIN"; cat "$T/out"; fi
+if login alice 1234; then ok; else fail "JPKI login with the right PIN"; cat "$T/out"; fi
 t1=$(date +%s%N)
 echo "JPKI login (exec + PAM + card): $(((t1 - t0) / 1000)) us"
 check "PIN prompt names the 4-digit user authentication PIN" out_has "4-digit user authentication PIN"
@@ -87,15 +79,15 @@ check "the card was reset after the login" bash -c 'tail -n +"$(($0 + 1))" "$1" 
 check "card's PIN counter back at 3 after success" test "$(tries_on_card jpki)" = 3
 
 # --- wrong PIN: the card's counter goes down, the failure counts --------------
-if login alice 9999; then bad "wrong PIN accepted"; else ok; fi
+if login alice 9999; then fail "wrong PIN accepted"; else ok; fi
 check "message: wrong PIN, 2 tries left" out_has "Wrong PIN. 2 tries left"
 check "card's counter is 2" test "$(tries_on_card jpki)" = 2
 check "the failure counted" grep -q '"failures":1' <<<"$(mfauth show alice --json)"
-if login alice 9999; then bad "wrong PIN accepted"; else ok; fi
+if login alice 9999; then fail "wrong PIN accepted"; else ok; fi
 check "card's counter is 1" test "$(tries_on_card jpki)" = 1
 # --- one try left: refused without VERIFY, the counter is untouched -----------
 before=$(lines)
-if login alice 1234 000000; then bad "login with 1 try left went through"; else ok; fi
+if login alice 1234 000000; then fail "login with 1 try left went through"; else ok; fi
 check "message: only 1 try left, PIN not tried" out_has "Only 1 PIN try is left"
 check "card's counter still 1" test "$(tries_on_card jpki)" = 1
 check "no VERIFY with a PIN was sent" bash -c '! tail -n +"$(($0 + 1))" "$1" | grep -q "apdu 00 20 00 80 lc=4"' \
@@ -105,13 +97,13 @@ pull
 
 # --- a blocked card ------------------------------------------------------------
 insert jpki --tries 0
-if login alice 1234; then bad "blocked card accepted"; else ok; fi
+if login alice 1234; then fail "blocked card accepted"; else ok; fi
 check "message: PIN blocked, municipal office" out_has "municipal office"
 pull
 
 # --- another card with the same PIN -------------------------------------------
 insert jpki --identity other --tries 3
-if login alice 1234; then bad "another person's card accepted"; else ok; fi
+if login alice 1234; then fail "another person's card accepted"; else ok; fi
 check "message: not the enrolled card" out_has "not the card enrolled"
 sleep 0.3
 check "audit: bad_signature for the other card" grep -q 'user=alice factor=card reason=bad_signature' "$audit"
@@ -119,39 +111,39 @@ pull
 
 # --- card pulled in the middle of a login --------------------------------------
 insert jpki --tries 3 --pull-after-apdus 4
-if login alice 1234; then bad "login with a card pulled mid-way succeeded"; else ok; fi
+if login alice 1234; then fail "login with a card pulled mid-way succeeded"; else ok; fi
 check "the pulled card's session was still reset" bash -c 'tail -n 3 "$0" | grep -q "Error resetting card\|reset"' \
 	"$T/rig/pcscd.log"
 pull
 # vpcd's reader stays wedged after a reset of a card that vanished (an emulator
 # limit; real readers answer "no card"): the clerk uses the second reader.
-rig_card "$T/rig" jpki --tries 3 --slot 1 >/dev/null 2>&1 || bad "card in the second reader"
-if login alice 1234; then ok; else bad "login after the pulled card"; cat "$T/out"; fi
+rig_card "$T/rig" jpki --tries 3 --slot 1 >/dev/null 2>&1 || fail "card in the second reader"
+if login alice 1234; then ok; else fail "login after the pulled card"; cat "$T/out"; fi
 check "success resets the failures" grep -q '"failures":0' <<<"$(mfauth show alice --json)"
 rig_remove "$T/rig" --slot 1 >/dev/null 2>&1
 rig_stop "$T/rig" >/dev/null 2>&1
-rig_start "$T/rig" >/dev/null 2>&1 || bad "rig restart"
+rig_start "$T/rig" >/dev/null 2>&1 || fail "rig restart"
 
 # --- PIV: RSA and EC ------------------------------------------------------------
 insert piv-rsa --tries 3
 check "enroll a PIV RSA card" bash -c 'printf "123456\n" | "$0" -c "$1" enroll card bob --profile piv' \
 	"$build/tools/mfauth" "$conf"
-if login bob 123456; then ok; else bad "PIV-RSA login"; cat "$T/out"; fi
+if login bob 123456; then ok; else fail "PIV-RSA login"; cat "$T/out"; fi
 check "PIV prompt" out_has "Card PIN"
-if login bob 654321; then bad "PIV wrong PIN accepted"; else ok; fi
+if login bob 654321; then fail "PIV wrong PIN accepted"; else ok; fi
 pull
 insert piv-ec --tries 3
 check "enroll a PIV EC card" bash -c 'printf "123456\n" | "$0" -c "$1" enroll card carol' \
 	"$build/tools/mfauth" "$conf"
-if login carol 123456; then ok; else bad "PIV-EC login"; cat "$T/out"; fi
-if login bob 123456; then bad "carol's card accepted for bob"; else ok; fi
+if login carol 123456; then ok; else fail "PIV-EC login"; cat "$T/out"; fi
+if login bob 123456; then fail "carol's card accepted for bob"; else ok; fi
 pull
 
 # --- card_profiles: a card type that is not allowed is not used ----------------
 insert jpki --tries 3
 printf 'auth required %s conf=%s card_profiles=piv\n' "$module" "$conf" >"$T/pam.d/pivonly"
 printf '%s\n' 1234 | "$build/tests/pam/pamcheck" --confdir "$T/pam.d" --no-fail-delay pivonly alice \
-	>"$T/out" 2>&1 && bad "a JPKI card was used with card_profiles=piv" || ok
+	>"$T/out" 2>&1 && fail "a JPKI card was used with card_profiles=piv" || ok
 check "card_profiles=piv: no PIN prompt for a JPKI card" bash -c '! grep -q "PIN" "$0"' "$T/out"
 check "card_profiles=piv: the code prompt instead" out_has "Verification code"
 pull
@@ -170,25 +162,25 @@ check "nothing saved for erin" bash -c '! "$0" -c "$1" show erin' "$build/tools/
 # --- expired enrollment at login (the clock moved past notAfter) ------------------
 if command -v faketime >/dev/null; then
 	printf '%s\n' 1234 000000 | ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 faketime '+7 years' "$build/tests/pam/pamcheck" --confdir "$T/pam.d" \
-		--no-fail-delay svc alice >"$T/out" 2>&1 && bad "expired enrollment accepted" || ok
+		--no-fail-delay svc alice >"$T/out" 2>&1 && fail "expired enrollment accepted" || ok
 	check "message: certificate expired, re-enroll" out_has "expired on"
 else
-	bad "faketime is missing (apt-get install faketime)"
+	fail "faketime is missing (apt-get install faketime)"
 fi
 pull
 
 # --- no card: a user with a TOTP factor too gets the code prompt -------------------
 seed=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 printf 'alice,%s\n' "$seed" | mfauth import csv >/dev/null
-if login alice "$(oathtool --totp -b "$seed")"; then ok; else bad "no card: TOTP fallback"; cat "$T/out"; fi
+if login alice "$(oathtool --totp -b "$seed")"; then ok; else fail "no card: TOTP fallback"; cat "$T/out"; fi
 check "message: no card found, enter a code" out_has "No card found"
-if login bob 123456 000000; then bad "card-only user without a card got in"; else ok; fi
+if login bob 123456 000000; then fail "card-only user without a card got in"; else ok; fi
 
 # --- no pcscd at all ------------------------------------------------------------------
 rig_stop "$T/rig" >/dev/null 2>&1
 if login alice "$(oathtool --totp -b -N "@$(($(date +%s) + 30))" "$seed")"; then ok; else
-	bad "no pcscd: TOTP fallback"; cat "$T/out"; fi
-if login bob 123456 000000; then bad "no pcscd: card-only user got in"; else ok; fi
+	fail "no pcscd: TOTP fallback"; cat "$T/out"; fi
+if login bob 123456 000000; then fail "no pcscd: card-only user got in"; else ok; fi
 sleep 0.3
 # The PINs typed above, as whole words, with each line's "ident[pid]:" taken off first
 # (a pid such as 31234 is not a PIN) and times kept as numbers ("...9999" inside one).
@@ -196,5 +188,4 @@ check "audit: no PIN anywhere" bash -c \
 	'! sed -E "s/^[^]]*\[[0-9]+\]: //" "$0" | grep -qwE "1234|123456|9999"' "$audit"
 check "audit: card success with factor=card" grep -q 'event=auth result=success user=bob factor=card' "$audit"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

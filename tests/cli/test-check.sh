@@ -40,23 +40,11 @@ T=$(mktemp -d /tmp/mfauth-check.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 umask 022
 
-passed=0
-failed=0
-
-# check DESCRIPTION COMMAND...: one check, passing when COMMAND succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-		echo "ok   - $what"
-	else
-		failed=$((failed + 1))
-		echo "FAIL - $what"
-		echo "       exit=$RC"
-		sed -n '1,40s/^/       stdout: /p' "$T/out"
-		sed -n '1,10s/^/       stderr: /p' "$T/err"
-	fi
+. "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
+on_check_failure() {    # what the tool printed in the last run
+	echo "       exit=$RC"
+	sed -n '1,40/^/       stdout: /p' "$T/out" 2>/dev/null || true
+	sed -n '1,10/^/       stderr: /p' "$T/err" 2>/dev/null || true
 }
 
 # sandbox: a fresh store with alice and bob enrolled and a good PAM directory.
@@ -523,5 +511,4 @@ check "a 100 kB line: warning, the rest still checked, exit 0" finding warning "
     '^line longer than' 0 0 0 1
 check "a 100 kB line: the module still found" has ok "$PAMD/login" 'auth and account$'
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -37,24 +37,11 @@ printf 'store_dir = %s/store\nkey_file = %s/store.key\n' "$T" "$T" >"$CONF"
 chown root:root "$CONF"
 chmod 0600 "$CONF"
 
-passed=0
-failed=0
-
-# check DESCRIPTION COMMAND...: one check, passing when COMMAND succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-		echo "ok   - $what"
-	else
-		failed=$((failed + 1))
-		echo "FAIL - $what"
-		echo "       exit=$RC"
-		# No pipe into head: under pipefail a SIGPIPE would end the whole script.
-		sed -n '1,20s/^/       stdout: /p' "$T/out"
-		sed -n '1,20s/^/       stderr: /p' "$T/err"
-	fi
+. "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
+on_check_failure() {    # what the tool printed in the last run
+	echo "       exit=$RC"
+	sed -n '1,20/^/       stdout: /p' "$T/out" 2>/dev/null || true
+	sed -n '1,20/^/       stderr: /p' "$T/err" 2>/dev/null || true
 }
 
 # run ARGS...: mfauth with our config; sets RC, stdout in $T/out, stderr in $T/err.
@@ -305,5 +292,4 @@ check "import of 1000 users under 30 s" $PY -c 'import sys; sys.exit(float(sys.a
 list_users || true
 check "all 1000 listed" test "$(grep -c '^bulk[0-9]*$' "$T/users")" -eq 1000
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -16,10 +16,7 @@ conf=$T/mfauth.conf
 printf 'store_dir = %s/store\nkey_file = %s/store.key\n' "$T" "$T" >"$conf"
 chmod 600 "$conf"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
 # run LOCALE ARGS...: the tool in that locale; stdout in $T/out, stderr in $T/err.
 run() {
 	local lang=$1
@@ -30,11 +27,7 @@ run() {
 		"$build/tools/mfauth" -c "$conf" "$@" >"$T/out" 2>"$T/err"
 }
 has() { grep -qF -- "$2" "$T/$1"; }
-check() {    # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok; else bad "$what"; sed 's/^/    /' "$T/out" "$T/err"; fi
-}
+on_check_failure() { sed 's/^/       /' "$T/out" "$T/err" 2>/dev/null || true; }
 
 [ -f "$shim" ] || { echo "no $shim: build with make check"; exit 1; }
 [ -f "$catalogs/ja/LC_MESSAGES/mfauth.mo" ] || { echo "no catalog in $catalogs"; exit 1; }
@@ -78,5 +71,4 @@ check "recovery: the code alone on the last line" \
 run C recovery alice --ttl 1h
 check "recovery: English in C" has out "One-time recovery code for alice, valid once until"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

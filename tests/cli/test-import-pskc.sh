@@ -52,23 +52,11 @@ printf 'auth required %s conf=%s\naccount required %s conf=%s\n' \
     "$MODULE" "$CONF" "$MODULE" "$CONF" >"$T/pam.d/mfa-test"
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$T/pam.d/other"
 
-passed=0
-failed=0
-
-# check DESCRIPTION COMMAND...: one check, passing when COMMAND succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-		echo "ok   - $what"
-	else
-		failed=$((failed + 1))
-		echo "FAIL - $what"
-		echo "       exit=$RC"
-		sed -n '1,20s/^/       stdout: /p' "$T/out"
-		sed -n '1,20s/^/       stderr: /p' "$T/err"
-	fi
+. "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
+on_check_failure() {    # what the tool printed in the last run
+	echo "       exit=$RC"
+	sed -n '1,20/^/       stdout: /p' "$T/out" 2>/dev/null || true
+	sed -n '1,20/^/       stderr: /p' "$T/err" 2>/dev/null || true
 }
 
 # run ARGS...: mfauth with our config; sets RC, stdout in $T/out, stderr in $T/err.
@@ -584,5 +572,4 @@ check "bulk: $BU logs in with its seed" logs_in "$BU" "$BS" sha1 6 30
 run list --json
 check "bulk: all 1000 listed" test "$($PY -c 'import json,sys; print(sum(1 for u in json.load(open(sys.argv[1])) if u["user"].startswith("bulk")))' "$T/out")" -eq 1000
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

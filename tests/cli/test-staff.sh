@@ -27,18 +27,7 @@ printf 'auth required %s conf=%s\naccount required %s conf=%s\n' "$module" "$con
 	>"$T/pam.d/svc"
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$T/pam.d/other"
 
-passed=0
-failed=0
-check() {    # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $what"
-	fi
-}
+. "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
 login() {    # login USER CODE -> exit 0 on PAM success
 	"$build/tests/pam/pamcheck" --confdir "$T/pam.d" --account --no-fail-delay svc "$1" <<<"$2"
 }
@@ -133,5 +122,4 @@ check "login with the final key" login u30 "$(code_of u30 30)"
 sleep 0.2
 check "audit: rekey" grep -q 'event=rekey result=success user= reason= users=30' "$audit"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -8,15 +8,7 @@ build=${MFAUTH_BUILDDIR:?set MFAUTH_BUILDDIR}
 T=$(mktemp -d /tmp/mfauth-install.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 D=$T/dest
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() {    # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@" >"$T/out" 2>&1; then ok; else fail "$what"; sed 's/^/    /' "$T/out" | tail -n 20; fi
-}
+. "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
 # Run make in the build tree, not in whatever make runs this test: no -j
 # jobserver or variables of the caller leak in.
 mk() {
@@ -65,5 +57,4 @@ check "install again" mk install
 check "make uninstall" mk uninstall
 check "uninstall of an unedited install leaves no file" diff -u /dev/null <(files)
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

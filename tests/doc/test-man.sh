@@ -17,10 +17,7 @@ pages="pam_mfauth.8 mfauth.8 mfauth.conf.5"
 
 T=$(mktemp -d /tmp/mfauth-man.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
 
 if ! command -v groff >/dev/null 2>&1; then
 	echo "SKIP: groff is not installed (apt-get install groff-base man-db)"
@@ -154,5 +151,4 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -30,16 +30,8 @@ fi
 
 T=$(mktemp -d /tmp/mfauth-pau.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
 not() { ! "$@"; }
-check() {    # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@" >"$T/out" 2>&1; then ok; else fail "$what"; sed 's/^/    /' "$T/out"; fi
-}
 
 # --- a private root for pam-auth-update ---------------------------------------
 R=$T/root
@@ -190,5 +182,4 @@ check "unlock" mfauth unlock alice --reason test
 check "account stack: unlocked user passes" login "$right" acct alice ""
 check "account stack: not enrolled passes" login "$right" acct bob ""
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -49,10 +49,7 @@ printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$T/pam.d/ot
 printf 'auth required pam_unix.so\nauth required %s conf=%s\naccount required pam_unix.so\naccount required %s conf=%s\n' \
 	"$MODULE" "$CONF" "$MODULE" "$CONF" >"$T/checkpam/login"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
 
 NOW=1900000000      # the shim's clock; rounds move it forward
 SEEDS=$T/seeds      # USER,SEED of everyone enrolled
@@ -104,12 +101,12 @@ store_loads() {
 	local want got
 	want=$(cut -d, -f1 "$SEEDS" | sort | tr '\n' ' ')
 	if ! got=$(mfauth list --json 2>"$T/list.err"); then
-		bad "fault $1 ($FN): list fails afterwards: $(head -n 2 "$T/list.err")"
+		fail "fault $1 ($FN): list fails afterwards: $(head -n 2 "$T/list.err")"
 		return 1
 	fi
 	got=$(grep -o '"user":"[^"]*"' <<<"$got" | cut -d'"' -f4 | sort | tr '\n' ' ')
 	if [ "$want" != "$got" ]; then
-		bad "fault $1 ($FN): list --json shows [$got], want [$want]"
+		fail "fault $1 ($FN): list --json shows [$got], want [$want]"
 		return 1
 	fi
 	ok
@@ -120,17 +117,12 @@ store_checks() {
 	if mfauth check --pam-dir "$T/checkpam" >"$T/check.out" 2>&1; then
 		ok
 	else
-		bad "fault $1 ($FN): mfauth check afterwards: $(grep -v '^ok' "$T/check.out" | head -n 3)"
+		fail "fault $1 ($FN): mfauth check afterwards: $(grep -v '^ok' "$T/check.out" | head -n 3)"
 	fi
 }
 
 # tried K: the N to try, every STRIDE-th of 1..K.
 tried() { seq 1 "$STRIDE" "$1"; }
-
-summary() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-}
 
 mfauth init >/dev/null || { echo "mfauth init failed"; exit 99; }
 : >"$SEEDS"

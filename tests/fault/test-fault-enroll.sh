@@ -30,8 +30,8 @@ confirm_refused() {
 saved_not_durable() {    # saved_not_durable N USER SEED
 	grep -q 'the new seed was saved, but it could not be made durable' "$T/enroll.out" ||
 		return 1
-	confirm_refused "$2" "$3" || { bad "fault $1 ($FN): confirmation code logs in"; return 0; }
-	works "$2" "$3" && ok || bad "fault $1 ($FN): saved, yet the new seed fails"
+	confirm_refused "$2" "$3" || { fail "fault $1 ($FN): confirmation code logs in"; return 0; }
+	works "$2" "$3" && ok || fail "fault $1 ($FN): saved, yet the new seed fails"
 	return 0
 }
 record() { sed -i "/^$1,/d" "$SEEDS"; printf '%s,%s\n' "$1" "$2" >>"$SEEDS"; }
@@ -42,7 +42,7 @@ printf '%s\n%s\n' "$seed" "$(oathtool --totp -b -N "@$NOW" "$seed")" >"$T/stdin"
 K=$(count main "$MFAUTH_BIN" -c "$CONF" enroll totp counted --secret-stdin --qr none)
 record counted "$seed"
 echo "enroll (new user): $K calls to fail"
-[ "$K" -gt 20 ] && ok || bad "only $K counted calls: is the shim working?"
+[ "$K" -gt 20 ] && ok || fail "only $K counted calls: is the shim working?"
 n=0
 for N in $(tried "$K"); do
 	n=$((n + 1))
@@ -54,8 +54,8 @@ for N in $(tried "$K"); do
 	FN=$FAILED_FN
 	if [ "$rc" -eq 0 ]; then
 		record "$user" "$seed"
-		confirm_refused "$user" "$seed" && ok || bad "fault $N ($FN): confirmation code logs in"
-		works "$user" "$seed" && ok || bad "fault $N ($FN): exit 0 but the new seed fails"
+		confirm_refused "$user" "$seed" && ok || fail "fault $N ($FN): confirmation code logs in"
+		works "$user" "$seed" && ok || fail "fault $N ($FN): exit 0 but the new seed fails"
 	elif [ "$rc" -eq 1 ]; then
 		if mfauth show "$user" --json >/dev/null 2>&1; then
 			# Saved; only marking the confirmation code used may have failed.
@@ -63,20 +63,20 @@ for N in $(tried "$K"); do
 			if saved_not_durable "$N" "$user" "$seed"; then
 				:
 			elif grep -q 'could not be marked as used' "$T/enroll.out"; then
-				works "$user" "$seed" && ok || bad "fault $N ($FN): half an enrollment"
+				works "$user" "$seed" && ok || fail "fault $N ($FN): half an enrollment"
 			else
-				bad "fault $N ($FN): exit 1, enrolled, and no word why: $(grep -v warning "$T/enroll.out" | tail -n 2)"
+				fail "fault $N ($FN): exit 1, enrolled, and no word why: $(grep -v warning "$T/enroll.out" | tail -n 2)"
 			fi
 		else
 			ok
 			next_round
 			enroll_cli 0 "$user" "$seed" && record "$user" "$seed" && works "$user" "$seed" &&
-				ok || bad "fault $N ($FN): enrolling again fails"
+				ok || fail "fault $N ($FN): enrolling again fails"
 		fi
 	else
-		bad "fault $N ($FN): exit $rc (crash?): $(tail -n 2 "$T/enroll.out")"
+		fail "fault $N ($FN): exit $rc (crash?): $(tail -n 2 "$T/enroll.out")"
 	fi
-	[ -n "$FN" ] || bad "fault $N: nothing failed (the call sequence changed)"
+	[ -n "$FN" ] || fail "fault $N: nothing failed (the call sequence changed)"
 	store_loads "$N"
 done
 echo "enroll (new user): tried $n of $K"
@@ -99,7 +99,7 @@ for N in $(tried "$K"); do
 	rc=$?
 	FN=$FAILED_FN
 	if [ "$rc" -eq 0 ]; then
-		works alice "$seed" && ok || bad "fault $N ($FN): exit 0 but the new seed fails"
+		works alice "$seed" && ok || fail "fault $N ($FN): exit 0 but the new seed fails"
 		record alice "$seed"
 		old=$seed
 	elif [ "$rc" -eq 1 ]; then
@@ -110,10 +110,10 @@ for N in $(tried "$K"); do
 			record alice "$seed"
 			old=$seed
 		else
-			bad "fault $N ($FN): exit 1 and neither seed logs in: $(grep -v warning "$T/enroll.out" | tail -n 2)"
+			fail "fault $N ($FN): exit 1 and neither seed logs in: $(grep -v warning "$T/enroll.out" | tail -n 2)"
 		fi
 	else
-		bad "fault $N ($FN): exit $rc (crash?): $(tail -n 2 "$T/enroll.out")"
+		fail "fault $N ($FN): exit $rc (crash?): $(tail -n 2 "$T/enroll.out")"
 	fi
 	store_loads "$N"
 done

@@ -16,14 +16,14 @@ by_design() { [ "$1" = EVP_DecryptFinal_ex ]; }
 enroll alice
 enroll bob
 # Both state slots in use, as on any real system after the first login.
-login alice "$(code_of alice)" || bad "setup: first login"
+login alice "$(code_of alice)" || fail "setup: first login"
 next_round
 
 code_of alice >"$T/stdin"
 K=$(count main,pam_mfauth.so "$PAMCHECK" --confdir "$T/pam.d" --account --no-fail-delay svc alice)
 next_round
 echo "login: $K calls to fail"
-[ "$K" -gt 20 ] && ok || bad "only $K counted calls: is the shim working?"
+[ "$K" -gt 20 ] && ok || fail "only $K counted calls: is the shim working?"
 n=0
 for N in $(tried "$K"); do
 	n=$((n + 1))
@@ -32,23 +32,23 @@ for N in $(tried "$K"); do
 	rc=$?
 	FN=$FAILED_FN
 	if [ -z "$FN" ]; then
-		bad "fault $N: nothing failed (the call sequence changed)"
+		fail "fault $N: nothing failed (the call sequence changed)"
 	elif [ "$rc" -eq 0 ] && ! by_design "$FN"; then
-		bad "fault $N ($FN): login succeeded"
+		fail "fault $N ($FN): login succeeded"
 	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
-		bad "fault $N ($FN): pamcheck exit $rc (crash?): $(tail -n 3 "$T/login.out")"
+		fail "fault $N ($FN): pamcheck exit $rc (crash?): $(tail -n 3 "$T/login.out")"
 	else
 		ok
 	fi
 	store_loads "$N"
-	if login alice "$(code_of alice 30)"; then ok; else bad "fault $N ($FN): next login fails"; fi
+	if login alice "$(code_of alice 30)"; then ok; else fail "fault $N ($FN): next login fails"; fi
 done
 echo "login: tried $n of $K"
 store_checks end
 
 # A user locked until staff unlock: no failure anywhere lets a valid code in.
 for _ in 1 2 3; do login bob 000000; done
-mfauth show bob --json | grep -q '"locked":true' && ok || bad "setup: bob not locked"
+mfauth show bob --json | grep -q '"locked":true' && ok || fail "setup: bob not locked"
 code_of bob >"$T/stdin"
 K=$(count main,pam_mfauth.so "$PAMCHECK" --confdir "$T/pam.d" --account --no-fail-delay svc bob)
 echo "locked login: $K calls to fail"
@@ -65,11 +65,11 @@ for N in $(tried "$K"); do
 			for _ in 1 2 3; do login bob 000000; done
 		continue
 	fi
-	if [ "$rc" -eq 1 ]; then ok; else bad "fault $N ($FN): locked user got exit $rc"; fi
+	if [ "$rc" -eq 1 ]; then ok; else fail "fault $N ($FN): locked user got exit $rc"; fi
 	if mfauth show bob --json | grep -q '"locked":true'; then
 		ok
 	else
-		bad "fault $N ($FN): the lock is gone"
+		fail "fault $N ($FN): the lock is gone"
 		for _ in 1 2 3; do login bob 000000; done
 	fi
 done

@@ -13,7 +13,7 @@ enroll bob
 : >"$T/stdin"
 K=$(count main "$MFAUTH_BIN" -c "$CONF" rekey)
 echo "rekey: $K calls to fail"
-[ "$K" -gt 20 ] && ok || bad "only $K counted calls: is the shim working?"
+[ "$K" -gt 20 ] && ok || fail "only $K counted calls: is the shim working?"
 users=(alice bob)
 n=0
 for N in $(tried "$K"); do
@@ -23,18 +23,18 @@ for N in $(tried "$K"); do
 	shimmed "$N" main "$MFAUTH_BIN" -c "$CONF" rekey >"$T/rekey.out" 2>&1
 	rc=$?
 	FN=$FAILED_FN
-	[ -n "$FN" ] || bad "fault $N: nothing failed (the call sequence changed)"
+	[ -n "$FN" ] || fail "fault $N: nothing failed (the call sequence changed)"
 	if [ "$rc" -eq 0 ]; then
 		[ ! -e "$T/store.key.new" ] && [ "$(sha256sum <"$T/store.key")" != "$key_before" ] &&
-			ok || bad "fault $N ($FN): exit 0 but the key was not replaced"
+			ok || fail "fault $N ($FN): exit 0 but the key was not replaced"
 	elif [ "$rc" -ne 1 ]; then
-		bad "fault $N ($FN): exit $rc (crash?): $(tail -n 2 "$T/rekey.out")"
+		fail "fault $N ($FN): exit $rc (crash?): $(tail -n 2 "$T/rekey.out")"
 	fi
 	store_loads "$N"
 	u=${users[$((N % 2))]}
-	login "$u" "$(code_of "$u")" && ok || bad "fault $N ($FN): $u cannot log in afterwards"
+	login "$u" "$(code_of "$u")" && ok || fail "fault $N ($FN): $u cannot log in afterwards"
 	mfauth rekey >"$T/rekey2.out" 2>&1 && [ ! -e "$T/store.key.new" ] && ok ||
-		bad "fault $N ($FN): the next rekey fails: $(head -n 2 "$T/rekey2.out")"
+		fail "fault $N ($FN): the next rekey fails: $(head -n 2 "$T/rekey2.out")"
 	store_checks "$N"
 done
 echo "rekey: tried $n of $K"
