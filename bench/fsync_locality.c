@@ -170,10 +170,23 @@ static void remove_all(const char *dir, size_t n)
 	rmdir(dir);
 }
 
+/* A whole decimal number in [1, max], or 0: "3x", "-1", "" and overflow are not numbers. */
+static unsigned long count_arg(const char *s, unsigned long max)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	return errno == 0 && *end == '\0' && v >= 1 && v <= max ? v : 0;
+}
+
 int main(int argc, char **argv)
 {
-	size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : N_DEFAULT;
-	int rounds = argc > 3 ? atoi(argv[3]) : ROUNDS_DEFAULT;
+	size_t n = argc > 2 ? count_arg(argv[2], N_MAX) : N_DEFAULT;
+	int rounds = argc > 3 ? (int)count_arg(argv[3], ROUNDS_MAX) : ROUNDS_DEFAULT;
 	double med[KINDS][ROUNDS_MAX], *t;
 	long long writes[KINDS] = { 0 }, before, after;
 	bool counted = true;

@@ -2,8 +2,8 @@
  * mfauth check, part 4: every file in the store.  Names decode to users,
  * every file is regular, root-owned, not writable by others and has one link;
  * each record decrypts and names a factor, each state loads and the clock is
- * not behind it; a temp file left by an interrupted write is reported once it
- * is old.  Read-only: records with mfa_store_load(), states with
+ * not behind it; a temp file is reported, as a warning once it is too old to
+ * belong to a write in progress.  Read-only: records with mfa_store_load(), states with
  * mfa_store_read_state() (a shared lock, no update).
  */
 #include "config.h"
