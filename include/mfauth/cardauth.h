@@ -1,5 +1,5 @@
 /*
- * The card second factor at login (DESIGN invariants 8, 9): over one card
+ * The card second factor at login (doc/DESIGN.md invariants 8, 9): over one card
  * session, check the enrolled certificate is still valid, select the
  * profile, guard the PIN-try counter, ask for the PIN, VERIFY, have the card
  * sign a fresh host challenge and verify that signature against the public

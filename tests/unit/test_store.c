@@ -1,6 +1,6 @@
 /*
  * Unit tests for lib/store.c (with lib/safefile.c, lib/seal.c and
- * lib/state.c underneath): DESIGN invariants 2 (no replay under concurrent
+ * lib/state.c underneath): doc/DESIGN.md invariants 2 (no replay under concurrent
  * logins), 3 (no lost updates), 5 (the store is trusted only if it is safe)
  * and 6 (durable, atomic writes; a crash leaves a loadable record and state
  * and no stale lock).
