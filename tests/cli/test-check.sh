@@ -69,7 +69,7 @@ sandbox() {
 good_login() {
 	cat <<EOF
 # auth required pam_mfauth.so   (a comment is not a line)
-auth     required   pam_unix.so
+auth     requisite   pam_unix.so
 auth     required   $MODULE conf=$CONF
 account  required   pam_unix.so
 account  required   pam_mfauth.so conf=$CONF
@@ -335,7 +335,7 @@ check "clock in 2020: exit 1" rc_is 1
 # --- (6) PAM -------------------------------------------------------------------------------
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required   pam_unix.so
+auth     requisite   pam_unix.so
 #auth    required   pam_mfauth.so
 account  required   pam_unix.so
 EOF
@@ -351,7 +351,7 @@ check "PAM directory missing: error, exit 1" finding error "$PAMD" 'cannot open'
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     sufficient   pam_mfauth.so
 account  required     pam_mfauth.so
 EOF
@@ -361,7 +361,7 @@ check "auth sufficient: error at file:line, exit 1" finding error "$PAMD/login:2
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     optional     pam_mfauth.so
 account  required     pam_mfauth.so
 EOF
@@ -371,7 +371,7 @@ check "auth optional: error, exit 1" finding error "$PAMD/login:2" "^control 'op
 sandbox
 cat >"$PAMD/login" <<EOF
 auth     required     pam_mfauth.so
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 account  required     pam_mfauth.so
 EOF
 run_check
@@ -413,7 +413,7 @@ cat >"$PAMD/common-auth" <<EOF
 auth    required    pam_mfauth.so
 EOF
 cat >"$PAMD/login" <<EOF
-auth    required    pam_unix.so
+auth    requisite    pam_unix.so
 @include common-auth
 account required    pam_mfauth.so
 EOF
@@ -426,7 +426,7 @@ check "an includer without a password module before it: error at the fragment" f
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     required     pam_mfauth.so
 account  required     pam_unix.so
 EOF
@@ -436,7 +436,7 @@ check "no account line: error, exit 1" finding error "$PAMD/login" \
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     required     pam_mfauth.so nullok
 account  required     pam_mfauth.so
 EOF
@@ -445,7 +445,7 @@ check "nullok: warning, exit 0" finding warning "$PAMD/login:2" '^nullok' 0 0 0 
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     required     pam_mfauth.so nullok=yes
 account  required     pam_mfauth.so
 EOF
@@ -459,7 +459,7 @@ check "nullok = yes in the config: warning, exit 0" finding warning "$CONF" '^nu
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 -auth    required     pam_mfauth.so
 account  required     pam_mfauth.so
 EOF
@@ -468,7 +468,7 @@ check "-auth: warning, exit 0" finding warning "$PAMD/login:2" "^'-auth'" 0 0 0 
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     [success=ok default=ignore]   pam_mfauth.so
 account  required     pam_mfauth.so
 EOF
@@ -477,7 +477,7 @@ check "[default=ignore]: error, exit 1" finding error "$PAMD/login:2" 'auth_err=
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     [success=ok  auth_err=die
 account  required     pam_mfauth.so
 EOF
@@ -486,7 +486,7 @@ check "'[' without ']': warning for the line" has warning "$PAMD/login:2" "'\\['
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so   # the password
+auth     requisite     pam_unix.so   # the password
 auth     [success=ok auth_err=die \\
           default=ignore]   \\
           $MODULE   # the code
@@ -510,5 +510,69 @@ run_check
 check "a 100 kB line: warning, the rest still checked, exit 0" finding warning "$PAMD/login:6" \
     '^line longer than' 0 0 0 1
 check "a 100 kB line: the module still found" has ok "$PAMD/login" 'auth and account$'
+
+# --- a password module whose failure still reaches the module (issue 16, item 2) ---------
+# With `required` a wrong password still meets the code prompt: anyone can lock
+# any clerk, and a wrong password with the right code spends the code.
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so
+auth     required     pam_mfauth.so
+account  required     pam_mfauth.so
+EOF
+run_check
+check "pam_unix required before mfauth: warning at the password line, exit 0" finding warning \
+    "$PAMD/login:1" "^pam_unix.so 'required' in service login: a wrong password still reaches \
+pam_mfauth.so \($PAMD/login:2\).*use requisite" 0 0 0 1
+sed -i '1s/required /requisite/' "$PAMD/login"
+run_check
+check "the same stack with requisite: the finding is gone, all ok" all_ok
+sed -i '1s/requisite/optional /' "$PAMD/login"
+run_check
+check "pam_unix optional: warning" finding warning "$PAMD/login:1" "^pam_unix.so 'optional'" \
+    0 0 0 1
+sed -i '1s/optional /sufficient/' "$PAMD/login"
+run_check
+check "pam_unix sufficient: error (its success skips the code), exit 1" finding error \
+    "$PAMD/login:1" "^pam_unix.so 'sufficient'.*its success skips the second factor" 1 0 1 0
+
+sandbox
+# A jump form without the pam_deny line: the failure goes on to the module.
+cat >"$PAMD/login" <<EOF
+auth     [success=1 default=ignore]   pam_sss.so
+auth     required                     pam_permit.so
+auth     required                     pam_mfauth.so
+account  required                     pam_mfauth.so
+EOF
+run_check
+check "jump form without pam_deny: warning for pam_sss" finding warning "$PAMD/login:1" \
+    "^pam_sss.so '\[success=1 default=ignore\]' in service login" 0 0 0 1
+
+sandbox
+# Debian's form with two password modules: either failing ends at pam_deny.
+cat >"$PAMD/common-auth" <<EOF
+auth     [success=2 default=ignore]   pam_unix.so nullok
+auth     [success=1 default=ignore]   pam_sss.so use_first_pass
+auth     requisite                    pam_deny.so
+auth     required                     pam_permit.so
+auth     required                     pam_mfauth.so
+EOF
+printf '@include common-auth\naccount required pam_mfauth.so\n' >"$PAMD/login"
+run_check
+check "pam_unix then pam_sss jumping over pam_deny: all ok" all_ok
+
+sandbox
+# The password line in an included file, the module in the service: named in both.
+printf 'auth required pam_winbind.so\n' >"$PAMD/common-auth"
+cat >"$PAMD/sshd" <<EOF
+@include common-auth
+auth     required     pam_mfauth.so
+account  required     pam_mfauth.so
+EOF
+rm "$PAMD/login"
+run_check
+check "included pam_winbind required: warning at common-auth:1 naming service sshd" finding \
+    warning "$PAMD/common-auth:1" "^pam_winbind.so 'required' in service sshd: .*\
+\($PAMD/sshd:2\)" 0 0 0 1
 
 summary
