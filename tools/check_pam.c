@@ -66,6 +66,7 @@ struct pam_ctx {
 	int dirfd;
 	struct pam_file *files;
 	size_t nfiles;
+	bool sshd_auth;    /* the sshd service runs pam_mfauth.so in auth */
 	char subject[PATH_MAX + 300];
 };
 
@@ -624,6 +625,8 @@ static bool pam_check_file(struct pam_ctx *x, struct pam_file *f)
 	}
 	if (!in_auth && !in_acct)
 		return false;
+	if (in_auth && strcmp(f->name, "sshd") == 0)
+		x->sshd_auth = true;
 	if (direct && (f->st.st_uid != 0 || (f->st.st_mode & 0022) != 0)) {
 		report(x->r, SEV_CRITICAL, "pam", pam_subject(x, f->name, 0), _("not root-owned or "
 		    "writable by others (uid %u, mode %04o): anyone could take the module out"),
@@ -693,7 +696,7 @@ static int pam_list(struct pam_ctx *x)
 	return rc;
 }
 
-void check_pam(struct report *r, const char *dir)
+void check_pam(struct report *r, const char *dir, bool *sshd_auth)
 {
 	struct pam_ctx x;
 	size_t found = 0;
@@ -721,6 +724,7 @@ void check_pam(struct report *r, const char *dir)
 		    _("module not in any PAM stack: no file here "
 		    "has a pam_mfauth.so line"));
 out:
+	*sshd_auth = x.sshd_auth;
 	for (size_t i = 0; i < x.nfiles; i++)
 		pam_file_free(&x.files[i]);
 	free(x.files);

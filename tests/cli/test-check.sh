@@ -6,7 +6,8 @@
 # directory is passed with --pam-dir).
 #
 # Needs: root (the store is root-only), $MFAUTH_BUILDDIR (tools/mfauth,
-# tests/pam/pamcheck and the module in it), faketime, oathtool, python3.
+# tests/pam/pamcheck and the module in it), faketime, oathtool, python3,
+# unshare and OpenSSH's sshd and ssh-keygen (sshd -T is run, never started).
 # Prints "N passed, N failed" and exits non-zero when anything failed
 # (77 = skipped when not root, 99 = the test could not run).
 set -euo pipefail
@@ -25,7 +26,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "test-check: SKIP: must run as root (the store is root-only)"
 	exit 77
 fi
-for prog in "$PY" faketime oathtool "$PAMCHECK"; do
+for prog in "$PY" faketime oathtool "$PAMCHECK" ssh-keygen unshare /usr/sbin/sshd; do
 	if ! command -v "$prog" >/dev/null; then
 		echo "test-check: $prog is required" >&2
 		exit 99
@@ -76,11 +77,34 @@ account  required   pam_mfauth.so conf=$CONF
 EOF
 }
 
+# sshd settings for every run: the host's own sshd_config is never what a test
+# sees (sshd -T runs only where a stack named sshd holds the module).
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
+sshd_config() {    # FILE SETTING...: a config with a host key and these lines
+	local f=$1
+	shift
+	printf '%s\n' "HostKey $T/hostkey" "$@" >"$f"
+}
+SSHD_OK=$T/sshd_ok
+sshd_config "$SSHD_OK" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'PasswordAuthentication no'
+
 # run_check [ARGS...]: mfauth check on the sandbox; RC, $T/out, $T/err.
 RC=0
 run_check() {
 	RC=0
-	"$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" "$@" >"$T/out" 2>"$T/err" || RC=$?
+	"$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" --sshd-config "$SSHD_OK" "$@" >"$T/out" \
+	    2>"$T/err" || RC=$?
+}
+# run_check_sshd CONFIG [ARGS...]: the same with sshd settings from CONFIG, in a
+# private mount namespace whose /run has the directory `sshd -T` insists on.
+run_check_sshd() {
+	local config=$1
+	shift
+	RC=0
+	unshare -m bash -c 'mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd && exec "$@"' \
+	    sshd-ns "$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" --sshd-config "$config" "$@" \
+	    >"$T/out" 2>"$T/err" || RC=$?
 }
 # run_check_at TIME [ARGS...]: the same under faketime.  faketime works by
 # LD_PRELOAD, which an ASan build refuses unless told not to check the order.
@@ -89,8 +113,8 @@ run_check_at() {
 	shift
 	RC=0
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-	    faketime "$when" "$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" "$@" >"$T/out" 2>"$T/err" ||
-	    RC=$?
+	    faketime "$when" "$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" --sshd-config "$SSHD_OK" \
+	    "$@" >"$T/out" 2>"$T/err" || RC=$?
 }
 
 rc_is() { [ "$RC" -eq "$1" ]; }
@@ -574,5 +598,48 @@ run_check
 check "included pam_winbind required: warning at common-auth:1 naming service sshd" finding \
     warning "$PAMD/common-auth:1" "^pam_winbind.so 'required' in service sshd: .*\
 \($PAMD/sshd:2\)" 0 0 0 1
+
+# --- (7) sshd's settings, when the sshd stack runs the module (issue 16, item 1) ---------
+# Debian's sshd_config: UsePAM yes, KbdInteractiveAuthentication no, passwords on.
+# sshd's password mode answers the code prompt with the password.
+sandbox
+cat >"$PAMD/common-auth" <<EOF
+auth     [success=1 default=ignore]   pam_unix.so
+auth     requisite                    pam_deny.so
+auth     required                     pam_permit.so
+auth     required                     pam_mfauth.so
+EOF
+printf '@include common-auth\naccount required pam_mfauth.so\n' >"$PAMD/sshd"
+sshd_config "$S/debian" 'UsePAM yes' 'KbdInteractiveAuthentication no'
+run_check_sshd "$S/debian"
+check "sshd with KbdInteractiveAuthentication no: warning naming the setting and the fix" \
+    finding warning "$S/debian" "^KbdInteractiveAuthentication no with PasswordAuthentication \
+yes and UsePAM yes: .*set KbdInteractiveAuthentication yes.*AuthenticationMethods \
+publickey,keyboard-interactive" 0 0 0 1
+sshd_config "$S/kbd" 'UsePAM yes' 'KbdInteractiveAuthentication yes'
+run_check_sshd "$S/kbd"
+check "sshd with KbdInteractiveAuthentication yes: ok line, all ok" finding ok "$S/kbd" \
+    '^UsePAM yes' 0 0 0 0
+sshd_config "$S/kbd-pw" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'AuthenticationMethods publickey,password'
+run_check_sshd "$S/kbd-pw"
+check "AuthenticationMethods publickey,password: warning" finding warning "$S/kbd-pw" \
+    '^AuthenticationMethods publickey,password allows password without keyboard-interactive' \
+    0 0 0 1
+sshd_config "$S/pk-kbd" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'AuthenticationMethods publickey,keyboard-interactive'
+run_check_sshd "$S/pk-kbd"
+check "AuthenticationMethods publickey,keyboard-interactive: all ok" all_ok
+sshd_config "$S/nopam" 'UsePAM no' 'KbdInteractiveAuthentication yes'
+run_check_sshd "$S/nopam"
+check "UsePAM no: error, exit 1" finding error "$S/nopam" \
+    '^UsePAM no: sshd checks passwords itself' 1 0 1 0
+# Without the module in the sshd stack, sshd is none of mfauth's business.
+printf 'auth requisite pam_unix.so\naccount required pam_unix.so\n' >"$PAMD/sshd"
+rm "$PAMD/common-auth"
+run_check_sshd "$S/debian"
+check "sshd stack without the module: sshd not looked at" sh -c '! grep -q "$1" "$2"' _ \
+    "$S/debian" "$T/out"
+check "sshd stack without the module: exit 0" rc_is 0
 
 summary
