@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "mfauth/buf.h"
+#include "mfauth/codetext.h"
 #include "mfauth/err.h"
 #include "mfauth/recovery.h"
 
@@ -34,7 +35,7 @@ static int normalise(const char *input, char out[MFA_RECOVERY_CHARS + 1])
 
 	for (const char *p = input; *p; p++) {
 		int v;
-		if (*p == '-' || *p == ' ')
+		if (*p == '-' || mfa_code_is_blank(*p))
 			continue;
 		if ((v = crockford_value(*p)) < 0 || n == MFA_RECOVERY_CHARS)
 			return -1;

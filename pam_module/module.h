@@ -42,7 +42,10 @@ struct login {
 /* One audit line for this login; extra key, value pairs follow, then NULL. */
 void audit_line(const struct login *l, const char *event, const char *result,
     const char *reason, ...) __attribute__((sentinel));
-/* The lock event after a failure that locked the user (no-op otherwise). */
+/*
+ * After a failure that locked the user: the lock event, and the locked
+ * message to the clerk on this very attempt (no-op otherwise).
+ */
 void report_lock(struct login *l, const struct mfa_auth_result *res);
 /* A locked user's attempt: audit line and the message to the clerk. */
 void report_locked(struct login *l, const struct mfa_auth_result *res);

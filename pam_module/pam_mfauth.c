@@ -23,8 +23,10 @@
 #include "mfauth/audit.h"
 #include "mfauth/auth.h"
 #include "mfauth/buf.h"
+#include "mfauth/codetext.h"
 #include "mfauth/config.h"
 #include "mfauth/err.h"
+#include "mfauth/recovery.h"
 #include "mfauth/store.h"
 #include "module.h"
 
@@ -139,20 +141,46 @@ static int open_store(struct login *l, struct mfa_store **store)
 	return rc;
 }
 
+/* What the code prompt got back. */
+enum answer {
+	ANSWER_NONE,        /* no reply, a NULL or an empty one, or blanks only */
+	ANSWER_PASSWORD,    /* the password the stack already holds (PAM_AUTHTOK) */
+	ANSWER_CODE,        /* something to check, blanks dropped */
+};
+
 /*
- * Ask for the code.  NULL or empty replies are failures (pam-u2f
- * CVE-2021-31924 skipped a check on a NULL reply).  *code is the PAM
- * conversation's allocation; the caller wipes and frees it.
+ * sshd's password authentication (KbdInteractiveAuthentication no) answers
+ * every prompt with the password, so the code prompt gets the password the
+ * stack already holds.  Only exact equality with PAM_AUTHTOK counts; the
+ * item belongs to libpam and is not ours to wipe.
  */
-static int ask_code(struct login *l, char **code)
+static bool is_password(const struct login *l, const char *answer)
+{
+	const void *tok = NULL;
+
+	if (pam_get_item(l->pamh, PAM_AUTHTOK, &tok) != PAM_SUCCESS || tok == NULL)
+		return false;
+	return mfa_code_is_secret(answer, tok);
+}
+
+/*
+ * Ask for the code.  NULL or empty replies are no answer (pam-u2f
+ * CVE-2021-31924 skipped a check on a NULL reply).  The password is
+ * recognised as typed; a code has its blanks dropped ("123 456", as apps
+ * show it).  *code is the PAM conversation's allocation; the caller wipes
+ * and frees it.
+ */
+static enum answer ask_code(struct login *l, char **code)
 {
 	*code = NULL;
 	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, code, "%s", _("Verification code: ")) !=
-	    PAM_SUCCESS || *code == NULL)
-		return MFA_ERR_INVAL;
-	if ((*code)[0] == '\0')
-		return MFA_ERR_INVAL;
-	return 0;
+	    PAM_SUCCESS || *code == NULL || (*code)[0] == '\0')
+		return ANSWER_NONE;
+	if (is_password(l, *code))
+		return ANSWER_PASSWORD;
+	if (mfa_code_strip_blanks(*code) == 0)
+		return ANSWER_NONE;
+	return ANSWER_CODE;
 }
 
 static void free_secret(char *s)
@@ -163,6 +191,13 @@ static void free_secret(char *s)
 	}
 }
 
+static void say_locked(struct login *l)
+{
+	pam_error(l->pamh, "%s", _("This account is locked after too many failed attempts. "
+	    "Contact your security staff."));
+}
+
+/* The clerk learns of the lock on the attempt that set it, not only on the next one. */
 void report_lock(struct login *l, const struct mfa_auth_result *res)
 {
 	char until[24];
@@ -174,6 +209,7 @@ void report_lock(struct login *l, const struct mfa_auth_result *res)
 	else
 		snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
 	audit_line(l, "lock", "locked", "too_many_failures", "locked_until", until, NULL);
+	say_locked(l);
 }
 
 void report_locked(struct login *l, const struct mfa_auth_result *res)
@@ -182,8 +218,20 @@ void report_locked(struct login *l, const struct mfa_auth_result *res)
 
 	snprintf(failures, sizeof(failures), "%u", res->failures);
 	audit_line(l, "auth", "locked", "locked", "failures", failures, NULL);
-	pam_error(l->pamh, "%s", _("This account is locked after too many failed attempts. "
-	    "Contact your security staff."));
+	say_locked(l);
+}
+
+/*
+ * The password given at the code prompt: a client set up wrong (sshd without
+ * keyboard-interactive), not a guess, so nothing is counted; one ssh run used
+ * to lock the clerk.  The audit and the clerk both say why.
+ */
+static void report_password_as_code(struct login *l)
+{
+	audit_line(l, "auth", "fail", "password_as_code", NULL);
+	pam_error(l->pamh, "%s", _("The password was given where the verification code was "
+	    "asked. If you log in with ssh, keyboard-interactive authentication must be "
+	    "enabled. Contact your administrator."));
 }
 
 static void report_code_result(struct login *l, int rc, const struct mfa_auth_result *res)
@@ -207,6 +255,8 @@ static void report_code_result(struct login *l, int rc, const struct mfa_auth_re
 	}
 	audit_line(l, "auth", rc == MFA_ERR_REPLAY ? "replay" : "fail",
 	    rc == MFA_ERR_INVAL ? "malformed_code" : mfa_errtoken(rc), "failures", failures, NULL);
+	if (rc == MFA_ERR_REPLAY && strcmp(l->factor, "totp") == 0)
+		pam_error(l->pamh, "%s", _("This code was already used. Wait for the next code."));
 	report_lock(l, res);
 }
 
@@ -238,11 +288,20 @@ static int code_login(struct login *l, struct mfa_store *store, const struct mfa
 
 	memset(&res, 0, sizeof(res));
 	l->factor = "totp";
-	rc = ask_code(l, &code);
-	if (rc != 0) {
+	rc = MFA_ERR_INVAL;
+	switch (ask_code(l, &code)) {
+	case ANSWER_NONE:
 		audit_line(l, "auth", "fail", "no_code", NULL);
 		goto out;
+	case ANSWER_PASSWORD:
+		report_password_as_code(l);
+		goto out;
+	case ANSWER_CODE:
+		break;
 	}
+	/* The audit names what was typed: a recovery code's shape is never a TOTP code. */
+	if (mfa_recovery_looks_like(code))
+		l->factor = "recovery";
 	if (rec == NULL) {
 		refuse_unknown(l, store, code);
 		rc = MFA_ERR_NOENT;

@@ -51,7 +51,18 @@ struct clock_seen {
 void check_store_files(struct cli *c, struct report *r, struct mfa_store *store, uint64_t now,
     struct clock_seen *clock);
 
-/* Every PAM service file in dir: is pam_mfauth.so in a stack, and placed so it counts. */
-void check_pam(struct report *r, const char *dir);
+/*
+ * Every PAM service file in dir: is pam_mfauth.so in a stack, and placed so it
+ * counts.  *sshd_auth is set when the sshd service runs the module in auth.
+ */
+void check_pam(struct report *r, const char *dir, bool *sshd_auth);
+
+/*
+ * sshd (check_sshd.c): with the module in the sshd stack, do sshd's settings
+ * (`sshd -T [-f config]`, config NULL for sshd's own default) let the code
+ * prompt reach the clerk?  Nothing is reported but an info line when the
+ * binary sshd is not installed or cannot print its settings.
+ */
+void check_sshd(struct report *r, const char *sshd, const char *config);
 
 #endif

@@ -4,7 +4,8 @@
  * @include/include/substack followed one level); for each stack with
  * pam_mfauth.so it reports a line PAM would skip silently ("-auth"), a
  * control that lets a failure through, nullok, no password module before it,
- * auth without account, and a file others could edit.
+ * a password module whose failure still reaches it, auth without account,
+ * and a file others could edit.
  */
 #include "config.h"
 
@@ -65,6 +66,7 @@ struct pam_ctx {
 	int dirfd;
 	struct pam_file *files;
 	size_t nfiles;
+	bool sshd_auth;    /* the sshd service runs pam_mfauth.so in auth */
 	char subject[PATH_MAX + 300];
 };
 
@@ -86,7 +88,7 @@ static bool is_type(const char *s)
 static bool is_password_module(const char *m)
 {
 	static const char *const names[] = { "pam_unix.so", "pam_sss.so", "pam_ldap.so",
-		"pam_krb5.so" };
+		"pam_krb5.so", "pam_winbind.so", "pam_unix2.so", "pam_pwdb.so", "pam_userdb.so" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(m, names[i]) == 0)
 			return true;
@@ -457,6 +459,93 @@ static enum sev pam_control_problem(const struct pam_ent *e, char *why, size_t l
 }
 
 /*
+ * Where the auth stack goes after entry i returned `failed` (else success):
+ * the index of the next entry, or SIZE_MAX when the stack stops there.  As
+ * libpam does it: requisite and die stop on a failure; done stops; a number
+ * jumps over that many auth lines; a bracket without the key or default= is
+ * "bad", which goes on.  sufficient's success ends the stack.
+ */
+static size_t pam_next(const struct pam_ent *const *v, size_t i, bool failed)
+{
+	const char *c = v[i]->control, *act;
+	char buf[512], *end = NULL;
+	unsigned long n;
+
+	if (strcasecmp(c, "requisite") == 0)
+		return failed ? SIZE_MAX : i + 1;
+	if (strcasecmp(c, "sufficient") == 0)
+		return failed ? i + 1 : SIZE_MAX;
+	if (c[0] != '[')
+		return i + 1;           /* required, optional */
+	act = bracket_action(c, failed ? "auth_err" : "success", buf, sizeof(buf));
+	if (act == NULL)
+		return i + 1;
+	if (strcasecmp(act, "die") == 0 || strcasecmp(act, "done") == 0)
+		return SIZE_MAX;
+	n = strtoul(act, &end, 10);
+	if (end != act && *end == '\0' && n > 0 && n < 1000)
+		return i + 1 + n;
+	return i + 1;
+}
+
+/*
+ * Does a wrong password at auth line p reach auth line m (pam_mfauth.so)?
+ * A password module or pam_deny.so met on the way fails too (whoever typed
+ * the wrong password does not know it); every other module succeeds.
+ */
+static bool pam_failure_reaches(const struct pam_ent *const *v, size_t p, size_t m)
+{
+	size_t i = pam_next(v, p, true);
+
+	while (i < m)
+		i = pam_next(v, i, is_password_module(v[i]->module) ||
+		    strcmp(v[i]->module, "pam_deny.so") == 0);
+	return i == m;
+}
+
+/*
+ * A password module whose failure still reaches pam_mfauth.so: anyone who
+ * can reach the login can lock any clerk with a wrong password and wrong
+ * codes, and a wrong password with the current code spends the code (the
+ * module's success, the login's failure).  Warned at the password module's
+ * line; a sufficient one is an error, as its success skips the second factor.
+ * A pair of lines of one included file is left to that file's own check.
+ */
+static bool pam_check_password_order(struct pam_ctx *x, const struct pam_file *f, size_t idx)
+{
+	const struct pam_ent *v[512];
+	size_t n = 0, m = SIZE_MAX;
+	bool ok = true;
+	char where[PATH_MAX + 300];
+
+	for (size_t i = 0; i < f->n && n < sizeof(v) / sizeof(v[0]); i++) {
+		if (strcmp(f->v[i].type, "auth") != 0)
+			continue;
+		if (i == idx)
+			m = n;
+		v[n++] = &f->v[i];
+	}
+	for (size_t p = 0; p < m && m != SIZE_MAX; p++) {
+		const struct pam_ent *pe = v[p], *me = v[m];
+		bool sufficient = strcasecmp(pe->control, "sufficient") == 0;
+
+		if (!is_password_module(pe->module) || !pam_failure_reaches(v, p, m) ||
+		    (!pe->direct && !me->direct && strcmp(pe->file, me->file) == 0))
+			continue;
+		snprintf(where, sizeof(where), "%s", pam_subject(x, me->file, me->line));
+		report(x->r, sufficient ? SEV_ERROR : SEV_WARNING, "pam",
+		    pam_subject(x, pe->file, pe->line), _("%s '%s' in service %s: a wrong password "
+		    "still reaches pam_mfauth.so (%s), so anyone can lock the user with wrong codes, "
+		    "and a wrong password with the right code spends the code%s; use requisite "
+		    "(or [success=1 default=ignore] followed by 'auth requisite pam_deny.so')"),
+		    pe->module, pe->control, f->name, where, sufficient ?
+		    _(", and its success skips the second factor") : "");
+		ok = false;
+	}
+	return ok;
+}
+
+/*
  * A pam_mfauth.so auth line in a fragment without a password module before
  * it: fine if every file that includes the fragment has one before it.
  */
@@ -525,6 +614,8 @@ static bool pam_check_file(struct pam_ctx *x, struct pam_file *f)
 	for (size_t i = 0; i < f->n; i++) {
 		if (!is_mfauth(&f->v[i]))
 			continue;
+		if (strcmp(f->v[i].type, "auth") == 0 && !pam_check_password_order(x, f, i))
+			ok = false;
 		in_auth = in_auth || strcmp(f->v[i].type, "auth") == 0;
 		in_acct = in_acct || strcmp(f->v[i].type, "account") == 0;
 		if (f->v[i].direct) {
@@ -534,6 +625,8 @@ static bool pam_check_file(struct pam_ctx *x, struct pam_file *f)
 	}
 	if (!in_auth && !in_acct)
 		return false;
+	if (in_auth && strcmp(f->name, "sshd") == 0)
+		x->sshd_auth = true;
 	if (direct && (f->st.st_uid != 0 || (f->st.st_mode & 0022) != 0)) {
 		report(x->r, SEV_CRITICAL, "pam", pam_subject(x, f->name, 0), _("not root-owned or "
 		    "writable by others (uid %u, mode %04o): anyone could take the module out"),
@@ -603,7 +696,7 @@ static int pam_list(struct pam_ctx *x)
 	return rc;
 }
 
-void check_pam(struct report *r, const char *dir)
+void check_pam(struct report *r, const char *dir, bool *sshd_auth)
 {
 	struct pam_ctx x;
 	size_t found = 0;
@@ -631,6 +724,7 @@ void check_pam(struct report *r, const char *dir)
 		    _("module not in any PAM stack: no file here "
 		    "has a pam_mfauth.so line"));
 out:
+	*sshd_auth = x.sshd_auth;
 	for (size_t i = 0; i < x.nfiles; i++)
 		pam_file_free(&x.files[i]);
 	free(x.files);

@@ -12,7 +12,8 @@
  * Nothing is written: the store is opened with mfa_store_open() and read with
  * mfa_store_load() and mfa_store_read_state() (a shared lock, no update).
  * Here: the results, checks 1-3 and 5, and the command; check 4 (the files in
- * the store) is check_store.c, check 6 (the PAM stacks) check_pam.c.
+ * the store) is check_store.c, check 6 (the PAM stacks) check_pam.c, check 7
+ * (sshd's settings, when the sshd stack runs the module) check_sshd.c.
  */
 #include "config.h"
 
@@ -30,6 +31,7 @@
 #include "mfauth/err.h"
 
 #define DEFAULT_PAM_DIR "/etc/pam.d"
+#define SSHD_PATH "/usr/sbin/sshd"
 /* Timestamps this far ahead of the clock are a clock that went back, not jitter. */
 #define CLOCK_SLACK_SECS 60
 /* When __DATE__ cannot be read: the first release. */
@@ -405,11 +407,13 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "pam-dir", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "sshd-config", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct clock_seen clock = { false, 0, 0 };
 	struct report r;
-	const char *pam_dir = DEFAULT_PAM_DIR;
+	const char *pam_dir = DEFAULT_PAM_DIR, *sshd_config = NULL;
+	bool sshd_auth = false;
 	uint64_t now;
 	int opt;
 
@@ -422,13 +426,18 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		case 'j':
 			r.json = true;
 			break;
+		case 's':
+			sshd_config = optarg;
+			break;
 		default:
-			cli_error("%s", _("usage: mfauth check [--pam-dir DIR] [--json]"));
+			cli_error("%s", _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
+			    "[--json]"));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		cli_error("%s", _("usage: mfauth check [--pam-dir DIR] [--json]"));
+		cli_error("%s", _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
+		    "[--json]"));
 		return EXIT_USAGE;
 	}
 	now = (uint64_t)time(NULL);
@@ -445,7 +454,9 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		report(&r, SEV_OK, "clock", "clock",
 		    _("not behind the last login or accepted code of "
 		    "any of %zu users"), clock.users);
-	check_pam(&r, pam_dir);
+	check_pam(&r, pam_dir, &sshd_auth);
+	if (sshd_auth)
+		check_sshd(&r, SSHD_PATH, sshd_config);
 	if (r.json) {
 		puts(r.total > 0 ? "\n]" : "]");
 	} else {

@@ -28,6 +28,7 @@
 
 #include "cli.h"
 #include "qr.h"
+#include "mfauth/codetext.h"
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
@@ -198,17 +199,6 @@ static int show_enrollment(const struct enroll_req *req, const struct mfa_totp_f
 	return 0;
 }
 
-/* Drop blanks: apps show "123 456", and clerks type what they see. */
-static void squeeze_blanks(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r; r++)
-		if (*r != ' ' && *r != '\t')
-			*w++ = *r;
-	*w = '\0';
-}
-
 /*
  * Ask for a code from the device, up to CONFIRM_TRIES times.  Returns 0 with
  * the accepted step, or an error with *reason set (nothing may be saved).
@@ -234,7 +224,7 @@ static int confirm_code(const struct mfa_totp_factor *f, uint64_t *step, const c
 			return MFA_ERR_IO;
 		}
 		if (n >= 0)
-			squeeze_blanks(line);
+			mfa_code_strip_blanks(line);    /* apps show "123 456": as at the login prompt */
 		rc = n < 0 ? MFA_ERR_INVAL :
 		    mfa_totp_verify(f, line, (uint64_t)time(NULL), CONFIRM_WINDOW, 0, step);
 		mfa_wipe(line, sizeof(line));

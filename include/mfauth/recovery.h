@@ -30,7 +30,7 @@ int mfa_recovery_issue(struct mfa_recovery *r, uint64_t now, uint64_t ttl,
 
 /*
  * True if input has the shape of a recovery code: 16 Crockford characters
- * once blanks and '-' are dropped (case-insensitive; I/L read as 1, O as 0).
+ * once blanks (codetext.h) and '-' are dropped (case-insensitive; I/L read as 1, O as 0).
  */
 bool mfa_recovery_looks_like(const char *input);
 

@@ -6,7 +6,8 @@
 # directory is passed with --pam-dir).
 #
 # Needs: root (the store is root-only), $MFAUTH_BUILDDIR (tools/mfauth,
-# tests/pam/pamcheck and the module in it), faketime, oathtool, python3.
+# tests/pam/pamcheck and the module in it), faketime, oathtool, python3,
+# unshare and OpenSSH's sshd and ssh-keygen (sshd -T is run, never started).
 # Prints "N passed, N failed" and exits non-zero when anything failed
 # (77 = skipped when not root, 99 = the test could not run).
 set -euo pipefail
@@ -25,7 +26,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "test-check: SKIP: must run as root (the store is root-only)"
 	exit 77
 fi
-for prog in "$PY" faketime oathtool "$PAMCHECK"; do
+for prog in "$PY" faketime oathtool "$PAMCHECK" ssh-keygen unshare /usr/sbin/sshd; do
 	if ! command -v "$prog" >/dev/null; then
 		echo "test-check: $prog is required" >&2
 		exit 99
@@ -69,18 +70,41 @@ sandbox() {
 good_login() {
 	cat <<EOF
 # auth required pam_mfauth.so   (a comment is not a line)
-auth     required   pam_unix.so
+auth     requisite   pam_unix.so
 auth     required   $MODULE conf=$CONF
 account  required   pam_unix.so
 account  required   pam_mfauth.so conf=$CONF
 EOF
 }
 
+# sshd settings for every run: the host's own sshd_config is never what a test
+# sees (sshd -T runs only where a stack named sshd holds the module).
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
+sshd_config() {    # FILE SETTING...: a config with a host key and these lines
+	local f=$1
+	shift
+	printf '%s\n' "HostKey $T/hostkey" "$@" >"$f"
+}
+SSHD_OK=$T/sshd_ok
+sshd_config "$SSHD_OK" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'PasswordAuthentication no'
+
 # run_check [ARGS...]: mfauth check on the sandbox; RC, $T/out, $T/err.
 RC=0
 run_check() {
 	RC=0
-	"$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" "$@" >"$T/out" 2>"$T/err" || RC=$?
+	"$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" --sshd-config "$SSHD_OK" "$@" >"$T/out" \
+	    2>"$T/err" || RC=$?
+}
+# run_check_sshd CONFIG [ARGS...]: the same with sshd settings from CONFIG, in a
+# private mount namespace whose /run has the directory `sshd -T` insists on.
+run_check_sshd() {
+	local config=$1
+	shift
+	RC=0
+	unshare -m bash -c 'mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd && exec "$@"' \
+	    sshd-ns "$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" --sshd-config "$config" "$@" \
+	    >"$T/out" 2>"$T/err" || RC=$?
 }
 # run_check_at TIME [ARGS...]: the same under faketime.  faketime works by
 # LD_PRELOAD, which an ASan build refuses unless told not to check the order.
@@ -89,8 +113,8 @@ run_check_at() {
 	shift
 	RC=0
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-	    faketime "$when" "$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" "$@" >"$T/out" 2>"$T/err" ||
-	    RC=$?
+	    faketime "$when" "$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" --sshd-config "$SSHD_OK" \
+	    "$@" >"$T/out" 2>"$T/err" || RC=$?
 }
 
 rc_is() { [ "$RC" -eq "$1" ]; }
@@ -335,7 +359,7 @@ check "clock in 2020: exit 1" rc_is 1
 # --- (6) PAM -------------------------------------------------------------------------------
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required   pam_unix.so
+auth     requisite   pam_unix.so
 #auth    required   pam_mfauth.so
 account  required   pam_unix.so
 EOF
@@ -351,7 +375,7 @@ check "PAM directory missing: error, exit 1" finding error "$PAMD" 'cannot open'
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     sufficient   pam_mfauth.so
 account  required     pam_mfauth.so
 EOF
@@ -361,7 +385,7 @@ check "auth sufficient: error at file:line, exit 1" finding error "$PAMD/login:2
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     optional     pam_mfauth.so
 account  required     pam_mfauth.so
 EOF
@@ -371,7 +395,7 @@ check "auth optional: error, exit 1" finding error "$PAMD/login:2" "^control 'op
 sandbox
 cat >"$PAMD/login" <<EOF
 auth     required     pam_mfauth.so
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 account  required     pam_mfauth.so
 EOF
 run_check
@@ -413,7 +437,7 @@ cat >"$PAMD/common-auth" <<EOF
 auth    required    pam_mfauth.so
 EOF
 cat >"$PAMD/login" <<EOF
-auth    required    pam_unix.so
+auth    requisite    pam_unix.so
 @include common-auth
 account required    pam_mfauth.so
 EOF
@@ -426,7 +450,7 @@ check "an includer without a password module before it: error at the fragment" f
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     required     pam_mfauth.so
 account  required     pam_unix.so
 EOF
@@ -436,7 +460,7 @@ check "no account line: error, exit 1" finding error "$PAMD/login" \
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     required     pam_mfauth.so nullok
 account  required     pam_mfauth.so
 EOF
@@ -445,7 +469,7 @@ check "nullok: warning, exit 0" finding warning "$PAMD/login:2" '^nullok' 0 0 0 
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     required     pam_mfauth.so nullok=yes
 account  required     pam_mfauth.so
 EOF
@@ -459,7 +483,7 @@ check "nullok = yes in the config: warning, exit 0" finding warning "$CONF" '^nu
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 -auth    required     pam_mfauth.so
 account  required     pam_mfauth.so
 EOF
@@ -468,7 +492,7 @@ check "-auth: warning, exit 0" finding warning "$PAMD/login:2" "^'-auth'" 0 0 0 
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     [success=ok default=ignore]   pam_mfauth.so
 account  required     pam_mfauth.so
 EOF
@@ -477,7 +501,7 @@ check "[default=ignore]: error, exit 1" finding error "$PAMD/login:2" 'auth_err=
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so
+auth     requisite     pam_unix.so
 auth     [success=ok  auth_err=die
 account  required     pam_mfauth.so
 EOF
@@ -486,7 +510,7 @@ check "'[' without ']': warning for the line" has warning "$PAMD/login:2" "'\\['
 
 sandbox
 cat >"$PAMD/login" <<EOF
-auth     required     pam_unix.so   # the password
+auth     requisite     pam_unix.so   # the password
 auth     [success=ok auth_err=die \\
           default=ignore]   \\
           $MODULE   # the code
@@ -510,5 +534,112 @@ run_check
 check "a 100 kB line: warning, the rest still checked, exit 0" finding warning "$PAMD/login:6" \
     '^line longer than' 0 0 0 1
 check "a 100 kB line: the module still found" has ok "$PAMD/login" 'auth and account$'
+
+# --- a password module whose failure still reaches the module (issue 16, item 2) ---------
+# With `required` a wrong password still meets the code prompt: anyone can lock
+# any clerk, and a wrong password with the right code spends the code.
+sandbox
+cat >"$PAMD/login" <<EOF
+auth     required     pam_unix.so
+auth     required     pam_mfauth.so
+account  required     pam_mfauth.so
+EOF
+run_check
+check "pam_unix required before mfauth: warning at the password line, exit 0" finding warning \
+    "$PAMD/login:1" "^pam_unix.so 'required' in service login: a wrong password still reaches \
+pam_mfauth.so \($PAMD/login:2\).*use requisite" 0 0 0 1
+sed -i '1s/required /requisite/' "$PAMD/login"
+run_check
+check "the same stack with requisite: the finding is gone, all ok" all_ok
+sed -i '1s/requisite/optional /' "$PAMD/login"
+run_check
+check "pam_unix optional: warning" finding warning "$PAMD/login:1" "^pam_unix.so 'optional'" \
+    0 0 0 1
+sed -i '1s/optional /sufficient/' "$PAMD/login"
+run_check
+check "pam_unix sufficient: error (its success skips the code), exit 1" finding error \
+    "$PAMD/login:1" "^pam_unix.so 'sufficient'.*its success skips the second factor" 1 0 1 0
+
+sandbox
+# A jump form without the pam_deny line: the failure goes on to the module.
+cat >"$PAMD/login" <<EOF
+auth     [success=1 default=ignore]   pam_sss.so
+auth     required                     pam_permit.so
+auth     required                     pam_mfauth.so
+account  required                     pam_mfauth.so
+EOF
+run_check
+check "jump form without pam_deny: warning for pam_sss" finding warning "$PAMD/login:1" \
+    "^pam_sss.so '\[success=1 default=ignore\]' in service login" 0 0 0 1
+
+sandbox
+# Debian's form with two password modules: either failing ends at pam_deny.
+cat >"$PAMD/common-auth" <<EOF
+auth     [success=2 default=ignore]   pam_unix.so nullok
+auth     [success=1 default=ignore]   pam_sss.so use_first_pass
+auth     requisite                    pam_deny.so
+auth     required                     pam_permit.so
+auth     required                     pam_mfauth.so
+EOF
+printf '@include common-auth\naccount required pam_mfauth.so\n' >"$PAMD/login"
+run_check
+check "pam_unix then pam_sss jumping over pam_deny: all ok" all_ok
+
+sandbox
+# The password line in an included file, the module in the service: named in both.
+printf 'auth required pam_winbind.so\n' >"$PAMD/common-auth"
+cat >"$PAMD/sshd" <<EOF
+@include common-auth
+auth     required     pam_mfauth.so
+account  required     pam_mfauth.so
+EOF
+rm "$PAMD/login"
+run_check
+check "included pam_winbind required: warning at common-auth:1 naming service sshd" finding \
+    warning "$PAMD/common-auth:1" "^pam_winbind.so 'required' in service sshd: .*\
+\($PAMD/sshd:2\)" 0 0 0 1
+
+# --- (7) sshd's settings, when the sshd stack runs the module (issue 16, item 1) ---------
+# Debian's sshd_config: UsePAM yes, KbdInteractiveAuthentication no, passwords on.
+# sshd's password mode answers the code prompt with the password.
+sandbox
+cat >"$PAMD/common-auth" <<EOF
+auth     [success=1 default=ignore]   pam_unix.so
+auth     requisite                    pam_deny.so
+auth     required                     pam_permit.so
+auth     required                     pam_mfauth.so
+EOF
+printf '@include common-auth\naccount required pam_mfauth.so\n' >"$PAMD/sshd"
+sshd_config "$S/debian" 'UsePAM yes' 'KbdInteractiveAuthentication no'
+run_check_sshd "$S/debian"
+check "sshd with KbdInteractiveAuthentication no: warning naming the setting and the fix" \
+    finding warning "$S/debian" "^KbdInteractiveAuthentication no with PasswordAuthentication \
+yes and UsePAM yes: .*set KbdInteractiveAuthentication yes.*AuthenticationMethods \
+publickey,keyboard-interactive" 0 0 0 1
+sshd_config "$S/kbd" 'UsePAM yes' 'KbdInteractiveAuthentication yes'
+run_check_sshd "$S/kbd"
+check "sshd with KbdInteractiveAuthentication yes: ok line, all ok" finding ok "$S/kbd" \
+    '^UsePAM yes' 0 0 0 0
+sshd_config "$S/kbd-pw" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'AuthenticationMethods publickey,password'
+run_check_sshd "$S/kbd-pw"
+check "AuthenticationMethods publickey,password: warning" finding warning "$S/kbd-pw" \
+    '^AuthenticationMethods publickey,password allows password without keyboard-interactive' \
+    0 0 0 1
+sshd_config "$S/pk-kbd" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'AuthenticationMethods publickey,keyboard-interactive'
+run_check_sshd "$S/pk-kbd"
+check "AuthenticationMethods publickey,keyboard-interactive: all ok" all_ok
+sshd_config "$S/nopam" 'UsePAM no' 'KbdInteractiveAuthentication yes'
+run_check_sshd "$S/nopam"
+check "UsePAM no: error, exit 1" finding error "$S/nopam" \
+    '^UsePAM no: sshd checks passwords itself' 1 0 1 0
+# Without the module in the sshd stack, sshd is none of mfauth's business.
+printf 'auth requisite pam_unix.so\naccount required pam_unix.so\n' >"$PAMD/sshd"
+rm "$PAMD/common-auth"
+run_check_sshd "$S/debian"
+check "sshd stack without the module: sshd not looked at" sh -c '! grep -q "$1" "$2"' _ \
+    "$S/debian" "$T/out"
+check "sshd stack without the module: exit 0" rc_is 0
 
 summary

@@ -56,6 +56,8 @@ void pt_setup(struct pt_sandbox *sb, const char *extra)
 	    build ? build : ".");
 	if (access(sb->module, R_OK) != 0)
 		fail_msg("module not built: %s (set MFAUTH_BUILDDIR)", sb->module);
+	snprintf(sb->password_stub, sizeof(sb->password_stub),
+	    "%s/tests/pam/.libs/password_stub.so", build ? build : ".");
 	if (mkdir(sb->pamd, 0755) != 0)
 		fail_msg("mkdir %s", sb->pamd);
 	/* libpam logs a complaint without a fallback service; like Debian's, it denies. */
@@ -87,6 +89,11 @@ void pt_service(const struct pt_sandbox *sb, const char *name, const char *lines
 		if (strncmp(p, "@MFA", 4) == 0) {
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s", mfa);
 			p += 4;
+		} else if (strncmp(p, "@PW", 3) == 0) {
+			if (access(sb->password_stub, R_OK) != 0)
+				fail_msg("not built: %s", sb->password_stub);
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s", sb->password_stub);
+			p += 3;
 		} else {
 			out[o++] = *p++;
 		}
@@ -159,7 +166,10 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 		case PAM_PROMPT_ECHO_ON:
 			c->prompts++;
 			snprintf(c->last_prompt, sizeof(c->last_prompt), "%s", msg[i]->msg);
-			r[i].resp = c->reply ? strdup(c->reply) : NULL;
+			if (c->prompts == 1 && c->first_reply != NULL)
+				r[i].resp = strdup(c->first_reply);
+			else
+				r[i].resp = c->reply ? strdup(c->reply) : NULL;
 			break;
 		default: {
 			size_t len = strlen(c->messages);

@@ -18,6 +18,7 @@ extern time_t pt_fake_now;
 
 struct pt_conv {
 	const char *reply;         /* answer to every echo-off prompt */
+	const char *first_reply;   /* if set, the answer to the first prompt instead */
 	bool null_reply;           /* answer with resp == NULL */
 	bool conv_error;           /* the conversation itself fails */
 	int prompts;               /* echo-off prompts seen */
@@ -30,13 +31,17 @@ struct pt_sandbox {
 	char conf[128];            /* mfauth.conf path */
 	char pamd[128];            /* service directory */
 	char module[512];          /* absolute path of the built module */
+	char password_stub[512];   /* tests/pam/password_stub.so (pam_unix's stand-in) */
 };
 
 /* Create a sandbox with `extra` appended to mfauth.conf (may be NULL). */
 void pt_setup(struct pt_sandbox *sb, const char *extra);
 void pt_teardown(struct pt_sandbox *sb);
 
-/* Write service `name` with the given stack lines; "@MFA" expands to "module conf=CONF". */
+/*
+ * Write service `name` with the given stack lines; "@MFA" expands to "module
+ * conf=CONF", "@PW" to the password stub's path (give it password=WORD).
+ */
 void pt_service(const struct pt_sandbox *sb, const char *name, const char *lines);
 
 /* Enroll user with a base32 seed and parameters, through the core store API. */

@@ -30,6 +30,8 @@
 #define JA_LOCKED_AUTH "認証の失敗が続いたため、このアカウントはロックされています。" \
 	"情報セキュリティ担当者に連絡してください。"
 #define JA_LOCKED_ACCT "このアカウントはロックされています。情報セキュリティ担当者に連絡してください。"
+#define JA_REPLAY "このコードは既に使用されました。次のコードが表示されるまで待ってください。"
+#define JA_PASSWORD "確認コードを求めたところにパスワードが送られました。"
 #define EN_PROMPT "Verification code: "
 #define EN_LOCKED_AUTH "This account is locked after too many failed attempts. Contact your " \
 	"security staff."
@@ -111,6 +113,35 @@ static void test_english_in_c(void **state)
 	run_login_story(*state, EN_PROMPT, EN_LOCKED_AUTH, EN_LOCKED_ACCT);
 }
 
+/*
+ * Issue 16's messages in Japanese: a replayed code, the lock on the attempt
+ * that sets it, and the password given at the code prompt.
+ */
+static void test_japanese_prompt_messages(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	struct pt_conv c;
+	char code[16];
+
+	use_locale("ja_JP.UTF-8");
+	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
+	assert_int_equal(auth(sb, code, &c), PAM_SUCCESS);
+	assert_int_equal(auth(sb, code, &c), PAM_AUTH_ERR);
+	if (strstr(c.messages, JA_REPLAY) == NULL)
+		fail_msg("replay message: want \"%s\", got \"%s\"", JA_REPLAY, c.messages);
+	assert_int_equal(auth(sb, "000000", &c), PAM_AUTH_ERR);
+	assert_null(strstr(c.messages, JA_LOCKED_AUTH));
+	assert_int_equal(auth(sb, "000000", &c), PAM_AUTH_ERR);     /* the third failure */
+	if (strstr(c.messages, JA_LOCKED_AUTH) == NULL)
+		fail_msg("lock message on the locking attempt: got \"%s\"", c.messages);
+	pt_service(sb, "pw", "auth requisite @PW password=pw12345678\nauth required @MFA\n");
+	memset(&c, 0, sizeof(c));
+	c.reply = "pw12345678";
+	assert_int_equal(pt_auth(sb, "pw", "bob", &c), PAM_AUTH_ERR);
+	if (strstr(c.messages, JA_PASSWORD) == NULL)
+		fail_msg("password message: want \"%s\", got \"%s\"", JA_PASSWORD, c.messages);
+}
+
 /* The card prompts (the card rig runs in C): the wording the clerks know. */
 static void test_card_wording(void **state)
 {
@@ -184,6 +215,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_japanese, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_english_in_c, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_japanese_prompt_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_wording, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_binds_unbound_domain, setup, teardown),
 	};

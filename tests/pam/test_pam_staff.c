@@ -300,7 +300,8 @@ static void test_recovery_code(void **state)
 	assert_logged(f, "event=recovery_used result=success user=alice factor=recovery");
 	/* Once only. */
 	assert_int_equal(login(f, "alice", typed, NULL), PAM_AUTH_ERR);
-	assert_logged(f, "result=replay user=alice factor=totp reason=replay");
+	/* Audited as what it is (issue 16 item 5a): not a TOTP replay. */
+	assert_logged(f, "result=replay user=alice factor=recovery reason=replay");
 	assert_int_equal(pt_failures(&f->sb, "alice"), 1);
 	/* Neither form of the code ever reaches the log. */
 	assert_null(strstr(f->log, code));

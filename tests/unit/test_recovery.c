@@ -99,7 +99,8 @@ static void test_looks_like(void **state)
 		{ "ABCD EFGH JKMN PQRS", true }, { "ILO0-1234-5678-9ABC", true },
 		{ "ABCD-EFGH-JKMN-PQR", false }, { "ABCD-EFGH-JKMN-PQRST", false },
 		{ "ABCD-EFGH-JKMN-PQRU", false }, { "123456", false }, { "", false },
-		{ "ABCD-EFGH-JKMN-PQR!", false },
+		{ "ABCD-EFGH-JKMN-PQR!", false }, { "ABCD\tEFGH-JKMN PQRS\t", true },
+		{ " abcd-efgh-jkmn-pqrs ", true }, { "ABCD\nEFGH-JKMN-PQRS", false },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "mfauth/codetext.h"
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
@@ -355,6 +356,53 @@ static void test_verify_malformed(void **state)
 	rfc_factor(&f, MFA_ALG_SHA1, 6, 30);
 	assert_int_equal(mfa_totp_verify(&f, "14050471", NOW, 1, 0, &step), MFA_ERR_INVAL);
 	assert_int_equal(mfa_totp_verify(&f, "050471", NOW, 1, 0, &step), 0);
+}
+
+/*
+ * Codes as authenticator apps show them (issue 16, item 4): blanks inside
+ * and around the digits are dropped before the format check; nothing else is,
+ * so what cannot be a code stays malformed.
+ */
+static void test_code_blanks(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "123 456", "123456" }, { " 123456 ", "123456" }, { "123456\t", "123456" },
+		{ "\t1 2 3\t4 5 6  ", "123456" }, { "1234 5678", "12345678" }, { "", "" },
+		{ "   ", "" }, { "123456\n", "123456\n" }, { "12-34-56", "12-34-56" },
+		/* NBSP and the full-width space are not ASCII blanks: kept, so malformed. */
+		{ "123\xc2\xa0" "456", "123\xc2\xa0" "456" },
+		{ "123\xe3\x80\x80" "456", "123\xe3\x80\x80" "456" },
+		{ "ABCD EFGH\tJKMN PQRS", "ABCDEFGHJKMNPQRS" },
+	};
+	struct mfa_totp_factor f;
+	char codes[9][9];
+	uint64_t step = 0;
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		memset(buf + strlen(buf) + 1, 'x', sizeof(buf) - strlen(buf) - 1);
+		size_t n = mfa_code_strip_blanks(buf);
+		if (strcmp(buf, cases[i].out) != 0 || n != strlen(cases[i].out))
+			fail_msg("case %zu: got '%s' (%zu)", i, buf, n);
+		/* The freed tail is zeroed: no moved digit lingers after the terminator. */
+		for (size_t j = n; j < strlen(cases[i].in); j++)
+			if (buf[j] != '\0')
+				fail_msg("case %zu: byte %zu not wiped", i, j);
+	}
+	assert_int_equal(mfa_code_strip_blanks(NULL), 0);
+	assert_true(mfa_code_is_blank(' ') && mfa_code_is_blank('\t'));
+	assert_false(mfa_code_is_blank('\n') || mfa_code_is_blank('\r') || mfa_code_is_blank('\0'));
+
+	/* The right code with the blanks an app shows verifies once they are dropped. */
+	rfc_factor(&f, MFA_ALG_SHA1, 6, 30);
+	window_codes(&f, codes);
+	snprintf(buf, sizeof(buf), " %.3s %s\t", AT(0), AT(0) + 3);
+	assert_int_equal(mfa_totp_verify(&f, buf, NOW, 1, 0, &step), MFA_ERR_INVAL);
+	mfa_code_strip_blanks(buf);
+	assert_int_equal(mfa_totp_check_format(&f, buf), 0);
+	assert_int_equal(mfa_totp_verify(&f, buf, NOW, 1, 0, &step), 0);
 }
 
 /* Near the epoch the window is clamped at step 0, never wrapped to 2^64 - 1. */
@@ -727,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_verify_login_sequence),
 		cmocka_unit_test(test_verify_earliest_of_two_matches),
 		cmocka_unit_test(test_verify_malformed),
+		cmocka_unit_test(test_code_blanks),
 		cmocka_unit_test(test_verify_near_zero),
 		cmocka_unit_test(test_far_future),
 		cmocka_unit_test(test_bad_factor),
