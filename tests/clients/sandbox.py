@@ -381,7 +381,9 @@ class Sandbox:
 
     # --- sshd: one daemon, two loopback ports
     def sshd(self):
-        """Start the private sshd once; returns (kbdint_port, password_port)."""
+        """Start the private sshd once; returns (kbdint_port, password_port).
+        Call it first from the main thread: the parent-death signal is sent
+        when the thread that started sshd ends, not the process."""
         with self.sshd_lock:
             if not self.sshd_ports:
                 self._start_sshd()

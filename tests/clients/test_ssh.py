@@ -130,6 +130,7 @@ def t_check_required(sb):
 
 sb = sandbox.start("ssh")
 sb.service("sshd", sb.stack())
+sb.sshd()       # from the main thread: setpriv's parent-death signal follows the thread that forked
 sb.run_scenarios([("kbdint", t_kbdint), ("replay", t_replay), ("pubkey_lock", t_lock_pubkey_unlock),
                   ("password_mode", t_password_mode), ("requisite", t_requisite),
                   ("check_required", t_check_required)])
