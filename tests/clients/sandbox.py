@@ -136,6 +136,7 @@ class User:
 class Sandbox:
     def __init__(self, tmp, build, src, name):
         self.T, self.build, self.src, self.name = tmp, build, src, name
+        self.t0 = time.time()
         self.module = os.path.join(build, "pam_module", ".libs", "pam_mfauth.so")
         self.mfauth_bin = os.path.join(build, "tools", "mfauth")
         self.conf = os.path.join(tmp, "mfauth.conf")
@@ -195,6 +196,7 @@ class Sandbox:
                     print("\n".join(out), flush=True)
         finally:
             self.stop()
+        print(f"# {self.name}: {time.time() - self.t0:.1f} s in all")
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(0 if self.failed == 0 and self.passed > 0 else 1)
 
@@ -253,26 +255,15 @@ class Sandbox:
 
     def _locale(self):
         """The build's Japanese catalog at the module's LOCALEDIR, seen only here."""
-        localedir = None
-        with open(os.path.join(self.build, "Makefile")) as f:
-            for line in f:
-                if line.startswith("localedir ="):
-                    localedir = line.split("=", 1)[1].strip()
-        prefix = datadir = None
-        with open(os.path.join(self.build, "Makefile")) as f:
-            for line in f:
-                if line.startswith("prefix ="):
-                    prefix = line.split("=", 1)[1].strip()
-                if line.startswith("datarootdir ="):
-                    datadir = line.split("=", 1)[1].strip()
-        localedir = localedir.replace("${datarootdir}", datadir or "").replace("$(datarootdir)", datadir or "")
-        localedir = localedir.replace("${prefix}", prefix).replace("$(prefix)", prefix)
+        localedir = makefile_var(self.build, "localedir")
         self.catalog = os.path.join(self.build, "tests", "locale", "ja", "LC_MESSAGES", "mfauth.mo")
         if not os.path.exists(self.catalog):
             die(f"{self.catalog} is missing (make check builds it; NLS disabled?)")
         top = localedir
         while not os.path.isdir(top):
             top = os.path.dirname(top)
+        if top in ("/", "/usr"):
+            die(f"LOCALEDIR {localedir}: no directory of its own to lay the catalog over")
         ov = os.path.join(self.T, "overlay")
         os.makedirs(ov)
         self._mount("-t", "tmpfs", "-o", "mode=0755", "clients-locale", ov)
@@ -481,6 +472,20 @@ def finish(child, timeout=TIMEOUT):
     if child.exitstatus is not None:
         return child.exitstatus
     return 128 + (child.signalstatus or 0)
+
+
+def makefile_var(build, name):
+    """A directory variable of the build's Makefile, ${...} expanded."""
+    vars_ = {}
+    with open(os.path.join(build, "Makefile")) as f:
+        for line in f:
+            m = re.match(r"^([A-Za-z_]+) = (.*)$", line.rstrip("\n"))
+            if m:
+                vars_[m.group(1)] = m.group(2).strip()
+    value = vars_[name]
+    for _ in range(10):
+        value = re.sub(r"\$[{(]([A-Za-z_]+)[})]", lambda m: vars_.get(m.group(1), ""), value)
+    return value
 
 
 def free_ports(n):
