@@ -3,7 +3,6 @@
 sandbox's /etc/pam.d/login: the login prompt, password, code, a shell; a wrong
 code refused and counted, then login's own retry.  See tests/clients/README.md."""
 import os
-import re
 import sys
 
 sys.dont_write_bytecode = True
