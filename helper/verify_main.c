@@ -196,6 +196,17 @@ static int load_config(struct verify *v, uid_t ruid, int argc, char **argv)
 	return 0;
 }
 
+/* The verdict, said on the channel as well as in the exit status (helper_proto.h). */
+static int finish(const struct verify *v, int status)
+{
+	struct mfa_hp_request rq = { .kind = MFA_HP_END, .arg = (uint64_t)status };
+	char line[MFA_HP_LINE_MAX + 1];
+
+	if (mfa_hp_format_request(&rq, line, sizeof(line)) == 0)
+		(void)mfa_hp_write_all(v->out, line, strlen(line));
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	static char pwbuf[4096];
@@ -226,11 +237,11 @@ int main(int argc, char **argv)
 	}
 	if ((rc = pick_user(&v, ruid, argv[3], pwbuf, sizeof(pwbuf))) != 0 ||
 	    (rc = load_config(&v, ruid, argc, argv)) != 0)
-		return rc;
+		return finish(&v, rc);
 	if (strcmp(argv[2], "auth") == 0)
-		return verify_authenticate(&v);
+		return finish(&v, verify_authenticate(&v));
 	if (strcmp(argv[2], "account") == 0)
-		return verify_account(&v);
+		return finish(&v, verify_account(&v));
 	verify_audit(&v, "auth", "fail", "helper_usage", NULL);
-	return MFA_HP_EXIT_USAGE;
+	return finish(&v, MFA_HP_EXIT_USAGE);
 }

@@ -146,6 +146,13 @@ int mfa_hp_parse_request(const char *line, size_t len, struct mfa_hp_request *rq
 	} else if (word_is(w, wlen, "msg")) {
 		rq->kind = MFA_HP_MSG;
 		rc = parse_msg(&p, end, rq);
+	} else if (word_is(w, wlen, "end")) {
+		rq->kind = MFA_HP_END;
+		if (!next_word(&p, end, &w, &wlen) || parse_u64(w, wlen, &rq->arg) != 0 ||
+		    rq->arg > MFA_HP_EXIT_MAX_)
+			rc = MFA_ERR_INVAL;
+		else
+			rc = 0;
 	}
 	/* Nothing may follow, not even a blank. */
 	if (rc == 0 && (p != end || line[len - 1] == ' '))
@@ -177,6 +184,11 @@ int mfa_hp_format_request(const struct mfa_hp_request *rq, char *out, size_t out
 			n = snprintf(out, outlen, "msg %s %" PRIu64 "\n", msg_names[rq->msg], rq->arg);
 		else
 			n = snprintf(out, outlen, "msg %s\n", msg_names[rq->msg]);
+		break;
+	case MFA_HP_END:
+		if (rq->arg > MFA_HP_EXIT_MAX_)
+			return MFA_ERR_INVAL;
+		n = snprintf(out, outlen, "end %" PRIu64 "\n", rq->arg);
 		break;
 	default:
 		return MFA_ERR_INVAL;

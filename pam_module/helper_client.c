@@ -12,11 +12,12 @@
  * - fork, and in the child only async-signal-safe calls: the socket onto
  *   fds 0 and 1, /dev/null onto 2, every other descriptor closed, execve
  *   with an empty environment;
- * - waitpid() on that one pid, through EINTR.  SIGCHLD is not touched: a
- *   host that ignores SIGCHLD (children reaped by the kernel) or reaps every
- *   child in its own handler leaves no status to read, and the login fails
- *   closed (audited as helper_status).  pam_unix sets SIGCHLD to the default
- *   for the duration; we prefer changing nothing of the host's.
+ * - waitpid() on that one pid, through EINTR.  SIGCHLD is not touched
+ *   (pam_unix sets it to the default for the duration; we change nothing of
+ *   the host's).  A host that ignores SIGCHLD (children reaped by the
+ *   kernel) or reaps every child in its own handler leaves no status to
+ *   read: the helper's "end" line then carries the verdict; where a status
+ *   can be read, the two must agree.  No end line is a failure.
  * Nothing is left open, no child is left unreaped.
  */
 #include "config.h"
@@ -236,18 +237,24 @@ static char *ask(const struct login *l, const struct mfa_hp_request *rq)
  * MFA_ERR_INVAL when it said something outside the protocol (the caller
  * then fails the login whatever the exit status).
  */
-static int converse(const struct login *l, int sock)
+static int converse(const struct login *l, int sock, int *verdict)
 {
 	char line[MFA_HP_LINE_MAX + 1];
 	struct mfa_hp_request rq;
 	int rc;
 
+	*verdict = -1;
 	for (;;) {
 		rc = mfa_hp_read_line(sock, line, sizeof(line));
 		if (rc == MFA_ERR_IO)
 			return 0;               /* the helper is done */
-		if (rc != 0 || mfa_hp_parse_request(line, strlen(line), &rq) != 0)
+		/* Nothing may follow the end line. */
+		if (rc != 0 || *verdict >= 0 || mfa_hp_parse_request(line, strlen(line), &rq) != 0)
 			return MFA_ERR_INVAL;
+		if (rq.kind == MFA_HP_END) {
+			*verdict = (int)rq.arg;
+			continue;
+		}
 		if (rq.kind == MFA_HP_MSG) {
 			show(l, &rq);
 			continue;
@@ -272,7 +279,7 @@ static int run_helper(struct login *l, const char *step, int ok_ret)
 	const char *why, *detail;
 	char status[16];
 	pid_t pid;
-	int sock, rc, code, signo = 0;
+	int sock, rc, code, verdict, signo = 0;
 
 	if ((why = helper_unusable(l, &detail)) != NULL) {
 		refuse_unusable(l, why, detail);
@@ -282,13 +289,16 @@ static int run_helper(struct login *l, const char *step, int ok_ret)
 		audit_line(l, "auth", "fail", "helper_spawn", "path", l->cfg.helper, NULL);
 		return PAM_AUTH_ERR;
 	}
-	rc = converse(l, sock);
+	rc = converse(l, sock, &verdict);
 	close(sock);                    /* a helper still waiting for an answer reads EOF */
 	code = reap(pid, &signo);
-	if (rc != 0 || code < 0 || code == 127 || code == MFA_HP_EXIT_USAGE) {
-		snprintf(status, sizeof(status), "%d", code < 0 ? -signo : code);
-		audit_line(l, "auth", "fail", rc != 0 ? "helper_protocol" : code < 0 ?
-		    (signo != 0 ? "helper_killed" : "helper_status") : "helper_failed",
+	/* No status to read (the host reaps its children): the end line decides. */
+	if (code < 0 && signo == 0)
+		code = verdict;
+	if (rc != 0 || code < 0 || code != verdict || code == MFA_HP_EXIT_USAGE) {
+		snprintf(status, sizeof(status), "%d", signo != 0 ? -signo : code);
+		audit_line(l, "auth", "fail", rc != 0 ? "helper_protocol" : signo != 0 ?
+		    "helper_killed" : code < 0 ? "helper_status" : "helper_failed",
 		    "status", status, "path", l->cfg.helper, NULL);
 		return PAM_AUTH_ERR;
 	}

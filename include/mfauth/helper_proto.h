@@ -10,10 +10,14 @@
  *   code                  ask for a verification code (echo off); an answer follows
  *   pin jpki|piv TRIES    ask for the card PIN; TRIES = tries left, -1 unknown; an answer follows
  *   msg ID [N]            show message ID (table below) with its number N
+ *   end STATUS            the verdict (enum mfa_hp_exit), the last line before exit
  * Module -> helper, one answer per asking request:
  *   LEN '\n' then LEN bytes, 0 <= LEN <= MFA_HP_ANSWER_MAX, no NUL and no
  *   newline inside; LEN 0 means "no answer" (the conversation failed).
- * The helper's exit status ends the exchange (mfauth-verify(8), EXIT STATUS).
+ * The helper then exits with the same status (mfauth-verify(8), EXIT STATUS).
+ * The end line lets a host that ignores SIGCHLD (children reaped by the
+ * kernel, no status to wait for) still get the verdict; where the exit
+ * status can be read, the module requires the two to agree.
  */
 #ifndef MFAUTH_HELPER_PROTO_H
 #define MFAUTH_HELPER_PROTO_H
@@ -35,9 +39,10 @@ enum mfa_hp_exit {
 	MFA_HP_EXIT_LOCKED = 3,    /* account step: the user is locked */
 	MFA_HP_EXIT_USAGE = 4,     /* not called as the helper (tty, arguments, caller) */
 	MFA_HP_EXIT_STORE = 5,     /* store or configuration error */
+	MFA_HP_EXIT_MAX_ = MFA_HP_EXIT_STORE,
 };
 
-enum mfa_hp_kind { MFA_HP_CODE = 1, MFA_HP_PIN, MFA_HP_MSG };
+enum mfa_hp_kind { MFA_HP_CODE = 1, MFA_HP_PIN, MFA_HP_MSG, MFA_HP_END };
 
 /* Messages the module shows; numbered args noted. */
 enum mfa_hp_msg {
@@ -61,7 +66,7 @@ struct mfa_hp_request {
 	uint8_t profile;      /* MFA_CARD_JPKI / MFA_CARD_PIV (pin) */
 	int tries;            /* pin: -1..15 */
 	enum mfa_hp_msg msg;  /* msg */
-	uint64_t arg;         /* msg: its number (0 when it takes none) */
+	uint64_t arg;         /* msg: its number (0 when it takes none); end: the status */
 };
 
 /*

@@ -112,6 +112,16 @@ check "without the magic argument: refused (exit 4)" as mfa_a bash -c \
 check "conf= from a clerk: refused (exit 4)" as mfa_a bash -c \
 	'echo | "$0" --mfauth-helper-v1 auth mfa_a test tty conf=/tmp/x | cat; [ "${PIPESTATUS[1]}" -eq 4 ]' "$helper"
 
+# --- the host is left as it was: no descriptor, no child, no signal disposition changed
+check "host unchanged after a success (fds, children, SIGCHLD/SIGPIPE)" \
+	lock mfa_a mfa_a "$(code_of mfa_a 30)" lock --check-host
+check "host unchanged after a failure" status_is 1 lock mfa_a mfa_a "$(wrong_of mfa_a)" lock --check-host
+check "host unchanged without a helper" status_is 1 lock mfa_a mfa_a 123456 nohelper --check-host
+check "a host that ignores SIGCHLD (no exit status): the end line carries the verdict" \
+	lock mfa_c mfa_c "$(code_of mfa_c)" lock "--check-host --ignore-sigchld"
+check "... and a refusal stays a refusal" \
+	status_is 1 lock mfa_c mfa_c "$(wrong_of mfa_c)" lock "--check-host --ignore-sigchld"
+
 # --- where the helper cannot run, the audit and the clerk say why
 check "no_new_privs: refused" bash -c '! setpriv --no-new-privs --reuid=61001 --regid=61001 --init-groups \
 	"$0" --confdir "$1" --no-fail-delay lock mfa_a <<<123456 >"$2" 2>&1' \
