@@ -79,8 +79,13 @@ check "after unlock mfa_b gets in" lock mfa_b mfa_b "$(code_of mfa_b)"
 # --- a helper killed mid-check has spent the try (root runs the built,
 # non-setuid helper with a shim that SIGKILLs it inside the code check)
 shim=$build/tests/helper/.libs/killshim.so
+# In the sanitizer build the shim goes first, ahead of ASan's runtime.
+asan_opts=${ASAN_OPTIONS:-}
+if [[ $(ldd "$build/helper/mfauth-verify" 2>/dev/null) == *libasan* ]]; then
+	asan_opts="${asan_opts:+$asan_opts:}verify_asan_link_order=0"
+fi
 kill_run() {
-	printf '6\n%s' "$(wrong_of mfa_c)" | LD_PRELOAD=$shim "$build/helper/mfauth-verify" \
+	printf '6\n%s' "$(wrong_of mfa_c)" | ASAN_OPTIONS=$asan_opts LD_PRELOAD=$shim "$build/helper/mfauth-verify" \
 		"--mfauth-helper-v1" auth mfa_c test tty | cat >/dev/null
 	return "${PIPESTATUS[1]}"
 }
