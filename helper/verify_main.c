@@ -42,6 +42,12 @@
 #include "verify.h"
 
 #define SAFE_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+/*
+ * Wall-clock bound of one run: a caller that never answers must not hold a
+ * card transaction (the PIN is asked inside it) for ever.  SIGALRM then ends
+ * the helper, which the attempt counting makes safe (verify_auth.c).
+ */
+#define RUN_SECONDS 300
 /* argv: magic, step, user, service, tty [, conf=PATH for root] */
 #define ARGS_MIN 6
 #define ARGS_MAX 7
@@ -140,6 +146,7 @@ static bool harden(void)
 	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
 		(void)sigaction(quiet[i], &sa, NULL);
 	(void)setsid();
+	alarm(RUN_SECONDS);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(077);
 	if (clearenv() != 0 || setenv("PATH", SAFE_PATH, 1) != 0)
