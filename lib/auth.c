@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mfauth/auth.h"
+#include "mfauth/buf.h"
 #include "mfauth/cardauth.h"
 #include "mfauth/err.h"
 #include "mfauth/recovery.h"
@@ -20,7 +21,18 @@ struct code_ctx {
 	const struct mfa_source *src;
 	struct mfa_auth_result *res;
 	int verdict;
+	bool reserved;    /* mfa_auth_reserve() already counted this attempt */
 };
+
+/*
+ * Settle a reservation (mfa_auth_reserve): the attempt it counted is
+ * about to be counted for what it was, or cleared by a success.
+ */
+static void unreserve(struct mfa_state *st)
+{
+	if (st->failures > 0)
+		st->failures--;
+}
 
 /* Which kind of code was typed decides which check runs. */
 static int check_code(struct code_ctx *c, const struct mfa_state *st, uint64_t *step)
@@ -63,6 +75,8 @@ static int decide_code(struct mfa_state *st, void *arg)
 	} else {
 		if (rc != MFA_ERR_INVAL && rc != MFA_ERR_REPLAY && rc != MFA_ERR_EXPIRED)
 			rc = MFA_ERR_BADCODE;
+		if (c->reserved)
+			unreserve(st);
 		c->res->locked_now = mfa_lockout_fail(c->cfg, st, c->now, c->src);
 	}
 	c->verdict = rc;
@@ -71,11 +85,11 @@ static int decide_code(struct mfa_state *st, void *arg)
 	return 1;
 }
 
-int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+static int auth_code(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
     const struct mfa_record *rec, const char *code, uint64_t now,
-    const struct mfa_source *src, struct mfa_auth_result *res)
+    const struct mfa_source *src, struct mfa_auth_result *res, bool reserved)
 {
-	struct code_ctx c = { cfg, rec, code, now, src, res, MFA_ERR_BADCODE };
+	struct code_ctx c = { cfg, rec, code, now, src, res, MFA_ERR_BADCODE, reserved };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -84,6 +98,71 @@ int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const c
 		return rc;
 	/* Success only once the new watermark is on disk (the update returned 0). */
 	return c.verdict;
+}
+
+int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    const struct mfa_record *rec, const char *code, uint64_t now,
+    const struct mfa_source *src, struct mfa_auth_result *res)
+{
+	return auth_code(store, cfg, user, rec, code, now, src, res, false);
+}
+
+int mfa_auth_code_reserved(struct mfa_store *store, const struct mfa_config *cfg,
+    const char *user, const struct mfa_record *rec, const char *code, uint64_t now,
+    const struct mfa_source *src, struct mfa_auth_result *res)
+{
+	return auth_code(store, cfg, user, rec, code, now, src, res, true);
+}
+
+struct reserve_ctx {
+	const struct mfa_config *cfg;
+	uint64_t now;
+	const struct mfa_source *src;
+	struct mfa_auth_result *res;
+	int verdict;
+};
+
+/*
+ * Count the attempt without locking yet (a correct code on the deny-th try
+ * still succeeds).  Failures already at deny without a lock can only be
+ * attempts whose check never finished (the helper died): they lock now.
+ */
+static int decide_reserve(struct mfa_state *st, void *arg)
+{
+	struct reserve_ctx *c = arg;
+	struct mfa_config nolock = *c->cfg;
+	struct mfa_state next = *st;
+
+	c->res->failures = st->failures;
+	c->res->locked_until = st->locked_until;
+	if (mfa_lockout_active(c->cfg, st, c->now)) {
+		c->verdict = MFA_ERR_LOCKED;
+		return 0;
+	}
+	nolock.deny = 0;
+	(void)mfa_lockout_fail(&nolock, &next, c->now, c->src);
+	if (c->cfg->deny != 0 && next.failures > c->cfg->deny) {
+		c->res->locked_now = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->verdict = MFA_ERR_LOCKED;
+	} else {
+		*st = next;
+		c->verdict = 0;
+	}
+	c->res->failures = st->failures;
+	c->res->locked_until = st->locked_until;
+	mfa_wipe(&next, sizeof(next));
+	return 1;
+}
+
+int mfa_auth_reserve(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    uint64_t now, const struct mfa_source *src, struct mfa_auth_result *res)
+{
+	struct reserve_ctx c = { cfg, now, src, res, MFA_ERR_LOCKED };
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = mfa_store_update(store, user, decide_reserve, &c);
+	return rc != 0 ? rc : c.verdict;
 }
 
 /*
@@ -131,6 +210,7 @@ struct card_ctx {
 	const struct mfa_source *src;
 	struct mfa_auth_result *res;
 	int verdict;
+	bool reserved;
 };
 
 static int decide_card(struct mfa_state *st, void *arg)
@@ -145,27 +225,46 @@ static int decide_card(struct mfa_state *st, void *arg)
 		mfa_lockout_success(st, c->now);
 		c->verdict = 0;
 	} else if (mfa_card_error_counts(c->card_rc)) {
+		if (c->reserved)
+			unreserve(st);
 		c->res->locked_now = mfa_lockout_fail(c->cfg, st, c->now, c->src);
 		c->verdict = c->card_rc;
 	} else {
+		/* Not an attempt after all (nothing sent): a reservation is returned. */
 		c->verdict = c->card_rc;
-		write = 0;
+		write = c->reserved;
+		if (c->reserved)
+			unreserve(st);
 	}
 	c->res->failures = st->failures;
 	c->res->locked_until = st->locked_until;
 	return write;
 }
 
-int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
+static int card_result(struct mfa_store *store, const struct mfa_config *cfg,
     const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
-    struct mfa_auth_result *res)
+    struct mfa_auth_result *res, bool reserved)
 {
-	struct card_ctx c = { cfg, card_rc, now, src, res, MFA_ERR_CARD };
+	struct card_ctx c = { cfg, card_rc, now, src, res, MFA_ERR_CARD, reserved };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	rc = mfa_store_update(store, user, decide_card, &c);
 	return rc != 0 ? rc : c.verdict;
+}
+
+int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
+    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    struct mfa_auth_result *res)
+{
+	return card_result(store, cfg, user, card_rc, now, src, res, false);
+}
+
+int mfa_auth_card_reserved(struct mfa_store *store, const struct mfa_config *cfg,
+    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    struct mfa_auth_result *res)
+{
+	return card_result(store, cfg, user, card_rc, now, src, res, true);
 }
 
 int mfa_auth_locked(struct mfa_store *store, const struct mfa_config *cfg, const char *user,

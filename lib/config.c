@@ -73,6 +73,10 @@ static const struct list_item profile_items[] = {
 	{ NULL, 0 },
 };
 
+#ifndef MFA_HELPER_PATH
+#define MFA_HELPER_PATH "/usr/local/libexec/mfauth/mfauth-verify"
+#endif
+
 #define FIELD(m) offsetof(struct mfa_config, m), sizeof(((struct mfa_config *)NULL)->m)
 
 /* name, kind, offset, size, min, max, list items, list hint */
@@ -90,6 +94,7 @@ static const struct key_def key_defs[] = {
 	{ "card_reader", KIND_TEXT, FIELD(card_reader), 0, 0, NULL, NULL },
 	{ "card_min_tries", KIND_NUM, FIELD(card_min_tries), 1, 15, NULL, NULL },
 	{ "card_profiles", KIND_LIST, FIELD(card_profiles), 0, 0, profile_items, "jpki, piv" },
+	{ "helper", KIND_PATH, FIELD(helper), 0, 0, NULL, NULL },
 };
 
 static const char *const bool_true[] = { "yes", "true", "1", "on" };
@@ -312,6 +317,7 @@ void mfa_config_defaults(struct mfa_config *cfg)
 	cfg->card_reader[0] = '\0';
 	cfg->card_min_tries = 2;
 	cfg->card_profiles = MFA_PROFILE_JPKI | MFA_PROFILE_PIV;
+	snprintf(cfg->helper, sizeof(cfg->helper), "%s", MFA_HELPER_PATH);
 }
 
 const char *mfa_config_default_path(void)

@@ -28,6 +28,15 @@
 #else
 #define _(s) (s)
 #define dngettext(domain, s, p, n) ((n) == 1 ? (s) : (p))
+/*
+ * The setuid helper's client (helper_client.c), used when the module runs
+ * with an effective uid other than 0 (screen lockers).  Each returns a PAM
+ * code: the helper's verdict, or PAM_AUTH_ERR when it cannot run here
+ * (no_new_privs, missing or not setuid: audited and told to the clerk).
+ */
+int helper_authenticate(struct login *l);
+int helper_account(struct login *l);
+
 #endif
 #define N_(s) s
 
@@ -58,5 +67,14 @@ void report_locked(struct login *l, const struct mfa_auth_result *res);
  */
 int card_login(struct login *l, struct mfa_store *store, const struct mfa_record *rec,
     bool *fallback);
+
+/*
+ * The setuid helper's client (helper_client.c), used when the module runs
+ * with an effective uid other than 0 (screen lockers).  Each returns a PAM
+ * code: the helper's verdict, or PAM_AUTH_ERR when it cannot run here
+ * (no_new_privs, missing or not setuid: audited and told to the clerk).
+ */
+int helper_authenticate(struct login *l);
+int helper_account(struct login *l);
 
 #endif

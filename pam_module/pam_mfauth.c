@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
@@ -391,6 +392,9 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	pam_fail_delay(pamh, FAIL_DELAY_US);
 	if (login_begin(&l, pamh, argc, argv) != 0)
 		return ret;
+	/* Not root (a screen locker): the root-only store is the helper's to read. */
+	if (geteuid() != 0)
+		return helper_authenticate(&l);
 	rc = authenticate(&l, &ignore);
 	if (ignore && l.cfg.nullok)
 		ret = PAM_IGNORE;
@@ -420,6 +424,8 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	memset(&rec, 0, sizeof(rec));
 	if (login_begin(&l, pamh, argc, argv) != 0 || mfa_name_check(l.user) != 0)
 		return PAM_AUTH_ERR;
+	if (geteuid() != 0)
+		return helper_account(&l);
 	if (open_store(&l, &store) != 0)
 		return PAM_AUTH_ERR;
 	rc = mfa_store_load(store, l.user, &rec);

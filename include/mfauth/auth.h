@@ -58,6 +58,32 @@ int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
     const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
     struct mfa_auth_result *res);
 
+/*
+ * Kill-safe attempts, for the setuid helper (helper/mfauth-verify.c), whose
+ * caller may be able to end it at any instant: mfa_auth_reserve() counts one
+ * failure on disk BEFORE the code or PIN is looked at, so an attempt whose
+ * check never finishes has still been counted; the *_reserved() calls below
+ * then settle that attempt instead of counting a second one (a success
+ * clears it with the other failures).  The reservation never locks by
+ * itself, so the deny-th attempt with the right code still succeeds; a
+ * reservation that finds `deny` failures already counted without a lock
+ * (attempts that never finished) locks the user and returns MFA_ERR_LOCKED
+ * with res->locked_now set.  A locked user: MFA_ERR_LOCKED, nothing changes.
+ * Returns 0 once the reservation is on disk, or a store error.
+ */
+int mfa_auth_reserve(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    uint64_t now, const struct mfa_source *src, struct mfa_auth_result *res);
+
+/* mfa_auth_code() settling a reservation. */
+int mfa_auth_code_reserved(struct mfa_store *store, const struct mfa_config *cfg,
+    const char *user, const struct mfa_record *rec, const char *code, uint64_t now,
+    const struct mfa_source *src, struct mfa_auth_result *res);
+
+/* mfa_auth_card_result() settling a reservation (a card error that was no attempt returns it). */
+int mfa_auth_card_reserved(struct mfa_store *store, const struct mfa_config *cfg,
+    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    struct mfa_auth_result *res);
+
 /* Is the user locked right now?  (A read under a shared lock; for the card path's early refusal.) */
 int mfa_auth_locked(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
     uint64_t now, bool *locked);

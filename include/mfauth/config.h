@@ -33,6 +33,7 @@ struct mfa_config {
 	char card_reader[128];     /* reader-name substring, "" = any */
 	unsigned card_min_tries;   /* refuse VERIFY with fewer tries left, 1..15 */
 	unsigned card_profiles;    /* MFA_PROFILE_* */
+	char helper[PATH_MAX];     /* setuid helper run when the module is not root */
 };
 
 /* Error detail: which file, which line, what is wrong. */

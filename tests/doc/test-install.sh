@@ -23,6 +23,7 @@ expected() {
 	printf '%s\n' /etc/mfauth/mfauth.conf \
 		/lib/security/pam_mfauth.so /usr/sbin/mfauth /usr/share/man/man5/mfauth.conf.5 \
 		/usr/share/man/man8/mfauth.8 /usr/share/man/man8/pam_mfauth.8 \
+		/usr/share/man/man8/mfauth-verify.8 /usr/libexec/mfauth/mfauth-verify \
 		/usr/share/pam-configs/mfauth
 	# A catalog per language of po/LINGUAS, when built with translations.
 	if [ -r "$src/po/LINGUAS" ] && grep -qs '^install-data: install-data-yes' "$build/po/Makefile"; then
@@ -37,6 +38,9 @@ check "config: the sample, every key commented out" bash -c \
 	'! grep -qE "^[[:space:]]*[a-z_]+[[:space:]]*=" "$0"' "$D/etc/mfauth/mfauth.conf"
 check "config: this build's paths" grep -qx '#key_file = /etc/mfauth/store.key' "$D/etc/mfauth/mfauth.conf"
 check "config: mode 0644" test "$(stat -c %a "$D/etc/mfauth/mfauth.conf")" = 644
+check "helper: setuid root, 4755" test "$(stat -c %a:%U "$D/usr/libexec/mfauth/mfauth-verify")" = 4755:root
+check "config: the helper's path of this build" \
+	grep -qx '#helper = /usr/libexec/mfauth/mfauth-verify' "$D/etc/mfauth/mfauth.conf"
 check "profile: installed unchanged" cmp "$D/usr/share/pam-configs/mfauth" \
 	"$src/share/pam-configs/mfauth"
 check "module: exports only pam_sm_*" bash -c \

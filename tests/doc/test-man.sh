@@ -13,7 +13,7 @@ set -uo pipefail
 src=${MFAUTH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${MFAUTH_BUILDDIR:?set MFAUTH_BUILDDIR}
 doc=$src/doc
-pages="pam_mfauth.8 mfauth.8 mfauth.conf.5"
+pages="pam_mfauth.8 mfauth.8 mfauth.conf.5 mfauth-verify.8"
 
 T=$(mktemp -d /tmp/mfauth-man.XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -9,12 +9,21 @@
  * line each, so a script can pipe a code in.  Exit 0 on PAM_SUCCESS, 1 on any
  * other result, 2 on usage errors; the result is printed by name.
  * --no-fail-delay replaces the modules' failure delay (for scripted tests).
+ * --check-host: after pam_end, exit 3 if the modules left a descriptor open,
+ * a child (zombie or running), or changed the SIGCHLD or SIGPIPE disposition
+ * (what a long-lived host, a screen locker, would notice).
+ * --ignore-sigchld: run the modules with SIGCHLD ignored (children reaped by
+ * the kernel), as some hosts do.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <security/pam_appl.h>
 
 static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
@@ -49,6 +58,57 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 	return PAM_SUCCESS;
 }
 
+/* Open descriptors of this process (the directory's own excluded). */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+struct host_state {
+	int fds;
+	struct sigaction chld, pipe;
+};
+
+static void host_state(struct host_state *h)
+{
+	h->fds = count_fds();
+	sigaction(SIGCHLD, NULL, &h->chld);
+	sigaction(SIGPIPE, NULL, &h->pipe);
+}
+
+/* 0 when the modules left the host as they found it; prints what differs. */
+static int host_unchanged(const struct host_state *before)
+{
+	struct host_state after;
+	int bad = 0;
+
+	host_state(&after);
+	if (after.fds != before->fds) {
+		fprintf(stderr, "pamcheck: %d descriptors before, %d after\n", before->fds, after.fds);
+		bad = 1;
+	}
+	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD) {
+		fprintf(stderr, "pamcheck: a child (or zombie) was left behind\n");
+		bad = 1;
+	}
+	if (after.chld.sa_handler != before->chld.sa_handler ||
+	    after.pipe.sa_handler != before->pipe.sa_handler) {
+		fprintf(stderr, "pamcheck: SIGCHLD or SIGPIPE disposition changed\n");
+		bad = 1;
+	}
+	return bad;
+}
+
 static void no_delay(int status, unsigned int usec, void *appdata)
 {
 	(void)status; (void)usec; (void)appdata;
@@ -59,7 +119,8 @@ int main(int argc, char **argv)
 	const char *confdir = NULL;
 	struct pam_conv conv = { converse, NULL };
 	pam_handle_t *pamh = NULL;
-	int account = 0, nodelay = 0, i = 1, rc;
+	struct host_state before;
+	int account = 0, nodelay = 0, check_host = 0, i = 1, rc;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--confdir") == 0 && i + 1 < argc)
@@ -68,14 +129,19 @@ int main(int argc, char **argv)
 			account = 1;
 		else if (strcmp(argv[i], "--no-fail-delay") == 0)
 			nodelay = 1;
+		else if (strcmp(argv[i], "--check-host") == 0)
+			check_host = 1;
+		else if (strcmp(argv[i], "--ignore-sigchld") == 0)
+			signal(SIGCHLD, SIG_IGN);
 		else
 			break;
 	}
 	if (argc - i != 2) {
 		fprintf(stderr, "usage: pamcheck [--confdir DIR] [--account] [--no-fail-delay] "
-		    "SERVICE USER\n");
+		    "[--check-host] [--ignore-sigchld] SERVICE USER\n");
 		return 2;
 	}
+	host_state(&before);
 	rc = pam_start_confdir(argv[i], argv[i + 1], &conv, confdir, &pamh);
 	if (rc != PAM_SUCCESS) {
 		fprintf(stderr, "pam_start: %d\n", rc);
@@ -91,5 +157,7 @@ int main(int argc, char **argv)
 		printf("pam_acct_mgmt: %s\n", pam_strerror(pamh, rc));
 	}
 	pam_end(pamh, rc);
+	if (check_host && host_unchanged(&before) != 0)
+		return 3;
 	return rc == PAM_SUCCESS ? 0 : 1;
 }

@@ -1,0 +1,47 @@
+/*
+ * mfauth-verify, the setuid-root helper of pam_mfauth for callers that are
+ * not root (screen lockers): shared by its two files.  Not a public header.
+ */
+#ifndef MFAUTH_VERIFY_H
+#define MFAUTH_VERIFY_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "mfauth/config.h"
+#include "mfauth/helper_proto.h"
+#include "mfauth/lockout.h"
+
+#define VERIFY_IDENT "pam_mfauth"
+
+/* One run of the helper: who asked, for whom, with which policy. */
+struct verify {
+	struct mfa_config cfg;
+	const char *user;          /* the account checked: the caller's own (root: as told) */
+	char caller_uid[16];       /* real uid at exec, for every audit line */
+	const char *factor;        /* "totp", "recovery", "card" */
+	struct mfa_source src;     /* service and tty as the caller told them (informational) */
+	int in;                    /* answers from the module */
+	int out;                   /* requests to the module */
+};
+
+/* One audit line with the helper's fields; extra key, value pairs, then NULL. */
+void verify_audit(const struct verify *v, const char *event, const char *result,
+    const char *reason, ...) __attribute__((sentinel));
+
+/* Ask the module to show a message (best effort: the verdict does not depend on it). */
+void verify_msg(const struct verify *v, enum mfa_hp_msg msg, unsigned long long arg);
+
+/*
+ * Ask the module for a code or a PIN (req: "code" or "pin ..."); on 0 the
+ * answer is in buf (size > MFA_HP_ANSWER_MAX), which the caller wipes.
+ * MFA_ERR_INVAL for "no answer" or an empty one, MFA_ERR_IO when the module
+ * went away.
+ */
+int verify_ask(const struct verify *v, const struct mfa_hp_request *req, char *buf, size_t size);
+
+/* The auth and account steps (verify_auth.c); each returns an exit status (enum mfa_hp_exit). */
+int verify_authenticate(struct verify *v);
+int verify_account(struct verify *v);
+
+#endif

@@ -1,0 +1,370 @@
+/*
+ * The helper's decisions: the same store, replay, lockout and audit rules
+ * as the module's own path (lib/auth.c, lib/cardauth.c), with one
+ * difference that the helper's situation demands: every attempt is counted
+ * on disk BEFORE the code or PIN is checked (mfa_auth_reserve) and settled
+ * after, so a helper that dies mid-check (killed before it raised its uids,
+ * the OOM killer, a power cut) has still spent the try.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mfauth/auth.h"
+#include "mfauth/buf.h"
+#include "mfauth/cardauth.h"
+#include "mfauth/err.h"
+#include "mfauth/pcsc.h"
+#include "mfauth/record.h"
+#include "mfauth/store.h"
+#include "verify.h"
+
+void verify_msg(const struct verify *v, enum mfa_hp_msg msg, unsigned long long arg)
+{
+	struct mfa_hp_request rq = { .kind = MFA_HP_MSG, .msg = msg, .arg = arg };
+	char line[MFA_HP_LINE_MAX + 1];
+
+	if (mfa_hp_format_request(&rq, line, sizeof(line)) == 0)
+		(void)mfa_hp_write_all(v->out, line, strlen(line));
+}
+
+int verify_ask(const struct verify *v, const struct mfa_hp_request *req, char *buf, size_t size)
+{
+	char line[MFA_HP_LINE_MAX + 1];
+	int rc;
+
+	buf[0] = '\0';
+	if ((rc = mfa_hp_format_request(req, line, sizeof(line))) != 0 ||
+	    (rc = mfa_hp_write_all(v->out, line, strlen(line))) != 0)
+		return rc;
+	rc = mfa_hp_read_answer(v->in, buf, size);
+	if (rc < 0)
+		return rc;
+	return rc == 0 ? MFA_ERR_INVAL : 0;
+}
+
+static void u32(char *out, size_t n, uint32_t v)
+{
+	snprintf(out, n, "%u", (unsigned)v);
+}
+
+static void report_lock(const struct verify *v, const struct mfa_auth_result *res)
+{
+	char until[24];
+
+	if (!res->locked_now)
+		return;
+	if (res->locked_until == MFA_LOCK_FOREVER)
+		snprintf(until, sizeof(until), "staff");
+	else
+		snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
+	verify_audit(v, "lock", "locked", "too_many_failures", "locked_until", until, NULL);
+}
+
+static void report_locked(const struct verify *v, const struct mfa_auth_result *res)
+{
+	char failures[16];
+
+	u32(failures, sizeof(failures), res->failures);
+	report_lock(v, res);
+	verify_audit(v, "auth", "locked", "locked", "failures", failures, NULL);
+	verify_msg(v, MFA_HP_MSG_LOCKED, 0);
+}
+
+/* The verdict of a code (mfa_auth_code's results), audited as the module does. */
+static void report_code(const struct verify *v, int rc, const struct mfa_auth_result *res)
+{
+	char failures[16];
+
+	u32(failures, sizeof(failures), res->failures);
+	if (rc == 0) {
+		if (res->used_recovery)
+			verify_audit(v, "recovery_used", "success", "", NULL);
+		verify_audit(v, "auth", "success", "", NULL);
+	} else if (rc == MFA_ERR_LOCKED) {
+		report_locked(v, res);
+	} else if (rc == MFA_ERR_BADCODE || rc == MFA_ERR_REPLAY || rc == MFA_ERR_INVAL ||
+	    rc == MFA_ERR_EXPIRED) {
+		verify_audit(v, "auth", rc == MFA_ERR_REPLAY ? "replay" : "fail",
+		    rc == MFA_ERR_INVAL ? "malformed_code" : mfa_errtoken(rc), "failures", failures,
+		    NULL);
+		report_lock(v, res);
+		if (res->locked_now)
+			verify_msg(v, MFA_HP_MSG_LOCKED, 0);
+	} else {
+		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+	}
+}
+
+/* The code prompt; rec NULL for a user with nothing a code can be checked against. */
+static int code_login(struct verify *v, struct mfa_store *store, const struct mfa_record *rec)
+{
+	struct mfa_hp_request ask = { .kind = MFA_HP_CODE };
+	struct mfa_auth_result res;
+	char code[MFA_HP_ANSWER_MAX + 1];
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	v->factor = "totp";
+	if ((rc = verify_ask(v, &ask, code, sizeof(code))) != 0) {
+		verify_audit(v, "auth", "fail", "no_code", NULL);
+		goto out;
+	}
+	if (rec == NULL) {
+		if (mfa_auth_decoy(store, &v->cfg, code, (uint64_t)time(NULL)) != 0)
+			verify_audit(v, "store_error", "fail", "io", "detail", MFA_STORE_DECOY, NULL);
+		verify_audit(v, "auth", "fail", "not_enrolled", NULL);
+		rc = MFA_ERR_NOENT;
+		goto out;
+	}
+	/* Counted before it is checked: dying from here on spends the try. */
+	rc = mfa_auth_reserve(store, &v->cfg, v->user, (uint64_t)time(NULL), &v->src, &res);
+	if (rc == 0)
+		rc = mfa_auth_code_reserved(store, &v->cfg, v->user, rec, code, (uint64_t)time(NULL),
+		    &v->src, &res);
+	if (rc == 0 && res.used_recovery)
+		v->factor = "recovery";
+	report_code(v, rc, &res);
+out:
+	mfa_wipe(code, sizeof(code));
+	return rc;
+}
+
+/* The card path ---------------------------------------------------------- */
+
+struct pin_ctx {
+	struct verify *v;
+	struct mfa_store *store;
+	struct mfa_pcsc *session;
+	struct mfa_auth_result *res;
+	bool reserved;
+};
+
+/* The PIN, then the reservation, then (in the core) VERIFY: in that order. */
+static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
+{
+	struct pin_ctx *c = arg;
+	struct mfa_hp_request ask = { .kind = MFA_HP_PIN, .profile = profile,
+	    .tries = tries_left < -1 || tries_left > 15 ? -1 : tries_left };
+	char buf[MFA_HP_ANSWER_MAX + 1];
+	int rc;
+
+	*pin = NULL;
+	if ((rc = verify_ask(c->v, &ask, buf, sizeof(buf))) != 0)
+		goto out;
+	rc = mfa_auth_reserve(c->store, &c->v->cfg, c->v->user, (uint64_t)time(NULL), &c->v->src,
+	    c->res);
+	if (rc != 0)
+		goto out;
+	c->reserved = true;
+	if ((*pin = strdup(buf)) == NULL)
+		rc = MFA_ERR_NOMEM;
+out:
+	mfa_wipe(buf, sizeof(buf));
+	return rc;
+}
+
+static int reset_card(void *arg)
+{
+	struct pin_ctx *c = arg;
+	return mfa_pcsc_reset(c->session);
+}
+
+/* What the clerk is told after a card attempt (the module words it). */
+static void explain(const struct verify *v, int rc, const struct mfa_card_outcome *out,
+    const struct mfa_card_factor *f)
+{
+	unsigned long long tries = out->tries_left < 0 ? 0 : (unsigned long long)out->tries_left;
+	bool jpki = f->profile == MFA_CARD_JPKI;
+
+	switch (rc) {
+	case 0: case MFA_ERR_LOCKED:
+	case MFA_ERR_NOCARD: case MFA_ERR_NOREADER: case MFA_ERR_NOSERVICE:
+		break;
+	case MFA_ERR_PIN_TRIES:
+		verify_msg(v, MFA_HP_MSG_PIN_TRIES, tries);
+		break;
+	case MFA_ERR_PIN_BLOCKED:
+		verify_msg(v, jpki ? MFA_HP_MSG_PIN_BLOCKED_JPKI : MFA_HP_MSG_PIN_BLOCKED, 0);
+		break;
+	case MFA_ERR_BADPIN:
+		verify_msg(v, MFA_HP_MSG_BAD_PIN, tries);
+		break;
+	case MFA_ERR_PIN_FORMAT:
+		verify_msg(v, jpki ? MFA_HP_MSG_PIN_FORMAT_JPKI : MFA_HP_MSG_PIN_FORMAT, 0);
+		break;
+	case MFA_ERR_EXPIRED:
+		verify_msg(v, MFA_HP_MSG_CERT_EXPIRED, (unsigned long long)f->not_after);
+		break;
+	case MFA_ERR_BADSIG: case MFA_ERR_NOAPP:
+		verify_msg(v, MFA_HP_MSG_WRONG_CARD, 0);
+		break;
+	default:
+		verify_msg(v, MFA_HP_MSG_CARD_ERROR, 0);
+		break;
+	}
+}
+
+static bool allows_fallback(int rc)
+{
+	return rc == MFA_ERR_NOCARD || rc == MFA_ERR_NOREADER || rc == MFA_ERR_NOSERVICE ||
+	    rc == MFA_ERR_PIN_TRIES || rc == MFA_ERR_PIN_BLOCKED || rc == MFA_ERR_EXPIRED;
+}
+
+static void report_card(const struct verify *v, int rc, const struct mfa_card_outcome *out,
+    const struct mfa_auth_result *res)
+{
+	char failures[16], tries[16];
+
+	if (rc == 0) {
+		verify_audit(v, "auth", "success", "", NULL);
+		return;
+	}
+	if (rc == MFA_ERR_LOCKED) {
+		report_locked(v, res);
+		return;
+	}
+	u32(failures, sizeof(failures), res->failures);
+	snprintf(tries, sizeof(tries), "%d", out->tries_left);
+	verify_audit(v, "auth", "fail", mfa_errtoken(rc), "failures", failures, "tries_left", tries,
+	    NULL);
+	report_lock(v, res);
+}
+
+/* The card transaction, done here (root always reaches pcscd). */
+static int card_login(struct verify *v, struct mfa_store *store, const struct mfa_record *rec,
+    bool *fallback)
+{
+	struct mfa_card_outcome out = { -1, 0 };
+	struct mfa_auth_result res;
+	struct pin_ctx pc = { v, store, NULL, &res, false };
+	struct mfa_card_hooks hooks = { ask_pin, reset_card, &pc };
+	struct mfa_card_io io;
+	uint64_t now = (uint64_t)time(NULL);
+	bool locked = true;
+	int rc, card_rc;
+
+	memset(&res, 0, sizeof(res));
+	*fallback = false;
+	v->factor = "card";
+	if ((rc = mfa_auth_locked(store, &v->cfg, v->user, now, &locked)) != 0 || locked) {
+		rc = rc == 0 ? MFA_ERR_LOCKED : rc;
+		report_card(v, rc, &out, &res);
+		return rc;
+	}
+	card_rc = mfa_pcsc_open(&pc.session, v->cfg.card_reader, v->cfg.card_wait);
+	if (card_rc == 0) {
+		mfa_pcsc_io(pc.session, &io);
+		card_rc = mfa_card_login(&rec->card, &io, &hooks, v->cfg.card_min_tries, now, &out);
+	}
+	mfa_pcsc_close(pc.session);
+	explain(v, card_rc, &out, &rec->card);
+	if (card_rc == MFA_ERR_LOCKED) {      /* the reservation found the user locked */
+		report_card(v, card_rc, &out, &res);
+		return card_rc;
+	}
+	if (allows_fallback(card_rc) && !pc.reserved) {
+		*fallback = true;
+		verify_audit(v, "auth", "skip", mfa_errtoken(card_rc), NULL);
+		if (card_rc == MFA_ERR_NOCARD || card_rc == MFA_ERR_NOREADER)
+			verify_msg(v, MFA_HP_MSG_NO_CARD, 0);
+		return card_rc;
+	}
+	rc = pc.reserved ?
+	    mfa_auth_card_reserved(store, &v->cfg, v->user, card_rc, now, &v->src, &res) :
+	    mfa_auth_card_result(store, &v->cfg, v->user, card_rc, now, &v->src, &res);
+	report_card(v, rc, &out, &res);
+	return rc;
+}
+
+/* The auth step: the module's authenticate(), through the protocol. */
+int verify_authenticate(struct verify *v)
+{
+	struct mfa_path_error perr = { "" };
+	struct mfa_store *store = NULL;
+	struct mfa_record rec, view;
+	bool enrolled, fallback = true;
+	int rc, status = MFA_HP_EXIT_FAIL;
+
+	memset(&rec, 0, sizeof(rec));
+	memset(&view, 0, sizeof(view));
+	if (mfa_name_check(v->user) != 0) {
+		verify_audit(v, "auth", "fail", "bad_name", NULL);
+		return MFA_HP_EXIT_FAIL;
+	}
+	if ((rc = mfa_store_open(&v->cfg, &store, &perr)) != 0) {
+		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
+		return MFA_HP_EXIT_STORE;
+	}
+	rc = mfa_store_load(store, v->user, &rec);
+	if (rc == MFA_ERR_NOENT && v->cfg.nullok) {
+		verify_audit(v, "auth", "ignore", "not_enrolled", NULL);
+		status = MFA_HP_EXIT_IGNORE;
+		goto out;
+	}
+	if (rc != 0 && rc != MFA_ERR_NOENT) {
+		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+		status = MFA_HP_EXIT_STORE;
+		goto out;
+	}
+	enrolled = rc == 0;
+	if (enrolled && rec.card.present && (v->cfg.factors & MFA_FACTOR_CARD) &&
+	    mfa_config_profile_allowed(&v->cfg, rec.card.profile)) {
+		rc = card_login(v, store, &rec, &fallback);
+		if (!fallback)
+			goto done;
+	}
+	view = rec;
+	if (!(v->cfg.factors & MFA_FACTOR_TOTP))
+		mfa_wipe(&view.totp, sizeof(view.totp));
+	enrolled = enrolled && (view.totp.present || view.recovery.present);
+	rc = code_login(v, store, enrolled ? &view : NULL);
+done:
+	status = rc == 0 ? MFA_HP_EXIT_OK : MFA_HP_EXIT_FAIL;
+out:
+	mfa_record_wipe(&rec);
+	mfa_record_wipe(&view);
+	mfa_store_close(store);
+	return status;
+}
+
+/* The account step: is the user locked? */
+int verify_account(struct verify *v)
+{
+	struct mfa_path_error perr = { "" };
+	struct mfa_store *store = NULL;
+	struct mfa_record rec;
+	struct mfa_state st;
+	int rc, status = MFA_HP_EXIT_STORE;
+
+	memset(&rec, 0, sizeof(rec));
+	if (mfa_name_check(v->user) != 0)
+		return MFA_HP_EXIT_FAIL;
+	if ((rc = mfa_store_open(&v->cfg, &store, &perr)) != 0) {
+		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
+		return MFA_HP_EXIT_STORE;
+	}
+	rc = mfa_store_load(store, v->user, &rec);
+	if (rc == MFA_ERR_NOENT) {
+		status = v->cfg.nullok ? MFA_HP_EXIT_IGNORE : MFA_HP_EXIT_OK;
+		goto out;
+	}
+	if (rc != 0 || (rc = mfa_store_read_state(store, v->user, &st)) != 0) {
+		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+		goto out;
+	}
+	if (mfa_lockout_active(&v->cfg, &st, (uint64_t)time(NULL))) {
+		verify_audit(v, "account", "locked", "locked", NULL);
+		verify_msg(v, MFA_HP_MSG_ACCOUNT_LOCKED, 0);
+		status = MFA_HP_EXIT_LOCKED;
+		goto out;
+	}
+	status = MFA_HP_EXIT_OK;
+out:
+	mfa_record_wipe(&rec);
+	mfa_store_close(store);
+	return status;
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The card second factor through the setuid helper: an unprivileged clerk's
+# PAM application, the helper doing the card transaction itself (as root,
+# with an empty environment: it reaches pcscd at its compiled-in socket,
+# which this private mount namespace points at the rig's private pcscd by
+# binding the rig's /run over /run).
+set -uo pipefail
+
+build=${MFAUTH_BUILDDIR:?set MFAUTH_BUILDDIR}
+src=${MFAUTH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+sysconf=${MFAUTH_SYSCONFDIR:?set MFAUTH_SYSCONFDIR}
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (setuid helper, private mount namespace)"
+	exit 77
+fi
+if [ -z "${MFAUTH_HELPER_INNER:-}" ]; then
+	log=$(mktemp /tmp/mfauth-helper-audit.XXXXXX)
+	MFAUTH_HELPER_INNER=$log "$build/tests/sinkrun" "$log" bash "$0"
+	rc=$?
+	rm -f "$log"
+	exit $rc
+fi
+audit=$MFAUTH_HELPER_INNER
+export MFAUTH_WAIT_CARD=${MFAUTH_WAIT_CARD:-$build/tests/card/wait_card}
+
+. "$src/tests/helper/helper-lib.sh"
+helper_stage "factors = totp,card" "card_wait = 2" "deny = 10"
+. "$src/tests/card/rig.sh"
+rig_start "$T/rig"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	echo "cannot start a private pcscd (rig.sh exit $rc)"
+	exit "$rc"
+fi
+trap 'rig_stop "$T/rig" >/dev/null 2>&1; rm -rf "$T"' EXIT
+. "$T/rig/env"
+run=${PCSCLITE_CSOCK_NAME%/pcscd/pcscd.comm}
+mount --bind "$run" /run || { echo "cannot bind the rig's /run"; exit 1; }
+. "$src/tests/checks.sh"
+tries_on_card() { sed -n 's/.*"tries_left": *\([0-9]*\).*/\1/p' "$T/rig/state.$1"; }
+insert() { rig_card "$T/rig" "$@" >/dev/null 2>"$T/rig.err" || { fail "card $* did not appear"; cat "$T/rig.err"; }; }
+
+insert jpki --tries 3
+check "enroll mfa_a's My Number card (as root)" bash -c 'printf "1234\n" | "$0" -c "$1" enroll card mfa_a' \
+	"$build/tools/mfauth" "$conf"
+before=$(wc -l <"$T/rig/card0.log")
+check "mfa_a unlocks with the card and its PIN" lock mfa_a mfa_a 1234
+check "the PIN prompt names the 4-digit user authentication PIN" grep -q "4-digit user authentication PIN" "$T/out"
+check "audit: card success through the helper" \
+	audited "event=auth result=success user=mfa_a factor=card .*helper=mfauth-verify caller_uid=61001"
+check "the card was reset after the login" bash -c 'tail -n +"$(($0 + 1))" "$1" | grep -q "^reset\|^power-down"' \
+	"$before" "$T/rig/card0.log"
+check "a wrong PIN is refused" not lock mfa_a mfa_a 9999
+check "message: wrong PIN, 2 tries left" grep -q "Wrong PIN. 2 tries left" "$T/out"
+check "the card's counter is 2" test "$(tries_on_card jpki)" = 2
+check "the failure counted (once)" test "$(failures_of mfa_a)" -eq 1
+check "audit: bad_pin through the helper" \
+	audited "event=auth result=fail user=mfa_a factor=card reason=bad_pin .*caller_uid=61001 failures=1 tries_left=2"
+check "the right PIN again: in, failures cleared" lock mfa_a mfa_a 1234
+check "failures back to 0" test "$(failures_of mfa_a)" -eq 0
+check "mfa_b cannot use mfa_a's card through the helper as mfa_a" not lock mfa_b mfa_a 1234
+check "audit: helper_user_mismatch" audited "user=mfa_b .*reason=helper_user_mismatch .*requested=mfa_a"
+check "no PIN in the audit" not grep -qE '(=| )(1234|9999)( |$)' "$audit"
+[ "$failed" -eq 0 ] || sed "s/^/       audit| /" "$audit"
+summary
