@@ -75,10 +75,11 @@ timed_login() {
 	echo "$name login: $(apdus_since "$before") APDUs, $(((t1 - t0) / 1000)) us (exec + PAM + card)"
 	check "$name: one card reset per session" test "$(resets_since "$before")" = 1
 }
-# other_card NAME USER PIN PROFILE: another person's card of the enrolled kind, with the same PIN.
+# other_card NAME USER PIN PROFILE [OTHER_PIN]: another person's card of the enrolled kind, with
+# the same PIN (or its own OTHER_PIN: the clerk types theirs, which would cost the other a try).
 other_card() {
-	local name=$1 user=$2 pin=$3 profile=$4 before f0
-	insert "$profile" --identity other --tries 3
+	local name=$1 user=$2 pin=$3 profile=$4 other_pin=${5:-$3} before f0
+	insert "$profile" --identity other --tries 3 --pin "$other_pin"
 	f0=$(failures_of "$user")
 	before=$(lines)
 	if login "$user" "$pin"; then fail "$name: another person's card accepted"; else ok; fi
@@ -179,7 +180,7 @@ check "no VERIFY with a PIN for a non-digit PIN" bash -c '! tail -n +"$(($0 + 1)
 check "a non-digit PIN is not counted as a failure" test "$(failures_of bob)" = "$f0"
 check "the card's counter is untouched by a non-digit PIN" test "$(tries_on_card piv-rsa)" = 2
 pull
-other_card PIV-RSA bob 123456 piv-rsa
+other_card PIV-RSA bob 123456 piv-rsa 13572468
 # a card that answers only to the full AID with version
 insert piv-rsa --tries 3 --full-aid-only
 before=$(lines)
@@ -222,7 +223,7 @@ sleep 0.3
 check "audit: old enrollment compared the public key" \
 	grep -q 'result=success user=frank factor=card .*card_check=legacy_public_key' "$audit"
 pull
-other_card JPKI-old-enrollment frank 1234 jpki
+other_card JPKI-old-enrollment frank 1234 jpki 5678
 
 # --- card_profiles: a card type that is not allowed is not used ----------------
 insert jpki --tries 3
