@@ -1,5 +1,5 @@
 /*
- * Audit lines (DESIGN §3 "Audit log lines"): one syslog line per decision,
+ * Audit lines (doc/DESIGN.md §3 "Audit lines"): one syslog line per decision,
  * made of key=value fields, facility authpriv.
  *
  * The module runs inside login, sshd and display managers.  openlog() and

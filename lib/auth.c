@@ -1,6 +1,6 @@
 /*
  * The code decision under the user's lock: re-read, decide, write, then
- * answer (DESIGN invariants 1-3, 6).
+ * answer (doc/DESIGN.md invariants 1-3, 6).
  */
 #include "config.h"
 

@@ -1,7 +1,7 @@
 /*
  * The card layer (card.h): one transfer routine that follows 61xx and 6Cxx
  * with bounds, and the JPKI and PIV profiles behind one small vtable.  The
- * APDUs are exactly DESIGN §5's tables; tests/unit/test_card.c holds them
+ * APDUs are exactly doc/DESIGN.md §5's tables; tests/unit/test_card.c holds them
  * to it byte for byte.
  *
  * Ownership: struct mfa_card and every buffer are the caller's; the only

@@ -151,7 +151,7 @@ int mfa_card_login(const struct mfa_card_factor *f, const struct mfa_card_io *io
 		rc = MFA_ERR_PIN_BLOCKED;
 		goto out;
 	}
-	/* The PIN-lock guard (invariant 9): too few tries left, do not spend one. */
+	/* The PIN-lock guard (doc/DESIGN.md invariant 9): too few tries left, do not spend one. */
 	if (!mfa_card_tries_ok(tries, min_tries)) {
 		rc = MFA_ERR_PIN_TRIES;
 		goto out;

@@ -1,6 +1,6 @@
 /*
  * Configuration: one key=value parser for the config file and the PAM module
- * arguments (DESIGN.md §3).  The file is root-owned, but the parser is still
+ * arguments (doc/DESIGN.md §3).  The file is root-owned, but the parser is still
  * written for arbitrary bytes: it is fuzzed, and a config mistake must turn
  * into a clear error naming file and line, never into a crash or a silently
  * weaker setting.

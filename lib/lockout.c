@@ -1,6 +1,6 @@
 /*
  * Lockout policy (see lockout.h).  Callers hold the user's state lock, so
- * counting here is exact however many logins race (DESIGN invariant 3).
+ * counting here is exact however many logins race (doc/DESIGN.md invariant 3).
  */
 #include "config.h"
 

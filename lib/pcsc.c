@@ -45,7 +45,7 @@ int mfa_pcsc_error(long rv)
 	case SCARD_E_UNKNOWN_READER:
 	case SCARD_E_READER_UNAVAILABLE:
 		return MFA_ERR_NOREADER;
-	/* Gotcha 9: a pulled card shows as 16, then 69, then 0C. */
+	/* A pulled card shows as 16, then 69, then 0C (doc/DESIGN.md §5, PC/SC). */
 	case SCARD_E_NO_SMARTCARD:
 	case SCARD_W_REMOVED_CARD:
 	case SCARD_E_NOT_TRANSACTED:

@@ -1,6 +1,6 @@
 /*
  * Opening files root may trust: no symlinks, root-owned, nobody else can
- * write or swap anything on the way (DESIGN invariant 5; pam_oath
+ * write or swap anything on the way (doc/DESIGN.md invariant 5; pam_oath
  * CVE-2024-47191 followed a symlink in a user-writable directory).
  */
 #include "config.h"

@@ -1,5 +1,5 @@
 /*
- * The store key and AES-256-GCM sealing (DESIGN invariant 4).
+ * The store key and AES-256-GCM sealing (doc/DESIGN.md invariant 4).
  */
 #include "config.h"
 

@@ -170,7 +170,7 @@ const struct mfa_keyring *mfa_store_keyring(const struct mfa_store *s)
 /*
  * Make sure dir exists and is trusted, creating it (one level) if missing.
  * Creation needs a parent nobody else can write: root never creates
- * anything in a directory another user could have prepared (invariant 5).
+ * anything in a directory another user could have prepared (doc/DESIGN.md invariant 5).
  */
 static int ensure_dir(const char *path, mode_t mode, struct mfa_path_error *err)
 {

@@ -1,7 +1,7 @@
 /*
  * TOTP (RFC 6238) codes from liboath, verified here: liboath's own
  * oath_totp_validate() compares with strcmp and stops at the first match,
- * and it knows nothing of our replay watermark (DESIGN invariants 2 and 7).
+ * and it knows nothing of our replay watermark (doc/DESIGN.md invariants 2 and 7).
  *
  * About oath_init()/oath_done(), read in liboath 2.6.7 (global.c and
  * gnulib's gc-gnulib.c / gc-libgcrypt.c) and checked in Debian's binary:

@@ -115,7 +115,7 @@ static const char *subject_of(struct scan *s, const char *name)
 	return s->subject;
 }
 
-/* What the store itself checks before trusting a file (invariant 5). */
+/* What the store itself checks before trusting a file (doc/DESIGN.md invariant 5). */
 static bool entry_is_safe(const struct entry *e)
 {
 	return e->stat_ok && S_ISREG(e->st.st_mode) && e->st.st_uid == 0 &&

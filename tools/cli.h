@@ -34,7 +34,7 @@
 /* A core error's text in the user's language (the core's table is in po/ too). */
 #define cli_strerror(err) _(mfa_strerror(err))
 
-/* Exit status (DESIGN §3). */
+/* Exit status (doc/DESIGN.md §3). */
 #define EXIT_OK 0
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2

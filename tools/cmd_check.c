@@ -1,5 +1,5 @@
 /*
- * mfauth check: read-only self-inspection (DESIGN §3).
+ * mfauth check: read-only self-inspection (doc/DESIGN.md §3).
  *
  * Looks at the config file, the key file, the store directory and every file
  * in it (each record must decrypt and name a factor, each state must load),

@@ -10,7 +10,7 @@
  * factor alone; the card and a pending recovery code stay.
  *
  * The seed travels only through stdin, memory (wiped on every path) and the
- * URI/QR on stdout: never argv, messages or the audit line (DESIGN inv. 7).
+ * URI/QR on stdout: never argv, messages or the audit line (doc/DESIGN.md invariant 7).
  * Also home of enroll_save_totp, which the imports share (see cli.h).
  */
 #include "config.h"

@@ -1,6 +1,6 @@
 /*
  * mfauth list / show: enrolled users, their factors and lock state.
- * Never prints a secret; --json for scripts (fields as in DESIGN §3).
+ * Never prints a secret; --json for scripts (fields as in doc/DESIGN.md §3).
  */
 #include "config.h"
 

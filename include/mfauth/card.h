@@ -1,6 +1,6 @@
 /*
- * The smartcard layer, independent of how APDUs reach the card (DESIGN §4,
- * §5, invariants 7-9).
+ * The smartcard layer, independent of how APDUs reach the card (doc/DESIGN.md
+ * §4, §5, invariants 7-9).
  *
  * Transport: struct mfa_card_io.  transmit() sends len bytes of apdu and
  * receives the response (data and SW1 SW2) into resp; *resplen holds resp's

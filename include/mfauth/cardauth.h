@@ -1,5 +1,5 @@
 /*
- * The card second factor at login (DESIGN invariants 8, 9): over one card
+ * The card second factor at login (doc/DESIGN.md invariants 8, 9): over one card
  * session, check the enrolled certificate is still valid, select the
  * profile, compare the card's identifier with the enrollment (card.h; old
  * enrollments without one: the public key of the card's certificate), guard

@@ -1,5 +1,5 @@
 /*
- * Host-side cryptography for the card factor (OpenSSL 3; invariant 8).
+ * Host-side cryptography for the card factor (OpenSSL 3; doc/DESIGN.md invariant 8).
  *
  * Login: mfa_challenge_new() makes the challenge on the host, the card signs
  * it (card.h), and mfa_card_verify_signature() checks the signature against

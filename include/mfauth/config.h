@@ -1,6 +1,6 @@
 /*
  * Configuration: one key=value parser for the config file and the PAM module
- * arguments (arguments override the file).  Keys and defaults: DESIGN.md §3.
+ * arguments (arguments override the file).  Keys and defaults: doc/DESIGN.md §3.
  */
 #ifndef MFAUTH_CONFIG_H
 #define MFAUTH_CONFIG_H

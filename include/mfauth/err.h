@@ -38,7 +38,7 @@ enum mfa_err {
 	MFA_ERR_NOAPP = -104,     /* the card lacks this profile's application */
 	MFA_ERR_PIN_FORMAT = -105, /* PIN refused before anything was sent */
 	MFA_ERR_BADPIN = -106,    /* wrong PIN */
-	MFA_ERR_PIN_TRIES = -107, /* too few tries left: PIN not tried (invariant 9) */
+	MFA_ERR_PIN_TRIES = -107, /* too few tries left: PIN not tried (doc/DESIGN.md invariant 9) */
 	MFA_ERR_PIN_BLOCKED = -108, /* PIN blocked on the card */
 	MFA_ERR_PIN_REQUIRED = -109, /* card refused to sign: PIN not verified */
 	MFA_ERR_BADSIG = -110,    /* signature does not match the enrolled key */

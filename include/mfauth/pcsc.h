@@ -1,6 +1,6 @@
 /*
- * The real card transport: pcsc-lite (DESIGN §5, invariant 8, and
- * notes/pcsc-test-rig.md gotchas 8 and 9).
+ * The real card transport: pcsc-lite (doc/DESIGN.md §5 "PC/SC" and
+ * invariant 8; the measured facts behind it: doc/testing.md, "Cards").
  *
  * One struct mfa_pcsc is one session: a PC/SC context, one shared
  * connection to one card and one transaction held from open to close, so a

@@ -1,5 +1,5 @@
 /*
- * Opening files that root may trust (DESIGN invariant 5).
+ * Opening files that root may trust (doc/DESIGN.md invariant 5).
  *
  * A path is trusted when every directory on it is owned by root and either
  * not writable by group/other or sticky (so nobody else can swap the entry we

@@ -1,5 +1,5 @@
 /*
- * The store key and AES-256-GCM sealing (DESIGN invariant 4).
+ * The store key and AES-256-GCM sealing (doc/DESIGN.md invariant 4).
  *
  * A sealed blob is nonce (12) || ciphertext || tag (16).  The caller supplies
  * the associated data, which binds the blob to its user, format and key.

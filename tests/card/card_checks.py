@@ -5,7 +5,7 @@
 
 Prints one "ok - ..." / "not ok - ..." line per check and "time NAME SECONDS" lines for
 measurements; exits 1 if any check failed. The host side here does what mfauth's card code must
-do (DESIGN.md section 5), so it doubles as an executable reading of the APDU tables.
+do (doc/DESIGN.md §5), so it doubles as an executable reading of the APDU tables.
 """
 
 import argparse

@@ -91,7 +91,7 @@ rig__helper() {
 	echo "$dir/wait_card"
 }
 
-# rig__check_prereqs: the packages the rig needs (notes/pcsc-test-rig.md).
+# rig__check_prereqs: the packages the rig needs (doc/testing.md, "Cards").
 rig__check_prereqs() {
 	local missing=()
 	[[ -x $RIG_PCSCD ]] || missing+=("pcscd ($RIG_PCSCD)")
@@ -224,7 +224,7 @@ rig_start() {
 		printf 'FRIENDLYNAME "%s"\nDEVICENAME /dev/null:%d\nLIBPATH %s\nCHANNELID %d\n' \
 			"$RIG_READER_NAME" "$port" "$RIG_VPCD_LIB" "$port" >"$dir/reader.conf"
 		local pre=()
-		# sourced into the test shell itself: also tie the keeper to it (notes, gotcha 4)
+		# sourced into the test shell itself: also tie the keeper to it (doc/testing.md)
 		[[ ${RIG__SOURCED:-} && ${BASHPID:-$$} == "$$" ]] && pre=(setpriv --pdeathsig TERM --)
 		if [[ $mode == host ]]; then
 			env -u LISTEN_FDS -u LISTEN_PID -u NOTIFY_SOCKET "${pre[@]}" "$w" keep -o "$owner" \

@@ -9,7 +9,7 @@
 		[--connect-timeout S] [--verbose]
 
 It connects to vpcd (the virtual reader driver inside pcscd) on 127.0.0.1:PORT and answers
-exactly the APDUs of DESIGN.md section 5 with real status words; everything else gets the ISO 7816-4
+exactly the APDUs of doc/DESIGN.md §5 with real status words; everything else gets the ISO 7816-4
 error a careful card would give. Keys and certificates come from make_keys.py's --key-dir.
 
 Card behaviour worth knowing when writing tests:
@@ -59,7 +59,7 @@ import time
 import traceback
 
 # Debian 12 installs the framework outside Python's path, and its crypto helper imports the
-# PyCrypto name "Crypto" while Debian only ships pycryptodome as "Cryptodome" (notes, gotcha 1).
+# PyCrypto name "Crypto" while Debian only ships pycryptodome as "Cryptodome" (doc/testing.md).
 FRAMEWORK_DIR = "/usr/lib/python3/site-packages/virtualsmartcard"
 
 

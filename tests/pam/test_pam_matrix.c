@@ -4,7 +4,7 @@
  *
  * For each row: the module's own code (pam_sm_authenticate called directly)
  * is exactly PAM_AUTH_ERR, never PAM_SUCCESS or PAM_IGNORE, except for nullok
- * and a user with no enrollment at all (DESIGN invariant 1); its audit line
+ * and a user with no enrollment at all (doc/DESIGN.md invariant 1); its audit line
  * names the reason, so a row cannot pass by failing for some other reason;
  * and under each stack below the exact libpam result is asserted, none of
  * them a success (pam_pkcs11 CVE-2025-24531 and pam-u2f CVE-2025-23013 let

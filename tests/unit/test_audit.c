@@ -171,7 +171,7 @@ static void test_format_plain_fields(void **state)
 	};
 	(void)state;
 
-	/* The example line of DESIGN §3, byte for byte. */
+	/* The example line of doc/DESIGN.md §3, byte for byte. */
 	assert_string_equal(format(f, NFIELDS(f)), "event=auth result=fail user=alice factor=totp "
 	    "reason=bad_code failures=2 service=login tty=tty2 rhost=");
 	assert_string_equal(format(bare, NFIELDS(bare)),

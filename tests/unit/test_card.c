@@ -1,6 +1,6 @@
 /*
  * Unit tests for the card layer: lib/apdu.c, lib/card.c, lib/cardverify.c
- * and the error mapping of lib/pcsc.c (DESIGN §5 and invariants 7-9).
+ * and the error mapping of lib/pcsc.c (doc/DESIGN.md §5 and invariants 7-9).
  *
  * A fake card sits behind struct mfa_card_io.  It either plays a script
  * (exact APDU expected -> response) or emulates a JPKI or PIV card that
@@ -10,7 +10,7 @@
  * only, endless 61xx, ...), which lets the tests walk every step of every
  * flow.
  *
- * The contract tests compare every APDU byte with DESIGN §5's tables,
+ * The contract tests compare every APDU byte with doc/DESIGN.md §5's tables,
  * written out here by hand, not taken from the code.
  *
  * OPENSSL_cleanse is interposed (as in test_buf.c) to see that the VERIFY
@@ -1020,7 +1020,7 @@ static uint8_t *gzip(const uint8_t *in, size_t inlen, size_t *outlen)
 	return out;
 }
 
-/* --- contract tests (DESIGN §5, byte for byte) ---------------------------- */
+/* --- contract tests (doc/DESIGN.md §5, byte for byte) --------------------- */
 
 static void test_jpki_login_contract(void **state)
 {
@@ -3423,7 +3423,7 @@ static void test_pcsc_wait_and_transmit(void **state)
 	assert_int_equal(mfa_pcsc_open(&p, "", 5), 0);
 	assert_true(pc.wait_timeout > 0 && pc.wait_timeout <= 5000);
 	assert_string_equal(pc.log, "E W C(Reader A) B ");
-	/* a card pulled mid-session reads as "card gone" (gotcha 9) */
+	/* a card pulled mid-session reads as "card gone" (doc/testing.md, the rig's error codes) */
 	mfa_pcsc_io(p, &io);
 	pc.transmit_rv = SCARD_E_NOT_TRANSACTED;
 	assert_int_equal(io.transmit(io.ctx, query, sizeof(query), resp, &rlen), MFA_ERR_NOCARD);

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/names.c (DESIGN invariant 5): a user name can never
+ * Unit tests for lib/names.c (doc/DESIGN.md invariant 5): a user name can never
  * name a path outside the store, and two names never share a file.
  *
  * mfa_name_check() refuses empty, ".", "..", '/', control characters

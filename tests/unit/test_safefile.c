@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/safefile.c: opening files root may trust (DESIGN
+ * Unit tests for lib/safefile.c: opening files root may trust (doc/DESIGN.md
  * invariant 5), in one call (mfa_open_trusted) and in two, a directory then
  * files in it (mfa_open_trusted_parent + mfa_open_trusted_at), which the
  * store uses to load the key and the next key with one walk.

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/seal.c and lib/record.c (DESIGN invariant 4): the
+ * Unit tests for lib/seal.c and lib/record.c (doc/DESIGN.md invariant 4): the
  * AES-256-GCM seal, the store key file, the record plaintext encoding and
  * the sealed record file.
  *
@@ -1482,7 +1482,7 @@ static void test_key_load_table(void **state)
 			expected_key_id(bytes, id);
 			assert_memory_equal(key.id, id, MFA_KEYID_LEN);
 		} else {
-			/* Errors name the file (DESIGN section 3) and hand out no key. */
+			/* Errors name the file (doc/DESIGN.md §3) and hand out no key. */
 			if (strstr(perr.msg, path) == NULL && strstr(perr.msg, dir) == NULL)
 				fail_msg("key case \"%s\": message \"%s\" does not name the file",
 				    key_load_cases[i].name, perr.msg);

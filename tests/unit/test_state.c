@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/state.c: the two sealed state slots (DESIGN invariants
+ * Unit tests for lib/state.c: the two sealed state slots (doc/DESIGN.md invariants
  * 4 and 6).  A slot is "MFAS" | version | key id | seq | nonce | ct | tag,
  * zero padded to MFA_STATE_SLOT_LEN; mfa_state_pick() must return the newest
  * slot that authenticates, so that a torn or lost write of one slot leaves

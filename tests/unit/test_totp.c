@@ -1,6 +1,6 @@
 /*
  * Unit tests for lib/totp.c: RFC 6238 / RFC 4226 / RFC 4648 vectors, the
- * verify window and replay rule (DESIGN invariant 2), strict code format,
+ * verify window and replay rule (doc/DESIGN.md invariant 2), strict code format,
  * base32, and a cross-check against the oathtool binary.
  *
  * Expected values come from the RFCs or from oathtool, never from the code
