@@ -14,10 +14,17 @@
  *   4 PIV login, P-256                        5 BER-TLV walk (nested)
  *   6 PIV certificate object unwrap + parse   7 certificate parse + checks
  *   8 responses split and classified
+ *   9 the login with the identifier guard (cardauth.c): profile and kind of
+ *     the enrolled identifier from the high part of byte 0
+ *  10 identifier read (JPKI certificate head, PIV CHUID)
+ *  11 identifier parsers on raw bytes (certificate head, CHUID)
  *
  * Properties checked (abort on violation): every APDU the library builds is a
  * well-formed short APDU; nothing returned exceeds its documented bound; a
- * refused PIN never reaches the card; a TLV's value lies inside its input.
+ * refused PIN never reaches the card; a TLV's value lies inside its input; an
+ * identifier read sends no VERIFY and at most 4 APDUs, and a card refused as
+ * not the enrolled one was never asked for, nor sent, a PIN; a certificate's
+ * identifier is the same from the whole certificate and from its head.
  * ASan/UBSan catch the rest.  The keys the login modes verify against are
  * generated once; nothing here reads the clock or the RNG per input, so a
  * crash replays.
@@ -35,6 +42,7 @@
 #include "mfauth/apdu.h"
 #include "mfauth/buf.h"
 #include "mfauth/card.h"
+#include "mfauth/cardauth.h"
 #include "mfauth/cardverify.h"
 #include "mfauth/err.h"
 
@@ -42,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 enum { M_JPKI_CERT, M_JPKI_LOGIN, M_PIV_CERT, M_PIV_RSA, M_PIV_EC, M_TLV, M_PIV_OBJECT,
-	M_CERT, M_SPLIT, M_COUNT };
+	M_CERT, M_SPLIT, M_GUARD, M_ID_READ, M_ID_PARSE, M_COUNT };
 
 static uint8_t spki_rsa[MFA_SPKI_MAX], spki_ec[MFA_SPKI_MAX];
 static size_t spki_rsa_len, spki_ec_len;
@@ -241,6 +249,112 @@ static void run_split(struct fuzz_card *fc)
 	}
 }
 
+/* --- identifiers before the PIN ------------------------------------------- */
+
+struct guard_hooks {
+	struct fuzz_card *fc;
+	bool asked;
+};
+
+static int guard_ask(void *ctx, uint8_t profile, int tries_left, char **pin)
+{
+	struct guard_hooks *g = ctx;
+
+	(void)tries_left;
+	g->asked = true;
+	*pin = strdup(profile == MFA_CARD_JPKI ? "1234" : "123456");
+	return *pin != NULL ? 0 : MFA_ERR_NOMEM;
+}
+
+static int guard_reset(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+/* The whole login against an enrolled factor whose identifier sel chooses. */
+static void run_guard(struct fuzz_card *fc, uint8_t sel)
+{
+	static const uint8_t kinds[2][3] = {
+		{ MFA_CARD_ID_LEGACY, MFA_CARD_ID_CERT, MFA_CARD_ID_CERT },
+		{ MFA_CARD_ID_LEGACY, MFA_CARD_ID_CHUID, MFA_CARD_ID_SPKI },
+	};
+	struct mfa_card_io io = { fuzz_transmit, fc };
+	struct guard_hooks g = { fc, false };
+	struct mfa_card_hooks hooks = { guard_ask, guard_reset, &g };
+	struct mfa_card_outcome out;
+	struct mfa_card_factor *f = calloc(1, sizeof(*f));
+	bool piv = sel & 1;
+	int rc;
+
+	if (f == NULL)
+		return;
+	f->present = true;
+	f->profile = piv ? MFA_CARD_PIV : MFA_CARD_JPKI;
+	f->not_after = UINT64_MAX;
+	memcpy(f->spki, piv && (sel & 8) ? spki_ec : spki_rsa,
+	    piv && (sel & 8) ? spki_ec_len : spki_rsa_len);
+	f->spki_len = piv && (sel & 8) ? spki_ec_len : spki_rsa_len;
+	f->id_kind = kinds[piv][(sel >> 1) % 3];
+	if (f->id_kind == MFA_CARD_ID_CERT || f->id_kind == MFA_CARD_ID_CHUID) {
+		/* an identifier the input can match: 30 19 <25 x 00> 34 10 <16 x 11> */
+		memset(f->id, 0, MFA_CHUID_ID_LEN);
+		memcpy(f->id, "\x30\x19", 2);
+		memcpy(f->id + 27, "\x34\x10", 2);
+		memset(f->id + 29, 0x11, 16);
+		f->id_len = MFA_CHUID_ID_LEN;
+	}
+	rc = mfa_card_login(f, &io, &hooks, 2, 1750000000, &out);
+	if (rc == MFA_ERR_WRONG_CARD && (g.asked || fc->pin_sent))
+		abort();        /* the guard exists so that this never happens */
+	if ((rc == MFA_ERR_TRIES_UNKNOWN || rc == MFA_ERR_PIN_TRIES) && (g.asked || fc->pin_sent))
+		abort();
+	free(f);
+}
+
+static void run_read_id(struct fuzz_card *fc, uint8_t profile)
+{
+	struct mfa_card_io io = { fuzz_transmit, fc };
+	struct mfa_card card;
+	uint8_t id[MFA_CARD_ID_MAX];
+	size_t n = 0;
+	unsigned opened;
+	int rc;
+
+	if (mfa_card_open(&card, &io, profile) != 0)
+		return;
+	opened = card.apdus;
+	rc = mfa_card_read_id(&card, id, sizeof(id), &n);
+	/* SELECT EF (JPKI) + one read, re-issued at most once after 6Cxx */
+	if (fc->pin_sent || card.apdus - opened > 3)
+		abort();
+	if (rc == 0 && (n == 0 || n > sizeof(id) ||
+	    (profile == MFA_CARD_PIV && n != MFA_CHUID_ID_LEN)))
+		abort();
+}
+
+static void run_id_parse(const uint8_t *p, size_t len, bool chuid)
+{
+	uint8_t id[MFA_CARD_ID_MAX], id2[MFA_CARD_ID_MAX];
+	size_t n = 0, n2 = 0;
+
+	if (chuid) {
+		if (mfa_card_id_from_chuid(p, len, id, sizeof(id), &n) == 0 &&
+		    n != MFA_CHUID_ID_LEN)
+			abort();
+		return;
+	}
+	if (mfa_card_id_from_cert(p, len, id, sizeof(id), &n) != 0)
+		return;
+	if (n == 0 || n > MFA_CARD_HEAD_MAX)
+		abort();
+	/* login reads the head, enrollment has the whole: the same bytes */
+	if (len > MFA_CARD_HEAD_MAX &&
+	    (mfa_card_id_from_cert(p, MFA_CARD_HEAD_MAX, id2, sizeof(id2), &n2) != 0 ||
+	    n2 != n || memcmp(id, id2, n) != 0))
+		abort();
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	EVP_PKEY *rsa, *ec;
@@ -287,6 +401,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case M_PIV_OBJECT: run_piv_object(data + 1, size - 1); break;
 	case M_CERT: check_cert(data + 1, size - 1, sel & 1 ? MFA_CARD_PIV : MFA_CARD_JPKI); break;
 	case M_SPLIT: run_split(&fc); break;
+	case M_GUARD: run_guard(&fc, sel); break;
+	case M_ID_READ: run_read_id(&fc, sel & 1 ? MFA_CARD_PIV : MFA_CARD_JPKI); break;
+	case M_ID_PARSE: run_id_parse(data + 1, size - 1, sel & 1); break;
 	}
 	return 0;
 }

@@ -94,6 +94,7 @@ static const struct {
 } sw_table[] = {
 	{ 0xFFFF, 0x9000, 0x0000, MFA_SW_OK },
 	{ 0xFFF0, 0x63C0, 0x000F, MFA_SW_TRIES },
+	{ 0xFFF0, 0x6300, 0x000F, MFA_SW_TRIES_630X },
 	{ 0xFFFF, 0x6983, 0x0000, MFA_SW_BLOCKED },
 	{ 0xFFFF, 0x6982, 0x0000, MFA_SW_SECURITY },
 	{ 0xFF00, 0x6100, 0x00FF, MFA_SW_MORE },
@@ -185,6 +186,20 @@ static int tlv_get_len(struct mfa_reader *r, size_t *len)
 		return 0;
 	}
 	return MFA_ERR_CORRUPT;         /* 80 indefinite, 83+ larger than any card object */
+}
+
+int mfa_tlv_get_header(struct mfa_reader *r, uint32_t *tag, size_t *vlen)
+{
+	struct mfa_reader t = *r;
+	uint32_t tg;
+	size_t len;
+
+	if (tlv_get_tag(&t, &tg) != 0 || tlv_get_len(&t, &len) != 0)
+		return MFA_ERR_CORRUPT;
+	*tag = tg;
+	*vlen = len;
+	*r = t;
+	return 0;
 }
 
 int mfa_tlv_get(struct mfa_reader *r, uint32_t *tag, const uint8_t **val, size_t *vlen)

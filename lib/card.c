@@ -31,6 +31,10 @@ struct mfa_card_ops {
 	uint8_t profile;
 	int (*select)(struct mfa_card *c);
 	int (*read_certificate)(struct mfa_card *c, uint8_t *der, size_t cap, size_t *len);
+	/* The identifier's object, head only: one APDU after any SELECT (card.h). */
+	int (*read_id)(struct mfa_card *c, uint8_t *id, size_t cap, size_t *len);
+	/* 63 0X answers X tries left (ISO leaves 63 01..0F undefined). */
+	bool tries_630x;
 	/* Send VERIFY without data; *sw is the card's answer. */
 	int (*pin_tries)(struct mfa_card *c, uint16_t *sw);
 	/* Can this PIN be sent at all?  Checked before anything is transmitted. */
@@ -70,12 +74,14 @@ static int card_exchange(struct mfa_card *c, const struct mfa_apdu *cmd,
  * Send cmd and collect its response data into out (cap bytes): 6Cxx
  * re-issues the command once with the Le the card asked for (commands
  * without Le are never re-sent), 61xx fetches the rest with GET RESPONSE at
- * most MFA_CARD_MORE_MAX times.  A response longer than its Le, or the total
+ * most MFA_CARD_MORE_MAX times -- unless head_only, which stops at the
+ * first 61xx with what came so far (the rest is left on the card, and the
+ * next command discards it).  A response longer than its Le, or the total
  * exceeding cap, is MFA_ERR_CARD.  On 0, *sw is the final status word,
  * whatever it is: the caller decides what it means.
  */
-static int card_xfer(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap,
-    size_t *outlen, uint16_t *sw)
+static int card_xfer_ex(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap,
+    size_t *outlen, uint16_t *sw, bool head_only)
 {
 	uint8_t resp[MFA_RESP_MAX];
 	struct mfa_apdu getresp;
@@ -104,6 +110,8 @@ static int card_xfer(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, siz
 			reissued = true;
 			continue;
 		case MFA_SW_MORE:
+			if (head_only)
+				break;
 			if (++rounds > MFA_CARD_MORE_MAX ||
 			    mfa_apdu_build(&getresp, 0x00, 0xC0, 0x00, 0x00, NULL, 0,
 			    arg ? arg : MFA_APDU_LE_MAX) != 0)
@@ -119,6 +127,12 @@ static int card_xfer(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, siz
 	rc = 0;
 out:
 	return rc;
+}
+
+static int card_xfer(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap,
+    size_t *outlen, uint16_t *sw)
+{
+	return card_xfer_ex(c, cmd, out, cap, outlen, sw, false);
 }
 
 /* A command whose response data (if any, at most 256 bytes) is not needed. */
@@ -256,6 +270,29 @@ static int jpki_read_certificate(struct mfa_card *c, uint8_t *der, size_t cap, s
 	return 0;
 }
 
+/*
+ * The head of the certificate: one READ BINARY of MFA_CARD_HEAD_MAX bytes.
+ * 6282 (end of file before Le) is a certificate shorter than that, which
+ * the enrollment then saw whole: both derive the identifier from the same
+ * bytes.
+ */
+static int jpki_read_id(struct mfa_card *c, uint8_t *id, size_t cap, size_t *len)
+{
+	uint8_t head[MFA_CARD_HEAD_MAX];
+	struct mfa_apdu cmd;
+	size_t got = 0;
+	uint16_t sw;
+	int rc;
+
+	if ((rc = jpki_select_ef(c, JPKI_EF_CERT)) != 0 ||
+	    (rc = mfa_apdu_build(&cmd, 0x00, 0xB0, 0x00, 0x00, NULL, 0, sizeof(head))) != 0 ||
+	    (rc = card_xfer_ex(c, &cmd, head, sizeof(head), &got, &sw, true)) != 0)
+		return rc;
+	if ((sw != 0x9000 && sw != 0x6282) || got == 0)
+		return MFA_ERR_CARD;
+	return mfa_card_id_from_cert(head, got, id, cap, len);
+}
+
 static int jpki_pin_tries(struct mfa_card *c, uint16_t *sw)
 {
 	int rc;
@@ -321,6 +358,8 @@ static const struct mfa_card_ops jpki_ops = {
 	.profile = MFA_CARD_JPKI,
 	.select = jpki_select,
 	.read_certificate = jpki_read_certificate,
+	.read_id = jpki_read_id,
+	.tries_630x = false,            /* no JPKI card is known to answer so */
 	.pin_tries = jpki_pin_tries,
 	.pin_acceptable = jpki_pin_acceptable,
 	.verify_pin = jpki_verify_pin,
@@ -336,18 +375,59 @@ static const struct mfa_card_ops jpki_ops = {
 #define PIV_ALG_P256 0x11
 #define PIV_EC_SIG_MAX 72               /* DER ECDSA-P256: 30 46 02 21 .. 02 21 .. */
 
-static const uint8_t piv_aid[] = { 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00 };
+/* The PIX without its version (as OpenSC selects it), then with version 01 00. */
+static const uint8_t piv_aid[] = { 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01,
+	0x00 };
+#define PIV_AID_SHORT 9
 
-static int piv_select(struct mfa_card *c)
+static int piv_select_aid(struct mfa_card *c, size_t aid_len, uint16_t *sw)
 {
 	struct mfa_apdu cmd;
+	int rc;
+
+	if ((rc = mfa_apdu_build(&cmd, 0x00, 0xA4, 0x04, 0x00, piv_aid, aid_len,
+	    MFA_APDU_LE_MAX)) != 0)
+		return rc;
+	return card_command(c, &cmd, sw);
+}
+
+/* Cards that match only the full AID answer 6A82 to the short one: one more SELECT. */
+static int piv_select(struct mfa_card *c)
+{
 	uint16_t sw;
 	int rc;
 
-	if ((rc = mfa_apdu_build(&cmd, 0x00, 0xA4, 0x04, 0x00, piv_aid, sizeof(piv_aid),
-	    MFA_APDU_LE_MAX)) != 0 || (rc = card_command(c, &cmd, &sw)) != 0)
+	if ((rc = piv_select_aid(c, PIV_AID_SHORT, &sw)) != 0)
+		return rc;
+	if (mfa_sw_classify(sw, NULL) == MFA_SW_NOT_FOUND &&
+	    (rc = piv_select_aid(c, sizeof(piv_aid), &sw)) != 0)
 		return rc;
 	return select_result(sw);
+}
+
+/*
+ * GET DATA of the CHUID (5FC102), head only.  6A82: the card has no CHUID
+ * (MFA_ERR_NOENT, as for a GUID of zeros: enrollment then falls back to the
+ * certificate's key).
+ */
+static int piv_read_id(struct mfa_card *c, uint8_t *id, size_t cap, size_t *len)
+{
+	static const uint8_t tag_list[] = { 0x5C, 0x03, 0x5F, 0xC1, 0x02 };
+	uint8_t head[MFA_CARD_HEAD_MAX];
+	struct mfa_apdu cmd;
+	size_t got = 0;
+	uint16_t sw;
+	int rc;
+
+	if ((rc = mfa_apdu_build(&cmd, 0x00, 0xCB, 0x3F, 0xFF, tag_list, sizeof(tag_list),
+	    sizeof(head))) != 0 ||
+	    (rc = card_xfer_ex(c, &cmd, head, sizeof(head), &got, &sw, true)) != 0)
+		return rc;
+	if (mfa_sw_classify(sw, NULL) == MFA_SW_NOT_FOUND)
+		return MFA_ERR_NOENT;
+	if ((sw != 0x9000 && mfa_sw_classify(sw, NULL) != MFA_SW_MORE) || got == 0)
+		return MFA_ERR_CARD;
+	return mfa_card_id_from_chuid(head, got, id, cap, len);
 }
 
 /* GET DATA of the PIV Authentication certificate object (5FC105). */
@@ -381,9 +461,13 @@ static bool piv_pin_acceptable(const char *pin, size_t len)
 {
 	if (len < PIV_PIN_MIN || len > PIV_PIN_MAX)
 		return false;
-	/* Printable ASCII only: no NUL, and never the FF that pads the field. */
+	/*
+	 * SP 800-73-4 3.5.3: the PIV Card Application PIN is 6-8 digits.  A
+	 * card enforcing it answers 6A80 to anything else, which would cost
+	 * the clerk a failed login for a typo the host can see.
+	 */
 	for (size_t i = 0; i < len; i++)
-		if (pin[i] < 0x21 || pin[i] > 0x7E)
+		if (pin[i] < '0' || pin[i] > '9')
 			return false;
 	return true;
 }
@@ -513,6 +597,8 @@ static const struct mfa_card_ops piv_ops = {
 	.profile = MFA_CARD_PIV,
 	.select = piv_select,
 	.read_certificate = piv_read_certificate,
+	.read_id = piv_read_id,
+	.tries_630x = true,             /* OpenSC's CI_VERIFY_630X (YubiKey NEO) */
 	.pin_tries = card_tries_query,
 	.pin_acceptable = piv_pin_acceptable,
 	.verify_pin = piv_verify_pin,
@@ -554,6 +640,19 @@ int mfa_card_read_certificate(struct mfa_card *card, uint8_t *der, size_t cap, s
 	return card->ops->read_certificate(card, der, cap, len);
 }
 
+int mfa_card_read_id(struct mfa_card *card, uint8_t *id, size_t cap, size_t *id_len)
+{
+	if (card == NULL || card->ops == NULL || id == NULL || id_len == NULL)
+		return MFA_ERR_INVAL;
+	return card->ops->read_id(card, id, cap, id_len);
+}
+
+/* 63 0X as X tries left, only for a profile whose cards are known to say it so. */
+static bool quirk_tries(const struct mfa_card *card, unsigned arg)
+{
+	return card->ops->tries_630x && arg >= 1 && arg <= 15;
+}
+
 int mfa_card_pin_tries(struct mfa_card *card, int *tries)
 {
 	uint16_t sw;
@@ -571,11 +670,17 @@ int mfa_card_pin_tries(struct mfa_card *card, int *tries)
 	case MFA_SW_TRIES:
 		*tries = (int)arg;      /* 63C0 is MFA_CARD_TRIES_BLOCKED */
 		return 0;
+	case MFA_SW_TRIES_630X:
+		if (!quirk_tries(card, arg))
+			return MFA_ERR_TRIES_UNKNOWN;
+		*tries = (int)arg;
+		return 0;
 	case MFA_SW_BLOCKED:
 		*tries = MFA_CARD_TRIES_BLOCKED;
 		return 0;
 	default:
-		return MFA_ERR_CARD;
+		/* No PIN was sent: fail, but nothing was tried that could count. */
+		return MFA_ERR_TRIES_UNKNOWN;
 	}
 }
 
@@ -604,6 +709,13 @@ int mfa_card_verify_pin(struct mfa_card *card, const char *pin, size_t pinlen, i
 		if (tries != NULL)
 			*tries = (int)arg;
 		return arg > 0 ? MFA_ERR_BADPIN : MFA_ERR_PIN_BLOCKED;
+	case MFA_SW_TRIES_630X:
+		/* 63 00 after a PIN is no count: an error, and it counts (a PIN was sent). */
+		if (!quirk_tries(card, arg))
+			return MFA_ERR_CARD;
+		if (tries != NULL)
+			*tries = (int)arg;
+		return MFA_ERR_BADPIN;
 	case MFA_SW_BLOCKED:
 		if (tries != NULL)
 			*tries = MFA_CARD_TRIES_BLOCKED;

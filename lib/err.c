@@ -53,6 +53,9 @@ static const struct err_entry err_table[] = {
 	{ MFA_ERR_KEYTYPE, N_("card key type or size not allowed for this profile"), "key_type" },
 	{ MFA_ERR_UNTRUSTED, N_("certificate does not chain to the trusted CA"), "untrusted_cert" },
 	{ MFA_ERR_PCSC, N_("smartcard service (PC/SC) error"), "pcsc" },
+	{ MFA_ERR_WRONG_CARD, N_("not the card enrolled for this account"), "wrong_card" },
+	{ MFA_ERR_TRIES_UNKNOWN, N_("the card did not say how many PIN tries are left; PIN not tried"),
+	    "tries_unknown" },
 };
 
 static const struct err_entry *err_find(int err)

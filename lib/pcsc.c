@@ -297,18 +297,22 @@ int mfa_pcsc_reset(struct mfa_pcsc *p)
 
 void mfa_pcsc_close(struct mfa_pcsc *p)
 {
+	DWORD disposition = SCARD_RESET_CARD;
+
 	if (p == NULL)
 		return;
 	/*
 	 * Reset before giving up the transaction: between an End with
 	 * LEAVE and the Disconnect, another application waiting for the card
-	 * would find our PIN still verified.
+	 * would find our PIN still verified.  That reset is the session's one
+	 * (invariant 8): the Disconnect then leaves the card as it is, and a
+	 * second warm reset would only cost time.
 	 */
-	if (p->in_tx)
-		(void)SCardEndTransaction(p->card, SCARD_RESET_CARD);
-	/* Invariant 8, and the reset on paths that never got the transaction. */
+	if (p->in_tx && SCardEndTransaction(p->card, SCARD_RESET_CARD) == SCARD_S_SUCCESS)
+		disposition = SCARD_LEAVE_CARD;
+	/* The reset on paths that never got the transaction, or whose End failed. */
 	if (p->have_card)
-		(void)SCardDisconnect(p->card, SCARD_RESET_CARD);
+		(void)SCardDisconnect(p->card, disposition);
 	if (p->have_ctx)
 		(void)SCardReleaseContext(p->ctx);
 	free(p);

@@ -46,6 +46,9 @@ static const struct field_desc fields[] = {
 	{ 0x0025, F_U64, G_CARD, OFF(card.not_before), 8, 0 },
 	{ 0x0026, F_U64, G_CARD, OFF(card.not_after), 8, 0 },
 	{ 0x0027, F_U64, G_CARD, OFF(card.enrolled_at), 8, 0 },
+	/* Optional: records enrolled before card identifiers lack them (LEGACY). */
+	{ 0x8028, F_U8, G_CARD, OFF(card.id_kind), 1, 0 },
+	{ 0x8029, F_VAR, G_CARD, OFF(card.id), SZ(card.id), OFF(card.id_len) },
 	{ 0x0030, F_U64, G_RECOVERY, OFF(recovery.id), 8, 0 },
 	{ 0x0031, F_FIXED, G_RECOVERY, OFF(recovery.salt), SZ(recovery.salt), 0 },
 	{ 0x0032, F_FIXED, G_RECOVERY, OFF(recovery.hash), SZ(recovery.hash), 0 },
@@ -75,6 +78,11 @@ static void set_group_present(struct mfa_record *rec, uint8_t group)
 	}
 }
 
+static bool is_optional(const struct field_desc *f)
+{
+	return (f->tag & TAG_OPTIONAL) != 0;
+}
+
 static uint64_t load_uint(const uint8_t *base, const struct field_desc *f)
 {
 	const uint8_t *p = base + f->offset;
@@ -99,6 +107,24 @@ static void store_uint(uint8_t *base, const struct field_desc *f, uint64_t v)
 	}
 }
 
+/* An optional field holding zero (a number 0, no bytes) is left out of the encoding. */
+static bool field_is_zero(const uint8_t *base, const struct field_desc *f)
+{
+	size_t len;
+
+	switch (f->kind) {
+	case F_U8: case F_U16: case F_U32: case F_U64:
+		return load_uint(base, f) == 0;
+	case F_VAR:
+		memcpy(&len, base + f->len_offset, sizeof(len));
+		return len == 0;
+	case F_STR:
+		return base[f->offset] == '\0';
+	default:
+		return false;
+	}
+}
+
 int mfa_record_encode(const struct mfa_record *rec, struct mfa_buf *out)
 {
 	const uint8_t *base = (const uint8_t *)rec;
@@ -107,7 +133,7 @@ int mfa_record_encode(const struct mfa_record *rec, struct mfa_buf *out)
 		const struct field_desc *f = &fields[i];
 		size_t len;
 
-		if (!group_present(rec, f->group))
+		if (!group_present(rec, f->group) || (is_optional(f) && field_is_zero(base, f)))
 			continue;
 		mfa_put_u16(out, f->tag);
 		switch (f->kind) {
@@ -187,6 +213,23 @@ static int decode_value(uint8_t *base, const struct field_desc *f, const uint8_t
 	return MFA_ERR_CORRUPT;
 }
 
+/* The identifier kind must suit the profile, with bytes exactly when the kind has them. */
+static bool card_id_valid(const struct mfa_card_factor *c)
+{
+	switch (c->id_kind) {
+	case MFA_CARD_ID_LEGACY:
+		return c->id_len == 0;
+	case MFA_CARD_ID_CERT:
+		return c->profile == MFA_CARD_JPKI && c->id_len > 0;
+	case MFA_CARD_ID_CHUID:
+		return c->profile == MFA_CARD_PIV && c->id_len > 0;
+	case MFA_CARD_ID_SPKI:
+		return c->profile == MFA_CARD_PIV && c->id_len == 0;
+	default:
+		return false;
+	}
+}
+
 /* Ranges a well-formed record keeps; anything else is corrupt. */
 static int validate(const struct mfa_record *rec)
 {
@@ -198,7 +241,8 @@ static int validate(const struct mfa_record *rec)
 	    t->alg < MFA_ALG_SHA1 || t->alg > MFA_ALG_SHA512 ||
 	    (t->period != 30 && t->period != 60)))
 		return MFA_ERR_CORRUPT;
-	if (c->present && (c->profile < MFA_CARD_JPKI || c->profile > MFA_CARD_PIV))
+	if (c->present && (c->profile < MFA_CARD_JPKI || c->profile > MFA_CARD_PIV ||
+	    !card_id_valid(c)))
 		return MFA_ERR_CORRUPT;
 	if (rec->recovery.present && rec->recovery.iterations == 0)
 		return MFA_ERR_CORRUPT;
@@ -233,12 +277,16 @@ int mfa_record_decode(const uint8_t *p, size_t len, struct mfa_record *rec)
 		if (decode_value(base, f, v, flen) != 0)
 			goto corrupt;
 	}
-	/* A group is all or nothing: every field of a present group must be there. */
+	/*
+	 * A group is all or nothing: every required field of a present group
+	 * must be there; an optional one may be missing (an older record).
+	 */
 	for (size_t i = 0; i < NFIELDS; i++)
 		if (seen[i])
 			set_group_present(rec, fields[i].group);
 	for (size_t i = 0; i < NFIELDS; i++)
-		if (group_present(rec, fields[i].group) != seen[i])
+		if (group_present(rec, fields[i].group) != seen[i] &&
+		    !(!seen[i] && is_optional(&fields[i])))
 			goto corrupt;
 	if ((rc = validate(rec)) != 0)
 		goto fail;

@@ -87,7 +87,7 @@ static void explain(struct login *l, int rc, const struct mfa_card_outcome *out,
 		break;
 	case MFA_ERR_PIN_FORMAT:
 		pam_error(l->pamh, "%s", f->profile == MFA_CARD_JPKI ?
-		    _("The PIN is 4 digits.") : _("The PIN is 6 to 8 characters."));
+		    _("The PIN is 4 digits.") : _("The PIN is 6 to 8 digits."));
 		break;
 	case MFA_ERR_EXPIRED:
 		if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
@@ -95,9 +95,15 @@ static void explain(struct login *l, int rc, const struct mfa_card_outcome *out,
 		pam_error(l->pamh, _("The certificate enrolled for this card expired on %s. Ask "
 		    "security staff to enroll the renewed card."), date);
 		break;
+	case MFA_ERR_WRONG_CARD:        /* found before any PIN prompt */
 	case MFA_ERR_BADSIG:
 	case MFA_ERR_NOAPP:
 		pam_error(l->pamh, "%s", _("This is not the card enrolled for this account."));
+		break;
+	case MFA_ERR_TRIES_UNKNOWN:
+		pam_error(l->pamh, "%s", _("The card did not say how many PIN tries are left, so "
+		    "the PIN is not tried. Use your authenticator code or a recovery code, or "
+		    "contact security staff."));
 		break;
 	case MFA_ERR_NOCARD:
 	case MFA_ERR_NOREADER:
@@ -114,16 +120,27 @@ static void explain(struct login *l, int rc, const struct mfa_card_outcome *out,
 static bool allows_fallback(int rc)
 {
 	return rc == MFA_ERR_NOCARD || rc == MFA_ERR_NOREADER || rc == MFA_ERR_NOSERVICE ||
-	    rc == MFA_ERR_PIN_TRIES || rc == MFA_ERR_PIN_BLOCKED || rc == MFA_ERR_EXPIRED;
+	    rc == MFA_ERR_PIN_TRIES || rc == MFA_ERR_PIN_BLOCKED || rc == MFA_ERR_EXPIRED ||
+	    rc == MFA_ERR_TRIES_UNKNOWN;
+}
+
+/*
+ * Enrollments made before card identifiers: the card was told apart by its
+ * certificate's public key (more APDUs); say so, so staff can re-enroll.
+ */
+static const char *card_check(const struct mfa_card_factor *f)
+{
+	return f->id_kind == MFA_CARD_ID_LEGACY ? mfa_card_id_token(f->id_kind) : NULL;
 }
 
 static void audit_card(struct login *l, int rc, const struct mfa_card_outcome *out,
-    const struct mfa_auth_result *res)
+    const struct mfa_auth_result *res, const struct mfa_card_factor *f)
 {
 	char failures[16], tries[16];
+	const char *check = card_check(f);
 
 	if (rc == 0) {
-		audit_line(l, "auth", "success", "", NULL);
+		audit_line(l, "auth", "success", "", check ? "card_check" : NULL, check, NULL);
 		return;
 	}
 	if (rc == MFA_ERR_LOCKED) {
@@ -133,7 +150,7 @@ static void audit_card(struct login *l, int rc, const struct mfa_card_outcome *o
 	snprintf(failures, sizeof(failures), "%u", res->failures);
 	snprintf(tries, sizeof(tries), "%d", out->tries_left);
 	audit_line(l, "auth", "fail", mfa_errtoken(rc), "failures", failures, "tries_left", tries,
-	    NULL);
+	    check ? "card_check" : NULL, check, NULL);
 	report_lock(l, res);
 }
 
@@ -157,7 +174,7 @@ int card_login(struct login *l, struct mfa_store *store, const struct mfa_record
 	if ((rc = mfa_auth_locked(store, &l->cfg, l->user, now, &locked)) != 0 || locked) {
 		if (rc == 0)
 			rc = MFA_ERR_LOCKED;
-		audit_card(l, rc, &out, &res);
+		audit_card(l, rc, &out, &res, &rec->card);
 		return rc;
 	}
 	card_rc = mfa_pcsc_open(&session, l->cfg.card_reader, l->cfg.card_wait);
@@ -177,6 +194,6 @@ int card_login(struct login *l, struct mfa_store *store, const struct mfa_record
 		return card_rc;
 	}
 	rc = mfa_auth_card_result(store, &l->cfg, l->user, card_rc, now, &l->src, &res);
-	audit_card(l, rc, &out, &res);
+	audit_card(l, rc, &out, &res, &rec->card);
 	return rc;
 }

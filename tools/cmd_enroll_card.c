@@ -6,7 +6,9 @@
  * the profile, within validity, optionally chains to --ca), then asks for
  * the PIN and makes one test signature through the same code a login uses
  * before anything is saved: a wrong card or a broken reader is caught here.
- * The record keeps the public key, fingerprint, subject, serial and dates.
+ * The record keeps the public key, fingerprint, subject, serial and dates,
+ * and the card's identifier that logins compare before asking for the PIN
+ * (JPKI: certificate serial and issuer; PIV: the CHUID, else the key).
  */
 #include "config.h"
 
@@ -124,9 +126,23 @@ static void show_certificate(const struct mfa_cert_info *info, uint8_t profile)
 	fflush(stdout);
 }
 
-/* Select the profile (or find which one the card has) and read its certificate. */
+/* What logins compare before they ask for the PIN (a guard, not a proof). */
+static void show_card_check(uint8_t id_kind)
+{
+	const char *what = id_kind == MFA_CARD_ID_CERT ?
+	    _("certificate serial number and issuer") : id_kind == MFA_CARD_ID_CHUID ?
+	    _("CHUID (FASC-N and card GUID)") : _("public key of the certificate");
+
+	printf(_("checked before the PIN: %s\n"), what);
+	fflush(stdout);
+}
+
+/*
+ * Select the profile (or find which one the card has), read its certificate
+ * and its identifier (into idf's id fields only).
+ */
 static int read_card(struct mfa_pcsc *session, struct card_req *req, uint8_t *der, size_t cap,
-    size_t *len)
+    size_t *len, struct mfa_card_factor *idf)
 {
 	static const uint8_t order[] = { MFA_CARD_JPKI, MFA_CARD_PIV };
 	struct mfa_card card;
@@ -140,7 +156,8 @@ static int read_card(struct mfa_pcsc *session, struct card_req *req, uint8_t *de
 			continue;
 		if ((rc = mfa_card_open(&card, &io, order[i])) == MFA_ERR_NOAPP)
 			continue;
-		if (rc == 0 && (rc = mfa_card_read_certificate(&card, der, cap, len)) == 0)
+		if (rc == 0 && (rc = mfa_card_read_certificate(&card, der, cap, len)) == 0 &&
+		    (rc = mfa_card_enroll_id(&card, der, *len, idf)) == 0)
 			req->profile = order[i];
 		return rc;
 	}
@@ -181,12 +198,16 @@ static int enroll_from_card(struct cli *c, struct card_req *req, uint64_t now,
 	struct mfa_card_hooks hooks = { ask_pin, reset_card, NULL };
 	struct mfa_card_io io;
 	uint8_t *der = malloc(MFA_CERT_MAX);
+	struct mfa_card_factor *idf = calloc(1, sizeof(*idf));
 	size_t len = 0;
 	unsigned wait = c->cfg.card_wait ? c->cfg.card_wait : ENROLL_CARD_WAIT;
 	int rc;
 
-	if (der == NULL)
+	if (der == NULL || idf == NULL) {
+		free(der);
+		free(idf);
 		return MFA_ERR_NOMEM;
+	}
 	if (req->reader[0])
 		fprintf(stderr, _("Waiting up to %u s for a card in a reader matching %s...\n"),
 		    wait, req->reader);
@@ -197,12 +218,17 @@ static int enroll_from_card(struct cli *c, struct card_req *req, uint64_t now,
 		goto out;
 	}
 	hooks.ctx = session;
-	if ((rc = read_card(session, req, der, MFA_CERT_MAX, &len)) != 0) {
-		cli_error(_("cannot read the card's certificate: %s"), cli_strerror(rc));
+	if ((rc = read_card(session, req, der, MFA_CERT_MAX, &len, idf)) != 0) {
+		cli_error(_("cannot read the card's certificate or identifier: %s"),
+		    cli_strerror(rc));
 		goto out;
 	}
 	if ((rc = check_certificate(req, der, len, now, f)) != 0)
 		goto out;
+	f->id_kind = idf->id_kind;
+	memcpy(f->id, idf->id, idf->id_len);
+	f->id_len = idf->id_len;
+	show_card_check(f->id_kind);
 	/* The same path as a login: tries guard, PIN, host challenge, signature check. */
 	mfa_pcsc_io(session, &io);
 	rc = mfa_card_login(f, &io, &hooks, c->cfg.card_min_tries, now, &out);
@@ -219,6 +245,7 @@ static int enroll_from_card(struct cli *c, struct card_req *req, uint64_t now,
 out:
 	mfa_pcsc_close(session);
 	free(der);
+	free(idf);
 	return rc;
 }
 
@@ -260,7 +287,8 @@ out:
 		printf(_("enrolled card for %s\n"), req.user);
 	cli_audit(c, "enroll", req.user, rc == 0 ? "success" : "fail", rc ? mfa_errtoken(rc) : "",
 	    "factor", "card", "profile", req.profile == MFA_CARD_JPKI ? "jpki" :
-	    req.profile == MFA_CARD_PIV ? "piv" : "", "serial", rc == 0 ? f.serial : "", NULL);
+	    req.profile == MFA_CARD_PIV ? "piv" : "", "serial", rc == 0 ? f.serial : "",
+	    "card_check", rc == 0 ? mfa_card_id_token(f.id_kind) : "", NULL);
 	mfa_record_wipe(&rec);
 	mfa_store_close(store);
 	return rc == 0 ? EXIT_OK : EXIT_FAIL;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "mfauth/cardauth.h"
 #include "mfauth/err.h"
 #include "mfauth/lockout.h"
 #include "mfauth/totp.h"
@@ -82,6 +83,7 @@ static void print_json(const struct user_view *v, FILE *f)
 		cli_json_string(f, v->rec.card.subject);
 		fputs(",\"serial\":", f);
 		cli_json_string(f, v->rec.card.serial);
+		fprintf(f, ",\"card_check\":\"%s\"", mfa_card_id_token(v->rec.card.id_kind));
 		fprintf(f, ",\"not_after\":%llu,\"enrolled_at\":%llu}",
 		    (unsigned long long)v->rec.card.not_after,
 		    (unsigned long long)v->rec.card.enrolled_at);

@@ -62,6 +62,9 @@ int mfa_apdu_split(const uint8_t *resp, size_t len, const uint8_t **data, size_t
 enum mfa_sw {
 	MFA_SW_OK,                      /* 9000 */
 	MFA_SW_TRIES,                   /* 63Cx: *arg = x tries left */
+	MFA_SW_TRIES_630X,              /* 630x: *arg = x; ISO defines only 6300 ("no
+	                                 * information"), some PIV cards mean x tries left
+	                                 * (OpenSC's CI_VERIFY_630X): the profile decides */
 	MFA_SW_BLOCKED,                 /* 6983: authentication method blocked */
 	MFA_SW_SECURITY,                /* 6982: security status not satisfied */
 	MFA_SW_MORE,                    /* 61xx: *arg = xx bytes waiting (0 = 256) */
@@ -86,6 +89,12 @@ int mfa_sw_to_err(uint16_t sw);
  * the reader's bytes.  On failure nothing is consumed.
  */
 int mfa_tlv_get(struct mfa_reader *r, uint32_t *tag, const uint8_t **val, size_t *vlen);
+
+/*
+ * Read only a TLV's tag and length, for a value that may run past the bytes
+ * at hand (the head of a longer object); on failure nothing is consumed.
+ */
+int mfa_tlv_get_header(struct mfa_reader *r, uint32_t *tag, size_t *vlen);
 
 /*
  * Find the first TLV with tag among the TLVs of p[0..len): 0 and the value,

@@ -14,7 +14,8 @@
  *
  * Profiles: JPKI (My Number card, user authentication) and PIV (key 9A),
  * one small vtable each (card.c).  A login is
- *     mfa_card_open -> mfa_card_pin_tries -> [ask the PIN]
+ *     mfa_card_open -> mfa_card_read_id (compared with the enrollment)
+ *         -> mfa_card_pin_tries -> [ask the PIN]
  *         -> mfa_card_verify_pin -> mfa_card_sign_challenge
  * and the signature is then checked on the host by cardverify.h against the
  * public key recorded at enrollment, never against anything the card says.
@@ -24,8 +25,19 @@
  * PINs: the caller owns the PIN string; this layer copies it only into the
  * VERIFY APDU, which it wipes before returning, and never logs or returns
  * it.  A PIN the profile cannot accept (empty, JPKI not exactly 4 ASCII
- * digits, PIV not 6-8 printable ASCII characters) is refused with
+ * digits, PIV not 6-8 ASCII digits as SP 800-73-4 requires) is refused with
  * MFA_ERR_PIN_FORMAT before anything is sent.
+ *
+ * Identifier: something the card gives without a PIN, read before any
+ * VERIFY so that a PIN is never sent to somebody else's card (a clerk
+ * holding a colleague's card would spend the colleague's tries).  JPKI: the
+ * serial number and issuer in the head of the user-authentication
+ * certificate (EF 000A is readable without a PIN); PIV: FASC-N and GUID of
+ * the CHUID.  One APDU reads the head of the object (MFA_CARD_HEAD_MAX
+ * bytes, 61xx not followed).  It is a guard for the clerk, not an
+ * authenticator: anyone can make a card that answers with a copied
+ * identifier, so only the signature checked against the enrolled key
+ * proves the card (cardauth.h).
  *
  * Nothing here is global: a struct mfa_card is the whole state; many may
  * exist at once in one long-lived process.
@@ -42,6 +54,8 @@
 #define MFA_SIG_MAX 256                 /* RSA-2048; a P-256 DER signature is at most 72 */
 #define MFA_CARD_MORE_MAX 40            /* 61xx / GET RESPONSE rounds per command */
 #define MFA_CARD_READS_MAX 64           /* READ BINARY commands per certificate */
+#define MFA_CARD_HEAD_MAX 256           /* bytes of an identifier's object: one APDU */
+#define MFA_CHUID_ID_LEN (2 + 25 + 2 + 16)  /* 30 19 FASC-N 34 10 GUID */
 
 /* Key algorithms a card may use for its second-factor key. */
 enum mfa_card_alg {
@@ -70,7 +84,9 @@ struct mfa_card {
 };
 
 /*
- * Select the application of profile (enum mfa_card_profile) over io.
+ * Select the application of profile (enum mfa_card_profile) over io (PIV:
+ * the AID without version as OpenSC does, then the full AID
+ * A0 00 00 03 08 00 00 10 00 01 00 if the card answers 6A82).
  * MFA_ERR_NOAPP if the card does not have it, MFA_ERR_INVAL for an unknown
  * profile.  card needs no cleanup: it holds no memory and no secret.
  */
@@ -85,9 +101,37 @@ int mfa_card_open(struct mfa_card *card, const struct mfa_card_io *io, uint8_t p
 int mfa_card_read_certificate(struct mfa_card *card, uint8_t *der, size_t cap, size_t *len);
 
 /*
+ * Read the card's identifier (see above) into id (cap bytes, MFA_CARD_ID_MAX
+ * is enough): 0 and *id_len; MFA_ERR_NOENT when the card has none (PIV: no
+ * CHUID, or one whose GUID is all zeros and so names no card); MFA_ERR_CARD
+ * for a malformed, truncated or refused answer.  JPKI: SELECT EF 000A and
+ * one READ BINARY; PIV: one GET DATA.  Sends no PIN and changes no counter.
+ */
+int mfa_card_read_id(struct mfa_card *card, uint8_t *id, size_t cap, size_t *id_len);
+
+/*
+ * The identifiers as bytes, from what the card returned (pure functions,
+ * shared by login and enrollment so both derive the same bytes).
+ * mfa_card_id_from_cert: the DER TLVs of serialNumber and issuer found in
+ * the first MFA_CARD_HEAD_MAX bytes of a certificate (der may be the whole
+ * certificate or its head); the serial must be complete there, the issuer
+ * is kept as far as the head reaches.  mfa_card_id_from_chuid: the TLVs 30
+ * (FASC-N, 25 bytes) and 34 (GUID, 16 bytes) of a CHUID object 53 {...}
+ * whose end may lie past len; MFA_ERR_NOENT for an all-zero GUID.  Both:
+ * MFA_ERR_CARD for anything malformed, MFA_ERR_RANGE if cap is too small.
+ */
+int mfa_card_id_from_cert(const uint8_t *der, size_t len, uint8_t *id, size_t cap,
+    size_t *id_len);
+int mfa_card_id_from_chuid(const uint8_t *obj, size_t len, uint8_t *id, size_t cap,
+    size_t *id_len);
+
+/*
  * Ask how many PIN tries are left (VERIFY without data): 0 with *tries 1..15,
- * MFA_CARD_TRIES_BLOCKED or MFA_CARD_TRIES_VERIFIED; MFA_ERR_CARD on any
- * other answer.  Costs no try.
+ * MFA_CARD_TRIES_BLOCKED or MFA_CARD_TRIES_VERIFIED.  PIV cards that answer
+ * 63 0X (X = 1..15) instead of 63 CX have X tries left (a known quirk; ISO
+ * gives 63 01..0F no other meaning); any other answer, 63 00 included, is
+ * MFA_ERR_TRIES_UNKNOWN: no PIN is sent and the login fails without
+ * counting against the user, since nothing was tried.  Costs no try.
  */
 int mfa_card_pin_tries(struct mfa_card *card, int *tries);
 

@@ -1,9 +1,12 @@
 /*
  * The card second factor at login (doc/DESIGN.md invariants 8, 9): over one card
  * session, check the enrolled certificate is still valid, select the
- * profile, guard the PIN-try counter, ask for the PIN, VERIFY, have the card
- * sign a fresh host challenge and verify that signature against the public
- * key recorded at enrollment.  No store access here: the caller counts
+ * profile, compare the card's identifier with the enrollment (card.h; old
+ * enrollments without one: the public key of the card's certificate), guard
+ * the PIN-try counter, ask for the PIN, VERIFY, have the card sign a fresh
+ * host challenge and verify that signature against the public key recorded
+ * at enrollment.  The identifier only keeps a PIN away from the wrong card;
+ * the signature is the proof.  No store access here: the caller counts
  * failures under the user's lock (auth.h).
  */
 #ifndef MFAUTH_CARDAUTH_H
@@ -36,8 +39,10 @@ struct mfa_card_outcome {
  * Run the card login for the enrolled factor f at time now.  0 only when the
  * card proved possession of the enrolled key after a correct PIN.  Errors:
  * MFA_ERR_EXPIRED (enrolled certificate expired: nothing sent), MFA_ERR_NOAPP
- * (another kind of card), MFA_ERR_PIN_TRIES (fewer than min_tries left: the
- * PIN is not tried), MFA_ERR_PIN_BLOCKED, MFA_ERR_PIN_FORMAT (empty or
+ * (another kind of card), MFA_ERR_WRONG_CARD (another card of the enrolled
+ * kind: nothing asked, no VERIFY sent), MFA_ERR_TRIES_UNKNOWN (the card's
+ * answer to the tries query was not understood: no PIN asked),
+ * MFA_ERR_PIN_TRIES (fewer than min_tries left: the PIN is not tried), MFA_ERR_PIN_BLOCKED, MFA_ERR_PIN_FORMAT (empty or
  * misshapen PIN: nothing sent), MFA_ERR_BADPIN, MFA_ERR_BADSIG (another
  * card's key), MFA_ERR_CARD / MFA_ERR_NOCARD and the hooks' errors.
  */
@@ -45,7 +50,28 @@ int mfa_card_login(const struct mfa_card_factor *f, const struct mfa_card_io *io
     const struct mfa_card_hooks *hooks, unsigned min_tries, uint64_t now,
     struct mfa_card_outcome *out);
 
-/* Does this card error count toward the user's lockout? (an attempt was made) */
+/*
+ * Enrollment: record in f (id_kind, id, id_len) what logins will compare
+ * before the PIN, for the card opened in card whose certificate der was
+ * just read.  JPKI: serial and issuer from der (no APDU); PIV: the CHUID's
+ * FASC-N and GUID (one GET DATA), or MFA_CARD_ID_SPKI when the card has no
+ * CHUID or its GUID is all zeros.  0, or MFA_ERR_CARD for a malformed
+ * answer (f then says LEGACY; the caller should refuse to enroll).
+ */
+int mfa_card_enroll_id(struct mfa_card *card, const uint8_t *der, size_t len,
+    struct mfa_card_factor *f);
+
+/*
+ * A stable token for what a login compares before the PIN (enum
+ * mfa_card_id_kind), for audit lines and JSON: "cert_serial", "chuid",
+ * "public_key", "legacy_public_key" (enrolled before identifiers).
+ */
+const char *mfa_card_id_token(uint8_t id_kind);
+
+/*
+ * Does this card error count toward the user's lockout?  An attempt was
+ * made: a PIN or signature was tried, or the card was not the enrolled one.
+ */
 bool mfa_card_error_counts(int err);
 
 #endif

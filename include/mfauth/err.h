@@ -46,6 +46,8 @@ enum mfa_err {
 	MFA_ERR_KEYTYPE = -112,   /* key type or size not allowed for the profile */
 	MFA_ERR_UNTRUSTED = -113, /* certificate does not chain to the CA file */
 	MFA_ERR_PCSC = -114,      /* any other PC/SC error */
+	MFA_ERR_WRONG_CARD = -115, /* card identifier is not the enrolled card's: PIN not sent */
+	MFA_ERR_TRIES_UNKNOWN = -116, /* card's answer to the tries query not understood: PIN not sent */
 };
 
 /* A short English description of an error code; never NULL. */

@@ -5,9 +5,11 @@
  * One struct mfa_pcsc is one session: a PC/SC context, one shared
  * connection to one card and one transaction held from open to close, so a
  * verified PIN stays valid for the signature and no other application can
- * slip APDUs in between.  mfa_pcsc_close() always ends the transaction with
- * a card reset, disconnects with SCARD_RESET_CARD and releases the context,
- * whatever happened before; no PIN state outlives the session.
+ * slip APDUs in between.  mfa_pcsc_close() always resets the card once
+ * (ending the transaction with SCARD_RESET_CARD, or, when there was none or
+ * ending it failed, disconnecting with SCARD_RESET_CARD), disconnects and
+ * releases the context, whatever happened before; no PIN state outlives the
+ * session.
  *
  * No globals, no signals, no sleeping: waiting is SCardGetStatusChange with
  * a deadline.  Safe to use repeatedly from a long-lived process (one

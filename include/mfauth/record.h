@@ -7,6 +7,8 @@
  * The plaintext is a list of fields (u16 tag, u16 length, value), each tag at
  * most once; tags with the high bit set are optional and skipped when unknown,
  * any other unknown tag is an error (a newer format we must not half-read).
+ * A known optional field may also be absent (records written before it
+ * existed): it then decodes as zero, and a zero value is not written.
  */
 #ifndef MFAUTH_RECORD_H
 #define MFAUTH_RECORD_H
@@ -22,6 +24,7 @@
 #define MFA_RECORD_MAX 16384            /* largest record file we read */
 #define MFA_SECRET_MAX 64
 #define MFA_SPKI_MAX 1024
+#define MFA_CARD_ID_MAX 512           /* a recorded card identifier (card.h) */
 
 enum mfa_totp_alg {
 	MFA_ALG_SHA1 = 1,
@@ -32,6 +35,18 @@ enum mfa_totp_alg {
 enum mfa_card_profile {
 	MFA_CARD_JPKI = 1,
 	MFA_CARD_PIV = 2,
+};
+
+/*
+ * What a login compares before it asks for the PIN (card.h, "Identifier"):
+ * a guard that keeps a PIN away from someone else's card, never proof of
+ * anything -- the signature checked against spki is the only proof.
+ */
+enum mfa_card_id_kind {
+	MFA_CARD_ID_LEGACY = 0,       /* enrolled before identifiers: compare the certificate's key */
+	MFA_CARD_ID_CERT = 1,         /* JPKI: serial and issuer from the certificate's head */
+	MFA_CARD_ID_CHUID = 2,        /* PIV: FASC-N and card GUID from the CHUID */
+	MFA_CARD_ID_SPKI = 3,         /* PIV without a usable CHUID: the certificate's key */
 };
 
 struct mfa_totp_factor {
@@ -55,6 +70,9 @@ struct mfa_card_factor {
 	uint64_t not_before;
 	uint64_t not_after;
 	uint64_t enrolled_at;
+	uint8_t id_kind;              /* enum mfa_card_id_kind; optional field, 0 when absent */
+	uint8_t id[MFA_CARD_ID_MAX];  /* CERT, CHUID: the identifier's bytes (card.h) */
+	size_t id_len;                /* 0 for LEGACY and SPKI */
 };
 
 struct mfa_recovery {

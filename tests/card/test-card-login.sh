@@ -4,7 +4,10 @@
 # through the real PAM stack with the built module.  Audit lines are captured
 # from a private /dev/log.  Checks the PIN-lock guard against the card's own
 # counter, wrong and other cards, a pulled card, no reader, no pcscd, an
-# expired enrollment, and that every session ends with a card reset.
+# expired enrollment, and that every session ends with one card reset.
+# Another card of the enrolled kind is told apart by its identifier (JPKI
+# certificate head, PIV CHUID) before any PIN prompt: no VERIFY reaches it.
+# Prints APDUs and wall time per login (README "Smartcards" quotes them).
 set -uo pipefail
 
 build=${MFAUTH_BUILDDIR:?set MFAUTH_BUILDDIR}
@@ -56,7 +59,39 @@ tries_on_card() { sed -n 's/.*"tries_left": *\([0-9]*\).*/\1/p' "$T/rig/state.$1
 insert() { rig_card "$T/rig" "$@" >/dev/null 2>"$T/rig.err" || { fail "card $* did not appear"; cat "$T/rig.err"; }; }
 pull() { rig_remove "$T/rig" >/dev/null 2>&1; }
 apdus_since() { tail -n +"$(($1 + 1))" "$T/rig/card0.log" | grep -c '^apdu '; }
+resets_since() { tail -n +"$(($1 + 1))" "$T/rig/card0.log" | grep -c '^reset'; }
+no_verify_since() { ! tail -n +"$(($1 + 1))" "$T/rig/card0.log" | grep -q '^apdu 00 20 '; }
 lines() { wc -l <"$T/rig/card0.log" 2>/dev/null || echo 0; }
+failures_of() { mfauth show "$1" --json | sed -n 's/.*"failures":\([0-9]*\).*/\1/p'; }
+# timed_login NAME USER PIN: a successful login; prints its APDUs and wall time.
+# Sets before= to the card log's length before the login, for checks after it.
+timed_login() {
+	local name=$1 t0 t1
+	shift
+	before=$(lines)
+	t0=$(date +%s%N)
+	if login "$@"; then ok; else fail "$name login"; cat "$T/out"; fi
+	t1=$(date +%s%N)
+	echo "$name login: $(apdus_since "$before") APDUs, $(((t1 - t0) / 1000)) us (exec + PAM + card)"
+	check "$name: one card reset per session" test "$(resets_since "$before")" = 1
+}
+# other_card NAME USER PIN PROFILE [OTHER_PIN]: another person's card of the enrolled kind, with
+# the same PIN (or its own OTHER_PIN: the clerk types theirs, which would cost the other a try).
+other_card() {
+	local name=$1 user=$2 pin=$3 profile=$4 other_pin=${5:-$3} before f0
+	insert "$profile" --identity other --tries 3 --pin "$other_pin"
+	f0=$(failures_of "$user")
+	before=$(lines)
+	if login "$user" "$pin"; then fail "$name: another person's card accepted"; else ok; fi
+	check "$name: message: not the card enrolled" out_has "This is not the card enrolled for this account"
+	check "$name: no PIN prompt for the other card" bash -c '! grep -q "PIN" "$0"' "$T/out"
+	check "$name: no VERIFY reached the other card" no_verify_since "$before"
+	check "$name: the other card's counter is untouched" test "$(tries_on_card "$profile.other")" = 3
+	check "$name: counted as a failed login" test "$(failures_of "$user")" = $((f0 + 1))
+	sleep 0.3
+	check "$name: audit reason=wrong_card" grep -q "user=$user factor=card reason=wrong_card" "$audit"
+	pull
+}
 
 # --- JPKI: enroll, then log in ------------------------------------------------
 insert jpki --tries 3
@@ -64,6 +99,8 @@ check "enroll a My Number card" bash -c 'printf "1234\n" | "$0" -c "$1" enroll c
 	"$build/tools/mfauth" "$conf"
 check "show: jpki card with subject and serial" \
 	grep -q '"card":{"profile":"jpki","subject":"[^"]' <<<"$(mfauth show alice --json)"
+check "enrollment recorded the certificate's serial and issuer" \
+	grep -q '"card_check":"cert_serial"' <<<"$(mfauth show alice --json)"
 before=$(lines)
 t0=$(date +%s%N)
 if login alice 1234; then ok; else fail "JPKI login with the right PIN"; cat "$T/out"; fi
@@ -73,9 +110,12 @@ check "PIN prompt names the 4-digit user authentication PIN" out_has "4-digit us
 check "no error message on a successful card login" bash -c '! grep -q "^\[error\]" "$0"' "$T/out"
 n=$(apdus_since "$before")
 echo "APDUs per JPKI login: $n"
-check "a JPKI login takes at most 6 APDUs (got $n)" test "$n" -le 6
-check "the card was reset after the login" bash -c 'tail -n +"$(($0 + 1))" "$1" | grep -q "^reset\|^power-down"' \
+# 6 for the login itself, 2 for the identifier (SELECT EF 000A, READ BINARY of the head)
+check "a JPKI login takes at most 8 APDUs (got $n)" test "$n" -le 8
+check "the identifier was read before any VERIFY" bash -c 'tail -n +"$(($0 + 1))" "$1" |
+	grep "^apdu" | sed -n "2,3p" | tr "\n" " " | grep -q "00 A4 02 0C .*data=000a .*00 B0 00 00 lc=0 le=256"' \
 	"$before" "$T/rig/card0.log"
+check "one card reset per session (got $(resets_since "$before"))" test "$(resets_since "$before")" = 1
 check "card's PIN counter back at 3 after success" test "$(tries_on_card jpki)" = 3
 
 # --- wrong PIN: the card's counter goes down, the failure counts --------------
@@ -101,13 +141,8 @@ if login alice 1234; then fail "blocked card accepted"; else ok; fi
 check "message: PIN blocked, municipal office" out_has "municipal office"
 pull
 
-# --- another card with the same PIN -------------------------------------------
-insert jpki --identity other --tries 3
-if login alice 1234; then fail "another person's card accepted"; else ok; fi
-check "message: not the enrolled card" out_has "not the card enrolled"
-sleep 0.3
-check "audit: bad_signature for the other card" grep -q 'user=alice factor=card reason=bad_signature' "$audit"
-pull
+# --- another card with the same PIN: refused before the PIN prompt ------------
+other_card JPKI alice 1234 jpki
 
 # --- card pulled in the middle of a login --------------------------------------
 insert jpki --tries 3 --pull-after-apdus 4
@@ -128,16 +163,67 @@ rig_start "$T/rig" >/dev/null 2>&1 || fail "rig restart"
 insert piv-rsa --tries 3
 check "enroll a PIV RSA card" bash -c 'printf "123456\n" | "$0" -c "$1" enroll card bob --profile piv' \
 	"$build/tools/mfauth" "$conf"
-if login bob 123456; then ok; else fail "PIV-RSA login"; cat "$T/out"; fi
+check "enrollment recorded the CHUID" grep -q '"card_check":"chuid"' <<<"$(mfauth show bob --json)"
+timed_login PIV-RSA bob 123456
 check "PIV prompt" out_has "Card PIN"
+# 6 for the login itself, 1 for the CHUID's head (GET DATA; its 61xx rest is not fetched)
+check "a PIV-RSA login takes at most 7 APDUs" test "$(apdus_since "$before")" -le 7
 if login bob 654321; then fail "PIV wrong PIN accepted"; else ok; fi
+check "PIV card's counter is 2 after a wrong PIN" test "$(tries_on_card piv-rsa)" = 2
+# a PIN that is not 6-8 digits: refused on the host, no VERIFY with data, nothing counted
+f0=$(failures_of bob)
+before=$(lines)
+if login bob 12345a; then fail "a non-digit PIV PIN accepted"; else ok; fi
+check "message: the PIN is 6 to 8 digits" out_has "The PIN is 6 to 8 digits"
+check "no VERIFY with a PIN for a non-digit PIN" bash -c '! tail -n +"$(($0 + 1))" "$1" | grep -q "apdu 00 20 00 80 lc=8"' \
+	"$before" "$T/rig/card0.log"
+check "a non-digit PIN is not counted as a failure" test "$(failures_of bob)" = "$f0"
+check "the card's counter is untouched by a non-digit PIN" test "$(tries_on_card piv-rsa)" = 2
+pull
+other_card PIV-RSA bob 123456 piv-rsa 13572468
+# a card that answers only to the full AID with version
+insert piv-rsa --tries 3 --full-aid-only
+before=$(lines)
+if login bob 123456; then ok; else fail "PIV login on a full-AID-only card"; cat "$T/out"; fi
+check "full-AID-only card: the second SELECT names the full AID" bash -c 'tail -n +"$(($0 + 1))" "$1" |
+	grep -q "apdu 00 A4 04 00 lc=11 le=256 sw=9000 data=a000000308000010000100"' \
+	"$before" "$T/rig/card0.log"
+pull
+# a card that reports tries as 63 0X: X tries left (the PIV quirk), counted as usual
+insert piv-rsa --tries 3 --tries-sw 630x
+if login bob 654321; then fail "PIV wrong PIN accepted (630x card)"; else ok; fi
+check "630x card: wrong PIN, 2 tries left" out_has "Wrong PIN. 2 tries left"
+if login bob 123456; then ok; else fail "PIV login on a 630x card"; cat "$T/out"; fi
 pull
 insert piv-ec --tries 3
 check "enroll a PIV EC card" bash -c 'printf "123456\n" | "$0" -c "$1" enroll card carol' \
 	"$build/tools/mfauth" "$conf"
-if login carol 123456; then ok; else fail "PIV-EC login"; cat "$T/out"; fi
+timed_login PIV-EC carol 123456
+check "a PIV-EC login takes at most 5 APDUs" test "$(apdus_since "$before")" -le 5
 if login bob 123456; then fail "carol's card accepted for bob"; else ok; fi
 pull
+other_card PIV-EC carol 123456 piv-ec
+# a PIV card without a CHUID: told apart by its certificate's public key
+insert piv-ec --tries 3 --chuid absent --state "$T/rig/state.nochuid"
+check "enroll a PIV card without a CHUID" bash -c 'printf "123456\n" | "$0" -c "$1" enroll card carol2' \
+	"$build/tools/mfauth" "$conf"
+check "enrollment without a CHUID compares the public key" \
+	grep -q '"card_check":"public_key"' <<<"$(mfauth show carol2 --json)"
+timed_login PIV-EC-no-CHUID carol2 123456
+pull
+
+# --- an enrollment made before card identifiers still works ----------------------
+insert jpki --tries 3
+check "enroll frank" bash -c 'printf "1234\n" | "$0" -c "$1" enroll card frank' "$build/tools/mfauth" "$conf"
+check "make frank's record an old-format one (no identifier)" /usr/bin/python3 "$src/tests/card/old_record.py" \
+	"$T/store.key" "$T/store/frank.rec" frank
+check "old record: show says legacy" grep -q '"card_check":"legacy_public_key"' <<<"$(mfauth show frank --json)"
+timed_login JPKI-old-enrollment frank 1234
+sleep 0.3
+check "audit: old enrollment compared the public key" \
+	grep -q 'result=success user=frank factor=card .*card_check=legacy_public_key' "$audit"
+pull
+other_card JPKI-old-enrollment frank 1234 jpki 5678
 
 # --- card_profiles: a card type that is not allowed is not used ----------------
 insert jpki --tries 3

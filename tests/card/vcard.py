@@ -4,6 +4,7 @@
 	vcard.py --port PORT --profile jpki|piv-rsa|piv-ec --key-dir DIR
 		[--identity main|other] [--cert valid|expired|future | --expired] [--gzip-cert]
 		[--pin PIN] [--tries N] [--max-tries N] [--state FILE] [--blocked-sw 6983|63c0]
+		[--chuid present|absent|zero-guid] [--full-aid-only] [--tries-sw 63cx|630x]
 		[--atr HEX] [--pull-after-apdus N] [--ready-file F] [--log F]
 		[--connect-timeout S] [--verbose]
 
@@ -24,6 +25,14 @@ Card behaviour worth knowing when writing tests:
   * JPKI PIN: exactly 4 bytes (other lengths 67 00, no try used), compared as given.
 	PIV PIN: exactly 8 bytes of 6-8 ASCII digits padded with FF (else 67 00 / 6A 80, no try
 	used). Default PINs: jpki 1234, piv 123456 (PIV requires 6-8 digits).
+  * PIV CHUID (GET DATA 5FC102): the same FASC-N on every card (as YubiKeys ship it) and a
+	GUID derived from the card's key, so "other" cards differ by GUID only; followed by a
+	1 KiB issuer signature (3E) like a real CHUID, so the object needs 61 xx + GET RESPONSE
+	and a host that reads only the head leaves the rest on the card. --chuid absent answers
+	6A 82, --chuid zero-guid has a GUID of zeros ("no GUID").
+  * --full-aid-only: SELECT accepts only the full PIV AID with version (A0000003080000100001 00),
+	not the right-truncated one. --tries-sw 630x: tries are reported as 63 0X instead of
+	63 CX (the quirk of some PIV cards), after a wrong PIN and to VERIFY without data.
   * Responses longer than Le (256 for Le=00) come back in pieces with 61 xx; GET RESPONSE
 	(00 C0 00 00 xx) fetches the rest. PIV accepts command chaining (CLA 10); JPKI answers 68 84.
   * --log F appends one line per event: "apdu CLA INS P1 P2 lc=N le=N sw=XXXX data=HEX",
@@ -38,6 +47,7 @@ unreachable after --connect-timeout, 4 bad key/certificate files.
 
 import argparse
 import gzip
+import hashlib
 import importlib.util
 import json
 import logging
@@ -278,6 +288,7 @@ class VirtualCard(vs.SmartcardOS):
 		self.log = EventLog(args.log)
 		self.apdu_count = 0
 		self.atr = bytes.fromhex(args.atr) if args.atr else self.default_atr
+		self.tries_base = 0x6300 if args.tries_sw == "630x" else 0x63C0
 		self.clear_session()
 
 	# -- SmartcardOS interface (called by VirtualICC.run) --
@@ -368,7 +379,7 @@ class VirtualCard(vs.SmartcardOS):
 		self.verified = False
 		self.tries.set(self.tries.left - 1)
 		self.log.write("verify wrong tries_left=%d" % self.tries.left)
-		return 0x63C0 | self.tries.left
+		return self.tries_base | self.tries.left
 
 	def pin_status(self):
 		"""Status word of a VERIFY without data."""
@@ -376,7 +387,7 @@ class VirtualCard(vs.SmartcardOS):
 			return SW_OK
 		if self.tries.left <= 0:
 			return self.blocked_query_sw
-		return 0x63C0 | min(self.tries.left, 15)
+		return self.tries_base | min(self.tries.left, 15)
 
 
 class JpkiCard(VirtualCard):
@@ -474,6 +485,9 @@ class PivCard(VirtualCard):
 	supports_chaining = True
 	AID = bytes.fromhex("A000000308000010000100")       # RID + PIX with version 01 00
 	CERT_TAG = bytes.fromhex("5FC105")                   # PIV Authentication (key 9A)
+	CHUID_TAG = bytes.fromhex("5FC102")
+	# The FASC-N YubiKeys ship with (the same on every key): only the GUID tells cards apart
+	FASCN = bytes.fromhex("d4e739da739ced39ce739d836858210842108421c84210c3eb")
 	default_atr = atr_with_tck(bytes.fromhex("3B8880") + bytes([0x01]) + b"\x00mfa-PIV")
 
 	def __init__(self, args, key, cert_der):
@@ -482,10 +496,23 @@ class PivCard(VirtualCard):
 		body = gzip.compress(cert_der, mtime=0) if args.gzip_cert else cert_der
 		info = b"\x01" if args.gzip_cert else b"\x00"
 		self.cert_object = tlv(b"\x53", tlv(b"\x70", body) + tlv(b"\x71", info) + b"\xFE\x00")
+		self.full_aid_only = args.full_aid_only
+		self.chuid_object = self.make_chuid(args.chuid, key)
 		self.apt = tlv(b"\x61", tlv(b"\x4F", self.AID[5:]) +
 			tlv(b"\x79", tlv(b"\x4F", self.AID[:5])) +
 			tlv(b"\x50", b"mfauth virtual PIV") +
 			tlv(b"\xAC", tlv(b"\x80", bytes([self.alg])) + tlv(b"\x06", b"\x00")))
+
+	def make_chuid(self, mode, key):
+		"""The CHUID object (None = absent): FASC-N, GUID from the key, expiry, signature, LRC."""
+		if mode == "absent":
+			return None
+		spki = key.public_key().public_bytes(serialization.Encoding.DER,
+			serialization.PublicFormat.SubjectPublicKeyInfo)
+		guid = bytes(16) if mode == "zero-guid" else hashlib.sha256(spki).digest()[:16]
+		body = (tlv(b"\x30", self.FASCN) + tlv(b"\x34", guid) + tlv(b"\x35", b"20301231") +
+			tlv(b"\x3E", hashlib.sha256(b"signature" + spki).digest() * 32) + b"\xFE\x00")
+		return tlv(b"\x53", body)
 
 	def command(self, apdu):
 		if apdu.cla != 0x00:
@@ -504,6 +531,8 @@ class PivCard(VirtualCard):
 			raise Sw(SW_WRONG_P1P2)
 		# SP 800-73-4 allows the right-truncated AID (no version); accept any prefix of 5+ bytes
 		if len(apdu.data) < 5 or not self.AID.startswith(apdu.data):
+			raise Sw(SW_NOT_FOUND)
+		if self.full_aid_only and apdu.data != self.AID:
 			raise Sw(SW_NOT_FOUND)
 		self.selected = True
 		return self.respond(self.apt if apdu.p2 == 0x00 else b"", apdu.le)
@@ -535,6 +564,8 @@ class PivCard(VirtualCard):
 		tags = parse_tlvs(apdu.data)
 		if len(tags) != 1 or tags[0][0] != 0x5C or not 1 <= len(tags[0][1]) <= 3:
 			raise Sw(SW_WRONG_DATA)
+		if tags[0][1] == self.CHUID_TAG and self.chuid_object is not None:
+			return self.respond(self.chuid_object, apdu.le)
 		if tags[0][1] != self.CERT_TAG:
 			raise Sw(SW_NOT_FOUND)
 		return self.respond(self.cert_object, apdu.le)
@@ -665,6 +696,12 @@ def parse_args(argv):
 	ap.add_argument("--state", help="JSON file keeping the retry counter across restarts")
 	ap.add_argument("--blocked-sw", choices=("6983", "63c0", "63C0"), default="6983",
 		help="answer of VERIFY-without-data when no tries are left")
+	ap.add_argument("--chuid", choices=("present", "absent", "zero-guid"), default="present",
+		help="PIV: the CHUID object (GET DATA 5FC102)")
+	ap.add_argument("--full-aid-only", action="store_true",
+		help="PIV: SELECT only by the full AID with version")
+	ap.add_argument("--tries-sw", choices=("63cx", "630x"), default="63cx",
+		help="how PIN tries left are reported")
 	ap.add_argument("--atr", help="override the ATR (hex)")
 	ap.add_argument("--pull-after-apdus", type=int, default=0)
 	ap.add_argument("--ready-file", help="written (our PID) once connected to vpcd")

@@ -44,6 +44,7 @@
 #include "mfauth/apdu.h"
 #include "mfauth/buf.h"
 #include "mfauth/card.h"
+#include "mfauth/cardauth.h"
 #include "mfauth/cardverify.h"
 #include "mfauth/err.h"
 #include "mfauth/pcsc.h"
@@ -259,6 +260,8 @@ struct fake {
 	EVP_PKEY *key;
 	const uint8_t *object;          /* JPKI cert EF / PIV 5FC105 object */
 	size_t object_len;
+	const uint8_t *chuid;           /* PIV 5FC102 object, NULL = none (6A82) */
+	size_t chuid_len;
 	char pin[9];
 	int tries;
 	bool verified, selected;
@@ -539,6 +542,17 @@ static size_t emu_piv(struct fake *f, const struct capdu *c, uint8_t *out)
 		f->pending_off = 0;
 		return emu_pending(f, c->le, out);
 	}
+	if (c->cla == 0x00 && c->ins == 0xCB && c->p1 == 0x3F && c->p2 == 0xFF &&
+	    c->lc == sizeof(getdata) && memcmp(c->data, getdata, 3) == 0 && c->data[3] == 0xC1 &&
+	    c->data[4] == 0x02) {
+		if (f->chuid == NULL)
+			return put_sw(out, 0, 0x6A82);
+		assert_true(f->chuid_len <= sizeof(f->pending));
+		memcpy(f->pending, f->chuid, f->chuid_len);
+		f->pending_len = f->chuid_len;
+		f->pending_off = 0;
+		return emu_pending(f, c->le, out);
+	}
 	if (c->cla == 0x00 && c->ins == 0xC0 && c->has_le && f->pending_off < f->pending_len)
 		return emu_pending(f, c->le, out);
 	return put_sw(out, 0, 0x6D00);
@@ -768,7 +782,11 @@ static void test_sw_table(void **state)
 		{ 0x6C12, MFA_SW_WRONG_LE, 0x12, MFA_ERR_CARD },
 		{ 0x6A82, MFA_SW_NOT_FOUND, 0, MFA_ERR_NOAPP },
 		{ 0x6700, MFA_SW_WRONG_LENGTH, 0, MFA_ERR_CARD },
-		{ 0x6300, MFA_SW_OTHER, 0, MFA_ERR_CARD },
+		/* 63 0X: the profile decides (card.c); as an error it is never a count */
+		{ 0x6300, MFA_SW_TRIES_630X, 0, MFA_ERR_CARD },
+		{ 0x6302, MFA_SW_TRIES_630X, 2, MFA_ERR_CARD },
+		{ 0x630F, MFA_SW_TRIES_630X, 15, MFA_ERR_CARD },
+		{ 0x6381, MFA_SW_OTHER, 0, MFA_ERR_CARD },
 		{ 0x63D3, MFA_SW_OTHER, 0, MFA_ERR_CARD },
 		{ 0x6984, MFA_SW_OTHER, 0, MFA_ERR_CARD },
 		{ 0x6A80, MFA_SW_OTHER, 0, MFA_ERR_CARD },
@@ -1279,6 +1297,11 @@ static void test_pin_refused_without_transmit(void **state)
 		{ MFA_CARD_PIV, "123 56", 6 },
 		{ MFA_CARD_PIV, "1234567\n", 8 },
 		{ MFA_CARD_PIV, "123\0" "56", 6 },
+		/* SP 800-73-4: digits only (a card enforcing it answers 6A80) */
+		{ MFA_CARD_PIV, "12345a", 6 },
+		{ MFA_CARD_PIV, "abcdefgh", 8 },
+		{ MFA_CARD_PIV, "1234567!", 8 },
+		{ MFA_CARD_PIV, "\xef\xbc\x91\x32\x33\x34", 6 },
 	};
 	(void)state;
 
@@ -1403,11 +1426,13 @@ static void test_tries_status_words(void **state)
 		{ "63 C0", 0, MFA_CARD_TRIES_BLOCKED },
 		{ "69 83", 0, MFA_CARD_TRIES_BLOCKED },
 		{ "90 00", 0, MFA_CARD_TRIES_VERIFIED },
-		{ "69 82", MFA_ERR_CARD, 0 },
-		{ "6A 82", MFA_ERR_CARD, 0 },
-		{ "67 00", MFA_ERR_CARD, 0 },
-		{ "63 00", MFA_ERR_CARD, 0 },
-		{ "6A 88", MFA_ERR_CARD, 0 },
+		/* not understood, no PIN sent: a failure that does not count */
+		{ "69 82", MFA_ERR_TRIES_UNKNOWN, 0 },
+		{ "6A 82", MFA_ERR_TRIES_UNKNOWN, 0 },
+		{ "67 00", MFA_ERR_TRIES_UNKNOWN, 0 },
+		{ "63 00", MFA_ERR_TRIES_UNKNOWN, 0 },
+		{ "63 02", MFA_ERR_TRIES_UNKNOWN, 0 },  /* JPKI: no 63 0X quirk */
+		{ "6A 88", MFA_ERR_TRIES_UNKNOWN, 0 },
 		{ "6C 04", MFA_ERR_CARD, 0 },   /* no Le in the query: never re-sent */
 		{ "", MFA_ERR_CARD, 0 },
 		{ "63", MFA_ERR_CARD, 0 },
@@ -2486,6 +2511,555 @@ static void test_card_errors(void **state)
 	}
 }
 
+/* --- identifiers before the PIN (issue 17) --------------------------------- */
+
+static const char PIV_SELECT_FULL[] = "00 A4 04 00 0B A0 00 00 03 08 00 00 10 00 01 00 00";
+static const char PIV_GET_CHUID[] = "00 CB 3F FF 05 5C 03 5F C1 02 00";
+static const char JPKI_READ_HEAD[] = "00 B0 00 00 00";
+
+/* A CHUID object: 53 { [EE] 30 FASC-N [32 org] 34 GUID 35 expiry 3E sig(siglen) FE 00 }. */
+static size_t chuid_object(uint8_t guid_byte, bool extras, size_t siglen, uint8_t *out, size_t cap)
+{
+	uint8_t body[2048];
+	size_t n = 0, o = 0;
+
+	assert_true(siglen + 128 <= sizeof(body));
+	if (extras) {
+		body[n++] = 0xEE; body[n++] = 0x01; body[n++] = 0x00;
+	}
+	body[n++] = 0x30; body[n++] = 25;
+	for (int i = 0; i < 25; i++)
+		body[n++] = (uint8_t)(0xD0 + i);
+	if (extras) {
+		body[n++] = 0x32; body[n++] = 0x02; body[n++] = 0x12; body[n++] = 0x34;
+	}
+	body[n++] = 0x34; body[n++] = 16;
+	memset(body + n, guid_byte, 16);
+	n += 16;
+	body[n++] = 0x35; body[n++] = 8;
+	memcpy(body + n, "20301231", 8);
+	n += 8;
+	body[n++] = 0x3E; body[n++] = 0x82; body[n++] = (uint8_t)(siglen >> 8);
+	body[n++] = (uint8_t)siglen;
+	memset(body + n, 0x5A, siglen);
+	n += siglen;
+	body[n++] = 0xFE; body[n++] = 0x00;
+	assert_true(n + 4 <= cap);
+	out[o++] = 0x53; out[o++] = 0x82; out[o++] = (uint8_t)(n >> 8); out[o++] = (uint8_t)n;
+	memcpy(out + o, body, n);
+	return o + n;
+}
+
+static void test_id_from_cert(void **state)
+{
+	uint8_t id[MFA_CARD_ID_MAX], id2[MFA_CARD_ID_MAX];
+	size_t n = 0, n2 = 0;
+	(void)state;
+
+	/* the whole certificate and its head give the same bytes */
+	assert_int_equal(mfa_card_id_from_cert(cert_rsa_a, cert_rsa_a_len, id, sizeof(id), &n), 0);
+	assert_int_equal(mfa_card_id_from_cert(cert_rsa_a, MFA_CARD_HEAD_MAX, id2, sizeof(id2),
+	    &n2), 0);
+	assert_int_equal(n, n2);
+	assert_memory_equal(id, id2, n);
+	/* it starts with the serial's TLV: 02 08 01 23 45 67 89 AB CD EF */
+	assert_true(n > 10);
+	assert_memory_equal(id, "\x02\x08\x01\x23\x45\x67\x89\xAB\xCD\xEF", 10);
+	/* and goes on with the issuer (a SEQUENCE) */
+	assert_int_equal(id[10], 0x30);
+	/* another certificate of the same issuer: another identifier */
+	{
+		size_t len = 0;
+		uint8_t *other = make_cert(rsa_b, "Test Clerk", rsa_a, "Test Clerk", "0123456789ABCDF0",
+		    &len);
+		assert_int_equal(mfa_card_id_from_cert(other, len, id2, sizeof(id2), &n2), 0);
+		assert_false(n == n2 && memcmp(id, id2, n) == 0);
+		OPENSSL_free(other);
+	}
+	/* every cut before the issuer's header is refused; none reads past the cut */
+	for (size_t cut = 0; cut < 40; cut++) {
+		uint8_t *head = malloc(cut ? cut : 1);
+		int rc;
+
+		assert_non_null(head);
+		memcpy(head, cert_rsa_a, cut);
+		rc = mfa_card_id_from_cert(head, cut, id2, sizeof(id2), &n2);
+		if (rc != 0 && rc != MFA_ERR_CARD)
+			fail_msg("cut %zu: rc %d", cut, rc);
+		free(head);
+	}
+	/* too small an output buffer */
+	assert_int_equal(mfa_card_id_from_cert(cert_rsa_a, cert_rsa_a_len, id2, 5, &n2),
+	    MFA_ERR_RANGE);
+	/* hostile heads */
+	{
+		static const char *const bad[] = {
+			"31 82 01 00 30 82 00 F0 02 01 01",             /* not a SEQUENCE */
+			"30 82 01 00 31 82 00 F0 02 01 01",
+			"30 82 01 00 30 82 00 F0 A0 03 02 01",          /* version cut */
+			"30 82 01 00 30 82 00 F0 04 01 01 30 00 30 00",  /* serial not INTEGER */
+			"30 82 01 00 30 82 00 F0 02 00 30 00 30 00",     /* empty serial */
+			"30 82 01 00 30 82 00 F0 02 7F 01",              /* serial past the head */
+			"30 82 01 00 30 82 00 F0 02 01 01 30 05 06",     /* algorithm cut */
+			"30 82 01 00 30 82 00 F0 02 01 01 30 00 31 00",  /* issuer not a SEQUENCE */
+			"30 84 00 00 01 00",                             /* length form 84 */
+			"30 80",                                         /* indefinite */
+		};
+		for (size_t i = 0; i < NELEM(bad); i++) {
+			uint8_t b[64];
+			size_t len = unhex(bad[i], b, sizeof(b));
+			if (mfa_card_id_from_cert(b, len, id2, sizeof(id2), &n2) != MFA_ERR_CARD)
+				fail_msg("bad head %zu accepted", i);
+		}
+	}
+	/* an issuer running past the head is kept as far as the head goes */
+	{
+		uint8_t b[64];
+		size_t len = unhex("30 82 01 00 30 82 00 F0 02 01 07 30 00 30 81 C8 31 0B 30 09",
+		    b, sizeof(b));
+		assert_int_equal(mfa_card_id_from_cert(b, len, id2, sizeof(id2), &n2), 0);
+		assert_int_equal(n2, 3 + 3 + 4);
+		assert_memory_equal(id2, "\x02\x01\x07\x30\x81\xC8\x31\x0B\x30\x09", 10);
+	}
+	assert_int_equal(mfa_card_id_from_cert(NULL, 10, id2, sizeof(id2), &n2), MFA_ERR_INVAL);
+}
+
+static void test_id_from_chuid(void **state)
+{
+	uint8_t obj[2200], id[MFA_CARD_ID_MAX], id2[MFA_CARD_ID_MAX];
+	size_t len, n = 0, n2 = 0;
+	(void)state;
+
+	len = chuid_object(0x11, false, 1024, obj, sizeof(obj));
+	/* only the head is looked at: the signature may be cut anywhere */
+	assert_int_equal(mfa_card_id_from_chuid(obj, len, id, sizeof(id), &n), 0);
+	assert_int_equal(n, MFA_CHUID_ID_LEN);
+	assert_memory_equal(id, "\x30\x19\xD0\xD1", 4);
+	assert_memory_equal(id + 27, "\x34\x10\x11\x11", 4);
+	assert_int_equal(mfa_card_id_from_chuid(obj, 256, id2, sizeof(id2), &n2), 0);
+	assert_int_equal(n2, n);
+	assert_memory_equal(id, id2, n);
+	/* the optional EE and 32 before the GUID are skipped */
+	len = chuid_object(0x11, true, 10, obj, sizeof(obj));
+	assert_int_equal(mfa_card_id_from_chuid(obj, len, id2, sizeof(id2), &n2), 0);
+	assert_memory_equal(id, id2, n);
+	/* another GUID, another card */
+	len = chuid_object(0x12, false, 10, obj, sizeof(obj));
+	assert_int_equal(mfa_card_id_from_chuid(obj, len, id2, sizeof(id2), &n2), 0);
+	assert_true(memcmp(id, id2, n) != 0);
+	/* a GUID of zeros names no card */
+	len = chuid_object(0x00, false, 10, obj, sizeof(obj));
+	assert_int_equal(mfa_card_id_from_chuid(obj, len, id2, sizeof(id2), &n2), MFA_ERR_NOENT);
+	/* every cut before the GUID is complete: refused, nothing read past it */
+	len = chuid_object(0x11, true, 10, obj, sizeof(obj));
+	for (size_t cut = 0; cut < 4 + 3 + 27 + 4 + 18; cut++) {
+		uint8_t *head = malloc(cut ? cut : 1);
+
+		assert_non_null(head);
+		memcpy(head, obj, cut);
+		if (mfa_card_id_from_chuid(head, cut, id2, sizeof(id2), &n2) != MFA_ERR_CARD)
+			fail_msg("cut %zu accepted", cut);
+		free(head);
+	}
+	assert_int_equal(mfa_card_id_from_chuid(obj, 4 + 3 + 27 + 4 + 18, id2, sizeof(id2), &n2), 0);
+	/* hostile objects */
+	{
+		static const char *const bad[] = {
+			"54 2D 30 19",                                   /* not 53 */
+			"53 2D 34 10 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11", /* GUID first */
+			"53 2D 30 18 00",                                /* FASC-N of 24 bytes, cut */
+			"53 05 30 19 00 00 00",                          /* FASC-N past the object */
+			"53 30 35 08 32 30 33 30 31 32 33 31",           /* expiry before the ids */
+			"53 82 FF",                                      /* length cut */
+		};
+		for (size_t i = 0; i < NELEM(bad); i++) {
+			uint8_t b[64];
+			size_t blen = unhex(bad[i], b, sizeof(b));
+			if (mfa_card_id_from_chuid(b, blen, id2, sizeof(id2), &n2) != MFA_ERR_CARD)
+				fail_msg("bad CHUID %zu accepted", i);
+		}
+	}
+	len = chuid_object(0x11, false, 10, obj, sizeof(obj));
+	assert_int_equal(mfa_card_id_from_chuid(obj, len, id2, 44, &n2), MFA_ERR_RANGE);
+}
+
+/* JPKI: SELECT EF 000A and one READ BINARY of the head, byte for byte. */
+static void test_read_id_jpki(void **state)
+{
+	uint8_t id[MFA_CARD_ID_MAX], want[MFA_CARD_ID_MAX];
+	size_t n = 0, wn = 0;
+	(void)state;
+
+	assert_int_equal(mfa_card_id_from_cert(cert_rsa_a, cert_rsa_a_len, want, sizeof(want),
+	    &wn), 0);
+	{
+		struct fake *f = fake_new();
+		struct mfa_card_io io = fake_io(f);
+		struct mfa_card card;
+		static const char *const expect[] = { JPKI_SELECT_AP, JPKI_SELECT_CERT,
+			JPKI_READ_HEAD };
+
+		fake_emulate(f, MFA_CARD_JPKI, rsa_a, cert_rsa_a, cert_rsa_a_len, "1234");
+		assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_JPKI), 0);
+		assert_int_equal(mfa_card_read_id(&card, id, sizeof(id), &n), 0);
+		assert_int_equal(f->count, 3);
+		assert_apdus(f, 0, expect, NELEM(expect));
+		assert_int_equal(n, wn);
+		assert_memory_equal(id, want, n);
+		free(f);
+	}
+	/* answers that are no head: refused, never a match */
+	{
+		static const struct {
+			const char *resp;
+			int rc;
+		} cases[] = {
+			{ "6A 82", MFA_ERR_CARD },
+			{ "69 82", MFA_ERR_CARD },
+			{ "90 00", MFA_ERR_CARD },              /* no data */
+			{ "30 82 01 00 62 82", MFA_ERR_CARD },  /* a head that ends too soon */
+			{ "30 82 01 00 30 82 00 F0 02 01 07 30 00 30 00 61 10", MFA_ERR_CARD },
+			{ "30 82 01 00 30 82 00 F0 02 01 07 30 00 30 00 62 82", 0 },
+		};
+		for (size_t i = 0; i < NELEM(cases); i++) {
+			struct step script[] = {
+				{ JPKI_SELECT_AP, "90 00" },
+				{ JPKI_SELECT_CERT, "90 00" },
+				{ JPKI_READ_HEAD, cases[i].resp },
+			};
+			struct fake *f = fake_new();
+			struct mfa_card_io io = fake_io(f);
+			struct mfa_card card;
+			int rc;
+
+			f->script = script;
+			f->nscript = NELEM(script);
+			assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_JPKI), 0);
+			rc = mfa_card_read_id(&card, id, sizeof(id), &n);
+			if (rc != cases[i].rc)
+				fail_msg("case %zu: rc %d, expected %d", i, rc, cases[i].rc);
+			assert_false(f->mismatch);
+			assert_int_equal(f->count, 3);  /* 61xx is not followed */
+			free(f);
+		}
+	}
+	/* a response longer than Le, or than any APDU: refused by the transfer */
+	{
+		struct fake *f = fake_new();
+		struct mfa_card_io io = fake_io(f);
+		struct mfa_card card;
+
+		fake_emulate(f, MFA_CARD_JPKI, rsa_a, cert_rsa_a, cert_rsa_a_len, "1234");
+		assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_JPKI), 0);
+		f->lie_len = true;
+		assert_int_equal(mfa_card_read_id(&card, id, sizeof(id), &n), MFA_ERR_CARD);
+		free(f);
+	}
+}
+
+/* PIV: one GET DATA of the CHUID; its 61xx rest is left on the card. */
+static void test_read_id_piv(void **state)
+{
+	uint8_t obj[2200], id[MFA_CARD_ID_MAX], want[MFA_CARD_ID_MAX];
+	size_t len, n = 0, wn = 0;
+	struct fake *f = fake_new();
+	struct mfa_card_io io = fake_io(f);
+	struct mfa_card card;
+	static const char *const expect[] = { PIV_SELECT, PIV_GET_CHUID };
+	(void)state;
+
+	len = chuid_object(0x42, false, 1024, obj, sizeof(obj));
+	assert_int_equal(mfa_card_id_from_chuid(obj, len, want, sizeof(want), &wn), 0);
+	fake_emulate(f, MFA_CARD_PIV, ec_a, NULL, 0, "123456");
+	f->chuid = obj;
+	f->chuid_len = len;
+	assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_PIV), 0);
+	assert_int_equal(mfa_card_read_id(&card, id, sizeof(id), &n), 0);
+	assert_int_equal(f->count, 2);
+	assert_apdus(f, 0, expect, NELEM(expect));
+	assert_int_equal(f->resplen[1], 256 + 2);       /* a head, then 61 00 */
+	assert_int_equal(n, wn);
+	assert_memory_equal(id, want, n);
+	/* no CHUID: NOENT, still one APDU */
+	f->chuid = NULL;
+	assert_int_equal(mfa_card_read_id(&card, id, sizeof(id), &n), MFA_ERR_NOENT);
+	assert_int_equal(f->count, 3);
+	free(f);
+	/* status words and shapes that are no CHUID */
+	{
+		static const char *const bad[] = { "69 82", "6D 00", "90 00", "53 05 30 19 00 61 20",
+			"63 C2" };
+		for (size_t i = 0; i < NELEM(bad); i++) {
+			struct step script[] = {
+				{ PIV_SELECT, "90 00" },
+				{ PIV_GET_CHUID, bad[i] },
+			};
+			struct fake *g = fake_new();
+			struct mfa_card_io gio = fake_io(g);
+
+			g->script = script;
+			g->nscript = NELEM(script);
+			assert_int_equal(mfa_card_open(&card, &gio, MFA_CARD_PIV), 0);
+			if (mfa_card_read_id(&card, id, sizeof(id), &n) != MFA_ERR_CARD)
+				fail_msg("case %zu accepted", i);
+			assert_false(g->mismatch);
+			free(g);
+		}
+	}
+}
+
+/* SELECT by the short AID, then by the full one on 6A82; nothing more. */
+static void test_piv_select_full_aid(void **state)
+{
+	static const struct {
+		const char *short_sw, *full_sw;
+		int rc;
+		size_t count;
+	} cases[] = {
+		{ "90 00", NULL, 0, 1 },
+		{ "6A 82", "90 00", 0, 2 },
+		{ "6A 82", "6A 82", MFA_ERR_NOAPP, 2 },
+		{ "6A 82", "6F 00", MFA_ERR_CARD, 2 },
+		{ "6F 00", NULL, MFA_ERR_CARD, 1 },     /* only 6A82 means "try the other" */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct step script[] = {
+			{ PIV_SELECT, cases[i].short_sw },
+			{ PIV_SELECT_FULL, cases[i].full_sw ? cases[i].full_sw : "" },
+		};
+		struct fake *f = fake_new();
+		struct mfa_card_io io = fake_io(f);
+		struct mfa_card card;
+		int rc;
+
+		f->script = script;
+		f->nscript = cases[i].count;
+		rc = mfa_card_open(&card, &io, MFA_CARD_PIV);
+		if (rc != cases[i].rc)
+			fail_msg("case %zu: rc %d, expected %d", i, rc, cases[i].rc);
+		assert_false(f->mismatch);
+		assert_int_equal(f->count, cases[i].count);
+		free(f);
+	}
+}
+
+/* 63 0X on PIV: X tries left where X is 1..15; 63 00 is no count. */
+static void test_piv_630x(void **state)
+{
+	static const struct {
+		const char *query;
+		int rc, tries;
+	} q[] = {
+		{ "63 02", 0, 2 },
+		{ "63 01", 0, 1 },
+		{ "63 0F", 0, 15 },
+		{ "63 00", MFA_ERR_TRIES_UNKNOWN, 0 },
+		{ "63 81", MFA_ERR_TRIES_UNKNOWN, 0 },
+	};
+	static const struct {
+		const char *sw;
+		int rc, tries;
+	} v[] = {
+		{ "63 01", MFA_ERR_BADPIN, 1 },
+		{ "63 00", MFA_ERR_CARD, 77 },          /* after a PIN: an error that counts */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < NELEM(q); i++) {
+		struct step script[] = { { PIV_SELECT, "90 00" }, { VERIFY_QUERY, q[i].query } };
+		struct fake *f = fake_new();
+		struct mfa_card_io io = fake_io(f);
+		struct mfa_card card;
+		int tries = 77, rc;
+
+		f->script = script;
+		f->nscript = NELEM(script);
+		assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_PIV), 0);
+		rc = mfa_card_pin_tries(&card, &tries);
+		if (rc != q[i].rc)
+			fail_msg("query %s: rc %d", q[i].query, rc);
+		if (rc == 0)
+			assert_int_equal(tries, q[i].tries);
+		free(f);
+	}
+	for (size_t i = 0; i < NELEM(v); i++) {
+		struct step script[] = {
+			{ PIV_SELECT, "90 00" },
+			{ "00 20 00 80 08 31 32 33 34 35 36 FF FF", v[i].sw },
+		};
+		struct fake *f = fake_new();
+		struct mfa_card_io io = fake_io(f);
+		struct mfa_card card;
+		int tries = 77;
+
+		f->script = script;
+		f->nscript = NELEM(script);
+		assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_PIV), 0);
+		assert_int_equal(mfa_card_verify_pin(&card, "123456", 6, &tries), v[i].rc);
+		assert_int_equal(tries, v[i].tries);
+		assert_false(f->mismatch);
+		free(f);
+	}
+}
+
+/* --- the whole login with the guard (cardauth.h) ---------------------------- */
+
+struct hook_ctx {
+	unsigned asked;
+	const char *pin;
+};
+
+static int hook_ask(void *ctx, uint8_t profile, int tries_left, char **pin)
+{
+	struct hook_ctx *h = ctx;
+
+	(void)profile;
+	(void)tries_left;
+	h->asked++;
+	*pin = strdup(h->pin);
+	return *pin ? 0 : MFA_ERR_NOMEM;
+}
+
+static bool sent_verify(const struct fake *f)
+{
+	for (size_t i = 0; i < f->count && i < FAKE_LOG_MAX; i++)
+		if (f->log[i][1] == 0x20)
+			return true;
+	return false;
+}
+
+/* A factor for cert (enrolled through the same code as `enroll card`). */
+static void enroll_factor(struct fake *f, uint8_t profile, const uint8_t *cert, size_t clen,
+    struct mfa_card_factor *fac)
+{
+	struct mfa_card_io io = fake_io(f);
+	struct mfa_cert_info info;
+	struct mfa_card card;
+	size_t count = f->count;
+
+	assert_int_equal(mfa_cert_parse(cert, clen, &info), 0);
+	assert_int_equal(mfa_cert_to_factor(&info, profile, CERT_NOT_BEFORE + 10, fac), 0);
+	assert_int_equal(mfa_card_open(&card, &io, profile), 0);
+	assert_int_equal(mfa_card_enroll_id(&card, cert, clen, fac), 0);
+	f->count = count;
+	f->tries = 3;
+}
+
+static int run_login(struct fake *f, const struct mfa_card_factor *fac, struct hook_ctx *h)
+{
+	struct mfa_card_hooks hooks = { hook_ask, NULL, h };
+	struct mfa_card_io io = fake_io(f);
+	struct mfa_card_outcome out;
+
+	f->verified = false;            /* each login is a new session: the last one reset the card */
+	return mfa_card_login(fac, &io, &hooks, 2, CERT_NOT_BEFORE + 20, &out);
+}
+
+static void test_login_guard_jpki(void **state)
+{
+	struct mfa_card_factor *fac = calloc(1, sizeof(*fac));
+	struct hook_ctx h = { 0, "1234" };
+	uint8_t *other;
+	size_t olen = 0;
+	struct fake *f = fake_new();
+	(void)state;
+
+	assert_non_null(fac);
+	other = make_cert(rsa_b, "Other Clerk", rsa_b, "Test Clerk", "0123456789ABCDF0", &olen);
+	fake_emulate(f, MFA_CARD_JPKI, rsa_a, cert_rsa_a, cert_rsa_a_len, "1234");
+	enroll_factor(f, MFA_CARD_JPKI, cert_rsa_a, cert_rsa_a_len, fac);
+	assert_int_equal(fac->id_kind, MFA_CARD_ID_CERT);
+	assert_int_equal(f->count, 0);  /* JPKI: the identifier comes from the certificate */
+	/* the enrolled card: 6 APDUs of the login + 2 of the identifier */
+	assert_int_equal(run_login(f, fac, &h), 0);
+	assert_int_equal(h.asked, 1);
+	assert_int_equal(f->count, 8);
+	free(f);
+	/* another card, same PIN: no PIN asked, no VERIFY, its counter untouched */
+	f = fake_new();
+	fake_emulate(f, MFA_CARD_JPKI, rsa_b, other, olen, "1234");
+	h.asked = 0;
+	assert_int_equal(run_login(f, fac, &h), MFA_ERR_WRONG_CARD);
+	assert_int_equal(h.asked, 0);
+	assert_false(sent_verify(f));
+	assert_int_equal(f->tries, 3);
+	assert_int_equal(f->count, 3);
+	assert_true(mfa_card_error_counts(MFA_ERR_WRONG_CARD));
+	assert_false(mfa_card_error_counts(MFA_ERR_TRIES_UNKNOWN));
+	/* an enrollment from before identifiers: the certificate's key decides */
+	fac->id_kind = MFA_CARD_ID_LEGACY;
+	fac->id_len = 0;
+	f->count = 0;
+	assert_int_equal(run_login(f, fac, &h), MFA_ERR_WRONG_CARD);
+	assert_int_equal(h.asked, 0);
+	assert_false(sent_verify(f));
+	free(f);
+	f = fake_new();
+	fake_emulate(f, MFA_CARD_JPKI, rsa_a, cert_rsa_a, cert_rsa_a_len, "1234");
+	assert_int_equal(run_login(f, fac, &h), 0);
+	assert_int_equal(h.asked, 1);
+	free(f);
+	OPENSSL_free(other);
+	free(fac);
+}
+
+static void test_login_guard_piv(void **state)
+{
+	struct mfa_card_factor *fac = calloc(1, sizeof(*fac));
+	struct hook_ctx h = { 0, "123456" };
+	uint8_t obj[MFA_CERT_MAX + 64], chuid[2200], chuid_b[2200];
+	size_t olen, clen, clen_b;
+	struct fake *f = fake_new();
+	(void)state;
+
+	assert_non_null(fac);
+	olen = piv_object(cert_ec_a, cert_ec_a_len, 0x00, obj, sizeof(obj));
+	clen = chuid_object(0x42, false, 1024, chuid, sizeof(chuid));
+	clen_b = chuid_object(0x43, false, 1024, chuid_b, sizeof(chuid_b));
+	fake_emulate(f, MFA_CARD_PIV, ec_a, obj, olen, "123456");
+	f->chuid = chuid;
+	f->chuid_len = clen;
+	enroll_factor(f, MFA_CARD_PIV, cert_ec_a, cert_ec_a_len, fac);
+	assert_int_equal(fac->id_kind, MFA_CARD_ID_CHUID);
+	assert_int_equal(fac->id_len, MFA_CHUID_ID_LEN);
+	/* the enrolled card: 4 APDUs of the EC login + 1 GET DATA */
+	assert_int_equal(run_login(f, fac, &h), 0);
+	assert_int_equal(f->count, 5);
+	assert_int_equal(h.asked, 1);
+	/* another GUID, or no CHUID at all: another card */
+	f->chuid = chuid_b;
+	f->chuid_len = clen_b;
+	f->count = 0;
+	h.asked = 0;
+	assert_int_equal(run_login(f, fac, &h), MFA_ERR_WRONG_CARD);
+	f->chuid = NULL;
+	assert_int_equal(run_login(f, fac, &h), MFA_ERR_WRONG_CARD);
+	assert_int_equal(h.asked, 0);
+	assert_false(sent_verify(f));
+	assert_int_equal(f->tries, 3);
+	/* a card without CHUID enrolls by its key, and is then checked by it */
+	enroll_factor(f, MFA_CARD_PIV, cert_ec_a, cert_ec_a_len, fac);
+	assert_int_equal(fac->id_kind, MFA_CARD_ID_SPKI);
+	assert_int_equal(fac->id_len, 0);
+	assert_int_equal(run_login(f, fac, &h), 0);
+	/* a malformed CHUID is no enrollment */
+	{
+		struct mfa_card_io io = fake_io(f);
+		struct mfa_card card;
+
+		f->chuid = (const uint8_t *)"\x53\x03\x30\x19\x00";
+		f->chuid_len = 5;
+		assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_PIV), 0);
+		assert_int_equal(mfa_card_enroll_id(&card, cert_ec_a, cert_ec_a_len, fac),
+		    MFA_ERR_CARD);
+		assert_int_equal(fac->id_kind, MFA_CARD_ID_LEGACY);
+	}
+	free(f);
+	free(fac);
+}
+
 static void test_pcsc_error_map(void **state)
 {
 	static const struct {
@@ -2527,7 +3101,7 @@ static void test_pcsc_error_map(void **state)
  */
 static struct {
 	bool active;                    /* else forward to libpcsclite */
-	LONG establish_rv, list_rv, connect_rv, begin_rv, transmit_rv;
+	LONG establish_rv, list_rv, connect_rv, begin_rv, transmit_rv, end_rv;
 	bool begin_reset_once;          /* first Begin says "reset by someone else" */
 	struct {
 		const char *name;
@@ -2692,7 +3266,7 @@ LONG SCardEndTransaction(SCARDHANDLE h, DWORD disp)
 	assert_int_equal(h, 0x2222);
 	pc_log("X(%s) ", disp_name(disp));
 	pc.txs--;
-	return SCARD_S_SUCCESS;
+	return pc.end_rv;
 }
 
 LONG SCardDisconnect(SCARDHANDLE h, DWORD disp)
@@ -2755,8 +3329,9 @@ static void test_pcsc_session(void **state)
 	assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_JPKI), 0);
 	assert_int_equal(mfa_pcsc_reset(p), 0);
 	mfa_pcsc_close(p);
+	/* one reset at the end: the Disconnect leaves the card as the End left it */
 	assert_string_equal(pc.log, "E C(Sony FeliCa Port 00 00) B TA4 Re(reset) X(reset) "
-	    "D(reset) R");
+	    "D(leave) R");
 	assert_pc_released();
 
 	/* a reader-name substring picks among readers with cards */
@@ -2789,8 +3364,10 @@ static void test_pcsc_failures(void **state)
 		{ "no card", MFA_ERR_NOCARD, "E R" },
 		{ "card gone at connect", MFA_ERR_NOCARD, "E C(Reader A) R" },
 		{ "begin fails", MFA_ERR_NOCARD, "E C(Reader A) B D(reset) R" },
-		{ "reset by another", 0, "E C(Reader A) B Re(leave) B X(reset) D(reset) R" },
+		{ "reset by another", 0, "E C(Reader A) B Re(leave) B X(reset) D(leave) R" },
 		{ "pcscd stopped", MFA_ERR_NOSERVICE, "E R" },
+		/* the End's reset failed: the Disconnect resets instead */
+		{ "end fails", 0, "E C(Reader A) B X(reset) D(reset) R" },
 	};
 	(void)state;
 
@@ -2814,6 +3391,8 @@ static void test_pcsc_failures(void **state)
 			pc.begin_reset_once = true;
 		if (i == 7)
 			pc.list_rv = SCARD_E_SERVICE_STOPPED;
+		if (i == 8)
+			pc.end_rv = SCARD_W_REMOVED_CARD;
 		rc = mfa_pcsc_open(&p, substr, 0);
 		if (rc != cases[i].rc)
 			fail_msg("%s: rc %d, expected %d", cases[i].setup, rc, cases[i].rc);
@@ -2939,6 +3518,14 @@ int main(void)
 		cmocka_unit_test(test_cert_chain),
 		cmocka_unit_test(test_cert_to_factor),
 		cmocka_unit_test(test_card_errors),
+		cmocka_unit_test(test_id_from_cert),
+		cmocka_unit_test(test_id_from_chuid),
+		cmocka_unit_test(test_read_id_jpki),
+		cmocka_unit_test(test_read_id_piv),
+		cmocka_unit_test(test_piv_select_full_aid),
+		cmocka_unit_test(test_piv_630x),
+		cmocka_unit_test(test_login_guard_jpki),
+		cmocka_unit_test(test_login_guard_piv),
 		cmocka_unit_test(test_pcsc_error_map),
 		cmocka_unit_test(test_pcsc_session),
 		cmocka_unit_test(test_pcsc_failures),

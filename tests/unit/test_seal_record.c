@@ -430,6 +430,119 @@ static void test_record_round_trip_full(void **state)
 	assert_true(all_zero(&out, sizeof(out)));
 }
 
+/* Append one raw field (u16 tag, u16 length, value) to a plaintext. */
+static void put_field(struct mfa_buf *b, uint16_t tag, const void *v, size_t len)
+{
+	mfa_put_u16(b, tag);
+	mfa_put_u16(b, (uint16_t)len);
+	mfa_put_bytes(b, v, len);
+}
+
+/*
+ * The card identifier (issue 17): two optional fields.  A record without
+ * them -- every record enrolled before -- loads as LEGACY, and a LEGACY
+ * record encodes exactly as before; bad combinations are corrupt.
+ */
+static void test_record_card_id(void **state)
+{
+	static const struct {
+		uint8_t profile, kind;
+		size_t idlen;
+		int rc;
+	} cases[] = {
+		{ MFA_CARD_PIV, MFA_CARD_ID_CHUID, 45, 0 },
+		{ MFA_CARD_JPKI, MFA_CARD_ID_CERT, 120, 0 },
+		{ MFA_CARD_PIV, MFA_CARD_ID_SPKI, 0, 0 },
+		{ MFA_CARD_JPKI, MFA_CARD_ID_CHUID, 45, MFA_ERR_CORRUPT },
+		{ MFA_CARD_PIV, MFA_CARD_ID_CERT, 45, MFA_ERR_CORRUPT },
+		{ MFA_CARD_JPKI, MFA_CARD_ID_SPKI, 0, MFA_ERR_CORRUPT },
+		{ MFA_CARD_PIV, MFA_CARD_ID_CHUID, 0, MFA_ERR_CORRUPT },
+		{ MFA_CARD_PIV, MFA_CARD_ID_SPKI, 10, MFA_ERR_CORRUPT },
+		{ MFA_CARD_PIV, MFA_CARD_ID_LEGACY, 10, MFA_ERR_CORRUPT },
+		{ MFA_CARD_PIV, 9, 10, MFA_ERR_CORRUPT },
+		{ MFA_CARD_PIV, MFA_CARD_ID_CHUID, MFA_CARD_ID_MAX + 1, MFA_ERR_CORRUPT },
+	};
+	struct mfa_record rec, out, none_out;
+	struct mfa_buf legacy, pt;
+	uint8_t id[MFA_CARD_ID_MAX + 1];
+	(void)state;
+
+	fill_pattern(id, sizeof(id), 0x5a);
+	full_record(&rec);
+	mfa_buf_init(&legacy);
+	assert_int_equal(mfa_record_encode(&rec, &legacy), 0);
+	/* an old record: no optional tag at all, and it loads as LEGACY */
+	for (size_t i = 0; i + 4 <= legacy.len; i += 4 + (size_t)(legacy.data[i + 2] << 8 |
+	    legacy.data[i + 3]))
+		assert_int_equal(legacy.data[i] & 0x80, 0);
+	assert_int_equal(mfa_record_decode(legacy.data, legacy.len, &out), 0);
+	assert_int_equal(out.card.id_kind, MFA_CARD_ID_LEGACY);
+	assert_int_equal(out.card.id_len, 0);
+	assert_record_equal(&rec, &out);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		mfa_buf_init(&pt);
+		mfa_put_bytes(&pt, legacy.data, legacy.len);
+		/* written by hand, as a newer (or hostile) writer would */
+		rec.card.profile = cases[i].profile;
+		put_field(&pt, 0x8028, &cases[i].kind, 1);
+		if (cases[i].idlen > 0)
+			put_field(&pt, 0x8029, id, cases[i].idlen);
+		if (cases[i].profile != MFA_CARD_PIV) {
+			/* full_record is PIV: patch the profile field's value */
+			for (size_t j = 0; j + 4 < pt.len; j++)
+				if (pt.data[j] == 0x00 && pt.data[j + 1] == 0x20 && pt.data[j + 2] == 0 &&
+				    pt.data[j + 3] == 1) {
+					pt.data[j + 4] = cases[i].profile;
+					break;
+				}
+		}
+		memset(&out, 0xee, sizeof(out));
+		rc = mfa_record_decode(pt.data, pt.len, &out);
+		if (rc != cases[i].rc)
+			fail_msg("case %zu: rc %d, expected %d", i, rc, cases[i].rc);
+		if (rc == 0) {
+			struct mfa_buf again;
+
+			assert_int_equal(out.card.profile, cases[i].profile);
+			assert_int_equal(out.card.id_kind, cases[i].kind);
+			assert_int_equal(out.card.id_len, cases[i].idlen);
+			assert_memory_equal(out.card.id, id, cases[i].idlen);
+			/* and survives its own encoding (fields then in table order) */
+			mfa_buf_init(&again);
+			assert_int_equal(mfa_record_encode(&out, &again), 0);
+			assert_int_equal(again.len, pt.len);
+			assert_int_equal(mfa_record_decode(again.data, again.len, &none_out), 0);
+			assert_int_equal(none_out.card.id_kind, cases[i].kind);
+			assert_int_equal(none_out.card.id_len, cases[i].idlen);
+			assert_memory_equal(none_out.card.id, id, cases[i].idlen);
+			mfa_buf_free(&again);
+		} else {
+			assert_true(all_zero(&out, sizeof(out)));
+		}
+		mfa_buf_free(&pt);
+	}
+	/* the identifier without a card: corrupt */
+	{
+		struct mfa_record none;
+		uint8_t kind = MFA_CARD_ID_CHUID;
+
+		memset(&none, 0, sizeof(none));
+		none.created_at = 1;
+		mfa_buf_init(&pt);
+		assert_int_equal(mfa_record_encode(&none, &pt), 0);
+		put_field(&pt, 0x8028, &kind, 1);
+		put_field(&pt, 0x8029, id, 45);
+		assert_int_equal(mfa_record_decode(pt.data, pt.len, &out), MFA_ERR_CORRUPT);
+		mfa_buf_free(&pt);
+	}
+	mfa_buf_free(&legacy);
+	mfa_record_wipe(&rec);
+	mfa_record_wipe(&out);
+	mfa_record_wipe(&none_out);
+}
+
 /* Largest values of every variable field. */
 static void test_record_round_trip_limits(void **state)
 {
@@ -1392,6 +1505,7 @@ int main(void)
 		cmocka_unit_test(test_seal_fresh_nonce),
 		cmocka_unit_test(test_record_round_trip_full),
 		cmocka_unit_test(test_record_round_trip_limits),
+		cmocka_unit_test(test_record_card_id),
 		cmocka_unit_test(test_record_groups_alone),
 		cmocka_unit_test(test_record_file_layout),
 		cmocka_unit_test(test_record_every_byte_flip),
