@@ -19,6 +19,7 @@
 #include "mfauth/err.h"
 #include "mfauth/pcsc.h"
 #include "mfauth/record.h"
+#include "mfauth/recovery.h"
 #include "mfauth/store.h"
 #include "verify.h"
 
@@ -91,6 +92,8 @@ static void report_code(const struct verify *v, int rc, const struct mfa_auth_re
 		verify_audit(v, "auth", rc == MFA_ERR_REPLAY ? "replay" : "fail",
 		    rc == MFA_ERR_INVAL ? "malformed_code" : mfa_errtoken(rc), "failures", failures,
 		    NULL);
+		if (rc == MFA_ERR_REPLAY && strcmp(v->factor, "totp") == 0)
+			verify_msg(v, MFA_HP_MSG_REPLAY, 0);
 		report_lock(v, res);
 		if (res->locked_now)
 			verify_msg(v, MFA_HP_MSG_LOCKED, 0);
@@ -113,6 +116,9 @@ static int code_login(struct verify *v, struct mfa_store *store, const struct mf
 		verify_audit(v, "auth", "fail", "no_code", NULL);
 		goto out;
 	}
+	/* The audit names what was typed: a recovery code's shape is never a TOTP code. */
+	if (mfa_recovery_looks_like(code))
+		v->factor = "recovery";
 	if (rec == NULL) {
 		if (mfa_auth_decoy(store, &v->cfg, code, (uint64_t)time(NULL)) != 0)
 			verify_audit(v, "store_error", "fail", "io", "detail", MFA_STORE_DECOY, NULL);
@@ -125,8 +131,6 @@ static int code_login(struct verify *v, struct mfa_store *store, const struct mf
 	if (rc == 0)
 		rc = mfa_auth_code_reserved(store, &v->cfg, v->user, rec, code, (uint64_t)time(NULL),
 		    &v->src, &res);
-	if (rc == 0 && res.used_recovery)
-		v->factor = "recovery";
 	report_code(v, rc, &res);
 out:
 	mfa_wipe(code, sizeof(code));
@@ -199,19 +203,16 @@ static void explain(const struct verify *v, int rc, const struct mfa_card_outcom
 	case MFA_ERR_EXPIRED:
 		verify_msg(v, MFA_HP_MSG_CERT_EXPIRED, (unsigned long long)f->not_after);
 		break;
-	case MFA_ERR_BADSIG: case MFA_ERR_NOAPP:
+	case MFA_ERR_BADSIG: case MFA_ERR_NOAPP: case MFA_ERR_WRONG_CARD:
 		verify_msg(v, MFA_HP_MSG_WRONG_CARD, 0);
+		break;
+	case MFA_ERR_TRIES_UNKNOWN:
+		verify_msg(v, MFA_HP_MSG_TRIES_UNKNOWN, 0);
 		break;
 	default:
 		verify_msg(v, MFA_HP_MSG_CARD_ERROR, 0);
 		break;
 	}
-}
-
-static bool allows_fallback(int rc)
-{
-	return rc == MFA_ERR_NOCARD || rc == MFA_ERR_NOREADER || rc == MFA_ERR_NOSERVICE ||
-	    rc == MFA_ERR_PIN_TRIES || rc == MFA_ERR_PIN_BLOCKED || rc == MFA_ERR_EXPIRED;
 }
 
 static void report_card(const struct verify *v, int rc, const struct mfa_card_outcome *out,
@@ -266,7 +267,7 @@ static int card_login(struct verify *v, struct mfa_store *store, const struct mf
 		report_card(v, card_rc, &out, &res);
 		return card_rc;
 	}
-	if (allows_fallback(card_rc) && !pc.reserved) {
+	if (mfa_card_error_falls_back(card_rc) && !pc.reserved) {
 		*fallback = true;
 		verify_audit(v, "auth", "skip", mfa_errtoken(card_rc), NULL);
 		if (card_rc == MFA_ERR_NOCARD || card_rc == MFA_ERR_NOREADER)

@@ -205,6 +205,13 @@ const char *mfa_card_id_token(uint8_t id_kind)
 	}
 }
 
+bool mfa_card_error_falls_back(int err)
+{
+	return err == MFA_ERR_NOCARD || err == MFA_ERR_NOREADER || err == MFA_ERR_NOSERVICE ||
+	    err == MFA_ERR_PIN_TRIES || err == MFA_ERR_PIN_BLOCKED || err == MFA_ERR_EXPIRED ||
+	    err == MFA_ERR_TRIES_UNKNOWN;
+}
+
 bool mfa_card_error_counts(int err)
 {
 	switch (err) {

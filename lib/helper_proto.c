@@ -32,6 +32,8 @@ static const char *const msg_names[] = {
 	[MFA_HP_MSG_CERT_EXPIRED] = "cert_expired",
 	[MFA_HP_MSG_WRONG_CARD] = "wrong_card",
 	[MFA_HP_MSG_CARD_ERROR] = "card_error",
+	[MFA_HP_MSG_TRIES_UNKNOWN] = "tries_unknown",
+	[MFA_HP_MSG_REPLAY] = "replay",
 };
 
 bool mfa_hp_msg_has_arg(enum mfa_hp_msg msg)

@@ -55,12 +55,11 @@ static int reset_card(void *arg)
 	return mfa_pcsc_reset(c->session);
 }
 
-/* Tell the clerk what went wrong and what to do; never a secret. */
-static void explain(struct login *l, int rc, const struct mfa_card_outcome *out,
-    const struct mfa_card_factor *f)
+void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_left,
+    uint64_t not_after)
 {
 	char date[32];
-	time_t t = (time_t)f->not_after;
+	time_t t = (time_t)not_after;
 	struct tm tm;
 
 	if (rc == 0)
@@ -73,20 +72,20 @@ static void explain(struct login *l, int rc, const struct mfa_card_outcome *out,
 		    "security staff.",
 		    "Only %d PIN tries are left on this card. To protect the card, the PIN is not "
 		    "tried here. Use your authenticator code or a recovery code, or contact "
-		    "security staff.", count(out->tries_left)), out->tries_left);
+		    "security staff.", count(tries_left)), tries_left);
 		break;
 	case MFA_ERR_PIN_BLOCKED:
-		pam_error(l->pamh, "%s", f->profile == MFA_CARD_JPKI ?
+		pam_error(l->pamh, "%s", profile == MFA_CARD_JPKI ?
 		    _("The card's PIN is blocked. A My Number card PIN is reset at the municipal "
 		    "office. Use your authenticator code or a recovery code meanwhile.") :
 		    _("The card's PIN is blocked. Contact security staff."));
 		break;
 	case MFA_ERR_BADPIN:
 		pam_error(l->pamh, dngettext(MFA_TEXTDOMAIN, "Wrong PIN. %d try left.",
-		    "Wrong PIN. %d tries left.", count(out->tries_left)), out->tries_left);
+		    "Wrong PIN. %d tries left.", count(tries_left)), tries_left);
 		break;
 	case MFA_ERR_PIN_FORMAT:
-		pam_error(l->pamh, "%s", f->profile == MFA_CARD_JPKI ?
+		pam_error(l->pamh, "%s", profile == MFA_CARD_JPKI ?
 		    _("The PIN is 4 digits.") : _("The PIN is 6 to 8 digits."));
 		break;
 	case MFA_ERR_EXPIRED:
@@ -114,14 +113,6 @@ static void explain(struct login *l, int rc, const struct mfa_card_outcome *out,
 		    "security staff."));
 		break;
 	}
-}
-
-/* Errors that mean no card attempt happened: the code prompt may follow. */
-static bool allows_fallback(int rc)
-{
-	return rc == MFA_ERR_NOCARD || rc == MFA_ERR_NOREADER || rc == MFA_ERR_NOSERVICE ||
-	    rc == MFA_ERR_PIN_TRIES || rc == MFA_ERR_PIN_BLOCKED || rc == MFA_ERR_EXPIRED ||
-	    rc == MFA_ERR_TRIES_UNKNOWN;
 }
 
 /*
@@ -185,8 +176,8 @@ int card_login(struct login *l, struct mfa_store *store, const struct mfa_record
 	}
 	/* Always: end the transaction with a reset so no verified PIN lingers. */
 	mfa_pcsc_close(session);
-	explain(l, card_rc, &out, &rec->card);
-	if (allows_fallback(card_rc)) {
+	say_card_error(l, card_rc, rec->card.profile, out.tries_left, rec->card.not_after);
+	if (mfa_card_error_falls_back(card_rc)) {
 		*fallback = true;
 		audit_line(l, "auth", "skip", mfa_errtoken(card_rc), NULL);
 		if (card_rc == MFA_ERR_NOCARD || card_rc == MFA_ERR_NOREADER)

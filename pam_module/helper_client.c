@@ -140,23 +140,36 @@ static int reap(pid_t pid, int *signo)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static unsigned long count(uint64_t n)
+/* The card error a card message stands for, with the profile it names. */
+static int card_error(enum mfa_hp_msg msg, uint8_t *profile)
 {
-	return n > 99 ? 99 : (unsigned long)n;
+	*profile = MFA_CARD_PIV;
+	switch (msg) {
+	case MFA_HP_MSG_PIN_TRIES: return MFA_ERR_PIN_TRIES;
+	case MFA_HP_MSG_PIN_BLOCKED_JPKI: *profile = MFA_CARD_JPKI; return MFA_ERR_PIN_BLOCKED;
+	case MFA_HP_MSG_PIN_BLOCKED: return MFA_ERR_PIN_BLOCKED;
+	case MFA_HP_MSG_BAD_PIN: return MFA_ERR_BADPIN;
+	case MFA_HP_MSG_PIN_FORMAT_JPKI: *profile = MFA_CARD_JPKI; return MFA_ERR_PIN_FORMAT;
+	case MFA_HP_MSG_PIN_FORMAT: return MFA_ERR_PIN_FORMAT;
+	case MFA_HP_MSG_CERT_EXPIRED: return MFA_ERR_EXPIRED;
+	case MFA_HP_MSG_WRONG_CARD: return MFA_ERR_WRONG_CARD;
+	case MFA_HP_MSG_TRIES_UNKNOWN: return MFA_ERR_TRIES_UNKNOWN;
+	default: return MFA_ERR_CARD;
+	}
 }
 
-/* Show a message the helper asked for, in the clerk's language. */
+/*
+ * Show a message the helper asked for, in the clerk's language: the same
+ * words the module's own paths use (module.h owns them).
+ */
 static void show(const struct login *l, const struct mfa_hp_request *rq)
 {
-	char date[32];
-	time_t t = (time_t)rq->arg;
-	struct tm tm;
-	int n = (int)count(rq->arg);
+	uint8_t profile;
+	int rc;
 
 	switch (rq->msg) {
 	case MFA_HP_MSG_LOCKED:
-		pam_error(l->pamh, "%s", _("This account is locked after too many failed attempts. "
-		    "Contact your security staff."));
+		say_locked(l);
 		break;
 	case MFA_HP_MSG_ACCOUNT_LOCKED:
 		pam_error(l->pamh, "%s", _("This account is locked. Contact your security staff."));
@@ -164,44 +177,12 @@ static void show(const struct login *l, const struct mfa_hp_request *rq)
 	case MFA_HP_MSG_NO_CARD:
 		pam_info(l->pamh, "%s", _("No card found: enter a code instead."));
 		break;
-	case MFA_HP_MSG_PIN_TRIES:
-		pam_error(l->pamh, dngettext(MFA_TEXTDOMAIN,
-		    "Only %d PIN try is left on this card. To protect the card, the PIN is not "
-		    "tried here. Use your authenticator code or a recovery code, or contact "
-		    "security staff.",
-		    "Only %d PIN tries are left on this card. To protect the card, the PIN is not "
-		    "tried here. Use your authenticator code or a recovery code, or contact "
-		    "security staff.", count(rq->arg)), n);
-		break;
-	case MFA_HP_MSG_PIN_BLOCKED_JPKI:
-		pam_error(l->pamh, "%s", _("The card's PIN is blocked. A My Number card PIN is reset "
-		    "at the municipal office. Use your authenticator code or a recovery code meanwhile."));
-		break;
-	case MFA_HP_MSG_PIN_BLOCKED:
-		pam_error(l->pamh, "%s", _("The card's PIN is blocked. Contact security staff."));
-		break;
-	case MFA_HP_MSG_BAD_PIN:
-		pam_error(l->pamh, dngettext(MFA_TEXTDOMAIN, "Wrong PIN. %d try left.",
-		    "Wrong PIN. %d tries left.", count(rq->arg)), n);
-		break;
-	case MFA_HP_MSG_PIN_FORMAT_JPKI:
-		pam_error(l->pamh, "%s", _("The PIN is 4 digits."));
-		break;
-	case MFA_HP_MSG_PIN_FORMAT:
-		pam_error(l->pamh, "%s", _("The PIN is 6 to 8 characters."));
-		break;
-	case MFA_HP_MSG_CERT_EXPIRED:
-		if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
-			snprintf(date, sizeof(date), "?");
-		pam_error(l->pamh, _("The certificate enrolled for this card expired on %s. Ask "
-		    "security staff to enroll the renewed card."), date);
-		break;
-	case MFA_HP_MSG_WRONG_CARD:
-		pam_error(l->pamh, "%s", _("This is not the card enrolled for this account."));
+	case MFA_HP_MSG_REPLAY:
+		say_replay(l);
 		break;
 	default:
-		pam_error(l->pamh, "%s", _("The card could not be used. Try again, or contact "
-		    "security staff."));
+		rc = card_error(rq->msg, &profile);
+		say_card_error(l, rc, profile, (int)(rq->arg > 99 ? 99 : rq->arg), rq->arg);
 		break;
 	}
 }
@@ -222,14 +203,30 @@ static char *ask(const struct login *l, const struct mfa_hp_request *rq)
 			    (unsigned long)rq->tries), rq->tries);
 	}
 	/* A NULL or failed reply is "no answer" (pam-u2f CVE-2021-31924). */
-	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", prompt) != PAM_SUCCESS) {
-		if (answer != NULL) {
-			mfa_wipe(answer, strlen(answer));
-			free(answer);
+	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", prompt) != PAM_SUCCESS)
+		goto none;
+	/*
+	 * A code is sorted as the module's own prompt sorts it: blanks dropped,
+	 * and the password typed again never reaches the helper (nothing counts).
+	 */
+	if (rq->kind == MFA_HP_CODE) {
+		switch (classify_answer(l, answer)) {
+		case ANSWER_CODE:
+			break;
+		case ANSWER_PASSWORD:
+			report_password_as_code(l);
+			goto none;
+		case ANSWER_NONE:
+			goto none;
 		}
-		return NULL;
 	}
 	return answer;
+none:
+	if (answer != NULL) {
+		mfa_wipe(answer, strlen(answer));
+		free(answer);
+	}
+	return NULL;
 }
 
 /*

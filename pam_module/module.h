@@ -59,6 +59,32 @@ void report_lock(struct login *l, const struct mfa_auth_result *res);
 /* A locked user's attempt: audit line and the message to the clerk. */
 void report_locked(struct login *l, const struct mfa_auth_result *res);
 
+/* What the code prompt got back. */
+enum answer {
+	ANSWER_NONE,        /* no reply, a NULL or an empty one, or blanks only */
+	ANSWER_PASSWORD,    /* the password the stack already holds (PAM_AUTHTOK) */
+	ANSWER_CODE,        /* something to check, blanks dropped */
+};
+
+/*
+ * Sort a reply to the code prompt, in place: the password typed again (sshd's
+ * password mode), nothing, or a code with its blanks dropped ("123 456").
+ * Shared by the module's own prompt and the helper's (helper_client.c).
+ */
+enum answer classify_answer(const struct login *l, char *code);
+/* The password at the code prompt: audited and explained, never counted. */
+void report_password_as_code(const struct login *l);
+
+/*
+ * Messages to the clerk, each written once and shown by the module's own
+ * paths and for the setuid helper (helper_client.c) alike.
+ */
+void say_locked(const struct login *l);           /* locked after too many failures */
+void say_replay(const struct login *l);           /* a TOTP code used before */
+/* A failed card attempt: what went wrong and what to do (nothing for 0 or no card). */
+void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_left,
+    uint64_t not_after);
+
 /*
  * The card second factor (card_login.c).  Returns 0 only for a verified
  * card.  *fallback is set when no card attempt could be made (no card, no

@@ -142,13 +142,6 @@ static int open_store(struct login *l, struct mfa_store **store)
 	return rc;
 }
 
-/* What the code prompt got back. */
-enum answer {
-	ANSWER_NONE,        /* no reply, a NULL or an empty one, or blanks only */
-	ANSWER_PASSWORD,    /* the password the stack already holds (PAM_AUTHTOK) */
-	ANSWER_CODE,        /* something to check, blanks dropped */
-};
-
 /*
  * sshd's password authentication (KbdInteractiveAuthentication no) answers
  * every prompt with the password, so the code prompt gets the password the
@@ -175,11 +168,18 @@ static enum answer ask_code(struct login *l, char **code)
 {
 	*code = NULL;
 	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, code, "%s", _("Verification code: ")) !=
-	    PAM_SUCCESS || *code == NULL || (*code)[0] == '\0')
+	    PAM_SUCCESS)
 		return ANSWER_NONE;
-	if (is_password(l, *code))
+	return classify_answer(l, *code);
+}
+
+enum answer classify_answer(const struct login *l, char *code)
+{
+	if (code == NULL || code[0] == '\0')
+		return ANSWER_NONE;
+	if (is_password(l, code))
 		return ANSWER_PASSWORD;
-	if (mfa_code_strip_blanks(*code) == 0)
+	if (mfa_code_strip_blanks(code) == 0)
 		return ANSWER_NONE;
 	return ANSWER_CODE;
 }
@@ -192,10 +192,15 @@ static void free_secret(char *s)
 	}
 }
 
-static void say_locked(struct login *l)
+void say_locked(const struct login *l)
 {
 	pam_error(l->pamh, "%s", _("This account is locked after too many failed attempts. "
 	    "Contact your security staff."));
+}
+
+void say_replay(const struct login *l)
+{
+	pam_error(l->pamh, "%s", _("This code was already used. Wait for the next code."));
 }
 
 /* The clerk learns of the lock on the attempt that set it, not only on the next one. */
@@ -227,7 +232,7 @@ void report_locked(struct login *l, const struct mfa_auth_result *res)
  * keyboard-interactive), not a guess, so nothing is counted; one ssh run used
  * to lock the clerk.  The audit and the clerk both say why.
  */
-static void report_password_as_code(struct login *l)
+void report_password_as_code(const struct login *l)
 {
 	audit_line(l, "auth", "fail", "password_as_code", NULL);
 	pam_error(l->pamh, "%s", _("The password was given where the verification code was "
@@ -257,7 +262,7 @@ static void report_code_result(struct login *l, int rc, const struct mfa_auth_re
 	audit_line(l, "auth", rc == MFA_ERR_REPLAY ? "replay" : "fail",
 	    rc == MFA_ERR_INVAL ? "malformed_code" : mfa_errtoken(rc), "failures", failures, NULL);
 	if (rc == MFA_ERR_REPLAY && strcmp(l->factor, "totp") == 0)
-		pam_error(l->pamh, "%s", _("This code was already used. Wait for the next code."));
+		say_replay(l);
 	report_lock(l, res);
 }
 

@@ -74,4 +74,12 @@ const char *mfa_card_id_token(uint8_t id_kind);
  */
 bool mfa_card_error_counts(int err);
 
+/*
+ * True for a card error that means no card attempt happened (no card, no
+ * reader, no pcscd, too few or unknown PIN tries, a blocked PIN, an expired
+ * enrollment): the code prompt may follow.  Shared by the module and the
+ * setuid helper so that both fall back on exactly the same errors.
+ */
+bool mfa_card_error_falls_back(int err);
+
 #endif
