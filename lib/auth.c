@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "mfauth/auth.h"
 #include "mfauth/cardauth.h"
@@ -12,11 +13,18 @@
 #include "mfauth/recovery.h"
 #include "mfauth/totp.h"
 
+uint64_t mfa_clock_now(void)
+{
+	time_t t = time(NULL);
+	return t < 0 ? 0 : (uint64_t)t;
+}
+
 struct code_ctx {
 	const struct mfa_config *cfg;
 	const struct mfa_record *rec;
 	const char *code;
-	uint64_t now;
+	mfa_clock_fn clock;
+	uint64_t now;                 /* read under the lock */
 	const struct mfa_source *src;
 	struct mfa_auth_result *res;
 	int verdict;
@@ -45,6 +53,7 @@ static int decide_code(struct mfa_state *st, void *arg)
 	int rc;
 
 	c->verdict = MFA_ERR_BADCODE;
+	c->now = c->clock();
 	if (mfa_lockout_active(c->cfg, st, c->now)) {
 		/* A locked user's attempt consumes nothing and changes nothing. */
 		c->verdict = MFA_ERR_LOCKED;
@@ -63,7 +72,8 @@ static int decide_code(struct mfa_state *st, void *arg)
 	} else {
 		if (rc != MFA_ERR_INVAL && rc != MFA_ERR_REPLAY && rc != MFA_ERR_EXPIRED)
 			rc = MFA_ERR_BADCODE;
-		c->res->locked_now = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->res->lock_reason = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->res->locked_now = c->res->lock_reason != MFA_LOCK_NONE;
 	}
 	c->verdict = rc;
 	c->res->failures = st->failures;
@@ -72,10 +82,10 @@ static int decide_code(struct mfa_state *st, void *arg)
 }
 
 int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
-    const struct mfa_record *rec, const char *code, uint64_t now,
+    const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
     const struct mfa_source *src, struct mfa_auth_result *res)
 {
-	struct code_ctx c = { cfg, rec, code, now, src, res, MFA_ERR_BADCODE };
+	struct code_ctx c = { cfg, rec, code, clock, 0, src, res, MFA_ERR_BADCODE };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -127,7 +137,8 @@ int mfa_auth_decoy(struct mfa_store *store, const struct mfa_config *cfg, const 
 struct card_ctx {
 	const struct mfa_config *cfg;
 	int card_rc;
-	uint64_t now;
+	mfa_clock_fn clock;
+	uint64_t now;                 /* read under the lock, after the card work */
 	const struct mfa_source *src;
 	struct mfa_auth_result *res;
 	int verdict;
@@ -138,6 +149,7 @@ static int decide_card(struct mfa_state *st, void *arg)
 	struct card_ctx *c = arg;
 	int write = 1;
 
+	c->now = c->clock();
 	if (mfa_lockout_active(c->cfg, st, c->now)) {
 		c->verdict = MFA_ERR_LOCKED;
 		write = 0;
@@ -145,7 +157,8 @@ static int decide_card(struct mfa_state *st, void *arg)
 		mfa_lockout_success(st, c->now);
 		c->verdict = 0;
 	} else if (mfa_card_error_counts(c->card_rc)) {
-		c->res->locked_now = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->res->lock_reason = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->res->locked_now = c->res->lock_reason != MFA_LOCK_NONE;
 		c->verdict = c->card_rc;
 	} else {
 		c->verdict = c->card_rc;
@@ -157,10 +170,10 @@ static int decide_card(struct mfa_state *st, void *arg)
 }
 
 int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
     struct mfa_auth_result *res)
 {
-	struct card_ctx c = { cfg, card_rc, now, src, res, MFA_ERR_CARD };
+	struct card_ctx c = { cfg, card_rc, clock, 0, src, res, MFA_ERR_CARD };
 	int rc;
 
 	memset(res, 0, sizeof(*res));

@@ -1,6 +1,9 @@
 /*
  * The second-factor decision for a code typed at the prompt, shared by the
- * PAM module and the CLI's enrollment confirmation.  Time is an argument.
+ * PAM module and the CLI's enrollment confirmation.  Time is an argument: a
+ * clock the decision reads under the user's lock, after the prompt and the
+ * card work, so that a login left open at a prompt counts its failure when
+ * it happens, not when it started (lockout.h).
  */
 #ifndef MFAUTH_AUTH_H
 #define MFAUTH_AUTH_H
@@ -11,9 +14,14 @@
 #include "mfauth/lockout.h"
 #include "mfauth/store.h"
 
+/* Seconds since the epoch; mfa_clock_now() reads time(). */
+typedef uint64_t (*mfa_clock_fn)(void);
+uint64_t mfa_clock_now(void);
+
 struct mfa_auth_result {
 	uint32_t failures;        /* failure count after this attempt */
 	bool locked_now;          /* this attempt locked the user */
+	enum mfa_lock_reason lock_reason;  /* which limit, when locked_now */
 	uint64_t locked_until;    /* lock state after this attempt */
 	uint64_t step;            /* accepted time step on success */
 	bool used_recovery;       /* the accepted code was a recovery code */
@@ -32,7 +40,7 @@ struct mfa_auth_result {
  * (malformed), MFA_ERR_LOCKED, or a store error.
  */
 int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
-    const struct mfa_record *rec, const char *code, uint64_t now,
+    const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
     const struct mfa_source *src, struct mfa_auth_result *res);
 
 /*
@@ -55,7 +63,7 @@ int mfa_auth_decoy(struct mfa_store *store, const struct mfa_config *cfg, const 
  * state is on disk; MFA_ERR_LOCKED; card_rc; or a store error.
  */
 int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
     struct mfa_auth_result *res);
 
 /* Is the user locked right now?  (A read under a shared lock; for the card path's early refusal.) */
