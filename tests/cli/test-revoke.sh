@@ -29,7 +29,7 @@ mkdir "$T/pam.d"
 module=$build/pam_module/.libs/pam_mfauth.so
 printf 'auth required %s conf=%s\naccount required %s conf=%s\n' "$module" "$conf" "$module" "$conf" \
 	>"$T/pam.d/svc"
-printf 'auth required %s conf=%s nullok\n' "$module" "$conf" >"$T/pam.d/nullok"
+printf 'auth required %s conf=%s nullok\nauth required pam_permit.so\n' "$module" "$conf" >"$T/pam.d/nullok"
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$T/pam.d/other"
 
 . "${MFAUTH_SRCDIR:-$(dirname "$0")/../..}/tests/checks.sh"
