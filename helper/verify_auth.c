@@ -62,7 +62,8 @@ static void report_lock(const struct verify *v, const struct mfa_auth_result *re
 		snprintf(until, sizeof(until), "staff");
 	else
 		snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
-	verify_audit(v, "lock", "locked", "too_many_failures", "locked_until", until, NULL);
+	verify_audit(v, "lock", "locked", res->lock_reason == MFA_LOCK_TOTAL ?
+	    "too_many_failures_total" : "too_many_failures", "locked_until", until, NULL);
 }
 
 static void report_locked(const struct verify *v, const struct mfa_auth_result *res)
@@ -127,9 +128,9 @@ static int code_login(struct verify *v, struct mfa_store *store, const struct mf
 		goto out;
 	}
 	/* Counted before it is checked: dying from here on spends the try. */
-	rc = mfa_auth_reserve(store, &v->cfg, v->user, (uint64_t)time(NULL), &v->src, &res);
+	rc = mfa_auth_reserve(store, &v->cfg, v->user, mfa_clock_now, &v->src, &res);
 	if (rc == 0)
-		rc = mfa_auth_code_reserved(store, &v->cfg, v->user, rec, code, (uint64_t)time(NULL),
+		rc = mfa_auth_code_reserved(store, &v->cfg, v->user, rec, code, mfa_clock_now,
 		    &v->src, &res);
 	report_code(v, rc, &res);
 out:
@@ -159,7 +160,7 @@ static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
 	*pin = NULL;
 	if ((rc = verify_ask(c->v, &ask, buf, sizeof(buf))) != 0)
 		goto out;
-	rc = mfa_auth_reserve(c->store, &c->v->cfg, c->v->user, (uint64_t)time(NULL), &c->v->src,
+	rc = mfa_auth_reserve(c->store, &c->v->cfg, c->v->user, mfa_clock_now, &c->v->src,
 	    c->res);
 	if (rc != 0)
 		goto out;
@@ -275,8 +276,8 @@ static int card_login(struct verify *v, struct mfa_store *store, const struct mf
 		return card_rc;
 	}
 	rc = pc.reserved ?
-	    mfa_auth_card_reserved(store, &v->cfg, v->user, card_rc, now, &v->src, &res) :
-	    mfa_auth_card_result(store, &v->cfg, v->user, card_rc, now, &v->src, &res);
+	    mfa_auth_card_reserved(store, &v->cfg, v->user, card_rc, mfa_clock_now, &v->src, &res) :
+	    mfa_auth_card_result(store, &v->cfg, v->user, card_rc, mfa_clock_now, &v->src, &res);
 	report_card(v, rc, &out, &res);
 	return rc;
 }

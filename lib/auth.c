@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "mfauth/auth.h"
 #include "mfauth/buf.h"
@@ -13,11 +14,18 @@
 #include "mfauth/recovery.h"
 #include "mfauth/totp.h"
 
+uint64_t mfa_clock_now(void)
+{
+	time_t t = time(NULL);
+	return t < 0 ? 0 : (uint64_t)t;
+}
+
 struct code_ctx {
 	const struct mfa_config *cfg;
 	const struct mfa_record *rec;
 	const char *code;
-	uint64_t now;
+	mfa_clock_fn clock;
+	uint64_t now;                 /* read under the lock */
 	const struct mfa_source *src;
 	struct mfa_auth_result *res;
 	int verdict;
@@ -32,6 +40,8 @@ static void unreserve(struct mfa_state *st)
 {
 	if (st->failures > 0)
 		st->failures--;
+	if (st->failures_total > 0)
+		st->failures_total--;
 }
 
 /* Which kind of code was typed decides which check runs. */
@@ -57,6 +67,7 @@ static int decide_code(struct mfa_state *st, void *arg)
 	int rc;
 
 	c->verdict = MFA_ERR_BADCODE;
+	c->now = c->clock();
 	if (mfa_lockout_active(c->cfg, st, c->now)) {
 		/* A locked user's attempt consumes nothing and changes nothing. */
 		c->verdict = MFA_ERR_LOCKED;
@@ -77,7 +88,8 @@ static int decide_code(struct mfa_state *st, void *arg)
 			rc = MFA_ERR_BADCODE;
 		if (c->reserved)
 			unreserve(st);
-		c->res->locked_now = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->res->lock_reason = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->res->locked_now = c->res->lock_reason != MFA_LOCK_NONE;
 	}
 	c->verdict = rc;
 	c->res->failures = st->failures;
@@ -86,10 +98,10 @@ static int decide_code(struct mfa_state *st, void *arg)
 }
 
 static int auth_code(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
-    const struct mfa_record *rec, const char *code, uint64_t now,
+    const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
     const struct mfa_source *src, struct mfa_auth_result *res, bool reserved)
 {
-	struct code_ctx c = { cfg, rec, code, now, src, res, MFA_ERR_BADCODE, reserved };
+	struct code_ctx c = { cfg, rec, code, clock, 0, src, res, MFA_ERR_BADCODE, reserved };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -101,30 +113,38 @@ static int auth_code(struct mfa_store *store, const struct mfa_config *cfg, cons
 }
 
 int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
-    const struct mfa_record *rec, const char *code, uint64_t now,
+    const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
     const struct mfa_source *src, struct mfa_auth_result *res)
 {
-	return auth_code(store, cfg, user, rec, code, now, src, res, false);
+	return auth_code(store, cfg, user, rec, code, clock, src, res, false);
 }
 
 int mfa_auth_code_reserved(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, const struct mfa_record *rec, const char *code, uint64_t now,
+    const char *user, const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
     const struct mfa_source *src, struct mfa_auth_result *res)
 {
-	return auth_code(store, cfg, user, rec, code, now, src, res, true);
+	return auth_code(store, cfg, user, rec, code, clock, src, res, true);
 }
 
 struct reserve_ctx {
 	const struct mfa_config *cfg;
-	uint64_t now;
+	mfa_clock_fn clock;
+	uint64_t now;                 /* read under the lock */
 	const struct mfa_source *src;
 	struct mfa_auth_result *res;
 	int verdict;
 };
 
+/* Attempts counted beyond a limit can only be reservations never settled. */
+static bool past_a_limit(const struct mfa_config *cfg, const struct mfa_state *st)
+{
+	return (cfg->deny != 0 && st->failures > cfg->deny) ||
+	    (cfg->deny_total != 0 && st->failures_total > cfg->deny_total);
+}
+
 /*
  * Count the attempt without locking yet (a correct code on the deny-th try
- * still succeeds).  Failures already at deny without a lock can only be
+ * still succeeds).  Failures already past a limit without a lock can only be
  * attempts whose check never finished (the helper died): they lock now.
  */
 static int decide_reserve(struct mfa_state *st, void *arg)
@@ -132,7 +152,9 @@ static int decide_reserve(struct mfa_state *st, void *arg)
 	struct reserve_ctx *c = arg;
 	struct mfa_config nolock = *c->cfg;
 	struct mfa_state next = *st;
+	enum mfa_lock_reason why;
 
+	c->now = c->clock();
 	c->res->failures = st->failures;
 	c->res->locked_until = st->locked_until;
 	if (mfa_lockout_active(c->cfg, st, c->now)) {
@@ -140,9 +162,12 @@ static int decide_reserve(struct mfa_state *st, void *arg)
 		return 0;
 	}
 	nolock.deny = 0;
+	nolock.deny_total = 0;
 	(void)mfa_lockout_fail(&nolock, &next, c->now, c->src);
-	if (c->cfg->deny != 0 && next.failures > c->cfg->deny) {
-		c->res->locked_now = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+	if (past_a_limit(c->cfg, &next)) {
+		why = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->res->lock_reason = why;
+		c->res->locked_now = why != MFA_LOCK_NONE;
 		c->verdict = MFA_ERR_LOCKED;
 	} else {
 		*st = next;
@@ -155,9 +180,9 @@ static int decide_reserve(struct mfa_state *st, void *arg)
 }
 
 int mfa_auth_reserve(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
-    uint64_t now, const struct mfa_source *src, struct mfa_auth_result *res)
+    mfa_clock_fn clock, const struct mfa_source *src, struct mfa_auth_result *res)
 {
-	struct reserve_ctx c = { cfg, now, src, res, MFA_ERR_LOCKED };
+	struct reserve_ctx c = { cfg, clock, 0, src, res, MFA_ERR_LOCKED };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -206,7 +231,8 @@ int mfa_auth_decoy(struct mfa_store *store, const struct mfa_config *cfg, const 
 struct card_ctx {
 	const struct mfa_config *cfg;
 	int card_rc;
-	uint64_t now;
+	mfa_clock_fn clock;
+	uint64_t now;                 /* read under the lock, after the card work */
 	const struct mfa_source *src;
 	struct mfa_auth_result *res;
 	int verdict;
@@ -218,6 +244,7 @@ static int decide_card(struct mfa_state *st, void *arg)
 	struct card_ctx *c = arg;
 	int write = 1;
 
+	c->now = c->clock();
 	if (mfa_lockout_active(c->cfg, st, c->now)) {
 		c->verdict = MFA_ERR_LOCKED;
 		write = 0;
@@ -227,7 +254,8 @@ static int decide_card(struct mfa_state *st, void *arg)
 	} else if (mfa_card_error_counts(c->card_rc)) {
 		if (c->reserved)
 			unreserve(st);
-		c->res->locked_now = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->res->lock_reason = mfa_lockout_fail(c->cfg, st, c->now, c->src);
+		c->res->locked_now = c->res->lock_reason != MFA_LOCK_NONE;
 		c->verdict = c->card_rc;
 	} else {
 		/* Not an attempt after all (nothing sent): a reservation is returned. */
@@ -242,10 +270,10 @@ static int decide_card(struct mfa_state *st, void *arg)
 }
 
 static int card_result(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
     struct mfa_auth_result *res, bool reserved)
 {
-	struct card_ctx c = { cfg, card_rc, now, src, res, MFA_ERR_CARD, reserved };
+	struct card_ctx c = { cfg, card_rc, clock, 0, src, res, MFA_ERR_CARD, reserved };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -254,17 +282,17 @@ static int card_result(struct mfa_store *store, const struct mfa_config *cfg,
 }
 
 int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
     struct mfa_auth_result *res)
 {
-	return card_result(store, cfg, user, card_rc, now, src, res, false);
+	return card_result(store, cfg, user, card_rc, clock, src, res, false);
 }
 
 int mfa_auth_card_reserved(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
     struct mfa_auth_result *res)
 {
-	return card_result(store, cfg, user, card_rc, now, src, res, true);
+	return card_result(store, cfg, user, card_rc, clock, src, res, true);
 }
 
 int mfa_auth_locked(struct mfa_store *store, const struct mfa_config *cfg, const char *user,

@@ -88,6 +88,7 @@ static const struct key_def key_defs[] = {
 	{ "deny", KIND_NUM, FIELD(deny), 0, 1000, NULL, NULL },
 	{ "unlock_time", KIND_NUM, FIELD(unlock_time), 0, 31536000, NULL, NULL },
 	{ "fail_interval", KIND_NUM, FIELD(fail_interval), 1, 31536000, NULL, NULL },
+	{ "deny_total", KIND_NUM, FIELD(deny_total), 0, 100000, NULL, NULL },
 	{ "nullok", KIND_BOOL, FIELD(nullok), 0, 0, NULL, NULL },
 	{ "debug", KIND_BOOL, FIELD(debug), 0, 0, NULL, NULL },
 	{ "card_wait", KIND_NUM, FIELD(card_wait), 0, 300, NULL, NULL },
@@ -311,6 +312,7 @@ void mfa_config_defaults(struct mfa_config *cfg)
 	cfg->deny = 5;
 	cfg->unlock_time = 900;
 	cfg->fail_interval = 900;
+	cfg->deny_total = 20;
 	cfg->nullok = false;
 	cfg->debug = false;
 	cfg->card_wait = 0;

@@ -389,5 +389,5 @@ void mfa_record_wipe(struct mfa_record *rec)
 
 bool mfa_record_enrolled(const struct mfa_record *rec)
 {
-	return rec->totp.present || rec->card.present;
+	return rec->totp.present || rec->card.present || rec->recovery.present;
 }

@@ -117,9 +117,44 @@ int mfa_open_trusted_at(int dirfd, const char *name, int flags, bool want_dir,
 	return fd;
 }
 
+/*
+ * The directory that holds a file root trusts (a key, the config): only
+ * root may write in it, sticky or not.  A sticky world-writable directory
+ * keeps others from replacing the file, but not from creating names beside
+ * it: KEY_FILE.new planted by anyone made every login fail.
+ */
+static int check_holder(int fd, const char *path, const char *comp_end,
+    struct mfa_path_error *err)
+{
+	struct stat st;
+	int len = (int)(comp_end - path);
+
+	if (fstat(fd, &st) != 0)
+		return path_fail(err, MFA_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return 0;
+	if (len <= 0)
+		len = 1;        /* "/" */
+	return path_fail(err, MFA_ERR_UNSAFE, "%.*s: the directory holding %s is writable by "
+	    "group or others (mode %04o), sticky or not: anyone could create files beside it; "
+	    "move the file or chmod go-w the directory", len, path, path,
+	    (unsigned)(st.st_mode & 07777));
+}
+
+static int open_parent(const char *path, char name[NAME_MAX + 1], bool strict,
+    struct mfa_path_error *err);
+
 int mfa_open_trusted_parent(const char *path, char name[NAME_MAX + 1],
     struct mfa_path_error *err)
 {
+	return open_parent(path, name, true, err);
+}
+
+static int open_parent(const char *path, char name[NAME_MAX + 1], bool strict,
+    struct mfa_path_error *err)
+{
+	const char *holder_end = path;
+	char shown[2 * PATH_MAX + 32];
 	char copy[PATH_MAX];
 	char *comp, *next, *save = NULL;
 	int dirfd, rc;
@@ -155,10 +190,16 @@ int mfa_open_trusted_parent(const char *path, char name[NAME_MAX + 1],
 		}
 		close(dirfd);
 		dirfd = fd;
-		if ((rc = check_dir(dirfd, false, path, err)) != 0)
+		holder_end = path + (comp - copy) + strlen(comp);
+		/* Name the directory that fails, and the path it is on. */
+		snprintf(shown, sizeof(shown), "%.*s (on the path of %s)", (int)(holder_end - path),
+		    path, path);
+		if ((rc = check_dir(dirfd, false, shown, err)) != 0)
 			goto fail;
 		comp = next;
 	}
+	if (strict && (rc = check_holder(dirfd, path, holder_end, err)) != 0)
+		goto fail;
 	if (strlen(comp) > NAME_MAX) {
 		rc = path_fail(err, MFA_ERR_IO, "%s: %s", path, strerror(ENAMETOOLONG));
 		goto fail;
@@ -179,7 +220,8 @@ int mfa_open_trusted(const char *path, int flags, bool want_dir, struct mfa_path
 	if (path != NULL && path[0] == '/' && path[strspn(path, "/")] == '\0')
 		return want_dir ? open_root(true, err) :
 		    path_fail(err, MFA_ERR_UNSAFE, "/: not a file");
-	if ((dirfd = mfa_open_trusted_parent(path, name, err)) < 0)
+	/* A directory's own parent may be sticky (like /tmp); a file's may not. */
+	if ((dirfd = open_parent(path, name, !want_dir, err)) < 0)
 		return dirfd;
 	rc = mfa_open_trusted_at(dirfd, name, flags, want_dir, 0, path, err);
 	close(dirfd);

@@ -10,7 +10,13 @@
 #include "mfauth/state.h"
 
 #define SLOT_HEADER_LEN (4 + 1 + MFA_KEYID_LEN + 8)
-/* Fixed plaintext size: the fields below plus room for later ones (zeros). */
+/*
+ * Fixed plaintext size: the fields below plus room for later ones (zeros).
+ * A field added at the end needs no new version: a slot written before it
+ * existed holds zeros there, which read as the field's "nothing yet" (so
+ * failures_total, added after version 1 was released, loads as 0 from an
+ * older file), and an older reader ignores the bytes it does not know.
+ */
 #define STATE_PT_LEN 256
 #define SLOT_USED_LEN (SLOT_HEADER_LEN + STATE_PT_LEN + MFA_SEAL_OVERHEAD)
 
@@ -31,6 +37,7 @@ static int state_encode(const struct mfa_state *st, uint8_t pt[STATE_PT_LEN])
 	mfa_put_bytes(&b, st->fail_service, sizeof(st->fail_service));
 	mfa_put_bytes(&b, st->fail_tty, sizeof(st->fail_tty));
 	mfa_put_bytes(&b, st->fail_rhost, sizeof(st->fail_rhost));
+	mfa_put_u32(&b, st->failures_total);
 	rc = mfa_buf_error(&b);
 	if (rc == 0 && b.len > STATE_PT_LEN)
 		rc = MFA_ERR_RANGE;
@@ -64,6 +71,7 @@ static int state_decode(const uint8_t pt[STATE_PT_LEN], struct mfa_state *st)
 	get_str(&r, st->fail_service, sizeof(st->fail_service), &rc);
 	get_str(&r, st->fail_tty, sizeof(st->fail_tty), &rc);
 	get_str(&r, st->fail_rhost, sizeof(st->fail_rhost), &rc);
+	rc |= mfa_get_u32(&r, &st->failures_total);
 	return rc == 0 ? 0 : MFA_ERR_CORRUPT;
 }
 

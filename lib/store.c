@@ -480,6 +480,99 @@ static int write_state_slot(const struct mfa_store *s, int fd, const char *user,
 }
 
 /*
+ * Lock user's state file, creating it first when asked (enrollment); a user
+ * with neither record nor state is MFA_ERR_NOENT without create.
+ */
+static int lock_for_change(const struct mfa_store *s, const char *rec_name,
+    const char *state_name, const char *user, bool create, int *fd)
+{
+	struct stat st;
+	int rc = MFA_ERR_NOSTATE;
+
+	if (!create && fstatat(s->dirfd, rec_name, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+	    errno == ENOENT) {
+		rc = lock_state(s, state_name, LOCK_EX, fd);
+		return rc == MFA_ERR_NOSTATE ? MFA_ERR_NOENT : rc;
+	}
+	for (int tries = 0; tries < 3 && rc == MFA_ERR_NOSTATE; tries++) {
+		if ((rc = create_state(s, user, state_name)) != 0)
+			return rc;
+		rc = lock_state(s, state_name, LOCK_EX, fd);
+	}
+	return rc;
+}
+
+/* The record behind the lock: *exists false (rec zeroed) when there is none. */
+static int read_record_locked(const struct mfa_store *s, const char *user, const char *name,
+    struct mfa_record *rec, bool *exists)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(rec, 0, sizeof(*rec));
+	*exists = false;
+	rc = read_record_file(s, name, &buf, &len);
+	if (rc == MFA_ERR_NOENT)
+		return 0;
+	if (rc == 0)
+		rc = unseal_record(s, user, buf, len, rec, NULL);
+	free(buf);
+	*exists = rc == 0;
+	return rc;
+}
+
+/* Write what fn asked for: the state first, then the record (or its removal). */
+static int apply_change(const struct mfa_store *s, int fd, const char *user, const char *rec_name,
+    int what, struct mfa_state *st, int *slot, const struct mfa_record *rec)
+{
+	struct mfa_buf file;
+	int rc = 0;
+
+	if ((what & MFA_CHANGE_STATE) && (rc = write_state_slot(s, fd, user, st, slot)) != 0)
+		return rc;
+	if (what & MFA_CHANGE_RECORD) {
+		mfa_buf_init(&file);
+		if ((rc = mfa_record_seal(write_key(s), user, rec, &file)) == 0)
+			rc = write_atomic(s, rec_name, file.data, file.len, false);
+		mfa_buf_free(&file);
+	} else if (what & MFA_CHANGE_REMOVE) {
+		if (unlinkat(s->dirfd, rec_name, 0) != 0)
+			return errno == ENOENT ? MFA_ERR_NOENT : MFA_ERR_IO;
+		rc = fsync(s->dirfd) == 0 ? 0 : MFA_ERR_IO;
+	}
+	return rc;
+}
+
+int mfa_store_change(struct mfa_store *s, const char *user, bool create, mfa_change_fn fn,
+    void *ctx)
+{
+	char rec_name[MFA_NAME_ENC_MAX + 16], state_name[MFA_NAME_ENC_MAX + 16];
+	struct mfa_record rec;
+	struct mfa_state st;
+	bool exists = false;
+	int fd = -1, slot = 0, rc;
+
+	memset(&rec, 0, sizeof(rec));
+	memset(&st, 0, sizeof(st));
+	if ((rc = user_file(user, REC_SUFFIX, rec_name, sizeof(rec_name))) != 0 ||
+	    (rc = user_file(user, STATE_SUFFIX, state_name, sizeof(state_name))) != 0)
+		return rc;
+	if ((rc = lock_for_change(s, rec_name, state_name, user, create, &fd)) != 0)
+		return rc;
+	if ((rc = read_state_locked(s, fd, user, &st, &slot, NULL)) != 0 ||
+	    (rc = read_record_locked(s, user, rec_name, &rec, &exists)) != 0)
+		goto out;
+	if ((rc = fn(&rec, exists, &st, ctx)) > 0)
+		rc = apply_change(s, fd, user, rec_name, rc, &st, &slot, &rec);
+out:
+	mfa_record_wipe(&rec);
+	mfa_wipe(&st, sizeof(st));
+	close(fd);
+	return rc;
+}
+
+/*
  * Re-read the state behind the lock held on fd, let fn decide, write.  With
  * start_over, a state that does not open (the decoy's, torn or sealed under
  * a retired key) is replaced by an empty one instead of failing.
@@ -572,10 +665,11 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int mfa_store_list(struct mfa_store *s, char ***names_out, size_t *count, size_t *skipped)
+static int list_suffix(struct mfa_store *s, const char *suffix, char ***names_out,
+    size_t *count, size_t *skipped)
 {
 	char **names = NULL;
-	size_t n = 0, cap = 0, bad = 0, sl = strlen(REC_SUFFIX);
+	size_t n = 0, cap = 0, bad = 0, sl = strlen(suffix);
 	struct dirent *de;
 	DIR *d;
 	int fd, rc = 0;
@@ -591,7 +685,7 @@ int mfa_store_list(struct mfa_store *s, char ***names_out, size_t *count, size_t
 		char stem[MFA_NAME_ENC_MAX + 16], user[MFA_USER_MAX + 1];
 		size_t len = strlen(de->d_name);
 
-		if (de->d_name[0] == '.' || len <= sl || strcmp(de->d_name + len - sl, REC_SUFFIX) != 0)
+		if (de->d_name[0] == '.' || len <= sl || strcmp(de->d_name + len - sl, suffix) != 0)
 			continue;
 		if (len - sl >= sizeof(stem)) {
 			bad++;
@@ -631,6 +725,16 @@ int mfa_store_list(struct mfa_store *s, char ***names_out, size_t *count, size_t
 	if (skipped != NULL)
 		*skipped = bad;
 	return 0;
+}
+
+int mfa_store_list(struct mfa_store *s, char ***names, size_t *count, size_t *skipped)
+{
+	return list_suffix(s, REC_SUFFIX, names, count, skipped);
+}
+
+int mfa_store_list_states(struct mfa_store *s, char ***names, size_t *count)
+{
+	return list_suffix(s, STATE_SUFFIX, names, count, NULL);
 }
 
 void mfa_store_list_free(char **names, size_t count)
@@ -697,9 +801,11 @@ int mfa_store_rekey_user(struct mfa_store *s, const char *user)
 		return rc;
 	if ((rc = lock_state(s, name, LOCK_EX, &fd)) != 0)
 		return rc;
+	/* A revoked user keeps a state (the replay watermark) without a record. */
 	if ((rc = read_state_locked(s, fd, user, &st, &slot, current)) != 0 ||
-	    (rc = rekey_record(s, user)) != 0)
+	    ((rc = rekey_record(s, user)) != 0 && rc != MFA_ERR_NOENT))
 		goto out;
+	rc = 0;
 	/* Two writes, each into the older slot: both end up under the new key. */
 	for (int i = 0; i < 2 && !(current[0] && current[1]) && rc == 0; i++)
 		rc = write_state_slot(s, fd, user, &st, &slot);

@@ -184,7 +184,7 @@ int card_login(struct login *l, struct mfa_store *store, const struct mfa_record
 			pam_info(l->pamh, "%s", _("No card found: enter a code instead."));
 		return card_rc;
 	}
-	rc = mfa_auth_card_result(store, &l->cfg, l->user, card_rc, now, &l->src, &res);
+	rc = mfa_auth_card_result(store, &l->cfg, l->user, card_rc, mfa_clock_now, &l->src, &res);
 	audit_card(l, rc, &out, &res, &rec->card);
 	return rc;
 }

@@ -214,7 +214,8 @@ void report_lock(struct login *l, const struct mfa_auth_result *res)
 		snprintf(until, sizeof(until), "staff");
 	else
 		snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
-	audit_line(l, "lock", "locked", "too_many_failures", "locked_until", until, NULL);
+	audit_line(l, "lock", "locked", res->lock_reason == MFA_LOCK_TOTAL ?
+	    "too_many_failures_total" : "too_many_failures", "locked_until", until, NULL);
 	say_locked(l);
 }
 
@@ -313,7 +314,7 @@ static int code_login(struct login *l, struct mfa_store *store, const struct mfa
 		rc = MFA_ERR_NOENT;
 		goto out;
 	}
-	rc = mfa_auth_code(store, &l->cfg, l->user, rec, code, (uint64_t)time(NULL), &l->src, &res);
+	rc = mfa_auth_code(store, &l->cfg, l->user, rec, code, mfa_clock_now, &l->src, &res);
 	if (rc < 0 && rc != MFA_ERR_BADCODE && rc != MFA_ERR_REPLAY && rc != MFA_ERR_INVAL &&
 	    rc != MFA_ERR_EXPIRED && rc != MFA_ERR_LOCKED)
 		audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL);

@@ -270,10 +270,22 @@ static void check_state_file(struct scan *s, const struct entry *e, size_t stem_
 	if (!decode_stem(s, e, stem_len, stem, user))
 		return;
 	snprintf(rec_name, sizeof(rec_name), "%s%s", stem, REC_SUFFIX);
-	if (find_entry(s, rec_name) == NULL)
-		report(s->r, SEV_WARNING, "state", subject_of(s, e->name),
-		    _("state without a record "
-		    "(orphan of %s, left by an interrupted enrollment or revoke)"), user);
+	if (find_entry(s, rec_name) != NULL)
+		return;
+	/* A revoked user keeps the state for its replay watermark: fine, if it opens. */
+	if (s->store != NULL && e->safe) {
+		struct mfa_state st;
+		int rc = mfa_store_read_state(s->store, user, &st);
+		mfa_wipe(&st, sizeof(st));
+		if (rc != 0) {
+			report(s->r, SEV_ERROR, "state", subject_of(s, e->name),
+			    _("state of %s does not load: %s"), user, cli_strerror(rc));
+			return;
+		}
+	}
+	report(s->r, SEV_INFO, "state", subject_of(s, e->name), _("state without a record: %s "
+	    "is not enrolled (revoked, or an interrupted enrollment); kept for its replay "
+	    "watermark"), user);
 }
 
 static void check_entry(struct scan *s, struct entry *e)

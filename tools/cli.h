@@ -98,14 +98,16 @@ int enroll_parse_period(const char *s, uint16_t *period);
  */
 int enroll_decode_seed(const char *b32, struct mfa_totp_factor *f, const char **why);
 /*
- * Make f (present, enrolled_at = now) user's TOTP factor: loads the record
- * and replaces only its TOTP factor, or starts a new record (created_at =
- * now) when the user has none.  A record that exists but does not load is
- * never overwritten: its error is returned.  0 or MFA_ERR_*.  (In
- * cmd_enroll_totp.c.)
+ * Make f (present, enrolled_at = now) user's TOTP factor, under the user's
+ * lock: replaces only the record's TOTP factor, or starts a new record
+ * (created_at = now) when the user has none.  used_step (0 = none), the
+ * step of the code that confirmed the enrollment, becomes the replay
+ * watermark in the same step, on disk before the record.  A record that
+ * exists but does not load is never overwritten: its error is returned.
+ * 0 or MFA_ERR_*.  (In cmd_enroll_totp.c.)
  */
 int enroll_save_totp(struct mfa_store *store, const char *user,
-    const struct mfa_totp_factor *f, uint64_t now);
+    const struct mfa_totp_factor *f, uint64_t now, uint64_t used_step);
 
 /* Commands: argv[0] is the command name. */
 int cmd_init(struct cli *c, int argc, char **argv);

@@ -249,6 +249,23 @@ out:
 	return rc;
 }
 
+struct card_change {
+	const struct mfa_card_factor *f;
+	uint64_t now;
+};
+
+/* Under the user's lock: replace only the card factor. */
+static int change_card(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx)
+{
+	const struct card_change *c = ctx;
+
+	(void)st;
+	if (!exists)
+		rec->created_at = c->now;
+	rec->card = *c->f;
+	return MFA_CHANGE_RECORD;
+}
+
 int cmd_enroll_card(struct cli *c, int argc, char **argv)
 {
 	struct mfa_store *store = NULL;
@@ -269,18 +286,21 @@ int cmd_enroll_card(struct cli *c, int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;
-	/* Never replace a record we cannot read: it may hold other factors. */
+	/*
+	 * Never replace a record we cannot read: it may hold other factors.
+	 * (Asked before the card is read; the change itself re-reads the
+	 * record under the user's lock, so a concurrent command loses nothing.)
+	 */
 	rc = mfa_store_load(store, req.user, &rec);
+	mfa_record_wipe(&rec);
 	if (rc != 0 && rc != MFA_ERR_NOENT) {
 		cli_error(_("%s: existing record unreadable: %s"), req.user, cli_strerror(rc));
 		goto out;
 	}
-	if (rc == MFA_ERR_NOENT)
-		rec.created_at = now;
 	if ((rc = enroll_from_card(c, &req, now, &f)) != 0)
 		goto out;
-	rec.card = f;
-	if ((rc = mfa_store_save(store, req.user, &rec)) != 0)
+	if ((rc = mfa_store_change(store, req.user, true, change_card,
+	    &(struct card_change){ &f, now })) != 0)
 		cli_error(_("%s: cannot save: %s"), req.user, cli_strerror(rc));
 out:
 	if (rc == 0)

@@ -57,29 +57,39 @@ struct enroll_req {
 	enum qr_style qr;
 };
 
-int enroll_save_totp(struct mfa_store *store, const char *user,
-    const struct mfa_totp_factor *f, uint64_t now)
-{
-	struct mfa_record rec;
-	int rc = mfa_store_load(store, user, &rec);
+struct totp_change {
+	const struct mfa_totp_factor *f;
+	uint64_t now;
+	uint64_t step;
+};
 
-	/* An unreadable record may hold a card: never replace what we cannot read. */
-	if (rc == MFA_ERR_NOENT) {
-		memset(&rec, 0, sizeof(rec));
-		rec.created_at = now;
-	} else if (rc != 0) {
-		goto out;
+/* Under the user's lock: replace only the TOTP factor; mark the confirming step used. */
+static int change_totp(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx)
+{
+	const struct totp_change *c = ctx;
+	int what = MFA_CHANGE_RECORD;
+
+	if (!exists)
+		rec->created_at = c->now;
+	mfa_wipe(&rec->totp, sizeof(rec->totp));
+	rec->totp = *c->f;
+	rec->totp.present = true;
+	rec->totp.enrolled_at = c->now;
+	if (c->step > st->last_step) {
+		st->last_step = c->step;
+		what |= MFA_CHANGE_STATE;
 	}
-	mfa_wipe(&rec.totp, sizeof(rec.totp));
-	rec.totp = *f;
-	rec.totp.present = true;
-	rec.totp.enrolled_at = now;
-	rc = mfa_store_save(store, user, &rec);
-out:
-	mfa_record_wipe(&rec);
-	return rc;
+	return what;
 }
 
+int enroll_save_totp(struct mfa_store *store, const char *user,
+    const struct mfa_totp_factor *f, uint64_t now, uint64_t used_step)
+{
+	struct totp_change c = { f, now, used_step };
+
+	/* An unreadable record may hold a card: mfa_store_change never replaces it. */
+	return mfa_store_change(store, user, true, change_totp, &c);
+}
 
 /* The seed length authenticator apps expect for each HMAC: the hash size. */
 static size_t seed_len_for(uint8_t alg)
@@ -250,17 +260,6 @@ static int confirm_code(const struct mfa_totp_factor *f, uint64_t *step, const c
 	return rc;
 }
 
-/* mfa_store_update callback: the confirming code's step becomes used. */
-static int raise_watermark(struct mfa_state *st, void *ctx)
-{
-	uint64_t step = *(const uint64_t *)ctx;
-
-	if (st->last_step >= step)
-		return 0;
-	st->last_step = step;
-	return 1;
-}
-
 static int parse_issuer(const char *s)
 {
 	size_t len = strlen(s);
@@ -405,11 +404,10 @@ static void audit_enroll(const struct cli *c, const struct enroll_req *req, bool
 	    "random", NULL);
 }
 
-/* Save, then mark the confirming code used so it cannot also log the clerk in. */
 /*
  * After a failed save: is the new seed in place anyway?  (The rename can
- * succeed and the directory sync after it fail.)  Then the clerk's
- * confirmation code must still be spent, and the message must say so.
+ * succeed and the directory sync after it fail.)  The message must say so;
+ * the confirmation code is already spent (the state is written first).
  */
 static bool seed_in_place(struct mfa_store *store, const char *user,
     const struct mfa_totp_factor *f)
@@ -423,33 +421,28 @@ static bool seed_in_place(struct mfa_store *store, const char *user,
 	return same;
 }
 
+/*
+ * Save, marking the confirming code used in the same locked step: the
+ * watermark is on disk before the record appears, so no login between the
+ * two can use the confirmation code (security review, finding 7).
+ */
 static int save_enrollment(struct mfa_store *store, const struct enroll_req *req,
     const struct mfa_totp_factor *f, uint64_t step, const char **reason)
 {
-	int rc = enroll_save_totp(store, req->user, f, (uint64_t)time(NULL));
+	int rc = enroll_save_totp(store, req->user, f, (uint64_t)time(NULL),
+	    req->confirm ? step : 0);
 
 	if (rc != 0 && seed_in_place(store, req->user, f)) {
 		cli_error(_("enroll totp: %s: the new seed was saved, but it could not be made "
 		    "durable (%s): check with 'mfauth show' after a restart and enroll again if "
 		    "it is gone"), req->user, cli_strerror(rc));
 		*reason = "not_durable";
-		if (req->confirm)
-			(void)mfa_store_update(store, req->user, raise_watermark, &step);
 		return rc;
 	}
 	if (rc != 0) {
 		cli_error(_("enroll totp: %s: cannot save: %s; nothing saved"), req->user,
 		    cli_strerror(rc));
 		*reason = mfa_errtoken(rc);
-		return rc;
-	}
-	if (!req->confirm)
-		return 0;
-	if ((rc = mfa_store_update(store, req->user, raise_watermark, &step)) != 0) {
-		cli_error(_("enroll totp: %s: enrolled, but the confirmation code could not be "
-		    "marked as used (%s): it may still be accepted once at login until it "
-		    "expires"), req->user, cli_strerror(rc));
-		*reason = "watermark_failed";
 	}
 	return rc;
 }

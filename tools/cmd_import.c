@@ -140,7 +140,7 @@ static bool import_line(const struct cli *c, struct mfa_store *store, char *line
 	int rc;
 
 	why = csv_parse_line(line, len, &user, &f, &token);
-	if (why == NULL && (rc = enroll_save_totp(store, user, &f, (uint64_t)time(NULL))) != 0) {
+	if (why == NULL && (rc = enroll_save_totp(store, user, &f, (uint64_t)time(NULL), 0)) != 0) {
 		why = cli_strerror(rc);
 		token = mfa_errtoken(rc);
 		fprintf(stderr, _("line %zu: %s: cannot save: %s\n"), lineno, user, why);

@@ -592,7 +592,7 @@ static void import_key(void *ctx, struct pskc_doc *d, struct pskc_key *pk)
 	name_key(pk, &k);
 	why = check_key(r, d, pk, &k);
 	if (why == NULL &&
-	    (rc = enroll_save_totp(r->store, k.user, &pk->f, (uint64_t)time(NULL))) != 0) {
+	    (rc = enroll_save_totp(r->store, k.user, &pk->f, (uint64_t)time(NULL), 0)) != 0) {
 		why = cli_strerror(rc);
 		k.token = mfa_errtoken(rc);
 		save_failed = true;

@@ -57,8 +57,8 @@ static void print_json(const struct user_view *v, FILE *f)
 		fputs(",\"state_error\":", f);
 		cli_json_string(f, mfa_strerror(v->state_rc));
 	}
-	fprintf(f, ",\"failures\":%u,\"locked\":%s,\"locked_until\":", v->st.failures,
-	    v->locked ? "true" : "false");
+	fprintf(f, ",\"failures\":%u,\"failures_total\":%u,\"locked\":%s,\"locked_until\":",
+	    v->st.failures, v->st.failures_total, v->locked ? "true" : "false");
 	if (v->locked && v->st.locked_until != MFA_LOCK_FOREVER)
 		fprintf(f, "%llu", (unsigned long long)v->st.locked_until);
 	else
@@ -124,6 +124,7 @@ static void print_text(const struct user_view *v)
 		printf(_(" (last %s, service=%s tty=%s rhost=%s)"), t1, v->st.fail_service,
 		    v->st.fail_tty, v->st.fail_rhost);
 	putchar('\n');
+	printf(_("all failures:  %u since the last success\n"), v->st.failures_total);
 	cli_format_time(v->st.locked_until, t2, sizeof(t2));
 	if (!v->locked)
 		printf("%s", _("locked:        no\n"));

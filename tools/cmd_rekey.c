@@ -33,6 +33,19 @@ static size_t rekey_all(struct cli *c, size_t *count)
 	}
 	*count = n;
 	mfa_store_list_free(names, n);
+	/* Revoked users keep a state (their replay watermark): it must open after the rotation too. */
+	if ((rc = mfa_store_list_states(store, &names, &n)) != 0) {
+		cli_error(_("%s: cannot list: %s"), c->cfg.store_dir, cli_strerror(rc));
+		mfa_store_close(store);
+		return failed + 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = mfa_store_rekey_user(store, names[i])) != 0) {
+			cli_error(_("%s: not re-sealed: %s"), names[i], cli_strerror(rc));
+			failed++;
+		}
+	}
+	mfa_store_list_free(names, n);
 	mfa_store_close(store);
 	return failed;
 }

@@ -80,37 +80,52 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+struct recovery_change {
+	uint64_t now, ttl;
+	char *code;                   /* MFA_RECOVERY_TEXT_LEN */
+	uint64_t expires_at;
+};
+
+/* Under the user's lock: a new code replaces the old one, only one is ever valid. */
+static int issue_code(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx)
+{
+	struct recovery_change *c = ctx;
+	int rc;
+
+	(void)st;
+	if (!exists)
+		return MFA_ERR_NOENT;
+	if ((rc = mfa_recovery_issue(&rec->recovery, c->now, c->ttl, c->code)) != 0)
+		return rc;
+	c->expires_at = rec->recovery.expires_at;
+	return MFA_CHANGE_RECORD;
+}
+
 int cmd_recovery(struct cli *c, int argc, char **argv)
 {
 	struct mfa_store *store = NULL;
-	struct mfa_record rec;
 	const char *user, *reason;
 	char code[MFA_RECOVERY_TEXT_LEN] = "", until[40], ttl_text[24];
-	uint64_t ttl = MFA_RECOVERY_TTL_DEFAULT, now = (uint64_t)time(NULL);
+	struct recovery_change rc_ctx = { (uint64_t)time(NULL), MFA_RECOVERY_TTL_DEFAULT, code, 0 };
 	int rc, status = EXIT_FAIL;
 
-	if (parse_staff_args(argc, argv, &user, &reason, &ttl) != EXIT_OK) {
+	if (parse_staff_args(argc, argv, &user, &reason, &rc_ctx.ttl) != EXIT_OK) {
 		cli_error("%s", _("usage: mfauth recovery USER [--ttl DURATION] [--reason TEXT]"));
 		return EXIT_USAGE;
 	}
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;
-	memset(&rec, 0, sizeof(rec));
-	if ((rc = mfa_store_load(store, user, &rec)) != 0) {
-		cli_error("%s: %s", user, rc == MFA_ERR_NOENT ?
-		    _("not enrolled: enroll a factor instead of issuing a recovery code") :
-		    cli_strerror(rc));
-		goto out;
-	}
-	/* A new code replaces the old one: only one is ever valid. */
-	if ((rc = mfa_recovery_issue(&rec.recovery, now, ttl, code)) != 0 ||
-	    (rc = mfa_store_save(store, user, &rec)) != 0) {
-		cli_error(_("%s: cannot issue a recovery code: %s"), user, cli_strerror(rc));
+	if ((rc = mfa_store_change(store, user, false, issue_code, &rc_ctx)) != 0) {
+		if (rc == MFA_ERR_NOENT)
+			cli_error("%s: %s", user,
+			    _("not enrolled: enroll a factor instead of issuing a recovery code"));
+		else
+			cli_error(_("%s: cannot issue a recovery code: %s"), user, cli_strerror(rc));
 		cli_audit(c, "recovery_issued", user, "fail", mfa_errtoken(rc), "note", reason, NULL);
 		goto out;
 	}
-	cli_format_time(rec.recovery.expires_at, until, sizeof(until));
-	snprintf(ttl_text, sizeof(ttl_text), "%llu", (unsigned long long)ttl);
+	cli_format_time(rc_ctx.expires_at, until, sizeof(until));
+	snprintf(ttl_text, sizeof(ttl_text), "%llu", (unsigned long long)rc_ctx.ttl);
 	cli_audit(c, "recovery_issued", user, "success", "", "ttl", ttl_text, "note", reason, NULL);
 	printf(_("One-time recovery code for %s, valid once until %s.\n"
 	    "Give it to the clerk in person; it replaces any earlier code.\n"), user, until);
@@ -118,7 +133,6 @@ int cmd_recovery(struct cli *c, int argc, char **argv)
 	status = EXIT_OK;
 out:
 	mfa_wipe(code, sizeof(code));
-	mfa_record_wipe(&rec);
 	mfa_store_close(store);
 	return status;
 }

@@ -1,6 +1,9 @@
 /*
  * The second-factor decision for a code typed at the prompt, shared by the
- * PAM module and the CLI's enrollment confirmation.  Time is an argument.
+ * PAM module and the CLI's enrollment confirmation.  Time is an argument: a
+ * clock the decision reads under the user's lock, after the prompt and the
+ * card work, so that a login left open at a prompt counts its failure when
+ * it happens, not when it started (lockout.h).
  */
 #ifndef MFAUTH_AUTH_H
 #define MFAUTH_AUTH_H
@@ -11,9 +14,14 @@
 #include "mfauth/lockout.h"
 #include "mfauth/store.h"
 
+/* Seconds since the epoch; mfa_clock_now() reads time(). */
+typedef uint64_t (*mfa_clock_fn)(void);
+uint64_t mfa_clock_now(void);
+
 struct mfa_auth_result {
 	uint32_t failures;        /* failure count after this attempt */
 	bool locked_now;          /* this attempt locked the user */
+	enum mfa_lock_reason lock_reason;  /* which limit, when locked_now */
 	uint64_t locked_until;    /* lock state after this attempt */
 	uint64_t step;            /* accepted time step on success */
 	bool used_recovery;       /* the accepted code was a recovery code */
@@ -32,7 +40,7 @@ struct mfa_auth_result {
  * (malformed), MFA_ERR_LOCKED, or a store error.
  */
 int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
-    const struct mfa_record *rec, const char *code, uint64_t now,
+    const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
     const struct mfa_source *src, struct mfa_auth_result *res);
 
 /*
@@ -55,33 +63,33 @@ int mfa_auth_decoy(struct mfa_store *store, const struct mfa_config *cfg, const 
  * state is on disk; MFA_ERR_LOCKED; card_rc; or a store error.
  */
 int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
     struct mfa_auth_result *res);
 
 /*
- * Kill-safe attempts, for the setuid helper (helper/mfauth-verify.c), whose
+ * Kill-safe attempts, for the setuid helper (helper/verify_auth.c), whose
  * caller may be able to end it at any instant: mfa_auth_reserve() counts one
  * failure on disk BEFORE the code or PIN is looked at, so an attempt whose
  * check never finishes has still been counted; the *_reserved() calls below
  * then settle that attempt instead of counting a second one (a success
  * clears it with the other failures).  The reservation never locks by
  * itself, so the deny-th attempt with the right code still succeeds; a
- * reservation that finds `deny` failures already counted without a lock
+ * reservation that finds `deny` (or `deny_total`) failures already counted without a lock
  * (attempts that never finished) locks the user and returns MFA_ERR_LOCKED
  * with res->locked_now set.  A locked user: MFA_ERR_LOCKED, nothing changes.
  * Returns 0 once the reservation is on disk, or a store error.
  */
 int mfa_auth_reserve(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
-    uint64_t now, const struct mfa_source *src, struct mfa_auth_result *res);
+    mfa_clock_fn clock, const struct mfa_source *src, struct mfa_auth_result *res);
 
 /* mfa_auth_code() settling a reservation. */
 int mfa_auth_code_reserved(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, const struct mfa_record *rec, const char *code, uint64_t now,
+    const char *user, const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
     const struct mfa_source *src, struct mfa_auth_result *res);
 
 /* mfa_auth_card_result() settling a reservation (a card error that was no attempt returns it). */
 int mfa_auth_card_reserved(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, uint64_t now, const struct mfa_source *src,
+    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
     struct mfa_auth_result *res);
 
 /* Is the user locked right now?  (A read under a shared lock; for the card path's early refusal.) */

@@ -27,6 +27,8 @@ struct mfa_config {
 	unsigned deny;             /* failures before lock, 0 = never lock, 1..1000 */
 	uint64_t unlock_time;      /* seconds a lock lasts; 0 = until staff unlock */
 	uint64_t fail_interval;    /* seconds failures are counted over */
+	unsigned deny_total;       /* failures since the last success that lock until staff
+	                            * unlock, 0 = off, 1..100000 */
 	bool nullok;               /* PAM_IGNORE for users with no enrollment */
 	bool debug;                /* debug lines to syslog (never secrets) */
 	unsigned card_wait;        /* seconds to wait for a card, 0..300 */

@@ -116,7 +116,11 @@ const uint8_t *mfa_record_keyid(const uint8_t *file, size_t len);
 /* Wipe every secret in rec. */
 void mfa_record_wipe(struct mfa_record *rec);
 
-/* True if the record has any factor enrolled. */
+/*
+ * True if the record holds anything the login may accept: a factor, or a
+ * recovery code (issued while a factor was lost; whether it is still unused
+ * and unexpired is the state's and the clock's business).
+ */
 bool mfa_record_enrolled(const struct mfa_record *rec);
 
 #endif

@@ -5,6 +5,10 @@
  * not writable by group/other or sticky (so nobody else can swap the entry we
  * open next), no component is a symlink, and the final object is owned by
  * root, not writable by group/other, of the expected type, with one link.
+ * The directory that holds a trusted *file* (the key, the config) may not be
+ * writable by group/other at all, sticky or not: anyone could create names
+ * beside the file there (KEY_FILE.new made every login fail).  The error
+ * names that directory.
  */
 #ifndef MFAUTH_SAFEFILE_H
 #define MFAUTH_SAFEFILE_H
@@ -32,8 +36,8 @@ int mfa_open_trusted(const char *path, int flags, bool want_dir,
 /*
  * The same in two steps, for several files in one directory: open the
  * directory that holds path's last component (every directory on the way
- * checked as above; this one may be sticky, as any directory on the way)
- * and copy that component into name; then open names in it.  path is only
+ * checked as above; this one, the holder, not writable by group/other even
+ * when sticky) and copy that component into name; then open names in it.  path is only
  * for messages there.  max_mode as in mfa_check_trusted_fd().
  */
 int mfa_open_trusted_parent(const char *path, char name[NAME_MAX + 1],

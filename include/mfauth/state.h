@@ -25,6 +25,7 @@ struct mfa_state {
 	uint64_t seq;                 /* managed by the store */
 	uint64_t last_step;           /* last accepted TOTP time step, 0 = none */
 	uint32_t failures;            /* second-factor failures in the current interval */
+	uint32_t failures_total;      /* failures since the last success (deny_total) */
 	uint64_t first_failure;       /* epoch seconds of the first counted failure */
 	uint64_t last_failure;
 	uint64_t locked_until;        /* 0 = not locked; MFA_LOCK_FOREVER = until staff unlock */

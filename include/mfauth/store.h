@@ -5,7 +5,8 @@
  *
  * Directory layout (store_dir, root-owned 0700):
  *   NAME.rec    the sealed record (written by temp file + fsync + rename + dir fsync)
- *   NAME.state  two state slots, updated in place with one fdatasync per login
+ *   NAME.state  two state slots, updated in place with one fdatasync per login; kept
+ *               when the user is revoked (the replay watermark outlives the record)
  *   .decoy      a state file of nobody, read and written by logins of unknown users so
  *               that they cost what an enrolled user's wrong code costs (no enumeration
  *               by timing); created on first use, never holds anything of value
@@ -74,6 +75,29 @@ int mfa_store_load(struct mfa_store *store, const char *user, struct mfa_record 
  */
 int mfa_store_save(struct mfa_store *store, const char *user, const struct mfa_record *rec);
 
+/*
+ * Change user's record and state in one step under the user's lock
+ * (enrollment, recovery codes, revoke), so that two staff commands at once
+ * never lose an update and a login never sees the record without the state
+ * that goes with it.  fn gets the current record (all zeros and exists =
+ * false when the user has none) and state; it returns a mask of what to
+ * write (MFA_CHANGE_STATE, and MFA_CHANGE_RECORD or MFA_CHANGE_REMOVE), 0 to
+ * change nothing, or a negative error that is returned.  The state is on disk
+ * (fdatasync) before the record is renamed into place or removed: a login
+ * that reads the new record finds the new state (a raised replay watermark)
+ * behind the lock.  With create, a user without a state file gets one first
+ * (as mfa_store_save does); without, a user with no record and no state is
+ * MFA_ERR_NOENT and nothing is created.  A record that exists but does not
+ * open is returned as its error, never handed to fn (never replaced).
+ */
+#define MFA_CHANGE_STATE 1
+#define MFA_CHANGE_RECORD 2
+#define MFA_CHANGE_REMOVE 4
+typedef int (*mfa_change_fn)(struct mfa_record *rec, bool exists, struct mfa_state *st,
+    void *ctx);
+int mfa_store_change(struct mfa_store *store, const char *user, bool create, mfa_change_fn fn,
+    void *ctx);
+
 /* Remove user's record and then state.  MFA_ERR_NOENT if not enrolled. */
 int mfa_store_remove(struct mfa_store *store, const char *user);
 
@@ -108,6 +132,12 @@ int mfa_store_read_state(struct mfa_store *store, const char *user, struct mfa_s
  */
 int mfa_store_list(struct mfa_store *store, char ***names, size_t *count, size_t *skipped);
 void mfa_store_list_free(char **names, size_t count);
+/*
+ * The user names that have a state file, sorted (a superset of the enrolled:
+ * a revoked user keeps the state, for its replay watermark); names that do
+ * not decode are left out.  Free with mfa_store_list_free().
+ */
+int mfa_store_list_states(struct mfa_store *store, char ***names, size_t *count);
 
 /* The store's directory fd and keys, for `check` and `rekey`. */
 int mfa_store_dirfd(const struct mfa_store *store);
@@ -121,8 +151,9 @@ const struct mfa_keyring *mfa_store_keyring(const struct mfa_store *store);
  *     exists, so an interrupted rotation resumes with the same new key.
  *     From then on every opened store reads with both keys and writes with
  *     the new one, so logins keep working throughout.
- *  2. mfa_store_rekey_user() re-seals one user's record and both state slots
- *     under the new key, under the user's lock (a no-op when already done).
+ *  2. mfa_store_rekey_user() re-seals one user's record (if any: a revoked
+ *     user has only a state) and both state slots under the new key, under
+ *     the user's lock (a no-op when already done).
  *  3. mfa_store_rekey_finish() renames KEY_FILE.new over KEY_FILE: only call
  *     it after every user was rekeyed, since the old key is then gone.
  * *created (may be NULL) tells whether begin made a new key or resumes.

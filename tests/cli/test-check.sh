@@ -197,6 +197,26 @@ run_check
 check "config group-writable: critical, exit 1" finding critical "$CONF" \
     'writable by group or others' 1 1 0 0
 check "config group-writable: store checks skipped, said so" has info store 'not checked'
+# Security review, finding 8b: a sticky world-writable directory holding the
+# config or the key (anyone could plant KEY_FILE.new beside the key).
+sandbox
+mkdir -m 1777 "$S/etc"
+chmod 1777 "$S/etc"
+mv "$CONF" "$S/etc/mfauth.conf"
+CONF=$S/etc/mfauth.conf
+run_check
+check "config in a sticky world-writable directory: critical, names it, exit 1" \
+    finding critical "$CONF" "^$S/etc: the directory holding $CONF is writable" 1 1 0 0
+sandbox
+mkdir -m 1777 "$S/keys"
+chmod 1777 "$S/keys"
+mv "$KEY" "$S/keys/store.key"
+KEY=$S/keys/store.key
+printf 'store_dir = %s\nkey_file = %s\n' "$STORE" "$KEY" >"$CONF"
+run_check
+check "key in a sticky world-writable directory: critical, names it, exit 1" \
+    has critical "$KEY" "^$S/keys: the directory holding $KEY is writable by group or others \(mode 1777\), sticky or not"
+check "key in a sticky world-writable directory: exit 1" rc_is 1
 sandbox
 echo 'windoww = 3' >>"$CONF"
 run_check
@@ -276,8 +296,8 @@ check "record without a state: error, exit 1" finding error "$STORE/alice.rec" \
 sandbox
 rm "$STORE/bob.rec"
 run_check
-check "orphan state: warning, exit 0" finding warning "$STORE/bob.state" \
-    '^state without a record' 0 0 0 1
+check "orphan state (a revoked user's watermark): info, exit 0" finding info "$STORE/bob.state" \
+    '^state without a record: bob is not enrolled' 0 0 0 0
 
 sandbox
 install -m 0600 /dev/null "$STORE/.tmp.0123456789abcdef"

@@ -63,7 +63,7 @@ check "show: Japanese labels" has out "利用者:"
 check "show: factor names stay tokens" has out "totp"
 run ja_JP.UTF-8 show alice --json
 check "show --json is not translated" \
-	grep -q '^{"user":"alice","factors":\["totp"\],"failures":0,"locked":false,' "$T/out"
+	grep -q '^{"user":"alice","factors":\["totp"\],"failures":0,"failures_total":0,"locked":false,' "$T/out"
 run ja_JP.UTF-8 recovery alice --ttl 1h
 check "recovery: Japanese notice" has out "alice さんの一回限りの回復コードです"
 check "recovery: the code alone on the last line" \

@@ -97,7 +97,13 @@ static int setup_staff_only(void **state)
 
 static int setup_no_lock(void **state)
 {
-	return setup_with(state, "deny = 0\n");
+	return setup_with(state, "deny = 0\ndeny_total = 0\n");
+}
+
+static int setup_deny5(void **state)
+{
+	return setup_with(state, "deny = 5\nunlock_time = 600\nfail_interval = 900\n"
+	    "deny_total = 20\n");
 }
 
 static int teardown(void **state)
@@ -370,6 +376,78 @@ static void test_parallel_failures_count_exactly(void **state)
 	assert_int_equal(pt_failures(&f->sb, "alice"), N);
 }
 
+/*
+ * Security review, finding 1: a clock stepping back reset every count.
+ * deny = 5, four wrong codes, the clock back one second, again: the fifth
+ * wrong code locks, and the right code is then refused.
+ */
+static void test_clock_back_keeps_count(void **state)
+{
+	struct fixture *f = *state;
+	struct pt_conv c;
+	char code[16];
+	int wrong = 0;
+
+	for (int round = 0; round < 5; round++) {
+		for (int i = 0; i < 4; i++) {
+			if (login(f, "alice", "000000", NULL) != PAM_AUTH_ERR)
+				fail_msg("wrong code accepted");
+			wrong++;
+		}
+		pt_fake_now -= 1;
+	}
+	assert_int_equal(wrong, 20);
+	assert_logged(f, "event=lock result=locked user=alice factor=totp "
+	    "reason=too_many_failures ");
+	/* Locked from the fifth failure on, at the latest failure time + unlock_time. */
+	assert_logged(f, "locked_until=1800000600");
+	assert_int_equal(pt_failures(&f->sb, "alice"), 5);
+	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
+	assert_int_equal(login(f, "alice", code, NULL), PAM_AUTH_ERR);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(pt_acct(&f->sb, "mfa", "alice", &c), PAM_PERM_DENIED);
+}
+
+/*
+ * The sliding window's leak: four guesses every fail_interval forever.
+ * deny_total = 20 failures since the last success lock until staff unlock,
+ * audited as their own reason.
+ */
+static void test_deny_total_locks_until_staff(void **state)
+{
+	struct fixture *f = *state;
+	struct pt_conv c;
+	char code[16];
+
+	for (int round = 0; round < 5; round++) {
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(login(f, "alice", "000000", NULL), PAM_AUTH_ERR);
+		if (round < 4) {
+			assert_null(strstr(f->log, "event=lock"));
+			pt_fake_now += 900;
+		}
+	}
+	assert_logged(f, "event=lock result=locked user=alice factor=totp "
+	    "reason=too_many_failures_total ");
+	assert_logged(f, "locked_until=staff");
+	pt_fake_now += 86400 * 365;
+	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
+	assert_int_equal(login(f, "alice", code, &c), PAM_AUTH_ERR);
+	assert_non_null(strstr(c.messages, "locked"));
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(pt_acct(&f->sb, "mfa", "alice", &c), PAM_PERM_DENIED);
+	unlock(f, "alice");
+	assert_int_equal(login(f, "alice", code, NULL), PAM_SUCCESS);
+	/* A success clears the total: 19 more failures do not lock. */
+	for (int i = 0; i < 19; i++) {
+		pt_fake_now += 900;
+		assert_int_equal(login(f, "alice", "000000", NULL), PAM_AUTH_ERR);
+	}
+	pt_fake_now += 900;
+	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
+	assert_int_equal(login(f, "alice", code, NULL), PAM_SUCCESS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +462,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recovery_while_locked_is_not_consumed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_parallel_failures_count_exactly, setup_no_lock,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_clock_back_keeps_count, setup_deny5, teardown),
+		cmocka_unit_test_setup_teardown(test_deny_total_locks_until_staff, setup_deny5,
 		    teardown),
 	};
 	tu_require_root();

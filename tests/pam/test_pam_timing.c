@@ -58,8 +58,11 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	pt_fake_now = 1800000000;
-	/* deny = 0: every wrong code takes the full path (count and write), none locks. */
-	pt_setup(&f->sb, "deny = 0\n");
+	/*
+	 * deny = 0, deny_total = 0: every wrong code takes the full path (count
+	 * and write), none locks.
+	 */
+	pt_setup(&f->sb, "deny = 0\ndeny_total = 0\n");
 	pt_enroll(&f->sb, "alice", SEED, "sha1", 6, 30);
 	pt_code(SEED, "sha1", 6, 30, pt_fake_now, f->wrong);
 	f->wrong[5] = f->wrong[5] == '0' ? '1' : '0';

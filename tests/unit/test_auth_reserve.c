@@ -28,6 +28,14 @@
 #include "testutil.h"
 
 #define NOW 1700000000ull
+
+/* The clock the decision reads under the lock: AT(t) sets it and passes it. */
+static uint64_t clock_value;
+static uint64_t fixed_clock(void)
+{
+	return clock_value;
+}
+#define AT(t) (clock_value = (t), fixed_clock)
 #define USER "clerk"
 
 struct fx {
@@ -91,10 +99,10 @@ static struct mfa_state state_of(const struct fx *f)
 /* One helper attempt: reserve, then settle with code. */
 static int attempt(struct fx *f, const char *code, uint64_t now, struct mfa_auth_result *res)
 {
-	int rc = mfa_auth_reserve(f->store, &f->sb.cfg, USER, now, NULL, res);
+	int rc = mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(now), NULL, res);
 	if (rc != 0)
 		return rc;
-	return mfa_auth_code_reserved(f->store, &f->sb.cfg, USER, &f->rec, code, now, NULL, res);
+	return mfa_auth_code_reserved(f->store, &f->sb.cfg, USER, &f->rec, code, AT(now), NULL, res);
 }
 
 static void test_reservation_counts_until_settled(void **state)
@@ -103,11 +111,11 @@ static void test_reservation_counts_until_settled(void **state)
 	struct mfa_auth_result res;
 	char code[9];
 
-	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, NOW, NULL, &res), 0);
+	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
 	assert_int_equal(state_of(f).failures, 1);           /* on disk before any check */
 	assert_false(res.locked_now);
 	wrong_at(f, NOW, code);
-	assert_int_equal(mfa_auth_code_reserved(f->store, &f->sb.cfg, USER, &f->rec, code, NOW,
+	assert_int_equal(mfa_auth_code_reserved(f->store, &f->sb.cfg, USER, &f->rec, code, AT(NOW),
 	    NULL, &res), MFA_ERR_BADCODE);
 	assert_int_equal(state_of(f).failures, 1);           /* counted once, not twice */
 	code_at(f, NOW, code);
@@ -146,7 +154,7 @@ static void test_wrong_code_on_the_last_try_locks(void **state)
 	}
 	assert_true(state_of(f).locked_until == MFA_LOCK_FOREVER);
 	/* Locked: a reservation changes nothing. */
-	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, NOW + 5, NULL, &res),
+	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW + 5), NULL, &res),
 	    MFA_ERR_LOCKED);
 	assert_int_equal(state_of(f).failures, 3);
 }
@@ -158,7 +166,7 @@ static void test_abandoned_reservations_lock(void **state)
 	char code[9];
 
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, NOW, NULL, &res), 0);
+		assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
 	assert_int_equal(state_of(f).failures, 3);
 	assert_true(state_of(f).locked_until == 0);
 	code_at(f, NOW, code);
@@ -173,16 +181,16 @@ static void test_card_non_attempt_returns_reservation(void **state)
 	struct fx *f = *state;
 	struct mfa_auth_result res;
 
-	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, NOW, NULL, &res), 0);
-	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, MFA_ERR_PIN_FORMAT, NOW,
+	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
+	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, MFA_ERR_PIN_FORMAT, AT(NOW),
 	    NULL, &res), MFA_ERR_PIN_FORMAT);
 	assert_int_equal(state_of(f).failures, 0);
-	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, NOW, NULL, &res), 0);
-	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, MFA_ERR_BADPIN, NOW,
+	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
+	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, MFA_ERR_BADPIN, AT(NOW),
 	    NULL, &res), MFA_ERR_BADPIN);
 	assert_int_equal(state_of(f).failures, 1);
-	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, NOW, NULL, &res), 0);
-	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, 0, NOW, NULL, &res), 0);
+	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
+	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, 0, AT(NOW), NULL, &res), 0);
 	assert_int_equal(state_of(f).failures, 0);
 }
 

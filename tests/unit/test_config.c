@@ -48,6 +48,7 @@ static const struct field fields[] = {
 	FLD(deny, F_UINT),
 	FLD(unlock_time, F_U64),
 	FLD(fail_interval, F_U64),
+	FLD(deny_total, F_UINT),
 	FLD(nullok, F_BOOL),
 	FLD(debug, F_BOOL),
 	FLD(card_wait, F_UINT),
@@ -151,6 +152,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.deny, 5);
 	assert_int_equal(cfg.unlock_time, 900);
 	assert_int_equal(cfg.fail_interval, 900);
+	assert_int_equal(cfg.deny_total, 20);
 	assert_false(cfg.nullok);
 	assert_false(cfg.debug);
 	assert_int_equal(cfg.card_wait, 0);
@@ -189,6 +191,8 @@ static const struct good_case good_cases[] = {
 	{ "unlock_time", "31536000", 31536000, NULL },
 	{ "fail_interval", "1", 1, NULL },
 	{ "fail_interval", "31536000", 31536000, NULL },
+	{ "deny_total", "0", 0, NULL },
+	{ "deny_total", "100000", 100000, NULL },
 	{ "nullok", NULL, 1, NULL },
 	{ "nullok", "yes", 1, NULL },
 	{ "nullok", "true", 1, NULL },
@@ -360,6 +364,7 @@ static const struct num_key num_keys[] = {
 	{ "deny", 0, 1000 },
 	{ "unlock_time", 0, 31536000 },
 	{ "fail_interval", 1, 31536000 },
+	{ "deny_total", 0, 100000 },
 	{ "card_wait", 0, 300 },
 	{ "card_min_tries", 1, 15 },
 };
@@ -460,6 +465,7 @@ static const char full_text[] =
     "deny = 0\n"
     "unlock_time = 0\n"
     "fail_interval = 60\n"
+    "deny_total = 7\n"
     "nullok = yes\n"
     "debug = on\n"
     "card_wait = 30\n"
@@ -489,6 +495,7 @@ static void test_parse_full(void **state)
 	assert_int_equal(cfg.deny, 0);
 	assert_int_equal(cfg.unlock_time, 0);
 	assert_int_equal(cfg.fail_interval, 60);
+	assert_int_equal(cfg.deny_total, 7);
 	assert_true(cfg.nullok);
 	assert_true(cfg.debug);
 	assert_int_equal(cfg.card_wait, 30);

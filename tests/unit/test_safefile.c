@@ -96,7 +96,47 @@ static void test_good_file_and_dir(void **state)
 	assert_int_equal(try_open("etc//conf", false, &err), 0);
 }
 
-/* The directory is opened as one on the way (sticky allowed); files in it are checked in full. */
+/*
+ * Security review, finding 8b: the directory holding a trusted file (key,
+ * config) may not be writable by others even when sticky -- anyone could
+ * create KEY_FILE.new beside the key.  The error names that directory.
+ * Directories further up may be sticky (like /tmp), and so may a
+ * directory's own parent.
+ */
+static void test_holder_not_world_writable(void **state)
+{
+	static const mode_t modes[] = { 01777, 0777, 01770, 0775, 01733 };
+	struct mfa_path_error err;
+	char name[NAME_MAX + 1], want[2 * PATH_MAX + 64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		mkdir_mode("holder", modes[i]);
+		tu_write_file(at("holder/store.key"), "k", 1, 0400);
+		/* Sticky: refused as the holder; not sticky: already on the way there. */
+		snprintf(want, sizeof(want), (modes[i] & 01000) ? "%s: the directory holding %s" :
+		    "%s (on the path of %s): directory writable", at("holder"), at("holder/store.key"));
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(mfa_open_trusted_parent(at("holder/store.key"), name, &err),
+		    MFA_ERR_UNSAFE);
+		if (strstr(err.msg, want) == NULL)
+			fail_msg("mode %04o: message does not name the directory: %s",
+			    (unsigned)modes[i], err.msg);
+		/* The config is opened in one call: the same rule. */
+		assert_int_equal(try_open("holder/store.key", false, &err), MFA_ERR_UNSAFE);
+		assert_non_null(strstr(err.msg, want));
+		unlink(at("holder/store.key"));
+		rmdir(at("holder"));
+	}
+	/* A sticky directory further up is fine; so is a directory's sticky parent. */
+	mkdir_mode("tmp", 01777);
+	mkdir_mode("tmp/etc", 0755);
+	tu_write_file(at("tmp/etc/mfauth.conf"), "x", 1, 0600);
+	assert_int_equal(try_open("tmp/etc/mfauth.conf", false, &err), 0);
+	assert_int_equal(try_open("tmp/etc", true, &err), 0);
+}
+
+/* The directory is opened as one holding files; files in it are checked in full. */
 static void test_parent_then_files(void **state)
 {
 	struct mfa_path_error err;
@@ -104,7 +144,7 @@ static void test_parent_then_files(void **state)
 	int dfd, fd;
 
 	(void)state;
-	mkdir_mode("keys", 01777);
+	mkdir_mode("keys", 0755);
 	tu_write_file(at("keys/store.key"), "k", 1, 0400);
 	tu_write_file(at("keys/loose.key"), "k", 1, 0644);
 	dfd = mfa_open_trusted_parent(at("keys/store.key"), name, &err);
@@ -120,9 +160,11 @@ static void test_parent_then_files(void **state)
 	assert_int_equal(mfa_open_trusted_at(dfd, "missing", O_RDONLY, false, 0, at("keys/missing"),
 	    &err), MFA_ERR_NOENT);
 	close(dfd);
-	/* The same sticky directory as the final one of a path is refused. */
+	/* A sticky directory as the final one of a path is refused. */
+	assert_int_equal(chmod(at("keys"), 01777), 0);
 	assert_int_equal(try_open("keys", true, &err), MFA_ERR_UNSAFE);
 	assert_non_null(strstr(err.msg, "writable by group or others"));
+	assert_int_equal(chmod(at("keys"), 0755), 0);
 	/* A trailing slash is not part of the name. */
 	dfd = mfa_open_trusted_parent(at("keys/"), name, &err);
 	assert_true(dfd >= 0);
@@ -199,6 +241,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good_file_and_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parent_then_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holder_not_world_writable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_and_odd, setup, teardown),
 	};

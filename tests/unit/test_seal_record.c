@@ -594,7 +594,7 @@ static void test_record_groups_alone(void **state)
 		{ "none", false, false, false, false },
 		{ "totp", true, false, false, true },
 		{ "card", false, true, false, true },
-		{ "recovery", false, false, true, false },
+		{ "recovery", false, false, true, true },
 		{ "totp+card", true, true, false, true },
 		{ "card+recovery", false, true, true, true },
 	};

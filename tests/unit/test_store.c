@@ -864,7 +864,10 @@ static void os_parent_0777(struct tu_sandbox *sb)
 
 static void os_parent_1777(struct tu_sandbox *sb)
 {
-	/* A sticky world-writable directory on the way (like /tmp) is allowed. */
+	/*
+	 * The sandbox holds the key too: a sticky world-writable directory
+	 * holding the key is refused (anyone could plant KEY_FILE.new there).
+	 */
 	must(chmod(sb->dir, 01777), "chmod sandbox");
 }
 
@@ -927,7 +930,7 @@ static void os_key_missing(struct tu_sandbox *sb)
 	must(unlink(sb->cfg.key_file), "unlink key");
 }
 
-static void os_key_dir_0777(struct tu_sandbox *sb)
+static void key_dir_mode(struct tu_sandbox *sb, mode_t m)
 {
 	char *kd = tu_path(sb->dir, "keys");
 	char old[PATH_MAX];
@@ -936,8 +939,20 @@ static void os_key_dir_0777(struct tu_sandbox *sb)
 	must(mkdir(kd, 0700), "mkdir");
 	snprintf(sb->cfg.key_file, sizeof(sb->cfg.key_file), "%s/store.key", kd);
 	must(rename(old, sb->cfg.key_file), "rename");
-	must(chmod(kd, 0777), "chmod");
+	must(chmod(kd, m), "chmod");
 	free(kd);
+}
+
+static void os_key_dir_0777(struct tu_sandbox *sb) { key_dir_mode(sb, 0777); }
+/* Security review, finding 8b: sticky does not make a key's directory safe. */
+static void os_key_dir_1777(struct tu_sandbox *sb) { key_dir_mode(sb, 01777); }
+static void os_key_dir_1770(struct tu_sandbox *sb) { key_dir_mode(sb, 01770); }
+
+/* The store's own parent may be sticky (like /tmp) when the key lives elsewhere. */
+static void os_store_parent_1777(struct tu_sandbox *sb)
+{
+	key_dir_mode(sb, 0700);
+	must(chmod(sb->dir, 01777), "chmod sandbox");
 }
 
 static void os_key_relative(struct tu_sandbox *sb)
@@ -977,6 +992,9 @@ static const struct open_case {
 	{ "key is a FIFO", os_key_fifo, MFA_ERR_UNSAFE, SHOW_KEY },
 	{ "key is a directory", os_key_dir, MFA_ERR_UNSAFE, SHOW_KEY },
 	{ "key dir 0777", os_key_dir_0777, MFA_ERR_UNSAFE, SHOW_KEY },
+	{ "key dir 1777 (sticky)", os_key_dir_1777, MFA_ERR_UNSAFE, SHOW_KEY },
+	{ "key dir 1770 (sticky)", os_key_dir_1770, MFA_ERR_UNSAFE, SHOW_KEY },
+	{ "parent 1777 (sticky) holding the key", os_parent_1777, MFA_ERR_UNSAFE, SHOW_KEY },
 	{ "key path relative", os_key_relative, MFA_ERR_UNSAFE, SHOW_KEY },
 	{ "key 31 bytes", os_key_short, MFA_ERR_KEY, SHOW_KEY },
 	{ "key 33 bytes", os_key_long, MFA_ERR_KEY, SHOW_KEY },
@@ -986,7 +1004,7 @@ static const struct open_case {
 	{ "store 0500", os_store_0500, 0, SHOW_STORE },
 	{ "store 0755", os_store_0755, 0, SHOW_STORE },
 	{ "store group 65534", os_store_group_nobody, 0, SHOW_STORE },
-	{ "parent 1777 (sticky)", os_parent_1777, 0, SHOW_STORE },
+	{ "store parent 1777 (sticky), key elsewhere", os_store_parent_1777, 0, SHOW_STORE },
 	{ "key 0600", os_key_0600, 0, SHOW_KEY },
 };
 
