@@ -53,7 +53,7 @@ check "recovery for an unknown user fails" bash -c '"$0" -c "$1" recovery nobody
 	"$build/tools/mfauth" "$conf"
 sleep 0.2
 check "audit: recovery_issued with operator and reason" \
-	grep -q 'event=recovery_issued result=success user=u1 .*note="lost phone" op_uid=0' "$audit"
+	grep -q 'event=recovery_issued result=success user=u1 .*note="lost\\x20phone" op_uid=0' "$audit"
 check "audit: recovery_used" grep -q 'event=recovery_used result=success user=u1' "$audit"
 check "audit: the recovery code never logged" bash -c '! grep -qF "$0" "$1"' "$code" "$audit"
 check "audit: no seed logged" bash -c '! grep -qF "$(cut -d, -f2 "$0" | head -n 1)" "$1"' "$T/seeds" "$audit"
@@ -71,7 +71,7 @@ check "failures cleared" grep -q '"failures":0' <<<"$(mfauth show u2 --json)"
 check "login after unlock" login u2 "$(code_of u2 30)"
 sleep 0.2
 check "audit: unlock with reason" \
-	grep -q 'event=unlock result=success user=u2 .*note="called the help desk"' "$audit"
+	grep -q 'event=unlock result=success user=u2 .*note="called\\x20the\\x20help\\x20desk"' "$audit"
 check "audit: lock event" grep -q 'event=lock result=locked user=u2' "$audit"
 check "unlock of an unknown user fails" bash -c '"$0" -c "$1" unlock nobody; [ $? -eq 1 ]' \
 	"$build/tools/mfauth" "$conf"

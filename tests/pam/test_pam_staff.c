@@ -194,7 +194,7 @@ static void test_audit_lines(void **state)
 	assert_logged(f, "event=auth result=fail user=ghost factor=totp reason=not_enrolled");
 	/* A hostile name cannot forge fields. */
 	assert_int_equal(login(f, "x result=success", "999999", NULL), PAM_AUTH_ERR);
-	assert_logged(f, "user=\"x result=success\"");
+	assert_logged(f, "user=\"x\\x20result=success\"");
 	/* Authpriv facility: priority 80 + severity. */
 	assert_true(strncmp(f->log, "<8", 2) == 0);
 	/* No secret anywhere: not the code, not the seed. */
