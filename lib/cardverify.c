@@ -31,6 +31,7 @@
 #include "mfauth/card.h"
 #include "mfauth/err.h"
 #include "mfauth/cardverify.h"
+#include "mfauth/text.h"
 
 int mfa_challenge_new(uint8_t *chal, size_t len)
 {
@@ -194,9 +195,7 @@ static int cert_subject(X509 *x, char *out, size_t cap)
 		memcpy(out, p, len);
 	}
 	out[len] = '\0';
-	for (size_t i = 0; i < len; i++)
-		if (out[i] < 0x20 || out[i] > 0x7E)
-			out[i] = '?';
+	mfa_text_printable(out, cap, out);
 	rc = 0;
 out:
 	BIO_free(b);

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "mfauth/audit.h"
 #include "mfauth/err.h"
+#include "mfauth/text.h"
 
 #define IDENT "mfauth"
 
@@ -119,16 +120,29 @@ void cli_format_time(uint64_t t, char *out, size_t outlen)
 	strftime(out, outlen, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+/*
+ * Control bytes and DEL as \u00XX; valid UTF-8 as is; a byte that does not
+ * start valid UTF-8 (or starts a C1 control) as U+FFFD, so the output is
+ * always valid JSON in UTF-8 whatever bytes a PAM item or card held.
+ */
 void cli_json_string(FILE *f, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s), n;
+
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (; *p; p += n, left -= n) {
+		n = mfa_utf8_seq_len(p, left);
 		if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
 		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(f, "\\u%04x", *p);
+		else if (n == 0)
+			fputs("\\ufffd", f);
 		else
-			fputc(*p, f);
+			fwrite(p, 1, n, f);
+		if (n == 0)
+			n = 1;
 	}
 	fputc('"', f);
 }

@@ -1,7 +1,8 @@
 /*
  * pamcheck: a minimal PAM application for the demo and manual checks.
  *
- *   pamcheck [--confdir DIR] [--account] [--no-fail-delay] SERVICE USER
+ *   pamcheck [--confdir DIR] [--account] [--no-fail-delay] [--tty TTY] [--rhost HOST]
+ *            SERVICE USER
  *
  * Runs pam_authenticate (and pam_acct_mgmt with --account) for USER on
  * SERVICE, whose stack is read from DIR (pam_start_confdir) instead of
@@ -9,6 +10,7 @@
  * line each, so a script can pipe a code in.  Exit 0 on PAM_SUCCESS, 1 on any
  * other result, 2 on usage errors; the result is printed by name.
  * --no-fail-delay replaces the modules' failure delay (for scripted tests).
+ * --tty and --rhost set PAM_TTY (default "pts/demo") and PAM_RHOST.
  */
 #include "config.h"
 
@@ -56,7 +58,7 @@ static void no_delay(int status, unsigned int usec, void *appdata)
 
 int main(int argc, char **argv)
 {
-	const char *confdir = NULL;
+	const char *confdir = NULL, *tty = "pts/demo", *rhost = NULL;
 	struct pam_conv conv = { converse, NULL };
 	pam_handle_t *pamh = NULL;
 	int account = 0, nodelay = 0, i = 1, rc;
@@ -68,12 +70,16 @@ int main(int argc, char **argv)
 			account = 1;
 		else if (strcmp(argv[i], "--no-fail-delay") == 0)
 			nodelay = 1;
+		else if (strcmp(argv[i], "--tty") == 0 && i + 1 < argc)
+			tty = argv[++i];
+		else if (strcmp(argv[i], "--rhost") == 0 && i + 1 < argc)
+			rhost = argv[++i];
 		else
 			break;
 	}
 	if (argc - i != 2) {
 		fprintf(stderr, "usage: pamcheck [--confdir DIR] [--account] [--no-fail-delay] "
-		    "SERVICE USER\n");
+		    "[--tty TTY] [--rhost HOST] SERVICE USER\n");
 		return 2;
 	}
 	rc = pam_start_confdir(argv[i], argv[i + 1], &conv, confdir, &pamh);
@@ -81,7 +87,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pam_start: %d\n", rc);
 		return 1;
 	}
-	pam_set_item(pamh, PAM_TTY, "pts/demo");
+	pam_set_item(pamh, PAM_TTY, tty);
+	if (rhost != NULL)
+		pam_set_item(pamh, PAM_RHOST, rhost);
 	if (nodelay)
 		pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)no_delay);
 	rc = pam_authenticate(pamh, 0);
