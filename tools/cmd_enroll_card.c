@@ -228,6 +228,7 @@ int cmd_enroll_card(struct cli *c, int argc, char **argv)
 	struct mfa_record rec;
 	struct mfa_card_factor f;
 	struct card_req req;
+	char account[MFA_USER_MAX + 1];
 	uint64_t now = (uint64_t)time(NULL);
 	int rc;
 
@@ -237,7 +238,9 @@ int cmd_enroll_card(struct cli *c, int argc, char **argv)
 		    "[--ca FILE]"));
 		return rc;
 	}
-	cli_warn_unknown_user(req.user);
+	if ((rc = cli_account(req.user, account, sizeof(account), true)) != EXIT_OK)
+		return rc;
+	req.user = account;
 	memset(&rec, 0, sizeof(rec));
 	memset(&f, 0, sizeof(f));
 	if (cli_open_store(c, &store) != EXIT_OK)

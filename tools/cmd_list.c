@@ -172,6 +172,7 @@ int cmd_show(struct cli *c, int argc, char **argv)
 {
 	struct mfa_store *store = NULL;
 	struct user_view v;
+	char user[MFA_USER_MAX + 1];
 	bool json;
 	int first, rc;
 
@@ -179,14 +180,14 @@ int cmd_show(struct cli *c, int argc, char **argv)
 		cli_error("%s", _("usage: mfauth show USER [--json]"));
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_check_user(argv[first])) != EXIT_OK)
+	if ((rc = cli_account(argv[first], user, sizeof(user), false)) != EXIT_OK)
 		return rc;
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;
-	rc = load_view(c, store, argv[first], &v);
+	rc = load_view(c, store, user, &v);
 	mfa_store_close(store);
 	if (rc != 0) {
-		cli_error("%s: %s", argv[first], cli_strerror(rc));
+		cli_error("%s: %s", user, cli_strerror(rc));
 		return EXIT_FAIL;
 	}
 	if (json) {

@@ -41,8 +41,10 @@ static int parse_staff_args(int argc, char **argv, const char **user, const char
 	}
 	if (argc - optind != 1)
 		return EXIT_USAGE;
-	*user = argv[optind];
-	return cli_check_user(*user);
+	/* The account NSS returns keys the store (a tool runs one command: static is fine). */
+	static char account[MFA_USER_MAX + 1];
+	*user = account;
+	return cli_account(argv[optind], account, sizeof(account), false);
 }
 
 static int clear_lock(struct mfa_state *st, void *ctx)

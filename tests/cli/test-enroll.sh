@@ -292,4 +292,36 @@ check "import of 1000 users under 30 s" $PY -c 'import sys; sys.exit(float(sys.a
 list_users || true
 check "all 1000 listed" test "$(grep -c '^bulk[0-9]*$' "$T/users")" -eq 1000
 
+# --- names are keyed by the account NSS returns (issue 12 finding 2) --------
+# tests/fake_nss.c as the tool's user database: TANAKA and tanaka@example.lg.jp
+# are tanaka (SSSD with a case-insensitive domain), broken fails to look up.
+printf 'tanaka:tanaka\nTANAKA:tanaka\ntanaka@example.lg.jp:tanaka\nbroken:!EIO\n' >"$T/nss.db"
+nssrun() {
+	RC=0
+	LD_PRELOAD=$MFAUTH_BUILDDIR/tests/.libs/fake_nss.so MFAUTH_TEST_NSS=$T/nss.db \
+		"$MFAUTH" -c "$CONF" "$@" >"$T/out" 2>"$T/err" || RC=$?
+}
+nssrun enroll totp TANAKA --no-confirm --qr none
+check "enroll TANAKA: exit 0" rc_is 0
+check "enroll TANAKA: says it is the account tanaka" err_has "'TANAKA' is the account 'tanaka'"
+check "enroll TANAKA: keyed as tanaka" test -f "$(rec_file tanaka)"
+check "enroll TANAKA: nothing keyed as TANAKA" test ! -e "$(rec_file TANAKA)"
+check "enroll TANAKA: the URI names tanaka" out_has '^otpauth://totp/mfauth:tanaka[?]'
+nssrun show tanaka@example.lg.jp --json
+check "show through an alias shows tanaka" \
+	$PY -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["user"] != "tanaka")' "$T/out"
+printf 'TANAKA,%s\n' "$RFC_SEED" >"$T/alias.csv"
+nssrun import csv <"$T/alias.csv"
+check "import csv TANAKA: keyed as tanaka" rc_and_out 0 '^line 1: tanaka: enrolled'
+check "import csv TANAKA: nothing keyed as TANAKA" test ! -e "$(rec_file TANAKA)"
+nssrun enroll totp newclerk --no-confirm --qr none
+check "a name NSS does not know yet: enrolled as given, with a warning" \
+	rc_and_err 0 "'newclerk' is not known to this system's user database"
+check "a name NSS does not know yet: keyed as given" test -f "$(rec_file newclerk)"
+nssrun enroll totp broken --no-confirm --qr none
+check "a failing user database: enroll refused, nothing saved" rc_and_err 1 "cannot look up 'broken'"
+check "a failing user database: no record" test ! -e "$(rec_file broken)"
+nssrun unlock TANAKA
+check "unlock TANAKA unlocks tanaka" rc_and_out 0 '^tanaka: '
+
 summary
