@@ -200,6 +200,15 @@ PCSCLITE_CSOCK_NAME=/nonexistent/pcscd.comm run enroll card ivan
 check "enroll card without pcscd: exit 1" rc_and_err 1 '^mfauth: no card: '
 run enroll card ivan --profile foo
 check "enroll card --profile foo: exit 2" rc_and_err 2 'jpki or piv'
+# Issue 12 finding 6: a My Number card needs --ca FILE or an explicit --no-ca.
+run enroll card ivan --profile jpki
+check "enroll card --profile jpki without --ca or --no-ca: exit 2, says where the CA comes from" \
+	rc_and_err 2 'JPKI user-authentication CA certificate that J-LIS publishes'
+run enroll card ivan --profile jpki --ca /nonexistent.pem --no-ca
+check "enroll card --ca with --no-ca: exit 2" rc_is 2
+PCSCLITE_CSOCK_NAME=/nonexistent/pcscd.comm run enroll card ivan --profile jpki --no-ca
+check "enroll card --profile jpki --no-ca: accepted (then no card: exit 1)" \
+	rc_and_err 1 '^mfauth: no card: '
 
 # --- bad seeds on stdin: exit 1, nothing saved, never echoed -------------------
 BAD_B32='NOTBASE32!!SECRETXYZ1890'
