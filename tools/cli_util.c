@@ -84,9 +84,12 @@ int cli_account(const char *typed, char *out, size_t cap, bool enrolling)
 	if (rc == MFA_ERR_NSS)
 		cli_error(_("cannot look up '%s' in the user database: %s"), typed,
 		    strerror(sys_errno));
-	else
+	else if (rc == MFA_ERR_BADNAME || rc == MFA_ERR_NOENT)
 		cli_error(_("'%s': the user database returned an account name the store cannot "
-		    "take (%s)"), typed, cli_strerror(rc));
+		    "take (%s)"), typed, cli_strerror(MFA_ERR_BADNAME));
+	else
+		cli_error(_("cannot look up '%s' in the user database: %s"), typed,
+		    cli_strerror(rc));
 	return EXIT_FAIL;
 }
 

@@ -62,9 +62,10 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	bool was_locked = false;
 	int rc;
 
-	if (parse_staff_args(argc, argv, &user, &reason, NULL) != EXIT_OK) {
-		cli_error("%s", _("usage: mfauth unlock USER [--reason TEXT]"));
-		return EXIT_USAGE;
+	if ((rc = parse_staff_args(argc, argv, &user, &reason, NULL)) != EXIT_OK) {
+		if (rc == EXIT_USAGE)   /* else the user lookup failed, and said why */
+			cli_error("%s", _("usage: mfauth unlock USER [--reason TEXT]"));
+		return rc;
 	}
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;
@@ -91,9 +92,11 @@ int cmd_recovery(struct cli *c, int argc, char **argv)
 	uint64_t ttl = MFA_RECOVERY_TTL_DEFAULT, now = (uint64_t)time(NULL);
 	int rc, status = EXIT_FAIL;
 
-	if (parse_staff_args(argc, argv, &user, &reason, &ttl) != EXIT_OK) {
-		cli_error("%s", _("usage: mfauth recovery USER [--ttl DURATION] [--reason TEXT]"));
-		return EXIT_USAGE;
+	if ((rc = parse_staff_args(argc, argv, &user, &reason, &ttl)) != EXIT_OK) {
+		if (rc == EXIT_USAGE)   /* else the user lookup failed, and said why */
+			cli_error("%s",
+			    _("usage: mfauth recovery USER [--ttl DURATION] [--reason TEXT]"));
+		return rc;
 	}
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;
