@@ -9,7 +9,11 @@
  *
  * A user name is attacker-chosen (it is typed at the login prompt), so values
  * are quoted and escaped: no value can add a field, close its quotes early or
- * start a new log line.  Never pass a secret (invariant 7).
+ * start a new log line.  A value is bare only when it holds nothing but
+ * letters, digits and "._@:/+-"; otherwise it is quoted, with '"' and '\\'
+ * backslash-escaped and blanks, control and non-ASCII bytes written \xHH, so
+ * even a reader that splits at blanks, '=' or ',' without knowing about quotes
+ * finds no field that is not ours.  Never pass a secret (invariant 7).
  */
 #include "config.h"
 
@@ -61,10 +65,15 @@ static bool key_char_ok(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+/*
+ * Bytes a value may hold without quotes.  Not '=' or ',': a reader that
+ * splits at them (or greps "event=lock ") would take user "x,event=lock"
+ * for a field (issue 12 finding 4).
+ */
 static bool bare_char_ok(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	    strchr("._@:/+,=-", c) != NULL;
+	    (c != '\0' && strchr("._@:/+-", c) != NULL);
 }
 
 /* Keys are constants of ours, but a bad one must still not break the line. */
@@ -89,12 +98,22 @@ static bool needs_quotes(const char *v)
 	return false;
 }
 
+/*
+ * Written as \xHH inside quotes: control bytes, DEL, every byte >= 0x80, and
+ * the blank, so that no value holds a blank and a reader that splits a line
+ * at blanks still gets whole fields.
+ */
+static bool hex_escaped(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7f;
+}
+
 /* Bytes one value byte takes inside quotes: itself, \" or \\, or \xHH. */
 static size_t quoted_char_len(unsigned char c)
 {
 	if (c == '"' || c == '\\')
 		return 2;
-	if (c < 0x20 || c >= 0x7f)
+	if (hex_escaped(c))
 		return 4;
 	return 1;
 }
@@ -109,7 +128,7 @@ static size_t put_quoted_char(char *dst, unsigned char c)
 		dst[1] = (char)c;
 		return 2;
 	}
-	if (c < 0x20 || c >= 0x7f) {
+	if (hex_escaped(c)) {
 		dst[0] = '\\';
 		dst[1] = 'x';
 		dst[2] = hex[c >> 4];

@@ -31,6 +31,7 @@
 #include "mfauth/card.h"
 #include "mfauth/err.h"
 #include "mfauth/cardverify.h"
+#include "mfauth/text.h"
 
 int mfa_challenge_new(uint8_t *chal, size_t len)
 {
@@ -58,19 +59,54 @@ static EVP_PKEY *spki_decode(const uint8_t *spki, size_t len)
 }
 
 /*
+ * OpenSSL's own checks of a public key (RSA: modulus odd and composite
+ * without small factors, exponent odd and in range; EC: the point is on the
+ * curve and not at infinity).  A key that fails them is no card's key.
+ */
+static bool public_key_sound(const EVP_PKEY *k)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)k, NULL);
+	bool ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
+}
+
+/*
+ * RSA-2048 with e = 65537, as every JPKI and PIV card issues.  e = 1 made
+ * the padded block itself a valid "signature" without any private key, and
+ * a small e is a home-made emulator's (issue 12 finding 6).
+ */
+static enum mfa_card_alg rsa_alg(const EVP_PKEY *k, char *desc, size_t desclen)
+{
+	BIGNUM *e = NULL;
+	int bits = EVP_PKEY_get_bits(k);
+	bool e_ok;
+
+	e_ok = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) == 1 && BN_is_word(e, 65537);
+	if (e_ok)
+		snprintf(desc, desclen, "RSA-%d", bits);
+	else
+		snprintf(desc, desclen, "RSA-%d e=%.10s", bits,
+		    e != NULL && BN_num_bits(e) <= 32 ? (BN_is_one(e) ? "1" : "small") : "other");
+	BN_free(e);
+	return bits == 2048 && e_ok && public_key_sound(k) ? MFA_CARD_ALG_RSA2048 :
+	    MFA_CARD_ALG_NONE;
+}
+
+/*
  * Which of our algorithms k is, describing it in desc either way.  Named
  * curves only: explicit EC parameters are refused like any other key.
+ * Used at enrollment (the certificate's key) and at login (the enrolled
+ * key), so a weak key is refused at both.
  */
 static enum mfa_card_alg pkey_alg(const EVP_PKEY *k, char *desc, size_t desclen)
 {
 	char curve[64];
 	size_t n = 0;
 
-	if (EVP_PKEY_is_a(k, "RSA")) {
-		int bits = EVP_PKEY_get_bits(k);
-		snprintf(desc, desclen, "RSA-%d", bits);
-		return bits == 2048 ? MFA_CARD_ALG_RSA2048 : MFA_CARD_ALG_NONE;
-	}
+	if (EVP_PKEY_is_a(k, "RSA"))
+		return rsa_alg(k, desc, desclen);
 	if (EVP_PKEY_is_a(k, "EC")) {
 		if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, curve,
 		    sizeof(curve), &n) != 1) {
@@ -79,7 +115,8 @@ static enum mfa_card_alg pkey_alg(const EVP_PKEY *k, char *desc, size_t desclen)
 		}
 		/* a description only: a long curve name may be cut */
 		snprintf(desc, desclen, "EC-%.24s", curve);
-		return strcmp(curve, "prime256v1") == 0 ? MFA_CARD_ALG_P256 : MFA_CARD_ALG_NONE;
+		return strcmp(curve, "prime256v1") == 0 && public_key_sound(k) ? MFA_CARD_ALG_P256 :
+		    MFA_CARD_ALG_NONE;
 	}
 	snprintf(desc, desclen, "%.24s", EVP_PKEY_get0_type_name(k) ? EVP_PKEY_get0_type_name(k) :
 	    "unknown");
@@ -194,9 +231,7 @@ static int cert_subject(X509 *x, char *out, size_t cap)
 		memcpy(out, p, len);
 	}
 	out[len] = '\0';
-	for (size_t i = 0; i < len; i++)
-		if (out[i] < 0x20 || out[i] > 0x7E)
-			out[i] = '?';
+	mfa_text_printable(out, cap, out);
 	rc = 0;
 out:
 	BIO_free(b);

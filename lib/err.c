@@ -38,6 +38,7 @@ static const struct err_entry err_table[] = {
 	{ MFA_ERR_NOSTATE, N_("state file missing"), "no_state" },
 	{ MFA_ERR_RANGE, N_("value out of range"), "range" },
 	{ MFA_ERR_EXPIRED, N_("expired"), "expired" },
+	{ MFA_ERR_NSS, N_("user database (NSS) lookup failed"), "nss_error" },
 	{ MFA_ERR_NOSERVICE, N_("smartcard service (pcscd) not running"), "no_pcscd" },
 	{ MFA_ERR_NOREADER, N_("no smartcard reader"), "no_reader" },
 	{ MFA_ERR_NOCARD, N_("no smartcard in the reader, or card removed"), "no_card" },

@@ -9,40 +9,7 @@
 
 #include "mfauth/err.h"
 #include "mfauth/store.h"
-
-/* Length of the UTF-8 sequence at p (well-formed, shortest form), or 0. */
-static size_t utf8_seq_len(const unsigned char *p, size_t avail)
-{
-	unsigned char c = p[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and code points past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	/* C1 control characters (U+0080..U+009F). */
-	if (cp >= 0x80 && cp <= 0x9f)
-		return 0;
-	return n;
-}
+#include "mfauth/text.h"
 
 int mfa_name_check(const char *user)
 {
@@ -60,7 +27,7 @@ int mfa_name_check(const char *user)
 		size_t n;
 		if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '/')
 			return MFA_ERR_BADNAME;
-		if ((n = utf8_seq_len(p + i, len - i)) == 0)
+		if ((n = mfa_utf8_seq_len(p + i, len - i)) == 0)
 			return MFA_ERR_BADNAME;
 		i += n;
 	}

@@ -43,7 +43,15 @@ int helper_account(struct login *l);
 struct login {
 	pam_handle_t *pamh;
 	struct mfa_config cfg;
+	/*
+	 * The account NSS returns for the typed name, which keys the store
+	 * (issue 12 finding 2); the typed name itself when NSS does not know
+	 * it (unknown is then set: the decoy path, never PAM_IGNORE).
+	 */
 	const char *user;
+	const char *typed;           /* PAM_USER as given, for audit lines */
+	bool unknown;                /* NSS does not know the typed name */
+	char account[MFA_USER_MAX + 1];
 	const char *factor;          /* for audit lines: "totp", "recovery", "card" */
 	struct mfa_source src;
 };

@@ -21,6 +21,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "mfauth/account.h"
 #include "mfauth/audit.h"
 #include "mfauth/auth.h"
 #include "mfauth/buf.h"
@@ -69,18 +70,22 @@ static const char *item_str(pam_handle_t *pamh, int type)
 void audit_line(const struct login *l, const char *event, const char *result,
     const char *reason, ...)
 {
-	struct mfa_audit_field f[12] = {
+	struct mfa_audit_field f[13] = {
 		{ "event", event },
 		{ "result", result },
 		{ "user", l->user ? l->user : "" },
-		{ "factor", l->factor ? l->factor : "totp" },
-		{ "reason", reason },
-		{ "service", l->src.service },
-		{ "tty", l->src.tty },
-		{ "rhost", l->src.rhost },
 	};
-	size_t n = 8;
+	size_t n = 3;
 	va_list ap;
+
+	/* The name as typed, when it is not the account's (user=tanaka typed=TANAKA). */
+	if (l->typed != NULL && l->user != NULL && strcmp(l->typed, l->user) != 0)
+		f[n++] = (struct mfa_audit_field){ "typed", l->typed };
+	f[n++] = (struct mfa_audit_field){ "factor", l->factor ? l->factor : "totp" };
+	f[n++] = (struct mfa_audit_field){ "reason", reason };
+	f[n++] = (struct mfa_audit_field){ "service", l->src.service };
+	f[n++] = (struct mfa_audit_field){ "tty", l->src.tty };
+	f[n++] = (struct mfa_audit_field){ "rhost", l->src.rhost };
 
 	va_start(ap, reason);
 	while (n < sizeof(f) / sizeof(f[0])) {
@@ -107,6 +112,32 @@ static void debug_line(const struct login *l, const char *what, int err)
 	mfa_syslog(MFA_LOG_DEBUG, IDENT, line);
 }
 
+/*
+ * Key the login by the account NSS returns for the typed name, so that
+ * "TANAKA" and "tanaka@DOMAIN" share tanaka's enrollment and lock.  A name
+ * NSS does not know stays as typed and is marked unknown; a lookup that
+ * fails otherwise fails the login (logged).  A name the store cannot hold
+ * is left to the callers' mfa_name_check, as before.
+ */
+static int find_account(struct login *l)
+{
+	char err[16];
+	int rc, sys_errno = 0;
+
+	l->typed = l->user;
+	rc = mfa_account_name(l->typed, l->account, sizeof(l->account), &sys_errno);
+	if (rc == 0)
+		l->user = l->account;
+	else if (rc == MFA_ERR_NOENT)
+		l->unknown = true;
+	else if (rc != MFA_ERR_BADNAME || mfa_name_check(l->typed) == 0) {
+		snprintf(err, sizeof(err), "%d", sys_errno);
+		audit_line(l, "auth", "fail", mfa_errtoken(rc), "errno", err, NULL);
+		return rc;
+	}
+	return 0;
+}
+
 /* Options, user and source; an error here is logged and fails the login. */
 static int login_begin(struct login *l, pam_handle_t *pamh, int argc, const char **argv)
 {
@@ -128,7 +159,7 @@ static int login_begin(struct login *l, pam_handle_t *pamh, int argc, const char
 		audit_line(l, "auth", "fail", "no_user", NULL);
 		return MFA_ERR_INVAL;
 	}
-	return 0;
+	return find_account(l);
 }
 
 static int open_store(struct login *l, struct mfa_store **store)
@@ -356,8 +387,9 @@ static int authenticate(struct login *l, bool *ignore)
 	if (mfa_name_check(l->user) == 0) {
 		if ((rc = open_store(l, &store)) != 0)
 			goto out;
-		rc = mfa_store_load(store, l->user, &rec);
-		if (rc == MFA_ERR_NOENT && l->cfg.nullok) {
+		/* A name NSS does not know is nobody's: the decoy, even with nullok. */
+		rc = l->unknown ? MFA_ERR_NOENT : mfa_store_load(store, l->user, &rec);
+		if (rc == MFA_ERR_NOENT && l->cfg.nullok && !l->unknown) {
 			audit_line(l, "auth", "ignore", "not_enrolled", NULL);
 			*ignore = true;
 			goto out;
@@ -430,6 +462,11 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	memset(&rec, 0, sizeof(rec));
 	if (login_begin(&l, pamh, argc, argv) != 0 || mfa_name_check(l.user) != 0)
 		return PAM_AUTH_ERR;
+	/* No account behind the name: nothing to let in (fail closed). */
+	if (l.unknown) {
+		audit_line(&l, "account", "fail", "unknown_user", NULL);
+		return PAM_USER_UNKNOWN;
+	}
 	if (geteuid() != 0)
 		return helper_account(&l);
 	if (open_store(&l, &store) != 0)

@@ -55,8 +55,15 @@ int cli_open_store(struct cli *c, struct mfa_store **store);
 /* Check a user name argument, printing why it is refused. */
 int cli_check_user(const char *user);
 
-/* Warn (not fail) when NSS does not know the user: clerks may come from SSSD. */
-void cli_warn_unknown_user(const char *user);
+/*
+ * The store's name for a typed user name (issue 12 finding 2): the account
+ * name NSS returns (pw_name), saying so when it differs ("TANAKA" is
+ * tanaka).  A name NSS does not know is kept as given (with a warning when
+ * enrolling: directory users may appear later).  out holds cap bytes
+ * (MFA_USER_MAX + 1).  EXIT_OK; EXIT_USAGE for a name the store refuses;
+ * EXIT_FAIL when the lookup itself failed (message printed).
+ */
+int cli_account(const char *typed, char *out, size_t cap, bool enrolling);
 
 /*
  * Audit an administrative action: event, user, result, reason, plus who did

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,8 +9,10 @@
 #include <time.h>
 
 #include "cli.h"
+#include "mfauth/account.h"
 #include "mfauth/audit.h"
 #include "mfauth/err.h"
+#include "mfauth/text.h"
 
 #define IDENT "mfauth"
 
@@ -59,11 +60,37 @@ int cli_check_user(const char *user)
 	return EXIT_OK;
 }
 
-void cli_warn_unknown_user(const char *user)
+int cli_account(const char *typed, char *out, size_t cap, bool enrolling)
 {
-	if (getpwnam(user) == NULL)
-		cli_warn(_("'%s' is not known to this system's user database (fine for directory "
-		    "users that appear later)"), user);
+	int rc, sys_errno = 0;
+
+	if (cli_check_user(typed) != EXIT_OK)
+		return EXIT_USAGE;
+	rc = mfa_account_name(typed, out, cap, &sys_errno);
+	if (rc == 0) {
+		if (strcmp(typed, out) != 0)
+			cli_warn(_("'%s' is the account '%s' in the user database: using '%s'"),
+			    typed, out, out);
+		return EXIT_OK;
+	}
+	if (rc == MFA_ERR_NOENT && strlen(typed) < cap) {
+		memcpy(out, typed, strlen(typed) + 1);
+		if (enrolling)
+			cli_warn(_("'%s' is not known to this system's user database: enrolled as "
+			    "given (fine for directory users that appear later, if it is the "
+			    "name the directory will return)"), typed);
+		return EXIT_OK;
+	}
+	if (rc == MFA_ERR_NSS)
+		cli_error(_("cannot look up '%s' in the user database: %s"), typed,
+		    strerror(sys_errno));
+	else if (rc == MFA_ERR_BADNAME || rc == MFA_ERR_NOENT)
+		cli_error(_("'%s': the user database returned an account name the store cannot "
+		    "take (%s)"), typed, cli_strerror(MFA_ERR_BADNAME));
+	else
+		cli_error(_("cannot look up '%s' in the user database: %s"), typed,
+		    cli_strerror(rc));
+	return EXIT_FAIL;
 }
 
 void cli_audit(const struct cli *c, const char *event, const char *user, const char *result,
@@ -119,16 +146,29 @@ void cli_format_time(uint64_t t, char *out, size_t outlen)
 	strftime(out, outlen, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+/*
+ * Control bytes and DEL as \u00XX; valid UTF-8 as is; a byte that does not
+ * start valid UTF-8 (or starts a C1 control) as U+FFFD, so the output is
+ * always valid JSON in UTF-8 whatever bytes a PAM item or card held.
+ */
 void cli_json_string(FILE *f, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s), n;
+
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (; *p; p += n, left -= n) {
+		n = mfa_utf8_seq_len(p, left);
 		if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
 		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(f, "\\u%04x", *p);
+		else if (n == 0)
+			fputs("\\ufffd", f);
 		else
-			fputc(*p, f);
+			fwrite(p, 1, n, f);
+		if (n == 0)
+			n = 1;
 	}
 	fputc('"', f);
 }

@@ -452,16 +452,16 @@ static int enroll_totp(struct cli *c, int argc, char **argv)
 	struct enroll_req req;
 	struct mfa_store *store = NULL;
 	struct mfa_totp_factor f;
-	char b32[B32_MAX], uri[URI_MAX];
+	char b32[B32_MAX], uri[URI_MAX], account[MFA_USER_MAX + 1];
 	const char *reason = "";
 	uint64_t step = 0;
 	int rc;
 
 	if ((rc = parse_totp_opts(argc, argv, &req)) != EXIT_OK)
 		return rc;
-	if ((rc = cli_check_user(req.user)) != EXIT_OK)
+	if ((rc = cli_account(req.user, account, sizeof(account), true)) != EXIT_OK)
 		return rc;
-	cli_warn_unknown_user(req.user);
+	req.user = account;
 	memset(&f, 0, sizeof(f));
 	memset(b32, 0, sizeof(b32));
 	memset(uri, 0, sizeof(uri));

@@ -137,9 +137,17 @@ static bool import_line(const struct cli *c, struct mfa_store *store, char *line
 {
 	struct mfa_totp_factor f = *defaults;
 	const char *user = "", *token = "", *why;
+	char account[MFA_USER_MAX + 1];
 	int rc;
 
 	why = csv_parse_line(line, len, &user, &f, &token);
+	/* Keyed by the account NSS returns, like enroll (issue 12 finding 2). */
+	if (why == NULL && cli_account(user, account, sizeof(account), true) != EXIT_OK) {
+		why = _("user database lookup failed");
+		token = mfa_errtoken(MFA_ERR_NSS);
+	} else if (why == NULL) {
+		user = account;
+	}
 	if (why == NULL && (rc = enroll_save_totp(store, user, &f, (uint64_t)time(NULL), 0)) != 0) {
 		why = cli_strerror(rc);
 		token = mfa_errtoken(rc);

@@ -584,6 +584,7 @@ static void import_key(void *ctx, struct pskc_doc *d, struct pskc_key *pk)
 {
 	struct run *r = ctx;
 	struct key_report k;
+	char account[MFA_USER_MAX + 1];
 	const char *why;
 	bool save_failed = false;
 	int rc;
@@ -591,6 +592,14 @@ static void import_key(void *ctx, struct pskc_doc *d, struct pskc_key *pk)
 	memset(&k, 0, sizeof(k));
 	name_key(pk, &k);
 	why = check_key(r, d, pk, &k);
+	/* Keyed by the account NSS returns, like enroll (issue 12 finding 2). */
+	if (why == NULL && k.user != NULL &&
+	    cli_account(k.user, account, sizeof(account), true) != EXIT_OK) {
+		why = _("user database lookup failed");
+		k.token = mfa_errtoken(MFA_ERR_NSS);
+	} else if (why == NULL && k.user != NULL) {
+		k.user = account;
+	}
 	if (why == NULL &&
 	    (rc = enroll_save_totp(r->store, k.user, &pk->f, (uint64_t)time(NULL), 0)) != 0) {
 		why = cli_strerror(rc);

@@ -12,6 +12,7 @@
 #include "mfauth/cardauth.h"
 #include "mfauth/err.h"
 #include "mfauth/lockout.h"
+#include "mfauth/text.h"
 #include "mfauth/totp.h"
 
 struct user_view {
@@ -91,6 +92,23 @@ static void print_json(const struct user_view *v, FILE *f)
 	fputs("}", f);
 }
 
+/*
+ * Where the last failure came from.  PAM_SERVICE, PAM_TTY and PAM_RHOST are
+ * whatever the application (or a remote client) set: shown as certificate
+ * subjects are, printable ASCII only, so no escape sequence reaches the
+ * operator's terminal (issue 12 finding 5).
+ */
+static void print_failure_source(const struct mfa_state *st, const char *when)
+{
+	char service[sizeof(st->fail_service)], tty[sizeof(st->fail_tty)];
+	char rhost[sizeof(st->fail_rhost)];
+
+	mfa_text_printable(service, sizeof(service), st->fail_service);
+	mfa_text_printable(tty, sizeof(tty), st->fail_tty);
+	mfa_text_printable(rhost, sizeof(rhost), st->fail_rhost);
+	printf(_(" (last %s, service=%s tty=%s rhost=%s)"), when, service, tty, rhost);
+}
+
 static void print_text(const struct user_view *v)
 {
 	char t1[40], t2[40];
@@ -121,8 +139,7 @@ static void print_text(const struct user_view *v)
 	cli_format_time(v->st.last_failure, t1, sizeof(t1));
 	printf(_("failures:      %u"), v->st.failures);
 	if (v->st.failures > 0)
-		printf(_(" (last %s, service=%s tty=%s rhost=%s)"), t1, v->st.fail_service,
-		    v->st.fail_tty, v->st.fail_rhost);
+		print_failure_source(&v->st, t1);
 	putchar('\n');
 	printf(_("all failures:  %u since the last success\n"), v->st.failures_total);
 	cli_format_time(v->st.locked_until, t2, sizeof(t2));
@@ -158,6 +175,7 @@ int cmd_show(struct cli *c, int argc, char **argv)
 {
 	struct mfa_store *store = NULL;
 	struct user_view v;
+	char user[MFA_USER_MAX + 1];
 	bool json;
 	int first, rc;
 
@@ -165,14 +183,14 @@ int cmd_show(struct cli *c, int argc, char **argv)
 		cli_error("%s", _("usage: mfauth show USER [--json]"));
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_check_user(argv[first])) != EXIT_OK)
+	if ((rc = cli_account(argv[first], user, sizeof(user), false)) != EXIT_OK)
 		return rc;
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;
-	rc = load_view(c, store, argv[first], &v);
+	rc = load_view(c, store, user, &v);
 	mfa_store_close(store);
 	if (rc != 0) {
-		cli_error("%s: %s", argv[first], cli_strerror(rc));
+		cli_error("%s: %s", user, cli_strerror(rc));
 		return EXIT_FAIL;
 	}
 	if (json) {

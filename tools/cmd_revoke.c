@@ -78,21 +78,20 @@ int cmd_revoke(struct cli *c, int argc, char **argv)
 {
 	struct mfa_store *store = NULL;
 	struct revoke_change ch = { NULL, (uint64_t)time(NULL), 0 };
-	const char *user;
+	char user[MFA_USER_MAX + 1];
 	int rc, status = EXIT_FAIL;
 
 	if (argc != 3) {
 		cli_error("%s", _("usage: mfauth revoke USER totp|card|all"));
 		return EXIT_USAGE;
 	}
-	user = argv[1];
 	ch.what = argv[2];
 	if (strcmp(ch.what, "totp") != 0 && strcmp(ch.what, "card") != 0 &&
 	    strcmp(ch.what, "all") != 0) {
 		cli_error(_("revoke: unknown factor '%s' (totp, card or all)"), ch.what);
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_check_user(user)) != EXIT_OK)
+	if ((rc = cli_account(argv[1], user, sizeof(user), false)) != EXIT_OK)
 		return rc;
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;

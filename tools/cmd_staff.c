@@ -41,8 +41,10 @@ static int parse_staff_args(int argc, char **argv, const char **user, const char
 	}
 	if (argc - optind != 1)
 		return EXIT_USAGE;
-	*user = argv[optind];
-	return cli_check_user(*user);
+	/* The account NSS returns keys the store (a tool runs one command: static is fine). */
+	static char account[MFA_USER_MAX + 1];
+	*user = account;
+	return cli_account(argv[optind], account, sizeof(account), false);
 }
 
 static int clear_lock(struct mfa_state *st, void *ctx)
@@ -60,9 +62,10 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	bool was_locked = false;
 	int rc;
 
-	if (parse_staff_args(argc, argv, &user, &reason, NULL) != EXIT_OK) {
-		cli_error("%s", _("usage: mfauth unlock USER [--reason TEXT]"));
-		return EXIT_USAGE;
+	if ((rc = parse_staff_args(argc, argv, &user, &reason, NULL)) != EXIT_OK) {
+		if (rc == EXIT_USAGE)   /* else the user lookup failed, and said why */
+			cli_error("%s", _("usage: mfauth unlock USER [--reason TEXT]"));
+		return rc;
 	}
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;
@@ -109,9 +112,11 @@ int cmd_recovery(struct cli *c, int argc, char **argv)
 	struct recovery_change rc_ctx = { (uint64_t)time(NULL), MFA_RECOVERY_TTL_DEFAULT, code, 0 };
 	int rc, status = EXIT_FAIL;
 
-	if (parse_staff_args(argc, argv, &user, &reason, &rc_ctx.ttl) != EXIT_OK) {
-		cli_error("%s", _("usage: mfauth recovery USER [--ttl DURATION] [--reason TEXT]"));
-		return EXIT_USAGE;
+	if ((rc = parse_staff_args(argc, argv, &user, &reason, &rc_ctx.ttl)) != EXIT_OK) {
+		if (rc == EXIT_USAGE)   /* else the user lookup failed, and said why */
+			cli_error("%s",
+			    _("usage: mfauth recovery USER [--ttl DURATION] [--reason TEXT]"));
+		return rc;
 	}
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;

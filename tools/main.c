@@ -24,7 +24,7 @@ static const struct command commands[] = {
 	{ "enroll", cmd_enroll, "enroll totp USER [--digits 6|8] [--algorithm sha1|sha256|sha512]\n"
 	    "                [--period 30|60] [--secret-stdin] [--no-confirm] [--qr ansi|utf8|none]\n"
 	    "                [--issuer NAME]\n"
-	    "  mfauth enroll card USER [--reader NAME] [--profile jpki|piv] [--ca FILE]" },
+	    "  mfauth enroll card USER [--reader NAME] [--profile jpki|piv] [--ca FILE|--no-ca]" },
 	{ "import", cmd_import, "import csv [--digits 6|8] [--algorithm sha1|sha256|sha512] "
 	    "[--period 30|60] < FILE\n"
 	    "  mfauth import pskc FILE --map CSV [--key-file KEYFILE]" },

@@ -29,6 +29,7 @@ enum mfa_err {
 	MFA_ERR_NOSTATE = -17,    /* record present but state file missing */
 	MFA_ERR_RANGE = -18,      /* number out of range */
 	MFA_ERR_EXPIRED = -19,    /* recovery code or certificate past its validity */
+	MFA_ERR_NSS = -20,        /* the user database (NSS) lookup failed */
 
 	/* The smartcard layer (apdu.c, card.c, cardverify.c, pcsc.c). */
 	MFA_ERR_NOSERVICE = -100, /* pcscd not running */

@@ -95,7 +95,12 @@ other_card() {
 
 # --- JPKI: enroll, then log in ------------------------------------------------
 insert jpki --tries 3
-check "enroll a My Number card" bash -c 'printf "1234\n" | "$0" -c "$1" enroll card alice' \
+# Issue 12 finding 6: a My Number card needs --ca FILE or an explicit --no-ca.
+check "enroll a My Number card without --ca or --no-ca is refused, nothing saved" bash -c \
+	'out=$(printf "1234\n" | "$0" -c "$1" enroll card zed 2>&1); [ $? -eq 1 ] &&
+	grep -q "with --no-ca to skip" <<<"$out" && ! "$0" -c "$1" show zed >/dev/null 2>&1' \
+	"$build/tools/mfauth" "$conf"
+check "enroll a My Number card" bash -c 'printf "1234\n" | "$0" -c "$1" enroll card alice --no-ca' \
 	"$build/tools/mfauth" "$conf"
 check "show: jpki card with subject and serial" \
 	grep -q '"card":{"profile":"jpki","subject":"[^"]' <<<"$(mfauth show alice --json)"
@@ -236,12 +241,12 @@ pull
 
 # --- enrollment refuses what it cannot use --------------------------------------
 insert jpki --tries 3 --cert expired
-check "enroll refuses an expired certificate" bash -c '! printf "1234\n" | "$0" -c "$1" enroll card dave' \
+check "enroll refuses an expired certificate" bash -c '! printf "1234\n" | "$0" -c "$1" enroll card dave --no-ca' \
 	"$build/tools/mfauth" "$conf"
 check "nothing saved for dave" bash -c '! "$0" -c "$1" show dave' "$build/tools/mfauth" "$conf"
 pull
 insert jpki --tries 3
-check "enroll refuses a wrong PIN" bash -c '! printf "0000\n" | "$0" -c "$1" enroll card erin' \
+check "enroll refuses a wrong PIN" bash -c '! printf "0000\n" | "$0" -c "$1" enroll card erin --no-ca' \
 	"$build/tools/mfauth" "$conf"
 check "nothing saved for erin" bash -c '! "$0" -c "$1" show erin' "$build/tools/mfauth" "$conf"
 

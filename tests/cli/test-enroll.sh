@@ -200,6 +200,15 @@ PCSCLITE_CSOCK_NAME=/nonexistent/pcscd.comm run enroll card ivan
 check "enroll card without pcscd: exit 1" rc_and_err 1 '^mfauth: no card: '
 run enroll card ivan --profile foo
 check "enroll card --profile foo: exit 2" rc_and_err 2 'jpki or piv'
+# Issue 12 finding 6: a My Number card needs --ca FILE or an explicit --no-ca.
+run enroll card ivan --profile jpki
+check "enroll card --profile jpki without --ca or --no-ca: exit 2, says where the CA comes from" \
+	rc_and_err 2 'JPKI user-authentication CA certificate that J-LIS publishes'
+run enroll card ivan --profile jpki --ca /nonexistent.pem --no-ca
+check "enroll card --ca with --no-ca: exit 2" rc_is 2
+PCSCLITE_CSOCK_NAME=/nonexistent/pcscd.comm run enroll card ivan --profile jpki --no-ca
+check "enroll card --profile jpki --no-ca: accepted (then no card: exit 1)" \
+	rc_and_err 1 '^mfauth: no card: '
 
 # --- bad seeds on stdin: exit 1, nothing saved, never echoed -------------------
 BAD_B32='NOTBASE32!!SECRETXYZ1890'
@@ -291,5 +300,39 @@ check "import of 1000 users: exit 0, all imported" rc_and_out 0 '^imported 1000,
 check "import of 1000 users under 30 s" $PY -c 'import sys; sys.exit(float(sys.argv[1]) >= 30)' "$SECS"
 list_users || true
 check "all 1000 listed" test "$(grep -c '^bulk[0-9]*$' "$T/users")" -eq 1000
+
+# --- names are keyed by the account NSS returns (issue 12 finding 2) --------
+# tests/fake_nss.c as the tool's user database: TANAKA and tanaka@example.lg.jp
+# are tanaka (SSSD with a case-insensitive domain), broken fails to look up.
+printf 'tanaka:tanaka\nTANAKA:tanaka\ntanaka@example.lg.jp:tanaka\nbroken:!EIO\n' >"$T/nss.db"
+nssrun() {
+	RC=0
+	# (In the sanitizer build the shim is preloaded before the ASan runtime.)
+	LD_PRELOAD=$MFAUTH_BUILDDIR/tests/.libs/fake_nss.so MFAUTH_TEST_NSS=$T/nss.db \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$MFAUTH" -c "$CONF" "$@" >"$T/out" 2>"$T/err" || RC=$?
+}
+nssrun enroll totp TANAKA --no-confirm --qr none
+check "enroll TANAKA: exit 0" rc_is 0
+check "enroll TANAKA: says it is the account tanaka" err_has "'TANAKA' is the account 'tanaka'"
+check "enroll TANAKA: keyed as tanaka" test -f "$(rec_file tanaka)"
+check "enroll TANAKA: nothing keyed as TANAKA" test ! -e "$(rec_file TANAKA)"
+check "enroll TANAKA: the URI names tanaka" out_has '^otpauth://totp/mfauth:tanaka[?]'
+nssrun show tanaka@example.lg.jp --json
+check "show through an alias shows tanaka" \
+	$PY -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["user"] != "tanaka")' "$T/out"
+printf 'TANAKA,%s\n' "$RFC_SEED" >"$T/alias.csv"
+nssrun import csv <"$T/alias.csv"
+check "import csv TANAKA: keyed as tanaka" rc_and_out 0 '^line 1: tanaka: enrolled'
+check "import csv TANAKA: nothing keyed as TANAKA" test ! -e "$(rec_file TANAKA)"
+nssrun enroll totp newclerk --no-confirm --qr none
+check "a name NSS does not know yet: enrolled as given, with a warning" \
+	rc_and_err 0 "'newclerk' is not known to this system's user database"
+check "a name NSS does not know yet: keyed as given" test -f "$(rec_file newclerk)"
+nssrun enroll totp broken --no-confirm --qr none
+check "a failing user database: enroll refused, nothing saved" rc_and_err 1 "cannot look up 'broken'"
+check "a failing user database: no record" test ! -e "$(rec_file broken)"
+nssrun unlock TANAKA
+check "unlock TANAKA unlocks tanaka" rc_and_out 0 '^tanaka: '
 
 summary

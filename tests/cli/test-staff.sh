@@ -53,7 +53,7 @@ check "recovery for an unknown user fails" bash -c '"$0" -c "$1" recovery nobody
 	"$build/tools/mfauth" "$conf"
 sleep 0.2
 check "audit: recovery_issued with operator and reason" \
-	grep -q 'event=recovery_issued result=success user=u1 .*note="lost phone" op_uid=0' "$audit"
+	grep -q 'event=recovery_issued result=success user=u1 .*note="lost\\x20phone" op_uid=0' "$audit"
 check "audit: recovery_used" grep -q 'event=recovery_used result=success user=u1' "$audit"
 check "audit: the recovery code never logged" bash -c '! grep -qF "$0" "$1"' "$code" "$audit"
 check "audit: no seed logged" bash -c '! grep -qF "$(cut -d, -f2 "$0" | head -n 1)" "$1"' "$T/seeds" "$audit"
@@ -71,10 +71,34 @@ check "failures cleared" grep -q '"failures":0' <<<"$(mfauth show u2 --json)"
 check "login after unlock" login u2 "$(code_of u2 30)"
 sleep 0.2
 check "audit: unlock with reason" \
-	grep -q 'event=unlock result=success user=u2 .*note="called the help desk"' "$audit"
+	grep -q 'event=unlock result=success user=u2 .*note="called\\x20the\\x20help\\x20desk"' "$audit"
 check "audit: lock event" grep -q 'event=lock result=locked user=u2' "$audit"
 check "unlock of an unknown user fails" bash -c '"$0" -c "$1" unlock nobody; [ $? -eq 1 ]' \
 	"$build/tools/mfauth" "$conf"
+
+# --- where a failure came from is shown, never replayed to the terminal (issue 12 finding 5)
+# PAM_SERVICE, PAM_TTY and PAM_RHOST are the application's (or a remote
+# client's) bytes: ESC, BEL, CSI (C1 0x9b), invalid UTF-8, through a real failure.
+hsvc=$'svc\e]0;pwned\a'
+cp "$T/pam.d/svc" "$T/pam.d/$hsvc"
+"$build/tests/pam/pamcheck" --confdir "$T/pam.d" --no-fail-delay --tty $'\e[2J\e[31mtty\a' \
+	--rhost $'h\x9b31m\xff\xfe\xc3(\e[0m' "$hsvc" u3 <<<000000 >/dev/null 2>&1
+mfauth show u3 >"$T/show.txt"
+mfauth show u3 --json >"$T/show.json"
+check "show: the failure is there" grep -q '^failures:      1 ' "$T/show.txt"
+check "show: no control or non-ASCII byte in the text output" \
+	bash -c '[ "$(LC_ALL=C tr -d "\n -~" <"$0" | wc -c)" -eq 0 ]' "$T/show.txt"
+check "show: items shown with '?' for each unsafe byte" grep -qF \
+	'service=svc?]0;pwned? tty=?[2J?[31mtty? rhost=h?31m???(?[0m)' "$T/show.txt"
+check "show --json: no raw control byte, valid JSON, values escaped not lost" python3 -c '
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+assert not any(b < 0x20 and b != 0x0a or b == 0x7f for b in raw), raw
+d = json.loads(raw.decode("utf-8"))
+assert d["last_failure_service"] == "svc\x1b]0;pwned\x07", d
+assert d["last_failure_tty"] == "\x1b[2J\x1b[31mtty\x07", d
+assert d["last_failure_rhost"] == "h\ufffd31m\ufffd\ufffd\ufffd(\x1b[0m", d
+' "$T/show.json"
 
 # --- root only
 check "non-root is refused with a message" bash -c \

@@ -1,7 +1,8 @@
 /*
  * pamcheck: a minimal PAM application for the demo and manual checks.
  *
- *   pamcheck [--confdir DIR] [--account] [--no-fail-delay] SERVICE USER
+ *   pamcheck [--confdir DIR] [--account] [--no-fail-delay] [--tty TTY] [--rhost HOST]
+ *            SERVICE USER
  *
  * Runs pam_authenticate (and pam_acct_mgmt with --account) for USER on
  * SERVICE, whose stack is read from DIR (pam_start_confdir) instead of
@@ -14,6 +15,7 @@
  * (what a long-lived host, a screen locker, would notice).
  * --ignore-sigchld: run the modules with SIGCHLD ignored (children reaped by
  * the kernel), as some hosts do.
+ * --tty and --rhost set PAM_TTY (default "pts/demo") and PAM_RHOST.
  */
 #include "config.h"
 
@@ -116,7 +118,7 @@ static void no_delay(int status, unsigned int usec, void *appdata)
 
 int main(int argc, char **argv)
 {
-	const char *confdir = NULL;
+	const char *confdir = NULL, *tty = "pts/demo", *rhost = NULL;
 	struct pam_conv conv = { converse, NULL };
 	pam_handle_t *pamh = NULL;
 	struct host_state before;
@@ -133,12 +135,16 @@ int main(int argc, char **argv)
 			check_host = 1;
 		else if (strcmp(argv[i], "--ignore-sigchld") == 0)
 			signal(SIGCHLD, SIG_IGN);
+		else if (strcmp(argv[i], "--tty") == 0 && i + 1 < argc)
+			tty = argv[++i];
+		else if (strcmp(argv[i], "--rhost") == 0 && i + 1 < argc)
+			rhost = argv[++i];
 		else
 			break;
 	}
 	if (argc - i != 2) {
 		fprintf(stderr, "usage: pamcheck [--confdir DIR] [--account] [--no-fail-delay] "
-		    "[--check-host] [--ignore-sigchld] SERVICE USER\n");
+		    "[--check-host] [--ignore-sigchld] [--tty TTY] [--rhost HOST] SERVICE USER\n");
 		return 2;
 	}
 	host_state(&before);
@@ -147,7 +153,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pam_start: %d\n", rc);
 		return 1;
 	}
-	pam_set_item(pamh, PAM_TTY, "pts/demo");
+	pam_set_item(pamh, PAM_TTY, tty);
+	if (rhost != NULL)
+		pam_set_item(pamh, PAM_RHOST, rhost);
 	if (nodelay)
 		pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)no_delay);
 	rc = pam_authenticate(pamh, 0);

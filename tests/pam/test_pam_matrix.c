@@ -454,7 +454,7 @@ static const struct row rows[] = {
 	/* (Its reason token reads not_enrolled, from the file's ENOENT; the detail is right.) */
 	FAILS("missing key", "alice", key_missing, R_CODE, NULL, "factor=totp reason=key "),
 	FAILS("missing key, nullok, unknown user", "ghost", key_missing, R_CODE, "nullok",
-	    "store.key: does not exist"),
+	    "store.key:\\x20does\\x20not\\x20exist"),
 	FAILS("key mode 0644", "alice", key_0644, R_CODE, "nullok",
 	    "reason=unsafe service=hu-direct tty=tty7 rhost= detail="),
 	FAILS("another key", "alice", key_other, R_CODE, "nullok",

@@ -200,7 +200,22 @@ static void test_audit_lines(void **state)
 	assert_logged(f, "event=auth result=fail user=ghost factor=totp reason=not_enrolled");
 	/* A hostile name cannot forge fields. */
 	assert_int_equal(login(f, "x result=success", "999999", NULL), PAM_AUTH_ERR);
-	assert_logged(f, "user=\"x result=success\"");
+	assert_logged(f, "user=\"x\\x20result=success\"");
+	{
+		/* An alias is logged as the account, with the name as typed (finding 2). */
+		static const char db[] = "alice:alice\nALICE:alice\n";
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/nss.db", f->sb.dir);
+		tu_write_file(path, db, strlen(db), 0644);
+		setenv("MFAUTH_TEST_NSS", path, 1);
+		assert_int_equal(login(f, "ALICE", "999999", NULL), PAM_AUTH_ERR);
+		assert_logged(f, "event=auth result=fail user=alice typed=ALICE factor=totp "
+		    "reason=bad_code");
+		assert_int_equal(login(f, "nobody-known", "999999", NULL), PAM_AUTH_ERR);
+		assert_logged(f, "user=nobody-known factor=totp reason=not_enrolled");
+		setenv("MFAUTH_TEST_NSS", "identity", 1);
+	}
 	/* Authpriv facility: priority 80 + severity. */
 	assert_true(strncmp(f->log, "<8", 2) == 0);
 	/* No secret anywhere: not the code, not the seed. */

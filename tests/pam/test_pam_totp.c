@@ -35,6 +35,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	setenv("MFAUTH_TEST_NSS", "identity", 1);   /* nss_db() may have changed it */
 	pt_teardown(*state);
 	free(*state);
 	return 0;
@@ -264,6 +265,109 @@ static void test_lockout_and_account(void **state)
 	assert_int_equal(pt_failures(sb, "alice"), 0);
 }
 
+/*
+ * Issue 12 finding 2: the store is keyed by the account NSS returns, not by
+ * the typed text.  The user database is tests/fake_nss.c's, from a file:
+ * "TANAKA" and "tanaka@example.lg.jp" are tanaka (as SSSD with a
+ * case-insensitive domain has it), "ghost" is nobody.
+ */
+static void nss_db(const struct pt_sandbox *sb)
+{
+	static const char db[] =
+	    "tanaka:tanaka\nTANAKA:tanaka\ntanaka@example.lg.jp:tanaka\nsato:sato\n"
+	    "broken:!EIO\nbig:big:300000\nhuge:huge:2000000\n";
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/nss.db", sb->dir);
+	tu_write_file(path, db, strlen(db), 0644);
+	setenv("MFAUTH_TEST_NSS", path, 1);
+}
+
+static void test_nss_aliases_share_lock(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	struct pt_conv c;
+	char code[16];
+
+	nss_db(sb);
+	pt_enroll(sb, "tanaka", SEED, "sha1", 6, 30);
+	/* An alias logs in with tanaka's factor... */
+	code_now(0, code);
+	assert_int_equal(auth_with(sb, "mfa", "TANAKA", code, NULL), PAM_SUCCESS);
+	/* ...and its failures are tanaka's. */
+	assert_int_equal(auth_with(sb, "mfa", "TANAKA", "000000", NULL), PAM_AUTH_ERR);
+	assert_int_equal(auth_with(sb, "mfa", "tanaka@example.lg.jp", "000000", NULL), PAM_AUTH_ERR);
+	assert_int_equal(auth_with(sb, "mfa", "tanaka", "000000", NULL), PAM_AUTH_ERR);
+	assert_int_equal(pt_failures(sb, "tanaka"), 3);
+	/* Locked: the account step (SSH keys) refuses every spelling. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(pt_acct(sb, "mfa", "tanaka", &c), PAM_PERM_DENIED);
+	assert_int_equal(pt_acct(sb, "mfa", "TANAKA", &c), PAM_PERM_DENIED);
+	assert_int_equal(pt_acct(sb, "mfa", "tanaka@example.lg.jp", &c), PAM_PERM_DENIED);
+	pt_fake_now += 30;
+	code_now(0, code);
+	assert_int_equal(auth_with(sb, "mfa", "TANAKA", code, NULL), PAM_AUTH_ERR);
+}
+
+static void test_nss_nullok_and_unknown(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	struct pt_conv c, known;
+
+	nss_db(sb);
+	pt_enroll(sb, "tanaka", SEED, "sha1", 6, 30);
+	pt_service(sb, "nullok", "auth required @MFA nullok\nauth required pam_permit.so\n"
+	    "account required @MFA nullok\n");
+	/* An alias of an enrolled user is enrolled: nullok does not excuse it. */
+	memset(&c, 0, sizeof(c));
+	c.reply = "000000";
+	assert_int_equal(pt_direct_auth(sb, "TANAKA", &c, "nullok"), PAM_AUTH_ERR);
+	assert_int_equal(auth_with(sb, "nullok", "TANAKA", "000000", NULL), PAM_AUTH_ERR);
+	assert_int_equal(auth_with(sb, "nullok", "tanaka@example.lg.jp", "123456", NULL),
+	    PAM_AUTH_ERR);
+	/* An account NSS knows with nothing enrolled: nullok still ignores. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(pt_direct_auth(sb, "sato", &c, "nullok"), PAM_IGNORE);
+	assert_int_equal(c.prompts, 0);
+	/* A name NSS does not know: refused through the decoy, same prompt, never ignored. */
+	memset(&known, 0, sizeof(known));
+	known.reply = "000000";
+	assert_int_equal(pt_direct_auth(sb, "tanaka", &known, "nullok"), PAM_AUTH_ERR);
+	memset(&c, 0, sizeof(c));
+	c.reply = "000000";
+	assert_int_equal(pt_direct_auth(sb, "ghost", &c, "nullok"), PAM_AUTH_ERR);
+	assert_int_equal(c.prompts, 1);
+	assert_string_equal(c.last_prompt, known.last_prompt);
+	assert_int_equal(auth_with(sb, "nullok", "ghost", "000000", NULL), PAM_AUTH_ERR);
+	/* The account step fails closed for it too. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(pt_acct(sb, "nullok", "ghost", &c), PAM_USER_UNKNOWN);
+	assert_int_equal(pt_acct(sb, "mfa", "ghost", &c), PAM_USER_UNKNOWN);
+}
+
+static void test_nss_errors_fail_closed(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	struct pt_conv c;
+	char code[16];
+
+	nss_db(sb);
+	pt_service(sb, "nullok", "auth required @MFA nullok\nauth required pam_permit.so\n"
+	    "account required @MFA nullok\n");
+	/* A source that fails is no answer: refused, even with nullok, in both steps. */
+	assert_int_equal(auth_with(sb, "nullok", "broken", "000000", NULL), PAM_AUTH_ERR);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(pt_direct_auth(sb, "broken", &c, "nullok"), PAM_AUTH_ERR);
+	assert_int_equal(pt_acct(sb, "nullok", "broken", &c), PAM_AUTH_ERR);
+	/* An entry larger than the first buffer: the buffer grows (ERANGE)... */
+	pt_enroll(sb, "big", SEED, "sha1", 6, 30);
+	code_now(0, code);
+	assert_int_equal(auth_with(sb, "mfa", "big", code, NULL), PAM_SUCCESS);
+	/* ...up to its cap; past it the lookup failed: refused, not ignored. */
+	assert_int_equal(auth_with(sb, "nullok", "huge", "000000", NULL), PAM_AUTH_ERR);
+	assert_int_equal(pt_acct(sb, "nullok", "huge", &c), PAM_AUTH_ERR);
+}
+
 /* Invariant 1 under the control flags people actually write. */
 static void test_stacks(void **state)
 {
@@ -393,6 +497,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_errors_fail_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_errors_fail_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_and_account, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nss_aliases_share_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nss_nullok_and_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nss_errors_fail_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_same_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setcred, setup, teardown),

@@ -61,7 +61,7 @@ static bool is_key_char(char c)
 static bool is_bare_char(char c)
 {
 	return c != '\0' && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || strchr("._@:/+,=-", c) != NULL);
+	    (c >= '0' && c <= '9') || strchr("._@:/+-", c) != NULL);
 }
 
 /* One quoted value after its opening quote; -1 on a bad or partial escape. */
@@ -87,12 +87,12 @@ static int parse_quoted(const char **sp, struct pfield *f)
 			s += 2;
 		} else if (c == '\\' && s[1] == 'x' && hexval(s[2]) >= 0 && hexval(s[3]) >= 0) {
 			int b = hexval(s[2]) * 16 + hexval(s[3]);
-			if (b >= 0x20 && b < 0x7f)
-				return -1;      /* printable bytes are never escaped */
+			if (b > 0x20 && b < 0x7f)
+				return -1;      /* printable bytes but the blank are never escaped */
 			f->val[f->vlen++] = (char)b;
 			s += 4;
-		} else if (c == '\\' || c < 0x20 || c >= 0x7f) {
-			return -1;
+		} else if (c == '\\' || c <= 0x20 || c >= 0x7f) {
+			return -1;      /* a blank inside quotes is always \x20 */
 		} else {
 			f->val[f->vlen++] = *s++;
 		}
@@ -166,7 +166,7 @@ static void test_format_plain_fields(void **state)
 		{ "service", "login" }, { "tty", "tty2" }, { "rhost", "" },
 	};
 	static const struct mfa_audit_field bare[] = {
-		{ "v", "AZaz09._@:/+,=-" }, { "rhost", "192.0.2.1" }, { "tty", "/dev/pts/3" },
+		{ "v", "AZaz09._@:/+-" }, { "rhost", "192.0.2.1" }, { "tty", "/dev/pts/3" },
 		{ "user", "a.b-c_d@EXAMPLE.JP" },
 	};
 	(void)state;
@@ -175,7 +175,7 @@ static void test_format_plain_fields(void **state)
 	assert_string_equal(format(f, NFIELDS(f)), "event=auth result=fail user=alice factor=totp "
 	    "reason=bad_code failures=2 service=login tty=tty2 rhost=");
 	assert_string_equal(format(bare, NFIELDS(bare)),
-	    "v=AZaz09._@:/+,=- rhost=192.0.2.1 tty=/dev/pts/3 user=a.b-c_d@EXAMPLE.JP");
+	    "v=AZaz09._@:/+- rhost=192.0.2.1 tty=/dev/pts/3 user=a.b-c_d@EXAMPLE.JP");
 }
 
 static void test_format_empty_and_null(void **state)
@@ -203,8 +203,8 @@ static void test_format_escaping(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "a b", "k=\"a b\"" },
-		{ "say \"hi\"", "k=\"say \\\"hi\\\"\"" },
+		{ "a b", "k=\"a\\x20b\"" },
+		{ "say \"hi\"", "k=\"say\\x20\\\"hi\\\"\"" },
 		{ "back\\slash", "k=\"back\\\\slash\"" },
 		{ "line\nbreak", "k=\"line\\x0abreak\"" },
 		{ "cr\rtab\t", "k=\"cr\\x0dtab\\x09\"" },
@@ -217,7 +217,10 @@ static void test_format_escaping(void **state)
 		/* Printable but not bare-safe: quoted, written as is. */
 		{ "semi;colon", "k=\"semi;colon\"" },
 		{ "$HOME'`#!*?&|<>()[]{}~%^", "k=\"$HOME'`#!*?&|<>()[]{}~%^\"" },
-		{ " ", "k=\" \"" },
+		{ " ", "k=\"\\x20\"" },
+		/* '=' and ',' would let a value pass for a field to naive readers. */
+		{ "a=b", "k=\"a=b\"" },
+		{ "a,b", "k=\"a,b\"" },
 		{ "\"", "k=\"\\\"\"" },
 	};
 	(void)state;
@@ -267,7 +270,61 @@ static void test_format_injection(void **state)
 	}
 	{
 		struct mfa_audit_field f = { "user", "alice result=success" };
-		assert_string_equal(format(&f, 1), "user=\"alice result=success\"");
+		assert_string_equal(format(&f, 1), "user=\"alice\\x20result=success\"");
+	}
+}
+
+
+/*
+ * What a hurried reader does with a line: split at blanks and commas, take
+ * each piece as key=value at its first '=', no notion of quotes.  Returns the
+ * number of pieces whose key is `key` and whose value is exactly `value`.
+ */
+static int naive_count(const char *line, const char *key, const char *value)
+{
+	char copy[MSG_CAP], *save = NULL;
+	int n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (char *t = strtok_r(copy, " ,", &save); t != NULL; t = strtok_r(NULL, " ,", &save)) {
+		char *eq = strchr(t, '=');
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		if (strcmp(t, key) == 0 && strcmp(eq + 1, value) == 0)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Issue 12 finding 4: a user named "x,event=lock" must not add an event=lock
+ * field for a reader that splits naively, nor match the README's
+ * grep 'event=lock '; the strict parser still gets the name back.
+ */
+static void test_format_no_forged_field_for_naive_readers(void **state)
+{
+	static const char *const names[] = {
+		"x,event=lock", "x,event=lock result=success", "x event=lock y", "x=y", "event=lock",
+		"a,b",
+	};
+	(void)state;
+
+	for (size_t i = 0; i < NFIELDS(names); i++) {
+		struct mfa_audit_field f[] = {
+			{ "event", "auth" }, { "result", "fail" }, { "user", names[i] },
+			{ "factor", "totp" },
+		};
+		const char *line = format(f, NFIELDS(f));
+
+		assert_null(strstr(line, "event=lock "));
+		assert_int_equal(naive_count(line, "event", "lock"), 0);
+		assert_int_equal(naive_count(line, "event", "auth"), 1);
+		assert_int_equal(naive_count(line, "result", "success"), 0);
+		assert_int_equal(naive_count(line, "factor", "totp"), 1);
+		assert_int_equal(must_parse(line), 4);
+		assert_string_equal(parsed[2].val, names[i]);
+		assert_string_equal(parsed[3].val, "totp");
 	}
 }
 
@@ -771,6 +828,7 @@ int main(void)
 		cmocka_unit_test(test_format_empty_and_null),
 		cmocka_unit_test(test_format_escaping),
 		cmocka_unit_test(test_format_injection),
+		cmocka_unit_test(test_format_no_forged_field_for_naive_readers),
 		cmocka_unit_test(test_format_bad_keys_skipped),
 		cmocka_unit_test(test_format_truncation_every_length),
 		cmocka_unit_test(test_format_long_value_cut_visibly),

@@ -34,7 +34,9 @@
 #include <dlfcn.h>
 #include <winscard.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -2260,6 +2262,112 @@ static void test_verify_signature(void **state)
 	EVP_PKEY_free(p384);
 }
 
+/* A public RSA key with template's modulus and exponent e (no private half). */
+static EVP_PKEY *rsa_with_exponent(EVP_PKEY *template, unsigned long e)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *k = NULL;
+	BIGNUM *n = NULL, *bn_e = BN_new();
+
+	assert_non_null(bld);
+	assert_non_null(ctx);
+	assert_int_equal(EVP_PKEY_get_bn_param(template, OSSL_PKEY_PARAM_RSA_N, &n), 1);
+	assert_int_equal(BN_set_word(bn_e, e), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e), 1);
+	assert_non_null(params = OSSL_PARAM_BLD_to_param(bld));
+	assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params), 1);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(n);
+	BN_free(bn_e);
+	return k;
+}
+
+/* The EMSA-PKCS1-v1_5 block for SHA-256(chal), 256 bytes (RFC 8017 §9.2). */
+static void pkcs1_block(const uint8_t *chal, size_t n, uint8_t block[256])
+{
+	static const uint8_t prefix[19] = {
+		0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+		0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+	};
+	unsigned int mdlen = 0;
+
+	memset(block, 0xff, 256);
+	block[0] = 0x00;
+	block[1] = 0x01;
+	block[256 - 32 - 19 - 1] = 0x00;
+	memcpy(block + 256 - 32 - 19, prefix, sizeof(prefix));
+	assert_int_equal(EVP_Digest(chal, n, block + 256 - 32, &mdlen, EVP_sha256(), NULL), 1);
+	assert_int_equal(mdlen, 32);
+}
+
+/*
+ * Issue 12 finding 6: a 2048-bit RSA key with e = 1 let the padded block
+ * itself pass as a signature (s^1 = s), with no private key anywhere; e = 3
+ * is a card emulator's choice, not a card's.  Both are refused at
+ * enrollment (the certificate's key is no RSA-2048 of ours) and at login.
+ */
+static void test_weak_rsa_exponents(void **state)
+{
+	static const unsigned long weak[] = { 1, 3 };
+	uint8_t chal[32], block[256], spki[MFA_SPKI_MAX];
+	struct mfa_cert_info info;
+	enum mfa_card_alg alg;
+	(void)state;
+
+	assert_int_equal(mfa_challenge_new(chal, sizeof(chal)), 0);
+	pkcs1_block(chal, sizeof(chal), block);
+	for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+		EVP_PKEY *k = rsa_with_exponent(rsa_a, weak[i]);
+		size_t spki_len = spki_of(k, spki), len;
+		uint8_t *der = make_cert(k, "Emulator", rsa_a, "Card CA", "0E", &len);
+
+		/* Enrollment: parsed, but not a key of any profile. */
+		assert_int_equal(mfa_cert_parse(der, len, &info), 0);
+		assert_int_equal(info.alg, MFA_CARD_ALG_NONE);
+		assert_int_equal(mfa_cert_check_profile(&info, MFA_CARD_JPKI), MFA_ERR_KEYTYPE);
+		assert_int_equal(mfa_cert_check_profile(&info, MFA_CARD_PIV), MFA_ERR_KEYTYPE);
+		assert_int_equal(mfa_spki_alg(spki, spki_len, &alg), MFA_ERR_KEYTYPE);
+		/* Login with such a key enrolled (an old record): refused, never verified. */
+		assert_int_not_equal(mfa_card_verify_signature(spki, spki_len, chal, sizeof(chal),
+		    block, sizeof(block)), 0);
+		assert_int_equal(mfa_card_verify_signature(spki, spki_len, chal, sizeof(chal),
+		    block, sizeof(block)), MFA_ERR_KEYTYPE);
+		OPENSSL_free(der);
+		EVP_PKEY_free(k);
+	}
+	{
+		/* e = 3 with a real private key: a genuine signature is still refused. */
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+		EVP_PKEY *k3 = NULL;
+		BIGNUM *three = BN_new();
+		uint8_t sig[MFA_SIG_MAX];
+		size_t slen, spki_len;
+
+		assert_non_null(ctx);
+		assert_int_equal(BN_set_word(three, 3), 1);
+		assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048), 1);
+		assert_int_equal(EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, three), 1);
+		assert_int_equal(EVP_PKEY_keygen(ctx, &k3), 1);
+		spki_len = spki_of(k3, spki);
+		slen = host_sign(k3, chal, sizeof(chal), sig);
+		assert_int_equal(mfa_card_verify_signature(spki, spki_len, chal, sizeof(chal), sig,
+		    slen), MFA_ERR_KEYTYPE);
+		EVP_PKEY_free(k3);
+		EVP_PKEY_CTX_free(ctx);
+		BN_free(three);
+	}
+	/* The same modulus with e = 65537 is the good key it always was. */
+	assert_int_equal(mfa_spki_alg(spki_rsa_a, spki_rsa_a_len, &alg), 0);
+	assert_int_equal(alg, MFA_CARD_ALG_RSA2048);
+}
+
 static void test_cert_parse(void **state)
 {
 	struct mfa_cert_info info;
@@ -3512,6 +3620,7 @@ int main(void)
 		cmocka_unit_test(test_piv_gzip_bomb_via_card),
 		cmocka_unit_test(test_challenge),
 		cmocka_unit_test(test_verify_signature),
+		cmocka_unit_test(test_weak_rsa_exponents),
 		cmocka_unit_test(test_cert_parse),
 		cmocka_unit_test(test_cert_other_keys),
 		cmocka_unit_test(test_cert_subject_edges),
