@@ -135,9 +135,9 @@ check "no_new_privs: the clerk is told" grep -q "no_new_privs" "$T/out"
 check "audit: unprivileged_no_new_privs" audited "reason=unprivileged_no_new_privs"
 check "no helper: refused" not lock mfa_a mfa_a 123456 nohelper
 check "no helper: the clerk is told" grep -q "the mfauth helper is not installed" "$T/out"
-check "audit: unprivileged_no_helper (missing)" audited "reason=unprivileged_no_helper .*detail=\"helper missing\""
+check "audit: unprivileged_no_helper (missing)" audited "reason=unprivileged_no_helper .*detail=\"helper.x20missing\""
 check "helper not setuid: refused" not lock mfa_a mfa_a 123456 notsetuid
-check "audit: unprivileged_no_helper (not setuid)" audited "reason=unprivileged_no_helper .*detail=\"helper not setuid root\""
+check "audit: unprivileged_no_helper (not setuid)" audited "reason=unprivileged_no_helper .*detail=\"helper.x20not.x20setuid.x20root\""
 check "no store_error io for an unprivileged caller" bash -c '! grep -q "store_error.*reason=io" "$0"' "$audit"
 check "no code, PIN or seed in the audit" bash -c '! grep -qF "$0" "$1" && ! grep -qF "$(cut -d, -f2 "$2" | head -n 1)" "$1"' \
 	"$code" "$audit" "$T/seeds"
