@@ -22,6 +22,7 @@
 struct pin_ctx {
 	struct login *l;
 	struct mfa_pcsc *session;
+	bool password;          /* the PIN prompt got the password: nothing was sent */
 };
 
 /* A count for dngettext(): the card's tries left, never negative. */
@@ -46,6 +47,15 @@ static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
 	if (pam_prompt(c->l->pamh, PAM_PROMPT_ECHO_OFF, pin, "%s", prompt) != PAM_SUCCESS ||
 	    *pin == NULL)
 		return MFA_ERR_INVAL;
+	/*
+	 * sshd's password mode answers the PIN prompt with the password too: a
+	 * password of the PIN's shape would spend one of the card's tries.
+	 * Never sent to the card, never counted (the core frees the reply).
+	 */
+	if (is_password(c->l, *pin)) {
+		c->password = true;
+		return MFA_ERR_INVAL;
+	}
 	return 0;
 }
 
@@ -151,7 +161,7 @@ int card_login(struct login *l, struct mfa_store *store, const struct mfa_record
 	struct mfa_pcsc *session = NULL;
 	struct mfa_card_outcome out = { -1, 0 };
 	struct mfa_auth_result res;
-	struct pin_ctx pc = { l, NULL };
+	struct pin_ctx pc = { l, NULL, false };
 	struct mfa_card_hooks hooks = { ask_pin, reset_card, &pc };
 	struct mfa_card_io io;
 	uint64_t now = (uint64_t)time(NULL);
@@ -176,6 +186,13 @@ int card_login(struct login *l, struct mfa_store *store, const struct mfa_record
 	}
 	/* Always: end the transaction with a reset so no verified PIN lingers. */
 	mfa_pcsc_close(session);
+	if (pc.password) {
+		audit_line(l, "auth", "fail", "password_as_code", NULL);
+		pam_error(l->pamh, "%s", _("The password was given where the card PIN was asked. "
+		    "If you log in with ssh, keyboard-interactive authentication must be enabled. "
+		    "Contact your administrator."));
+		return MFA_ERR_INVAL;
+	}
 	say_card_error(l, card_rc, rec->card.profile, out.tries_left, rec->card.not_after);
 	if (mfa_card_error_falls_back(card_rc)) {
 		*fallback = true;

@@ -28,15 +28,6 @@
 #else
 #define _(s) (s)
 #define dngettext(domain, s, p, n) ((n) == 1 ? (s) : (p))
-/*
- * The setuid helper's client (helper_client.c), used when the module runs
- * with an effective uid other than 0 (screen lockers).  Each returns a PAM
- * code: the helper's verdict, or PAM_AUTH_ERR when it cannot run here
- * (no_new_privs, missing or not setuid: audited and told to the clerk).
- */
-int helper_authenticate(struct login *l);
-int helper_account(struct login *l);
-
 #endif
 #define N_(s) s
 
@@ -80,6 +71,11 @@ enum answer {
  * Shared by the module's own prompt and the helper's (helper_client.c).
  */
 enum answer classify_answer(const struct login *l, char *code);
+/*
+ * True when answer is exactly the password the stack already holds
+ * (PAM_AUTHTOK): sshd's password mode answers every prompt with it.
+ */
+bool is_password(const struct login *l, const char *answer);
 /* The password at the code prompt: audited and explained, never counted. */
 void report_password_as_code(const struct login *l);
 

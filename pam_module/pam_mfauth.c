@@ -179,7 +179,7 @@ static int open_store(struct login *l, struct mfa_store **store)
  * stack already holds.  Only exact equality with PAM_AUTHTOK counts; the
  * item belongs to libpam and is not ours to wipe.
  */
-static bool is_password(const struct login *l, const char *answer)
+bool is_password(const struct login *l, const char *answer)
 {
 	const void *tok = NULL;
 

@@ -123,6 +123,21 @@ check "the identifier was read before any VERIFY" bash -c 'tail -n +"$(($0 + 1))
 check "one card reset per session (got $(resets_since "$before"))" test "$(resets_since "$before")" = 1
 check "card's PIN counter back at 3 after success" test "$(tries_on_card jpki)" = 3
 
+# --- sshd's password mode: the PIN prompt answered with the password ------------
+# (the password 1234 has the PIN's shape: it must never reach the card)
+printf 'auth requisite %s password=1234\nauth required %s conf=%s\n' \
+	"$build/tests/pam/.libs/password_stub.so" "$module" "$conf" >"$T/pam.d/sshpw"
+before=$(lines)
+if printf '1234\n1234\n' | "$build/tests/pam/pamcheck" --confdir "$T/pam.d" --no-fail-delay \
+	sshpw alice >"$T/out" 2>&1; then fail "the password was taken as the card PIN"; else ok; fi
+check "password at the PIN prompt: the clerk is told why" out_has "password was given where the card PIN"
+check "password at the PIN prompt: no VERIFY with a PIN was sent" bash -c \
+	'! tail -n +"$(($0 + 1))" "$1" | grep -q "apdu 00 20 00 80 lc=4"' "$before" "$T/rig/card0.log"
+check "password at the PIN prompt: the card's counter is untouched" test "$(tries_on_card jpki)" = 3
+check "password at the PIN prompt: not counted" grep -q '"failures":0' <<<"$(mfauth show alice --json)"
+check "password at the PIN prompt: audited reason=password_as_code factor=card" \
+	grep -q 'user=alice factor=card reason=password_as_code' "$audit"
+
 # --- wrong PIN: the card's counter goes down, the failure counts --------------
 if login alice 9999; then fail "wrong PIN accepted"; else ok; fi
 check "message: wrong PIN, 2 tries left" out_has "Wrong PIN. 2 tries left"
@@ -219,7 +234,7 @@ pull
 
 # --- an enrollment made before card identifiers still works ----------------------
 insert jpki --tries 3
-check "enroll frank" bash -c 'printf "1234\n" | "$0" -c "$1" enroll card frank' "$build/tools/mfauth" "$conf"
+check "enroll frank" bash -c 'printf "1234\n" | "$0" -c "$1" enroll card frank --no-ca' "$build/tools/mfauth" "$conf"
 check "make frank's record an old-format one (no identifier)" /usr/bin/python3 "$src/tests/card/old_record.py" \
 	"$T/store.key" "$T/store/frank.rec" frank
 check "old record: show says legacy" grep -q '"card_check":"legacy_public_key"' <<<"$(mfauth show frank --json)"
