@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for everything that parses bytes from a smartcard
- * (lib/apdu.c, lib/card.c, lib/cardverify.c).
+ * (lib/card_apdu.c, lib/card.c, lib/card_cert.c).
  *
  * Input: byte 0 picks a mode; the rest is, for the card modes, a sequence of
  * card responses, each a big-endian u16 length and that many bytes (a length
@@ -14,7 +14,7 @@
  *   4 PIV login, P-256                        5 BER-TLV walk (nested)
  *   6 PIV certificate object unwrap + parse   7 certificate parse + checks
  *   8 responses split and classified
- *   9 the login with the identifier guard (cardauth.c): profile and kind of
+ *   9 the login with the identifier guard (card_auth.c): profile and kind of
  *     the enrolled identifier from the high part of byte 0
  *  10 identifier read (JPKI certificate head, PIV CHUID)
  *  11 identifier parsers on raw bytes (certificate head, CHUID)
@@ -39,11 +39,11 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "mfauth/apdu.h"
+#include "mfauth/card_apdu.h"
 #include "mfauth/buf.h"
 #include "mfauth/card.h"
-#include "mfauth/cardauth.h"
-#include "mfauth/cardverify.h"
+#include "mfauth/card_auth.h"
+#include "mfauth/card_cert.h"
 #include "mfauth/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the config parser (lib/config.c).  The input is fed
+ * libFuzzer target for the config parser (lib/conf.c).  The input is fed
  * twice: whole, as config file text, and split on NUL bytes into strings
  * handled like module arguments ("key=value" or a bare "key").  After every
  * call the struct must still hold only values the parser may accept, so a
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

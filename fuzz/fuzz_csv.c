@@ -4,7 +4,7 @@
  *
  * Input: byte 0 picks the command-line defaults (digits, algorithm,
  * period), as --digits/--algorithm/--period would; the rest is the file,
- * cut into lines the way cmd_import.c reads them (LF, a CR before it
+ * cut into lines the way cmd_import_csv.c reads them (LF, a CR before it
  * dropped, lines longer than CSV_LINE_MAX refused unparsed, blank and '#'
  * lines skipped).  Each line is parsed from a buffer of exactly its size, so
  * an over-read is caught.

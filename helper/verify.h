@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/helper_proto.h"
 #include "mfauth/lockout.h"
 

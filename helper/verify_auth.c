@@ -1,6 +1,6 @@
 /*
  * The helper's decisions: the same store, replay, lockout and audit rules
- * as the module's own path (lib/auth.c, lib/cardauth.c), with one
+ * as the module's own path (lib/auth.c, lib/card_auth.c), with one
  * difference that the helper's situation demands: every attempt is counted
  * on disk BEFORE the code or PIN is checked (mfa_auth_reserve) and settled
  * after, so a helper that dies mid-check (killed before it raised its uids,
@@ -15,9 +15,9 @@
 
 #include "mfauth/auth.h"
 #include "mfauth/buf.h"
-#include "mfauth/cardauth.h"
+#include "mfauth/card_auth.h"
 #include "mfauth/err.h"
-#include "mfauth/pcsc.h"
+#include "mfauth/card_pcsc.h"
 #include "mfauth/record.h"
 #include "mfauth/recovery.h"
 #include "mfauth/store.h"

@@ -9,7 +9,7 @@
 
 #include "mfauth/auth.h"
 #include "mfauth/buf.h"
-#include "mfauth/cardauth.h"
+#include "mfauth/card_auth.h"
 #include "mfauth/err.h"
 #include "mfauth/recovery.h"
 #include "mfauth/totp.h"

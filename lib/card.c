@@ -17,11 +17,11 @@
 #include <string.h>
 #include <openssl/evp.h>
 
-#include "mfauth/apdu.h"
+#include "mfauth/card_apdu.h"
 #include "mfauth/buf.h"
 #include "mfauth/card.h"
 #include "mfauth/err.h"
-#include "mfauth/cardverify.h"
+#include "mfauth/card_cert.h"
 
 /* A PIV certificate object: the certificate plus its 53/70/71/FE headers. */
 #define PIV_OBJECT_MAX (MFA_CERT_MAX + 64)

@@ -36,7 +36,7 @@
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
-/* Same bound as the config's `window` (include/mfauth/config.h): more is a typo or a DoS. */
+/* Same bound as the config's `window` (include/mfauth/conf.h): more is a typo or a DoS. */
 #define TOTP_WINDOW_MAX 10
 #define TOTP_CODE_MAX 8         /* longest code we issue, without the NUL */
 

@@ -14,9 +14,9 @@
 #include <security/pam_appl.h>
 #include <security/pam_ext.h>
 
-#include "mfauth/cardauth.h"
+#include "mfauth/card_auth.h"
 #include "mfauth/err.h"
-#include "mfauth/pcsc.h"
+#include "mfauth/card_pcsc.h"
 #include "module.h"
 
 struct pin_ctx {

@@ -9,7 +9,7 @@
 #include <security/pam_modules.h>
 
 #include "mfauth/auth.h"
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/lockout.h"
 #include "mfauth/record.h"
 #include "mfauth/store.h"

@@ -26,7 +26,7 @@
 #include "mfauth/auth.h"
 #include "mfauth/buf.h"
 #include "mfauth/codetext.h"
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/err.h"
 #include "mfauth/recovery.h"
 #include "mfauth/store.h"

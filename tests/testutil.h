@@ -12,7 +12,7 @@
 #include <sys/types.h>
 #include <cmocka.h>
 
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 
 /* A fresh root-owned 0700 directory under /tmp; free() the result. */
 char *tu_mkdtemp(void);

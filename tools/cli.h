@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/record.h"
 #include "mfauth/state.h"
 #include "mfauth/store.h"

@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "mfauth/cardauth.h"
-#include "mfauth/cardverify.h"
+#include "mfauth/card_auth.h"
+#include "mfauth/card_cert.h"
 #include "mfauth/err.h"
-#include "mfauth/pcsc.h"
+#include "mfauth/card_pcsc.h"
 
 /*
  * Without the chain check anything that answers like a My Number card can

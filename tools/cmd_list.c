@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "mfauth/cardauth.h"
+#include "mfauth/card_auth.h"
 #include "mfauth/err.h"
 #include "mfauth/lockout.h"
 #include "mfauth/text.h"

@@ -1,5 +1,5 @@
 /*
- * One line of `mfauth import csv` (cmd_import.c reads the lines, saves and
+ * One line of `mfauth import csv` (cmd_import_csv.c reads the lines, saves and
  * reports; this is the part that judges a line's bytes, apart so that
  * fuzz/fuzz_csv.c reaches it):
  *     user,base32secret[,digits,algorithm,period]

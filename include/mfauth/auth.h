@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/lockout.h"
 #include "mfauth/store.h"
 
@@ -54,7 +54,7 @@ int mfa_auth_decoy(struct mfa_store *store, const struct mfa_config *cfg, const 
     uint64_t now);
 
 /*
- * Record the outcome of a card login (cardauth.h) under the user's lock: a
+ * Record the outcome of a card login (card_auth.h) under the user's lock: a
  * verified card resets the failures, an attempt that failed counts one (and
  * may lock); a card error that was not an attempt (no card, too few PIN
  * tries left) changes nothing.  The lock is checked again under the lock.

@@ -6,7 +6,7 @@
  * receives the response (data and SW1 SW2) into resp; *resplen holds resp's
  * capacity on entry and the received length on return.  It returns 0 or a
  * negative MFA_ERR_* (MFA_ERR_NOCARD when the card went away).  The real one
- * is pcsc.h's; unit tests and the fuzzer plug in fake cards.  The card layer
+ * is card_pcsc.h's; unit tests and the fuzzer plug in fake cards.  The card layer
  * believes none of what comes back: a length beyond the capacity, a
  * response shorter than a status word, a TLV running past its container,
  * a certificate header promising more than MFA_CERT_MAX are all MFA_ERR_CARD
@@ -17,10 +17,10 @@
  *     mfa_card_open -> mfa_card_read_id (compared with the enrollment)
  *         -> mfa_card_pin_tries -> [ask the PIN]
  *         -> mfa_card_verify_pin -> mfa_card_sign_challenge
- * and the signature is then checked on the host by cardverify.h against the
+ * and the signature is then checked on the host by card_cert.h against the
  * public key recorded at enrollment, never against anything the card says.
  * The caller holds one PC/SC transaction across all of it and resets the
- * card afterwards (pcsc.h does).
+ * card afterwards (card_pcsc.h does).
  *
  * PINs: the caller owns the PIN string; this layer copies it only into the
  * VERIFY APDU, which it wipes before returning, and never logs or returns
@@ -37,7 +37,7 @@
  * bytes, 61xx not followed).  It is a guard for the clerk, not an
  * authenticator: anyone can make a card that answers with a copied
  * identifier, so only the signature checked against the enrolled key
- * proves the card (cardauth.h).
+ * proves the card (card_auth.h).
  *
  * Nothing here is global: a struct mfa_card is the whole state; many may
  * exist at once in one long-lived process.
@@ -153,7 +153,7 @@ int mfa_card_verify_pin(struct mfa_card *card, const char *pin, size_t pinlen, i
 /*
  * Have the card sign SHA-256(chal) with its second-factor key of algorithm
  * alg (JPKI: RSA-2048 only).  chal is the host's fresh challenge,
- * MFA_CHALLENGE_MIN..MFA_CHALLENGE_MAX bytes (cardverify.h).  sig receives
+ * MFA_CHALLENGE_MIN..MFA_CHALLENGE_MAX bytes (card_cert.h).  sig receives
  * the raw RSA signature (256 bytes) or the DER ECDSA signature.
  * MFA_ERR_PIN_REQUIRED if the PIN was not verified first.
  */

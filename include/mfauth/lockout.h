@@ -15,7 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/state.h"
 
 /* Where an attempt came from (PAM_SERVICE, PAM_TTY, PAM_RHOST); NULLs allowed. */

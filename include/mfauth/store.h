@@ -22,7 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/record.h"
 #include "mfauth/safefile.h"
 #include "mfauth/state.h"

@@ -3,7 +3,7 @@
 # and groff -ww), and none can drift from the code unnoticed:
 #  - every command and option of `mfauth --help` is in mfauth(8), and every
 #    command mfauth(8) describes is in --help;
-#  - every key of the config parser's table (lib/config.c) is in
+#  - every key of the config parser's table (lib/conf.c) is in
 #    mfauth.conf(5), pam_mfauth(8) and the sample config, and every key those
 #    document is in the table;
 #  - every audit event the module and the tool emit is in their page;
@@ -93,9 +93,9 @@ while read -r r rest; do
 	if [ "$r" = ok ]; then ok; else fail "$rest"; fi
 done <"$T/rev"
 
-# --- config keys: lib/config.c <-> mfauth.conf(5), pam_mfauth(8), sample ----------------
-sed -n 's/^[[:space:]]*{ "\([a-z_]*\)", KIND_.*/\1/p' "$src/lib/config.c" | sort -u >"$T/keys"
-[ "$(wc -l <"$T/keys")" -ge 10 ] || fail "fewer than 10 keys parsed from lib/config.c"
+# --- config keys: lib/conf.c <-> mfauth.conf(5), pam_mfauth(8), sample ----------------
+sed -n 's/^[[:space:]]*{ "\([a-z_]*\)", KIND_.*/\1/p' "$src/lib/conf.c" | sort -u >"$T/keys"
+[ "$(wc -l <"$T/keys")" -ge 10 ] || fail "fewer than 10 keys parsed from lib/conf.c"
 conf5=$(text_of mfauth.conf.5)
 pam8=$(text_of pam_mfauth.8)
 while read -r k; do

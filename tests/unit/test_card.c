@@ -1,6 +1,6 @@
 /*
- * Unit tests for the card layer: lib/apdu.c, lib/card.c, lib/cardverify.c
- * and the error mapping of lib/pcsc.c (doc/DESIGN.md §5 and invariants 7-9).
+ * Unit tests for the card layer: lib/card_apdu.c, lib/card.c, lib/card_cert.c
+ * and the error mapping of lib/card_pcsc.c (doc/DESIGN.md §5 and invariants 7-9).
  *
  * A fake card sits behind struct mfa_card_io.  It either plays a script
  * (exact APDU expected -> response) or emulates a JPKI or PIV card that
@@ -14,7 +14,7 @@
  * written out here by hand, not taken from the code.
  *
  * OPENSSL_cleanse is interposed (as in test_buf.c) to see that the VERIFY
- * APDU holding the PIN is wiped, and so are the SCard* functions lib/pcsc.c
+ * APDU holding the PIN is wiped, and so are the SCard* functions lib/card_pcsc.c
  * calls (a fake pcsc-lite: readers, cards, failures on demand), to check that
  * every path out of a session resets the card and releases what it took
  * (invariant 8).  With the fake off, they pass through to libpcsclite.
@@ -43,13 +43,13 @@
 #include <openssl/x509v3.h>
 #include <zlib.h>
 
-#include "mfauth/apdu.h"
+#include "mfauth/card_apdu.h"
 #include "mfauth/buf.h"
 #include "mfauth/card.h"
-#include "mfauth/cardauth.h"
-#include "mfauth/cardverify.h"
+#include "mfauth/card_auth.h"
+#include "mfauth/card_cert.h"
 #include "mfauth/err.h"
-#include "mfauth/pcsc.h"
+#include "mfauth/card_pcsc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -646,7 +646,7 @@ static void hexstr(const uint8_t *p, size_t n, char *out)
 	out[n ? 3 * n - 1 : 0] = '\0';
 }
 
-/* --- apdu.c --------------------------------------------------------------- */
+/* --- card_apdu.c --------------------------------------------------------------- */
 
 static void test_apdu_build(void **state)
 {
@@ -2164,7 +2164,7 @@ static void test_piv_gzip_bomb_via_card(void **state)
 	free(obj);
 }
 
-/* --- cardverify.c ---------------------------------------------------------- */
+/* --- card_cert.c ---------------------------------------------------------- */
 
 static void test_challenge(void **state)
 {
@@ -3012,7 +3012,7 @@ static void test_piv_630x(void **state)
 	}
 }
 
-/* --- the whole login with the guard (cardauth.h) ---------------------------- */
+/* --- the whole login with the guard (card_auth.h) ---------------------------- */
 
 struct hook_ctx {
 	unsigned asked;
@@ -3204,7 +3204,7 @@ static void test_pcsc_error_map(void **state)
 
 /*
  * The executable's SCard* definitions take the place of libpcsclite's for
- * lib/pcsc.c.  Each call appends a token to pc.log, so a test states the
+ * lib/card_pcsc.c.  Each call appends a token to pc.log, so a test states the
  * whole conversation as one string.
  */
 static struct {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/lockout.h"
 
 #define T0 1800000000ULL

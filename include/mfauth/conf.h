@@ -2,8 +2,8 @@
  * Configuration: one key=value parser for the config file and the PAM module
  * arguments (arguments override the file).  Keys and defaults: doc/DESIGN.md §3.
  */
-#ifndef MFAUTH_CONFIG_H
-#define MFAUTH_CONFIG_H
+#ifndef MFAUTH_CONF_H
+#define MFAUTH_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>

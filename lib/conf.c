@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/err.h"
 #include "mfauth/safefile.h"
 

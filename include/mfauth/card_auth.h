@@ -9,8 +9,8 @@
  * the signature is the proof.  No store access here: the caller counts
  * failures under the user's lock (auth.h).
  */
-#ifndef MFAUTH_CARDAUTH_H
-#define MFAUTH_CARDAUTH_H
+#ifndef MFAUTH_CARD_AUTH_H
+#define MFAUTH_CARD_AUTH_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * Short APDUs, the status-word table and BER-TLV (see apdu.h).
+ * Short APDUs, the status-word table and BER-TLV (see card_apdu.h).
  *
  * Everything here is pure byte shuffling on caller-owned memory: no
  * allocation, no I/O, so the fuzzer and the unit tests reach every branch.
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "mfauth/apdu.h"
+#include "mfauth/card_apdu.h"
 #include "mfauth/buf.h"
 #include "mfauth/err.h"
 

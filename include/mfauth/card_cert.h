@@ -14,8 +14,8 @@
  * memory.  Every function returns 0 or a negative MFA_ERR_* (err.h), so
  * a caller that treats non-zero as "no" fails closed.
  */
-#ifndef MFAUTH_CARDVERIFY_H
-#define MFAUTH_CARDVERIFY_H
+#ifndef MFAUTH_CARD_CERT_H
+#define MFAUTH_CARD_CERT_H
 
 #include <stddef.h>
 #include <stdint.h>

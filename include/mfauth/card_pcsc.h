@@ -16,8 +16,8 @@
  * session per thread at a time, as pcsc-lite contexts are per thread).
  * This header does not need pcsc-lite's headers.
  */
-#ifndef MFAUTH_PCSC_H
-#define MFAUTH_PCSC_H
+#ifndef MFAUTH_CARD_PCSC_H
+#define MFAUTH_CARD_PCSC_H
 
 #include "mfauth/card.h"
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "mfauth/apdu.h"
+#include "mfauth/card_apdu.h"
 #include "mfauth/buf.h"
 #include "mfauth/card.h"
 #include "mfauth/err.h"

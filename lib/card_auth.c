@@ -1,5 +1,5 @@
 /*
- * The card login (see cardauth.h).  One function per step, each failing
+ * The card login (see card_auth.h).  One function per step, each failing
  * closed; the result becomes 0 only after the host verified the signature.
  */
 #include "config.h"
@@ -9,8 +9,8 @@
 #include <openssl/crypto.h>
 
 #include "mfauth/buf.h"
-#include "mfauth/cardauth.h"
-#include "mfauth/cardverify.h"
+#include "mfauth/card_auth.h"
+#include "mfauth/card_cert.h"
 #include "mfauth/err.h"
 
 /*

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/config.c: defaults, good and bad values for every key,
+ * Unit tests for lib/conf.c: defaults, good and bad values for every key,
  * the text parser, the trust checks on the config file, and module arguments
  * overriding the file.  Must run as root: the trust checks demand root-owned
  * files, and some cases chown files to another user.
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "mfauth/config.h"
+#include "mfauth/conf.h"
 #include "mfauth/err.h"
 
 #ifndef MFA_SYSCONFDIR

@@ -1,5 +1,5 @@
 /*
- * Host-side crypto for the card factor (cardverify.h): challenge,
+ * Host-side crypto for the card factor (card_cert.h): challenge,
  * signature check against the enrolled key, certificate parsing and checks,
  * PIV certificate objects.
  *
@@ -26,11 +26,11 @@
 #include <openssl/x509_vfy.h>
 #include <zlib.h>
 
-#include "mfauth/apdu.h"
+#include "mfauth/card_apdu.h"
 #include "mfauth/buf.h"
 #include "mfauth/card.h"
 #include "mfauth/err.h"
-#include "mfauth/cardverify.h"
+#include "mfauth/card_cert.h"
 #include "mfauth/text.h"
 
 int mfa_challenge_new(uint8_t *chal, size_t len)

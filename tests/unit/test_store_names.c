@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/names.c (doc/DESIGN.md invariant 5): a user name can never
+ * Unit tests for lib/store_names.c (doc/DESIGN.md invariant 5): a user name can never
  * name a path outside the store, and two names never share a file.
  *
  * mfa_name_check() refuses empty, ".", "..", '/', control characters
@@ -204,7 +204,7 @@ static int is_upper_hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
 }
 
-/* The properties names.c promises, for every accepted name. */
+/* The properties store_names.c promises, for every accepted name. */
 static void test_encode_properties(void **state)
 {
 	(void)state;

@@ -6,15 +6,15 @@
  * Response: mfa_apdu_split() only points into the caller's bytes; nothing is
  * copied and no length the card sent is believed before it is checked
  * against what was actually received.
- * Status words: one table (apdu.c) maps every SW to enum mfa_sw, with 63Cx
+ * Status words: one table (card_apdu.c) maps every SW to enum mfa_sw, with 63Cx
  * (tries left), 61xx (more data) and 6Cxx (wrong Le) carrying their low
  * nibble/byte in *arg.
  * TLV: BER tags of up to 3 bytes, lengths in the short, 81 and 82 forms;
  * indefinite (80) and longer (83+) forms, and values running past the input,
  * are MFA_ERR_CORRUPT.  Nothing is consumed on failure.
  */
-#ifndef MFAUTH_APDU_H
-#define MFAUTH_APDU_H
+#ifndef MFAUTH_CARD_APDU_H
+#define MFAUTH_CARD_APDU_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * pcsc-lite transport (pcsc.h).  A struct mfa_pcsc owns a context, at most
+ * pcsc-lite transport (card_pcsc.h).  A struct mfa_pcsc owns a context, at most
  * one card handle and at most one transaction; the have_* flags say which,
  * and mfa_pcsc_close() undoes exactly those, in reverse order, on every
  * path.  The reader list is heap memory freed before each function returns.
@@ -12,10 +12,10 @@
 #include <time.h>
 #include <winscard.h>
 
-#include "mfauth/apdu.h"
+#include "mfauth/card_apdu.h"
 #include "mfauth/card.h"
 #include "mfauth/err.h"
-#include "mfauth/pcsc.h"
+#include "mfauth/card_pcsc.h"
 
 #define PCSC_READERS_MAX 16             /* matching readers watched at once */
 #define PCSC_LIST_MAX 65536             /* bytes of reader names we accept */
