@@ -1,8 +1,11 @@
 /*
- * mfauth check: what the command's parts share.  cmd_check.c holds the
- * results, the config, key, store-directory and clock checks and the command;
- * check_store.c reads every file in the store; check_pam.c reads the PAM
- * stacks.  Each part only reports: nothing is written.
+ * mfauth check: what the command's parts share.  check_report.c holds the
+ * results; cmd_check.c the config, key and store-directory checks and the
+ * command; check_store.c reads every file in the store; check_clock.c
+ * judges the clock; check_pam.c reads the PAM stacks; check_sshd.c asks
+ * sshd.  Each part only reports (nothing is written), and only through
+ * check_report.c: the parts do not call each other, except check_store.c
+ * handing each user's state to check_clock_user.
  */
 #ifndef MFAUTH_CHECK_H
 #define MFAUTH_CHECK_H
@@ -22,12 +25,29 @@ struct report {
 	size_t count[SEV_CRITICAL + 1];
 };
 
+/* ---- check_report.c ---- */
+
 /* One result: "SEVERITY: SUBJECT: MESSAGE", or one JSON object with --json. */
-void report(struct report *r, enum sev sev, const char *check, const char *subject,
+void check_report(struct report *r, enum sev sev, const char *check, const char *subject,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Before the first result: opens the JSON array with --json. */
+void check_report_begin(struct report *r);
+
+/*
+ * After the last result: closes the JSON array, or prints the summary line.
+ * Returns the command's exit status: EXIT_FAIL when any result is an error
+ * or critical, else EXIT_OK.
+ */
+int check_report_end(const struct report *r);
+
 /* msg without a leading "SUBJECT: " (library messages start with the path). */
-const char *after_subject(const char *msg, const char *subject);
+const char *check_after_subject(const char *msg, const char *subject);
+
+/* ---- check_clock.c ---- */
+
+/* A critical result when the clock is before this program's build date, else ok. */
+void check_clock_build(struct report *r, uint64_t now);
 
 /*
  * False (and a critical result) when the clock is behind what the user's state
@@ -42,6 +62,8 @@ struct clock_seen {
 	size_t users;     /* states that loaded */
 	size_t behind;    /* users the clock is behind */
 };
+
+/* ---- check_store.c, check_pam.c, check_sshd.c ---- */
 
 /*
  * Every file in the store.  With the store open (store != NULL: trusted

@@ -202,7 +202,7 @@ static void pam_include(struct pam_ctx *x, struct pam_file *out, const char *fil
 
 	if (target == NULL) {
 		if (depth == 0)
-			report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line), "%s",
+			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line), "%s",
 			    _("include "
 			    "without a file name"));
 		return;
@@ -213,7 +213,7 @@ static void pam_include(struct pam_ctx *x, struct pam_file *out, const char *fil
 			base = target + dl + 1;
 		} else {
 			if (depth == 0)
-				report(x->r, SEV_INFO, "pam", pam_subject(x, file, line),
+				check_report(x->r, SEV_INFO, "pam", pam_subject(x, file, line),
 				    _("include of "
 				    "%s outside %s not followed"), target, x->dir);
 			return;
@@ -225,7 +225,7 @@ static void pam_include(struct pam_ctx *x, struct pam_file *out, const char *fil
 		return;
 	rc = pam_parse_file(x, out, base, only_type, depth + 1, &st);
 	if (rc == MFA_ERR_NOENT)
-		report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line), _("included file %s "
+		check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line), _("included file %s "
 		    "does not exist"), base);
 }
 
@@ -249,7 +249,7 @@ static void pam_line(struct pam_ctx *x, struct pam_file *out, const char *file, 
 	}
 	if (!is_type(type)) {
 		if (depth == 0)
-			report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno), _("unknown "
+			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno), _("unknown "
 			    "type '%.40s': PAM ignores the line"), type);
 		return;
 	}
@@ -260,7 +260,7 @@ static void pam_line(struct pam_ctx *x, struct pam_file *out, const char *file, 
 			nullok = nullok || is_nullok_arg(tok);
 	if (control == NULL || module == NULL || unterminated) {
 		if (depth == 0)
-			report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno), _("%s: PAM "
+			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno), _("%s: PAM "
 			    "rejects the line"), unterminated ? _("'[' without ']'") :
 			    _("no control or module"));
 		return;
@@ -272,7 +272,7 @@ static void pam_line(struct pam_ctx *x, struct pam_file *out, const char *file, 
 		return;
 	}
 	if (pam_push(out, type, dash, control, module, nullok, lineno, file, depth == 0) != 0)
-		report(x->r, SEV_ERROR, "pam", pam_subject(x, file, lineno), "%s",
+		check_report(x->r, SEV_ERROR, "pam", pam_subject(x, file, lineno), "%s",
 		    _("out of memory"));
 }
 
@@ -322,7 +322,7 @@ static void pam_flush(struct pam_ctx *x, struct pam_file *out, const char *name,
 {
 	if (l->too_long) {
 		if (depth == 0)
-			report(x->r, SEV_WARNING, "pam", pam_subject(x, name, l->start),
+			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, name, l->start),
 			    _("line longer "
 			    "than %d bytes: not checked"), PAM_LINE_MAX);
 	} else if (l->len > 0) {
@@ -361,7 +361,7 @@ static int pam_parse_file(struct pam_ctx *x, struct pam_file *out, const char *n
 
 	if ((rc = pam_read(x, name, &text, &len, st_out)) != 0) {
 		if (rc == MFA_ERR_RANGE && depth == 0)
-			report(x->r, SEV_WARNING, "pam", pam_subject(x, name, 0),
+			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, name, 0),
 			    _("larger than %d "
 			    "bytes: not checked"), PAM_FILE_MAX);
 		return rc;
@@ -533,7 +533,7 @@ static bool pam_check_password_order(struct pam_ctx *x, const struct pam_file *f
 		    (!pe->direct && !me->direct && strcmp(pe->file, me->file) == 0))
 			continue;
 		snprintf(where, sizeof(where), "%s", pam_subject(x, me->file, me->line));
-		report(x->r, sufficient ? SEV_ERROR : SEV_WARNING, "pam",
+		check_report(x->r, sufficient ? SEV_ERROR : SEV_WARNING, "pam",
 		    pam_subject(x, pe->file, pe->line), _("%s '%s' in service %s: a wrong password "
 		    "still reaches pam_mfauth.so (%s), so anyone can lock the user with wrong codes, "
 		    "and a wrong password with the right code spends the code%s; use requisite "
@@ -580,24 +580,24 @@ static bool pam_check_line(struct pam_ctx *x, const struct pam_file *f, size_t i
 
 	subj = pam_subject(x, f->name, e->line);
 	if (e->dash) {
-		report(x->r, SEV_WARNING, "pam", subj, _("'-%s': PAM skips the line silently when "
+		check_report(x->r, SEV_WARNING, "pam", subj, _("'-%s': PAM skips the line silently when "
 		    "the module does not load; drop the '-'"), e->type);
 		ok = false;
 	}
 	if ((sev = pam_control_problem(e, why, sizeof(why))) != SEV_OK) {
-		report(x->r, sev, "pam", subj, "%s", why);
+		check_report(x->r, sev, "pam", subj, "%s", why);
 		ok = false;
 	}
 	if (strcmp(e->type, "auth") != 0)
 		return ok;
 	if (e->nullok) {
-		report(x->r, SEV_WARNING, "pam", subj, "%s",
+		check_report(x->r, SEV_WARNING, "pam", subj, "%s",
 		    _("nullok: users without an enrollment log in "
 		    "with the password alone"));
 		ok = false;
 	}
 	if (!pam_password_before(f, idx) && !(f->included && pam_password_in_includers(x, f, e))) {
-		report(x->r, SEV_ERROR, "pam", subj, "%s",
+		check_report(x->r, SEV_ERROR, "pam", subj, "%s",
 		    _("no password module (pam_unix, pam_sss, "
 		    "pam_ldap, pam_krb5) before pam_mfauth.so in auth (includes followed one "
 		    "level)"));
@@ -628,20 +628,20 @@ static bool pam_check_file(struct pam_ctx *x, struct pam_file *f)
 	if (in_auth && strcmp(f->name, "sshd") == 0)
 		x->sshd_auth = true;
 	if (direct && (f->st.st_uid != 0 || (f->st.st_mode & 0022) != 0)) {
-		report(x->r, SEV_CRITICAL, "pam", pam_subject(x, f->name, 0), _("not root-owned or "
+		check_report(x->r, SEV_CRITICAL, "pam", pam_subject(x, f->name, 0), _("not root-owned or "
 		    "writable by others (uid %u, mode %04o): anyone could take the module out"),
 		    (unsigned)f->st.st_uid, (unsigned)(f->st.st_mode & 07777));
 		ok = false;
 	}
 	if (in_auth && !in_acct && !f->included) {
-		report(x->r, SEV_ERROR, "pam", pam_subject(x, f->name, 0), "%s",
+		check_report(x->r, SEV_ERROR, "pam", pam_subject(x, f->name, 0), "%s",
 		    _("pam_mfauth.so in auth "
 		    "but not in account: a locked user still gets in where only account runs "
 		    "(su from root, ssh keys)"));
 		ok = false;
 	}
 	if (ok)
-		report(x->r, SEV_OK, "pam", pam_subject(x, f->name, 0),
+		check_report(x->r, SEV_OK, "pam", pam_subject(x, f->name, 0),
 		    _("pam_mfauth.so in %s%s%s"),
 		    in_auth && in_acct ? _("auth and account") : in_auth ? "auth" : "account",
 		    direct ? "" : _(" (through an include)"),
@@ -706,11 +706,11 @@ void check_pam(struct report *r, const char *dir, bool *sshd_auth)
 	x.r = r;
 	x.dir = dir;
 	if ((x.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		report(r, SEV_ERROR, "pam", dir, _("cannot open: %s"), strerror(errno));
+		check_report(r, SEV_ERROR, "pam", dir, _("cannot open: %s"), strerror(errno));
 		return;
 	}
 	if ((rc = pam_list(&x)) != 0) {
-		report(r, SEV_ERROR, "pam", dir, _("cannot list: %s"), cli_strerror(rc));
+		check_report(r, SEV_ERROR, "pam", dir, _("cannot list: %s"), cli_strerror(rc));
 		goto out;
 	}
 	/* All files first: includes mark their targets as fragments. */
@@ -720,7 +720,7 @@ void check_pam(struct report *r, const char *dir, bool *sshd_auth)
 		if (pam_check_file(&x, &x.files[i]))
 			found++;
 	if (found == 0)
-		report(r, SEV_ERROR, "pam", dir, "%s",
+		check_report(r, SEV_ERROR, "pam", dir, "%s",
 		    _("module not in any PAM stack: no file here "
 		    "has a pam_mfauth.so line"));
 out:

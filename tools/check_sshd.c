@@ -131,13 +131,13 @@ static bool methods_password_only(const char *methods)
 static void sshd_judge(struct report *r, const char *subject, const struct sshd_settings *s)
 {
 	if (!s->usepam) {
-		report(r, SEV_ERROR, "sshd", subject, "%s", _("UsePAM no: sshd checks passwords "
+		check_report(r, SEV_ERROR, "sshd", subject, "%s", _("UsePAM no: sshd checks passwords "
 		    "itself and never runs the sshd PAM stack, so ssh logins skip pam_mfauth.so; set "
 		    "UsePAM yes and KbdInteractiveAuthentication yes"));
 		return;
 	}
 	if (s->password && !s->kbdint) {
-		report(r, SEV_WARNING, "sshd", subject, "%s", _("KbdInteractiveAuthentication no "
+		check_report(r, SEV_WARNING, "sshd", subject, "%s", _("KbdInteractiveAuthentication no "
 		    "with PasswordAuthentication yes and UsePAM yes: sshd answers pam_mfauth.so's "
 		    "code prompt with the password, so clerks cannot log in with a code; set "
 		    "KbdInteractiveAuthentication yes and PasswordAuthentication no, or "
@@ -145,13 +145,13 @@ static void sshd_judge(struct report *r, const char *subject, const struct sshd_
 		return;
 	}
 	if (s->password && methods_password_only(s->methods)) {
-		report(r, SEV_WARNING, "sshd", subject, _("AuthenticationMethods %.200s allows "
+		check_report(r, SEV_WARNING, "sshd", subject, _("AuthenticationMethods %.200s allows "
 		    "password without keyboard-interactive: sshd answers pam_mfauth.so's code prompt "
 		    "with the password; use AuthenticationMethods publickey,keyboard-interactive"),
 		    s->methods);
 		return;
 	}
-	report(r, SEV_OK, "sshd", subject, "%s", _("UsePAM yes, the code prompt reaches the clerk "
+	check_report(r, SEV_OK, "sshd", subject, "%s", _("UsePAM yes, the code prompt reaches the clerk "
 	    "through keyboard-interactive authentication"));
 }
 
@@ -164,17 +164,17 @@ void check_sshd(struct report *r, const char *sshd, const char *config)
 	int status = 0, rc;
 
 	if (access(sshd, X_OK) != 0) {
-		report(r, SEV_INFO, "sshd", sshd, "%s", _("not installed: sshd not checked"));
+		check_report(r, SEV_INFO, "sshd", sshd, "%s", _("not installed: sshd not checked"));
 		return;
 	}
 	if ((rc = sshd_run(sshd, config, &out, &len, &status)) != 0) {
-		report(r, SEV_INFO, "sshd", subject, _("cannot run %s -T: %s; sshd not checked"),
+		check_report(r, SEV_INFO, "sshd", subject, _("cannot run %s -T: %s; sshd not checked"),
 		    sshd, cli_strerror(rc));
 		return;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		out[strcspn(out, "\r\n")] = '\0';
-		report(r, SEV_INFO, "sshd", subject, _("%s -T failed (%.200s); sshd not checked"), sshd,
+		check_report(r, SEV_INFO, "sshd", subject, _("%s -T failed (%.200s); sshd not checked"), sshd,
 		    out);
 		free(out);
 		return;

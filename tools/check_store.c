@@ -132,27 +132,27 @@ static void report_file_safety(struct scan *s, const struct entry *e)
 		return;
 	s->unsafe++;
 	if (!e->stat_ok) {
-		report(s->r, SEV_ERROR, "store", subj, _("cannot stat: %s"),
+		check_report(s->r, SEV_ERROR, "store", subj, _("cannot stat: %s"),
 		    strerror(e->stat_errno));
 		return;
 	}
 	if (S_ISLNK(st->st_mode)) {
-		report(s->r, SEV_CRITICAL, "store", subj, "%s", _("symbolic link in the store"));
+		check_report(s->r, SEV_CRITICAL, "store", subj, "%s", _("symbolic link in the store"));
 		return;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		report(s->r, SEV_CRITICAL, "store", subj, "%s", _("not a regular file"));
+		check_report(s->r, SEV_CRITICAL, "store", subj, "%s", _("not a regular file"));
 		return;
 	}
 	if (st->st_uid != 0)
-		report(s->r, SEV_CRITICAL, "store", subj, _("owned by uid %u, not root"),
+		check_report(s->r, SEV_CRITICAL, "store", subj, _("owned by uid %u, not root"),
 		    (unsigned)st->st_uid);
 	if ((st->st_mode & 0022) != 0)
-		report(s->r, SEV_CRITICAL, "store", subj,
+		check_report(s->r, SEV_CRITICAL, "store", subj,
 		    _("writable by group or others (mode %04o)"),
 		    (unsigned)(st->st_mode & 07777));
 	if (st->st_nlink != 1)
-		report(s->r, SEV_CRITICAL, "store", subj,
+		check_report(s->r, SEV_CRITICAL, "store", subj,
 		    _("has %lu hard links: another name for it "
 		    "can be read or changed outside the store"), (unsigned long)st->st_nlink);
 }
@@ -177,7 +177,7 @@ static bool decode_stem(struct scan *s, const struct entry *e, size_t stem_len, 
 	if (mfa_name_decode(stem, user, MFA_USER_MAX + 1) == 0)
 		return true;
 bad:
-	report(s->r, SEV_ERROR, "store", subject_of(s, e->name), "%s",
+	check_report(s->r, SEV_ERROR, "store", subject_of(s, e->name), "%s",
 	    _("file name does not decode to "
 	    "a user name (not written by mfauth)"));
 	return false;
@@ -191,10 +191,10 @@ static void check_temp(struct scan *s, const struct entry *e)
 
 	cli_format_time(mtime, t, sizeof(t));
 	if (s->now > mtime && s->now - mtime > TMP_STALE_SECS)
-		report(s->r, SEV_WARNING, "store", subj, _("stale temp file from an interrupted "
+		check_report(s->r, SEV_WARNING, "store", subj, _("stale temp file from an interrupted "
 		    "enrollment or write (last modified %s): remove it"), t);
 	else
-		report(s->r, SEV_INFO, "store", subj, _("temp file of a write that may be in "
+		check_report(s->r, SEV_INFO, "store", subj, _("temp file of a write that may be in "
 		    "progress (last modified %s)"), t);
 }
 
@@ -206,7 +206,7 @@ static void check_state(struct scan *s, const char *user, const struct entry *st
 	int rc;
 
 	if ((rc = mfa_store_read_state(s->store, user, &st)) != 0) {
-		report(s->r, SEV_ERROR, "state", subject_of(s, st_e->name),
+		check_report(s->r, SEV_ERROR, "state", subject_of(s, st_e->name),
 		    _("state of %s does not "
 		    "load: %s"), user, cli_strerror(rc));
 		return;
@@ -232,20 +232,20 @@ static void check_record(struct scan *s, struct entry *e, size_t stem_len)
 	snprintf(state_name, sizeof(state_name), "%s%s", stem, STATE_SUFFIX);
 	st_e = find_entry(s, state_name);
 	if (st_e == NULL) {
-		report(s->r, SEV_ERROR, "record", subject_of(s, e->name),
+		check_report(s->r, SEV_ERROR, "record", subject_of(s, e->name),
 		    _("record without a state "
 		    "file: %s cannot log in (enroll again or revoke)"), user);
 	}
 	if (s->store == NULL || !e->safe)
 		return;
 	if ((rc = mfa_store_load(s->store, user, &rec)) != 0) {
-		report(s->r, SEV_ERROR, "record", subject_of(s, e->name), _("record of %s does not "
+		check_report(s->r, SEV_ERROR, "record", subject_of(s, e->name), _("record of %s does not "
 		    "load: %s"), user, cli_strerror(rc));
 		return;
 	}
 	period = rec.totp.present ? rec.totp.period : 0;
 	if (!mfa_record_enrolled(&rec)) {
-		report(s->r, SEV_ERROR, "record", subject_of(s, e->name), _("record of %s has no "
+		check_report(s->r, SEV_ERROR, "record", subject_of(s, e->name), _("record of %s has no "
 		    "factor enrolled"), user);
 	} else {
 		s->records_ok++;
@@ -253,7 +253,7 @@ static void check_record(struct scan *s, struct entry *e, size_t stem_len)
 	if (rec.card.present && rec.card.not_after != 0 && rec.card.not_after < s->now) {
 		char t[40];
 		cli_format_time(rec.card.not_after, t, sizeof(t));
-		report(s->r, SEV_WARNING, "record", subject_of(s, e->name),
+		check_report(s->r, SEV_WARNING, "record", subject_of(s, e->name),
 		    _("the card certificate "
 		    "of %s expired on %s: enroll the renewed card"), user, t);
 	}
@@ -278,12 +278,12 @@ static void check_state_file(struct scan *s, const struct entry *e, size_t stem_
 		int rc = mfa_store_read_state(s->store, user, &st);
 		mfa_wipe(&st, sizeof(st));
 		if (rc != 0) {
-			report(s->r, SEV_ERROR, "state", subject_of(s, e->name),
+			check_report(s->r, SEV_ERROR, "state", subject_of(s, e->name),
 			    _("state of %s does not load: %s"), user, cli_strerror(rc));
 			return;
 		}
 	}
-	report(s->r, SEV_INFO, "state", subject_of(s, e->name), _("state without a record: %s "
+	check_report(s->r, SEV_INFO, "state", subject_of(s, e->name), _("state without a record: %s "
 	    "is not enrolled (revoked, or an interrupted enrollment); kept for its replay "
 	    "watermark"), user);
 }
@@ -302,12 +302,12 @@ static void check_entry(struct scan *s, struct entry *e)
 	else if (strcmp(e->name, MFA_STORE_DECOY) == 0)
 		;       /* nobody's state (store.h): its safety was checked above, its bytes never matter */
 	else if (has_suffix(e->name, ".lock", &stem_len))
-		report(s->r, SEV_WARNING, "store", subject_of(s, e->name), "%s",
+		check_report(s->r, SEV_WARNING, "store", subject_of(s, e->name), "%s",
 		    _("lock file: mfauth "
 		    "keeps no lock files (it locks the state file itself), so this one is stale or "
 		    "foreign"));
 	else
-		report(s->r, SEV_WARNING, "store", subject_of(s, e->name), "%s",
+		check_report(s->r, SEV_WARNING, "store", subject_of(s, e->name), "%s",
 		    _("unexpected file in "
 		    "the store"));
 }
@@ -337,7 +337,7 @@ void check_store_files(struct cli *c, struct report *r, struct mfa_store *store,
 	if (store == NULL)
 		close(dirfd);
 	if (rc != 0) {
-		report(r, SEV_ERROR, "store", c->cfg.store_dir, _("cannot list: %s"),
+		check_report(r, SEV_ERROR, "store", c->cfg.store_dir, _("cannot list: %s"),
 		    cli_strerror(rc));
 		return;
 	}
@@ -347,17 +347,17 @@ void check_store_files(struct cli *c, struct report *r, struct mfa_store *store,
 	for (size_t i = 0; i < s.n; i++)
 		check_entry(&s, &s.e[i]);
 	if (s.unsafe == 0 && s.n > 0)
-		report(r, SEV_OK, "store", c->cfg.store_dir,
+		check_report(r, SEV_OK, "store", c->cfg.store_dir,
 		    _("%zu files, all regular, root-owned, "
 		    "not writable by others, one link each"), s.n);
 	if (store == NULL)
-		report(r, SEV_INFO, "record", c->cfg.store_dir, "%s",
+		check_report(r, SEV_INFO, "record", c->cfg.store_dir, "%s",
 		    _("records and states not decrypted: "
 		    "the store cannot be opened (see above)"));
 	else if (s.records == 0)
-		report(r, SEV_OK, "record", c->cfg.store_dir, "%s", _("no users enrolled"));
+		check_report(r, SEV_OK, "record", c->cfg.store_dir, "%s", _("no users enrolled"));
 	else if (s.records_ok == s.records && s.states_ok == s.records)
-		report(r, SEV_OK, "record", c->cfg.store_dir, _("%zu records decrypt and name a "
+		check_report(r, SEV_OK, "record", c->cfg.store_dir, _("%zu records decrypt and name a "
 		    "factor, %zu states load"), s.records_ok, s.states_ok);
 	if (store != NULL) {
 		clock->checked = true;

@@ -93,28 +93,14 @@ ssize_t cli_read_line(int fd, char *out, size_t outmax);
 int cli_parse_duration(const char *s, uint64_t *secs);
 
 /*
- * Shared by enroll totp and the imports (defined in totp_input.c).
- * Parse "6"/"8" and "30"/"60": 0 or MFA_ERR_INVAL.
+ * The arguments of the staff commands (unlock, recovery):
+ * "USER [--reason TEXT] [--ttl D]", --ttl only when ttl is not NULL (1s up to
+ * MFA_RECOVERY_TTL_MAX).  *user points to the account name NSS returns (a
+ * static buffer: the tool runs one command), *reason to "" or the text.
+ * EXIT_OK, EXIT_USAGE (the caller prints its usage line) or EXIT_FAIL (the
+ * user lookup failed and said why).
  */
-int enroll_parse_digits(const char *s, uint8_t *digits);
-int enroll_parse_period(const char *s, uint16_t *period);
-/*
- * Decode a base32 seed into f->secret/secret_len; it must be 10..64 bytes.
- * Returns 0, or MFA_ERR_INVAL with *why saying which rule failed (never a
- * part of the seed) and f's secret wiped.
- */
-int enroll_decode_seed(const char *b32, struct mfa_totp_factor *f, const char **why);
-/*
- * Make f (present, enrolled_at = now) user's TOTP factor, under the user's
- * lock: replaces only the record's TOTP factor, or starts a new record
- * (created_at = now) when the user has none.  used_step (0 = none), the
- * step of the code that confirmed the enrollment, becomes the replay
- * watermark in the same step, on disk before the record.  A record that
- * exists but does not load is never overwritten: its error is returned.
- * 0 or MFA_ERR_*.  (In cmd_enroll_totp.c.)
- */
-int enroll_save_totp(struct mfa_store *store, const char *user,
-    const struct mfa_totp_factor *f, uint64_t now, uint64_t used_step);
+int cli_staff_args(int argc, char **argv, const char **user, const char **reason, uint64_t *ttl);
 
 /* Commands: argv[0] is the command name. */
 int cmd_init(struct cli *c, int argc, char **argv);
@@ -124,10 +110,26 @@ int cmd_revoke(struct cli *c, int argc, char **argv);
 int cmd_unlock(struct cli *c, int argc, char **argv);
 int cmd_rekey(struct cli *c, int argc, char **argv);
 int cmd_enroll(struct cli *c, int argc, char **argv);
-/* enroll card (argv[0] is "card"): see cmd_enroll_card.c. */
-int cmd_enroll_card(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_recovery(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
+
+/*
+ * Subcommands, reached through cmd_enroll (cmd_enroll.c) and cmd_import
+ * (cmd_import.c), which pass their argv shifted by one: argv[0] is "totp",
+ * "card", "csv" or "pskc".
+ */
+int cmd_enroll_totp(struct cli *c, int argc, char **argv);
+int cmd_enroll_card(struct cli *c, int argc, char **argv);
+/* Also the usage line of a bare `mfauth import`. */
+#define IMPORT_CSV_USAGE N_("usage: mfauth import csv [--digits 6|8] " \
+	"[--algorithm sha1|sha256|sha512] [--period 30|60] < FILE")
+int cmd_import_csv(struct cli *c, int argc, char **argv);
+/*
+ * Returns EXIT_OK when every key package was imported and the map had no bad
+ * line, EXIT_FAIL when anything failed (each failure reported on stderr, the
+ * others still imported), EXIT_USAGE for bad arguments.
+ */
+int cmd_import_pskc(struct cli *c, int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "mfauth/account.h"
 #include "mfauth/audit.h"
 #include "mfauth/err.h"
+#include "mfauth/recovery.h"
 #include "mfauth/text.h"
 
 #define IDENT "mfauth"
@@ -241,4 +243,37 @@ ssize_t cli_read_line(int fd, char *out, size_t outmax)
 	if (n > 0 && out[n - 1] == '\r')
 		out[--n] = '\0';
 	return (ssize_t)n;
+}
+
+/* Parse "USER [--reason TEXT] [--ttl D]"; ttl may be NULL when not accepted. */
+int cli_staff_args(int argc, char **argv, const char **user, const char **reason, uint64_t *ttl)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	*reason = "";
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'r') {
+			*reason = optarg;
+		} else if (opt == 't' && ttl != NULL) {
+			if (cli_parse_duration(optarg, ttl) != 0 || *ttl == 0 ||
+			    *ttl > MFA_RECOVERY_TTL_MAX) {
+				cli_error(_("--ttl: '%s' is not a duration from 1s to 7d "
+				    "(e.g. 90m, 24h, 7d)"), optarg);
+				return EXIT_USAGE;
+			}
+		} else {
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return EXIT_USAGE;
+	/* The account NSS returns keys the store (a tool runs one command: static is fine). */
+	static char account[MFA_USER_MAX + 1];
+	*user = account;
+	return cli_account(argv[optind], account, sizeof(account), false);
 }

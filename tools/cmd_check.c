@@ -11,9 +11,10 @@
  *
  * Nothing is written: the store is opened with mfa_store_open() and read with
  * mfa_store_load() and mfa_store_read_state() (a shared lock, no update).
- * Here: the results, checks 1-3 and 5, and the command; check 4 (the files in
- * the store) is check_store.c, check 6 (the PAM stacks) check_pam.c, check 7
- * (sshd's settings, when the sshd stack runs the module) check_sshd.c.
+ * Here: checks 1-3 and the command; the results are check_report.c's,
+ * check 4 (the files in the store) is check_store.c, check 5 (the clock)
+ * check_clock.c, check 6 (the PAM stacks) check_pam.c, check 7 (sshd's
+ * settings, when the sshd stack runs the module) check_sshd.c.
  */
 #include "config.h"
 
@@ -32,66 +33,6 @@
 
 #define DEFAULT_PAM_DIR "/etc/pam.d"
 #define SSHD_PATH "/usr/sbin/sshd"
-/* Timestamps this far ahead of the clock are a clock that went back, not jitter. */
-#define CLOCK_SLACK_SECS 60
-/* When __DATE__ cannot be read: the first release. */
-#define FALLBACK_BUILD_Y 2026
-#define FALLBACK_BUILD_M 11
-#define FALLBACK_BUILD_D 1
-
-/* ---- results ------------------------------------------------------------ */
-
-static const char *const sev_name[] = { "ok", "info", "warning", "error", "critical" };
-
-/* Text output: control bytes and backslashes escaped, so one result is one line. */
-static void put_text(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\')
-			printf("\\x%02x", *p);
-		else
-			putchar(*p);
-	}
-}
-
-void report(struct report *r, enum sev sev, const char *check, const char *subject,
-    const char *fmt, ...)
-{
-	char msg[PATH_MAX + 512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (r->json) {
-		fputs(r->total == 0 ? "\n{\"check\":" : ",\n{\"check\":", stdout);
-		cli_json_string(stdout, check);
-		fputs(",\"severity\":", stdout);
-		cli_json_string(stdout, sev_name[sev]);
-		fputs(",\"subject\":", stdout);
-		cli_json_string(stdout, subject);
-		fputs(",\"message\":", stdout);
-		cli_json_string(stdout, msg);
-		fputs("}", stdout);
-	} else {
-		printf("%s: ", sev_name[sev]);
-		put_text(subject);
-		fputs(": ", stdout);
-		put_text(msg);
-		putchar('\n');
-	}
-	r->total++;
-	r->count[sev]++;
-}
-
-/* Library messages start with the path; the subject already names it. */
-const char *after_subject(const char *msg, const char *subject)
-{
-	size_t n = strlen(subject);
-	if (strncmp(msg, subject, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-		return msg + n + 2;
-	return msg[0] ? msg : _("unknown problem");
-}
 
 /* ---- (1) config ----------------------------------------------------------- */
 
@@ -110,25 +51,25 @@ static bool check_config(struct cli *c, struct report *r)
 	mfa_config_defaults(&c->cfg);
 	fd = mfa_open_trusted(path, O_RDONLY, false, &perr);
 	if (fd == MFA_ERR_NOENT && c->config_path == NULL) {
-		report(r, SEV_OK, "config", path, "%s",
+		check_report(r, SEV_OK, "config", path, "%s",
 		    _("not present: the built-in defaults are in use"));
 		return true;
 	}
 	if (fd < 0) {
-		report(r, fd == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "config", path,
+		check_report(r, fd == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "config", path,
 		    _("%s (the module refuses it, so every login fails)"),
-		    after_subject(perr.msg, path));
+		    check_after_subject(perr.msg, path));
 		return false;
 	}
 	close(fd);
 	if (mfa_config_load_file(&c->cfg, path, c->config_path == NULL, &cerr) != 0) {
-		report(r, SEV_ERROR, "config", path, _("%s (the module refuses it, so every login "
-		    "fails)"), after_subject(cerr.msg, path));
+		check_report(r, SEV_ERROR, "config", path, _("%s (the module refuses it, so every login "
+		    "fails)"), check_after_subject(cerr.msg, path));
 		return false;
 	}
-	report(r, SEV_OK, "config", path, "%s", _("root-owned, not writable by others, parses"));
+	check_report(r, SEV_OK, "config", path, "%s", _("root-owned, not writable by others, parses"));
 	if (c->cfg.nullok)
-		report(r, SEV_WARNING, "config", path, "%s", _("nullok = yes: users with no "
+		check_report(r, SEV_WARNING, "config", path, "%s", _("nullok = yes: users with no "
 		    "enrollment at all log in without a second factor"));
 	return true;
 }
@@ -142,48 +83,60 @@ static enum sev key_file_modes(struct report *r, const char *path, const struct 
 	enum sev worst = SEV_OK;
 
 	if (S_ISLNK(st->st_mode)) {
-		report(r, SEV_CRITICAL, "key", path, "%s", _("is a symbolic link"));
+		check_report(r, SEV_CRITICAL, "key", path, "%s", _("is a symbolic link"));
 		return SEV_CRITICAL;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		report(r, SEV_CRITICAL, "key", path, "%s", _("not a regular file"));
+		check_report(r, SEV_CRITICAL, "key", path, "%s", _("not a regular file"));
 		return SEV_CRITICAL;
 	}
 	if (st->st_uid != 0) {
-		report(r, SEV_CRITICAL, "key", path, _("owned by uid %u, not root"),
+		check_report(r, SEV_CRITICAL, "key", path, _("owned by uid %u, not root"),
 		    (unsigned)st->st_uid);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0022) != 0) {
-		report(r, SEV_CRITICAL, "key", path, _("writable by group or others (mode %04o)"),
+		check_report(r, SEV_CRITICAL, "key", path, _("writable by group or others (mode %04o)"),
 		    (unsigned)mode);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0044) != 0) {
-		report(r, SEV_CRITICAL, "key", path, _("readable by group or others (mode %04o): "
+		check_report(r, SEV_CRITICAL, "key", path, _("readable by group or others (mode %04o): "
 		    "chmod 0400, and run mfauth rekey if anyone may have read it"), (unsigned)mode);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & ~(mode_t)0666) != 0) {
-		report(r, SEV_ERROR, "key", path,
+		check_report(r, SEV_ERROR, "key", path,
 		    _("mode %04o has execute or special bits: want 0400"),
 		    (unsigned)mode);
 		if (worst < SEV_ERROR)
 			worst = SEV_ERROR;
 	}
 	if (st->st_nlink != 1) {
-		report(r, SEV_CRITICAL, "key", path,
+		check_report(r, SEV_CRITICAL, "key", path,
 		    _("has %lu hard links: a copy elsewhere may be "
 		    "readable"), (unsigned long)st->st_nlink);
 		worst = SEV_CRITICAL;
 	}
 	if (st->st_size != MFA_KEY_LEN) {
-		report(r, SEV_ERROR, "key", path, _("%lld bytes, want exactly %d"),
+		check_report(r, SEV_ERROR, "key", path, _("%lld bytes, want exactly %d"),
 		    (long long)st->st_size, MFA_KEY_LEN);
 		if (worst < SEV_ERROR)
 			worst = SEV_ERROR;
 	}
 	return worst;
+}
+
+/* lstat(path), reporting an error when it fails: a missing file is one init creates. */
+static bool lstat_reported(struct report *r, const char *check, const char *path, struct stat *st)
+{
+	if (lstat(path, st) == 0)
+		return true;
+	if (errno == ENOENT)
+		check_report(r, SEV_ERROR, check, path, "%s", _("missing (mfauth init creates it)"));
+	else
+		check_report(r, SEV_ERROR, check, path, _("cannot stat: %s"), strerror(errno));
+	return false;
 }
 
 /* Returns true when the key loads (the store can be opened as far as the key goes). */
@@ -200,18 +153,12 @@ static bool check_key(struct cli *c, struct report *r)
 	/* The next key of a rotation (store.h): the store reads with it too, so check it alike. */
 	snprintf(leftover, sizeof(leftover), "%s.new", path);
 	if (lstat(leftover, &st) == 0) {
-		report(r, SEV_ERROR, "key", leftover, "%s",
+		check_report(r, SEV_ERROR, "key", leftover, "%s",
 		    _("rekey interrupted: run mfauth rekey to finish"));
 		key_file_modes(r, leftover, &st);
 	}
-	if (lstat(path, &st) != 0) {
-		if (errno == ENOENT)
-			report(r, SEV_ERROR, "key", path, "%s",
-			    _("missing (mfauth init creates it)"));
-		else
-			report(r, SEV_ERROR, "key", path, _("cannot stat: %s"), strerror(errno));
+	if (!lstat_reported(r, "key", path, &st))
 		return false;
-	}
 	worst = key_file_modes(r, path, &st);
 	memset(&key, 0, sizeof(key));
 	rc = mfa_key_load(path, &key, &perr);
@@ -219,16 +166,16 @@ static bool check_key(struct cli *c, struct report *r)
 	if (rc != 0) {
 		/* Only when the checks above did not already say why. */
 		if (worst < SEV_ERROR)
-			report(r, rc == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "key", path, "%s",
-			    after_subject(perr.msg, path));
+			check_report(r, rc == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "key", path, "%s",
+			    check_after_subject(perr.msg, path));
 		return false;
 	}
 	if ((st.st_mode & 0200) != 0)
-		report(r, SEV_WARNING, "key", path,
+		check_report(r, SEV_WARNING, "key", path,
 		    _("mode %04o: 0400 preferred (nothing writes the "
 		    "key after mfauth init)"), (unsigned)(st.st_mode & 07777));
 	else if (worst == SEV_OK)
-		report(r, SEV_OK, "key", path, _("root-owned, mode 0400, %d bytes, loads"),
+		check_report(r, SEV_OK, "key", path, _("root-owned, mode 0400, %d bytes, loads"),
 		    MFA_KEY_LEN);
 	return true;
 }
@@ -245,141 +192,42 @@ static bool check_store_dir(struct cli *c, struct report *r)
 	struct stat st;
 	int fd;
 
-	if (lstat(path, &st) != 0) {
-		if (errno == ENOENT)
-			report(r, SEV_ERROR, "store", path, "%s",
-			    _("missing (mfauth init creates it)"));
-		else
-			report(r, SEV_ERROR, "store", path, _("cannot stat: %s"), strerror(errno));
+	if (!lstat_reported(r, "store", path, &st))
 		return false;
-	}
 	mode = st.st_mode & 07777;
 	if (S_ISLNK(st.st_mode)) {
-		report(r, SEV_CRITICAL, "store", path, "%s", _("is a symbolic link"));
+		check_report(r, SEV_CRITICAL, "store", path, "%s", _("is a symbolic link"));
 		return false;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		report(r, SEV_CRITICAL, "store", path, "%s", _("not a directory"));
+		check_report(r, SEV_CRITICAL, "store", path, "%s", _("not a directory"));
 		return false;
 	}
 	if (st.st_uid != 0) {
-		report(r, SEV_CRITICAL, "store", path, _("owned by uid %u, not root"),
+		check_report(r, SEV_CRITICAL, "store", path, _("owned by uid %u, not root"),
 		    (unsigned)st.st_uid);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0022) != 0) {
-		report(r, SEV_CRITICAL, "store", path, _("writable by group or others (mode %04o): "
+		check_report(r, SEV_CRITICAL, "store", path, _("writable by group or others (mode %04o): "
 		    "anyone can plant, swap or remove files"), (unsigned)mode);
 		worst = SEV_CRITICAL;
 	} else if ((mode & 0055) != 0) {
-		report(r, SEV_WARNING, "store", path, _("mode %04o: others can list the enrolled "
+		check_report(r, SEV_WARNING, "store", path, _("mode %04o: others can list the enrolled "
 		    "users; 0700 wanted"), (unsigned)mode);
 		worst = SEV_WARNING;
 	}
 	fd = mfa_open_trusted(path, O_RDONLY, true, &perr);
 	if (fd < 0) {
 		if (worst < SEV_ERROR)
-			report(r, fd == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "store", path, "%s",
-			    after_subject(perr.msg, path));
+			check_report(r, fd == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "store", path, "%s",
+			    check_after_subject(perr.msg, path));
 		return false;
 	}
 	close(fd);
 	if (worst == SEV_OK)
-		report(r, SEV_OK, "store", path, _("root-owned, mode %04o, on a trusted path"),
+		check_report(r, SEV_OK, "store", path, _("root-owned, mode %04o, on a trusted path"),
 		    (unsigned)mode);
-	return true;
-}
-
-/* ---- (5) clock ------------------------------------------------------------------ */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* The build date as epoch seconds (midnight UTC): MFA_BUILD_EPOCH or __DATE__. */
-static uint64_t build_epoch(void)
-{
-#ifdef MFA_BUILD_EPOCH
-	return (uint64_t)MFA_BUILD_EPOCH;
-#else
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	const char *date = __DATE__; /* "Nov 26 2026"; follows SOURCE_DATE_EPOCH in GCC */
-	const char *m;
-	char *end = NULL;
-	unsigned long d, y;
-
-	m = strlen(date) == 11 ? strstr(months, (char[4]){ date[0], date[1], date[2], '\0' }) : NULL;
-	if (m != NULL && (m - months) % 3 == 0) {
-		d = strtoul(date + 4, &end, 10);
-		if (end != NULL && *end == ' ') {
-			y = strtoul(end + 1, &end, 10);
-			if (*end == '\0' && d >= 1 && d <= 31 && y >= 2000 && y <= 9999)
-				return (uint64_t)days_from_civil((int64_t)y,
-				    (unsigned)((m - months) / 3 + 1), (unsigned)d) * 86400;
-		}
-	}
-	return (uint64_t)days_from_civil(FALLBACK_BUILD_Y, FALLBACK_BUILD_M, FALLBACK_BUILD_D) *
-	    86400;
-#endif
-}
-
-static void check_clock_build(struct report *r, uint64_t now)
-{
-	char t1[40], t2[40];
-	uint64_t built = build_epoch();
-
-	cli_format_time(now, t1, sizeof(t1));
-	cli_format_time(built, t2, sizeof(t2));
-	if (now < built) {
-		report(r, SEV_CRITICAL, "clock", "clock",
-		    _("system time %s is before this program's "
-		    "build date %s: set the clock (TOTP codes are checked against it)"), t1, t2);
-		return;
-	}
-	report(r, SEV_OK, "clock", "clock", _("system time %s is not before the build date %s"),
-	    t1, t2);
-}
-
-/*
- * A clock behind what a user's state has seen: after a TOTP step the clock has
- * not reached (beyond the window), every code is refused as a replay.
- */
-bool check_clock_user(struct report *r, const char *user, const struct mfa_state *st,
-    uint16_t period, unsigned window, uint64_t now)
-{
-	char t[40];
-
-	if (period != 0 && st->last_step != 0 && st->last_step > now / period + window) {
-		uint64_t at = st->last_step > UINT64_MAX / period ? UINT64_MAX :
-		    st->last_step * period;
-		cli_format_time(at, t, sizeof(t));
-		report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
-		    "accepted code (time step of %s): codes are refused as replays until then"),
-		    user, t);
-		return false;
-	}
-	if (st->last_success > now + CLOCK_SLACK_SECS) {
-		cli_format_time(st->last_success, t, sizeof(t));
-		report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
-		    "successful login at %s"), user, t);
-		return false;
-	}
-	if (st->last_failure > now + CLOCK_SLACK_SECS) {
-		cli_format_time(st->last_failure, t, sizeof(t));
-		report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
-		    "failed attempt at %s"), user, t);
-		return false;
-	}
 	return true;
 }
 
@@ -394,7 +242,7 @@ static void check_store(struct cli *c, struct report *r, uint64_t now, struct cl
 	int rc;
 
 	if (key_ok && dir_ok && (rc = mfa_store_open(&c->cfg, &store, &perr)) != 0) {
-		report(r, SEV_ERROR, "store", c->cfg.store_dir, _("cannot open the store: %s (%s)"),
+		check_report(r, SEV_ERROR, "store", c->cfg.store_dir, _("cannot open the store: %s (%s)"),
 		    perr.msg[0] ? perr.msg : "?", cli_strerror(rc));
 		store = NULL;
 	}
@@ -441,29 +289,20 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	now = (uint64_t)time(NULL);
-	if (r.json)
-		putchar('[');
+	check_report_begin(&r);
 	if (check_config(c, &r))
 		check_store(c, &r, now, &clock);
 	else
-		report(&r, SEV_INFO, "store", "store", "%s",
+		check_report(&r, SEV_INFO, "store", "store", "%s",
 		    _("key, store and records not checked: no "
 		    "usable configuration"));
 	check_clock_build(&r, now);
 	if (clock.checked && clock.behind == 0)
-		report(&r, SEV_OK, "clock", "clock",
+		check_report(&r, SEV_OK, "clock", "clock",
 		    _("not behind the last login or accepted code of "
 		    "any of %zu users"), clock.users);
 	check_pam(&r, pam_dir, &sshd_auth);
 	if (sshd_auth)
 		check_sshd(&r, SSHD_PATH, sshd_config);
-	if (r.json) {
-		puts(r.total > 0 ? "\n]" : "]");
-	} else {
-		size_t findings = r.count[SEV_WARNING] + r.count[SEV_ERROR] + r.count[SEV_CRITICAL];
-		printf(_("%zu checks, %zu findings (%zu critical, %zu errors, %zu warnings)\n"),
-		    r.total, findings, r.count[SEV_CRITICAL], r.count[SEV_ERROR],
-		    r.count[SEV_WARNING]);
-	}
-	return r.count[SEV_ERROR] + r.count[SEV_CRITICAL] > 0 ? EXIT_FAIL : EXIT_OK;
+	return check_report_end(&r);
 }

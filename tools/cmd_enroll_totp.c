@@ -11,7 +11,7 @@
  *
  * The seed travels only through stdin, memory (wiped on every path) and the
  * URI/QR on stdout: never argv, messages or the audit line (doc/DESIGN.md invariant 7).
- * Also home of enroll_save_totp, which the imports share (see cli.h).
+ * The save itself (enroll_save.c) is shared with the imports.
  */
 #include "config.h"
 
@@ -27,7 +27,9 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "enroll_save.h"
 #include "qr.h"
+#include "seed_input.h"
 #include "mfauth/codetext.h"
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
@@ -56,40 +58,6 @@ struct enroll_req {
 	bool confirm;
 	enum qr_style qr;
 };
-
-struct totp_change {
-	const struct mfa_totp_factor *f;
-	uint64_t now;
-	uint64_t step;
-};
-
-/* Under the user's lock: replace only the TOTP factor; mark the confirming step used. */
-static int change_totp(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx)
-{
-	const struct totp_change *c = ctx;
-	int what = MFA_CHANGE_RECORD;
-
-	if (!exists)
-		rec->created_at = c->now;
-	mfa_wipe(&rec->totp, sizeof(rec->totp));
-	rec->totp = *c->f;
-	rec->totp.present = true;
-	rec->totp.enrolled_at = c->now;
-	if (c->step > st->last_step) {
-		st->last_step = c->step;
-		what |= MFA_CHANGE_STATE;
-	}
-	return what;
-}
-
-int enroll_save_totp(struct mfa_store *store, const char *user,
-    const struct mfa_totp_factor *f, uint64_t now, uint64_t used_step)
-{
-	struct totp_change c = { f, now, used_step };
-
-	/* An unreadable record may hold a card: mfa_store_change never replaces it. */
-	return mfa_store_change(store, user, true, change_totp, &c);
-}
 
 /* The seed length authenticator apps expect for each HMAC: the hash size. */
 static size_t seed_len_for(uint8_t alg)
@@ -129,7 +97,7 @@ static int obtain_seed(const struct enroll_req *req, struct mfa_totp_factor *f,
 	else if (n == LINE_ERR)
 		why = _("cannot read standard input");
 	else
-		rc = enroll_decode_seed(line, f, &why);
+		rc = seed_decode(line, f, &why);
 	mfa_wipe(line, sizeof(line));
 	if (rc != 0) {
 		cli_error(_("enroll totp: %s: %s; nothing saved"), req->user, why);
@@ -277,7 +245,7 @@ static int parse_one_opt(int opt, const char *arg, struct enroll_req *req)
 {
 	switch (opt) {
 	case 'd':
-		if (enroll_parse_digits(arg, &req->digits) == 0)
+		if (seed_parse_digits(arg, &req->digits) == 0)
 			return 0;
 		cli_error("%s", _("enroll totp: --digits must be 6 or 8"));
 		break;
@@ -287,7 +255,7 @@ static int parse_one_opt(int opt, const char *arg, struct enroll_req *req)
 		cli_error("%s", _("enroll totp: --algorithm must be sha1, sha256 or sha512"));
 		break;
 	case 'p':
-		if (enroll_parse_period(arg, &req->period) == 0)
+		if (seed_parse_period(arg, &req->period) == 0)
 			return 0;
 		cli_error("%s", _("enroll totp: --period must be 30 or 60"));
 		break;
@@ -447,7 +415,7 @@ static int save_enrollment(struct mfa_store *store, const struct enroll_req *req
 	return rc;
 }
 
-static int enroll_totp(struct cli *c, int argc, char **argv)
+int cmd_enroll_totp(struct cli *c, int argc, char **argv)
 {
 	struct enroll_req req;
 	struct mfa_store *store = NULL;
@@ -496,18 +464,4 @@ out:
 	mfa_wipe(uri, sizeof(uri));
 	mfa_store_close(store);
 	return rc == 0 ? EXIT_OK : EXIT_FAIL;
-}
-
-int cmd_enroll(struct cli *c, int argc, char **argv)
-{
-	if (argc < 2) {
-		cli_error("%s", _("usage: mfauth enroll totp|card USER [OPTIONS]"));
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "totp") == 0)
-		return enroll_totp(c, argc - 1, argv + 1);
-	if (strcmp(argv[1], "card") == 0)
-		return cmd_enroll_card(c, argc - 1, argv + 1);
-	cli_error(_("enroll: unknown factor '%s' (totp or card)"), argv[1]);
-	return EXIT_USAGE;
 }

@@ -27,12 +27,11 @@
 
 #include "cli.h"
 #include "csv_parse.h"
-#include "pskc_import.h"
+#include "enroll_save.h"
+#include "seed_input.h"
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
-#define IMPORT_USAGE N_("usage: mfauth import csv [--digits 6|8] " \
-	"[--algorithm sha1|sha256|sha512] [--period 30|60] < FILE")
 #define IMPORT_LINE_MAX CSV_LINE_MAX
 
 #define LINE_EOF (-1)
@@ -219,12 +218,12 @@ static int parse_import_opts(int argc, char **argv, struct mfa_totp_factor *defa
 		if (opt == '?')
 			cli_error(_("import csv: unknown option or missing value: '%s'"),
 			    argv[optind - 1]);
-		else if (opt == 'd' && enroll_parse_digits(optarg, &defaults->digits) != 0)
+		else if (opt == 'd' && seed_parse_digits(optarg, &defaults->digits) != 0)
 			cli_error("%s", _("import csv: --digits must be 6 or 8"));
 		else if (opt == 'a' && mfa_alg_parse(optarg, &defaults->alg) != 0)
 			cli_error("%s",
 			    _("import csv: --algorithm must be sha1, sha256 or sha512"));
-		else if (opt == 'p' && enroll_parse_period(optarg, &defaults->period) != 0)
+		else if (opt == 'p' && seed_parse_period(optarg, &defaults->period) != 0)
 			cli_error("%s", _("import csv: --period must be 30 or 60"));
 		else if (opt == 'd' || opt == 'a' || opt == 'p')
 			continue;
@@ -233,7 +232,7 @@ static int parse_import_opts(int argc, char **argv, struct mfa_totp_factor *defa
 	return optind == argc ? EXIT_OK : EXIT_USAGE;
 }
 
-static int import_csv(struct cli *c, int argc, char **argv)
+int cmd_import_csv(struct cli *c, int argc, char **argv)
 {
 	struct mfa_totp_factor defaults;
 	struct import_totals t = { 0, 0 };
@@ -245,7 +244,7 @@ static int import_csv(struct cli *c, int argc, char **argv)
 	defaults.alg = MFA_ALG_SHA1;
 	defaults.period = 30;
 	if (parse_import_opts(argc, argv, &defaults) != EXIT_OK) {
-		cli_error("%s", _(IMPORT_USAGE));
+		cli_error("%s", _(IMPORT_CSV_USAGE));
 		return EXIT_USAGE;
 	}
 	if (cli_open_store(c, &store) != EXIT_OK)
@@ -257,18 +256,4 @@ static int import_csv(struct cli *c, int argc, char **argv)
 	mfa_store_close(store);
 	printf(_("imported %zu, failed %zu\n"), t.imported, t.failed);
 	return rc == 0 && t.failed == 0 ? EXIT_OK : EXIT_FAIL;
-}
-
-int cmd_import(struct cli *c, int argc, char **argv)
-{
-	if (argc < 2) {
-		cli_error("%s", _(IMPORT_USAGE));
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "csv") == 0)
-		return import_csv(c, argc - 1, argv + 1);
-	if (strcmp(argv[1], "pskc") == 0)
-		return cmd_import_pskc(c, argc - 1, argv + 1);
-	cli_error(_("import: unknown format '%s' (csv or pskc)"), argv[1]);
-	return EXIT_USAGE;
 }

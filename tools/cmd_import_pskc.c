@@ -34,7 +34,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "pskc_import.h"
+#include "csv_parse.h"
+#include "enroll_save.h"
 #include "pskc_parse.h"
 #include "mfauth/buf.h"
 #include "mfauth/err.h"
@@ -258,19 +259,6 @@ static int cmp_key_serial(const void *key, const void *elem)
 	return strcmp((const char *)key, (*(struct map_entry *const *)elem)->serial);
 }
 
-/* Blanks around a field are not part of it. */
-static char *trim_blanks(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
 /* One line (NUL-terminated, in place) into e.  NULL, or why it is refused. */
 static const char *map_parse_line(char *line, size_t len, struct map_entry *e)
 {
@@ -281,8 +269,8 @@ static const char *map_parse_line(char *line, size_t len, struct map_entry *e)
 	if ((comma = strchr(line, ',')) == NULL || strchr(comma + 1, ',') != NULL)
 		return _("expected serial,user");
 	*comma = '\0';
-	serial = trim_blanks(line);
-	user = trim_blanks(comma + 1);
+	serial = csv_trim_blanks(line);
+	user = csv_trim_blanks(comma + 1);
 	if (!pskc_serial_ok(serial))
 		return _("serial must be 1 to 128 printable ASCII characters without blanks or "
 		    "commas");

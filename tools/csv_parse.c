@@ -10,11 +10,12 @@
 
 #include "cli.h"
 #include "csv_parse.h"
+#include "seed_input.h"
 #include "mfauth/err.h"
 #include "mfauth/store.h"
 #include "mfauth/totp.h"
 
-static char *trim_blanks(char *s)
+char *csv_trim_blanks(char *s)
 {
 	size_t n;
 
@@ -52,14 +53,14 @@ static const char *parse_params(char **fields, int nfields, struct mfa_totp_fact
 {
 	const char *v;
 
-	if (nfields > 2 && *(v = trim_blanks(fields[2])) != '\0' &&
-	    enroll_parse_digits(v, &f->digits) != 0)
+	if (nfields > 2 && *(v = csv_trim_blanks(fields[2])) != '\0' &&
+	    seed_parse_digits(v, &f->digits) != 0)
 		return _("digits must be 6 or 8");
-	if (nfields > 3 && *(v = trim_blanks(fields[3])) != '\0' &&
+	if (nfields > 3 && *(v = csv_trim_blanks(fields[3])) != '\0' &&
 	    mfa_alg_parse(v, &f->alg) != 0)
 		return _("algorithm must be sha1, sha256 or sha512");
-	if (nfields > 4 && *(v = trim_blanks(fields[4])) != '\0' &&
-	    enroll_parse_period(v, &f->period) != 0)
+	if (nfields > 4 && *(v = csv_trim_blanks(fields[4])) != '\0' &&
+	    seed_parse_period(v, &f->period) != 0)
 		return _("period must be 30 or 60");
 	return NULL;
 }
@@ -87,7 +88,7 @@ const char *csv_parse_line(char *line, size_t len, const char **user,
 	if ((why = parse_params(fields, nfields, f)) != NULL)
 		return why;
 	*token = "bad_seed";
-	if (enroll_decode_seed(fields[1], f, &why) != 0)
+	if (seed_decode(fields[1], f, &why) != 0)
 		return why;
 	return NULL;
 }

@@ -17,6 +17,13 @@
 #define CSV_LINE_MAX 4096               /* bytes, line ending excluded */
 #define CSV_FIELDS_MAX 5
 
+/*
+ * s without the blanks (spaces, tabs) around it: trailing ones cut off in
+ * place, the return value past the leading ones.  Also for the serial-to-user
+ * map of `import pskc`, a CSV of its own.
+ */
+char *csv_trim_blanks(char *s);
+
 /* A blank line or a '#' comment (leading blanks allowed): not a token. */
 bool csv_skip_line(const char *line);
 

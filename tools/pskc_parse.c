@@ -67,6 +67,7 @@
 
 #include "cli.h"
 #include "pskc_parse.h"
+#include "seed_input.h"
 #include "mfauth/buf.h"
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
@@ -810,7 +811,7 @@ static const char *key_alg_params(const xmlNode *key, struct mfa_totp_factor *f)
 	if (ap == NULL || (rf = the_child(ap, NS_PSKC, "ResponseFormat")) == NULL ||
 	    attr_text(rf, "Length", text, sizeof(text)) != 0)
 		return _("no AlgorithmParameters/ResponseFormat Length (the number of digits)");
-	if (enroll_parse_digits(text, &f->digits) != 0)
+	if (seed_parse_digits(text, &f->digits) != 0)
 		return _("digits must be 6 or 8 (ResponseFormat Length)");
 	if (attr_text(rf, "Encoding", text, sizeof(text)) == 0 && strcmp(text, "DECIMAL") != 0)
 		return _("ResponseFormat Encoding must be DECIMAL");
@@ -832,7 +833,7 @@ static const char *key_time_params(const xmlNode *data, struct pskc_key *k)
 	    one_child(data, NS_PSKC, "TimeDrift", &td) != 0)
 		return _("more than one TimeInterval or TimeDrift");
 	if (ti != NULL && (plain_value_text(ti, text, sizeof(text)) != 0 ||
-	    enroll_parse_period(text, &k->f.period) != 0))
+	    seed_parse_period(text, &k->f.period) != 0))
 		return _("period must be 30 or 60 (TimeInterval)");
 	if (td != NULL) {
 		char *end = NULL;

@@ -1,43 +1,61 @@
 /*
  * The TOTP parameters and base32 seeds an administrator types or a vendor's
  * file carries, shared by `enroll totp`, `import csv` and `import pskc`
- * (declared in cli.h).  Kept apart from the commands so the import parsers
- * and their fuzz targets link them without the store and QR code.
+ * (declared in seed_input.h).  Kept apart from the commands so the import
+ * parsers and their fuzz targets link them without the store and QR code.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "seed_input.h"
 #include "mfauth/buf.h"
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
 #define SEED_MIN 10                     /* 80 bits: the floor authenticator apps accept */
 
-int enroll_parse_digits(const char *s, uint8_t *digits)
+/* s is exactly one of the two decimal texts allowed: its value in *v. */
+static int parse_one_of(const char *s, unsigned a, unsigned b, unsigned *v)
 {
-	if (strcmp(s, "6") == 0)
-		*digits = 6;
-	else if (strcmp(s, "8") == 0)
-		*digits = 8;
-	else
+	char text[8];
+
+	snprintf(text, sizeof(text), "%u", a);
+	if (strcmp(s, text) == 0) {
+		*v = a;
+		return 0;
+	}
+	snprintf(text, sizeof(text), "%u", b);
+	if (strcmp(s, text) == 0) {
+		*v = b;
+		return 0;
+	}
+	return MFA_ERR_INVAL;
+}
+
+int seed_parse_digits(const char *s, uint8_t *digits)
+{
+	unsigned v;
+
+	if (parse_one_of(s, 6, 8, &v) != 0)
 		return MFA_ERR_INVAL;
+	*digits = (uint8_t)v;
 	return 0;
 }
 
-int enroll_parse_period(const char *s, uint16_t *period)
+int seed_parse_period(const char *s, uint16_t *period)
 {
-	if (strcmp(s, "30") == 0)
-		*period = 30;
-	else if (strcmp(s, "60") == 0)
-		*period = 60;
-	else
+	unsigned v;
+
+	if (parse_one_of(s, 30, 60, &v) != 0)
 		return MFA_ERR_INVAL;
+	*period = (uint16_t)v;
 	return 0;
 }
 
-int enroll_decode_seed(const char *b32, struct mfa_totp_factor *f, const char **why)
+int seed_decode(const char *b32, struct mfa_totp_factor *f, const char **why)
 {
 	int rc = mfa_base32_decode(b32, f->secret, sizeof(f->secret), &f->secret_len);
 
