@@ -189,6 +189,28 @@ out:
 	return rc;
 }
 
+/*
+ * Our own base32 codec, not liboath's oath_base32_decode/encode (linked for
+ * the HOTP code), because measured against liboath 2.6.7 (Debian 12) with
+ * the inputs of tests/unit/test_totp.c and fuzz/corpus/base32:
+ * - liboath refuses seeds as tokens and people print them, which we accept
+ *   and the tests require: "MZXW-6YTB-OI" (hyphens), "mzxw<TAB>6ytb oi"
+ *   (a tab), "MZXW6YTBOI=" and "MZXW6YTBOI== ==" (padding not filling the
+ *   block, or blanks inside it), " - " (blanks only: the empty seed, refused
+ *   later by its length with a clearer message), and the corpus files
+ *   seed-blanks-padding and recovery-shape.  Every input we refuse it
+ *   refuses too, and where both accept, the bytes are the same.
+ * - its decoder frees a heap copy of the seed text (blanks removed, upper
+ *   case: "JBSWY3DP..." for "jbsw y3dp ...") without wiping it, seen by
+ *   scanning each block at free(); it returns the seed in a malloc'd block
+ *   of its own, and has no bound (104 characters give 65 bytes).
+ * - its encoder pads with '=' ("f" is "MY======"); the otpauth:// URI and the
+ *   enrollment screen want no padding.
+ * Accepting more here loosens nothing: a mistyped seed still fails the
+ * confirmation code at enrollment.  The first point is pinned by
+ * tests/unit/test_totp.c: test_base32_liboath_stricter.
+ */
+
 /* 0..31 for a base32 letter (either case) or digit 2-7, -1 otherwise. */
 static int b32_value(char c)
 {
