@@ -34,13 +34,11 @@
 
 #define IMPORT_LINE_MAX CSV_LINE_MAX
 
-#define LINE_EOF (-1)
-#define LINE_LONG (-2)
-#define LINE_ERR (-3)
-
 /*
  * A line reader over a file descriptor with a buffer of our own, wiped at
- * the end: stdio would keep a copy of the seeds we cannot reach.
+ * the end: stdio would keep a copy of the seeds we cannot reach.  Buffered,
+ * unlike cli_read_line (one read() per byte, fine for one typed line, slow
+ * for a vendor's file of thousands); its results are cli.h's LINE_* codes.
  */
 struct line_reader {
 	int fd;
