@@ -193,6 +193,8 @@ check "hank never enrolled" not_enrolled hank
 check "nothing outside the store" test ! -e "$T/x.rec"
 run enroll
 check "enroll without a factor: exit 2" rc_and_err 2 'usage'
+check "enroll without a factor: the usage names both factors" \
+	err_has '^mfauth: usage: mfauth enroll totp[|]card USER \[OPTIONS\]$'
 run enroll fido ivan
 check "enroll fido: exit 2" rc_and_err 2 'unknown factor'
 # No pcscd (or no reader) here: a clear error, exit 1, nothing saved.
@@ -286,6 +288,9 @@ run import xml </dev/null
 check "import xml: exit 2" rc_and_err 2 'unknown format'
 run import pskc </dev/null
 check "import pskc without a file: exit 2 (more in test-import-pskc.sh)" rc_and_err 2 'usage: mfauth import pskc'
+run import </dev/null
+check "import without a format: exit 2 with the csv usage line" \
+	rc_and_err 2 '^mfauth: usage: mfauth import csv \[--digits 6[|]8\] .* < FILE$'
 
 # --- import speed -----------------------------------------------------------------
 $PY -c 'import base64,os

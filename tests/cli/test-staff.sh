@@ -73,6 +73,10 @@ sleep 0.2
 check "audit: unlock with reason" \
 	grep -q 'event=unlock result=success user=u2 .*note="called\\x20the\\x20help\\x20desk"' "$audit"
 check "audit: lock event" grep -q 'event=lock result=locked user=u2' "$audit"
+check "unlock --ttl refused (usage: only recovery takes it)" \
+	bash -c '"$0" -c "$1" unlock u2 --ttl 1h 2>"$2"; [ $? -eq 2 ] &&
+	    grep -qx "mfauth: usage: mfauth unlock USER \[--reason TEXT\]" "$2"' \
+	"$build/tools/mfauth" "$conf" "$T/unlock-ttl.err"
 check "unlock of an unknown user fails" bash -c '"$0" -c "$1" unlock nobody; [ $? -eq 1 ]' \
 	"$build/tools/mfauth" "$conf"
 
