@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/rand.h>
 
 #include "mfauth/err.h"
 #include "mfauth/store_files.h"
@@ -306,41 +305,16 @@ static int files_load(void *handle, const char *user, struct mfa_record *rec)
 
 /*
  * Write bytes to a fresh temp file in the store and rename it over `name`
- * (noreplace: fail with MFA_ERR_EXISTS instead of replacing).  The data and
- * the directory entry are on disk before this returns.
+ * (noreplace: fail with MFA_ERR_EXISTS instead of replacing), with
+ * safefile.h's one atomic writer.  The data and the directory entry are on
+ * disk before this returns.
  */
 static int write_atomic(const struct files_store *s, const char *name, const uint8_t *data,
     size_t len, bool noreplace)
 {
-	char tmp[MFA_NAME_ENC_MAX + 64];
-	uint8_t rnd[8];
-	int fd, rc = MFA_ERR_IO;
+	const struct mfa_write_opts o = { TMP_PREFIX, 0600, noreplace, NULL };
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return MFA_ERR_CRYPTO;
-	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x",
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return MFA_ERR_IO;
-	if (mfa_write_all(fd, data, len) != 0 || fsync(fd) != 0)
-		goto fail;
-	close(fd);
-	fd = -1;
-	if (noreplace) {
-		if (renameat2(s->dirfd, tmp, s->dirfd, name, RENAME_NOREPLACE) != 0) {
-			rc = errno == EEXIST ? MFA_ERR_EXISTS : MFA_ERR_IO;
-			goto fail;
-		}
-	} else if (renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
-		goto fail;
-	}
-	return fsync(s->dirfd) == 0 ? 0 : MFA_ERR_IO;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlinkat(s->dirfd, tmp, 0);
-	return rc;
+	return mfa_write_atomic_at(s->dirfd, name, data, len, &o, NULL);
 }
 
 /* A new state file: slot 0 holds an empty state with sequence 1. */
