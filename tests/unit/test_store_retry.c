@@ -28,6 +28,7 @@
 #include "mfauth/recovery.h"
 #include "mfauth/store_backend.h"
 #include "mfauth/totp.h"
+#include "testutil.h"
 
 #define NOW 1700000000ull
 #define USER "clerk"
@@ -320,12 +321,7 @@ static const struct mfa_store_ops mem_ops = {
 };
 
 /* The clock the decision reads under the lock: AT(t) sets it and passes it. */
-static uint64_t clock_value;
-static uint64_t fixed_clock(void)
-{
-	return clock_value;
-}
-#define AT(t) (clock_value = (t), fixed_clock)
+#define AT(t) tu_clock_at(t)
 
 struct fx {
 	struct mfa_config cfg;
@@ -345,13 +341,7 @@ static int fx_setup(void **state)
 	f->cfg.unlock_time = 0;
 	memset(&perr, 0, sizeof(perr));
 	assert_int_equal(mfa_store_open_with(&mem_ops, &f->cfg, &f->store, &perr), 0);
-	f->rec.created_at = 1;
-	f->rec.totp.present = true;
-	f->rec.totp.secret_len = 20;
-	memset(f->rec.totp.secret, 0x42, 20);
-	f->rec.totp.digits = 6;
-	f->rec.totp.alg = MFA_ALG_SHA1;
-	f->rec.totp.period = 30;
+	tu_totp_record(&f->rec);
 	assert_int_equal(mfa_store_save(f->store, USER, &f->rec), 0);
 	mem.conflict = true;
 	*state = f;
@@ -367,17 +357,6 @@ static int fx_teardown(void **state)
 	memset(&mem, 0, sizeof(mem));
 	free(f);
 	return 0;
-}
-
-static void code_at(const struct fx *f, uint64_t t, char out[9])
-{
-	assert_int_equal(mfa_totp_code(&f->rec.totp, t / 30, out, 9), 0);
-}
-
-static void wrong_at(const struct fx *f, uint64_t t, char out[9])
-{
-	code_at(f, t, out);
-	out[5] = (char)('0' + (out[5] - '0' + 5) % 10);
 }
 
 static struct mfa_state state_of(const struct fx *f)
@@ -414,7 +393,7 @@ static void test_fresh_code_accepted_once(void **state)
 	struct mfa_auth_result res;
 	char code[9];
 
-	code_at(f, NOW, code);
+	tu_code_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW), NULL,
 	    &res), 0);
 	assert_int_equal(mem.fn_calls, 2);                   /* the conflict made it retry */
@@ -439,7 +418,7 @@ static void test_wrong_codes_count_once_each_and_lock(void **state)
 	char code[9];
 
 	for (unsigned i = 0; i < 3; i++) {
-		wrong_at(f, NOW, code);
+		tu_wrong_at(&f->rec, NOW, code);
 		assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code,
 		    AT(NOW + i), NULL, &res), MFA_ERR_BADCODE);
 		assert_int_equal(res.failures, i + 1);               /* not 2 per attempt */
@@ -449,7 +428,7 @@ static void test_wrong_codes_count_once_each_and_lock(void **state)
 	assert_int_equal(mem.fn_calls, 6);
 	assert_true(state_of(f).locked_until == MFA_LOCK_FOREVER);
 	/* Locked: even the right code is refused and nothing is counted. */
-	code_at(f, NOW + 90, code);
+	tu_code_at(&f->rec, NOW + 90, code);
 	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW + 90), NULL,
 	    &res), MFA_ERR_LOCKED);
 	assert_int_equal(state_of(f).failures, 3);
@@ -466,7 +445,7 @@ static void test_retry_sees_the_code_used_meanwhile(void **state)
 
 	mem.interloper = other_login_used;
 	mem.interloper_arg = &step;
-	code_at(f, NOW, code);
+	tu_code_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW), NULL,
 	    &res), MFA_ERR_REPLAY);
 	assert_int_equal(mem.fn_calls, 2);
@@ -483,7 +462,7 @@ static void test_retry_sees_the_lock_set_meanwhile(void **state)
 	char code[9];
 
 	mem.interloper = other_login_locked;
-	wrong_at(f, NOW, code);
+	tu_wrong_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW), NULL,
 	    &res), MFA_ERR_LOCKED);
 	assert_int_equal(mem.fn_calls, 2);
@@ -512,7 +491,7 @@ static void test_retry_after_an_unlock_meanwhile(void **state)
 	mem_find(&mem, USER)->st.failures = 2;
 	mem_find(&mem, USER)->st.last_failure = NOW;
 	mem.interloper = staff_unlocked;
-	wrong_at(f, NOW, code);
+	tu_wrong_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW + 1), NULL,
 	    &res), MFA_ERR_BADCODE);
 	assert_int_equal(mem.fn_calls, 2);
@@ -559,12 +538,12 @@ static void test_reservation_counts_once(void **state)
 
 	assert_int_equal(mfa_auth_reserve(f->store, &f->cfg, USER, AT(NOW), NULL, &res), 0);
 	assert_int_equal(state_of(f).failures, 1);
-	wrong_at(f, NOW, code);
+	tu_wrong_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_code_reserved(f->store, &f->cfg, USER, &f->rec, code, AT(NOW),
 	    NULL, &res), MFA_ERR_BADCODE);
 	assert_int_equal(state_of(f).failures, 1);
 	assert_int_equal(mfa_auth_reserve(f->store, &f->cfg, USER, AT(NOW + 1), NULL, &res), 0);
-	code_at(f, NOW, code);
+	tu_code_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_code_reserved(f->store, &f->cfg, USER, &f->rec, code,
 	    AT(NOW + 1), NULL, &res), 0);
 	assert_int_equal(state_of(f).failures, 0);
@@ -623,7 +602,7 @@ static void test_decoy_and_list_through_the_dispatch(void **state)
 	size_t n = 0, skipped = 1;
 	char code[9];
 
-	code_at(f, NOW, code);
+	tu_code_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_decoy(f->store, &f->cfg, code, NOW), 0);
 	assert_int_equal(mem.fn_calls, 2);
 	assert_true(mem.decoy.last_failure == NOW);
