@@ -845,7 +845,8 @@ struct scan {
 	size_t n;
 	uint64_t now;
 	size_t unsafe;
-	char subject[SUBJECT_MAX], state_subject[SUBJECT_MAX], detail[512];
+	char subject[SUBJECT_MAX], state_subject[SUBJECT_MAX];
+	char detail[MFA_USER_MAX * 4 + 512];     /* a user name and a translated line */
 };
 
 static int cmp_entry(const void *a, const void *b)
