@@ -18,7 +18,11 @@ struct recovery_change {
 	uint64_t expires_at;
 };
 
-/* Under the user's lock: a new code replaces the old one, only one is ever valid. */
+/*
+ * Under the user's lock: a new code replaces the old one, only one is ever
+ * valid.  Retry-safe (store.h): a retry issues a fresh code over c->code and
+ * c->expires_at, so what is shown is the code of the record written.
+ */
 static int issue_code(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx)
 {
 	struct recovery_change *c = ctx;

@@ -10,6 +10,7 @@
 #include "mfauth/err.h"
 #include "mfauth/lockout.h"
 
+/* Retry-safe (store.h): *was_locked is set afresh on every call. */
 static int clear_lock(struct mfa_state *st, void *ctx)
 {
 	bool *was_locked = ctx;
