@@ -17,7 +17,7 @@
 #include "mfauth/buf.h"
 #include "mfauth/card_auth.h"
 #include "mfauth/err.h"
-#include "mfauth/card_pcsc.h"
+#include "mfauth/card_session.h"
 #include "mfauth/record.h"
 #include "mfauth/recovery.h"
 #include "mfauth/store.h"
@@ -41,10 +41,7 @@ int verify_ask(const struct verify *v, const struct mfa_hp_request *req, char *b
 /* The verdict of a code (mfa_auth_code's results), audited as the module does. */
 static void report_code(const struct verify *v, int rc, const struct mfa_auth_result *res)
 {
-	struct mfa_attempt_audit how = {
-		rc == MFA_ERR_REPLAY ? "replay" : "fail",
-		rc == MFA_ERR_INVAL ? "malformed_code" : NULL, NULL, NULL
-	};
+	struct mfa_attempt_audit how = mfa_attempt_audit_code(rc);
 
 	if (!mfa_auth_code_judged(rc)) {
 		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
@@ -97,7 +94,6 @@ out:
 struct pin_ctx {
 	struct verify *v;
 	struct mfa_store *store;
-	struct mfa_pcsc *session;
 	struct mfa_auth_result *res;
 	bool reserved;
 };
@@ -124,12 +120,6 @@ static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
 out:
 	mfa_wipe(buf, sizeof(buf));
 	return rc;
-}
-
-static int reset_card(void *arg)
-{
-	struct pin_ctx *c = arg;
-	return mfa_pcsc_reset(c->session);
 }
 
 /* What the clerk is told after a card attempt (the module words it). */
@@ -169,9 +159,7 @@ static int card_login(struct verify *v, struct mfa_store *store, const struct mf
 {
 	struct mfa_card_outcome out = { -1, 0 };
 	struct mfa_auth_result res;
-	struct pin_ctx pc = { v, store, NULL, &res, false };
-	struct mfa_card_hooks hooks = { ask_pin, reset_card, &pc };
-	struct mfa_card_io io;
+	struct pin_ctx pc = { v, store, &res, false };
 	uint64_t now = (uint64_t)time(NULL);
 	int rc, card_rc;
 
@@ -182,12 +170,7 @@ static int card_login(struct verify *v, struct mfa_store *store, const struct mf
 		report_card(v, rc, &out, &res);
 		return rc;
 	}
-	card_rc = mfa_pcsc_open(&pc.session, v->cfg.card_reader, v->cfg.card_wait);
-	if (card_rc == 0) {
-		mfa_pcsc_io(pc.session, &io);
-		card_rc = mfa_card_login(&rec->card, &io, &hooks, v->cfg.card_min_tries, now, &out);
-	}
-	mfa_pcsc_close(pc.session);
+	card_rc = mfa_card_session_login(&v->cfg, &rec->card, ask_pin, &pc, now, &out);
 	explain(v, card_rc, &out, &rec->card);
 	if (card_rc == MFA_ERR_LOCKED) {      /* the reservation found the user locked */
 		report_card(v, card_rc, &out, &res);
@@ -259,35 +242,26 @@ int verify_account(struct verify *v)
 {
 	struct mfa_path_error perr = { "" };
 	struct mfa_store *store = NULL;
-	struct mfa_record rec;
-	struct mfa_state st;
 	int rc, status = MFA_HP_EXIT_STORE;
 
-	memset(&rec, 0, sizeof(rec));
 	if (mfa_name_check(v->user) != 0)
 		return MFA_HP_EXIT_FAIL;
 	if ((rc = mfa_store_open(&v->cfg, &store, &perr)) != 0) {
 		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
 		return MFA_HP_EXIT_STORE;
 	}
-	rc = mfa_store_load(store, v->user, &rec);
+	rc = mfa_auth_account(store, &v->cfg, v->user, (uint64_t)time(NULL));
 	if (rc == MFA_ERR_NOENT) {
 		status = v->cfg.nullok ? MFA_HP_EXIT_IGNORE : MFA_HP_EXIT_OK;
-		goto out;
-	}
-	if (rc != 0 || (rc = mfa_store_read_state(store, v->user, &st)) != 0) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
-		goto out;
-	}
-	if (mfa_lockout_active(&v->cfg, &st, (uint64_t)time(NULL))) {
+	} else if (rc == MFA_ERR_LOCKED) {
 		verify_audit(v, "account", "locked", "locked", NULL);
 		verify_msg(v, MFA_HP_MSG_ACCOUNT_LOCKED, 0);
 		status = MFA_HP_EXIT_LOCKED;
-		goto out;
+	} else if (rc != 0) {
+		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+	} else {
+		status = MFA_HP_EXIT_OK;
 	}
-	status = MFA_HP_EXIT_OK;
-out:
-	mfa_record_wipe(&rec);
 	mfa_store_close(store);
 	return status;
 }

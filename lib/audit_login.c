@@ -88,6 +88,15 @@ void mfa_audit_login_lock(const struct mfa_login_audit *who, const struct mfa_au
 	    "too_many_failures_total" : "too_many_failures", "locked_until", until, NULL);
 }
 
+struct mfa_attempt_audit mfa_attempt_audit_code(int rc)
+{
+	struct mfa_attempt_audit how = {
+		rc == MFA_ERR_REPLAY ? "replay" : "fail",
+		rc == MFA_ERR_INVAL ? "malformed_code" : NULL, NULL, NULL
+	};
+	return how;
+}
+
 void mfa_audit_login_attempt(const struct mfa_login_audit *who, int rc,
     const struct mfa_auth_result *res, const struct mfa_attempt_audit *how)
 {

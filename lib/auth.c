@@ -306,6 +306,18 @@ int mfa_auth_unlocked(struct mfa_store *store, const struct mfa_config *cfg, con
 	return mfa_lockout_active(cfg, &st, now) ? MFA_ERR_LOCKED : 0;
 }
 
+int mfa_auth_account(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    uint64_t now)
+{
+	struct mfa_record rec;
+	int rc;
+
+	memset(&rec, 0, sizeof(rec));
+	rc = mfa_store_load(store, user, &rec);
+	mfa_record_wipe(&rec);
+	return rc != 0 ? rc : mfa_auth_unlocked(store, cfg, user, now);
+}
+
 bool mfa_auth_code_judged(int rc)
 {
 	return rc == 0 || rc == MFA_ERR_BADCODE || rc == MFA_ERR_REPLAY || rc == MFA_ERR_INVAL ||

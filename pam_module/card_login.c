@@ -16,12 +16,11 @@
 
 #include "mfauth/card_auth.h"
 #include "mfauth/err.h"
-#include "mfauth/card_pcsc.h"
+#include "mfauth/card_session.h"
 #include "module.h"
 
 struct pin_ctx {
 	struct login *l;
-	struct mfa_pcsc *session;
 	bool password;          /* the PIN prompt got the password: nothing was sent */
 };
 
@@ -50,12 +49,6 @@ static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
 	return 0;
 }
 
-static int reset_card(void *arg)
-{
-	struct pin_ctx *c = arg;
-	return mfa_pcsc_reset(c->session);
-}
-
 /*
  * Enrollments made before card identifiers: the card was told apart by its
  * certificate's public key (more APDUs); say so, so staff can re-enroll.
@@ -79,12 +72,9 @@ static void audit_card(struct login *l, int rc, const struct mfa_card_outcome *o
 int card_login(struct login *l, struct mfa_store *store, const struct mfa_record *rec,
     bool *fallback)
 {
-	struct mfa_pcsc *session = NULL;
 	struct mfa_card_outcome out = { -1, 0 };
 	struct mfa_auth_result res;
-	struct pin_ctx pc = { l, NULL, false };
-	struct mfa_card_hooks hooks = { ask_pin, reset_card, &pc };
-	struct mfa_card_io io;
+	struct pin_ctx pc = { l, false };
 	uint64_t now = (uint64_t)time(NULL);
 	int rc, card_rc;
 
@@ -96,19 +86,10 @@ int card_login(struct login *l, struct mfa_store *store, const struct mfa_record
 		audit_card(l, rc, &out, &res, &rec->card);
 		return rc;
 	}
-	card_rc = mfa_pcsc_open(&session, l->cfg.card_reader, l->cfg.card_wait);
-	if (card_rc == 0) {
-		pc.session = session;
-		mfa_pcsc_io(session, &io);
-		card_rc = mfa_card_login(&rec->card, &io, &hooks, l->cfg.card_min_tries, now, &out);
-	}
-	/* Always: end the transaction with a reset so no verified PIN lingers. */
-	mfa_pcsc_close(session);
+	/* The session ends with a reset, so no verified PIN lingers (card_session.h). */
+	card_rc = mfa_card_session_login(&l->cfg, &rec->card, ask_pin, &pc, now, &out);
 	if (pc.password) {
-		audit_line(l, "auth", "fail", "password_as_code", NULL);
-		pam_error(l->pamh, "%s", _("The password was given where the card PIN was asked. "
-		    "If you log in with ssh, keyboard-interactive authentication must be enabled. "
-		    "Contact your administrator."));
+		report_password_as_pin(l);
 		return MFA_ERR_INVAL;
 	}
 	say_card_error(l, card_rc, rec->card.profile, out.tries_left, rec->card.not_after);

@@ -45,10 +45,7 @@ static void free_secret(char *s)
 /* The core's verdict on a code: a store error, or an attempt (report_attempt). */
 static void report_code_result(struct login *l, int rc, const struct mfa_auth_result *res)
 {
-	struct mfa_attempt_audit how = {
-		rc == MFA_ERR_REPLAY ? "replay" : "fail",
-		rc == MFA_ERR_INVAL ? "malformed_code" : NULL, NULL, NULL
-	};
+	struct mfa_attempt_audit how = mfa_attempt_audit_code(rc);
 
 	if (!mfa_auth_code_judged(rc)) {
 		audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL);

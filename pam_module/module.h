@@ -68,6 +68,8 @@ void report_attempt(struct login *l, int rc, const struct mfa_auth_result *res,
     const struct mfa_attempt_audit *how);
 /* The password at the code prompt: audited and explained, never counted. */
 void report_password_as_code(const struct login *l);
+/* The password at the card's PIN prompt (never sent to the card): audited and explained. */
+void report_password_as_pin(const struct login *l);
 /*
  * Messages to the clerk, each written once and shown by the module's own
  * paths and for the setuid helper (helper_client.c) alike.

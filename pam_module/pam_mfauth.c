@@ -206,15 +206,12 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct mfa_store *store = NULL;
-	struct mfa_record rec;
-	struct mfa_state st;
 	struct login l;
 	int ret = PAM_AUTH_ERR;
 	int rc;
 
 	(void)flags;
 	bind_catalogs();
-	memset(&rec, 0, sizeof(rec));
 	if (login_begin(&l, pamh, argc, argv) != 0 || mfa_name_check(l.user) != 0)
 		return PAM_AUTH_ERR;
 	/* No account behind the name: nothing to let in (fail closed). */
@@ -226,25 +223,19 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 		return helper_account(&l);
 	if (open_store(&l, &store) != 0)
 		return PAM_AUTH_ERR;
-	rc = mfa_store_load(store, l.user, &rec);
+	rc = mfa_auth_account(store, &l.cfg, l.user, (uint64_t)time(NULL));
 	if (rc == MFA_ERR_NOENT) {
 		/* Nothing enrolled means no lock to enforce; auth decides the rest. */
 		ret = l.cfg.nullok ? PAM_IGNORE : PAM_SUCCESS;
-		goto out;
-	}
-	if (rc != 0 || (rc = mfa_store_read_state(store, l.user, &st)) != 0) {
-		audit_line(&l, "store_error", "fail", mfa_errtoken(rc), NULL);
-		goto out;
-	}
-	if (mfa_lockout_active(&l.cfg, &st, (uint64_t)time(NULL))) {
+	} else if (rc == MFA_ERR_LOCKED) {
 		audit_line(&l, "account", "locked", "locked", NULL);
 		say_account_locked(&l);
 		ret = PAM_PERM_DENIED;
-		goto out;
+	} else if (rc != 0) {
+		audit_line(&l, "store_error", "fail", mfa_errtoken(rc), NULL);
+	} else {
+		ret = PAM_SUCCESS;
 	}
-	ret = PAM_SUCCESS;
-out:
-	mfa_record_wipe(&rec);
 	mfa_store_close(store);
 	return ret;
 }

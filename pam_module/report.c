@@ -80,6 +80,15 @@ void report_password_as_code(const struct login *l)
 	    "enabled. Contact your administrator."));
 }
 
+/* The same at the card's PIN prompt: nothing was sent to the card, nothing counted. */
+void report_password_as_pin(const struct login *l)
+{
+	audit_line(l, "auth", "fail", "password_as_code", NULL);
+	pam_error(l->pamh, "%s", _("The password was given where the card PIN was asked. "
+	    "If you log in with ssh, keyboard-interactive authentication must be enabled. "
+	    "Contact your administrator."));
+}
+
 void say_locked(const struct login *l)
 {
 	pam_error(l->pamh, "%s", _("This account is locked after too many failed attempts. "

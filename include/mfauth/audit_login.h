@@ -60,6 +60,13 @@ struct mfa_attempt_audit {
 };
 
 /*
+ * How a code's failure is named, the same in the module and the helper:
+ * result "replay" for MFA_ERR_REPLAY, reason "malformed_code" for
+ * MFA_ERR_INVAL, the defaults otherwise.
+ */
+struct mfa_attempt_audit mfa_attempt_audit_code(int rc);
+
+/*
  * The audit of one attempt the core judged (rc and res from mfa_auth_code*
  * or mfa_auth_card_*), the same for a code and a card:
  *   rc 0: a "recovery_used" line when res->used_recovery, then "auth success";

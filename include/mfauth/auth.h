@@ -102,6 +102,15 @@ int mfa_auth_unlocked(struct mfa_store *store, const struct mfa_config *cfg, con
     uint64_t now);
 
 /*
+ * The account step (logins that skip auth, such as SSH keys, still meet
+ * the lock): MFA_ERR_NOENT when user has no enrollment (no lock to
+ * enforce), MFA_ERR_LOCKED while the user is locked at now, 0 otherwise,
+ * or the store error that kept the record or the state from being read.
+ */
+int mfa_auth_account(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    uint64_t now);
+
+/*
  * True when rc from mfa_auth_code*() or mfa_auth_reserve() is a verdict on
  * the attempt (0, MFA_ERR_BADCODE, MFA_ERR_REPLAY, MFA_ERR_INVAL,
  * MFA_ERR_EXPIRED, MFA_ERR_LOCKED); false for a store error.

@@ -234,6 +234,33 @@ static void test_attempts(void **state)
 	}
 }
 
+/* The names of a code's failures, as the module and the helper both use them. */
+static void test_code_names(void **state)
+{
+	static const struct {
+		int rc;
+		const char *result, *reason;
+	} cases[] = {
+		{ MFA_ERR_BADCODE, "fail", NULL },
+		{ MFA_ERR_REPLAY, "replay", NULL },
+		{ MFA_ERR_INVAL, "fail", "malformed_code" },
+		{ MFA_ERR_EXPIRED, "fail", NULL },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mfa_attempt_audit how = mfa_attempt_audit_code(cases[i].rc);
+
+		assert_string_equal(how.fail_result, cases[i].result);
+		if (cases[i].reason == NULL)
+			assert_null(how.fail_reason);
+		else
+			assert_string_equal(how.fail_reason, cases[i].reason);
+		assert_null(how.tries_left);
+		assert_null(how.card_check);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_extra_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
+		cmocka_unit_test(test_code_names),
 	};
 
 	/* Before cmocka and before any thread: unshare() moves only this thread. */

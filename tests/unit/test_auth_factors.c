@@ -2,9 +2,9 @@
  * The factor choice and the verdict predicates of lib/auth.c, shared by the
  * PAM module and the setuid helper: which factor is offered for a record
  * (mfa_auth_card_offered, mfa_auth_code_view), which results are verdicts
- * rather than store errors (mfa_auth_code_judged), and the card path's early
- * refusal of a locked user (mfa_auth_unlocked), against a real store in a
- * sandbox.  Time is an argument: no sleeping.
+ * rather than store errors (mfa_auth_code_judged), the card path's early
+ * refusal of a locked user (mfa_auth_unlocked) and the account step
+ * (mfa_auth_account), against a real store in a sandbox.  Time is an argument: no sleeping.
  */
 #include "config.h"
 
@@ -133,7 +133,10 @@ static void test_code_view(void **state)
 	}
 }
 
-/* Not locked, then locked by deny wrong codes, then unlocked after unlock_time. */
+/*
+ * Not enrolled, then not locked, then locked by deny wrong codes, then
+ * unlocked after unlock_time: the card path's refusal and the account step.
+ */
 static void test_unlocked(void **state)
 {
 	struct tu_sandbox sb;
@@ -150,8 +153,11 @@ static void test_unlocked(void **state)
 	memset(&perr, 0, sizeof(perr));
 	assert_int_equal(mfa_store_open(&sb.cfg, &store, &perr), 0);
 	totp_record(&rec);
+	/* The account step: nothing enrolled is no lock to enforce. */
+	assert_int_equal(mfa_auth_account(store, &sb.cfg, USER, NOW), MFA_ERR_NOENT);
 	assert_int_equal(mfa_store_save(store, USER, &rec), 0);
 	assert_int_equal(mfa_auth_unlocked(store, &sb.cfg, USER, NOW), 0);
+	assert_int_equal(mfa_auth_account(store, &sb.cfg, USER, NOW), 0);
 	assert_int_equal(mfa_totp_code(&rec.totp, NOW / 30, code, sizeof(code)), 0);
 	code[5] = (char)('0' + (code[5] - '0' + 5) % 10);
 	clock_value = NOW;
@@ -160,7 +166,9 @@ static void test_unlocked(void **state)
 	assert_true(res.locked_now);
 	assert_int_equal(mfa_auth_unlocked(store, &sb.cfg, USER, NOW), MFA_ERR_LOCKED);
 	assert_int_equal(mfa_auth_unlocked(store, &sb.cfg, USER, NOW + 599), MFA_ERR_LOCKED);
+	assert_int_equal(mfa_auth_account(store, &sb.cfg, USER, NOW + 599), MFA_ERR_LOCKED);
 	assert_int_equal(mfa_auth_unlocked(store, &sb.cfg, USER, NOW + 600), 0);
+	assert_int_equal(mfa_auth_account(store, &sb.cfg, USER, NOW + 600), 0);
 	mfa_record_wipe(&rec);
 	mfa_store_close(store);
 	tu_sandbox_teardown(&sb);
