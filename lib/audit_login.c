@@ -11,7 +11,6 @@
 #include "mfauth/audit_login.h"
 #include "mfauth/err.h"
 
-#define IDENT "pam_mfauth"
 /* The fixed fields of the longest line (typed and the helper's two), then the extras. */
 #define FIXED_MAX 11
 
@@ -41,7 +40,7 @@ void mfa_audit_login_fields(const struct mfa_login_audit *who, const char *event
 	}
 	for (size_t i = 0; i < n_extra && i < MFA_AUDIT_LOGIN_EXTRA; i++)
 		f[n++] = extra[i];
-	mfa_audit(success ? MFA_LOG_INFO : MFA_LOG_NOTICE, IDENT, f, n);
+	mfa_audit(success ? MFA_LOG_INFO : MFA_LOG_NOTICE, MFA_AUDIT_LOGIN_IDENT, f, n);
 	/* The kernel's audit trail gets every second-factor decision too. */
 	if (strcmp(event, "auth") == 0 && strcmp(result, "ignore") != 0 &&
 	    strcmp(result, "skip") != 0)

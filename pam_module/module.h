@@ -2,9 +2,10 @@
  * Shared by the module's files: what one call knows about the login it
  * serves, and what each file offers the others.  Not a public header.
  *
- * Each declaration names its file; calls go one way only (doc/DESIGN.md §4):
- * pam_mfauth.c -> card_login.c, code_login.c, helper_client.c -> answer.c,
- * report.c.  report.c and answer.c call no other file of the module.
+ * Each declaration names its file; calls go one way only (doc/DESIGN.md §4,
+ * checked by tests/doc/test-file-graph.sh): pam_mfauth.c calls card_login.c,
+ * code_login.c and helper_client.c; those four call answer.c and report.c,
+ * which call no other file of the module.
  */
 #ifndef MFAUTH_MODULE_H
 #define MFAUTH_MODULE_H

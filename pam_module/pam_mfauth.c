@@ -31,7 +31,6 @@
 #include "mfauth/store.h"
 #include "module.h"
 
-#define IDENT "pam_mfauth"
 /* Delay on failure, in microseconds; the application may ask for longer. */
 #define FAIL_DELAY_US 2000000
 

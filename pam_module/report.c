@@ -19,8 +19,6 @@
 #include "mfauth/err.h"
 #include "module.h"
 
-#define IDENT "pam_mfauth"
-
 /* A count for dngettext(): the card's tries left, never negative. */
 static unsigned long count(int n)
 {
@@ -51,7 +49,7 @@ void debug_line(const struct login *l, const char *what, int err)
 	if (!l->cfg.debug)
 		return;
 	snprintf(line, sizeof(line), "debug: %s: %s", what, mfa_strerror(err));
-	mfa_syslog(MFA_LOG_DEBUG, IDENT, line);
+	mfa_syslog(MFA_LOG_DEBUG, MFA_AUDIT_LOGIN_IDENT, line);
 }
 
 /* The clerk learns of the lock on the attempt that set it, not only on the next one. */

@@ -3,7 +3,7 @@
  * setuid helper mfauth-verify (doc/DESIGN.md §3 "Audit lines"): which fields
  * every line carries and in what order, how an attempt's verdict is
  * audited, and the lock it set.  Each line goes to syslog through
- * mfa_audit() with the ident "pam_mfauth"; an auth decision (not "ignore",
+ * mfa_audit() with the ident MFA_AUDIT_LOGIN_IDENT; an auth decision (not "ignore",
  * not "skip") also goes to the kernel's audit trail.  Never pass a secret.
  */
 #ifndef MFAUTH_AUDIT_LOGIN_H
@@ -15,6 +15,9 @@
 #include "mfauth/audit.h"
 #include "mfauth/auth.h"
 #include "mfauth/lockout.h"
+
+/* The syslog ident of every line of a login, the module's and the helper's. */
+#define MFA_AUDIT_LOGIN_IDENT "pam_mfauth"
 
 /*
  * Who a line speaks of.  Borrowed strings, owned by the caller; NULL
