@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for everything that parses bytes from a smartcard
- * (lib/card_apdu.c, lib/card.c, lib/card_cert.c).
+ * (lib/card_apdu.c, lib/card*.c).
  *
  * Input: byte 0 picks a mode; the rest is, for the card modes, a sequence of
  * card responses, each a big-endian u16 length and that many bytes (a length

@@ -73,7 +73,7 @@ static int code_login(struct verify *v, struct mfa_store *store, const struct mf
 		v->factor = "recovery";
 	if (rec == NULL) {
 		if (mfa_auth_decoy(store, &v->cfg, code, (uint64_t)time(NULL)) != 0)
-			verify_audit(v, "store_error", "fail", "io", "detail", MFA_STORE_DECOY, NULL);
+			verify_audit(v, "store_error", "fail", "io", "detail", mfa_store_decoy_where(store), NULL);
 		verify_audit(v, "auth", "fail", "not_enrolled", NULL);
 		rc = MFA_ERR_NOENT;
 		goto out;

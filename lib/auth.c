@@ -1,6 +1,11 @@
 /*
  * The code decision under the user's lock: re-read, decide, write, then
  * answer (doc/DESIGN.md invariants 1-3, 6).
+ *
+ * Every decide_* below is an mfa_store_update() callback and keeps its
+ * retry contract (store.h): a backend may call it again on a re-read state,
+ * so it decides from st and the ctx's inputs only, and sets every output
+ * (verdict, *res) afresh on each call; only the last call's counts.
  */
 #include "config.h"
 
@@ -66,6 +71,7 @@ static int decide_code(struct mfa_state *st, void *arg)
 	uint64_t step = 0;
 	int rc;
 
+	memset(c->res, 0, sizeof(*c->res));   /* nothing from an earlier call survives */
 	c->verdict = MFA_ERR_BADCODE;
 	c->now = c->clock();
 	if (mfa_lockout_active(c->cfg, st, c->now)) {
@@ -154,6 +160,7 @@ static int decide_reserve(struct mfa_state *st, void *arg)
 	struct mfa_state next = *st;
 	enum mfa_lock_reason why;
 
+	memset(c->res, 0, sizeof(*c->res));   /* nothing from an earlier call survives */
 	c->now = c->clock();
 	c->res->failures = st->failures;
 	c->res->locked_until = st->locked_until;
@@ -202,6 +209,7 @@ struct decoy_ctx {
 	uint64_t now;
 };
 
+/* Retry-safe: touches st only. */
 static int decide_decoy(struct mfa_state *st, void *arg)
 {
 	const struct decoy_ctx *c = arg;
@@ -244,6 +252,7 @@ static int decide_card(struct mfa_state *st, void *arg)
 	struct card_ctx *c = arg;
 	int write = 1;
 
+	memset(c->res, 0, sizeof(*c->res));   /* nothing from an earlier call survives */
 	c->now = c->clock();
 	if (mfa_lockout_active(c->cfg, st, c->now)) {
 		c->verdict = MFA_ERR_LOCKED;

@@ -28,7 +28,6 @@
 
 #include "mfauth/card_apdu.h"
 #include "mfauth/buf.h"
-#include "mfauth/card.h"
 #include "mfauth/err.h"
 #include "mfauth/card_cert.h"
 #include "mfauth/text.h"

@@ -9,13 +9,19 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <openssl/rand.h>
 
+#include "mfauth/buf.h"
 #include "mfauth/err.h"
 #include "mfauth/safefile.h"
+
+/* mfa_read_fd_all() starts with this much and doubles up to what max allows. */
+#define READ_CHUNK 4096
 
 static int path_fail(struct mfa_path_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -228,33 +234,113 @@ int mfa_open_trusted(const char *path, int flags, bool want_dir, struct mfa_path
 	return rc;
 }
 
+/* Move buf into a new buffer of ncap bytes, wiping the old one (it may hold a secret). */
+static int grow_wiped(char **buf, size_t len, size_t *cap, size_t ncap)
+{
+	char *bigger = malloc(ncap);
+
+	if (bigger == NULL)
+		return MFA_ERR_NOMEM;
+	memcpy(bigger, *buf, len);
+	mfa_wipe(*buf, *cap);
+	free(*buf);
+	*buf = bigger;
+	*cap = ncap;
+	return 0;
+}
+
 int mfa_read_fd_all(int fd, size_t max, char **out, size_t *outlen)
 {
-	size_t len = 0;
-	char *buf = malloc(max + 1);
+	/* Room for max + 1 bytes (one more than allowed shows a file too long) and the NUL. */
+	size_t len = 0, cap, limit;
+	char *buf;
+	int rc = MFA_ERR_IO, saved;
 
-	if (buf == NULL)
+	if (max > SIZE_MAX - 2)
+		return MFA_ERR_RANGE;
+	limit = max + 2;
+	cap = limit < READ_CHUNK ? limit : READ_CHUNK;
+	if ((buf = malloc(cap)) == NULL)
 		return MFA_ERR_NOMEM;
 	for (;;) {
-		ssize_t n = read(fd, buf + len, max + 1 - len);
+		ssize_t n;
+
+		if (len == cap - 1 && (rc = grow_wiped(&buf, len, &cap,
+		    cap > limit / 2 ? limit : cap * 2)) != 0)
+			goto fail;
+		n = read(fd, buf + len, cap - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			free(buf);
-			return MFA_ERR_IO;
+			rc = MFA_ERR_IO;
+			goto fail;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > max) {
-			free(buf);
-			return MFA_ERR_RANGE;
+			rc = MFA_ERR_RANGE;
+			goto fail;
 		}
 	}
 	buf[len] = '\0';
 	*out = buf;
 	*outlen = len;
 	return 0;
+fail:
+	saved = errno;          /* the caller may say why a read failed */
+	mfa_wipe(buf, cap);
+	free(buf);
+	errno = saved;
+	return rc;
+}
+
+/* A temp file name: prefix and 16 random hex digits. */
+static int temp_name(const char *prefix, char *out, size_t outlen)
+{
+	uint8_t rnd[8];
+	int n;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return MFA_ERR_CRYPTO;
+	n = snprintf(out, outlen, "%s%02x%02x%02x%02x%02x%02x%02x%02x", prefix,
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	return n < 0 || (size_t)n >= outlen ? MFA_ERR_RANGE : 0;
+}
+
+int mfa_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+    const struct mfa_write_opts *o, struct mfa_path_error *err)
+{
+	const char *what = o->path != NULL ? o->path : name;
+	char tmp[NAME_MAX + 1];
+	int fd, rc;
+
+	if ((rc = temp_name(o->tmp_prefix, tmp, sizeof(tmp))) != 0)
+		return path_fail(err, rc, "%s: no temp file name", what);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, o->mode);
+	if (fd < 0)
+		return path_fail(err, MFA_ERR_IO, "%s: %s", what, strerror(errno));
+	/* The mode exactly, whatever the umask. */
+	if (fchmod(fd, o->mode) != 0 || mfa_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		rc = path_fail(err, MFA_ERR_IO, "%s: cannot write: %s", what, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	if ((o->noreplace ? renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) :
+	    renameat(dirfd, tmp, dirfd, name)) != 0) {
+		rc = errno == EEXIST && o->noreplace ? MFA_ERR_EXISTS : MFA_ERR_IO;
+		rc = path_fail(err, rc, "%s: %s", what, strerror(errno));
+		goto fail;
+	}
+	if (fsync(dirfd) != 0)
+		return path_fail(err, MFA_ERR_IO, "%s: cannot sync: %s", what, strerror(errno));
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return rc;
 }
 
 int mfa_write_all(int fd, const void *p, size_t n)

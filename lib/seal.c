@@ -94,16 +94,16 @@ int mfa_key_load(const char *path, struct mfa_key *key, struct mfa_path_error *e
 
 /*
  * Write a fresh key into a temp file beside path and move it into place
- * only when complete (rename with RENAME_NOREPLACE): a crash can leave a
- * stale temp file, never a half-written key under the real name.
+ * only when complete (safefile.h's atomic writer, noreplace): a crash can
+ * leave a stale temp file, never a half-written key under the real name.
  */
 int mfa_key_create(const char *path, struct mfa_key *key, struct mfa_path_error *err)
 {
 	struct mfa_path_error scratch;
-	char dir[PATH_MAX], tmp[NAME_MAX + 1];
+	char dir[PATH_MAX], prefix[NAME_MAX + 1];
 	const char *base = strrchr(path, '/');
-	uint8_t rnd[6];
-	int dirfd = -1, fd = -1, rc;
+	struct mfa_write_opts o = { prefix, 0400, true, path };
+	int dirfd = -1, rc;
 
 	if (err == NULL)
 		err = &scratch;
@@ -116,58 +116,26 @@ int mfa_key_create(const char *path, struct mfa_key *key, struct mfa_path_error 
 	dir[base - path] = '\0';
 	if (dir[0] == '\0')
 		strcpy(dir, "/");
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return MFA_ERR_CRYPTO;
-	snprintf(tmp, sizeof(tmp), ".%s.tmp.%02x%02x%02x%02x%02x%02x", base + 1,
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	snprintf(prefix, sizeof(prefix), ".%s.tmp.", base + 1);
 	dirfd = mfa_open_trusted(dir, O_RDONLY, true, err);
 	if (dirfd < 0)
 		return dirfd;
-	if (faccessat(dirfd, base + 1, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		rc = MFA_ERR_EXISTS;
-		snprintf(err->msg, sizeof(err->msg), "%s: exists; refusing to overwrite a key", path);
+	rc = MFA_ERR_EXISTS;
+	if (faccessat(dirfd, base + 1, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		goto out;
-	}
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
-	if (fd < 0) {
-		rc = MFA_ERR_IO;
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", path, strerror(errno));
-		goto out;
-	}
 	if (RAND_priv_bytes(key->bytes, MFA_KEY_LEN) != 1) {
 		rc = MFA_ERR_CRYPTO;
 		snprintf(err->msg, sizeof(err->msg), "%s: random generator failed", path);
-		goto fail_unlink;
-	}
-	if (fchmod(fd, 0400) != 0 || mfa_write_all(fd, key->bytes, MFA_KEY_LEN) != 0 ||
-	    fsync(fd) != 0) {
-		rc = MFA_ERR_IO;
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot write: %s", path, strerror(errno));
-		goto fail_unlink;
-	}
-	if (renameat2(dirfd, tmp, dirfd, base + 1, RENAME_NOREPLACE) != 0) {
-		rc = errno == EEXIST ? MFA_ERR_EXISTS : MFA_ERR_IO;
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", path,
-		    errno == EEXIST ? "exists; refusing to overwrite a key" : strerror(errno));
-		goto fail_unlink;
-	}
-	if (fsync(dirfd) != 0) {
-		rc = MFA_ERR_IO;
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot sync: %s", dir, strerror(errno));
-		goto fail_wipe;
-	}
-	rc = mfa_key_derive_id(key);
-	if (rc == 0)
 		goto out;
-	goto fail_wipe;
-fail_unlink:
-	unlinkat(dirfd, tmp, 0);
-fail_wipe:
-	mfa_key_wipe(key);
+	}
+	rc = mfa_write_atomic_at(dirfd, base + 1, key->bytes, MFA_KEY_LEN, &o, err);
+	if (rc == 0)
+		rc = mfa_key_derive_id(key);
 out:
-	mfa_wipe(rnd, sizeof(rnd));
-	if (fd >= 0)
-		close(fd);
+	if (rc == MFA_ERR_EXISTS)
+		snprintf(err->msg, sizeof(err->msg), "%s: exists; refusing to overwrite a key", path);
+	if (rc != 0)
+		mfa_key_wipe(key);
 	close(dirfd);
 	return rc;
 }

@@ -1,663 +1,118 @@
 /*
- * The directory backend of the store (layout and locking: see store.h).
- *
- * Every file is opened relative to the store's directory fd with O_NOFOLLOW
- * and checked (root-owned, regular, one link, not writable by others) before
- * a byte of it is trusted.
+ * The store's dispatch (store.h): each mfa_store_* call goes to the
+ * operation of the backend the store was opened with (store_backend.h).
+ * Only what every backend shares lives here: the choice of backend, the
+ * sorting of listed names and their freeing.
  */
 #include "config.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <openssl/rand.h>
 
 #include "mfauth/err.h"
-#include "mfauth/store.h"
-
-#define REC_SUFFIX ".rec"
-#define STATE_SUFFIX ".state"
-#define TMP_PREFIX ".tmp."
-
-#define NEXT_KEY_SUFFIX ".new"
-/* The decoy's slots are sealed for this name: it holds a '/', so no user's state opens as it. */
-#define DECOY_USER "/decoy"
+#include "mfauth/store_backend.h"
+#include "mfauth/store_files.h"
 
 struct mfa_store {
-	int dirfd;
-	struct mfa_key keys[MFA_RING_MAX];   /* [0] key_file; [1] key_file.new during rekey */
-	struct mfa_keyring ring;
+	const struct mfa_store_ops *ops;
+	void *handle;
 };
 
-/* New blobs are sealed under the newest key the store holds. */
-static const struct mfa_key *write_key(const struct mfa_store *s)
-{
-	return s->ring.keys[s->ring.n - 1];
-}
-
-static int next_key_path(const struct mfa_config *cfg, char *out, size_t outlen)
-{
-	if ((size_t)snprintf(out, outlen, "%s" NEXT_KEY_SUFFIX, cfg->key_file) >= outlen)
-		return MFA_ERR_RANGE;
-	return 0;
-}
-
-/* The file name of user's record or state: encoded stem + suffix. */
-static int user_file(const char *user, const char *suffix, char *out, size_t outlen)
-{
-	char stem[MFA_NAME_ENC_MAX];
-	int rc = mfa_name_encode(user, stem, sizeof(stem));
-	if (rc != 0)
-		return MFA_ERR_BADNAME;
-	if ((size_t)snprintf(out, outlen, "%s%s", stem, suffix) >= outlen)
-		return MFA_ERR_BADNAME;
-	/* NAME_MAX: a name too long for the file system is a bad name, not an I/O error. */
-	if (strlen(out) > 255)
-		return MFA_ERR_BADNAME;
-	return 0;
-}
-
-/* Open a file in the store and check that it may be trusted. */
-static int open_in_store(const struct mfa_store *s, const char *name, int flags)
-{
-	int fd = openat(s->dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	int rc;
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return MFA_ERR_NOENT;
-		/* A symlink, a directory or a socket where a regular file belongs. */
-		if (errno == ELOOP || errno == EISDIR || errno == ENXIO)
-			return MFA_ERR_UNSAFE;
-		return MFA_ERR_IO;
-	}
-	if ((rc = mfa_check_trusted_fd(fd, 0, name, NULL)) != 0) {
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
 /*
- * The key and, during a rotation, the next key (read with both, write with
- * the new one): two files of one directory, reached by one trusted walk.
+ * The one place a backend is chosen.  Today every configuration names the
+ * files backend; a `store =` setting (another backend) is decided here.
  */
-static int load_keys(struct mfa_store *s, const struct mfa_config *cfg,
-    struct mfa_path_error *err)
+static const struct mfa_store_ops *backend_for(const struct mfa_config *cfg)
 {
-	char name[NAME_MAX + 1], next[PATH_MAX];
-	int dirfd, rc;
-
-	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0)
-		return rc;
-	if ((dirfd = mfa_open_trusted_parent(cfg->key_file, name, err)) < 0)
-		return dirfd == MFA_ERR_IO || dirfd == MFA_ERR_NOENT ? MFA_ERR_KEY : dirfd;
-	if ((rc = mfa_key_load_at(dirfd, name, cfg->key_file, &s->keys[0], err)) != 0) {
-		if (rc == MFA_ERR_NOENT)
-			rc = MFA_ERR_KEY;
-		goto out;
-	}
-	s->ring.keys[s->ring.n++] = &s->keys[0];
-	if (strlen(name) + sizeof(NEXT_KEY_SUFFIX) > sizeof(name)) {
-		rc = MFA_ERR_RANGE;
-		goto out;
-	}
-	strcat(name, NEXT_KEY_SUFFIX);
-	rc = mfa_key_load_at(dirfd, name, next, &s->keys[1], err);
-	if (rc == 0)
-		s->ring.keys[s->ring.n++] = &s->keys[1];
-	else if (rc == MFA_ERR_NOENT)
-		rc = 0;
-out:
-	close(dirfd);
-	return rc;
+	(void)cfg;
+	return &mfa_store_files_ops;
 }
 
-int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
-    struct mfa_path_error *err)
+int mfa_store_open_with(const struct mfa_store_ops *ops, const struct mfa_config *cfg,
+    struct mfa_store **out, struct mfa_path_error *err)
 {
 	struct mfa_store *s = calloc(1, sizeof(*s));
 	int rc;
 
 	if (s == NULL)
 		return MFA_ERR_NOMEM;
-	s->dirfd = mfa_open_trusted(cfg->store_dir, O_RDONLY, true, err);
-	if (s->dirfd < 0) {
-		/* A missing store is a broken installation, not an unenrolled user. */
-		rc = s->dirfd == MFA_ERR_NOENT ? MFA_ERR_IO : s->dirfd;
+	s->ops = ops;
+	if ((rc = ops->open(cfg, &s->handle, err)) != 0) {
 		free(s);
-		return rc;
-	}
-	if ((rc = load_keys(s, cfg, err)) != 0) {
-		mfa_store_close(s);
 		return rc;
 	}
 	*out = s;
 	return 0;
 }
 
+int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
+    struct mfa_path_error *err)
+{
+	return mfa_store_open_with(backend_for(cfg), cfg, out, err);
+}
+
 void mfa_store_close(struct mfa_store *s)
 {
 	if (s == NULL)
 		return;
-	if (s->dirfd >= 0)
-		close(s->dirfd);
-	mfa_wipe(s->keys, sizeof(s->keys));
+	s->ops->close(s->handle);
 	free(s);
 }
 
-int mfa_store_dirfd(const struct mfa_store *s)
+void *mfa_store_handle(const struct mfa_store *s, const struct mfa_store_ops *ops)
 {
-	return s->dirfd;
-}
-
-const struct mfa_key *mfa_store_key(const struct mfa_store *s)
-{
-	return write_key(s);
-}
-
-const struct mfa_keyring *mfa_store_keyring(const struct mfa_store *s)
-{
-	return &s->ring;
-}
-
-/*
- * Make sure dir exists and is trusted, creating it (one level) if missing.
- * Creation needs a parent nobody else can write: root never creates
- * anything in a directory another user could have prepared (doc/DESIGN.md invariant 5).
- */
-static int ensure_dir(const char *path, mode_t mode, struct mfa_path_error *err)
-{
-	char parent[PATH_MAX];
-	const char *base = strrchr(path, '/');
-	int pfd, fd;
-
-	if (path[0] != '/' || base == NULL || base[1] == '\0' || strlen(path) >= sizeof(parent)) {
-		snprintf(err->msg, sizeof(err->msg), "%s: not an absolute directory path", path);
-		return MFA_ERR_INVAL;
-	}
-	fd = mfa_open_trusted(path, O_RDONLY, true, err);
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	if (fd != MFA_ERR_NOENT)
-		return fd;
-	memcpy(parent, path, (size_t)(base - path));
-	parent[base - path] = '\0';
-	pfd = mfa_open_trusted(parent[0] ? parent : "/", O_RDONLY, true, err);
-	if (pfd < 0)
-		return pfd;
-	if (mkdirat(pfd, base + 1, mode) != 0 && errno != EEXIST) {
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot create: %s", path, strerror(errno));
-		close(pfd);
-		return MFA_ERR_IO;
-	}
-	fsync(pfd);
-	close(pfd);
-	fd = mfa_open_trusted(path, O_RDONLY, true, err);
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return 0;
-}
-
-static int parent_of(const char *path, char *out, size_t outlen)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL || (size_t)(slash - path) >= outlen)
-		return MFA_ERR_INVAL;
-	memcpy(out, path, (size_t)(slash - path));
-	out[slash - path] = '\0';
-	if (out[0] == '\0')
-		strcpy(out, "/");
-	return 0;
+	return s != NULL && s->ops == ops ? s->handle : NULL;
 }
 
 int mfa_store_init(const struct mfa_config *cfg, struct mfa_path_error *err)
 {
-	char keydir[PATH_MAX];
-	struct mfa_key key;
-	int rc;
-
-	if ((rc = ensure_dir(cfg->store_dir, 0700, err)) != 0)
-		return rc;
-	if ((rc = parent_of(cfg->key_file, keydir, sizeof(keydir))) != 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: not an absolute file path", cfg->key_file);
-		return rc;
-	}
-	if (strcmp(keydir, "/") != 0 && (rc = ensure_dir(keydir, 0755, err)) != 0)
-		return rc;
-	rc = mfa_key_create(cfg->key_file, &key, err);
-	mfa_key_wipe(&key);
-	return rc;
-}
-
-static int read_record_file(const struct mfa_store *s, const char *name, uint8_t **buf,
-    size_t *len)
-{
-	char *data = NULL;
-	int fd = open_in_store(s, name, O_RDONLY), rc;
-
-	if (fd < 0)
-		return fd;
-	rc = mfa_read_fd_all(fd, MFA_RECORD_MAX, &data, len);
-	close(fd);
-	if (rc == MFA_ERR_RANGE)
-		rc = MFA_ERR_CORRUPT;
-	*buf = (uint8_t *)data;
-	return rc;
-}
-
-/* Open a record file with the ring's key of the id it names. */
-static int unseal_record(const struct mfa_store *s, const char *user, const uint8_t *buf,
-    size_t len, struct mfa_record *rec, bool *under_write_key)
-{
-	const uint8_t *id = mfa_record_keyid(buf, len);
-	const struct mfa_key *key = id ? mfa_keyring_find(&s->ring, id) : NULL;
-
-	if (id == NULL)
-		return MFA_ERR_CORRUPT;
-	if (key == NULL)
-		return MFA_ERR_KEYID;
-	if (under_write_key != NULL)
-		*under_write_key = key == write_key(s);
-	return mfa_record_unseal(key, user, buf, len, rec);
+	return backend_for(cfg)->init(cfg, err);
 }
 
 int mfa_store_load(struct mfa_store *s, const char *user, struct mfa_record *rec)
 {
-	char name[MFA_NAME_ENC_MAX + 16];
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	memset(rec, 0, sizeof(*rec));
-	if ((rc = user_file(user, REC_SUFFIX, name, sizeof(name))) != 0)
-		return rc;
-	if ((rc = read_record_file(s, name, &buf, &len)) != 0)
-		return rc;
-	rc = unseal_record(s, user, buf, len, rec, NULL);
-	free(buf);
-	return rc;
-}
-
-/*
- * Write bytes to a fresh temp file in the store and rename it over `name`
- * (noreplace: fail with MFA_ERR_EXISTS instead of replacing).  The data and
- * the directory entry are on disk before this returns.
- */
-static int write_atomic(const struct mfa_store *s, const char *name, const uint8_t *data,
-    size_t len, bool noreplace)
-{
-	char tmp[MFA_NAME_ENC_MAX + 64];
-	uint8_t rnd[8];
-	int fd, rc = MFA_ERR_IO;
-
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return MFA_ERR_CRYPTO;
-	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x",
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return MFA_ERR_IO;
-	if (mfa_write_all(fd, data, len) != 0 || fsync(fd) != 0)
-		goto fail;
-	close(fd);
-	fd = -1;
-	if (noreplace) {
-		if (renameat2(s->dirfd, tmp, s->dirfd, name, RENAME_NOREPLACE) != 0) {
-			rc = errno == EEXIST ? MFA_ERR_EXISTS : MFA_ERR_IO;
-			goto fail;
-		}
-	} else if (renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
-		goto fail;
-	}
-	return fsync(s->dirfd) == 0 ? 0 : MFA_ERR_IO;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlinkat(s->dirfd, tmp, 0);
-	return rc;
-}
-
-/* A new state file: slot 0 holds an empty state with sequence 1. */
-static int create_state(const struct mfa_store *s, const char *user, const char *name)
-{
-	uint8_t file[MFA_STATE_FILE_LEN];
-	struct mfa_state st;
-	int rc;
-
-	memset(&st, 0, sizeof(st));
-	memset(file, 0, sizeof(file));
-	st.seq = 1;
-	if ((rc = mfa_state_seal_slot(write_key(s), user, &st, file)) != 0)
-		return rc;
-	rc = write_atomic(s, name, file, sizeof(file), true);
-	return rc == MFA_ERR_EXISTS ? 0 : rc;   /* someone else created it: fine */
-}
-
-/*
- * Open user's state file and take its lock.  A file that was unlinked while
- * we waited for the lock (revoke) is not the state any more: report it gone.
- */
-static int lock_state(const struct mfa_store *s, const char *name, int how, int *fd_out)
-{
-	struct stat st;
-	int fd = open_in_store(s, name, O_RDWR);
-
-	if (fd < 0)
-		return fd == MFA_ERR_NOENT ? MFA_ERR_NOSTATE : fd;
-	while (flock(fd, how) != 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return MFA_ERR_IO;
-		}
-	}
-	if (fstat(fd, &st) != 0 || st.st_nlink == 0) {
-		close(fd);
-		return MFA_ERR_NOSTATE;
-	}
-	*fd_out = fd;
-	return 0;
+	return s->ops->load(s->handle, user, rec);
 }
 
 int mfa_store_save(struct mfa_store *s, const char *user, const struct mfa_record *rec)
 {
-	char rec_name[MFA_NAME_ENC_MAX + 16], state_name[MFA_NAME_ENC_MAX + 16];
-	struct mfa_buf file;
-	int fd = -1, rc;
-
-	if ((rc = user_file(user, REC_SUFFIX, rec_name, sizeof(rec_name))) != 0 ||
-	    (rc = user_file(user, STATE_SUFFIX, state_name, sizeof(state_name))) != 0)
-		return rc;
-	mfa_buf_init(&file);
-	if ((rc = mfa_record_seal(write_key(s), user, rec, &file)) != 0)
-		goto out;
-	/* The state exists before the record does, so logins never see one without it. */
-	for (int tries = 0; tries < 3; tries++) {
-		if ((rc = create_state(s, user, state_name)) != 0)
-			goto out;
-		rc = lock_state(s, state_name, LOCK_EX, &fd);
-		if (rc != MFA_ERR_NOSTATE)
-			break;
-	}
-	if (rc != 0)
-		goto out;
-	rc = write_atomic(s, rec_name, file.data, file.len, false);
-out:
-	if (fd >= 0)
-		close(fd);
-	mfa_buf_free(&file);
-	return rc;
-}
-
-int mfa_store_remove(struct mfa_store *s, const char *user)
-{
-	char rec_name[MFA_NAME_ENC_MAX + 16], state_name[MFA_NAME_ENC_MAX + 16];
-	int fd = -1, rc;
-
-	if ((rc = user_file(user, REC_SUFFIX, rec_name, sizeof(rec_name))) != 0 ||
-	    (rc = user_file(user, STATE_SUFFIX, state_name, sizeof(state_name))) != 0)
-		return rc;
-	rc = lock_state(s, state_name, LOCK_EX, &fd);
-	if (rc != 0 && rc != MFA_ERR_NOSTATE)
-		return rc;
-	/* Record first: a crash in between leaves an unenrolled user with a harmless state. */
-	if (unlinkat(s->dirfd, rec_name, 0) != 0) {
-		rc = errno == ENOENT ? MFA_ERR_NOENT : MFA_ERR_IO;
-		goto out;
-	}
-	if (fsync(s->dirfd) != 0) {
-		rc = MFA_ERR_IO;
-		goto out;
-	}
-	if (fd >= 0 && unlinkat(s->dirfd, state_name, 0) != 0 && errno != ENOENT) {
-		rc = MFA_ERR_IO;
-		goto out;
-	}
-	rc = fsync(s->dirfd) == 0 ? 0 : MFA_ERR_IO;
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-static int read_state_locked(const struct mfa_store *s, int fd, const char *user,
-    struct mfa_state *st, int *slot, bool under_write_key[2])
-{
-	uint8_t file[MFA_STATE_FILE_LEN + 1];
-	size_t got = 0;
-	ssize_t n;
-	int rc;
-
-	/*
-	 * Exactly two slots: anything longer or shorter is not our file.  One
-	 * byte more than that is asked for, in one call (a login's every system
-	 * call counts); only a short read goes on to read the rest.
-	 */
-	while ((n = pread(fd, file, sizeof(file), 0)) < 0 && errno == EINTR)
-		continue;
-	if (n < 0)
-		return MFA_ERR_IO;
-	got = (size_t)n;
-	if (got < MFA_STATE_FILE_LEN && got > 0) {
-		size_t more = 0;
-		if ((rc = mfa_pread_all(fd, file + got, sizeof(file) - got, n, &more)) != 0)
-			return rc;
-		got += more;
-	}
-	if (got != MFA_STATE_FILE_LEN)
-		return MFA_ERR_CORRUPT;
-	return mfa_state_pick_ring(&s->ring, user, file, st, slot, under_write_key);
-}
-
-/*
- * Write st with the next sequence number into the slot that does not hold
- * the newest state (*slot names the newest; afterwards the one written), so
- * that the newest valid state stays intact if this write tears.
- */
-static int write_state_slot(const struct mfa_store *s, int fd, const char *user,
-    struct mfa_state *st, int *slot)
-{
-	uint8_t bytes[MFA_STATE_SLOT_LEN];
-	int rc;
-
-	st->seq++;
-	*slot = 1 - *slot;
-	if ((rc = mfa_state_seal_slot(write_key(s), user, st, bytes)) != 0)
-		return rc;
-	if (pwrite(fd, bytes, sizeof(bytes), (off_t)*slot * MFA_STATE_SLOT_LEN) !=
-	    (ssize_t)sizeof(bytes) || fdatasync(fd) != 0)
-		return MFA_ERR_IO;
-	return 0;
-}
-
-/*
- * Lock user's state file, creating it first when asked (enrollment); a user
- * with neither record nor state is MFA_ERR_NOENT without create.
- */
-static int lock_for_change(const struct mfa_store *s, const char *rec_name,
-    const char *state_name, const char *user, bool create, int *fd)
-{
-	struct stat st;
-	int rc = MFA_ERR_NOSTATE;
-
-	if (!create && fstatat(s->dirfd, rec_name, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
-	    errno == ENOENT) {
-		rc = lock_state(s, state_name, LOCK_EX, fd);
-		return rc == MFA_ERR_NOSTATE ? MFA_ERR_NOENT : rc;
-	}
-	for (int tries = 0; tries < 3 && rc == MFA_ERR_NOSTATE; tries++) {
-		if ((rc = create_state(s, user, state_name)) != 0)
-			return rc;
-		rc = lock_state(s, state_name, LOCK_EX, fd);
-	}
-	return rc;
-}
-
-/* The record behind the lock: *exists false (rec zeroed) when there is none. */
-static int read_record_locked(const struct mfa_store *s, const char *user, const char *name,
-    struct mfa_record *rec, bool *exists)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	memset(rec, 0, sizeof(*rec));
-	*exists = false;
-	rc = read_record_file(s, name, &buf, &len);
-	if (rc == MFA_ERR_NOENT)
-		return 0;
-	if (rc == 0)
-		rc = unseal_record(s, user, buf, len, rec, NULL);
-	free(buf);
-	*exists = rc == 0;
-	return rc;
-}
-
-/* Write what fn asked for: the state first, then the record (or its removal). */
-static int apply_change(const struct mfa_store *s, int fd, const char *user, const char *rec_name,
-    int what, struct mfa_state *st, int *slot, const struct mfa_record *rec)
-{
-	struct mfa_buf file;
-	int rc = 0;
-
-	if ((what & MFA_CHANGE_STATE) && (rc = write_state_slot(s, fd, user, st, slot)) != 0)
-		return rc;
-	if (what & MFA_CHANGE_RECORD) {
-		mfa_buf_init(&file);
-		if ((rc = mfa_record_seal(write_key(s), user, rec, &file)) == 0)
-			rc = write_atomic(s, rec_name, file.data, file.len, false);
-		mfa_buf_free(&file);
-	} else if (what & MFA_CHANGE_REMOVE) {
-		if (unlinkat(s->dirfd, rec_name, 0) != 0)
-			return errno == ENOENT ? MFA_ERR_NOENT : MFA_ERR_IO;
-		rc = fsync(s->dirfd) == 0 ? 0 : MFA_ERR_IO;
-	}
-	return rc;
+	return s->ops->save(s->handle, user, rec);
 }
 
 int mfa_store_change(struct mfa_store *s, const char *user, bool create, mfa_change_fn fn,
     void *ctx)
 {
-	char rec_name[MFA_NAME_ENC_MAX + 16], state_name[MFA_NAME_ENC_MAX + 16];
-	struct mfa_record rec;
-	struct mfa_state st;
-	bool exists = false;
-	int fd = -1, slot = 0, rc;
-
-	memset(&rec, 0, sizeof(rec));
-	memset(&st, 0, sizeof(st));
-	if ((rc = user_file(user, REC_SUFFIX, rec_name, sizeof(rec_name))) != 0 ||
-	    (rc = user_file(user, STATE_SUFFIX, state_name, sizeof(state_name))) != 0)
-		return rc;
-	if ((rc = lock_for_change(s, rec_name, state_name, user, create, &fd)) != 0)
-		return rc;
-	if ((rc = read_state_locked(s, fd, user, &st, &slot, NULL)) != 0 ||
-	    (rc = read_record_locked(s, user, rec_name, &rec, &exists)) != 0)
-		goto out;
-	if ((rc = fn(&rec, exists, &st, ctx)) > 0)
-		rc = apply_change(s, fd, user, rec_name, rc, &st, &slot, &rec);
-out:
-	mfa_record_wipe(&rec);
-	mfa_wipe(&st, sizeof(st));
-	close(fd);
-	return rc;
+	return s->ops->change(s->handle, user, create, fn, ctx);
 }
 
-/*
- * Re-read the state behind the lock held on fd, let fn decide, write.  With
- * start_over, a state that does not open (the decoy's, torn or sealed under
- * a retired key) is replaced by an empty one instead of failing.
- */
-static int update_locked(const struct mfa_store *s, int fd, const char *user, bool start_over,
-    mfa_state_fn fn, void *ctx)
+int mfa_store_remove(struct mfa_store *s, const char *user)
 {
-	struct mfa_state st;
-	int slot = 0, rc;
-
-	rc = read_state_locked(s, fd, user, &st, &slot, NULL);
-	if (start_over && (rc == MFA_ERR_CORRUPT || rc == MFA_ERR_VERSION || rc == MFA_ERR_KEYID)) {
-		memset(&st, 0, sizeof(st));
-		slot = 1;
-		rc = ftruncate(fd, MFA_STATE_FILE_LEN) == 0 ? 0 : MFA_ERR_IO;
-	}
-	if (rc == 0 && (rc = fn(&st, ctx)) > 0)
-		rc = write_state_slot(s, fd, user, &st, &slot);
-	mfa_wipe(&st, sizeof(st));
-	return rc;
+	return s->ops->remove(s->handle, user);
 }
 
 int mfa_store_update(struct mfa_store *s, const char *user, mfa_state_fn fn, void *ctx)
 {
-	char name[MFA_NAME_ENC_MAX + 16];
-	int fd = -1, rc;
-
-	if ((rc = user_file(user, STATE_SUFFIX, name, sizeof(name))) != 0)
-		return rc;
-	if ((rc = lock_state(s, name, LOCK_EX, &fd)) != 0)
-		return rc;
-	rc = update_locked(s, fd, user, false, fn, ctx);
-	close(fd);
-	return rc;
-}
-
-/*
- * The decoy is locked shared: it holds nothing, so concurrent logins of
- * unknown users need not queue behind each other (an enrolled user's logins
- * do not queue behind anyone else's either).  A missing decoy is created
- * the way enrollment creates a state.
- */
-int mfa_store_update_decoy(struct mfa_store *s, mfa_state_fn fn, void *ctx)
-{
-	int fd = -1, rc;
-
-	rc = lock_state(s, MFA_STORE_DECOY, LOCK_SH, &fd);
-	if (rc == MFA_ERR_NOSTATE) {
-		if ((rc = create_state(s, DECOY_USER, MFA_STORE_DECOY)) != 0)
-			return rc;
-		rc = lock_state(s, MFA_STORE_DECOY, LOCK_SH, &fd);
-	}
-	if (rc != 0)
-		return rc == MFA_ERR_NOSTATE ? MFA_ERR_IO : rc;
-	rc = update_locked(s, fd, DECOY_USER, true, fn, ctx);
-	close(fd);
-	return rc;
+	return s->ops->update(s->handle, user, fn, ctx);
 }
 
 void mfa_store_load_decoy(struct mfa_store *s)
 {
-	struct mfa_state st;
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	s->ops->load_decoy(s->handle);
+}
 
-	if (read_record_file(s, MFA_STORE_DECOY, &buf, &len) != 0)
-		return;
-	if (len == MFA_STATE_FILE_LEN && mfa_state_unseal_slot(write_key(s), DECOY_USER, buf,
-	    &st) == 0)
-		mfa_wipe(&st, sizeof(st));
-	free(buf);
+int mfa_store_update_decoy(struct mfa_store *s, mfa_state_fn fn, void *ctx)
+{
+	return s->ops->update_decoy(s->handle, fn, ctx);
+}
+
+const char *mfa_store_decoy_where(const struct mfa_store *s)
+{
+	return s->ops->decoy_where;
 }
 
 int mfa_store_read_state(struct mfa_store *s, const char *user, struct mfa_state *st)
 {
-	char name[MFA_NAME_ENC_MAX + 16];
-	int fd = -1, slot = 0, rc;
-
-	if ((rc = user_file(user, STATE_SUFFIX, name, sizeof(name))) != 0)
-		return rc;
-	if ((rc = lock_state(s, name, LOCK_SH, &fd)) != 0)
-		return rc;
-	rc = read_state_locked(s, fd, user, st, &slot, NULL);
-	close(fd);
-	return rc;
+	return s->ops->read_state(s->handle, user, st);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -665,76 +120,25 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int list_suffix(struct mfa_store *s, const char *suffix, char ***names_out,
-    size_t *count, size_t *skipped)
+/* Sorted here, so that every backend lists in the same order. */
+static int list(struct mfa_store *s, bool states, char ***names, size_t *count,
+    size_t *skipped)
 {
-	char **names = NULL;
-	size_t n = 0, cap = 0, bad = 0, sl = strlen(suffix);
-	struct dirent *de;
-	DIR *d;
-	int fd, rc = 0;
+	int rc = s->ops->list(s->handle, states, names, count, skipped);
 
-	/* A fresh fd: a dup would share (and move) the directory offset. */
-	if ((fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return MFA_ERR_IO;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return MFA_ERR_IO;
-	}
-	while ((de = readdir(d)) != NULL) {
-		char stem[MFA_NAME_ENC_MAX + 16], user[MFA_USER_MAX + 1];
-		size_t len = strlen(de->d_name);
-
-		if (de->d_name[0] == '.' || len <= sl || strcmp(de->d_name + len - sl, suffix) != 0)
-			continue;
-		if (len - sl >= sizeof(stem)) {
-			bad++;
-			continue;
-		}
-		memcpy(stem, de->d_name, len - sl);
-		stem[len - sl] = '\0';
-		if (mfa_name_decode(stem, user, sizeof(user)) != 0) {
-			bad++;
-			continue;
-		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			char **p = realloc(names, ncap * sizeof(*p));
-			if (p == NULL) {
-				rc = MFA_ERR_NOMEM;
-				break;
-			}
-			names = p;
-			cap = ncap;
-		}
-		if ((names[n] = strdup(user)) == NULL) {
-			rc = MFA_ERR_NOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (rc != 0) {
-		mfa_store_list_free(names, n);
-		return rc;
-	}
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_names);
-	*names_out = names;
-	*count = n;
-	if (skipped != NULL)
-		*skipped = bad;
-	return 0;
+	if (rc == 0 && *count > 1)
+		qsort(*names, *count, sizeof(**names), cmp_names);
+	return rc;
 }
 
 int mfa_store_list(struct mfa_store *s, char ***names, size_t *count, size_t *skipped)
 {
-	return list_suffix(s, REC_SUFFIX, names, count, skipped);
+	return list(s, false, names, count, skipped);
 }
 
 int mfa_store_list_states(struct mfa_store *s, char ***names, size_t *count)
 {
-	return list_suffix(s, STATE_SUFFIX, names, count, NULL);
+	return list(s, true, names, count, NULL);
 }
 
 void mfa_store_list_free(char **names, size_t count)
@@ -747,91 +151,23 @@ void mfa_store_list_free(char **names, size_t count)
 int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created,
     struct mfa_path_error *err)
 {
-	char next[PATH_MAX];
-	struct mfa_key key;
-	int rc;
-
-	if (created != NULL)
-		*created = false;
-	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0)
-		return rc;
-	rc = mfa_key_create(next, &key, err);
-	mfa_key_wipe(&key);
-	if (rc == MFA_ERR_EXISTS)
-		return 0;       /* resume the rotation that was interrupted */
-	if (rc == 0 && created != NULL)
-		*created = true;
-	return rc;
-}
-
-/* Re-seal the record under the write key, if it is not already. */
-static int rekey_record(struct mfa_store *s, const char *user)
-{
-	char name[MFA_NAME_ENC_MAX + 16];
-	struct mfa_record rec;
-	struct mfa_buf file;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	bool current = false;
-	int rc;
-
-	if ((rc = user_file(user, REC_SUFFIX, name, sizeof(name))) != 0)
-		return rc;
-	if ((rc = read_record_file(s, name, &buf, &len)) != 0)
-		return rc;
-	memset(&rec, 0, sizeof(rec));
-	mfa_buf_init(&file);
-	rc = unseal_record(s, user, buf, len, &rec, &current);
-	if (rc == 0 && !current && (rc = mfa_record_seal(write_key(s), user, &rec, &file)) == 0)
-		rc = write_atomic(s, name, file.data, file.len, false);
-	mfa_record_wipe(&rec);
-	mfa_buf_free(&file);
-	free(buf);
-	return rc;
+	return backend_for(cfg)->rekey_begin(cfg, created, err);
 }
 
 int mfa_store_rekey_user(struct mfa_store *s, const char *user)
 {
-	char name[MFA_NAME_ENC_MAX + 16];
-	struct mfa_state st;
-	bool current[2] = { false, false };
-	int fd = -1, slot = 0, rc;
-
-	if ((rc = user_file(user, STATE_SUFFIX, name, sizeof(name))) != 0)
-		return rc;
-	if ((rc = lock_state(s, name, LOCK_EX, &fd)) != 0)
-		return rc;
-	/* A revoked user keeps a state (the replay watermark) without a record. */
-	if ((rc = read_state_locked(s, fd, user, &st, &slot, current)) != 0 ||
-	    ((rc = rekey_record(s, user)) != 0 && rc != MFA_ERR_NOENT))
-		goto out;
-	rc = 0;
-	/* Two writes, each into the older slot: both end up under the new key. */
-	for (int i = 0; i < 2 && !(current[0] && current[1]) && rc == 0; i++)
-		rc = write_state_slot(s, fd, user, &st, &slot);
-out:
-	mfa_wipe(&st, sizeof(st));
-	close(fd);
-	return rc;
+	return s->ops->rekey_user(s->handle, user);
 }
 
 int mfa_store_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *err)
 {
-	char next[PATH_MAX], dir[PATH_MAX];
-	const char *base = strrchr(cfg->key_file, '/');
-	int dirfd, rc = 0;
+	return backend_for(cfg)->rekey_finish(cfg, err);
+}
 
-	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0 ||
-	    (rc = parent_of(cfg->key_file, dir, sizeof(dir))) != 0 || base == NULL)
-		return rc ? rc : MFA_ERR_INVAL;
-	if ((dirfd = mfa_open_trusted(dir, O_RDONLY, true, err)) < 0)
-		return dirfd;
-	/* One atomic step: readers see the old key file or the new one, never neither. */
-	if (renameat(dirfd, strrchr(next, '/') + 1, dirfd, base + 1) != 0 || fsync(dirfd) != 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot replace the key: %s",
-		    cfg->key_file, strerror(errno));
-		rc = MFA_ERR_IO;
-	}
-	close(dirfd);
-	return rc;
+int mfa_store_check(const struct mfa_config *cfg, struct mfa_store *s, uint64_t now,
+    const struct mfa_store_inspector *ins, void *ctx)
+{
+	if (s != NULL)
+		return s->ops->check(cfg, s->handle, now, ins, ctx);
+	return backend_for(cfg)->check(cfg, NULL, now, ins, ctx);
 }

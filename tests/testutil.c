@@ -13,6 +13,7 @@
 #include "testutil.h"
 #include "mfauth/err.h"
 #include "mfauth/store.h"
+#include "mfauth/totp.h"
 
 char *tu_mkdtemp(void)
 {
@@ -103,4 +104,40 @@ void tu_require_root(void)
 		    "(sudo make check)\n");
 		exit(1);
 	}
+}
+
+void tu_totp_record(struct mfa_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->created_at = 1;
+	rec->totp.present = true;
+	rec->totp.secret_len = 20;
+	memset(rec->totp.secret, 0x42, 20);
+	rec->totp.digits = 6;
+	rec->totp.alg = MFA_ALG_SHA1;
+	rec->totp.period = 30;
+}
+
+void tu_code_at(const struct mfa_record *rec, uint64_t t, char out[9])
+{
+	assert_int_equal(mfa_totp_code(&rec->totp, t / rec->totp.period, out, 9), 0);
+}
+
+void tu_wrong_at(const struct mfa_record *rec, uint64_t t, char out[9])
+{
+	tu_code_at(rec, t, out);
+	out[5] = (char)('0' + (out[5] - '0' + 5) % 10);
+}
+
+static uint64_t clock_value;
+
+static uint64_t fixed_clock(void)
+{
+	return clock_value;
+}
+
+mfa_clock_fn tu_clock_at(uint64_t t)
+{
+	clock_value = t;
+	return fixed_clock;
 }

@@ -12,7 +12,9 @@
 #include <sys/types.h>
 #include <cmocka.h>
 
+#include "mfauth/auth.h"
 #include "mfauth/conf.h"
+#include "mfauth/record.h"
 
 /* A fresh root-owned 0700 directory under /tmp; free() the result. */
 char *tu_mkdtemp(void);
@@ -34,6 +36,16 @@ struct tu_sandbox {
 };
 void tu_sandbox_setup(struct tu_sandbox *sb);
 void tu_sandbox_teardown(struct tu_sandbox *sb);
+/*
+ * The TOTP enrollment the auth tests log in with: SHA-1, six digits, 30 s,
+ * a fixed seed.  tu_code_at() writes its code for time t, tu_wrong_at() a
+ * code of the right shape that differs in one digit.
+ */
+void tu_totp_record(struct mfa_record *rec);
+void tu_code_at(const struct mfa_record *rec, uint64_t t, char out[9]);
+void tu_wrong_at(const struct mfa_record *rec, uint64_t t, char out[9]);
+/* The clock the auth decisions read under the lock: set to t, and returned. */
+mfa_clock_fn tu_clock_at(uint64_t t);
 /* Fail the test run early (exit 1) when not root: the trust checks require it. */
 void tu_require_root(void);
 

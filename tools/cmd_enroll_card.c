@@ -274,7 +274,7 @@ struct card_change {
 	uint64_t now;
 };
 
-/* Under the user's lock: replace only the card factor. */
+/* Under the user's lock: replace only the card factor.  Retry-safe: changes only rec. */
 static int change_card(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx)
 {
 	const struct card_change *c = ctx;

@@ -63,7 +63,10 @@ struct totp_change {
 	uint64_t step;
 };
 
-/* Under the user's lock: replace only the TOTP factor; mark the confirming step used. */
+/*
+ * Under the user's lock: replace only the TOTP factor; mark the confirming
+ * step used.  Retry-safe (store.h): changes only rec and st.
+ */
 static int change_totp(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx)
 {
 	const struct totp_change *c = ctx;

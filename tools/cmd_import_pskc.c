@@ -104,62 +104,39 @@ static void free_wiped(char *p, size_t len)
 
 /*
  * Read all of fd, a regular file of at most max bytes, into a NUL-terminated
- * malloc'd buffer.  Returns 0, or an error with *why for the message.  The
- * caller wipes (free_wiped) what may hold a secret.
+ * malloc'd buffer (mfa_read_fd_all, which wipes what it leaves behind).
+ * Returns 0, or an error with *why for the message.  The caller wipes
+ * (free_wiped) what may hold a secret.
  */
 static int slurp(int fd, size_t max, char **out, size_t *outlen, mode_t *mode, const char **why)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int rc = MFA_ERR_IO;
+	int rc;
 
 	if (fstat(fd, &st) != 0) {
 		*why = strerror(errno);
-		goto out;
+		return MFA_ERR_IO;
 	}
-	rc = MFA_ERR_INVAL;
 	if (!S_ISREG(st.st_mode)) {
 		*why = _("not a regular file");
-		goto out;
+		return MFA_ERR_INVAL;
 	}
 	if ((uintmax_t)st.st_size > max) {
 		*why = _("too large");
-		rc = MFA_ERR_RANGE;
-		goto out;
+		return MFA_ERR_RANGE;
 	}
-	/* One byte more than the size, to notice a file that grows under us. */
-	cap = (size_t)st.st_size + 1;
-	rc = MFA_ERR_NOMEM;
-	if ((buf = malloc(cap + 1)) == NULL) {
+	/* Up to the size fstat saw: more means the file grew under us. */
+	rc = mfa_read_fd_all(fd, (size_t)st.st_size, out, outlen);
+	if (rc == MFA_ERR_RANGE) {
+		*why = _("changed while being read");
+		return MFA_ERR_IO;
+	}
+	if (rc == MFA_ERR_NOMEM)
 		*why = _("out of memory");
-		goto out;
-	}
-	rc = MFA_ERR_IO;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*why = strerror(errno);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == cap) {
-			*why = _("changed while being read");
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	*mode = st.st_mode;
-	buf = NULL;
-	rc = 0;
-out:
-	free_wiped(buf, cap + 1);
+	else if (rc != 0)
+		*why = strerror(errno);
+	else
+		*mode = st.st_mode;
 	return rc;
 }
 

@@ -40,6 +40,7 @@ static int change_revoke(struct mfa_record *rec, bool exists, struct mfa_state *
 {
 	struct revoke_change *c = ctx;
 
+	c->refused = 0;       /* store.h retry contract: a retry may decide otherwise */
 	if (!exists)
 		return MFA_ERR_NOENT;
 	if (strcmp(c->what, "all") == 0) {

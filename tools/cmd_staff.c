@@ -47,6 +47,7 @@ static int parse_staff_args(int argc, char **argv, const char **user, const char
 	return cli_account(argv[optind], account, sizeof(account), false);
 }
 
+/* Retry-safe (store.h): *was_locked is set afresh on every call. */
 static int clear_lock(struct mfa_state *st, void *ctx)
 {
 	bool *was_locked = ctx;
@@ -89,7 +90,11 @@ struct recovery_change {
 	uint64_t expires_at;
 };
 
-/* Under the user's lock: a new code replaces the old one, only one is ever valid. */
+/*
+ * Under the user's lock: a new code replaces the old one, only one is ever
+ * valid.  Retry-safe (store.h): a retry issues a fresh code over c->code and
+ * c->expires_at, so what is shown is the code of the record written.
+ */
 static int issue_code(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx)
 {
 	struct recovery_change *c = ctx;

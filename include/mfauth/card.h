@@ -13,7 +13,7 @@
  * (or MFA_ERR_CERT for certificate contents).
  *
  * Profiles: JPKI (My Number card, user authentication) and PIV (key 9A),
- * one small vtable each (card.c).  A login is
+ * one small vtable each (card_jpki.c, card_piv.c; card.c dispatches).  A login is
  *     mfa_card_open -> mfa_card_read_id (compared with the enrollment)
  *         -> mfa_card_pin_tries -> [ask the PIN]
  *         -> mfa_card_verify_pin -> mfa_card_sign_challenge
@@ -48,21 +48,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "mfauth/card_types.h"
 #include "mfauth/record.h"
 
-#define MFA_CERT_MAX 8192               /* largest certificate (DER) we accept */
-#define MFA_SIG_MAX 256                 /* RSA-2048; a P-256 DER signature is at most 72 */
 #define MFA_CARD_MORE_MAX 40            /* 61xx / GET RESPONSE rounds per command */
 #define MFA_CARD_READS_MAX 64           /* READ BINARY commands per certificate */
 #define MFA_CARD_HEAD_MAX 256           /* bytes of an identifier's object: one APDU */
 #define MFA_CHUID_ID_LEN (2 + 25 + 2 + 16)  /* 30 19 FASC-N 34 10 GUID */
-
-/* Key algorithms a card may use for its second-factor key. */
-enum mfa_card_alg {
-	MFA_CARD_ALG_NONE = 0,          /* anything else: never accepted */
-	MFA_CARD_ALG_RSA2048 = 1,       /* JPKI, PIV-RSA: PKCS#1 v1.5, SHA-256 */
-	MFA_CARD_ALG_P256 = 2,          /* PIV-EC: ECDSA, SHA-256 */
-};
 
 /* Results of a tries query besides a count 1..15. */
 #define MFA_CARD_TRIES_VERIFIED (-1)    /* 9000: already verified, count unknown */

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "mfauth/card.h"
+#include "mfauth/card_types.h"
 #include "mfauth/record.h"
 
 #define MFA_CHALLENGE_LEN 32            /* what logins use */

@@ -31,7 +31,7 @@ enum mfa_err {
 	MFA_ERR_EXPIRED = -19,    /* recovery code or certificate past its validity */
 	MFA_ERR_NSS = -20,        /* the user database (NSS) lookup failed */
 
-	/* The smartcard layer (card_apdu.c, card.c, card_cert.c, card_pcsc.c). */
+	/* The smartcard layer (card_apdu.c, card*.c). */
 	MFA_ERR_NOSERVICE = -100, /* pcscd not running */
 	MFA_ERR_NOREADER = -101,  /* no reader, or none matching card_reader */
 	MFA_ERR_NOCARD = -102,    /* no card within card_wait, or card removed */

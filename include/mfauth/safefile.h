@@ -53,8 +53,33 @@ int mfa_open_trusted_at(int dirfd, const char *name, int flags, bool want_dir,
 int mfa_check_trusted_fd(int fd, mode_t max_mode, const char *what,
     struct mfa_path_error *err);
 
-/* Read a whole small file from fd into a NUL-terminated malloc'd buffer. */
+/*
+ * Read all of fd, at most max bytes, into a NUL-terminated malloc'd buffer
+ * (*outlen without the NUL); MFA_ERR_RANGE when fd holds more than max.
+ * The buffer grows as it fills, and every buffer left behind (grown out of,
+ * or freed on an error) is wiped first: what is read may be a secret (a
+ * seed file).  The caller frees *out, wiping it when it held one.  On
+ * MFA_ERR_IO errno says why.
+ */
 int mfa_read_fd_all(int fd, size_t max, char **out, size_t *outlen);
+
+/*
+ * The one atomic file writer (the store's records and states, the key):
+ * write data to a fresh temp file in dirfd (tmp_prefix and 16 random hex
+ * digits, O_EXCL, exactly mode), fsync it, rename it over name (noreplace:
+ * MFA_ERR_EXISTS instead of replacing), fsync the directory.  A crash leaves
+ * at most a stale temp file, never a partial file under name; a failure
+ * before the rename removes the temp file.  path names the target in err's
+ * messages (NULL: name); err may be NULL.
+ */
+struct mfa_write_opts {
+	const char *tmp_prefix;
+	mode_t mode;
+	bool noreplace;
+	const char *path;
+};
+int mfa_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+    const struct mfa_write_opts *o, struct mfa_path_error *err);
 
 /* write()/read() until done or error; EINTR retried. */
 int mfa_write_all(int fd, const void *p, size_t n);

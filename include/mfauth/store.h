@@ -1,27 +1,22 @@
 /*
- * The per-user store: a small interface (open, load, save, update under lock,
- * list, remove) with a directory backend.  A directory-server backend can
- * slot in behind the same functions later.
+ * The per-user store: what every caller (module, helper, tool commands, the
+ * auth decisions) uses.  It is an interface: a backend (struct
+ * mfa_store_ops, store_backend.h) implements it, chosen when the store is
+ * opened; today the only backend is "files" (store_files.h: one directory,
+ * a sealed record and a two-slot state file per user, flock()).  Nothing
+ * here names a file, a directory fd or a lock: a directory-server backend
+ * with compare-and-swap updates implements the same functions.
  *
- * Directory layout (store_dir, root-owned 0700):
- *   NAME.rec    the sealed record (written by temp file + fsync + rename + dir fsync)
- *   NAME.state  two state slots, updated in place with one fdatasync per login; kept
- *               when the user is revoked (the replay watermark outlives the record)
- *   .decoy      a state file of nobody, read and written by logins of unknown users so
- *               that they cost what an enrolled user's wrong code costs (no enumeration
- *               by timing); created on first use, never holds anything of value
- *   .tmp.*      temp files of an enrollment in progress (ignored; `check` reports stale ones)
- * NAME is the user name, encoded by mfa_name_encode().
- *
- * Locking: every update of a user holds an exclusive flock() on NAME.state
- * across the re-read, the change and the write.  flock() dies with the process,
- * so a crash never leaves a stale lock.
+ * Every backend keeps, per user, a sealed record (mfa_record) and a state
+ * (mfa_state) that outlives the record when the user is revoked (its replay
+ * watermark), plus one decoy state of nobody.
  */
 #ifndef MFAUTH_STORE_H
 #define MFAUTH_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "mfauth/conf.h"
 #include "mfauth/record.h"
 #include "mfauth/safefile.h"
@@ -53,16 +48,17 @@ int mfa_name_encode(const char *user, char *out, size_t outlen);
 int mfa_name_decode(const char *stem, char *out, size_t outlen);
 
 /*
- * Open the store named by cfg: the directory on a trusted path and the key.
- * On failure err says which file and why.
+ * Open the store named by cfg with the backend cfg selects (store.c,
+ * backend_for(): today always "files").  On failure err says what and why.
  */
 int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
     struct mfa_path_error *err);
 void mfa_store_close(struct mfa_store *store);
 
 /*
- * Create the store directory (0700) and the key file (0400) for `mfauth init`.
- * MFA_ERR_EXISTS if the key file exists (never overwritten).
+ * Create an empty store and its key for `mfauth init` (files: the directory,
+ * 0700, and the key file, 0400).  MFA_ERR_EXISTS if the key exists (never
+ * overwritten).
  */
 int mfa_store_init(const struct mfa_config *cfg, struct mfa_path_error *err);
 
@@ -70,10 +66,22 @@ int mfa_store_init(const struct mfa_config *cfg, struct mfa_path_error *err);
 int mfa_store_load(struct mfa_store *store, const char *user, struct mfa_record *rec);
 
 /*
- * Save user's record atomically.  Creates the state file first when missing
- * (so a record never exists without a state).  Holds the user's lock.
+ * Save user's record atomically.  Creates the state first when missing (so a
+ * record never exists without a state).  Holds the user's lock.
  */
 int mfa_store_save(struct mfa_store *store, const char *user, const struct mfa_record *rec);
+
+/*
+ * The retry contract of mfa_store_change() and mfa_store_update(): a backend
+ * MAY call fn more than once for one call (a directory-server backend
+ * re-reads and calls fn again after a compare-and-swap conflict; the files
+ * backend calls it once, behind its lock).  Only the last call's result is
+ * written.  So fn must decide from its arguments and ctx's inputs only, and
+ * have no effect but on what it is handed (rec, st) and on ctx's outputs,
+ * each of which it sets afresh on every call (an output left over from an
+ * earlier call must not survive a later one).  Reading the clock is fine:
+ * a retry reads it again, as a later login would.
+ */
 
 /*
  * Change user's record and state in one step under the user's lock
@@ -82,13 +90,14 @@ int mfa_store_save(struct mfa_store *store, const char *user, const struct mfa_r
  * that goes with it.  fn gets the current record (all zeros and exists =
  * false when the user has none) and state; it returns a mask of what to
  * write (MFA_CHANGE_STATE, and MFA_CHANGE_RECORD or MFA_CHANGE_REMOVE), 0 to
- * change nothing, or a negative error that is returned.  The state is on disk
- * (fdatasync) before the record is renamed into place or removed: a login
- * that reads the new record finds the new state (a raised replay watermark)
- * behind the lock.  With create, a user without a state file gets one first
- * (as mfa_store_save does); without, a user with no record and no state is
+ * change nothing, or a negative error that is returned.  The state is
+ * durable before the record is replaced or removed: a login that reads the
+ * new record finds the new state (a raised replay watermark) behind the
+ * lock.  With create, a user without a state gets one first (as
+ * mfa_store_save does); without, a user with no record and no state is
  * MFA_ERR_NOENT and nothing is created.  A record that exists but does not
  * open is returned as its error, never handed to fn (never replaced).
+ * fn follows the retry contract above.
  */
 #define MFA_CHANGE_STATE 1
 #define MFA_CHANGE_RECORD 2
@@ -105,30 +114,35 @@ int mfa_store_remove(struct mfa_store *store, const char *user);
  * Read-modify-write of user's state under the exclusive lock.  fn receives
  * the current state and may change it; it returns 1 to write the change,
  * 0 to leave the state as it was, or a negative error to abort.  A write is
- * on disk (fdatasync) before this returns 0.  Returns fn's negative error,
- * MFA_ERR_NOSTATE if the user has no state file, or a store error.
+ * durable (files: fdatasync) before this returns 0.  Returns fn's negative
+ * error, MFA_ERR_NOSTATE if the user has no state, or a store error.  fn
+ * follows the retry contract above: it may be called more than once.
  */
 typedef int (*mfa_state_fn)(struct mfa_state *st, void *ctx);
 int mfa_store_update(struct mfa_store *store, const char *user, mfa_state_fn fn, void *ctx);
 
 /*
- * The decoy (see the layout above).  mfa_store_load_decoy() reads it and
- * opens one slot, as mfa_store_load() reads and opens a record; errors are
- * ignored.  mfa_store_update_decoy() is mfa_store_update() on the decoy:
- * fn sees its (meaningless) state, and a state that does not open is
- * started over rather than reported.  Returns 0 or a store error (an
- * unsafe decoy file is MFA_ERR_UNSAFE, as any store file).
+ * The decoy: a state of nobody, read and written by logins of unknown users
+ * so that they cost what an enrolled user's wrong code costs (no
+ * enumeration by timing); created on first use, never holds anything of
+ * value.  mfa_store_load_decoy() reads it as mfa_store_load() reads a
+ * record; errors are ignored.  mfa_store_update_decoy() is
+ * mfa_store_update() on the decoy: fn sees its (meaningless) state, and a
+ * state that does not open is started over rather than reported.  Returns
+ * 0 or a store error (an unsafe decoy file is MFA_ERR_UNSAFE, as any store
+ * file).  mfa_store_decoy_where() names the decoy for an audit line's
+ * detail (files: ".decoy"); never NULL.
  */
-#define MFA_STORE_DECOY ".decoy"
 void mfa_store_load_decoy(struct mfa_store *store);
 int mfa_store_update_decoy(struct mfa_store *store, mfa_state_fn fn, void *ctx);
+const char *mfa_store_decoy_where(const struct mfa_store *store);
 
 /* Read user's current state under a shared lock. */
 int mfa_store_read_state(struct mfa_store *store, const char *user, struct mfa_state *st);
 
 /*
  * The enrolled user names, sorted; free with mfa_store_list_free().
- * Files whose names do not decode are skipped and counted in *skipped.
+ * Entries whose names do not decode are skipped and counted in *skipped.
  */
 int mfa_store_list(struct mfa_store *store, char ***names, size_t *count, size_t *skipped);
 void mfa_store_list_free(char **names, size_t count);
@@ -139,28 +153,60 @@ void mfa_store_list_free(char **names, size_t count);
  */
 int mfa_store_list_states(struct mfa_store *store, char ***names, size_t *count);
 
-/* The store's directory fd and keys, for `check` and `rekey`. */
-int mfa_store_dirfd(const struct mfa_store *store);
-/* The key new blobs are sealed under (the next key during a rotation). */
-const struct mfa_key *mfa_store_key(const struct mfa_store *store);
-const struct mfa_keyring *mfa_store_keyring(const struct mfa_store *store);
-
 /*
  * Key rotation, crash-safe at every step:
- *  1. mfa_store_rekey_begin() creates KEY_FILE.new (a fresh key) unless it
- *     exists, so an interrupted rotation resumes with the same new key.
+ *  1. mfa_store_rekey_begin() creates the next key (files: KEY_FILE.new)
+ *     unless it exists, so an interrupted rotation resumes with the same key.
  *     From then on every opened store reads with both keys and writes with
  *     the new one, so logins keep working throughout.
  *  2. mfa_store_rekey_user() re-seals one user's record (if any: a revoked
  *     user has only a state) and both state slots under the new key, under
  *     the user's lock (a no-op when already done).
- *  3. mfa_store_rekey_finish() renames KEY_FILE.new over KEY_FILE: only call
- *     it after every user was rekeyed, since the old key is then gone.
+ *  3. mfa_store_rekey_finish() makes the next key the key (files: renames
+ *     KEY_FILE.new over KEY_FILE): only call it after every user was
+ *     rekeyed, since the old key is then gone.
  * *created (may be NULL) tells whether begin made a new key or resumes.
  */
 int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created,
     struct mfa_path_error *err);
 int mfa_store_rekey_user(struct mfa_store *store, const char *user);
 int mfa_store_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *err);
+
+/*
+ * `mfauth check` of the store itself: the backend inspects what it holds and
+ * says what it finds, without writing anything.  It calls ins->finding for
+ * each store-level problem (or all-clear) it sees, and ins->item for each
+ * user it holds data for, in a stable order, so that the caller checks the
+ * user's record and state through mfa_store_load()/mfa_store_read_state().
+ * store may be NULL (the store cannot be opened): the backend then inspects
+ * what it can from cfg alone, and nothing is decrypted.  Returns 0, or an
+ * error when there was nothing to inspect at all (the caller has already
+ * said why, e.g. a missing store directory).  Pointers in a finding or an
+ * item live until the callback returns.
+ */
+enum mfa_store_sev {
+	MFA_STORE_OK, MFA_STORE_INFO, MFA_STORE_WARNING, MFA_STORE_ERROR, MFA_STORE_CRITICAL
+};
+struct mfa_store_finding {
+	enum mfa_store_sev sev;
+	const char *what;       /* the part checked: "store", "record" or "state" */
+	const char *subject;    /* where, in the backend's terms (files: a path) */
+	const char *detail;     /* one line, translated */
+};
+struct mfa_store_item {
+	const char *user;
+	bool has_record;        /* false: a state without a record (a revoked user) */
+	const char *subject;    /* where the record is (or the state, without one) */
+	bool readable;          /* passed the backend's own checks: worth loading */
+	bool has_state;
+	const char *state_subject;
+	bool state_readable;
+};
+struct mfa_store_inspector {
+	void (*finding)(const struct mfa_store_finding *f, void *ctx);
+	void (*item)(const struct mfa_store_item *it, void *ctx);
+};
+int mfa_store_check(const struct mfa_config *cfg, struct mfa_store *store, uint64_t now,
+    const struct mfa_store_inspector *ins, void *ctx);
 
 #endif

@@ -30,12 +30,7 @@
 #define NOW 1700000000ull
 
 /* The clock the decision reads under the lock: AT(t) sets it and passes it. */
-static uint64_t clock_value;
-static uint64_t fixed_clock(void)
-{
-	return clock_value;
-}
-#define AT(t) (clock_value = (t), fixed_clock)
+#define AT(t) tu_clock_at(t)
 #define USER "clerk"
 
 struct fx {
@@ -55,13 +50,7 @@ static int fx_setup(void **state)
 	f->sb.cfg.unlock_time = 0;
 	memset(&perr, 0, sizeof(perr));
 	assert_int_equal(mfa_store_open(&f->sb.cfg, &f->store, &perr), 0);
-	f->rec.created_at = 1;
-	f->rec.totp.present = true;
-	f->rec.totp.secret_len = 20;
-	memset(f->rec.totp.secret, 0x42, 20);
-	f->rec.totp.digits = 6;
-	f->rec.totp.alg = MFA_ALG_SHA1;
-	f->rec.totp.period = 30;
+	tu_totp_record(&f->rec);
 	assert_int_equal(mfa_store_save(f->store, USER, &f->rec), 0);
 	*state = f;
 	return 0;
@@ -76,17 +65,6 @@ static int fx_teardown(void **state)
 	tu_sandbox_teardown(&f->sb);
 	free(f);
 	return 0;
-}
-
-static void code_at(const struct fx *f, uint64_t t, char out[9])
-{
-	assert_int_equal(mfa_totp_code(&f->rec.totp, t / 30, out, 9), 0);
-}
-
-static void wrong_at(const struct fx *f, uint64_t t, char out[9])
-{
-	code_at(f, t, out);
-	out[5] = (char)('0' + (out[5] - '0' + 5) % 10);
 }
 
 static struct mfa_state state_of(const struct fx *f)
@@ -114,11 +92,11 @@ static void test_reservation_counts_until_settled(void **state)
 	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
 	assert_int_equal(state_of(f).failures, 1);           /* on disk before any check */
 	assert_false(res.locked_now);
-	wrong_at(f, NOW, code);
+	tu_wrong_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_code_reserved(f->store, &f->sb.cfg, USER, &f->rec, code, AT(NOW),
 	    NULL, &res), MFA_ERR_BADCODE);
 	assert_int_equal(state_of(f).failures, 1);           /* counted once, not twice */
-	code_at(f, NOW, code);
+	tu_code_at(&f->rec, NOW, code);
 	assert_int_equal(attempt(f, code, NOW + 1, &res), 0);
 	assert_int_equal(state_of(f).failures, 0);           /* a success clears it */
 }
@@ -130,11 +108,11 @@ static void test_right_code_on_the_last_try(void **state)
 	char code[9];
 
 	for (int i = 0; i < 2; i++) {
-		wrong_at(f, NOW, code);
+		tu_wrong_at(&f->rec, NOW, code);
 		assert_int_equal(attempt(f, code, NOW + (uint64_t)i, &res), MFA_ERR_BADCODE);
 	}
 	assert_int_equal(state_of(f).failures, 2);
-	code_at(f, NOW, code);
+	tu_code_at(&f->rec, NOW, code);
 	/* The reservation takes failures to deny, but does not lock. */
 	assert_int_equal(attempt(f, code, NOW + 2, &res), 0);
 	assert_int_equal(state_of(f).failures, 0);
@@ -148,7 +126,7 @@ static void test_wrong_code_on_the_last_try_locks(void **state)
 	char code[9];
 
 	for (int i = 0; i < 3; i++) {
-		wrong_at(f, NOW, code);
+		tu_wrong_at(&f->rec, NOW, code);
 		assert_int_equal(attempt(f, code, NOW + (uint64_t)i, &res), MFA_ERR_BADCODE);
 		assert_int_equal(res.locked_now, i == 2);
 	}
@@ -169,7 +147,7 @@ static void test_abandoned_reservations_lock(void **state)
 		assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
 	assert_int_equal(state_of(f).failures, 3);
 	assert_true(state_of(f).locked_until == 0);
-	code_at(f, NOW, code);
+	tu_code_at(&f->rec, NOW, code);
 	assert_int_equal(attempt(f, code, NOW + 1, &res), MFA_ERR_LOCKED);
 	assert_true(res.locked_now);
 	assert_true(state_of(f).locked_until == MFA_LOCK_FOREVER);

@@ -260,6 +260,209 @@ static void test_source_fields(void **state)
 	assert_string_equal(st.fail_service, "");
 }
 
+/* mfa_lockout_active at each edge: unlocked, one before, exactly at and one after the end, forever. */
+static void test_active_edges(void **state)
+{
+	struct mfa_config cfg = policy(3, 600, 900, 0);
+	struct mfa_state st;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	assert_false(mfa_lockout_active(&cfg, &st, 0));
+	assert_false(mfa_lockout_active(&cfg, &st, UINT64_MAX));
+	st.locked_until = T0;
+	assert_true(mfa_lockout_active(&cfg, &st, 0));
+	assert_true(mfa_lockout_active(&cfg, &st, T0 - 1));
+	assert_false(mfa_lockout_active(&cfg, &st, T0));
+	assert_false(mfa_lockout_active(&cfg, &st, T0 + 1));
+	st.locked_until = MFA_LOCK_FOREVER;
+	assert_true(mfa_lockout_active(&cfg, &st, 0));
+	assert_true(mfa_lockout_active(&cfg, &st, UINT64_MAX));
+	/* the config does not matter: a lock set under another policy holds */
+	cfg = policy(0, 0, 1, 0);
+	st.locked_until = T0;
+	assert_true(mfa_lockout_active(&cfg, &st, T0 - 1));
+}
+
+/* The window's end: one before, exactly at and one after fail_interval. */
+static void test_window_edges(void **state)
+{
+	static const struct {
+		uint64_t after;
+		uint32_t failures;
+	} cases[] = { { 899, 2 }, { 900, 1 }, { 901, 1 } };
+	struct mfa_config cfg = policy(5, 600, 900, 0);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mfa_state st;
+
+		memset(&st, 0, sizeof(st));
+		(void)mfa_lockout_fail(&cfg, &st, T0, &src);
+		(void)mfa_lockout_fail(&cfg, &st, T0 + cases[i].after, &src);
+		assert_int_equal(st.failures, cases[i].failures);
+		assert_int_equal(st.failures_total, 2);
+		assert_true(st.first_failure == (cases[i].failures == 2 ? T0 : T0 + cases[i].after));
+	}
+}
+
+/* deny: one before, exactly at; a failure while locked neither relocks nor extends. */
+static void test_deny_edges_and_fail_while_locked(void **state)
+{
+	struct mfa_config cfg = policy(3, 600, 900, 0);
+	struct mfa_state st;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0, &src), MFA_LOCK_NONE);
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + 1, &src), MFA_LOCK_NONE);
+	assert_true(st.locked_until == 0);
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + 2, &src), MFA_LOCK_DENY);
+	assert_true(st.locked_until == T0 + 602);
+	/* at the lock's last second (or a clock stepped back into it): counted, lock unchanged */
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + 601, &src), MFA_LOCK_NONE);
+	assert_int_equal(st.failures, 4);
+	assert_true(st.locked_until == T0 + 602);
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + 10, &src), MFA_LOCK_NONE);
+	assert_int_equal(st.failures, 5);
+	assert_true(st.last_failure == T0 + 601);
+	assert_true(st.locked_until == T0 + 602);
+	/* exactly at its end: a fresh window */
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + 602, &src), MFA_LOCK_NONE);
+	assert_int_equal(st.failures, 1);
+	assert_true(st.locked_until == 0);
+	assert_int_equal(st.failures_total, 6);
+}
+
+/* deny_total: one before and exactly at; once locked for good, later failures say NONE. */
+static void test_total_edges(void **state)
+{
+	struct mfa_config cfg = policy(0, 600, 900, 3);
+	struct mfa_state st;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0, &src), MFA_LOCK_NONE);
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + 86400, &src), MFA_LOCK_NONE);
+	assert_true(st.locked_until == 0);
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + 2 * 86400, &src), MFA_LOCK_TOTAL);
+	assert_true(st.locked_until == MFA_LOCK_FOREVER);
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + 3 * 86400, &src), MFA_LOCK_NONE);
+	assert_true(st.locked_until == MFA_LOCK_FOREVER);
+	assert_int_equal(st.failures_total, 4);
+	/* deny_total reached while a window lock runs: promoted to until-staff */
+	cfg = policy(2, 600, 900, 3);
+	memset(&st, 0, sizeof(st));
+	(void)mfa_lockout_fail(&cfg, &st, T0, &src);
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0, &src), MFA_LOCK_DENY);
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + 1, &src), MFA_LOCK_TOTAL);
+	assert_true(st.locked_until == MFA_LOCK_FOREVER);
+}
+
+/* A lock's end near the end of time saturates below "forever" instead of wrapping. */
+static void test_lock_end_saturates(void **state)
+{
+	static const struct {
+		uint64_t t, until;
+	} cases[] = {
+		{ UINT64_MAX - 2 - 600, UINT64_MAX - 2 },       /* one before the limit */
+		{ UINT64_MAX - 1 - 600, UINT64_MAX - 1 },       /* exactly at it */
+		{ UINT64_MAX - 600, UINT64_MAX - 1 },           /* one after: clamped */
+	};
+	struct mfa_config cfg = policy(1, 600, 900, 0);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mfa_state st;
+
+		memset(&st, 0, sizeof(st));
+		assert_int_equal(mfa_lockout_fail(&cfg, &st, cases[i].t, &src), MFA_LOCK_DENY);
+		assert_true(st.locked_until == cases[i].until);
+		assert_true(mfa_lockout_active(&cfg, &st, cases[i].t));
+	}
+}
+
+/*
+ * A failure is counted no earlier than the window's start, even in a state
+ * whose last failure is older than its first (written by an older version
+ * or by hand): the window does not restart because of it.
+ */
+static void test_failure_time_not_before_window(void **state)
+{
+	struct mfa_config cfg = policy(5, 600, 900, 0);
+	struct mfa_state st;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.failures = 2;
+	st.failures_total = 2;
+	st.first_failure = T0 + 100;
+	st.last_failure = T0;
+	assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + 50, &src), MFA_LOCK_NONE);
+	assert_int_equal(st.failures, 3);
+	assert_true(st.first_failure == T0 + 100);
+	assert_true(st.last_failure == T0 + 100);
+}
+
+/* Success and staff unlock clear the counts and the lock, and keep what they must. */
+static void test_success_and_clear(void **state)
+{
+	struct mfa_state st, kept;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.last_step = 12345;
+	st.recovery_used = 7;
+	st.failures = 4;
+	st.failures_total = 9;
+	st.first_failure = T0;
+	st.last_failure = T0 + 5;
+	st.locked_until = MFA_LOCK_FOREVER;
+	st.last_success = T0 - 100;
+	kept = st;
+	mfa_lockout_clear(&st);
+	assert_int_equal(st.failures, 0);
+	assert_int_equal(st.failures_total, 0);
+	assert_true(st.first_failure == 0);
+	assert_true(st.locked_until == 0);
+	assert_true(st.last_step == kept.last_step);
+	assert_true(st.recovery_used == kept.recovery_used);
+	assert_true(st.last_success == kept.last_success);
+	assert_true(st.last_failure == kept.last_failure);
+	st = kept;
+	mfa_lockout_success(&st, T0 + 10);
+	assert_int_equal(st.failures, 0);
+	assert_int_equal(st.failures_total, 0);
+	assert_true(st.locked_until == 0);
+	assert_true(st.last_success == T0 + 10);
+	assert_true(st.last_step == kept.last_step);
+}
+
+/* The source fields at their sizes: a value that fits whole, one byte too long, NULLs. */
+static void test_source_field_edges(void **state)
+{
+	char fits[32], over[33];
+	struct mfa_config cfg = policy(0, 900, 900, 0);
+	struct mfa_source s = { fits, NULL, over };
+	struct mfa_state st;
+
+	(void)state;
+	memset(fits, 'a', sizeof(fits) - 1);
+	fits[sizeof(fits) - 1] = '\0';
+	memset(over, 'b', sizeof(over) - 1);
+	over[sizeof(over) - 1] = '\0';
+	memset(&st, 0, sizeof(st));
+	memset(st.fail_tty, 'x', sizeof(st.fail_tty));
+	(void)mfa_lockout_fail(&cfg, &st, T0, &s);
+	assert_string_equal(st.fail_service, fits);             /* 31 bytes: whole */
+	assert_string_equal(st.fail_tty, "");                   /* NULL: cleared */
+	assert_string_equal(st.fail_rhost, over);               /* 32 < 63: whole */
+	s.service = over;
+	(void)mfa_lockout_fail(&cfg, &st, T0, &s);
+	assert_int_equal(strlen(st.fail_service), sizeof(st.fail_service) - 1);
+	assert_memory_equal(st.fail_service, over, sizeof(st.fail_service) - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +472,14 @@ int main(void)
 		cmocka_unit_test(test_window_and_lock_boundaries),
 		cmocka_unit_test(test_deny_total),
 		cmocka_unit_test(test_source_fields),
+		cmocka_unit_test(test_active_edges),
+		cmocka_unit_test(test_window_edges),
+		cmocka_unit_test(test_deny_edges_and_fail_while_locked),
+		cmocka_unit_test(test_total_edges),
+		cmocka_unit_test(test_lock_end_saturates),
+		cmocka_unit_test(test_failure_time_not_before_window),
+		cmocka_unit_test(test_success_and_clear),
+		cmocka_unit_test(test_source_field_edges),
 	};
 	return cmocka_run_group_tests_name("lockout", tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * Unit tests for lib/safefile.c: opening files root may trust (doc/DESIGN.md
  * invariant 5), in one call (mfa_open_trusted) and in two, a directory then
  * files in it (mfa_open_trusted_parent + mfa_open_trusted_at), which the
- * store uses to load the key and the next key with one walk.
+ * store uses to load the key and the next key with one walk; reading a
+ * whole file (mfa_read_fd_all) at and around its limit, across the
+ * buffer's growth; the one atomic writer (mfa_write_atomic_at).
  *
  * Every test builds its tree in a fresh root-owned directory under /tmp
  * (itself sticky and world-writable: a directory on the way that is allowed).
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -236,6 +239,113 @@ static void test_missing_and_odd(void **state)
 	assert_int_equal(mfa_open_trusted_parent("/", name, &err), MFA_ERR_UNSAFE);
 }
 
+/* Bytes 0..n-1 of a pattern, written to dir/rel. */
+static void pattern_file(const char *rel, size_t n)
+{
+	uint8_t *b = malloc(n + 1);
+
+	assert_non_null(b);
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)('a' + i % 26);
+	tu_write_file(at(rel), b, n, 0600);
+	free(b);
+}
+
+/* mfa_read_fd_all of dir/rel with max; the bytes checked against the pattern. */
+static int read_all(const char *rel, size_t max, size_t *len)
+{
+	char *out = NULL;
+	int fd = open(at(rel), O_RDONLY | O_CLOEXEC), rc;
+
+	assert_true(fd >= 0);
+	*len = 0;
+	rc = mfa_read_fd_all(fd, max, &out, len);
+	close(fd);
+	if (rc == 0) {
+		assert_int_equal(out[*len], '\0');
+		for (size_t i = 0; i < *len; i++)
+			assert_int_equal(out[i], 'a' + i % 26);
+		free(out);
+	} else {
+		assert_null(out);
+	}
+	return rc;
+}
+
+static void test_read_fd_all_limits(void **state)
+{
+	/* Around the first buffer (4096), its doublings, and max itself. */
+	static const struct { size_t size, max; int rc; } cases[] = {
+		{ 0, 0, 0 }, { 1, 0, MFA_ERR_RANGE }, { 10, 10, 0 }, { 11, 10, MFA_ERR_RANGE },
+		{ 4094, 5000, 0 }, { 4095, 5000, 0 }, { 4096, 5000, 0 }, { 4097, 5000, 0 },
+		{ 8190, 8190, 0 }, { 8191, 8190, MFA_ERR_RANGE }, { 20000, 100000, 0 },
+		{ 100001, 100000, MFA_ERR_RANGE }, { 4095, 4094, MFA_ERR_RANGE },
+	};
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pattern_file("f", cases[i].size);
+		assert_int_equal(read_all("f", cases[i].max, &len), cases[i].rc);
+		if (cases[i].rc == 0)
+			assert_int_equal(len, cases[i].size);
+		assert_int_equal(unlink(at("f")), 0);
+	}
+}
+
+static size_t count_prefixed(const char *prefix)
+{
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+static void test_write_atomic(void **state)
+{
+	struct mfa_write_opts o = { ".tmp.", 0640, false, NULL };
+	struct mfa_path_error err;
+	struct stat st;
+	size_t len = 0;
+	uint8_t *back;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	mode_t old = umask(0077);
+
+	(void)state;
+	assert_true(dfd >= 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(mfa_write_atomic_at(dfd, "x", "one", 3, &o, &err), 0);
+	assert_int_equal(stat(at("x"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);        /* exactly, despite the umask */
+	assert_int_equal(mfa_write_atomic_at(dfd, "x", "two!", 4, &o, &err), 0);
+	back = tu_read_file(at("x"), &len);
+	assert_int_equal(len, 4);
+	assert_memory_equal(back, "two!", 4);
+	free(back);
+	/* noreplace: the file stays, the temp file goes, the error names path. */
+	o.noreplace = true;
+	o.path = "/the/key";
+	assert_int_equal(mfa_write_atomic_at(dfd, "x", "three", 5, &o, &err), MFA_ERR_EXISTS);
+	assert_non_null(strstr(err.msg, "/the/key"));
+	back = tu_read_file(at("x"), &len);
+	assert_int_equal(len, 4);
+	free(back);
+	assert_int_equal(mfa_write_atomic_at(dfd, "y", "new", 3, &o, NULL), 0);
+	assert_int_equal(count_prefixed(".tmp."), 0);
+	/* A directory where the file belongs: the rename fails, nothing is left behind. */
+	mkdir_mode("z", 0700);
+	o.noreplace = false;
+	assert_int_equal(mfa_write_atomic_at(dfd, "z", "x", 1, &o, &err), MFA_ERR_IO);
+	assert_int_equal(count_prefixed(".tmp."), 0);
+	umask(old);
+	close(dfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +354,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_holder_not_world_writable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_and_odd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_fd_all_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_atomic, setup, teardown),
 	};
 
 	tu_require_root();

@@ -44,6 +44,7 @@
 #include "mfauth/seal.h"
 #include "mfauth/state.h"
 #include "mfauth/store.h"
+#include "mfauth/store_files.h"
 #include "testutil.h"
 
 #define NOBODY 65534
@@ -705,7 +706,7 @@ static void test_update_durable(void **state)
 		assert_int_equal(len, MFA_STATE_FILE_LEN);
 		newest = (int)(i % 2);
 		assert_true(be64(file + newest * MFA_STATE_SLOT_LEN + SLOT_SEQ_OFF) == 1 + i);
-		assert_int_equal(mfa_state_unseal_slot(mfa_store_key(f->store), "alice",
+		assert_int_equal(mfa_state_unseal_slot(mfa_store_files_key(f->store), "alice",
 		    file + (1 - newest) * MFA_STATE_SLOT_LEN, &older), 0);
 		assert_true(older.seq == i);
 		assert_true(older.last_step == 100 * (i - 1));
@@ -1601,7 +1602,7 @@ static void test_torn_slot(void **state)
 			memset(&st, 0, sizeof(st));
 			st.seq = 4;
 			st.last_step = 7;
-			assert_int_equal(mfa_state_seal_slot(mfa_store_key(f->store), "alice", &st,
+			assert_int_equal(mfa_state_seal_slot(mfa_store_files_key(f->store), "alice", &st,
 			    fresh), 0);
 			memcpy(file + victim * MFA_STATE_SLOT_LEN, fresh, MFA_STATE_SLOT_LEN / 2);
 			break;
@@ -2068,7 +2069,7 @@ static int cb_seen(struct mfa_state *st, void *ctx)
 static void test_decoy_created_and_written(void **state)
 {
 	struct fx *f = *state;
-	char *dp = spath(f, MFA_STORE_DECOY), *stp = upath(f, "alice", ".state");
+	char *dp = spath(f, MFA_STORE_FILES_DECOY), *stp = upath(f, "alice", ".state");
 	uint8_t *alice_before, *first, *second;
 	size_t alen = 0, len1 = 0, len2 = 0;
 	struct mfa_state seen;
@@ -2094,9 +2095,9 @@ static void test_decoy_created_and_written(void **state)
 	assert_true(memcmp(first, second, MFA_STATE_FILE_LEN) != 0);
 
 	/* Sealed for nobody: no user's name opens it, and alice's state is untouched. */
-	assert_int_equal(mfa_state_unseal_slot(mfa_store_key(f->store), "alice", second,
+	assert_int_equal(mfa_state_unseal_slot(mfa_store_files_key(f->store), "alice", second,
 	    &seen), MFA_ERR_CORRUPT);
-	assert_int_equal(mfa_state_unseal_slot(mfa_store_key(f->store), "alice",
+	assert_int_equal(mfa_state_unseal_slot(mfa_store_files_key(f->store), "alice",
 	    second + MFA_STATE_SLOT_LEN, &seen), MFA_ERR_CORRUPT);
 	assert_file_bytes(stp, alice_before, alen);
 	assert_true(get_state(f->store, "alice").failures == 0);
@@ -2112,7 +2113,7 @@ static void test_decoy_started_over(void **state)
 {
 	static const size_t sizes[] = { 0, 7, MFA_STATE_FILE_LEN, 3 * MFA_STATE_FILE_LEN };
 	struct fx *f = *state;
-	char *dp = spath(f, MFA_STORE_DECOY);
+	char *dp = spath(f, MFA_STORE_FILES_DECOY);
 
 	for (size_t i = 0; i < NELEM(sizes); i++) {
 		uint8_t junk[3 * MFA_STATE_FILE_LEN];
@@ -2142,7 +2143,7 @@ static void test_decoy_started_over(void **state)
 static void test_decoy_unsafe(void **state)
 {
 	struct fx *f = *state;
-	char *dp = spath(f, MFA_STORE_DECOY), *target = tu_path(f->sb.dir, "elsewhere");
+	char *dp = spath(f, MFA_STORE_FILES_DECOY), *target = tu_path(f->sb.dir, "elsewhere");
 	static const uint8_t content[] = "not the store's";
 	int count = 0;
 

@@ -32,6 +32,7 @@
 #include "mfauth/record.h"
 #include "mfauth/state.h"
 #include "mfauth/store.h"
+#include "mfauth/store_files.h"
 #include "testutil.h"
 
 struct fx {
@@ -60,7 +61,7 @@ static int state_on_disk(const struct fx *f, const char *user, struct mfa_state 
 	snprintf(name, sizeof(name), "%s.state", user);
 	path = tu_path(dir, name);
 	file = tu_read_file(path, &len);
-	rc = len == MFA_STATE_FILE_LEN ? mfa_state_pick_ring(mfa_store_keyring(f->store), user,
+	rc = len == MFA_STATE_FILE_LEN ? mfa_state_pick_ring(mfa_store_files_keyring(f->store), user,
 	    file, st, &slot, NULL) : MFA_ERR_CORRUPT;
 	free(file);
 	free(path);
