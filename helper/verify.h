@@ -1,6 +1,8 @@
 /*
  * mfauth-verify, the setuid-root helper of pam_mfauth for callers that are
- * not root (screen lockers): shared by its two files.  Not a public header.
+ * not root (screen lockers): shared by its files.  Not a public header.
+ * Calls go one way only: verify_main.c -> verify_auth.c -> verify_report.c
+ * (and verify_main.c -> verify_report.c); doc/DESIGN.md §4.
  */
 #ifndef MFAUTH_VERIFY_H
 #define MFAUTH_VERIFY_H
@@ -8,11 +10,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "mfauth/audit_login.h"
 #include "mfauth/conf.h"
 #include "mfauth/helper_proto.h"
 #include "mfauth/lockout.h"
-
-#define VERIFY_IDENT "pam_mfauth"
 
 /* One run of the helper: who asked, for whom, with which policy. */
 struct verify {
@@ -25,10 +26,15 @@ struct verify {
 	int out;                   /* requests to the module */
 };
 
-/* One audit line with the helper's fields; extra key, value pairs, then NULL. */
+/*
+ * verify_report.c: one audit line with the helper's fields (audit_login.h,
+ * with helper=mfauth-verify and caller_uid); extra key, value pairs, then NULL.
+ */
 void verify_audit(const struct verify *v, const char *event, const char *result,
     const char *reason, ...) __attribute__((sentinel));
-
+/* The audit of an attempt the core judged (mfa_audit_login_attempt), with the helper's fields. */
+void verify_audit_attempt(const struct verify *v, int rc, const struct mfa_auth_result *res,
+    const struct mfa_attempt_audit *how);
 /* Ask the module to show a message (best effort: the verdict does not depend on it). */
 void verify_msg(const struct verify *v, enum mfa_hp_msg msg, unsigned long long arg);
 

@@ -17,20 +17,11 @@
 #include "mfauth/buf.h"
 #include "mfauth/card_auth.h"
 #include "mfauth/err.h"
-#include "mfauth/card_pcsc.h"
+#include "mfauth/card_session.h"
 #include "mfauth/record.h"
 #include "mfauth/recovery.h"
 #include "mfauth/store.h"
 #include "verify.h"
-
-void verify_msg(const struct verify *v, enum mfa_hp_msg msg, unsigned long long arg)
-{
-	struct mfa_hp_request rq = { .kind = MFA_HP_MSG, .msg = msg, .arg = arg };
-	char line[MFA_HP_LINE_MAX + 1];
-
-	if (mfa_hp_format_request(&rq, line, sizeof(line)) == 0)
-		(void)mfa_hp_write_all(v->out, line, strlen(line));
-}
 
 int verify_ask(const struct verify *v, const struct mfa_hp_request *req, char *buf, size_t size)
 {
@@ -47,60 +38,20 @@ int verify_ask(const struct verify *v, const struct mfa_hp_request *req, char *b
 	return rc == 0 ? MFA_ERR_INVAL : 0;
 }
 
-static void u32(char *out, size_t n, uint32_t v)
-{
-	snprintf(out, n, "%u", (unsigned)v);
-}
-
-static void report_lock(const struct verify *v, const struct mfa_auth_result *res)
-{
-	char until[24];
-
-	if (!res->locked_now)
-		return;
-	if (res->locked_until == MFA_LOCK_FOREVER)
-		snprintf(until, sizeof(until), "staff");
-	else
-		snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
-	verify_audit(v, "lock", "locked", res->lock_reason == MFA_LOCK_TOTAL ?
-	    "too_many_failures_total" : "too_many_failures", "locked_until", until, NULL);
-}
-
-static void report_locked(const struct verify *v, const struct mfa_auth_result *res)
-{
-	char failures[16];
-
-	u32(failures, sizeof(failures), res->failures);
-	report_lock(v, res);
-	verify_audit(v, "auth", "locked", "locked", "failures", failures, NULL);
-	verify_msg(v, MFA_HP_MSG_LOCKED, 0);
-}
-
 /* The verdict of a code (mfa_auth_code's results), audited as the module does. */
 static void report_code(const struct verify *v, int rc, const struct mfa_auth_result *res)
 {
-	char failures[16];
+	struct mfa_attempt_audit how = mfa_attempt_audit_code(rc);
 
-	u32(failures, sizeof(failures), res->failures);
-	if (rc == 0) {
-		if (res->used_recovery)
-			verify_audit(v, "recovery_used", "success", "", NULL);
-		verify_audit(v, "auth", "success", "", NULL);
-	} else if (rc == MFA_ERR_LOCKED) {
-		report_locked(v, res);
-	} else if (rc == MFA_ERR_BADCODE || rc == MFA_ERR_REPLAY || rc == MFA_ERR_INVAL ||
-	    rc == MFA_ERR_EXPIRED) {
-		verify_audit(v, "auth", rc == MFA_ERR_REPLAY ? "replay" : "fail",
-		    rc == MFA_ERR_INVAL ? "malformed_code" : mfa_errtoken(rc), "failures", failures,
-		    NULL);
-		if (rc == MFA_ERR_REPLAY && strcmp(v->factor, "totp") == 0)
-			verify_msg(v, MFA_HP_MSG_REPLAY, 0);
-		report_lock(v, res);
-		if (res->locked_now)
-			verify_msg(v, MFA_HP_MSG_LOCKED, 0);
-	} else {
+	if (!mfa_auth_code_judged(rc)) {
 		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+		return;
 	}
+	verify_audit_attempt(v, rc, res, &how);
+	if (rc == MFA_ERR_REPLAY && strcmp(v->factor, "totp") == 0)
+		verify_msg(v, MFA_HP_MSG_REPLAY, 0);
+	if (rc == MFA_ERR_LOCKED || (rc != 0 && res->locked_now))
+		verify_msg(v, MFA_HP_MSG_LOCKED, 0);
 }
 
 /* The code prompt; rec NULL for a user with nothing a code can be checked against. */
@@ -143,7 +94,6 @@ out:
 struct pin_ctx {
 	struct verify *v;
 	struct mfa_store *store;
-	struct mfa_pcsc *session;
 	struct mfa_auth_result *res;
 	bool reserved;
 };
@@ -172,68 +122,35 @@ out:
 	return rc;
 }
 
-static int reset_card(void *arg)
-{
-	struct pin_ctx *c = arg;
-	return mfa_pcsc_reset(c->session);
-}
-
 /* What the clerk is told after a card attempt (the module words it). */
 static void explain(const struct verify *v, int rc, const struct mfa_card_outcome *out,
     const struct mfa_card_factor *f)
 {
 	unsigned long long tries = out->tries_left < 0 ? 0 : (unsigned long long)out->tries_left;
-	bool jpki = f->profile == MFA_CARD_JPKI;
+	enum mfa_hp_msg msg = mfa_hp_card_msg(rc, f->profile);
 
-	switch (rc) {
-	case 0: case MFA_ERR_LOCKED:
-	case MFA_ERR_NOCARD: case MFA_ERR_NOREADER: case MFA_ERR_NOSERVICE:
-		break;
-	case MFA_ERR_PIN_TRIES:
-		verify_msg(v, MFA_HP_MSG_PIN_TRIES, tries);
-		break;
-	case MFA_ERR_PIN_BLOCKED:
-		verify_msg(v, jpki ? MFA_HP_MSG_PIN_BLOCKED_JPKI : MFA_HP_MSG_PIN_BLOCKED, 0);
-		break;
-	case MFA_ERR_BADPIN:
-		verify_msg(v, MFA_HP_MSG_BAD_PIN, tries);
-		break;
-	case MFA_ERR_PIN_FORMAT:
-		verify_msg(v, jpki ? MFA_HP_MSG_PIN_FORMAT_JPKI : MFA_HP_MSG_PIN_FORMAT, 0);
-		break;
-	case MFA_ERR_EXPIRED:
-		verify_msg(v, MFA_HP_MSG_CERT_EXPIRED, (unsigned long long)f->not_after);
-		break;
-	case MFA_ERR_BADSIG: case MFA_ERR_NOAPP: case MFA_ERR_WRONG_CARD:
-		verify_msg(v, MFA_HP_MSG_WRONG_CARD, 0);
-		break;
-	case MFA_ERR_TRIES_UNKNOWN:
-		verify_msg(v, MFA_HP_MSG_TRIES_UNKNOWN, 0);
-		break;
-	default:
-		verify_msg(v, MFA_HP_MSG_CARD_ERROR, 0);
-		break;
-	}
+	if (msg == MFA_HP_MSG_CERT_EXPIRED)
+		verify_msg(v, msg, (unsigned long long)f->not_after);
+	else if (msg != MFA_HP_MSG_NONE)
+		verify_msg(v, msg, mfa_hp_msg_has_arg(msg) ? tries : 0);
 }
 
+/*
+ * The verdict of a card attempt, audited as the module does (without the
+ * module's card_check field).  Only a locked user's attempt is told to the
+ * clerk here; a failure that sets the lock is audited, not told (as before
+ * the audit moved to lib/audit_login.c).
+ */
 static void report_card(const struct verify *v, int rc, const struct mfa_card_outcome *out,
     const struct mfa_auth_result *res)
 {
-	char failures[16], tries[16];
+	char tries[16];
+	struct mfa_attempt_audit how = { NULL, NULL, tries, NULL };
 
-	if (rc == 0) {
-		verify_audit(v, "auth", "success", "", NULL);
-		return;
-	}
-	if (rc == MFA_ERR_LOCKED) {
-		report_locked(v, res);
-		return;
-	}
-	u32(failures, sizeof(failures), res->failures);
 	snprintf(tries, sizeof(tries), "%d", out->tries_left);
-	verify_audit(v, "auth", "fail", mfa_errtoken(rc), "failures", failures, "tries_left", tries,
-	    NULL);
-	report_lock(v, res);
+	verify_audit_attempt(v, rc, res, &how);
+	if (rc == MFA_ERR_LOCKED)
+		verify_msg(v, MFA_HP_MSG_LOCKED, 0);
 }
 
 /* The card transaction, done here (root always reaches pcscd). */
@@ -242,27 +159,18 @@ static int card_login(struct verify *v, struct mfa_store *store, const struct mf
 {
 	struct mfa_card_outcome out = { -1, 0 };
 	struct mfa_auth_result res;
-	struct pin_ctx pc = { v, store, NULL, &res, false };
-	struct mfa_card_hooks hooks = { ask_pin, reset_card, &pc };
-	struct mfa_card_io io;
+	struct pin_ctx pc = { v, store, &res, false };
 	uint64_t now = (uint64_t)time(NULL);
-	bool locked = true;
 	int rc, card_rc;
 
 	memset(&res, 0, sizeof(res));
 	*fallback = false;
 	v->factor = "card";
-	if ((rc = mfa_auth_locked(store, &v->cfg, v->user, now, &locked)) != 0 || locked) {
-		rc = rc == 0 ? MFA_ERR_LOCKED : rc;
+	if ((rc = mfa_auth_unlocked(store, &v->cfg, v->user, now)) != 0) {
 		report_card(v, rc, &out, &res);
 		return rc;
 	}
-	card_rc = mfa_pcsc_open(&pc.session, v->cfg.card_reader, v->cfg.card_wait);
-	if (card_rc == 0) {
-		mfa_pcsc_io(pc.session, &io);
-		card_rc = mfa_card_login(&rec->card, &io, &hooks, v->cfg.card_min_tries, now, &out);
-	}
-	mfa_pcsc_close(pc.session);
+	card_rc = mfa_card_session_login(&v->cfg, &rec->card, ask_pin, &pc, now, &out);
 	explain(v, card_rc, &out, &rec->card);
 	if (card_rc == MFA_ERR_LOCKED) {      /* the reservation found the user locked */
 		report_card(v, card_rc, &out, &res);
@@ -313,16 +221,12 @@ int verify_authenticate(struct verify *v)
 		goto out;
 	}
 	enrolled = rc == 0;
-	if (enrolled && rec.card.present && (v->cfg.factors & MFA_FACTOR_CARD) &&
-	    mfa_config_profile_allowed(&v->cfg, rec.card.profile)) {
+	if (enrolled && mfa_auth_card_offered(&v->cfg, &rec)) {
 		rc = card_login(v, store, &rec, &fallback);
 		if (!fallback)
 			goto done;
 	}
-	view = rec;
-	if (!(v->cfg.factors & MFA_FACTOR_TOTP))
-		mfa_wipe(&view.totp, sizeof(view.totp));
-	enrolled = enrolled && (view.totp.present || view.recovery.present);
+	enrolled = enrolled && mfa_auth_code_view(&v->cfg, &rec, &view);
 	rc = code_login(v, store, enrolled ? &view : NULL);
 done:
 	status = rc == 0 ? MFA_HP_EXIT_OK : MFA_HP_EXIT_FAIL;
@@ -338,35 +242,26 @@ int verify_account(struct verify *v)
 {
 	struct mfa_path_error perr = { "" };
 	struct mfa_store *store = NULL;
-	struct mfa_record rec;
-	struct mfa_state st;
 	int rc, status = MFA_HP_EXIT_STORE;
 
-	memset(&rec, 0, sizeof(rec));
 	if (mfa_name_check(v->user) != 0)
 		return MFA_HP_EXIT_FAIL;
 	if ((rc = mfa_store_open(&v->cfg, &store, &perr)) != 0) {
 		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
 		return MFA_HP_EXIT_STORE;
 	}
-	rc = mfa_store_load(store, v->user, &rec);
+	rc = mfa_auth_account(store, &v->cfg, v->user, (uint64_t)time(NULL));
 	if (rc == MFA_ERR_NOENT) {
 		status = v->cfg.nullok ? MFA_HP_EXIT_IGNORE : MFA_HP_EXIT_OK;
-		goto out;
-	}
-	if (rc != 0 || (rc = mfa_store_read_state(store, v->user, &st)) != 0) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
-		goto out;
-	}
-	if (mfa_lockout_active(&v->cfg, &st, (uint64_t)time(NULL))) {
+	} else if (rc == MFA_ERR_LOCKED) {
 		verify_audit(v, "account", "locked", "locked", NULL);
 		verify_msg(v, MFA_HP_MSG_ACCOUNT_LOCKED, 0);
 		status = MFA_HP_EXIT_LOCKED;
-		goto out;
+	} else if (rc != 0) {
+		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+	} else {
+		status = MFA_HP_EXIT_OK;
 	}
-	status = MFA_HP_EXIT_OK;
-out:
-	mfa_record_wipe(&rec);
 	mfa_store_close(store);
 	return status;
 }

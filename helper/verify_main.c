@@ -28,7 +28,6 @@
 #include <pwd.h>
 #include <grp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +36,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mfauth/audit.h"
 #include "mfauth/err.h"
 #include "verify.h"
 
@@ -51,39 +49,6 @@
 /* argv: magic, step, user, service, tty [, conf=PATH for root] */
 #define ARGS_MIN 6
 #define ARGS_MAX 7
-
-void verify_audit(const struct verify *v, const char *event, const char *result,
-    const char *reason, ...)
-{
-	struct mfa_audit_field f[14] = {
-		{ "event", event },
-		{ "result", result },
-		{ "user", v->user ? v->user : "" },
-		{ "factor", v->factor ? v->factor : "totp" },
-		{ "reason", reason },
-		{ "service", v->src.service },
-		{ "tty", v->src.tty },
-		{ "rhost", "" },
-		{ "helper", "mfauth-verify" },
-		{ "caller_uid", v->caller_uid },
-	};
-	size_t n = 10;
-	va_list ap;
-
-	va_start(ap, reason);
-	while (n < sizeof(f) / sizeof(f[0])) {
-		const char *key = va_arg(ap, const char *);
-		if (key == NULL)
-			break;
-		f[n].key = key;
-		f[n++].value = va_arg(ap, const char *);
-	}
-	va_end(ap);
-	mfa_audit(strcmp(result, "success") == 0 ? MFA_LOG_INFO : MFA_LOG_NOTICE, VERIFY_IDENT, f, n);
-	if (strcmp(event, "auth") == 0 && strcmp(result, "ignore") != 0 &&
-	    strcmp(result, "skip") != 0)
-		mfa_kaudit_auth(v->user, "", v->src.tty, strcmp(result, "success") == 0);
-}
 
 /*
  * One limit: the wanted value, or as close as the hard limit allows where

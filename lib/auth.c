@@ -304,14 +304,46 @@ int mfa_auth_card_reserved(struct mfa_store *store, const struct mfa_config *cfg
 	return card_result(store, cfg, user, card_rc, clock, src, res, true);
 }
 
-int mfa_auth_locked(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
-    uint64_t now, bool *locked)
+int mfa_auth_unlocked(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    uint64_t now)
 {
 	struct mfa_state st;
 	int rc = mfa_store_read_state(store, user, &st);
 
-	*locked = true;     /* an unreadable state is treated as locked: fail closed */
-	if (rc == 0)
-		*locked = mfa_lockout_active(cfg, &st, now);
-	return rc;
+	if (rc != 0)
+		return rc;
+	return mfa_lockout_active(cfg, &st, now) ? MFA_ERR_LOCKED : 0;
+}
+
+int mfa_auth_account(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    uint64_t now)
+{
+	struct mfa_record rec;
+	int rc;
+
+	memset(&rec, 0, sizeof(rec));
+	rc = mfa_store_load(store, user, &rec);
+	mfa_record_wipe(&rec);
+	return rc != 0 ? rc : mfa_auth_unlocked(store, cfg, user, now);
+}
+
+bool mfa_auth_code_judged(int rc)
+{
+	return rc == 0 || rc == MFA_ERR_BADCODE || rc == MFA_ERR_REPLAY || rc == MFA_ERR_INVAL ||
+	    rc == MFA_ERR_EXPIRED || rc == MFA_ERR_LOCKED;
+}
+
+bool mfa_auth_card_offered(const struct mfa_config *cfg, const struct mfa_record *rec)
+{
+	return rec->card.present && (cfg->factors & MFA_FACTOR_CARD) &&
+	    mfa_config_profile_allowed(cfg, rec->card.profile);
+}
+
+bool mfa_auth_code_view(const struct mfa_config *cfg, const struct mfa_record *rec,
+    struct mfa_record *view)
+{
+	*view = *rec;
+	if (!(cfg->factors & MFA_FACTOR_TOTP))
+		mfa_wipe(&view->totp, sizeof(view->totp));
+	return view->totp.present || view->recovery.present;
 }

@@ -42,6 +42,55 @@ bool mfa_hp_msg_has_arg(enum mfa_hp_msg msg)
 	    msg == MFA_HP_MSG_CERT_EXPIRED;
 }
 
+/* The card errors and their messages: the first row that matches wins, both ways. */
+#define ANY_PROFILE 0xff
+static const struct {
+	int rc;
+	uint8_t profile;        /* ANY_PROFILE, or the one profile the row is for */
+	enum mfa_hp_msg msg;
+} card_msgs[] = {
+	{ 0, ANY_PROFILE, MFA_HP_MSG_NONE },
+	{ MFA_ERR_LOCKED, ANY_PROFILE, MFA_HP_MSG_NONE },
+	{ MFA_ERR_NOCARD, ANY_PROFILE, MFA_HP_MSG_NONE },
+	{ MFA_ERR_NOREADER, ANY_PROFILE, MFA_HP_MSG_NONE },
+	{ MFA_ERR_NOSERVICE, ANY_PROFILE, MFA_HP_MSG_NONE },
+	{ MFA_ERR_PIN_TRIES, ANY_PROFILE, MFA_HP_MSG_PIN_TRIES },
+	{ MFA_ERR_PIN_BLOCKED, MFA_CARD_JPKI, MFA_HP_MSG_PIN_BLOCKED_JPKI },
+	{ MFA_ERR_PIN_BLOCKED, ANY_PROFILE, MFA_HP_MSG_PIN_BLOCKED },
+	{ MFA_ERR_BADPIN, ANY_PROFILE, MFA_HP_MSG_BAD_PIN },
+	{ MFA_ERR_PIN_FORMAT, MFA_CARD_JPKI, MFA_HP_MSG_PIN_FORMAT_JPKI },
+	{ MFA_ERR_PIN_FORMAT, ANY_PROFILE, MFA_HP_MSG_PIN_FORMAT },
+	{ MFA_ERR_EXPIRED, ANY_PROFILE, MFA_HP_MSG_CERT_EXPIRED },
+	/* Found before any PIN prompt, or by the signature: the same words. */
+	{ MFA_ERR_WRONG_CARD, ANY_PROFILE, MFA_HP_MSG_WRONG_CARD },
+	{ MFA_ERR_BADSIG, ANY_PROFILE, MFA_HP_MSG_WRONG_CARD },
+	{ MFA_ERR_NOAPP, ANY_PROFILE, MFA_HP_MSG_WRONG_CARD },
+	{ MFA_ERR_TRIES_UNKNOWN, ANY_PROFILE, MFA_HP_MSG_TRIES_UNKNOWN },
+};
+
+enum mfa_hp_msg mfa_hp_card_msg(int rc, uint8_t profile)
+{
+	for (size_t i = 0; i < sizeof(card_msgs) / sizeof(card_msgs[0]); i++)
+		if (card_msgs[i].rc == rc &&
+		    (card_msgs[i].profile == ANY_PROFILE || card_msgs[i].profile == profile))
+			return card_msgs[i].msg;
+	return MFA_HP_MSG_CARD_ERROR;
+}
+
+int mfa_hp_card_error(enum mfa_hp_msg msg, uint8_t *profile)
+{
+	*profile = MFA_CARD_PIV;
+	if (msg == MFA_HP_MSG_NONE)
+		return MFA_ERR_CARD;
+	for (size_t i = 0; i < sizeof(card_msgs) / sizeof(card_msgs[0]); i++)
+		if (card_msgs[i].msg == msg) {
+			if (card_msgs[i].profile != ANY_PROFILE)
+				*profile = card_msgs[i].profile;
+			return card_msgs[i].rc;
+		}
+	return MFA_ERR_CARD;
+}
+
 /* The next blank-separated word of [*p, end); false at the end of the line. */
 static bool next_word(const char **p, const char *end, const char **w, size_t *wlen)
 {

@@ -140,27 +140,9 @@ static int reap(pid_t pid, int *signo)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* The card error a card message stands for, with the profile it names. */
-static int card_error(enum mfa_hp_msg msg, uint8_t *profile)
-{
-	*profile = MFA_CARD_PIV;
-	switch (msg) {
-	case MFA_HP_MSG_PIN_TRIES: return MFA_ERR_PIN_TRIES;
-	case MFA_HP_MSG_PIN_BLOCKED_JPKI: *profile = MFA_CARD_JPKI; return MFA_ERR_PIN_BLOCKED;
-	case MFA_HP_MSG_PIN_BLOCKED: return MFA_ERR_PIN_BLOCKED;
-	case MFA_HP_MSG_BAD_PIN: return MFA_ERR_BADPIN;
-	case MFA_HP_MSG_PIN_FORMAT_JPKI: *profile = MFA_CARD_JPKI; return MFA_ERR_PIN_FORMAT;
-	case MFA_HP_MSG_PIN_FORMAT: return MFA_ERR_PIN_FORMAT;
-	case MFA_HP_MSG_CERT_EXPIRED: return MFA_ERR_EXPIRED;
-	case MFA_HP_MSG_WRONG_CARD: return MFA_ERR_WRONG_CARD;
-	case MFA_HP_MSG_TRIES_UNKNOWN: return MFA_ERR_TRIES_UNKNOWN;
-	default: return MFA_ERR_CARD;
-	}
-}
-
 /*
  * Show a message the helper asked for, in the clerk's language: the same
- * words the module's own paths use (module.h owns them).
+ * words the module's own paths use (report.c owns them).
  */
 static void show(const struct login *l, const struct mfa_hp_request *rq)
 {
@@ -172,16 +154,16 @@ static void show(const struct login *l, const struct mfa_hp_request *rq)
 		say_locked(l);
 		break;
 	case MFA_HP_MSG_ACCOUNT_LOCKED:
-		pam_error(l->pamh, "%s", _("This account is locked. Contact your security staff."));
+		say_account_locked(l);
 		break;
 	case MFA_HP_MSG_NO_CARD:
-		pam_info(l->pamh, "%s", _("No card found: enter a code instead."));
+		say_no_card(l);
 		break;
 	case MFA_HP_MSG_REPLAY:
 		say_replay(l);
 		break;
 	default:
-		rc = card_error(rq->msg, &profile);
+		rc = mfa_hp_card_error(rq->msg, &profile);
 		say_card_error(l, rc, profile, (int)(rq->arg > 99 ? 99 : rq->arg), rq->arg);
 		break;
 	}

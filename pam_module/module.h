@@ -1,6 +1,11 @@
 /*
  * Shared by the module's files: what one call knows about the login it
- * serves, and the audit helpers.  Not a public header.
+ * serves, and what each file offers the others.  Not a public header.
+ *
+ * Each declaration names its file; calls go one way only (doc/DESIGN.md §4,
+ * checked by tests/doc/test-file-graph.sh): pam_mfauth.c calls card_login.c,
+ * code_login.c and helper_client.c; those four call answer.c and report.c,
+ * which call no other file of the module.
  */
 #ifndef MFAUTH_MODULE_H
 #define MFAUTH_MODULE_H
@@ -8,6 +13,7 @@
 #include <stdbool.h>
 #include <security/pam_modules.h>
 
+#include "mfauth/audit_login.h"
 #include "mfauth/auth.h"
 #include "mfauth/conf.h"
 #include "mfauth/lockout.h"
@@ -47,18 +53,39 @@ struct login {
 	struct mfa_source src;
 };
 
-/* One audit line for this login; extra key, value pairs follow, then NULL. */
+/* report.c: the module's audit lines, debug lines and messages to the clerk. */
+
+/* One audit line for this login (audit_login.h); extra key, value pairs follow, then NULL. */
 void audit_line(const struct login *l, const char *event, const char *result,
     const char *reason, ...) __attribute__((sentinel));
+/* A debug line naming what and err's message, when the `debug` option is on. */
+void debug_line(const struct login *l, const char *what, int err);
 /*
- * After a failure that locked the user: the lock event, and the locked
- * message to the clerk on this very attempt (no-op otherwise).
+ * An attempt the core judged (mfa_audit_login_attempt), for a code and a
+ * card alike, and what the clerk is told of it: a replayed TOTP code, and
+ * the lock (a locked user's attempt, or the failure that set the lock).
  */
-void report_lock(struct login *l, const struct mfa_auth_result *res);
-/* A locked user's attempt: audit line and the message to the clerk. */
-void report_locked(struct login *l, const struct mfa_auth_result *res);
+void report_attempt(struct login *l, int rc, const struct mfa_auth_result *res,
+    const struct mfa_attempt_audit *how);
+/* The password at the code prompt: audited and explained, never counted. */
+void report_password_as_code(const struct login *l);
+/* The password at the card's PIN prompt (never sent to the card): audited and explained. */
+void report_password_as_pin(const struct login *l);
+/*
+ * Messages to the clerk, each written once and shown by the module's own
+ * paths and for the setuid helper (helper_client.c) alike.
+ */
+void say_locked(const struct login *l);           /* locked after too many failures */
+void say_account_locked(const struct login *l);   /* the account step: locked */
+void say_replay(const struct login *l);           /* a TOTP code used before */
+void say_no_card(const struct login *l);          /* no card: the code prompt follows */
+/* Before the PIN prompt: the card locks after tries_left more wrong PINs. */
+void say_pin_tries_left(const struct login *l, int tries_left);
+/* A failed card attempt: what went wrong and what to do (nothing for 0 or no card). */
+void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_left,
+    uint64_t not_after);
 
-/* What the code prompt got back. */
+/* answer.c: what a prompt got back. */
 enum answer {
 	ANSWER_NONE,        /* no reply, a NULL or an empty one, or blanks only */
 	ANSWER_PASSWORD,    /* the password the stack already holds (PAM_AUTHTOK) */
@@ -76,18 +103,16 @@ enum answer classify_answer(const struct login *l, char *code);
  * (PAM_AUTHTOK): sshd's password mode answers every prompt with it.
  */
 bool is_password(const struct login *l, const char *answer);
-/* The password at the code prompt: audited and explained, never counted. */
-void report_password_as_code(const struct login *l);
 
 /*
- * Messages to the clerk, each written once and shown by the module's own
- * paths and for the setuid helper (helper_client.c) alike.
+ * The code second factor (code_login.c): a TOTP code or a recovery code at
+ * one prompt.  rec is NULL for a user with nothing to check a code against
+ * (unknown, not enrolled, or no factor the prompt may accept): the prompt is
+ * the same, and the refusal costs what a wrong code costs (the decoy; store
+ * is NULL only for a name the store cannot hold).  Returns 0 only for an
+ * accepted code.
  */
-void say_locked(const struct login *l);           /* locked after too many failures */
-void say_replay(const struct login *l);           /* a TOTP code used before */
-/* A failed card attempt: what went wrong and what to do (nothing for 0 or no card). */
-void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_left,
-    uint64_t not_after);
+int code_login(struct login *l, struct mfa_store *store, const struct mfa_record *rec);
 
 /*
  * The card second factor (card_login.c).  Returns 0 only for a verified

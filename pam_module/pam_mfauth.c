@@ -1,14 +1,17 @@
 /*
  * pam_mfauth: the second factor after the password module.
  *
- * Entry points and glue only: options, the conversation, audit lines, and
- * the one function that turns core errors into PAM codes.  The module lives
+ * Entry points and glue only: options, the user and the account NSS gives
+ * for it, the store, the factor choice (card first where one is enrolled and
+ * allowed, else or after it the code prompt), and the one function that turns
+ * core errors into PAM codes.  The factors are card_login.c and
+ * code_login.c, the helper's client helper_client.c; what is reported is
+ * report.c's.  The module lives
  * in other people's processes (login, sshd, gdm, su): no exit(), no signal
  * handlers, no openlog(), nothing left open or allocated when it returns.
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,17 +25,12 @@
 #include <security/pam_modules.h>
 
 #include "mfauth/account.h"
-#include "mfauth/audit.h"
 #include "mfauth/auth.h"
-#include "mfauth/buf.h"
-#include "mfauth/codetext.h"
 #include "mfauth/conf.h"
 #include "mfauth/err.h"
-#include "mfauth/recovery.h"
 #include "mfauth/store.h"
 #include "module.h"
 
-#define IDENT "pam_mfauth"
 /* Delay on failure, in microseconds; the application may ask for longer. */
 #define FAIL_DELAY_US 2000000
 
@@ -65,51 +63,6 @@ static const char *item_str(pam_handle_t *pamh, int type)
 	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS || v == NULL)
 		return "";
 	return v;
-}
-
-void audit_line(const struct login *l, const char *event, const char *result,
-    const char *reason, ...)
-{
-	struct mfa_audit_field f[13] = {
-		{ "event", event },
-		{ "result", result },
-		{ "user", l->user ? l->user : "" },
-	};
-	size_t n = 3;
-	va_list ap;
-
-	/* The name as typed, when it is not the account's (user=tanaka typed=TANAKA). */
-	if (l->typed != NULL && l->user != NULL && strcmp(l->typed, l->user) != 0)
-		f[n++] = (struct mfa_audit_field){ "typed", l->typed };
-	f[n++] = (struct mfa_audit_field){ "factor", l->factor ? l->factor : "totp" };
-	f[n++] = (struct mfa_audit_field){ "reason", reason };
-	f[n++] = (struct mfa_audit_field){ "service", l->src.service };
-	f[n++] = (struct mfa_audit_field){ "tty", l->src.tty };
-	f[n++] = (struct mfa_audit_field){ "rhost", l->src.rhost };
-
-	va_start(ap, reason);
-	while (n < sizeof(f) / sizeof(f[0])) {
-		const char *key = va_arg(ap, const char *);
-		if (key == NULL)
-			break;
-		f[n].key = key;
-		f[n++].value = va_arg(ap, const char *);
-	}
-	va_end(ap);
-	mfa_audit(strcmp(result, "success") == 0 ? MFA_LOG_INFO : MFA_LOG_NOTICE, IDENT, f, n);
-	/* The kernel's audit trail gets every second-factor decision too. */
-	if (strcmp(event, "auth") == 0 && strcmp(result, "ignore") != 0 &&
-	    strcmp(result, "skip") != 0)
-		mfa_kaudit_auth(l->user, l->src.rhost, l->src.tty, strcmp(result, "success") == 0);
-}
-
-static void debug_line(const struct login *l, const char *what, int err)
-{
-	char line[256];
-	if (!l->cfg.debug)
-		return;
-	snprintf(line, sizeof(line), "debug: %s: %s", what, mfa_strerror(err));
-	mfa_syslog(MFA_LOG_DEBUG, IDENT, line);
 }
 
 /*
@@ -174,204 +127,6 @@ static int open_store(struct login *l, struct mfa_store **store)
 }
 
 /*
- * sshd's password authentication (KbdInteractiveAuthentication no) answers
- * every prompt with the password, so the code prompt gets the password the
- * stack already holds.  Only exact equality with PAM_AUTHTOK counts; the
- * item belongs to libpam and is not ours to wipe.
- */
-bool is_password(const struct login *l, const char *answer)
-{
-	const void *tok = NULL;
-
-	if (pam_get_item(l->pamh, PAM_AUTHTOK, &tok) != PAM_SUCCESS || tok == NULL)
-		return false;
-	return mfa_code_is_secret(answer, tok);
-}
-
-/*
- * Ask for the code.  NULL or empty replies are no answer (pam-u2f
- * CVE-2021-31924 skipped a check on a NULL reply).  The password is
- * recognised as typed; a code has its blanks dropped ("123 456", as apps
- * show it).  *code is the PAM conversation's allocation; the caller wipes
- * and frees it.
- */
-static enum answer ask_code(struct login *l, char **code)
-{
-	*code = NULL;
-	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, code, "%s", _("Verification code: ")) !=
-	    PAM_SUCCESS)
-		return ANSWER_NONE;
-	return classify_answer(l, *code);
-}
-
-enum answer classify_answer(const struct login *l, char *code)
-{
-	if (code == NULL || code[0] == '\0')
-		return ANSWER_NONE;
-	if (is_password(l, code))
-		return ANSWER_PASSWORD;
-	if (mfa_code_strip_blanks(code) == 0)
-		return ANSWER_NONE;
-	return ANSWER_CODE;
-}
-
-static void free_secret(char *s)
-{
-	if (s != NULL) {
-		mfa_wipe(s, strlen(s));
-		free(s);
-	}
-}
-
-void say_locked(const struct login *l)
-{
-	pam_error(l->pamh, "%s", _("This account is locked after too many failed attempts. "
-	    "Contact your security staff."));
-}
-
-void say_replay(const struct login *l)
-{
-	pam_error(l->pamh, "%s", _("This code was already used. Wait for the next code."));
-}
-
-/* The clerk learns of the lock on the attempt that set it, not only on the next one. */
-void report_lock(struct login *l, const struct mfa_auth_result *res)
-{
-	char until[24];
-
-	if (!res->locked_now)
-		return;
-	if (res->locked_until == MFA_LOCK_FOREVER)
-		snprintf(until, sizeof(until), "staff");
-	else
-		snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
-	audit_line(l, "lock", "locked", res->lock_reason == MFA_LOCK_TOTAL ?
-	    "too_many_failures_total" : "too_many_failures", "locked_until", until, NULL);
-	say_locked(l);
-}
-
-void report_locked(struct login *l, const struct mfa_auth_result *res)
-{
-	char failures[16];
-
-	snprintf(failures, sizeof(failures), "%u", res->failures);
-	audit_line(l, "auth", "locked", "locked", "failures", failures, NULL);
-	say_locked(l);
-}
-
-/*
- * The password given at the code prompt: a client set up wrong (sshd without
- * keyboard-interactive), not a guess, so nothing is counted; one ssh run used
- * to lock the clerk.  The audit and the clerk both say why.
- */
-void report_password_as_code(const struct login *l)
-{
-	audit_line(l, "auth", "fail", "password_as_code", NULL);
-	pam_error(l->pamh, "%s", _("The password was given where the verification code was "
-	    "asked. If you log in with ssh, keyboard-interactive authentication must be "
-	    "enabled. Contact your administrator."));
-}
-
-static void report_code_result(struct login *l, int rc, const struct mfa_auth_result *res)
-{
-	char failures[16];
-
-	snprintf(failures, sizeof(failures), "%u", res->failures);
-	if (rc == 0 && res->used_recovery) {
-		l->factor = "recovery";
-		audit_line(l, "recovery_used", "success", "", NULL);
-		audit_line(l, "auth", "success", "", NULL);
-		return;
-	}
-	if (rc == 0) {
-		audit_line(l, "auth", "success", "", NULL);
-		return;
-	}
-	if (rc == MFA_ERR_LOCKED) {
-		report_locked(l, res);
-		return;
-	}
-	audit_line(l, "auth", rc == MFA_ERR_REPLAY ? "replay" : "fail",
-	    rc == MFA_ERR_INVAL ? "malformed_code" : mfa_errtoken(rc), "failures", failures, NULL);
-	if (rc == MFA_ERR_REPLAY && strcmp(l->factor, "totp") == 0)
-		say_replay(l);
-	report_lock(l, res);
-}
-
-/*
- * No enumeration by timing: a code typed for a user with nothing to check it
- * against is refused only after the work an enrolled user's wrong code costs
- * (the decoy: lock, read, code check, synced write).  Without it the refusal
- * came back several times faster, which hosts that turn off the PAM fail
- * delay would show.  store is NULL only for a name the store cannot hold.
- */
-static void refuse_unknown(struct login *l, struct mfa_store *store, const char *code)
-{
-	int rc;
-
-	if (store != NULL && (rc = mfa_auth_decoy(store, &l->cfg, code, (uint64_t)time(NULL))) != 0)
-		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail", mfa_store_decoy_where(store), NULL);
-	audit_line(l, "auth", "fail", "not_enrolled", NULL);
-}
-
-/*
- * The code prompt: a TOTP code, or a recovery code.  rec is NULL for a user
- * with nothing to check a code against; the prompt is the same anyway.
- */
-static int code_login(struct login *l, struct mfa_store *store, const struct mfa_record *rec)
-{
-	struct mfa_auth_result res;
-	char *code = NULL;
-	int rc;
-
-	memset(&res, 0, sizeof(res));
-	l->factor = "totp";
-	rc = MFA_ERR_INVAL;
-	switch (ask_code(l, &code)) {
-	case ANSWER_NONE:
-		audit_line(l, "auth", "fail", "no_code", NULL);
-		goto out;
-	case ANSWER_PASSWORD:
-		report_password_as_code(l);
-		goto out;
-	case ANSWER_CODE:
-		break;
-	}
-	/* The audit names what was typed: a recovery code's shape is never a TOTP code. */
-	if (mfa_recovery_looks_like(code))
-		l->factor = "recovery";
-	if (rec == NULL) {
-		refuse_unknown(l, store, code);
-		rc = MFA_ERR_NOENT;
-		goto out;
-	}
-	rc = mfa_auth_code(store, &l->cfg, l->user, rec, code, mfa_clock_now, &l->src, &res);
-	if (rc < 0 && rc != MFA_ERR_BADCODE && rc != MFA_ERR_REPLAY && rc != MFA_ERR_INVAL &&
-	    rc != MFA_ERR_EXPIRED && rc != MFA_ERR_LOCKED)
-		audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL);
-	else
-		report_code_result(l, rc, &res);
-	debug_line(l, "code check", rc);
-out:
-	free_secret(code);
-	return rc;
-}
-
-/*
- * What the code prompt may accept for this user: TOTP only where the
- * `factors` option allows it; a recovery code always (it is how a clerk who
- * lost the card gets in).  Returns false when nothing can be accepted.
- */
-static bool code_factors(const struct login *l, const struct mfa_record *rec,
-    struct mfa_record *view)
-{
-	*view = *rec;
-	if (!(l->cfg.factors & MFA_FACTOR_TOTP))
-		mfa_wipe(&view->totp, sizeof(view->totp));
-	return view->totp.present || view->recovery.present;
-}
-
-/*
  * Prompt, then decide.  Unknown and unenrolled users see the same prompt.
  * *ignore is set only for nullok and a user with no enrollment at all.
  */
@@ -403,13 +158,12 @@ static int authenticate(struct login *l, bool *ignore)
 		if (!enrolled)
 			mfa_store_load_decoy(store);
 	}
-	if (enrolled && rec.card.present && (l->cfg.factors & MFA_FACTOR_CARD) &&
-	    mfa_config_profile_allowed(&l->cfg, rec.card.profile)) {
+	if (enrolled && mfa_auth_card_offered(&l->cfg, &rec)) {
 		rc = card_login(l, store, &rec, &fallback);
 		if (!fallback)
 			goto out;
 	}
-	enrolled = enrolled && code_factors(l, &rec, &view);
+	enrolled = enrolled && mfa_auth_code_view(&l->cfg, &rec, &view);
 	rc = code_login(l, store, enrolled ? &view : NULL);
 out:
 	mfa_record_wipe(&rec);
@@ -451,15 +205,12 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct mfa_store *store = NULL;
-	struct mfa_record rec;
-	struct mfa_state st;
 	struct login l;
 	int ret = PAM_AUTH_ERR;
 	int rc;
 
 	(void)flags;
 	bind_catalogs();
-	memset(&rec, 0, sizeof(rec));
 	if (login_begin(&l, pamh, argc, argv) != 0 || mfa_name_check(l.user) != 0)
 		return PAM_AUTH_ERR;
 	/* No account behind the name: nothing to let in (fail closed). */
@@ -471,25 +222,19 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 		return helper_account(&l);
 	if (open_store(&l, &store) != 0)
 		return PAM_AUTH_ERR;
-	rc = mfa_store_load(store, l.user, &rec);
+	rc = mfa_auth_account(store, &l.cfg, l.user, (uint64_t)time(NULL));
 	if (rc == MFA_ERR_NOENT) {
 		/* Nothing enrolled means no lock to enforce; auth decides the rest. */
 		ret = l.cfg.nullok ? PAM_IGNORE : PAM_SUCCESS;
-		goto out;
-	}
-	if (rc != 0 || (rc = mfa_store_read_state(store, l.user, &st)) != 0) {
-		audit_line(&l, "store_error", "fail", mfa_errtoken(rc), NULL);
-		goto out;
-	}
-	if (mfa_lockout_active(&l.cfg, &st, (uint64_t)time(NULL))) {
+	} else if (rc == MFA_ERR_LOCKED) {
 		audit_line(&l, "account", "locked", "locked", NULL);
-		pam_error(pamh, "%s", _("This account is locked. Contact your security staff."));
+		say_account_locked(&l);
 		ret = PAM_PERM_DENIED;
-		goto out;
+	} else if (rc != 0) {
+		audit_line(&l, "store_error", "fail", mfa_errtoken(rc), NULL);
+	} else {
+		ret = PAM_SUCCESS;
 	}
-	ret = PAM_SUCCESS;
-out:
-	mfa_record_wipe(&rec);
 	mfa_store_close(store);
 	return ret;
 }

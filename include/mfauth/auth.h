@@ -92,8 +92,43 @@ int mfa_auth_card_reserved(struct mfa_store *store, const struct mfa_config *cfg
     const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
     struct mfa_auth_result *res);
 
-/* Is the user locked right now?  (A read under a shared lock; for the card path's early refusal.) */
-int mfa_auth_locked(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
-    uint64_t now, bool *locked);
+/*
+ * The card path's early refusal, read under a shared lock before the card is
+ * touched: 0 when the user is not locked at now, MFA_ERR_LOCKED when locked,
+ * or the store error that kept the state from being read (fail closed: the
+ * caller refuses either way, and no PIN try is spent on a refusal).
+ */
+int mfa_auth_unlocked(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    uint64_t now);
+
+/*
+ * The account step (logins that skip auth, such as SSH keys, still meet
+ * the lock): MFA_ERR_NOENT when user has no enrollment (no lock to
+ * enforce), MFA_ERR_LOCKED while the user is locked at now, 0 otherwise,
+ * or the store error that kept the record or the state from being read.
+ */
+int mfa_auth_account(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    uint64_t now);
+
+/*
+ * True when rc from mfa_auth_code*() or mfa_auth_reserve() is a verdict on
+ * the attempt (0, MFA_ERR_BADCODE, MFA_ERR_REPLAY, MFA_ERR_INVAL,
+ * MFA_ERR_EXPIRED, MFA_ERR_LOCKED); false for a store error.
+ */
+bool mfa_auth_code_judged(int rc);
+
+/*
+ * The factor choice for an enrolled user's record: is the card to be tried
+ * (enrolled, allowed by the `factors` option, its profile allowed)?
+ */
+bool mfa_auth_card_offered(const struct mfa_config *cfg, const struct mfa_record *rec);
+/*
+ * What the code prompt may accept: *view is rec with the TOTP seed wiped
+ * where `factors` does not allow TOTP (a recovery code is always accepted:
+ * it is how a clerk who lost the card gets in).  False when nothing is
+ * left to check a code against.  The caller wipes *view (mfa_record_wipe).
+ */
+bool mfa_auth_code_view(const struct mfa_config *cfg, const struct mfa_record *rec,
+    struct mfa_record *view);
 
 #endif

@@ -46,6 +46,7 @@ enum mfa_hp_kind { MFA_HP_CODE = 1, MFA_HP_PIN, MFA_HP_MSG, MFA_HP_END };
 
 /* Messages the module shows; numbered args noted. */
 enum mfa_hp_msg {
+	MFA_HP_MSG_NONE = 0,            /* nothing to show (never sent) */
 	MFA_HP_MSG_LOCKED = 1,          /* locked after too many failures */
 	MFA_HP_MSG_ACCOUNT_LOCKED,      /* account step: locked */
 	MFA_HP_MSG_NO_CARD,             /* no card found: a code instead */
@@ -83,6 +84,22 @@ int mfa_hp_format_request(const struct mfa_hp_request *rq, char *out, size_t out
 
 /* Does this message take a number? */
 bool mfa_hp_msg_has_arg(enum mfa_hp_msg msg);
+
+/*
+ * A failed card attempt as a message, and back: the helper sends the
+ * message for its card error and the card's profile (MFA_CARD_JPKI or
+ * MFA_CARD_PIV), the module turns it back into an error and a profile for
+ * its wording (pam_module/report.c, say_card_error).  One table for both
+ * directions, so the two sides cannot drift apart.
+ *   mfa_hp_card_msg: MFA_HP_MSG_NONE for an error the clerk is told nothing
+ *     of here (0, a locked user, no card, no reader, no pcscd);
+ *     MFA_HP_MSG_CARD_ERROR for any error the table does not name.
+ *   mfa_hp_card_error: the error a card message stands for, *profile
+ *     MFA_CARD_JPKI for the JPKI wordings and MFA_CARD_PIV otherwise;
+ *     MFA_ERR_CARD for a message that is no card error.
+ */
+enum mfa_hp_msg mfa_hp_card_msg(int rc, uint8_t profile);
+int mfa_hp_card_error(enum mfa_hp_msg msg, uint8_t *profile);
 
 /*
  * Parse an answer from buf: the length line, then that many bytes.  On 0,

@@ -127,7 +127,10 @@ while read -r k; do
 done <"$T/keys"
 
 # --- audit events ----------------------------------------------------------------------
-grep -ohE 'audit_line\((l|&l), "[a-z_]+"' "$src"/pam_module/*.c | sed 's/.*"\(.*\)"/\1/' |
+# The module's lines (pam_module/), the helper's (helper/) and the ones both
+# write through lib/audit_login.c (the lock, recovery_used, the verdicts).
+grep -ohE '(audit_line\((l|&l)|verify_audit\((v|&v)|mfa_audit_login(_fields)?\(who), "[a-z_]+"' \
+	"$src"/pam_module/*.c "$src"/helper/*.c "$src"/lib/audit_login.c | sed 's/.*"\(.*\)"/\1/' |
 	sort -u >"$T/mod-events"
 grep -ohE 'cli_audit\(c, "[a-z_]+"' "$src"/tools/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u >"$T/cli-events"
 [ -s "$T/mod-events" ] && [ -s "$T/cli-events" ] || fail "no audit events found in the sources"

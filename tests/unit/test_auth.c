@@ -12,7 +12,7 @@
  *  - a card outcome: success clears, an attempt counts, a non-attempt
  *    changes nothing, a locked user is refused even with a verified card;
  *  - the time is the clock's, read under the lock; the decoy changes
- *    nobody's state; mfa_auth_locked at the lock's edges.
+ *    nobody's state; mfa_auth_unlocked at the lock's edges.
  * The helper's reserve and settle are in test_auth_reserve.c.  No sleeping.
  */
 #include "config.h"
@@ -412,7 +412,6 @@ static void test_decoy_and_locked(void **state)
 	struct fx *f = *state;
 	struct mfa_auth_result res;
 	struct mfa_state before, after;
-	bool locked = false;
 
 	assert_int_equal(fail_once(f, NOW, &res), MFA_ERR_BADCODE);
 	before = state_of(f);
@@ -421,16 +420,13 @@ static void test_decoy_and_locked(void **state)
 	assert_int_equal(after.seq, before.seq);
 	assert_int_equal(after.last_failure, before.last_failure);
 	assert_int_equal(after.failures, 1);
-	/* mfa_auth_locked: at the lock's last second and when it ends */
+	/* mfa_auth_unlocked: at the lock's last second and when it ends */
 	(void)fail_once(f, NOW + 1, &res);
 	(void)fail_once(f, NOW + 2, &res);
 	assert_int_equal(res.locked_until, NOW + 2 + UNLOCK);
-	assert_int_equal(mfa_auth_locked(f->store, &f->sb.cfg, USER, NOW + 2 + UNLOCK - 1,
-	    &locked), 0);
-	assert_true(locked);
-	assert_int_equal(mfa_auth_locked(f->store, &f->sb.cfg, USER, NOW + 2 + UNLOCK, &locked),
-	    0);
-	assert_false(locked);
+	assert_int_equal(mfa_auth_unlocked(f->store, &f->sb.cfg, USER, NOW + 2 + UNLOCK - 1),
+	    MFA_ERR_LOCKED);
+	assert_int_equal(mfa_auth_unlocked(f->store, &f->sb.cfg, USER, NOW + 2 + UNLOCK), 0);
 }
 
 int main(void)

@@ -1,0 +1,177 @@
+/*
+ * What the module reports, on its three channels: audit lines (the fields
+ * are audit_login.c's, shared with the setuid helper), debug lines, and the
+ * messages to the clerk, each written once here and shown by the module's
+ * own paths and for the helper (helper_client.c) alike.  This file calls
+ * no other file of the module.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <security/pam_appl.h>
+#include <security/pam_ext.h>
+
+#include "mfauth/audit.h"
+#include "mfauth/err.h"
+#include "module.h"
+
+/* A count for dngettext(): the card's tries left, never negative. */
+static unsigned long count(int n)
+{
+	return n < 0 ? 0 : (unsigned long)n;
+}
+
+/* Who the audit lines of this login speak of. */
+static struct mfa_login_audit who(const struct login *l)
+{
+	struct mfa_login_audit w = { l->user, l->typed, l->factor, &l->src, NULL, NULL };
+	return w;
+}
+
+void audit_line(const struct login *l, const char *event, const char *result,
+    const char *reason, ...)
+{
+	struct mfa_login_audit w = who(l);
+	va_list ap;
+
+	va_start(ap, reason);
+	mfa_audit_login_v(&w, event, result, reason, ap);
+	va_end(ap);
+}
+
+void debug_line(const struct login *l, const char *what, int err)
+{
+	char line[256];
+	if (!l->cfg.debug)
+		return;
+	snprintf(line, sizeof(line), "debug: %s: %s", what, mfa_strerror(err));
+	mfa_syslog(MFA_LOG_DEBUG, MFA_AUDIT_LOGIN_IDENT, line);
+}
+
+/* The clerk learns of the lock on the attempt that set it, not only on the next one. */
+void report_attempt(struct login *l, int rc, const struct mfa_auth_result *res,
+    const struct mfa_attempt_audit *how)
+{
+	struct mfa_login_audit w = who(l);
+
+	mfa_audit_login_attempt(&w, rc, res, how);
+	if (rc == MFA_ERR_REPLAY && strcmp(l->factor, "totp") == 0)
+		say_replay(l);
+	if (rc == MFA_ERR_LOCKED || (rc != 0 && res->locked_now))
+		say_locked(l);
+}
+
+/*
+ * The password given at the code prompt: a client set up wrong (sshd without
+ * keyboard-interactive), not a guess, so nothing is counted; one ssh run used
+ * to lock the clerk.  The audit and the clerk both say why.
+ */
+void report_password_as_code(const struct login *l)
+{
+	audit_line(l, "auth", "fail", "password_as_code", NULL);
+	pam_error(l->pamh, "%s", _("The password was given where the verification code was "
+	    "asked. If you log in with ssh, keyboard-interactive authentication must be "
+	    "enabled. Contact your administrator."));
+}
+
+/* The same at the card's PIN prompt: nothing was sent to the card, nothing counted. */
+void report_password_as_pin(const struct login *l)
+{
+	audit_line(l, "auth", "fail", "password_as_code", NULL);
+	pam_error(l->pamh, "%s", _("The password was given where the card PIN was asked. "
+	    "If you log in with ssh, keyboard-interactive authentication must be enabled. "
+	    "Contact your administrator."));
+}
+
+void say_locked(const struct login *l)
+{
+	pam_error(l->pamh, "%s", _("This account is locked after too many failed attempts. "
+	    "Contact your security staff."));
+}
+
+void say_account_locked(const struct login *l)
+{
+	pam_error(l->pamh, "%s", _("This account is locked. Contact your security staff."));
+}
+
+void say_replay(const struct login *l)
+{
+	pam_error(l->pamh, "%s", _("This code was already used. Wait for the next code."));
+}
+
+void say_no_card(const struct login *l)
+{
+	pam_info(l->pamh, "%s", _("No card found: enter a code instead."));
+}
+
+void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_left,
+    uint64_t not_after)
+{
+	char date[32];
+	time_t t = (time_t)not_after;
+	struct tm tm;
+
+	if (rc == 0)
+		return;
+	switch (rc) {
+	case MFA_ERR_PIN_TRIES:
+		pam_error(l->pamh, dngettext(MFA_TEXTDOMAIN,
+		    "Only %d PIN try is left on this card. To protect the card, the PIN is not "
+		    "tried here. Use your authenticator code or a recovery code, or contact "
+		    "security staff.",
+		    "Only %d PIN tries are left on this card. To protect the card, the PIN is not "
+		    "tried here. Use your authenticator code or a recovery code, or contact "
+		    "security staff.", count(tries_left)), tries_left);
+		break;
+	case MFA_ERR_PIN_BLOCKED:
+		pam_error(l->pamh, "%s", profile == MFA_CARD_JPKI ?
+		    _("The card's PIN is blocked. A My Number card PIN is reset at the municipal "
+		    "office. Use your authenticator code or a recovery code meanwhile.") :
+		    _("The card's PIN is blocked. Contact security staff."));
+		break;
+	case MFA_ERR_BADPIN:
+		pam_error(l->pamh, dngettext(MFA_TEXTDOMAIN, "Wrong PIN. %d try left.",
+		    "Wrong PIN. %d tries left.", count(tries_left)), tries_left);
+		break;
+	case MFA_ERR_PIN_FORMAT:
+		pam_error(l->pamh, "%s", profile == MFA_CARD_JPKI ?
+		    _("The PIN is 4 digits.") : _("The PIN is 6 to 8 digits."));
+		break;
+	case MFA_ERR_EXPIRED:
+		if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
+			snprintf(date, sizeof(date), "?");
+		pam_error(l->pamh, _("The certificate enrolled for this card expired on %s. Ask "
+		    "security staff to enroll the renewed card."), date);
+		break;
+	case MFA_ERR_WRONG_CARD:        /* found before any PIN prompt */
+	case MFA_ERR_BADSIG:
+	case MFA_ERR_NOAPP:
+		pam_error(l->pamh, "%s", _("This is not the card enrolled for this account."));
+		break;
+	case MFA_ERR_TRIES_UNKNOWN:
+		pam_error(l->pamh, "%s", _("The card did not say how many PIN tries are left, so "
+		    "the PIN is not tried. Use your authenticator code or a recovery code, or "
+		    "contact security staff."));
+		break;
+	case MFA_ERR_NOCARD:
+	case MFA_ERR_NOREADER:
+	case MFA_ERR_NOSERVICE:
+		break;
+	default:
+		pam_error(l->pamh, "%s", _("The card could not be used. Try again, or contact "
+		    "security staff."));
+		break;
+	}
+}
+
+void say_pin_tries_left(const struct login *l, int tries_left)
+{
+	pam_info(l->pamh, dngettext(MFA_TEXTDOMAIN,
+	    "Warning: %d PIN try left before the card locks.",
+	    "Warning: %d PIN tries left before the card locks.", count(tries_left)),
+	    tries_left);
+}
