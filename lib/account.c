@@ -10,7 +10,7 @@
 
 #include "mfauth/account.h"
 #include "mfauth/err.h"
-#include "mfauth/store.h"
+#include "mfauth/store_names.h"
 
 /* What sysconf suggests, within [1 KiB, MFA_NSS_BUF_MAX]. */
 static size_t first_buf_size(void)

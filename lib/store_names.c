@@ -4,11 +4,12 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mfauth/err.h"
-#include "mfauth/store.h"
+#include "mfauth/store_names.h"
 #include "mfauth/text.h"
 
 int mfa_name_check(const char *user)
