@@ -139,8 +139,10 @@ int main(int argc, char **argv)
 	summary = summary_path != NULL ? fopen(summary_path, "we") : stderr;
 	if (summary == NULL)
 		summary = stderr;
-	fprintf(summary, "sink lines=%lu pam_mfauth=%lu pam_oath=%lu pam_google_authenticator=%lu "
-	    "mfauth(tool)=%lu other=%lu\n", c.lines, c.mfauth, c.oath, c.gauth, c.tool, c.other);
+	fprintf(summary,
+	    "sink lines=%lu pam_mfauth=%lu pam_oath=%lu pam_google_authenticator=%lu "
+	    "mfauth(tool)=%lu other=%lu\n",
+	    c.lines, c.mfauth, c.oath, c.gauth, c.tool, c.other);
 	if (summary != stderr)
 		fclose(summary);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;

@@ -41,13 +41,13 @@ static void check_base32(const char *text, size_t outmax)
 	rc = mfa_base32_decode(text, out, outmax, &len);
 	for (size_t i = outmax; i < sizeof(out); i++)
 		if (out[i] != CANARY)
-			abort();        /* wrote past outmax */
+			abort(); /* wrote past outmax */
 	if (rc != 0) {
 		if (len != 0)
 			abort();
 		for (size_t i = 0; i < outmax; i++)
 			if (out[i] != 0 && out[i] != CANARY)
-				abort();        /* a partial seed left behind */
+				abort(); /* a partial seed left behind */
 		return;
 	}
 	if (len > outmax)

@@ -49,8 +49,21 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-enum { M_JPKI_CERT, M_JPKI_LOGIN, M_PIV_CERT, M_PIV_RSA, M_PIV_EC, M_TLV, M_PIV_OBJECT,
-	M_CERT, M_SPLIT, M_GUARD, M_ID_READ, M_ID_PARSE, M_COUNT };
+enum {
+	M_JPKI_CERT,
+	M_JPKI_LOGIN,
+	M_PIV_CERT,
+	M_PIV_RSA,
+	M_PIV_EC,
+	M_TLV,
+	M_PIV_OBJECT,
+	M_CERT,
+	M_SPLIT,
+	M_GUARD,
+	M_ID_READ,
+	M_ID_PARSE,
+	M_COUNT
+};
 
 static uint8_t spki_rsa[MFA_SPKI_MAX], spki_ec[MFA_SPKI_MAX];
 static size_t spki_rsa_len, spki_ec_len;
@@ -58,7 +71,7 @@ static size_t spki_rsa_len, spki_ec_len;
 struct fuzz_card {
 	const uint8_t *p;
 	size_t len;
-	bool pin_sent;                  /* a VERIFY with data went out */
+	bool pin_sent; /* a VERIFY with data went out */
 };
 
 /* Take the next u16-length-prefixed chunk of the input. */
@@ -90,8 +103,7 @@ static bool apdu_wellformed(const uint8_t *a, size_t len)
 	return a[4] != 0 && (len == 5u + a[4] || len == 6u + a[4]);
 }
 
-static int fuzz_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp,
-    size_t *resplen)
+static int fuzz_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *resplen)
 {
 	struct fuzz_card *fc = ctx;
 	const uint8_t *chunk;
@@ -125,7 +137,7 @@ static void check_cert(const uint8_t *der, size_t len, uint8_t profile)
 		abort();
 	for (const char *s = info.subject; *s != '\0'; s++)
 		if (*s < 0x20 || *s > 0x7E)
-			abort();        /* it goes into records and logs as is */
+			abort(); /* it goes into records and logs as is */
 	(void)mfa_cert_check_profile(&info, profile);
 	(void)mfa_cert_check_time(&info, 1750000000);
 	if (mfa_cert_to_factor(&info, profile, 1750000000, &f) != 0)
@@ -154,8 +166,7 @@ static void run_read_cert(struct fuzz_card *fc, uint8_t profile)
 }
 
 /* A login as the module runs it; PINs chosen by the input, valid or not. */
-static void run_login(struct fuzz_card *fc, uint8_t profile, enum mfa_card_alg alg,
-    uint8_t pinsel)
+static void run_login(struct fuzz_card *fc, uint8_t profile, enum mfa_card_alg alg, uint8_t pinsel)
 {
 	static const char *const pins[] = { "1234", "123456", "12345678", "", "123", "12a4",
 		"1234567\xff" };
@@ -175,9 +186,8 @@ static void run_login(struct fuzz_card *fc, uint8_t profile, enum mfa_card_alg a
 	(void)mfa_card_tries_ok(tries, 2);
 	rc = mfa_card_verify_pin(&card, pin, strlen(pin), &tries);
 	if (rc == MFA_ERR_PIN_FORMAT && fc->pin_sent)
-		abort();        /* a refused PIN must never have been transmitted */
-	if (mfa_card_sign_challenge(&card, alg, chal, sizeof(chal), sig, sizeof(sig),
-	    &siglen) != 0)
+		abort(); /* a refused PIN must never have been transmitted */
+	if (mfa_card_sign_challenge(&card, alg, chal, sizeof(chal), sig, sizeof(sig), &siglen) != 0)
 		return;
 	if (siglen == 0 || siglen > MFA_SIG_MAX || (alg == MFA_CARD_ALG_RSA2048 && siglen != 256))
 		abort();
@@ -199,7 +209,7 @@ static void walk_tlv(const uint8_t *p, size_t len, int depth)
 
 		if (mfa_tlv_get(&r, &tag, &v, &vlen) != 0) {
 			if (r.len != before)
-				abort();        /* a failure consumes nothing */
+				abort(); /* a failure consumes nothing */
 			return;
 		}
 		if (v < p || v + vlen > p + len || r.len >= before)
@@ -275,10 +285,12 @@ static int guard_reset(void *ctx)
 /* The whole login against an enrolled factor whose identifier sel chooses. */
 static void run_guard(struct fuzz_card *fc, uint8_t sel)
 {
+	/* clang-format off */
 	static const uint8_t kinds[2][3] = {
 		{ MFA_CARD_ID_LEGACY, MFA_CARD_ID_CERT, MFA_CARD_ID_CERT },
 		{ MFA_CARD_ID_LEGACY, MFA_CARD_ID_CHUID, MFA_CARD_ID_SPKI },
 	};
+	/* clang-format on */
 	struct mfa_card_io io = { fuzz_transmit, fc };
 	struct guard_hooks g = { fc, false };
 	struct mfa_card_hooks hooks = { guard_ask, guard_reset, &g };
@@ -306,7 +318,7 @@ static void run_guard(struct fuzz_card *fc, uint8_t sel)
 	}
 	rc = mfa_card_login(f, &io, &hooks, 2, 1750000000, &out);
 	if (rc == MFA_ERR_WRONG_CARD && (g.asked || fc->pin_sent))
-		abort();        /* the guard exists so that this never happens */
+		abort(); /* the guard exists so that this never happens */
 	if ((rc == MFA_ERR_TRIES_UNKNOWN || rc == MFA_ERR_PIN_TRIES) && (g.asked || fc->pin_sent))
 		abort();
 	free(f);
@@ -328,8 +340,8 @@ static void run_read_id(struct fuzz_card *fc, uint8_t profile)
 	/* SELECT EF (JPKI) + one read, re-issued at most once after 6Cxx */
 	if (fc->pin_sent || card.apdus - opened > 3)
 		abort();
-	if (rc == 0 && (n == 0 || n > sizeof(id) ||
-	    (profile == MFA_CARD_PIV && n != MFA_CHUID_ID_LEN)))
+	if (rc == 0 &&
+	    (n == 0 || n > sizeof(id) || (profile == MFA_CARD_PIV && n != MFA_CHUID_ID_LEN)))
 		abort();
 }
 
@@ -350,8 +362,8 @@ static void run_id_parse(const uint8_t *p, size_t len, bool chuid)
 		abort();
 	/* login reads the head, enrollment has the whole: the same bytes */
 	if (len > MFA_CARD_HEAD_MAX &&
-	    (mfa_card_id_from_cert(p, MFA_CARD_HEAD_MAX, id2, sizeof(id2), &n2) != 0 ||
-	    n2 != n || memcmp(id, id2, n) != 0))
+	    (mfa_card_id_from_cert(p, MFA_CARD_HEAD_MAX, id2, sizeof(id2), &n2) != 0 || n2 != n ||
+	        memcmp(id, id2, n) != 0))
 		abort();
 }
 
@@ -392,18 +404,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the high part of byte 0 picks the PIN (logins) or the profile (certificates) */
 	sel = (uint8_t)(data[0] / M_COUNT);
 	switch (mode) {
-	case M_JPKI_CERT: run_read_cert(&fc, MFA_CARD_JPKI); break;
-	case M_JPKI_LOGIN: run_login(&fc, MFA_CARD_JPKI, MFA_CARD_ALG_RSA2048, sel); break;
-	case M_PIV_CERT: run_read_cert(&fc, MFA_CARD_PIV); break;
-	case M_PIV_RSA: run_login(&fc, MFA_CARD_PIV, MFA_CARD_ALG_RSA2048, sel); break;
-	case M_PIV_EC: run_login(&fc, MFA_CARD_PIV, MFA_CARD_ALG_P256, sel); break;
-	case M_TLV: walk_tlv(data + 1, size - 1, 0); break;
-	case M_PIV_OBJECT: run_piv_object(data + 1, size - 1); break;
-	case M_CERT: check_cert(data + 1, size - 1, sel & 1 ? MFA_CARD_PIV : MFA_CARD_JPKI); break;
-	case M_SPLIT: run_split(&fc); break;
-	case M_GUARD: run_guard(&fc, sel); break;
-	case M_ID_READ: run_read_id(&fc, sel & 1 ? MFA_CARD_PIV : MFA_CARD_JPKI); break;
-	case M_ID_PARSE: run_id_parse(data + 1, size - 1, sel & 1); break;
+	case M_JPKI_CERT:
+		run_read_cert(&fc, MFA_CARD_JPKI);
+		break;
+	case M_JPKI_LOGIN:
+		run_login(&fc, MFA_CARD_JPKI, MFA_CARD_ALG_RSA2048, sel);
+		break;
+	case M_PIV_CERT:
+		run_read_cert(&fc, MFA_CARD_PIV);
+		break;
+	case M_PIV_RSA:
+		run_login(&fc, MFA_CARD_PIV, MFA_CARD_ALG_RSA2048, sel);
+		break;
+	case M_PIV_EC:
+		run_login(&fc, MFA_CARD_PIV, MFA_CARD_ALG_P256, sel);
+		break;
+	case M_TLV:
+		walk_tlv(data + 1, size - 1, 0);
+		break;
+	case M_PIV_OBJECT:
+		run_piv_object(data + 1, size - 1);
+		break;
+	case M_CERT:
+		check_cert(data + 1, size - 1, sel & 1 ? MFA_CARD_PIV : MFA_CARD_JPKI);
+		break;
+	case M_SPLIT:
+		run_split(&fc);
+		break;
+	case M_GUARD:
+		run_guard(&fc, sel);
+		break;
+	case M_ID_READ:
+		run_read_id(&fc, sel & 1 ? MFA_CARD_PIV : MFA_CARD_JPKI);
+		break;
+	case M_ID_PARSE:
+		run_id_parse(data + 1, size - 1, sel & 1);
+		break;
 	}
 	return 0;
 }

@@ -63,7 +63,7 @@ static void fuzz_args(char *buf, size_t size)
 	err.msg[0] = '\0';
 	while (pos <= size) {
 		char *arg = buf + pos;
-		size_t n = strlen(arg);		/* buf[size] is a NUL */
+		size_t n = strlen(arg); /* buf[size] is a NUL */
 		char *eq = memchr(arg, '=', n);
 
 		if (eq != NULL)

@@ -69,7 +69,7 @@ static void check_answer(const uint8_t *p, size_t n)
 		if (used != 0 || out[0] != '\0')
 			abort();
 		if (rc2 >= 0 && rc2 != MFA_ERR_IO - 100)
-			abort();        /* the reader accepted what the parser refused */
+			abort(); /* the reader accepted what the parser refused */
 		return;
 	}
 	alen = strlen(out);

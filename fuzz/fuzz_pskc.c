@@ -27,11 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* tests/cli/gen_pskc.py --psk 000102...0f (or ...1f for the 32-byte key). */
+/* clang-format off */
 static const uint8_t test_psk[32] = {
 	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d,
 	0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b,
 	0x1c, 0x1d, 0x1e, 0x1f,
 };
+/* clang-format on */
 
 static void check_refused_seed(const struct pskc_key *k)
 {
@@ -39,7 +41,7 @@ static void check_refused_seed(const struct pskc_key *k)
 		abort();
 	for (size_t i = 0; i < sizeof(k->f.secret); i++)
 		if (k->f.secret[i] != 0)
-			abort();        /* a partial seed left behind */
+			abort(); /* a partial seed left behind */
 }
 
 static void check_key(void *ctx, struct pskc_doc *d, struct pskc_key *k)

@@ -114,8 +114,8 @@ static void fuzz_file(const uint8_t *data, size_t size)
  * key id, u16 name length, name) and open it as a file: the result must be
  * exactly what the plain decoder gave.
  */
-static void fuzz_sealed_plaintext(const uint8_t *data, size_t size,
-    const struct mfa_record *plain, int prc)
+static void fuzz_sealed_plaintext(const uint8_t *data, size_t size, const struct mfa_record *plain,
+    int prc)
 {
 	const struct mfa_key *key = fuzz_key();
 	const size_t ulen = strlen(FUZZ_RECORD_USER);

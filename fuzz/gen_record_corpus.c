@@ -147,6 +147,7 @@ int main(int argc, char **argv)
 		int totp, card, recovery;
 		uint8_t alg, digits, profile;
 		uint16_t period;
+		/* clang-format off */
 	} recs[] = {
 		{ "created-only", 0, 0, 0, 0, 0, 0, 0 },
 		{ "totp-sha1-6-30", 1, 0, 0, MFA_ALG_SHA1, 6, 0, 30 },
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
 		{ "recovery-only", 0, 0, 1, 0, 0, 0, 0 },
 		{ "full", 1, 1, 1, MFA_ALG_SHA256, 8, MFA_CARD_PIV, 30 },
 	};
+	/* clang-format on */
 	struct mfa_key key;
 
 	if (argc != 2) {

@@ -18,20 +18,20 @@
 /* One run of the helper: who asked, for whom, with which policy. */
 struct verify {
 	struct mfa_config cfg;
-	const char *user;          /* the account checked: the caller's own (root: as told) */
-	char caller_uid[16];       /* real uid at exec, for every audit line */
-	const char *factor;        /* "totp", "recovery", "card" */
-	struct mfa_source src;     /* service and tty as the caller told them (informational) */
-	int in;                    /* answers from the module */
-	int out;                   /* requests to the module */
+	const char *user;      /* the account checked: the caller's own (root: as told) */
+	char caller_uid[16];   /* real uid at exec, for every audit line */
+	const char *factor;    /* "totp", "recovery", "card" */
+	struct mfa_source src; /* service and tty as the caller told them (informational) */
+	int in;                /* answers from the module */
+	int out;               /* requests to the module */
 };
 
 /*
  * verify_report.c: one audit line with the helper's fields (audit_login.h,
  * with helper=mfauth-verify and caller_uid); extra key, value pairs, then NULL.
  */
-void verify_audit(const struct verify *v, const char *event, const char *result,
-    const char *reason, ...) __attribute__((sentinel));
+void verify_audit(const struct verify *v, const char *event, const char *result, const char *reason,
+    ...) __attribute__((sentinel));
 /* The audit of an attempt the core judged (mfa_audit_login_attempt), with the helper's fields. */
 void verify_audit_attempt(const struct verify *v, int rc, const struct mfa_auth_result *res,
     const struct mfa_attempt_audit *how);

@@ -73,7 +73,8 @@ static int code_login(struct verify *v, struct mfa_store *store, const struct mf
 		v->factor = "recovery";
 	if (rec == NULL) {
 		if (mfa_auth_decoy(store, &v->cfg, code, (uint64_t)time(NULL)) != 0)
-			verify_audit(v, "store_error", "fail", "io", "detail", mfa_store_decoy_where(store), NULL);
+			verify_audit(v, "store_error", "fail", "io", "detail",
+			    mfa_store_decoy_where(store), NULL);
 		verify_audit(v, "auth", "fail", "not_enrolled", NULL);
 		rc = MFA_ERR_NOENT;
 		goto out;
@@ -102,16 +103,16 @@ struct pin_ctx {
 static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
 {
 	struct pin_ctx *c = arg;
-	struct mfa_hp_request ask = { .kind = MFA_HP_PIN, .profile = profile,
-	    .tries = tries_left < -1 || tries_left > 15 ? -1 : tries_left };
+	struct mfa_hp_request ask = { .kind = MFA_HP_PIN,
+		.profile = profile,
+		.tries = tries_left < -1 || tries_left > 15 ? -1 : tries_left };
 	char buf[MFA_HP_ANSWER_MAX + 1];
 	int rc;
 
 	*pin = NULL;
 	if ((rc = verify_ask(c->v, &ask, buf, sizeof(buf))) != 0)
 		goto out;
-	rc = mfa_auth_reserve(c->store, &c->v->cfg, c->v->user, mfa_clock_now, &c->v->src,
-	    c->res);
+	rc = mfa_auth_reserve(c->store, &c->v->cfg, c->v->user, mfa_clock_now, &c->v->src, c->res);
 	if (rc != 0)
 		goto out;
 	c->reserved = true;
@@ -172,7 +173,7 @@ static int card_login(struct verify *v, struct mfa_store *store, const struct mf
 	}
 	card_rc = mfa_card_session_login(&v->cfg, &rec->card, ask_pin, &pc, now, &out);
 	explain(v, card_rc, &out, &rec->card);
-	if (card_rc == MFA_ERR_LOCKED) {      /* the reservation found the user locked */
+	if (card_rc == MFA_ERR_LOCKED) { /* the reservation found the user locked */
 		report_card(v, card_rc, &out, &res);
 		return card_rc;
 	}

@@ -63,8 +63,10 @@ static bool limit(int resource, rlim_t want, rlim_t need)
 	if (setrlimit(resource, &rl) != 0) {
 		if (getrlimit(resource, &rl) != 0)
 			return false;
-		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && (want == RLIM_INFINITY ||
-		    rl.rlim_max < want) ? rl.rlim_max : want;
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+		        (want == RLIM_INFINITY || rl.rlim_max < want) ?
+		    rl.rlim_max :
+		    want;
 		if (setrlimit(resource, &rl) != 0)
 			return false;
 	}
@@ -82,10 +84,8 @@ static bool set_limits(void)
 {
 	const struct rlimit none = { 0, 0 };
 
-	return setrlimit(RLIMIT_CORE, &none) == 0 &&
-	    limit(RLIMIT_FSIZE, RLIM_INFINITY, 1u << 20) &&
-	    limit(RLIMIT_NOFILE, 64, 16) &&
-	    limit(RLIMIT_CPU, 60, 10) &&
+	return setrlimit(RLIMIT_CORE, &none) == 0 && limit(RLIMIT_FSIZE, RLIM_INFINITY, 1u << 20) &&
+	    limit(RLIMIT_NOFILE, 64, 16) && limit(RLIMIT_CPU, 60, 10) &&
 	    limit(RLIMIT_AS, RLIM_INFINITY, 256u << 20) &&
 	    limit(RLIMIT_DATA, RLIM_INFINITY, 128u << 20) &&
 	    limit(RLIMIT_STACK, 8u << 20, 1u << 20);
@@ -95,7 +95,7 @@ static bool set_limits(void)
 static bool harden(void)
 {
 	static const int quiet[] = { SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGHUP, SIGPIPE,
-	    SIGXFSZ };
+		SIGXFSZ };
 	struct sigaction sa;
 	sigset_t all;
 
@@ -156,7 +156,8 @@ static int load_config(struct verify *v, uid_t ruid, int argc, char **argv)
 
 	if (argc == ARGS_MAX) {
 		if (ruid != 0 || strncmp(argv[ARGS_MAX - 1], "conf=", 5) != 0) {
-			verify_audit(v, "auth", "fail", "helper_usage", "detail", "conf= refused", NULL);
+			verify_audit(v, "auth", "fail", "helper_usage", "detail", "conf= refused",
+			    NULL);
 			return MFA_HP_EXIT_USAGE;
 		}
 		conf[n++] = argv[ARGS_MAX - 1];

@@ -14,12 +14,12 @@
 static struct mfa_login_audit who(const struct verify *v)
 {
 	struct mfa_login_audit w = { v->user, NULL, v->factor, &v->src, "mfauth-verify",
-	    v->caller_uid };
+		v->caller_uid };
 	return w;
 }
 
-void verify_audit(const struct verify *v, const char *event, const char *result,
-    const char *reason, ...)
+void verify_audit(const struct verify *v, const char *event, const char *result, const char *reason,
+    ...)
 {
 	struct mfa_login_audit w = who(v);
 	va_list ap;

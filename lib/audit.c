@@ -55,10 +55,12 @@ _Static_assert(5 + 16 + IDENT_MAX + 1 + 20 + 3 < HEADER_RESERVE,
     "HEADER_RESERVE too small for the longest header");
 
 /* Fixed English names: the host's locale must not change our log format. */
+/* clang-format off */
 static const char month_names[12][4] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
+/* clang-format on */
 
 static bool key_char_ok(unsigned char c)
 {
@@ -186,7 +188,7 @@ size_t mfa_audit_format(char *out, size_t outlen, const struct mfa_audit_field *
 	out[0] = '\0';
 	if (fields == NULL)
 		return 0;
-	room = outlen - 1;      /* the NUL always has its byte */
+	room = outlen - 1; /* the NUL always has its byte */
 	for (size_t i = 0; i < n; i++) {
 		const char *v = fields[i].value != NULL ? fields[i].value : "";
 		size_t klen, head, vlen;
@@ -278,8 +280,7 @@ static size_t build_message(char *msg, size_t cap, int priority, const char *ide
 }
 
 /* 0, MFA_ERR_IO, or 1 when /dev/log is a stream socket and we should retry. */
-static int send_dgram(const struct sockaddr_un *sa, socklen_t salen, const char *msg,
-    size_t len)
+static int send_dgram(const struct sockaddr_un *sa, socklen_t salen, const char *msg, size_t len)
 {
 	int fd, rc = MFA_ERR_IO;
 	ssize_t w;
@@ -304,8 +305,7 @@ static int send_dgram(const struct sockaddr_un *sa, socklen_t salen, const char 
  * One message per connection, without a trailing NUL or newline: closing the
  * connection ends the record.
  */
-static int send_stream(const struct sockaddr_un *sa, socklen_t salen, const char *msg,
-    size_t len)
+static int send_stream(const struct sockaddr_un *sa, socklen_t salen, const char *msg, size_t len)
 {
 	struct timeval tv = { 0, STREAM_TIMEOUT_USEC };
 	size_t off = 0;

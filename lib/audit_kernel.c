@@ -11,8 +11,8 @@
 #include <libaudit.h>
 #include <unistd.h>
 
-static void kaudit(int type, const char *op, const char *user, const char *rhost,
-    const char *tty, int success)
+static void kaudit(int type, const char *op, const char *user, const char *rhost, const char *tty,
+    int success)
 {
 	int fd = audit_open();
 
@@ -38,12 +38,17 @@ void mfa_kaudit_mgmt(const char *op, const char *user, int success)
 
 void mfa_kaudit_auth(const char *user, const char *rhost, const char *tty, int success)
 {
-	(void)user; (void)rhost; (void)tty; (void)success;
+	(void)user;
+	(void)rhost;
+	(void)tty;
+	(void)success;
 }
 
 void mfa_kaudit_mgmt(const char *op, const char *user, int success)
 {
-	(void)op; (void)user; (void)success;
+	(void)op;
+	(void)user;
+	(void)success;
 }
 
 #endif

@@ -17,11 +17,13 @@
 void mfa_audit_login_fields(const struct mfa_login_audit *who, const char *event,
     const char *result, const char *reason, const struct mfa_audit_field *extra, size_t n_extra)
 {
+	/* clang-format off */
 	struct mfa_audit_field f[FIXED_MAX + MFA_AUDIT_LOGIN_EXTRA] = {
 		{ "event", event },
 		{ "result", result },
 		{ "user", who->user ? who->user : "" },
 	};
+	/* clang-format on */
 	const char *rhost = who->src->rhost ? who->src->rhost : "";
 	bool success = strcmp(result, "success") == 0;
 	size_t n = 3;
@@ -83,16 +85,15 @@ void mfa_audit_login_lock(const struct mfa_login_audit *who, const struct mfa_au
 		snprintf(until, sizeof(until), "staff");
 	else
 		snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
-	mfa_audit_login(who, "lock", "locked", res->lock_reason == MFA_LOCK_TOTAL ?
-	    "too_many_failures_total" : "too_many_failures", "locked_until", until, NULL);
+	mfa_audit_login(who, "lock", "locked",
+	    res->lock_reason == MFA_LOCK_TOTAL ? "too_many_failures_total" : "too_many_failures",
+	    "locked_until", until, NULL);
 }
 
 struct mfa_attempt_audit mfa_attempt_audit_code(int rc)
 {
-	struct mfa_attempt_audit how = {
-		rc == MFA_ERR_REPLAY ? "replay" : "fail",
-		rc == MFA_ERR_INVAL ? "malformed_code" : NULL, NULL, NULL
-	};
+	struct mfa_attempt_audit how = { rc == MFA_ERR_REPLAY ? "replay" : "fail",
+		rc == MFA_ERR_INVAL ? "malformed_code" : NULL, NULL, NULL };
 	return how;
 }
 

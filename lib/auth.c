@@ -30,11 +30,11 @@ struct code_ctx {
 	const struct mfa_record *rec;
 	const char *code;
 	mfa_clock_fn clock;
-	uint64_t now;                 /* read under the lock */
+	uint64_t now; /* read under the lock */
 	const struct mfa_source *src;
 	struct mfa_auth_result *res;
 	int verdict;
-	bool reserved;    /* mfa_auth_reserve() already counted this attempt */
+	bool reserved; /* mfa_auth_reserve() already counted this attempt */
 };
 
 /*
@@ -55,8 +55,8 @@ static int check_code(struct code_ctx *c, const struct mfa_state *st, uint64_t *
 	const struct mfa_record *rec = c->rec;
 
 	if (rec->totp.present && mfa_totp_check_format(&rec->totp, c->code) == 0)
-		return mfa_totp_verify(&rec->totp, c->code, c->now, c->cfg->window,
-		    st->last_step, step);
+		return mfa_totp_verify(&rec->totp, c->code, c->now, c->cfg->window, st->last_step,
+		    step);
 	if (rec->recovery.present && mfa_recovery_looks_like(c->code)) {
 		int rc = mfa_recovery_check(&rec->recovery, c->code, c->now, st->recovery_used);
 		c->res->used_recovery = rc == 0;
@@ -71,7 +71,7 @@ static int decide_code(struct mfa_state *st, void *arg)
 	uint64_t step = 0;
 	int rc;
 
-	memset(c->res, 0, sizeof(*c->res));   /* nothing from an earlier call survives */
+	memset(c->res, 0, sizeof(*c->res)); /* nothing from an earlier call survives */
 	c->verdict = MFA_ERR_BADCODE;
 	c->now = c->clock();
 	if (mfa_lockout_active(c->cfg, st, c->now)) {
@@ -125,8 +125,8 @@ int mfa_auth_code(struct mfa_store *store, const struct mfa_config *cfg, const c
 	return auth_code(store, cfg, user, rec, code, clock, src, res, false);
 }
 
-int mfa_auth_code_reserved(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
+int mfa_auth_code_reserved(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
     const struct mfa_source *src, struct mfa_auth_result *res)
 {
 	return auth_code(store, cfg, user, rec, code, clock, src, res, true);
@@ -135,7 +135,7 @@ int mfa_auth_code_reserved(struct mfa_store *store, const struct mfa_config *cfg
 struct reserve_ctx {
 	const struct mfa_config *cfg;
 	mfa_clock_fn clock;
-	uint64_t now;                 /* read under the lock */
+	uint64_t now; /* read under the lock */
 	const struct mfa_source *src;
 	struct mfa_auth_result *res;
 	int verdict;
@@ -160,7 +160,7 @@ static int decide_reserve(struct mfa_state *st, void *arg)
 	struct mfa_state next = *st;
 	enum mfa_lock_reason why;
 
-	memset(c->res, 0, sizeof(*c->res));   /* nothing from an earlier call survives */
+	memset(c->res, 0, sizeof(*c->res)); /* nothing from an earlier call survives */
 	c->now = c->clock();
 	c->res->failures = st->failures;
 	c->res->locked_until = st->locked_until;
@@ -240,7 +240,7 @@ struct card_ctx {
 	const struct mfa_config *cfg;
 	int card_rc;
 	mfa_clock_fn clock;
-	uint64_t now;                 /* read under the lock, after the card work */
+	uint64_t now; /* read under the lock, after the card work */
 	const struct mfa_source *src;
 	struct mfa_auth_result *res;
 	int verdict;
@@ -252,7 +252,7 @@ static int decide_card(struct mfa_state *st, void *arg)
 	struct card_ctx *c = arg;
 	int write = 1;
 
-	memset(c->res, 0, sizeof(*c->res));   /* nothing from an earlier call survives */
+	memset(c->res, 0, sizeof(*c->res)); /* nothing from an earlier call survives */
 	c->now = c->clock();
 	if (mfa_lockout_active(c->cfg, st, c->now)) {
 		c->verdict = MFA_ERR_LOCKED;
@@ -278,9 +278,9 @@ static int decide_card(struct mfa_state *st, void *arg)
 	return write;
 }
 
-static int card_result(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
-    struct mfa_auth_result *res, bool reserved)
+static int card_result(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    int card_rc, mfa_clock_fn clock, const struct mfa_source *src, struct mfa_auth_result *res,
+    bool reserved)
 {
 	struct card_ctx c = { cfg, card_rc, clock, 0, src, res, MFA_ERR_CARD, reserved };
 	int rc;
@@ -290,16 +290,14 @@ static int card_result(struct mfa_store *store, const struct mfa_config *cfg,
 	return rc != 0 ? rc : c.verdict;
 }
 
-int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
-    struct mfa_auth_result *res)
+int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    int card_rc, mfa_clock_fn clock, const struct mfa_source *src, struct mfa_auth_result *res)
 {
 	return card_result(store, cfg, user, card_rc, clock, src, res, false);
 }
 
-int mfa_auth_card_reserved(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
-    struct mfa_auth_result *res)
+int mfa_auth_card_reserved(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    int card_rc, mfa_clock_fn clock, const struct mfa_source *src, struct mfa_auth_result *res)
 {
 	return card_result(store, cfg, user, card_rc, clock, src, res, true);
 }

@@ -156,10 +156,22 @@ static void put_be(struct mfa_buf *b, uint64_t v, size_t n)
 	mfa_put_bytes(b, tmp, n);
 }
 
-void mfa_put_u8(struct mfa_buf *b, uint8_t v) { put_be(b, v, 1); }
-void mfa_put_u16(struct mfa_buf *b, uint16_t v) { put_be(b, v, 2); }
-void mfa_put_u32(struct mfa_buf *b, uint32_t v) { put_be(b, v, 4); }
-void mfa_put_u64(struct mfa_buf *b, uint64_t v) { put_be(b, v, 8); }
+void mfa_put_u8(struct mfa_buf *b, uint8_t v)
+{
+	put_be(b, v, 1);
+}
+void mfa_put_u16(struct mfa_buf *b, uint16_t v)
+{
+	put_be(b, v, 2);
+}
+void mfa_put_u32(struct mfa_buf *b, uint32_t v)
+{
+	put_be(b, v, 4);
+}
+void mfa_put_u64(struct mfa_buf *b, uint64_t v)
+{
+	put_be(b, v, 8);
+}
 
 int mfa_buf_error(const struct mfa_buf *b)
 {

@@ -86,7 +86,7 @@ int mfa_card_pin_tries(struct mfa_card *card, int *tries)
 		*tries = MFA_CARD_TRIES_VERIFIED;
 		return 0;
 	case MFA_SW_TRIES:
-		*tries = (int)arg;      /* 63C0 is MFA_CARD_TRIES_BLOCKED */
+		*tries = (int)arg; /* 63C0 is MFA_CARD_TRIES_BLOCKED */
 		return 0;
 	case MFA_SW_TRIES_630X:
 		if (!quirk_tries(card, arg))
@@ -143,8 +143,8 @@ int mfa_card_verify_pin(struct mfa_card *card, const char *pin, size_t pinlen, i
 	}
 }
 
-int mfa_card_sign_challenge(struct mfa_card *card, enum mfa_card_alg alg,
-    const uint8_t *chal, size_t chal_len, uint8_t *sig, size_t cap, size_t *siglen)
+int mfa_card_sign_challenge(struct mfa_card *card, enum mfa_card_alg alg, const uint8_t *chal,
+    size_t chal_len, uint8_t *sig, size_t cap, size_t *siglen)
 {
 	uint8_t digest[SHA256_LEN];
 	unsigned int dlen = 0;

@@ -42,7 +42,7 @@ int mfa_apdu_set_le(struct mfa_apdu *a, size_t le)
 	    (a->le == 0 && a->len == MFA_APDU_MAX))
 		return MFA_ERR_RANGE;
 	if (a->le == 0)
-		a->len++;               /* the field did not exist: append it */
+		a->len++; /* the field did not exist: append it */
 	a->bytes[a->len - 1] = (uint8_t)(le == MFA_APDU_LE_MAX ? 0 : le);
 	a->le = le;
 	return 0;
@@ -55,8 +55,8 @@ size_t mfa_apdu_chain_count(size_t dlen)
 	return (dlen + MFA_APDU_DATA_MAX - 1) / MFA_APDU_DATA_MAX;
 }
 
-int mfa_apdu_build_chained(struct mfa_apdu *a, size_t i, uint8_t cla, uint8_t ins,
-    uint8_t p1, uint8_t p2, const uint8_t *data, size_t dlen, size_t le)
+int mfa_apdu_build_chained(struct mfa_apdu *a, size_t i, uint8_t cla, uint8_t ins, uint8_t p1,
+    uint8_t p2, const uint8_t *data, size_t dlen, size_t le)
 {
 	size_t n = mfa_apdu_chain_count(dlen);
 	size_t off, chunk;
@@ -91,6 +91,7 @@ static const struct {
 	uint16_t value;
 	uint16_t argmask;
 	enum mfa_sw kind;
+	/* clang-format off */
 } sw_table[] = {
 	{ 0xFFFF, 0x9000, 0x0000, MFA_SW_OK },
 	{ 0xFFF0, 0x63C0, 0x000F, MFA_SW_TRIES },
@@ -102,6 +103,7 @@ static const struct {
 	{ 0xFFFF, 0x6A82, 0x0000, MFA_SW_NOT_FOUND },
 	{ 0xFFFF, 0x6700, 0x0000, MFA_SW_WRONG_LENGTH },
 };
+/* clang-format on */
 
 enum mfa_sw mfa_sw_classify(uint16_t sw, unsigned *arg)
 {
@@ -159,7 +161,7 @@ static int tlv_get_tag(struct mfa_reader *r, uint32_t *tag)
 			return 0;
 		}
 	}
-	return MFA_ERR_CORRUPT;         /* tags beyond 3 bytes: never used by our cards */
+	return MFA_ERR_CORRUPT; /* tags beyond 3 bytes: never used by our cards */
 }
 
 static int tlv_get_len(struct mfa_reader *r, size_t *len)
@@ -185,7 +187,7 @@ static int tlv_get_len(struct mfa_reader *r, size_t *len)
 		*len = v16;
 		return 0;
 	}
-	return MFA_ERR_CORRUPT;         /* 80 indefinite, 83+ larger than any card object */
+	return MFA_ERR_CORRUPT; /* 80 indefinite, 83+ larger than any card object */
 }
 
 int mfa_tlv_get_header(struct mfa_reader *r, uint32_t *tag, size_t *vlen)
@@ -204,7 +206,7 @@ int mfa_tlv_get_header(struct mfa_reader *r, uint32_t *tag, size_t *vlen)
 
 int mfa_tlv_get(struct mfa_reader *r, uint32_t *tag, const uint8_t **val, size_t *vlen)
 {
-	struct mfa_reader t = *r;       /* work on a copy: consume only on success */
+	struct mfa_reader t = *r; /* work on a copy: consume only on success */
 	uint32_t tg;
 	size_t len;
 	const uint8_t *v;

@@ -34,7 +34,7 @@ static int count_tries(struct mfa_card *card, const struct mfa_card_io *io,
 		if (hooks->reset == NULL || (rc = hooks->reset(hooks->ctx)) != 0)
 			return rc ? rc : MFA_ERR_CARD;
 	}
-	return MFA_ERR_CARD;     /* still "verified" after a reset: not a card we trust */
+	return MFA_ERR_CARD; /* still "verified" after a reset: not a card we trust */
 }
 
 /*
@@ -55,8 +55,7 @@ static int same_public_key(struct mfa_card *card, const struct mfa_card_factor *
 	    (rc = mfa_cert_parse(der, len, info)) != 0)
 		goto out;
 	rc = MFA_ERR_WRONG_CARD;
-	if (info->spki_len == f->spki_len &&
-	    CRYPTO_memcmp(info->spki, f->spki, f->spki_len) == 0)
+	if (info->spki_len == f->spki_len && CRYPTO_memcmp(info->spki, f->spki, f->spki_len) == 0)
 		rc = 0;
 out:
 	free(der);
@@ -92,8 +91,8 @@ static int check_identity(struct mfa_card *card, const struct mfa_card_factor *f
 	return 0;
 }
 
-static int verify_pin(struct mfa_card *card, const struct mfa_card_hooks *hooks,
-    uint8_t profile, int *tries)
+static int verify_pin(struct mfa_card *card, const struct mfa_card_hooks *hooks, uint8_t profile,
+    int *tries)
 {
 	char *pin = NULL;
 	int rc = hooks->ask_pin(hooks->ctx, profile, *tries, &pin);
@@ -123,7 +122,7 @@ static int prove_possession(struct mfa_card *card, const struct mfa_card_factor 
 	if ((rc = mfa_spki_alg(f->spki, f->spki_len, &alg)) != 0 ||
 	    (rc = mfa_challenge_new(chal, sizeof(chal))) != 0 ||
 	    (rc = mfa_card_sign_challenge(card, alg, chal, sizeof(chal), sig, sizeof(sig),
-	    &siglen)) != 0)
+	         &siglen)) != 0)
 		return rc;
 	return mfa_card_verify_signature(f->spki, f->spki_len, chal, sizeof(chal), sig, siglen);
 }
@@ -197,11 +196,16 @@ int mfa_card_enroll_id(struct mfa_card *card, const uint8_t *der, size_t len,
 const char *mfa_card_id_token(uint8_t id_kind)
 {
 	switch (id_kind) {
-	case MFA_CARD_ID_CERT: return "cert_serial";
-	case MFA_CARD_ID_CHUID: return "chuid";
-	case MFA_CARD_ID_SPKI: return "public_key";
-	case MFA_CARD_ID_LEGACY: return "legacy_public_key";
-	default: return "unknown";
+	case MFA_CARD_ID_CERT:
+		return "cert_serial";
+	case MFA_CARD_ID_CHUID:
+		return "chuid";
+	case MFA_CARD_ID_SPKI:
+		return "public_key";
+	case MFA_CARD_ID_LEGACY:
+		return "legacy_public_key";
+	default:
+		return "unknown";
 	}
 }
 
@@ -223,7 +227,7 @@ bool mfa_card_error_counts(int err)
 	case MFA_ERR_CARD:
 	case MFA_ERR_CERT:
 	case MFA_ERR_KEYTYPE:
-	case MFA_ERR_WRONG_CARD:        /* no PIN was sent, but it was a login attempt */
+	case MFA_ERR_WRONG_CARD: /* no PIN was sent, but it was a login attempt */
 		return true;
 	default:
 		return false;

@@ -89,7 +89,8 @@ static enum mfa_card_alg rsa_alg(const EVP_PKEY *k, char *desc, size_t desclen)
 		snprintf(desc, desclen, "RSA-%d e=%.10s", bits,
 		    e != NULL && BN_num_bits(e) <= 32 ? (BN_is_one(e) ? "1" : "small") : "other");
 	BN_free(e);
-	return bits == 2048 && e_ok && public_key_sound(k) ? MFA_CARD_ALG_RSA2048 :
+	return bits == 2048 && e_ok && public_key_sound(k) ?
+	    MFA_CARD_ALG_RSA2048 :
 	    MFA_CARD_ALG_NONE;
 }
 
@@ -108,17 +109,18 @@ static enum mfa_card_alg pkey_alg(const EVP_PKEY *k, char *desc, size_t desclen)
 		return rsa_alg(k, desc, desclen);
 	if (EVP_PKEY_is_a(k, "EC")) {
 		if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, curve,
-		    sizeof(curve), &n) != 1) {
+		        sizeof(curve), &n) != 1) {
 			snprintf(desc, desclen, "EC-explicit");
 			return MFA_CARD_ALG_NONE;
 		}
 		/* a description only: a long curve name may be cut */
 		snprintf(desc, desclen, "EC-%.24s", curve);
-		return strcmp(curve, "prime256v1") == 0 && public_key_sound(k) ? MFA_CARD_ALG_P256 :
+		return strcmp(curve, "prime256v1") == 0 && public_key_sound(k) ?
+		    MFA_CARD_ALG_P256 :
 		    MFA_CARD_ALG_NONE;
 	}
-	snprintf(desc, desclen, "%.24s", EVP_PKEY_get0_type_name(k) ? EVP_PKEY_get0_type_name(k) :
-	    "unknown");
+	snprintf(desc, desclen, "%.24s",
+	    EVP_PKEY_get0_type_name(k) ? EVP_PKEY_get0_type_name(k) : "unknown");
 	return MFA_CARD_ALG_NONE;
 }
 
@@ -141,8 +143,8 @@ out:
 	return rc;
 }
 
-int mfa_card_verify_signature(const uint8_t *spki, size_t spki_len,
-    const uint8_t *chal, size_t chal_len, const uint8_t *sig, size_t sig_len)
+int mfa_card_verify_signature(const uint8_t *spki, size_t spki_len, const uint8_t *chal,
+    size_t chal_len, const uint8_t *sig, size_t sig_len)
 {
 	EVP_PKEY *k = NULL;
 	EVP_MD_CTX *md = NULL;
@@ -170,7 +172,7 @@ int mfa_card_verify_signature(const uint8_t *spki, size_t spki_len,
 	if ((md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, k) != 1 ||
 	    (alg == MFA_CARD_ALG_RSA2048 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1))
+	        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1))
 		goto out;
 	/* 0 is "wrong", < 0 "could not tell" (malformed DER): both are no. */
 	rc = EVP_DigestVerify(md, sig, sig_len, chal, chal_len) == 1 ? 0 : MFA_ERR_BADSIG;
@@ -217,7 +219,7 @@ static int cert_subject(X509 *x, char *out, size_t cap)
 		goto out;
 	len = (size_t)n;
 	if (len == 0 || p == NULL) {
-		out[0] = '\0';         /* an empty subject is legal */
+		out[0] = '\0'; /* an empty subject is legal */
 		rc = 0;
 		goto out;
 	}
@@ -280,8 +282,7 @@ static int cert_key(X509 *x, struct mfa_cert_info *info)
 	if (k == NULL)
 		return MFA_ERR_CERT;
 	info->alg = pkey_alg(k, info->key_desc, sizeof(info->key_desc));
-	if ((n = i2d_PUBKEY(k, NULL)) <= 0 || (size_t)n > MFA_SPKI_MAX ||
-	    i2d_PUBKEY(k, &p) != n)
+	if ((n = i2d_PUBKEY(k, NULL)) <= 0 || (size_t)n > MFA_SPKI_MAX || i2d_PUBKEY(k, &p) != n)
 		return MFA_ERR_CERT;
 	info->spki_len = (size_t)n;
 	return 0;
@@ -323,7 +324,8 @@ int mfa_cert_check_profile(const struct mfa_cert_info *info, uint8_t profile)
 		return info->alg == MFA_CARD_ALG_RSA2048 ? 0 : MFA_ERR_KEYTYPE;
 	case MFA_CARD_PIV:
 		return info->alg == MFA_CARD_ALG_RSA2048 || info->alg == MFA_CARD_ALG_P256 ?
-		    0 : MFA_ERR_KEYTYPE;
+		    0 :
+		    MFA_ERR_KEYTYPE;
 	default:
 		return MFA_ERR_INVAL;
 	}
@@ -396,8 +398,7 @@ int mfa_cert_to_factor(const struct mfa_cert_info *info, uint8_t profile, uint64
  * stream that wants more is refused, however well it compresses (a bomb of
  * zeros stops after cap bytes of work).
  */
-static int gunzip_bounded(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap,
-    size_t *outlen)
+static int gunzip_bounded(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap, size_t *outlen)
 {
 	z_stream zs;
 	int zr, rc = MFA_ERR_CERT;
@@ -405,9 +406,9 @@ static int gunzip_bounded(const uint8_t *in, size_t inlen, uint8_t *out, size_t 
 	memset(&zs, 0, sizeof(zs));
 	if (inlen > UINT_MAX || cap > UINT_MAX)
 		return MFA_ERR_CERT;
-	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)   /* 16: gzip wrapper only */
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) /* 16: gzip wrapper only */
 		return MFA_ERR_NOMEM;
-	zs.next_in = (Bytef *)(uintptr_t)in;             /* zlib's API is not const */
+	zs.next_in = (Bytef *)(uintptr_t)in; /* zlib's API is not const */
 	zs.avail_in = (uInt)inlen;
 	zs.next_out = out;
 	zs.avail_out = (uInt)cap;
@@ -424,8 +425,8 @@ static int gunzip_bounded(const uint8_t *in, size_t inlen, uint8_t *out, size_t 
 }
 
 /* The TLVs inside 53: 70 once (required), 71 at most once, 72 and FE at most once. */
-static int piv_object_fields(const uint8_t *body, size_t blen, const uint8_t **cert,
-    size_t *clen, int *certinfo)
+static int piv_object_fields(const uint8_t *body, size_t blen, const uint8_t **cert, size_t *clen,
+    int *certinfo)
 {
 	struct mfa_reader r = mfa_reader_init(body, blen);
 	bool seen70 = false, seen71 = false, seen72 = false, seenFE = false;
@@ -433,18 +434,29 @@ static int piv_object_fields(const uint8_t *body, size_t blen, const uint8_t **c
 	size_t vlen;
 	uint32_t tag;
 
-	*certinfo = PIV_CERTINFO_PLAIN;  /* a missing CertInfo means uncompressed */
+	*certinfo = PIV_CERTINFO_PLAIN; /* a missing CertInfo means uncompressed */
 	while (r.len > 0) {
 		bool *seen;
 
 		if (mfa_tlv_get(&r, &tag, &v, &vlen) != 0)
 			return MFA_ERR_CERT;
 		switch (tag) {
-		case 0x70: seen = &seen70; *cert = v; *clen = vlen; break;
-		case 0x71: seen = &seen71; break;
-		case 0x72: seen = &seen72; break;         /* MSCUID (deprecated), ignored */
-		case 0xFE: seen = &seenFE; break;         /* error detection code, ignored */
-		default: return MFA_ERR_CERT;
+		case 0x70:
+			seen = &seen70;
+			*cert = v;
+			*clen = vlen;
+			break;
+		case 0x71:
+			seen = &seen71;
+			break;
+		case 0x72:
+			seen = &seen72;
+			break; /* MSCUID (deprecated), ignored */
+		case 0xFE:
+			seen = &seenFE;
+			break; /* error detection code, ignored */
+		default:
+			return MFA_ERR_CERT;
 		}
 		if (*seen)
 			return MFA_ERR_CERT;
@@ -458,8 +470,7 @@ static int piv_object_fields(const uint8_t *body, size_t blen, const uint8_t **c
 	return seen70 && *clen > 0 ? 0 : MFA_ERR_CERT;
 }
 
-int mfa_piv_cert_unwrap(const uint8_t *obj, size_t len, uint8_t *der, size_t cap,
-    size_t *der_len)
+int mfa_piv_cert_unwrap(const uint8_t *obj, size_t len, uint8_t *der, size_t cap, size_t *der_len)
 {
 	struct mfa_reader r = mfa_reader_init(obj, len);
 	const uint8_t *body, *cert = NULL;

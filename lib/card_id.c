@@ -15,7 +15,7 @@
 #include "mfauth/card.h"
 #include "mfauth/err.h"
 
-#define SERIAL_MAX 40                   /* RFC 5280 allows 20 octets; some CAs use more */
+#define SERIAL_MAX 40 /* RFC 5280 allows 20 octets; some CAs use more */
 #define FASCN_LEN 25
 #define GUID_LEN 16
 
@@ -50,8 +50,7 @@ static int whole_tlv(struct mfa_reader *r, uint32_t want, const uint8_t **tlv, s
  * headers; version, serial and algorithm must be whole; the issuer is taken
  * as far as the head goes (at least its header).
  */
-int mfa_card_id_from_cert(const uint8_t *der, size_t len, uint8_t *id, size_t cap,
-    size_t *id_len)
+int mfa_card_id_from_cert(const uint8_t *der, size_t len, uint8_t *id, size_t cap, size_t *id_len)
 {
 	struct mfa_reader r;
 	const uint8_t *tlv, *issuer;
@@ -91,8 +90,7 @@ int mfa_card_id_from_cert(const uint8_t *der, size_t len, uint8_t *id, size_t ca
  * holds the first elements; the walk stops at the GUID, so the (large,
  * possibly cut) signature is never looked at.
  */
-int mfa_card_id_from_chuid(const uint8_t *obj, size_t len, uint8_t *id, size_t cap,
-    size_t *id_len)
+int mfa_card_id_from_chuid(const uint8_t *obj, size_t len, uint8_t *id, size_t cap, size_t *id_len)
 {
 	struct mfa_reader r;
 	const uint8_t *fascn = NULL, *guid = NULL, *tlv;
@@ -107,7 +105,7 @@ int mfa_card_id_from_chuid(const uint8_t *obj, size_t len, uint8_t *id, size_t c
 	if (mfa_tlv_get_header(&r, &tag, &vlen) != 0 || tag != 0x53)
 		return MFA_ERR_CARD;
 	if (vlen < r.len)
-		r.len = vlen;           /* nothing after the object counts */
+		r.len = vlen; /* nothing after the object counts */
 	while (guid == NULL) {
 		if (mfa_tlv_get(&r, &tag, &tlv, &tlen) != 0)
 			return MFA_ERR_CARD;
@@ -116,12 +114,12 @@ int mfa_card_id_from_chuid(const uint8_t *obj, size_t len, uint8_t *id, size_t c
 		else if (tag == 0x34 && fascn != NULL && tlen == GUID_LEN)
 			guid = tlv;
 		else if (tag != 0xEE && tag != 0x32 && tag != 0x33)
-			return MFA_ERR_CARD;    /* out of order, repeated or misshapen */
+			return MFA_ERR_CARD; /* out of order, repeated or misshapen */
 	}
 	for (size_t i = 0; i < GUID_LEN; i++)
 		zero = zero && guid[i] == 0;
 	if (zero)
-		return MFA_ERR_NOENT;   /* "no GUID": names no card in particular */
+		return MFA_ERR_NOENT; /* "no GUID": names no card in particular */
 	if ((rc = id_append(id, cap, &n, (const uint8_t *)"\x30\x19", 2)) != 0 ||
 	    (rc = id_append(id, cap, &n, fascn, FASCN_LEN)) != 0 ||
 	    (rc = id_append(id, cap, &n, (const uint8_t *)"\x34\x10", 2)) != 0 ||

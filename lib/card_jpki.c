@@ -16,9 +16,9 @@
 #include "card_profile.h"
 #include "card_transfer.h"
 
-#define JPKI_EF_CERT 0x000A             /* user-authentication certificate */
-#define JPKI_EF_KEY 0x0017              /* user-authentication private key */
-#define JPKI_EF_PIN 0x0018              /* user-authentication PIN */
+#define JPKI_EF_CERT 0x000A /* user-authentication certificate */
+#define JPKI_EF_KEY 0x0017  /* user-authentication private key */
+#define JPKI_EF_PIN 0x0018  /* user-authentication PIN */
 #define JPKI_PIN_LEN 4
 #define JPKI_READ_CHUNK 256
 
@@ -31,7 +31,8 @@ static int jpki_select(struct mfa_card *c)
 	int rc;
 
 	c->cur_ef = 0;
-	if ((rc = mfa_apdu_build(&cmd, 0x00, 0xA4, 0x04, 0x0C, jpki_aid, sizeof(jpki_aid), 0)) != 0 ||
+	if ((rc = mfa_apdu_build(&cmd, 0x00, 0xA4, 0x04, 0x0C, jpki_aid, sizeof(jpki_aid), 0)) !=
+	        0 ||
 	    (rc = card_command(c, &cmd, &sw)) != 0)
 		return rc;
 	return card_select_result(sw);
@@ -47,7 +48,7 @@ static int jpki_select_ef(struct mfa_card *c, uint16_t ef)
 
 	if (c->cur_ef == ef)
 		return 0;
-	c->cur_ef = 0;                  /* unknown until the card says yes */
+	c->cur_ef = 0; /* unknown until the card says yes */
 	if ((rc = mfa_apdu_build(&cmd, 0x00, 0xA4, 0x02, 0x0C, fid, sizeof(fid), 0)) != 0 ||
 	    (rc = card_command(c, &cmd, &sw)) != 0)
 		return rc;
@@ -58,8 +59,7 @@ static int jpki_select_ef(struct mfa_card *c, uint16_t ef)
 }
 
 /* READ BINARY at off for up to want bytes; *got is 1..want on success. */
-static int jpki_read_binary(struct mfa_card *c, size_t off, size_t want, uint8_t *out,
-    size_t *got)
+static int jpki_read_binary(struct mfa_card *c, size_t off, size_t want, uint8_t *out, size_t *got)
 {
 	struct mfa_apdu cmd;
 	uint16_t sw;
@@ -69,7 +69,8 @@ static int jpki_read_binary(struct mfa_card *c, size_t off, size_t want, uint8_t
 	if (off > 0x7FFF)
 		return MFA_ERR_CARD;
 	if ((rc = mfa_apdu_build(&cmd, 0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off, NULL, 0,
-	    want)) != 0 || (rc = card_xfer(c, &cmd, out, want, got, &sw)) != 0)
+	         want)) != 0 ||
+	    (rc = card_xfer(c, &cmd, out, want, got, &sw)) != 0)
 		return rc;
 	if (sw != 0x9000 || *got == 0)
 		return MFA_ERR_CARD;
@@ -186,8 +187,9 @@ static int jpki_sign(struct mfa_card *c, enum mfa_card_alg alg, const uint8_t di
 	memcpy(di, card_sha256_digestinfo, sizeof(card_sha256_digestinfo));
 	memcpy(di + sizeof(card_sha256_digestinfo), digest, SHA256_LEN);
 	if ((rc = jpki_select_ef(c, JPKI_EF_KEY)) != 0 ||
-	    (rc = mfa_apdu_build(&cmd, 0x80, 0x2A, 0x00, 0x80, di, sizeof(di),
-	    MFA_APDU_LE_MAX)) != 0 || (rc = card_xfer(c, &cmd, sig, 256, &n, &sw)) != 0)
+	    (rc = mfa_apdu_build(&cmd, 0x80, 0x2A, 0x00, 0x80, di, sizeof(di), MFA_APDU_LE_MAX)) !=
+	        0 ||
+	    (rc = card_xfer(c, &cmd, sig, 256, &n, &sw)) != 0)
 		return rc;
 	if ((rc = card_data_result(sw)) != 0)
 		return rc;
@@ -202,7 +204,7 @@ const struct mfa_card_ops card_jpki_ops = {
 	.select = jpki_select,
 	.read_certificate = jpki_read_certificate,
 	.read_id = jpki_read_id,
-	.tries_630x = false,            /* no JPKI card is known to answer so */
+	.tries_630x = false, /* no JPKI card is known to answer so */
 	.pin_tries = jpki_pin_tries,
 	.pin_acceptable = jpki_pin_acceptable,
 	.verify_pin = jpki_verify_pin,

@@ -17,9 +17,9 @@
 #include "mfauth/err.h"
 #include "mfauth/card_pcsc.h"
 
-#define PCSC_READERS_MAX 16             /* matching readers watched at once */
-#define PCSC_LIST_MAX 65536             /* bytes of reader names we accept */
-#define PCSC_WAIT_ROUNDS 256            /* wake-ups per open: a flapping pcscd cannot spin us */
+#define PCSC_READERS_MAX 16  /* matching readers watched at once */
+#define PCSC_LIST_MAX 65536  /* bytes of reader names we accept */
+#define PCSC_WAIT_ROUNDS 256 /* wake-ups per open: a flapping pcscd cannot spin us */
 #define PCSC_PROTOCOLS (SCARD_PROTOCOL_T1 | SCARD_PROTOCOL_T0)
 #define PCSC_PNP "\\\\?PnP?\\Notification"
 
@@ -52,9 +52,9 @@ int mfa_pcsc_error(long rv)
 	case SCARD_W_UNPOWERED_CARD:
 	case SCARD_E_TIMEOUT:
 		return MFA_ERR_NOCARD;
-	case SCARD_E_INSUFFICIENT_BUFFER:       /* a response longer than any APDU allows */
+	case SCARD_E_INSUFFICIENT_BUFFER: /* a response longer than any APDU allows */
 	case SCARD_W_UNRESPONSIVE_CARD:
-	case SCARD_W_RESET_CARD:                /* someone else reset it: our state is gone */
+	case SCARD_W_RESET_CARD: /* someone else reset it: our state is gone */
 		return MFA_ERR_CARD;
 	case SCARD_E_NO_MEMORY:
 		return MFA_ERR_NOMEM;
@@ -99,7 +99,7 @@ static int list_readers(SCARDCONTEXT ctx, char **list)
 			return MFA_ERR_NOMEM;
 		rv = SCardListReaders(ctx, NULL, *list, &n);
 		if (rv == SCARD_S_SUCCESS)
-			return 0;       /* calloc's extra NULs terminate it whatever n says */
+			return 0; /* calloc's extra NULs terminate it whatever n says */
 		free(*list);
 		*list = NULL;
 		if (rv == SCARD_E_NO_READERS_AVAILABLE)
@@ -118,7 +118,7 @@ static DWORD watch_list(const char *list, const char *substr, SCARD_READERSTATE 
 
 	memset(states, 0, sizeof(*states) * (PCSC_READERS_MAX + 1));
 	for (const char *r = list; r != NULL && *r != '\0' && n < PCSC_READERS_MAX;
-	    r += strlen(r) + 1) {
+	     r += strlen(r) + 1) {
 		if (substr == NULL || *substr == '\0' || strstr(r, substr) != NULL)
 			states[n++].szReader = r;
 	}
@@ -240,8 +240,7 @@ int mfa_pcsc_open(struct mfa_pcsc **out, const char *reader_substr, unsigned wai
 		goto out;
 	}
 	p->have_ctx = true;
-	if ((rc = find_reader(p, reader_substr, wait_seconds)) != 0 ||
-	    (rc = connect_card(p)) != 0)
+	if ((rc = find_reader(p, reader_substr, wait_seconds)) != 0 || (rc = connect_card(p)) != 0)
 		goto out;
 	*out = p;
 	p = NULL;
@@ -251,8 +250,7 @@ out:
 	return rc;
 }
 
-static int pcsc_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp,
-    size_t *resplen)
+static int pcsc_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *resplen)
 {
 	struct mfa_pcsc *p = ctx;
 	const SCARD_IO_REQUEST *pci;

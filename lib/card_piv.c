@@ -27,10 +27,10 @@
 
 #define PIV_PIN_MIN 6
 #define PIV_PIN_MAX 8
-#define PIV_KEY_AUTH 0x9A               /* PIV Authentication: needs the PIN */
+#define PIV_KEY_AUTH 0x9A /* PIV Authentication: needs the PIN */
 #define PIV_ALG_RSA2048 0x07
 #define PIV_ALG_P256 0x11
-#define PIV_EC_SIG_MAX 72               /* DER ECDSA-P256: 30 46 02 21 .. 02 21 .. */
+#define PIV_EC_SIG_MAX 72 /* DER ECDSA-P256: 30 46 02 21 .. 02 21 .. */
 
 /* The PIX without its version (as OpenSC selects it), then with version 01 00. */
 static const uint8_t piv_aid[] = { 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01,
@@ -43,7 +43,7 @@ static int piv_select_aid(struct mfa_card *c, size_t aid_len, uint16_t *sw)
 	int rc;
 
 	if ((rc = mfa_apdu_build(&cmd, 0x00, 0xA4, 0x04, 0x00, piv_aid, aid_len,
-	    MFA_APDU_LE_MAX)) != 0)
+	         MFA_APDU_LE_MAX)) != 0)
 		return rc;
 	return card_command(c, &cmd, sw);
 }
@@ -77,7 +77,7 @@ static int piv_read_id(struct mfa_card *c, uint8_t *id, size_t cap, size_t *len)
 	int rc;
 
 	if ((rc = mfa_apdu_build(&cmd, 0x00, 0xCB, 0x3F, 0xFF, tag_list, sizeof(tag_list),
-	    sizeof(head))) != 0 ||
+	         sizeof(head))) != 0 ||
 	    (rc = card_xfer_ex(c, &cmd, head, sizeof(head), &got, &sw, true)) != 0)
 		return rc;
 	if (mfa_sw_classify(sw, NULL) == MFA_SW_NOT_FOUND)
@@ -100,8 +100,8 @@ static int piv_read_certificate(struct mfa_card *c, uint8_t *der, size_t cap, si
 	if ((obj = malloc(PIV_OBJECT_MAX)) == NULL)
 		return MFA_ERR_NOMEM;
 	if ((rc = mfa_apdu_build(&cmd, 0x00, 0xCB, 0x3F, 0xFF, tag_list, sizeof(tag_list),
-	    MFA_APDU_LE_MAX)) != 0 || (rc = card_xfer(c, &cmd, obj, PIV_OBJECT_MAX, &objlen,
-	    &sw)) != 0)
+	         MFA_APDU_LE_MAX)) != 0 ||
+	    (rc = card_xfer(c, &cmd, obj, PIV_OBJECT_MAX, &objlen, &sw)) != 0)
 		goto out;
 	if (sw != 0x9000) {
 		/* 6A82: the slot holds no certificate; nothing to enroll either way. */
@@ -190,8 +190,8 @@ static int piv_parse_response(const uint8_t *resp, size_t len, const uint8_t **s
 }
 
 /* Send the template (chained when over 255 bytes) and collect the response. */
-static int piv_general_authenticate(struct mfa_card *c, uint8_t alg_ref,
-    const struct mfa_buf *t, uint8_t *resp, size_t cap, size_t *rlen, uint16_t *sw)
+static int piv_general_authenticate(struct mfa_card *c, uint8_t alg_ref, const struct mfa_buf *t,
+    uint8_t *resp, size_t cap, size_t *rlen, uint16_t *sw)
 {
 	struct mfa_apdu cmd;
 	size_t n = mfa_apdu_chain_count(t->len);
@@ -199,7 +199,7 @@ static int piv_general_authenticate(struct mfa_card *c, uint8_t alg_ref,
 
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = mfa_apdu_build_chained(&cmd, i, 0x00, 0x87, alg_ref, PIV_KEY_AUTH,
-		    t->data, t->len, MFA_APDU_LE_MAX)) != 0)
+		         t->data, t->len, MFA_APDU_LE_MAX)) != 0)
 			return rc;
 		if (i + 1 == n)
 			return card_xfer(c, &cmd, resp, cap, rlen, sw);
@@ -207,7 +207,7 @@ static int piv_general_authenticate(struct mfa_card *c, uint8_t alg_ref,
 		if ((rc = card_command(c, &cmd, sw)) != 0)
 			return rc;
 		if (*sw != 0x9000)
-			return card_data_result(*sw);        /* never 0: sw is not 9000 */
+			return card_data_result(*sw); /* never 0: sw is not 9000 */
 	}
 	return MFA_ERR_CARD;
 }
@@ -231,10 +231,13 @@ static int piv_sign(struct mfa_card *c, enum mfa_card_alg alg, const uint8_t dig
 	} else {
 		rc = MFA_ERR_KEYTYPE;
 	}
-	if (rc != 0 || (rc = piv_general_authenticate(c, alg == MFA_CARD_ALG_RSA2048 ?
-	    PIV_ALG_RSA2048 : PIV_ALG_P256, &t, resp, sizeof(resp), &rlen, &sw)) != 0)
+	if (rc != 0 ||
+	    (rc = piv_general_authenticate(c,
+	         alg == MFA_CARD_ALG_RSA2048 ? PIV_ALG_RSA2048 : PIV_ALG_P256, &t, resp,
+	         sizeof(resp), &rlen, &sw)) != 0)
 		goto out;
-	if ((rc = card_data_result(sw)) != 0 || (rc = piv_parse_response(resp, rlen, &s, &slen)) != 0)
+	if ((rc = card_data_result(sw)) != 0 ||
+	    (rc = piv_parse_response(resp, rlen, &s, &slen)) != 0)
 		goto out;
 	rc = MFA_ERR_CARD;
 	if (alg == MFA_CARD_ALG_RSA2048 ? slen != 256 : (slen < 8 || slen > PIV_EC_SIG_MAX))
@@ -255,7 +258,7 @@ const struct mfa_card_ops card_piv_ops = {
 	.select = piv_select,
 	.read_certificate = piv_read_certificate,
 	.read_id = piv_read_id,
-	.tries_630x = true,             /* OpenSC's CI_VERIFY_630X (YubiKey NEO) */
+	.tries_630x = true, /* OpenSC's CI_VERIFY_630X (YubiKey NEO) */
 	.pin_tries = card_tries_query,
 	.pin_acceptable = piv_pin_acceptable,
 	.verify_pin = piv_verify_pin,

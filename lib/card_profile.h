@@ -34,7 +34,7 @@ struct mfa_card_ops {
 	    uint8_t *sig, size_t cap, size_t *siglen);
 };
 
-extern const struct mfa_card_ops card_jpki_ops;        /* card_jpki.c */
-extern const struct mfa_card_ops card_piv_ops;         /* card_piv.c */
+extern const struct mfa_card_ops card_jpki_ops; /* card_jpki.c */
+extern const struct mfa_card_ops card_piv_ops;  /* card_piv.c */
 
 #endif

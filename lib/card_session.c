@@ -27,8 +27,8 @@ static int reset_card(void *ctx)
 }
 
 int mfa_card_session_login(const struct mfa_config *cfg, const struct mfa_card_factor *f,
-    int (*ask)(void *arg, uint8_t profile, int tries_left, char **pin), void *arg,
-    uint64_t now, struct mfa_card_outcome *out)
+    int (*ask)(void *arg, uint8_t profile, int tries_left, char **pin), void *arg, uint64_t now,
+    struct mfa_card_outcome *out)
 {
 	struct session_ctx s = { NULL, ask, arg };
 	struct mfa_card_hooks hooks = { ask_pin, reset_card, &s };

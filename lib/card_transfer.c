@@ -16,14 +16,16 @@
 #include "mfauth/err.h"
 #include "card_transfer.h"
 
+/* clang-format off */
 const uint8_t card_sha256_digestinfo[DIGESTINFO_PREFIX_LEN] = {
 	0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
 	0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
 };
+/* clang-format on */
 
 /* Send one command; the response is split in place in resp. */
-static int card_exchange(struct mfa_card *c, const struct mfa_apdu *cmd,
-    uint8_t resp[MFA_RESP_MAX], const uint8_t **data, size_t *dlen, uint16_t *sw)
+static int card_exchange(struct mfa_card *c, const struct mfa_apdu *cmd, uint8_t resp[MFA_RESP_MAX],
+    const uint8_t **data, size_t *dlen, uint16_t *sw)
 {
 	size_t rlen = MFA_RESP_MAX;
 	int rc;
@@ -48,8 +50,8 @@ static int card_exchange(struct mfa_card *c, const struct mfa_apdu *cmd,
  * exceeding cap, is MFA_ERR_CARD.  On 0, *sw is the final status word,
  * whatever it is: the caller decides what it means.
  */
-int card_xfer_ex(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap,
-    size_t *outlen, uint16_t *sw, bool head_only)
+int card_xfer_ex(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap, size_t *outlen,
+    uint16_t *sw, bool head_only)
 {
 	uint8_t resp[MFA_RESP_MAX];
 	struct mfa_apdu getresp;
@@ -82,7 +84,7 @@ int card_xfer_ex(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t 
 				break;
 			if (++rounds > MFA_CARD_MORE_MAX ||
 			    mfa_apdu_build(&getresp, 0x00, 0xC0, 0x00, 0x00, NULL, 0,
-			    arg ? arg : MFA_APDU_LE_MAX) != 0)
+			        arg ? arg : MFA_APDU_LE_MAX) != 0)
 				goto out;
 			cur = &getresp;
 			continue;
@@ -97,8 +99,8 @@ out:
 	return rc;
 }
 
-int card_xfer(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap,
-    size_t *outlen, uint16_t *sw)
+int card_xfer(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap, size_t *outlen,
+    uint16_t *sw)
 {
 	return card_xfer_ex(c, cmd, out, cap, outlen, sw, false);
 }

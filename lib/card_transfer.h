@@ -25,10 +25,10 @@ extern const uint8_t card_sha256_digestinfo[DIGESTINFO_PREFIX_LEN];
  * transport error; MFA_ERR_CARD for a response longer than its Le or cap.
  * card_xfer is card_xfer_ex without head_only.
  */
-int card_xfer_ex(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap,
-    size_t *outlen, uint16_t *sw, bool head_only);
-int card_xfer(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap,
-    size_t *outlen, uint16_t *sw);
+int card_xfer_ex(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap, size_t *outlen,
+    uint16_t *sw, bool head_only);
+int card_xfer(struct mfa_card *c, struct mfa_apdu *cmd, uint8_t *out, size_t cap, size_t *outlen,
+    uint16_t *sw);
 
 /* A command whose response data (at most 256 bytes) is thrown away: 0 and *sw. */
 int card_command(struct mfa_card *c, struct mfa_apdu *cmd, uint16_t *sw);

@@ -39,11 +39,11 @@
 #define ARG_KEY_MAX 64
 
 enum key_kind {
-	KIND_PATH,	/* absolute path into a char array */
-	KIND_TEXT,	/* printable ASCII into a char array */
-	KIND_NUM,	/* unsigned or uint64_t, chosen by the field size */
+	KIND_PATH, /* absolute path into a char array */
+	KIND_TEXT, /* printable ASCII into a char array */
+	KIND_NUM,  /* unsigned or uint64_t, chosen by the field size */
 	KIND_BOOL,
-	KIND_LIST,	/* comma list of names, OR'ed into an unsigned mask */
+	KIND_LIST, /* comma list of names, OR'ed into an unsigned mask */
 };
 
 struct list_item {
@@ -56,22 +56,26 @@ struct key_def {
 	enum key_kind kind;
 	size_t off;
 	size_t size;
-	uint64_t min, max;		/* KIND_NUM */
-	const struct list_item *items;	/* KIND_LIST, NULL-terminated */
-	const char *hint;		/* KIND_LIST: the names, for messages */
+	uint64_t min, max;             /* KIND_NUM */
+	const struct list_item *items; /* KIND_LIST, NULL-terminated */
+	const char *hint;              /* KIND_LIST: the names, for messages */
 };
 
+/* clang-format off */
 static const struct list_item factor_items[] = {
 	{ "totp", MFA_FACTOR_TOTP },
 	{ "card", MFA_FACTOR_CARD },
 	{ NULL, 0 },
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct list_item profile_items[] = {
 	{ "jpki", MFA_PROFILE_JPKI },
 	{ "piv", MFA_PROFILE_PIV },
 	{ NULL, 0 },
 };
+/* clang-format on */
 
 #ifndef MFA_HELPER_PATH
 #define MFA_HELPER_PATH "/usr/local/libexec/mfauth/mfauth-verify"
@@ -80,6 +84,7 @@ static const struct list_item profile_items[] = {
 #define FIELD(m) offsetof(struct mfa_config, m), sizeof(((struct mfa_config *)NULL)->m)
 
 /* name, kind, offset, size, min, max, list items, list hint */
+/* clang-format off */
 static const struct key_def key_defs[] = {
 	{ "store_dir", KIND_PATH, FIELD(store_dir), 0, 0, NULL, NULL },
 	{ "key_file", KIND_PATH, FIELD(key_file), 0, 0, NULL, NULL },
@@ -97,6 +102,7 @@ static const struct key_def key_defs[] = {
 	{ "card_profiles", KIND_LIST, FIELD(card_profiles), 0, 0, profile_items, "jpki, piv" },
 	{ "helper", KIND_PATH, FIELD(helper), 0, 0, NULL, NULL },
 };
+/* clang-format on */
 
 static const char *const bool_true[] = { "yes", "true", "1", "on" };
 static const char *const bool_false[] = { "no", "false", "0", "off" };
@@ -195,7 +201,7 @@ static int set_num(const struct key_def *def, void *field, const char *value,
 	if (def->size == sizeof(uint64_t))
 		*(uint64_t *)field = v;
 	else
-		*(unsigned *)field = (unsigned)v;	/* max <= 1000 fits */
+		*(unsigned *)field = (unsigned)v; /* max <= 1000 fits */
 	return 0;
 }
 
@@ -396,8 +402,8 @@ static int line_fail(struct mfa_config_error *err, const char *name, size_t line
 	return cfg_fail(err, "%s:%zu: %s", name, lineno, detail);
 }
 
-int mfa_config_parse_text(struct mfa_config *cfg, const char *text, size_t len,
-    const char *name, struct mfa_config_error *err)
+int mfa_config_parse_text(struct mfa_config *cfg, const char *text, size_t len, const char *name,
+    struct mfa_config_error *err)
 {
 	struct mfa_config *work = NULL;
 	struct mfa_config_error detail;
@@ -519,8 +525,7 @@ static bool is_conf_arg(const char *arg)
 }
 
 /* "key=value" or a bare "key" (value NULL, booleans only). */
-static int apply_arg(struct mfa_config *cfg, const char *arg, int i,
-    struct mfa_config_error *err)
+static int apply_arg(struct mfa_config *cfg, const char *arg, int i, struct mfa_config_error *err)
 {
 	struct mfa_config_error detail;
 	char key[ARG_KEY_MAX];
@@ -587,6 +592,8 @@ int mfa_config_from_args(struct mfa_config *cfg, int argc, const char **argv,
 bool mfa_config_profile_allowed(const struct mfa_config *cfg, unsigned card_profile)
 {
 	/* record.h's MFA_CARD_JPKI = 1, MFA_CARD_PIV = 2 map onto the option's bits. */
-	unsigned bit = card_profile == 1 ? MFA_PROFILE_JPKI : card_profile == 2 ? MFA_PROFILE_PIV : 0;
+	unsigned bit = card_profile == 1 ? MFA_PROFILE_JPKI :
+	    card_profile == 2            ? MFA_PROFILE_PIV :
+	                                   0;
 	return bit != 0 && (cfg->card_profiles & bit) != 0;
 }

@@ -46,8 +46,9 @@ bool mfa_hp_msg_has_arg(enum mfa_hp_msg msg)
 #define ANY_PROFILE 0xff
 static const struct {
 	int rc;
-	uint8_t profile;        /* ANY_PROFILE, or the one profile the row is for */
+	uint8_t profile; /* ANY_PROFILE, or the one profile the row is for */
 	enum mfa_hp_msg msg;
+	/* clang-format off */
 } card_msgs[] = {
 	{ 0, ANY_PROFILE, MFA_HP_MSG_NONE },
 	{ MFA_ERR_LOCKED, ANY_PROFILE, MFA_HP_MSG_NONE },
@@ -67,6 +68,7 @@ static const struct {
 	{ MFA_ERR_NOAPP, ANY_PROFILE, MFA_HP_MSG_WRONG_CARD },
 	{ MFA_ERR_TRIES_UNKNOWN, ANY_PROFILE, MFA_HP_MSG_TRIES_UNKNOWN },
 };
+/* clang-format on */
 
 enum mfa_hp_msg mfa_hp_card_msg(int rc, uint8_t profile)
 {
@@ -103,7 +105,7 @@ static bool next_word(const char **p, const char *end, const char **w, size_t *w
 		s++;
 	*wlen = (size_t)(s - *w);
 	if (s < end)
-		s++;            /* exactly one blank between words: "a  b" has an empty word */
+		s++; /* exactly one blank between words: "a  b" has an empty word */
 	*p = s;
 	return *wlen > 0;
 }
@@ -232,7 +234,8 @@ int mfa_hp_format_request(const struct mfa_hp_request *rq, char *out, size_t out
 		if (rq->msg < 1 || rq->msg > MFA_HP_MSG_MAX_)
 			return MFA_ERR_INVAL;
 		if (mfa_hp_msg_has_arg(rq->msg))
-			n = snprintf(out, outlen, "msg %s %" PRIu64 "\n", msg_names[rq->msg], rq->arg);
+			n = snprintf(out, outlen, "msg %s %" PRIu64 "\n", msg_names[rq->msg],
+			    rq->arg);
 		else
 			n = snprintf(out, outlen, "msg %s\n", msg_names[rq->msg]);
 		break;
@@ -331,7 +334,7 @@ int mfa_hp_send_answer(int fd, const char *answer)
 	int len, rc;
 
 	if (n > MFA_HP_ANSWER_MAX || (answer != NULL && strchr(answer, '\n') != NULL))
-		n = 0, answer = NULL;          /* cannot be a code or a PIN: send "no answer" */
+		n = 0, answer = NULL; /* cannot be a code or a PIN: send "no answer" */
 	len = snprintf((char *)frame, sizeof(frame), "%zu\n", n);
 	if (n > 0)
 		memcpy(frame + len, answer, n);

@@ -76,7 +76,8 @@ enum mfa_lock_reason mfa_lockout_fail(const struct mfa_config *cfg, struct mfa_s
 	}
 	if (cfg->deny == 0 || st->failures < cfg->deny || mfa_lockout_active(cfg, st, t))
 		return MFA_LOCK_NONE;
-	st->locked_until = cfg->unlock_time == 0 ? MFA_LOCK_FOREVER :
+	st->locked_until = cfg->unlock_time == 0 ?
+	    MFA_LOCK_FOREVER :
 	    (t > UINT64_MAX - 1 - cfg->unlock_time ? MFA_LOCK_FOREVER - 1 : t + cfg->unlock_time);
 	return MFA_LOCK_DENY;
 }

@@ -22,15 +22,16 @@ struct field_desc {
 	uint16_t tag;
 	uint8_t kind;
 	uint8_t group;
-	size_t offset;        /* of the value in struct mfa_record */
-	size_t size;          /* F_FIXED: exact length; F_VAR/F_STR: capacity */
-	size_t len_offset;    /* F_VAR: offset of the size_t length */
+	size_t offset;     /* of the value in struct mfa_record */
+	size_t size;       /* F_FIXED: exact length; F_VAR/F_STR: capacity */
+	size_t len_offset; /* F_VAR: offset of the size_t length */
 };
 
 #define OFF(m) offsetof(struct mfa_record, m)
 #define SZ(m) sizeof(((struct mfa_record *)0)->m)
 
 /* The first field of each group marks the group present. */
+/* clang-format off */
 static const struct field_desc fields[] = {
 	{ 0x0001, F_U64, G_RECORD, OFF(created_at), 8, 0 },
 	{ 0x0010, F_VAR, G_TOTP, OFF(totp.secret), SZ(totp.secret), OFF(totp.secret_len) },
@@ -56,25 +57,37 @@ static const struct field_desc fields[] = {
 	{ 0x0034, F_U64, G_RECOVERY, OFF(recovery.issued_at), 8, 0 },
 	{ 0x0035, F_U64, G_RECOVERY, OFF(recovery.expires_at), 8, 0 },
 };
+/* clang-format on */
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 static bool group_present(const struct mfa_record *rec, uint8_t group)
 {
 	switch (group) {
-	case G_TOTP: return rec->totp.present;
-	case G_CARD: return rec->card.present;
-	case G_RECOVERY: return rec->recovery.present;
-	default: return true;
+	case G_TOTP:
+		return rec->totp.present;
+	case G_CARD:
+		return rec->card.present;
+	case G_RECOVERY:
+		return rec->recovery.present;
+	default:
+		return true;
 	}
 }
 
 static void set_group_present(struct mfa_record *rec, uint8_t group)
 {
 	switch (group) {
-	case G_TOTP: rec->totp.present = true; break;
-	case G_CARD: rec->card.present = true; break;
-	case G_RECOVERY: rec->recovery.present = true; break;
-	default: break;
+	case G_TOTP:
+		rec->totp.present = true;
+		break;
+	case G_CARD:
+		rec->card.present = true;
+		break;
+	case G_RECOVERY:
+		rec->recovery.present = true;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -86,24 +99,45 @@ static bool is_optional(const struct field_desc *f)
 static uint64_t load_uint(const uint8_t *base, const struct field_desc *f)
 {
 	const uint8_t *p = base + f->offset;
-	uint8_t v8; uint16_t v16; uint32_t v32; uint64_t v64;
+	uint8_t v8;
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v64;
 	switch (f->kind) {
-	case F_U8: memcpy(&v8, p, 1); return v8;
-	case F_U16: memcpy(&v16, p, 2); return v16;
-	case F_U32: memcpy(&v32, p, 4); return v32;
-	default: memcpy(&v64, p, 8); return v64;
+	case F_U8:
+		memcpy(&v8, p, 1);
+		return v8;
+	case F_U16:
+		memcpy(&v16, p, 2);
+		return v16;
+	case F_U32:
+		memcpy(&v32, p, 4);
+		return v32;
+	default:
+		memcpy(&v64, p, 8);
+		return v64;
 	}
 }
 
 static void store_uint(uint8_t *base, const struct field_desc *f, uint64_t v)
 {
 	uint8_t *p = base + f->offset;
-	uint8_t v8 = (uint8_t)v; uint16_t v16 = (uint16_t)v; uint32_t v32 = (uint32_t)v;
+	uint8_t v8 = (uint8_t)v;
+	uint16_t v16 = (uint16_t)v;
+	uint32_t v32 = (uint32_t)v;
 	switch (f->kind) {
-	case F_U8: memcpy(p, &v8, 1); break;
-	case F_U16: memcpy(p, &v16, 2); break;
-	case F_U32: memcpy(p, &v32, 4); break;
-	default: memcpy(p, &v, 8); break;
+	case F_U8:
+		memcpy(p, &v8, 1);
+		break;
+	case F_U16:
+		memcpy(p, &v16, 2);
+		break;
+	case F_U32:
+		memcpy(p, &v32, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+		break;
 	}
 }
 
@@ -113,7 +147,10 @@ static bool field_is_zero(const uint8_t *base, const struct field_desc *f)
 	size_t len;
 
 	switch (f->kind) {
-	case F_U8: case F_U16: case F_U32: case F_U64:
+	case F_U8:
+	case F_U16:
+	case F_U32:
+	case F_U64:
 		return load_uint(base, f) == 0;
 	case F_VAR:
 		memcpy(&len, base + f->len_offset, sizeof(len));
@@ -137,7 +174,10 @@ int mfa_record_encode(const struct mfa_record *rec, struct mfa_buf *out)
 			continue;
 		mfa_put_u16(out, f->tag);
 		switch (f->kind) {
-		case F_U8: case F_U16: case F_U32: case F_U64: {
+		case F_U8:
+		case F_U16:
+		case F_U32:
+		case F_U64: {
 			uint64_t v = load_uint(base, f);
 			mfa_put_u16(out, (uint16_t)f->size);
 			for (size_t b = f->size; b-- > 0;)
@@ -182,7 +222,10 @@ static int decode_value(uint8_t *base, const struct field_desc *f, const uint8_t
 	uint64_t x = 0;
 
 	switch (f->kind) {
-	case F_U8: case F_U16: case F_U32: case F_U64:
+	case F_U8:
+	case F_U16:
+	case F_U32:
+	case F_U64:
 		if (len != f->size)
 			return MFA_ERR_CORRUPT;
 		for (size_t b = 0; b < len; b++)
@@ -237,12 +280,12 @@ static int validate(const struct mfa_record *rec)
 	const struct mfa_card_factor *c = &rec->card;
 
 	/* 80 bits is the least any TOTP app issues (Google Authenticator's default). */
-	if (t->present && (t->secret_len < 10 || (t->digits != 6 && t->digits != 8) ||
-	    t->alg < MFA_ALG_SHA1 || t->alg > MFA_ALG_SHA512 ||
-	    (t->period != 30 && t->period != 60)))
+	if (t->present &&
+	    (t->secret_len < 10 || (t->digits != 6 && t->digits != 8) || t->alg < MFA_ALG_SHA1 ||
+	        t->alg > MFA_ALG_SHA512 || (t->period != 30 && t->period != 60)))
 		return MFA_ERR_CORRUPT;
-	if (c->present && (c->profile < MFA_CARD_JPKI || c->profile > MFA_CARD_PIV ||
-	    !card_id_valid(c)))
+	if (c->present &&
+	    (c->profile < MFA_CARD_JPKI || c->profile > MFA_CARD_PIV || !card_id_valid(c)))
 		return MFA_ERR_CORRUPT;
 	if (rec->recovery.present && rec->recovery.iterations == 0)
 		return MFA_ERR_CORRUPT;
@@ -268,7 +311,7 @@ int mfa_record_decode(const uint8_t *p, size_t len, struct mfa_record *rec)
 			goto corrupt;
 		if ((f = find_field(tag, &idx)) == NULL) {
 			if (tag & TAG_OPTIONAL)
-				continue;     /* a newer optional field: skip it */
+				continue; /* a newer optional field: skip it */
 			goto corrupt;
 		}
 		if (seen[idx])
@@ -314,8 +357,8 @@ static int record_aad(struct mfa_buf *aad, uint8_t version, const uint8_t *keyid
 
 #define RECORD_HEADER_LEN (4 + 1 + MFA_KEYID_LEN)
 
-int mfa_record_seal(const struct mfa_key *key, const char *user,
-    const struct mfa_record *rec, struct mfa_buf *file)
+int mfa_record_seal(const struct mfa_key *key, const char *user, const struct mfa_record *rec,
+    struct mfa_buf *file)
 {
 	struct mfa_buf pt, aad;
 	uint8_t *sealed;
@@ -339,8 +382,8 @@ out:
 	return rc;
 }
 
-int mfa_record_unseal(const struct mfa_key *key, const char *user,
-    const uint8_t *file, size_t len, struct mfa_record *rec)
+int mfa_record_unseal(const struct mfa_key *key, const char *user, const uint8_t *file, size_t len,
+    struct mfa_record *rec)
 {
 	struct mfa_buf aad, pt;
 	uint8_t *plain;
@@ -365,8 +408,8 @@ int mfa_record_unseal(const struct mfa_key *key, const char *user,
 		rc = mfa_buf_error(&pt);
 		goto out;
 	}
-	rc = mfa_unseal(key, aad.data, aad.len, file + RECORD_HEADER_LEN,
-	    len - RECORD_HEADER_LEN, plain);
+	rc = mfa_unseal(key, aad.data, aad.len, file + RECORD_HEADER_LEN, len - RECORD_HEADER_LEN,
+	    plain);
 	if (rc == 0)
 		rc = mfa_record_decode(plain, ptlen, rec);
 out:

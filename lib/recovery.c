@@ -58,8 +58,8 @@ static int hash_code(const char canon[MFA_RECOVERY_CHARS + 1], const uint8_t sal
 {
 	if (iterations == 0 || iterations > 10000000)
 		return MFA_ERR_INVAL;
-	if (PKCS5_PBKDF2_HMAC(canon, MFA_RECOVERY_CHARS, salt, 16, (int)iterations,
-	    EVP_sha256(), 32, out) != 1)
+	if (PKCS5_PBKDF2_HMAC(canon, MFA_RECOVERY_CHARS, salt, 16, (int)iterations, EVP_sha256(),
+	        32, out) != 1)
 		return MFA_ERR_CRYPTO;
 	return 0;
 }
@@ -88,7 +88,7 @@ int mfa_recovery_issue(struct mfa_recovery *r, uint64_t now, uint64_t ttl,
 	canon[MFA_RECOVERY_CHARS] = '\0';
 	code[o] = '\0';
 	if (r->id == 0)
-		r->id = 1;      /* 0 means "none used" in the state */
+		r->id = 1; /* 0 means "none used" in the state */
 	r->iterations = MFA_RECOVERY_ITERATIONS;
 	if ((rc = hash_code(canon, r->salt, r->iterations, r->hash)) != 0)
 		goto out;

@@ -54,8 +54,8 @@ static int check_dir(int fd, bool final, const char *shown, struct mfa_path_erro
 	if (st.st_uid != 0)
 		return path_fail(err, MFA_ERR_UNSAFE, "%s: directory not owned by root", shown);
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (final || (st.st_mode & S_ISVTX) == 0))
-		return path_fail(err, MFA_ERR_UNSAFE,
-		    "%s: directory writable by group or others", shown);
+		return path_fail(err, MFA_ERR_UNSAFE, "%s: directory writable by group or others",
+		    shown);
 	return 0;
 }
 
@@ -93,16 +93,16 @@ static int open_root(bool final, struct mfa_path_error *err)
 	return fd;
 }
 
-int mfa_open_trusted_at(int dirfd, const char *name, int flags, bool want_dir,
-    mode_t max_mode, const char *path, struct mfa_path_error *err)
+int mfa_open_trusted_at(int dirfd, const char *name, int flags, bool want_dir, mode_t max_mode,
+    const char *path, struct mfa_path_error *err)
 {
 	/*
 	 * O_NONBLOCK so a FIFO planted on the path cannot hang the host process.
 	 * It stays set: what is returned is a regular file or a directory, whose
 	 * reads, writes and flock() it does not change.
 	 */
-	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-	    (want_dir ? O_DIRECTORY : 0));
+	int fd = openat(dirfd, name,
+	    flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (want_dir ? O_DIRECTORY : 0));
 	int rc;
 
 	if (fd < 0) {
@@ -115,7 +115,7 @@ int mfa_open_trusted_at(int dirfd, const char *name, int flags, bool want_dir,
 		return path_fail(err, MFA_ERR_IO, "%s: %s", path, strerror(errno));
 	}
 	rc = want_dir ? check_dir(fd, true, path, err) :
-	    mfa_check_trusted_fd(fd, max_mode, path, err);
+	                mfa_check_trusted_fd(fd, max_mode, path, err);
 	if (rc != 0) {
 		close(fd);
 		return rc;
@@ -129,8 +129,7 @@ int mfa_open_trusted_at(int dirfd, const char *name, int flags, bool want_dir,
  * keeps others from replacing the file, but not from creating names beside
  * it: KEY_FILE.new planted by anyone made every login fail.
  */
-static int check_holder(int fd, const char *path, const char *comp_end,
-    struct mfa_path_error *err)
+static int check_holder(int fd, const char *path, const char *comp_end, struct mfa_path_error *err)
 {
 	struct stat st;
 	int len = (int)(comp_end - path);
@@ -140,18 +139,18 @@ static int check_holder(int fd, const char *path, const char *comp_end,
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
 		return 0;
 	if (len <= 0)
-		len = 1;        /* "/" */
-	return path_fail(err, MFA_ERR_UNSAFE, "%.*s: the directory holding %s is writable by "
+		len = 1; /* "/" */
+	return path_fail(err, MFA_ERR_UNSAFE,
+	    "%.*s: the directory holding %s is writable by "
 	    "group or others (mode %04o), sticky or not: anyone could create files beside it; "
-	    "move the file or chmod go-w the directory", len, path, path,
-	    (unsigned)(st.st_mode & 07777));
+	    "move the file or chmod go-w the directory",
+	    len, path, path, (unsigned)(st.st_mode & 07777));
 }
 
 static int open_parent(const char *path, char name[NAME_MAX + 1], bool strict,
     struct mfa_path_error *err);
 
-int mfa_open_trusted_parent(const char *path, char name[NAME_MAX + 1],
-    struct mfa_path_error *err)
+int mfa_open_trusted_parent(const char *path, char name[NAME_MAX + 1], struct mfa_path_error *err)
 {
 	return open_parent(path, name, true, err);
 }
@@ -225,7 +224,7 @@ int mfa_open_trusted(const char *path, int flags, bool want_dir, struct mfa_path
 	/* "/" itself (or "//"): there is no parent to walk from. */
 	if (path != NULL && path[0] == '/' && path[strspn(path, "/")] == '\0')
 		return want_dir ? open_root(true, err) :
-		    path_fail(err, MFA_ERR_UNSAFE, "/: not a file");
+		                  path_fail(err, MFA_ERR_UNSAFE, "/: not a file");
 	/* A directory's own parent may be sticky (like /tmp); a file's may not. */
 	if ((dirfd = open_parent(path, name, !want_dir, err)) < 0)
 		return dirfd;
@@ -265,8 +264,8 @@ int mfa_read_fd_all(int fd, size_t max, char **out, size_t *outlen)
 	for (;;) {
 		ssize_t n;
 
-		if (len == cap - 1 && (rc = grow_wiped(&buf, len, &cap,
-		    cap > limit / 2 ? limit : cap * 2)) != 0)
+		if (len == cap - 1 &&
+		    (rc = grow_wiped(&buf, len, &cap, cap > limit / 2 ? limit : cap * 2)) != 0)
 			goto fail;
 		n = read(fd, buf + len, cap - 1 - len);
 		if (n < 0 && errno == EINTR)
@@ -288,7 +287,7 @@ int mfa_read_fd_all(int fd, size_t max, char **out, size_t *outlen)
 	*outlen = len;
 	return 0;
 fail:
-	saved = errno;          /* the caller may say why a read failed */
+	saved = errno; /* the caller may say why a read failed */
 	mfa_wipe(buf, cap);
 	free(buf);
 	errno = saved;
@@ -303,8 +302,8 @@ static int temp_name(const char *prefix, char *out, size_t outlen)
 
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return MFA_ERR_CRYPTO;
-	n = snprintf(out, outlen, "%s%02x%02x%02x%02x%02x%02x%02x%02x", prefix,
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	n = snprintf(out, outlen, "%s%02x%02x%02x%02x%02x%02x%02x%02x", prefix, rnd[0], rnd[1],
+	    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	return n < 0 || (size_t)n >= outlen ? MFA_ERR_RANGE : 0;
 }
 
@@ -328,7 +327,7 @@ int mfa_write_atomic_at(int dirfd, const char *name, const void *data, size_t le
 	close(fd);
 	fd = -1;
 	if ((o->noreplace ? renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) :
-	    renameat(dirfd, tmp, dirfd, name)) != 0) {
+	                    renameat(dirfd, tmp, dirfd, name)) != 0) {
 		rc = errno == EEXIST && o->noreplace ? MFA_ERR_EXISTS : MFA_ERR_IO;
 		rc = path_fail(err, rc, "%s: %s", what, strerror(errno));
 		goto fail;

@@ -133,15 +133,16 @@ int mfa_key_create(const char *path, struct mfa_key *key, struct mfa_path_error 
 		rc = mfa_key_derive_id(key);
 out:
 	if (rc == MFA_ERR_EXISTS)
-		snprintf(err->msg, sizeof(err->msg), "%s: exists; refusing to overwrite a key", path);
+		snprintf(err->msg, sizeof(err->msg), "%s: exists; refusing to overwrite a key",
+		    path);
 	if (rc != 0)
 		mfa_key_wipe(key);
 	close(dirfd);
 	return rc;
 }
 
-int mfa_seal(const struct mfa_key *key, const uint8_t *aad, size_t aadlen,
-    const uint8_t *pt, size_t ptlen, uint8_t *out)
+int mfa_seal(const struct mfa_key *key, const uint8_t *aad, size_t aadlen, const uint8_t *pt,
+    size_t ptlen, uint8_t *out)
 {
 	EVP_CIPHER_CTX *ctx = NULL;
 	uint8_t *nonce = out, *ct = out + MFA_NONCE_LEN, *tag = out + MFA_NONCE_LEN + ptlen;
@@ -166,8 +167,8 @@ out:
 	return rc;
 }
 
-int mfa_unseal(const struct mfa_key *key, const uint8_t *aad, size_t aadlen,
-    const uint8_t *in, size_t inlen, uint8_t *pt)
+int mfa_unseal(const struct mfa_key *key, const uint8_t *aad, size_t aadlen, const uint8_t *in,
+    size_t inlen, uint8_t *pt)
 {
 	EVP_CIPHER_CTX *ctx = NULL;
 	size_t ctlen;

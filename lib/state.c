@@ -87,8 +87,8 @@ static int slot_aad(struct mfa_buf *aad, const uint8_t header[SLOT_HEADER_LEN], 
 	return mfa_buf_error(aad);
 }
 
-int mfa_state_seal_slot(const struct mfa_key *key, const char *user,
-    const struct mfa_state *st, uint8_t slot[MFA_STATE_SLOT_LEN])
+int mfa_state_seal_slot(const struct mfa_key *key, const char *user, const struct mfa_state *st,
+    uint8_t slot[MFA_STATE_SLOT_LEN])
 {
 	uint8_t pt[STATE_PT_LEN];
 	struct mfa_buf aad, hdr;
@@ -151,8 +151,7 @@ int mfa_state_unseal_slot(const struct mfa_key *key, const char *user,
 }
 
 int mfa_state_pick_ring(const struct mfa_keyring *ring, const char *user,
-    const uint8_t file[MFA_STATE_FILE_LEN], struct mfa_state *st, int *slot_out,
-    bool under_last[2])
+    const uint8_t file[MFA_STATE_FILE_LEN], struct mfa_state *st, int *slot_out, bool under_last[2])
 {
 	struct mfa_state s[2];
 	int rc[2];
@@ -161,7 +160,8 @@ int mfa_state_pick_ring(const struct mfa_keyring *ring, const char *user,
 		const uint8_t *slot = file + i * MFA_STATE_SLOT_LEN;
 		const struct mfa_key *key = mfa_keyring_find(ring, slot + 5);
 		rc[i] = key ? mfa_state_unseal_slot(key, user, slot, &s[i]) :
-		    memcmp(slot, MFA_STATE_MAGIC, 4) != 0 ? MFA_ERR_CORRUPT : MFA_ERR_KEYID;
+		    memcmp(slot, MFA_STATE_MAGIC, 4) != 0 ? MFA_ERR_CORRUPT :
+		                                            MFA_ERR_KEYID;
 		if (under_last != NULL)
 			under_last[i] = rc[i] == 0 && ring->n > 0 && key == ring->keys[ring->n - 1];
 	}

@@ -45,8 +45,7 @@ int mfa_store_open_with(const struct mfa_store_ops *ops, const struct mfa_config
 	return 0;
 }
 
-int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
-    struct mfa_path_error *err)
+int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out, struct mfa_path_error *err)
 {
 	return mfa_store_open_with(backend_for(cfg), cfg, out, err);
 }
@@ -121,8 +120,7 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* Sorted here, so that every backend lists in the same order. */
-static int list(struct mfa_store *s, bool states, char ***names, size_t *count,
-    size_t *skipped)
+static int list(struct mfa_store *s, bool states, char ***names, size_t *count, size_t *skipped)
 {
 	int rc = s->ops->list(s->handle, states, names, count, skipped);
 
@@ -148,8 +146,7 @@ void mfa_store_list_free(char **names, size_t count)
 	free(names);
 }
 
-int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created,
-    struct mfa_path_error *err)
+int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err)
 {
 	return backend_for(cfg)->rekey_begin(cfg, created, err);
 }

@@ -77,7 +77,7 @@ static int hexval(char c)
 		return c - '0';
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return -1;      /* lower case is never produced, so never accepted */
+	return -1; /* lower case is never produced, so never accepted */
 }
 
 int mfa_name_decode(const char *stem, char *out, size_t outlen)

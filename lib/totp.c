@@ -38,7 +38,7 @@
 
 /* Same bound as the config's `window` (include/mfauth/conf.h): more is a typo or a DoS. */
 #define TOTP_WINDOW_MAX 10
-#define TOTP_CODE_MAX 8         /* longest code we issue, without the NUL */
+#define TOTP_CODE_MAX 8 /* longest code we issue, without the NUL */
 
 /* Largest time_t, without assuming its width (32-bit time_t still exists). */
 #define TOTP_TIME_MAX ((uint64_t)((((time_t)1 << (sizeof(time_t) * 8 - 2)) - 1) * 2 + 1))
@@ -52,11 +52,9 @@ static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
  */
 static bool factor_ok(const struct mfa_totp_factor *f)
 {
-	return f != NULL &&
-	    (f->digits == 6 || f->digits == 8) &&
-	    (f->period == 30 || f->period == 60) &&
-	    f->alg >= MFA_ALG_SHA1 && f->alg <= MFA_ALG_SHA512 &&
-	    f->secret_len >= 1 && f->secret_len <= MFA_SECRET_MAX;
+	return f != NULL && (f->digits == 6 || f->digits == 8) &&
+	    (f->period == 30 || f->period == 60) && f->alg >= MFA_ALG_SHA1 &&
+	    f->alg <= MFA_ALG_SHA512 && f->secret_len >= 1 && f->secret_len <= MFA_SECRET_MAX;
 }
 
 static int oath_flags(uint8_t alg)
@@ -83,9 +81,8 @@ static bool step_ok(const struct mfa_totp_factor *f, uint64_t step)
 /* One code into out (digits + 1 bytes); the factor and step are already checked. */
 static int generate(const struct mfa_totp_factor *f, uint64_t step, char *out)
 {
-	if (oath_totp_generate2((const char *)f->secret, f->secret_len,
-	    (time_t)(step * f->period), f->period, 0, f->digits,
-	    oath_flags(f->alg), out) != OATH_OK)
+	if (oath_totp_generate2((const char *)f->secret, f->secret_len, (time_t)(step * f->period),
+	        f->period, 0, f->digits, oath_flags(f->alg), out) != OATH_OK)
 		return MFA_ERR_CRYPTO;
 	return 0;
 }
@@ -152,7 +149,7 @@ int mfa_totp_verify(const struct mfa_totp_factor *f, const char *code, uint64_t 
 		goto out;
 	cur = now / f->period;
 	lo = cur >= window ? cur - window : 0;
-	hi = cur + window;      /* cannot wrap: cur <= UINT64_MAX / 30 */
+	hi = cur + window; /* cannot wrap: cur <= UINT64_MAX / 30 */
 	rc = MFA_ERR_RANGE;
 	if (!step_ok(f, hi))
 		goto out;
@@ -170,7 +167,7 @@ int mfa_totp_verify(const struct mfa_totp_factor *f, const char *code, uint64_t 
 		is_new = eq & (uint64_t)(s > last_step);
 		/* Steps ascend, so the first new match is the earliest one after last_step. */
 		take = is_new & (have_new ^ 1);
-		mask = take * UINT64_MAX;       /* all ones or zero, without relying on wraparound */
+		mask = take * UINT64_MAX; /* all ones or zero, without relying on wraparound */
 		best = (best & ~mask) | (s & mask);
 		have_new |= is_new;
 		have_old |= eq & (is_new ^ 1);

@@ -21,14 +21,15 @@
 
 struct pin_ctx {
 	struct login *l;
-	bool password;          /* the PIN prompt got the password: nothing was sent */
+	bool password; /* the PIN prompt got the password: nothing was sent */
 };
 
 static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
 {
 	struct pin_ctx *c = arg;
 	const char *prompt = profile == MFA_CARD_JPKI ?
-	    _("My Number card PIN (4-digit user authentication PIN): ") : _("Card PIN: ");
+	    _("My Number card PIN (4-digit user authentication PIN): ") :
+	    _("Card PIN: ");
 
 	*pin = NULL;
 	if (tries_left > 0 && tries_left <= 2)

@@ -68,7 +68,8 @@ static void refuse_unknown(struct login *l, struct mfa_store *store, const char 
 	int rc;
 
 	if (store != NULL && (rc = mfa_auth_decoy(store, &l->cfg, code, (uint64_t)time(NULL))) != 0)
-		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail", mfa_store_decoy_where(store), NULL);
+		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail",
+		    mfa_store_decoy_where(store), NULL);
 	audit_line(l, "auth", "fail", "not_enrolled", NULL);
 }
 

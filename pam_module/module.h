@@ -46,18 +46,18 @@ struct login {
 	 * it (unknown is then set: the decoy path, never PAM_IGNORE).
 	 */
 	const char *user;
-	const char *typed;           /* PAM_USER as given, for audit lines */
-	bool unknown;                /* NSS does not know the typed name */
+	const char *typed; /* PAM_USER as given, for audit lines */
+	bool unknown;      /* NSS does not know the typed name */
 	char account[MFA_USER_MAX + 1];
-	const char *factor;          /* for audit lines: "totp", "recovery", "card" */
+	const char *factor; /* for audit lines: "totp", "recovery", "card" */
 	struct mfa_source src;
 };
 
 /* report.c: the module's audit lines, debug lines and messages to the clerk. */
 
 /* One audit line for this login (audit_login.h); extra key, value pairs follow, then NULL. */
-void audit_line(const struct login *l, const char *event, const char *result,
-    const char *reason, ...) __attribute__((sentinel));
+void audit_line(const struct login *l, const char *event, const char *result, const char *reason,
+    ...) __attribute__((sentinel));
 /* A debug line naming what and err's message, when the `debug` option is on. */
 void debug_line(const struct login *l, const char *what, int err);
 /*
@@ -75,10 +75,10 @@ void report_password_as_pin(const struct login *l);
  * Messages to the clerk, each written once and shown by the module's own
  * paths and for the setuid helper (helper_client.c) alike.
  */
-void say_locked(const struct login *l);           /* locked after too many failures */
-void say_account_locked(const struct login *l);   /* the account step: locked */
-void say_replay(const struct login *l);           /* a TOTP code used before */
-void say_no_card(const struct login *l);          /* no card: the code prompt follows */
+void say_locked(const struct login *l);         /* locked after too many failures */
+void say_account_locked(const struct login *l); /* the account step: locked */
+void say_replay(const struct login *l);         /* a TOTP code used before */
+void say_no_card(const struct login *l);        /* no card: the code prompt follows */
 /* Before the PIN prompt: the card locks after tries_left more wrong PINs. */
 void say_pin_tries_left(const struct login *l, int tries_left);
 /* A failed card attempt: what went wrong and what to do (nothing for 0 or no card). */
@@ -87,9 +87,9 @@ void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_le
 
 /* answer.c: what a prompt got back. */
 enum answer {
-	ANSWER_NONE,        /* no reply, a NULL or an empty one, or blanks only */
-	ANSWER_PASSWORD,    /* the password the stack already holds (PAM_AUTHTOK) */
-	ANSWER_CODE,        /* something to check, blanks dropped */
+	ANSWER_NONE,     /* no reply, a NULL or an empty one, or blanks only */
+	ANSWER_PASSWORD, /* the password the stack already holds (PAM_AUTHTOK) */
+	ANSWER_CODE,     /* something to check, blanks dropped */
 };
 
 /*

@@ -32,8 +32,8 @@ static struct mfa_login_audit who(const struct login *l)
 	return w;
 }
 
-void audit_line(const struct login *l, const char *event, const char *result,
-    const char *reason, ...)
+void audit_line(const struct login *l, const char *event, const char *result, const char *reason,
+    ...)
 {
 	struct mfa_login_audit w = who(l);
 	va_list ap;
@@ -73,24 +73,27 @@ void report_attempt(struct login *l, int rc, const struct mfa_auth_result *res,
 void report_password_as_code(const struct login *l)
 {
 	audit_line(l, "auth", "fail", "password_as_code", NULL);
-	pam_error(l->pamh, "%s", _("The password was given where the verification code was "
-	    "asked. If you log in with ssh, keyboard-interactive authentication must be "
-	    "enabled. Contact your administrator."));
+	pam_error(l->pamh, "%s",
+	    _("The password was given where the verification code was "
+	      "asked. If you log in with ssh, keyboard-interactive authentication must be "
+	      "enabled. Contact your administrator."));
 }
 
 /* The same at the card's PIN prompt: nothing was sent to the card, nothing counted. */
 void report_password_as_pin(const struct login *l)
 {
 	audit_line(l, "auth", "fail", "password_as_code", NULL);
-	pam_error(l->pamh, "%s", _("The password was given where the card PIN was asked. "
-	    "If you log in with ssh, keyboard-interactive authentication must be enabled. "
-	    "Contact your administrator."));
+	pam_error(l->pamh, "%s",
+	    _("The password was given where the card PIN was asked. "
+	      "If you log in with ssh, keyboard-interactive authentication must be enabled. "
+	      "Contact your administrator."));
 }
 
 void say_locked(const struct login *l)
 {
-	pam_error(l->pamh, "%s", _("This account is locked after too many failed attempts. "
-	    "Contact your security staff."));
+	pam_error(l->pamh, "%s",
+	    _("This account is locked after too many failed attempts. "
+	      "Contact your security staff."));
 }
 
 void say_account_locked(const struct login *l)
@@ -119,59 +122,70 @@ void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_le
 		return;
 	switch (rc) {
 	case MFA_ERR_PIN_TRIES:
-		pam_error(l->pamh, dngettext(MFA_TEXTDOMAIN,
-		    "Only %d PIN try is left on this card. To protect the card, the PIN is not "
-		    "tried here. Use your authenticator code or a recovery code, or contact "
-		    "security staff.",
-		    "Only %d PIN tries are left on this card. To protect the card, the PIN is not "
-		    "tried here. Use your authenticator code or a recovery code, or contact "
-		    "security staff.", count(tries_left)), tries_left);
+		pam_error(l->pamh,
+		    dngettext(MFA_TEXTDOMAIN,
+		        "Only %d PIN try is left on this card. To protect the card, the PIN is not "
+		        "tried here. Use your authenticator code or a recovery code, or contact "
+		        "security staff.",
+		        "Only %d PIN tries are left on this card. To protect the card, the PIN is not "
+		        "tried here. Use your authenticator code or a recovery code, or contact "
+		        "security staff.",
+		        count(tries_left)),
+		    tries_left);
 		break;
 	case MFA_ERR_PIN_BLOCKED:
-		pam_error(l->pamh, "%s", profile == MFA_CARD_JPKI ?
-		    _("The card's PIN is blocked. A My Number card PIN is reset at the municipal "
-		    "office. Use your authenticator code or a recovery code meanwhile.") :
-		    _("The card's PIN is blocked. Contact security staff."));
+		pam_error(l->pamh, "%s",
+		    profile == MFA_CARD_JPKI ?
+		        _("The card's PIN is blocked. A My Number card PIN is reset at the municipal "
+		          "office. Use your authenticator code or a recovery code meanwhile.") :
+		        _("The card's PIN is blocked. Contact security staff."));
 		break;
 	case MFA_ERR_BADPIN:
-		pam_error(l->pamh, dngettext(MFA_TEXTDOMAIN, "Wrong PIN. %d try left.",
-		    "Wrong PIN. %d tries left.", count(tries_left)), tries_left);
+		pam_error(l->pamh,
+		    dngettext(MFA_TEXTDOMAIN, "Wrong PIN. %d try left.",
+		        "Wrong PIN. %d tries left.", count(tries_left)),
+		    tries_left);
 		break;
 	case MFA_ERR_PIN_FORMAT:
-		pam_error(l->pamh, "%s", profile == MFA_CARD_JPKI ?
-		    _("The PIN is 4 digits.") : _("The PIN is 6 to 8 digits."));
+		pam_error(l->pamh, "%s",
+		    profile == MFA_CARD_JPKI ? _("The PIN is 4 digits.") :
+		                               _("The PIN is 6 to 8 digits."));
 		break;
 	case MFA_ERR_EXPIRED:
 		if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
 			snprintf(date, sizeof(date), "?");
-		pam_error(l->pamh, _("The certificate enrolled for this card expired on %s. Ask "
-		    "security staff to enroll the renewed card."), date);
+		pam_error(l->pamh,
+		    _("The certificate enrolled for this card expired on %s. Ask "
+		      "security staff to enroll the renewed card."),
+		    date);
 		break;
-	case MFA_ERR_WRONG_CARD:        /* found before any PIN prompt */
+	case MFA_ERR_WRONG_CARD: /* found before any PIN prompt */
 	case MFA_ERR_BADSIG:
 	case MFA_ERR_NOAPP:
 		pam_error(l->pamh, "%s", _("This is not the card enrolled for this account."));
 		break;
 	case MFA_ERR_TRIES_UNKNOWN:
-		pam_error(l->pamh, "%s", _("The card did not say how many PIN tries are left, so "
-		    "the PIN is not tried. Use your authenticator code or a recovery code, or "
-		    "contact security staff."));
+		pam_error(l->pamh, "%s",
+		    _("The card did not say how many PIN tries are left, so "
+		      "the PIN is not tried. Use your authenticator code or a recovery code, or "
+		      "contact security staff."));
 		break;
 	case MFA_ERR_NOCARD:
 	case MFA_ERR_NOREADER:
 	case MFA_ERR_NOSERVICE:
 		break;
 	default:
-		pam_error(l->pamh, "%s", _("The card could not be used. Try again, or contact "
-		    "security staff."));
+		pam_error(l->pamh, "%s",
+		    _("The card could not be used. Try again, or contact "
+		      "security staff."));
 		break;
 	}
 }
 
 void say_pin_tries_left(const struct login *l, int tries_left)
 {
-	pam_info(l->pamh, dngettext(MFA_TEXTDOMAIN,
-	    "Warning: %d PIN try left before the card locks.",
-	    "Warning: %d PIN tries left before the card locks.", count(tries_left)),
+	pam_info(l->pamh,
+	    dngettext(MFA_TEXTDOMAIN, "Warning: %d PIN try left before the card locks.",
+	        "Warning: %d PIN tries left before the card locks.", count(tries_left)),
 	    tries_left);
 }

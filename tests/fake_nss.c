@@ -52,8 +52,8 @@ static int fill(const char *account, size_t need, struct passwd *pw, char *buf, 
 }
 
 /* The entry for name in file db: 0 (found or not), or an error number. */
-static int from_file(const char *db, const char *name, struct passwd *pw, char *buf,
-    size_t buflen, struct passwd **result)
+static int from_file(const char *db, const char *name, struct passwd *pw, char *buf, size_t buflen,
+    struct passwd **result)
 {
 	FILE *f = fopen(db, "re");
 	char line[1024];

@@ -108,7 +108,7 @@ int sink_enter_namespace(void)
 		goto out;
 	}
 	if (mount("sink-dev", "/dev", "overlay", MS_NOSUID,
-	    "lowerdir=/dev,upperdir=" STAGE_UPPER ",workdir=" STAGE_WORK) != 0) {
+	        "lowerdir=/dev,upperdir=" STAGE_UPPER ",workdir=" STAGE_WORK) != 0) {
 		fail("mount overlay on ", "/dev (is overlayfs available?)");
 		goto out;
 	}

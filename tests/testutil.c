@@ -26,7 +26,9 @@ char *tu_mkdtemp(void)
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st; (void)flag; (void)ftw;
+	(void)st;
+	(void)flag;
+	(void)ftw;
 	remove(path);
 	return 0;
 }
@@ -100,7 +102,8 @@ void tu_sandbox_teardown(struct tu_sandbox *sb)
 void tu_require_root(void)
 {
 	if (geteuid() != 0) {
-		fprintf(stderr, "these tests check root-only trust rules: run them as root "
+		fprintf(stderr,
+		    "these tests check root-only trust rules: run them as root "
 		    "(sudo make check)\n");
 		exit(1);
 	}

@@ -58,9 +58,9 @@ bool check_clock_user(struct report *r, const char *user, const struct mfa_state
 
 /* What the store scan learned about the clock. */
 struct clock_seen {
-	bool checked;     /* states were read */
-	size_t users;     /* states that loaded */
-	size_t behind;    /* users the clock is behind */
+	bool checked;  /* states were read */
+	size_t users;  /* states that loaded */
+	size_t behind; /* users the clock is behind */
 };
 
 /* ---- check_store.c, check_pam.c, check_sshd.c ---- */

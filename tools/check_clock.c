@@ -43,14 +43,16 @@ static uint64_t build_epoch(void)
 	char *end = NULL;
 	unsigned long d, y;
 
-	m = strlen(date) == 11 ? strstr(months, (char[4]){ date[0], date[1], date[2], '\0' }) : NULL;
+	m = strlen(date) == 11 ? strstr(months, (char[4]){ date[0], date[1], date[2], '\0' }) :
+	                         NULL;
 	if (m != NULL && (m - months) % 3 == 0) {
 		d = strtoul(date + 4, &end, 10);
 		if (end != NULL && *end == ' ') {
 			y = strtoul(end + 1, &end, 10);
 			if (*end == '\0' && d >= 1 && d <= 31 && y >= 2000 && y <= 9999)
 				return (uint64_t)days_from_civil((int64_t)y,
-				    (unsigned)((m - months) / 3 + 1), (unsigned)d) * 86400;
+				           (unsigned)((m - months) / 3 + 1), (unsigned)d) *
+				    86400;
 		}
 	}
 	return (uint64_t)days_from_civil(FALLBACK_BUILD_Y, FALLBACK_BUILD_M, FALLBACK_BUILD_D) *
@@ -68,11 +70,12 @@ void check_clock_build(struct report *r, uint64_t now)
 	if (now < built) {
 		check_report(r, SEV_CRITICAL, "clock", "clock",
 		    _("system time %s is before this program's "
-		    "build date %s: set the clock (TOTP codes are checked against it)"), t1, t2);
+		      "build date %s: set the clock (TOTP codes are checked against it)"),
+		    t1, t2);
 		return;
 	}
-	check_report(r, SEV_OK, "clock", "clock", _("system time %s is not before the build date %s"),
-	    t1, t2);
+	check_report(r, SEV_OK, "clock", "clock",
+	    _("system time %s is not before the build date %s"), t1, t2);
 }
 
 /*
@@ -85,24 +88,30 @@ bool check_clock_user(struct report *r, const char *user, const struct mfa_state
 	char t[40];
 
 	if (period != 0 && st->last_step != 0 && st->last_step > now / period + window) {
-		uint64_t at = st->last_step > UINT64_MAX / period ? UINT64_MAX :
+		uint64_t at = st->last_step > UINT64_MAX / period ?
+		    UINT64_MAX :
 		    st->last_step * period;
 		cli_format_time(at, t, sizeof(t));
-		check_report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
-		    "accepted code (time step of %s): codes are refused as replays until then"),
+		check_report(r, SEV_CRITICAL, "clock", "clock",
+		    _("clock jumped backwards past %s's last "
+		      "accepted code (time step of %s): codes are refused as replays until then"),
 		    user, t);
 		return false;
 	}
 	if (st->last_success > now + CLOCK_SLACK_SECS) {
 		cli_format_time(st->last_success, t, sizeof(t));
-		check_report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
-		    "successful login at %s"), user, t);
+		check_report(r, SEV_CRITICAL, "clock", "clock",
+		    _("clock jumped backwards past %s's last "
+		      "successful login at %s"),
+		    user, t);
 		return false;
 	}
 	if (st->last_failure > now + CLOCK_SLACK_SECS) {
 		cli_format_time(st->last_failure, t, sizeof(t));
-		check_report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
-		    "failed attempt at %s"), user, t);
+		check_report(r, SEV_CRITICAL, "clock", "clock",
+		    _("clock jumped backwards past %s's last "
+		      "failed attempt at %s"),
+		    user, t);
 		return false;
 	}
 	return true;

@@ -42,21 +42,21 @@ static bool is_nullok_arg(const char *tok)
 }
 
 struct pam_ent {
-	char type[16];     /* auth, account, password, session (lower case) */
-	bool dash;         /* "-auth": PAM skips the line silently when the module will not load */
-	char *control;     /* as written, brackets included */
-	char *module;      /* base name */
+	char type[16]; /* auth, account, password, session (lower case) */
+	bool dash;     /* "-auth": PAM skips the line silently when the module will not load */
+	char *control; /* as written, brackets included */
+	char *module;  /* base name */
 	bool nullok;
 	unsigned line;
-	char *file;        /* the file the line is in */
-	bool direct;       /* in the file itself, not in one it includes */
+	char *file;  /* the file the line is in */
+	bool direct; /* in the file itself, not in one it includes */
 };
 
 struct pam_file {
 	char *name;
 	struct pam_ent *v;
 	size_t n, cap;
-	bool included;     /* another file includes it: a fragment, not a service */
+	bool included; /* another file includes it: a fragment, not a service */
 	struct stat st;
 };
 
@@ -66,7 +66,7 @@ struct pam_ctx {
 	int dirfd;
 	struct pam_file *files;
 	size_t nfiles;
-	bool sshd_auth;    /* the sshd service runs pam_mfauth.so in auth */
+	bool sshd_auth; /* the sshd service runs pam_mfauth.so in auth */
 	char subject[PATH_MAX + 300];
 };
 
@@ -165,7 +165,8 @@ static int pam_push(struct pam_file *out, const char *type, bool dash, const cha
 	e = &out->v[out->n];
 	memset(e, 0, sizeof(*e));
 	for (size_t i = 0; type[i] != '\0' && i + 1 < sizeof(e->type); i++)
-		e->type[i] = (char)(type[i] >= 'A' && type[i] <= 'Z' ? type[i] - 'A' + 'a' : type[i]);
+		e->type[i] = (char)(type[i] >= 'A' && type[i] <= 'Z' ? type[i] - 'A' + 'a' :
+		                                                       type[i]);
 	e->dash = dash;
 	e->control = strdup(control);
 	e->module = strdup(base ? base + 1 : module);
@@ -191,8 +192,8 @@ static int pam_parse_file(struct pam_ctx *x, struct pam_file *out, const char *n
  * (the included lines count as this file's, for the password-module order);
  * an include inside an included file is noted but not followed.
  */
-static void pam_include(struct pam_ctx *x, struct pam_file *out, const char *file,
-    unsigned line, const char *target, const char *only_type, int depth)
+static void pam_include(struct pam_ctx *x, struct pam_file *out, const char *file, unsigned line,
+    const char *target, const char *only_type, int depth)
 {
 	size_t dl = strlen(x->dir);
 	const char *base = target;
@@ -204,18 +205,19 @@ static void pam_include(struct pam_ctx *x, struct pam_file *out, const char *fil
 		if (depth == 0)
 			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line), "%s",
 			    _("include "
-			    "without a file name"));
+			      "without a file name"));
 		return;
 	}
 	if (strchr(target, '/') != NULL) {
-		if (strncmp(target, x->dir, dl) == 0 && target[dl] == '/' && target[dl + 1] != '\0' &&
-		    strchr(target + dl + 1, '/') == NULL) {
+		if (strncmp(target, x->dir, dl) == 0 && target[dl] == '/' &&
+		    target[dl + 1] != '\0' && strchr(target + dl + 1, '/') == NULL) {
 			base = target + dl + 1;
 		} else {
 			if (depth == 0)
 				check_report(x->r, SEV_INFO, "pam", pam_subject(x, file, line),
 				    _("include of "
-				    "%s outside %s not followed"), target, x->dir);
+				      "%s outside %s not followed"),
+				    target, x->dir);
 			return;
 		}
 	}
@@ -225,8 +227,10 @@ static void pam_include(struct pam_ctx *x, struct pam_file *out, const char *fil
 		return;
 	rc = pam_parse_file(x, out, base, only_type, depth + 1, &st);
 	if (rc == MFA_ERR_NOENT)
-		check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line), _("included file %s "
-		    "does not exist"), base);
+		check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, line),
+		    _("included file %s "
+		      "does not exist"),
+		    base);
 }
 
 /* One logical line (comment and continuations already handled). */
@@ -249,8 +253,10 @@ static void pam_line(struct pam_ctx *x, struct pam_file *out, const char *file, 
 	}
 	if (!is_type(type)) {
 		if (depth == 0)
-			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno), _("unknown "
-			    "type '%.40s': PAM ignores the line"), type);
+			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno),
+			    _("unknown "
+			      "type '%.40s': PAM ignores the line"),
+			    type);
 		return;
 	}
 	control = pam_token(&p, &unterminated);
@@ -260,9 +266,10 @@ static void pam_line(struct pam_ctx *x, struct pam_file *out, const char *file, 
 			nullok = nullok || is_nullok_arg(tok);
 	if (control == NULL || module == NULL || unterminated) {
 		if (depth == 0)
-			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno), _("%s: PAM "
-			    "rejects the line"), unterminated ? _("'[' without ']'") :
-			    _("no control or module"));
+			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, file, lineno),
+			    _("%s: PAM "
+			      "rejects the line"),
+			    unterminated ? _("'[' without ']'") : _("no control or module"));
 		return;
 	}
 	if (only_type != NULL && strcasecmp(type, only_type) != 0)
@@ -317,14 +324,15 @@ static bool pam_assemble(struct logical *l, char *phys, unsigned lineno)
 	return !cont;
 }
 
-static void pam_flush(struct pam_ctx *x, struct pam_file *out, const char *name,
-    struct logical *l, const char *only_type, int depth)
+static void pam_flush(struct pam_ctx *x, struct pam_file *out, const char *name, struct logical *l,
+    const char *only_type, int depth)
 {
 	if (l->too_long) {
 		if (depth == 0)
 			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, name, l->start),
 			    _("line longer "
-			    "than %d bytes: not checked"), PAM_LINE_MAX);
+			      "than %d bytes: not checked"),
+			    PAM_LINE_MAX);
 	} else if (l->len > 0) {
 		l->buf[l->len] = '\0';
 		pam_line(x, out, name, l->buf, l->start, only_type, depth);
@@ -334,8 +342,7 @@ static void pam_flush(struct pam_ctx *x, struct pam_file *out, const char *name,
 }
 
 /* Read a regular file of the PAM directory (a symlink is followed, as PAM does). */
-static int pam_read(struct pam_ctx *x, const char *name, char **text, size_t *len,
-    struct stat *st)
+static int pam_read(struct pam_ctx *x, const char *name, char **text, size_t *len, struct stat *st)
 {
 	int fd = openat(x->dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), rc;
 
@@ -363,7 +370,8 @@ static int pam_parse_file(struct pam_ctx *x, struct pam_file *out, const char *n
 		if (rc == MFA_ERR_RANGE && depth == 0)
 			check_report(x->r, SEV_WARNING, "pam", pam_subject(x, name, 0),
 			    _("larger than %d "
-			    "bytes: not checked"), PAM_FILE_MAX);
+			      "bytes: not checked"),
+			    PAM_FILE_MAX);
 		return rc;
 	}
 	if ((l.buf = malloc(PAM_LINE_MAX + 1)) == NULL) {
@@ -425,16 +433,21 @@ static enum sev pam_control_problem(const struct pam_ent *e, char *why, size_t l
 	static const char *const auth_keys[] = { "auth_err", NULL };
 	static const char *const acct_keys[] = { "perm_denied", "auth_err", NULL };
 	bool auth = strcmp(e->type, "auth") == 0;
-	const char *c = e->control, *what = auth ? _("a wrong code does not stop the login") :
-	    _("a locked user is let in");
+	const char *c = e->control,
+	           *what = auth ? _("a wrong code does not stop the login") :
+	                          _("a locked user is let in");
 	char buf[512];
 
 	if (strcasecmp(c, "required") == 0 || strcasecmp(c, "requisite") == 0)
 		return SEV_OK;
 	if (strcasecmp(c, "sufficient") == 0 || strcasecmp(c, "optional") == 0) {
-		snprintf(why, len, _("control '%s': PAM ignores a failure of the module, so %s%s; "
-		    "use required"), c, what, auth && strcasecmp(c, "sufficient") == 0 ?
-		    _(", and its success can stand in for the password") : "");
+		snprintf(why, len,
+		    _("control '%s': PAM ignores a failure of the module, so %s%s; "
+		      "use required"),
+		    c, what,
+		    auth && strcasecmp(c, "sufficient") == 0 ?
+		        _(", and its success can stand in for the password") :
+		        "");
 		return SEV_ERROR;
 	}
 	if (c[0] != '[') {
@@ -444,14 +457,15 @@ static enum sev pam_control_problem(const struct pam_ent *e, char *why, size_t l
 	for (const char *const *k = auth ? auth_keys : acct_keys; *k; k++) {
 		const char *act = bracket_action(c, *k, buf, sizeof(buf));
 		if (act == NULL) {
-			snprintf(why, len, _("control %.200s sets neither %s= nor default=: make a "
-			    "failure 'bad' or 'die'"), c, *k);
+			snprintf(why, len,
+			    _("control %.200s sets neither %s= nor default=: make a "
+			      "failure 'bad' or 'die'"),
+			    c, *k);
 			return SEV_WARNING;
 		}
 		if (strcasecmp(act, "bad") != 0 && strcasecmp(act, "die") != 0) {
 			snprintf(why, len, _("control %.200s: %s=%.20s, so %s; use %s=bad or die"),
-			    c,
-			    *k, act, what, *k);
+			    c, *k, act, what, *k);
 			return SEV_ERROR;
 		}
 	}
@@ -476,7 +490,7 @@ static size_t pam_next(const struct pam_ent *const *v, size_t i, bool failed)
 	if (strcasecmp(c, "sufficient") == 0)
 		return failed ? i + 1 : SIZE_MAX;
 	if (c[0] != '[')
-		return i + 1;           /* required, optional */
+		return i + 1; /* required, optional */
 	act = bracket_action(c, failed ? "auth_err" : "success", buf, sizeof(buf));
 	if (act == NULL)
 		return i + 1;
@@ -498,8 +512,8 @@ static bool pam_failure_reaches(const struct pam_ent *const *v, size_t p, size_t
 	size_t i = pam_next(v, p, true);
 
 	while (i < m)
-		i = pam_next(v, i, is_password_module(v[i]->module) ||
-		    strcmp(v[i]->module, "pam_deny.so") == 0);
+		i = pam_next(v, i,
+		    is_password_module(v[i]->module) || strcmp(v[i]->module, "pam_deny.so") == 0);
 	return i == m;
 }
 
@@ -534,12 +548,13 @@ static bool pam_check_password_order(struct pam_ctx *x, const struct pam_file *f
 			continue;
 		snprintf(where, sizeof(where), "%s", pam_subject(x, me->file, me->line));
 		check_report(x->r, sufficient ? SEV_ERROR : SEV_WARNING, "pam",
-		    pam_subject(x, pe->file, pe->line), _("%s '%s' in service %s: a wrong password "
-		    "still reaches pam_mfauth.so (%s), so anyone can lock the user with wrong codes, "
-		    "and a wrong password with the right code spends the code%s; use requisite "
-		    "(or [success=1 default=ignore] followed by 'auth requisite pam_deny.so')"),
-		    pe->module, pe->control, f->name, where, sufficient ?
-		    _(", and its success skips the second factor") : "");
+		    pam_subject(x, pe->file, pe->line),
+		    _("%s '%s' in service %s: a wrong password "
+		      "still reaches pam_mfauth.so (%s), so anyone can lock the user with wrong codes, "
+		      "and a wrong password with the right code spends the code%s; use requisite "
+		      "(or [success=1 default=ignore] followed by 'auth requisite pam_deny.so')"),
+		    pe->module, pe->control, f->name, where,
+		    sufficient ? _(", and its success skips the second factor") : "");
 		ok = false;
 	}
 	return ok;
@@ -580,8 +595,10 @@ static bool pam_check_line(struct pam_ctx *x, const struct pam_file *f, size_t i
 
 	subj = pam_subject(x, f->name, e->line);
 	if (e->dash) {
-		check_report(x->r, SEV_WARNING, "pam", subj, _("'-%s': PAM skips the line silently when "
-		    "the module does not load; drop the '-'"), e->type);
+		check_report(x->r, SEV_WARNING, "pam", subj,
+		    _("'-%s': PAM skips the line silently when "
+		      "the module does not load; drop the '-'"),
+		    e->type);
 		ok = false;
 	}
 	if ((sev = pam_control_problem(e, why, sizeof(why))) != SEV_OK) {
@@ -593,14 +610,14 @@ static bool pam_check_line(struct pam_ctx *x, const struct pam_file *f, size_t i
 	if (e->nullok) {
 		check_report(x->r, SEV_WARNING, "pam", subj, "%s",
 		    _("nullok: users without an enrollment log in "
-		    "with the password alone"));
+		      "with the password alone"));
 		ok = false;
 	}
 	if (!pam_password_before(f, idx) && !(f->included && pam_password_in_includers(x, f, e))) {
 		check_report(x->r, SEV_ERROR, "pam", subj, "%s",
 		    _("no password module (pam_unix, pam_sss, "
-		    "pam_ldap, pam_krb5) before pam_mfauth.so in auth (includes followed one "
-		    "level)"));
+		      "pam_ldap, pam_krb5) before pam_mfauth.so in auth (includes followed one "
+		      "level)"));
 		ok = false;
 	}
 	return ok;
@@ -628,22 +645,25 @@ static bool pam_check_file(struct pam_ctx *x, struct pam_file *f)
 	if (in_auth && strcmp(f->name, "sshd") == 0)
 		x->sshd_auth = true;
 	if (direct && (f->st.st_uid != 0 || (f->st.st_mode & 0022) != 0)) {
-		check_report(x->r, SEV_CRITICAL, "pam", pam_subject(x, f->name, 0), _("not root-owned or "
-		    "writable by others (uid %u, mode %04o): anyone could take the module out"),
+		check_report(x->r, SEV_CRITICAL, "pam", pam_subject(x, f->name, 0),
+		    _("not root-owned or "
+		      "writable by others (uid %u, mode %04o): anyone could take the module out"),
 		    (unsigned)f->st.st_uid, (unsigned)(f->st.st_mode & 07777));
 		ok = false;
 	}
 	if (in_auth && !in_acct && !f->included) {
 		check_report(x->r, SEV_ERROR, "pam", pam_subject(x, f->name, 0), "%s",
 		    _("pam_mfauth.so in auth "
-		    "but not in account: a locked user still gets in where only account runs "
-		    "(su from root, ssh keys)"));
+		      "but not in account: a locked user still gets in where only account runs "
+		      "(su from root, ssh keys)"));
 		ok = false;
 	}
 	if (ok)
 		check_report(x->r, SEV_OK, "pam", pam_subject(x, f->name, 0),
 		    _("pam_mfauth.so in %s%s%s"),
-		    in_auth && in_acct ? _("auth and account") : in_auth ? "auth" : "account",
+		    in_auth && in_acct ? _("auth and account") :
+		        in_auth        ? "auth" :
+		                         "account",
 		    direct ? "" : _(" (through an include)"),
 		    f->included && !in_acct ? _(" (a fragment included by other files)") : "");
 	return true;
@@ -722,7 +742,7 @@ void check_pam(struct report *r, const char *dir, bool *sshd_auth)
 	if (found == 0)
 		check_report(r, SEV_ERROR, "pam", dir, "%s",
 		    _("module not in any PAM stack: no file here "
-		    "has a pam_mfauth.so line"));
+		      "has a pam_mfauth.so line"));
 out:
 	*sshd_auth = x.sshd_auth;
 	for (size_t i = 0; i < x.nfiles; i++)

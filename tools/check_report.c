@@ -78,7 +78,8 @@ int check_report_end(const struct report *r)
 	if (r->json) {
 		puts(r->total > 0 ? "\n]" : "]");
 	} else {
-		size_t findings = r->count[SEV_WARNING] + r->count[SEV_ERROR] + r->count[SEV_CRITICAL];
+		size_t findings = r->count[SEV_WARNING] + r->count[SEV_ERROR] +
+		    r->count[SEV_CRITICAL];
 		printf(_("%zu checks, %zu findings (%zu critical, %zu errors, %zu warnings)\n"),
 		    r->total, findings, r->count[SEV_CRITICAL], r->count[SEV_ERROR],
 		    r->count[SEV_WARNING]);

@@ -27,7 +27,7 @@
 
 struct sshd_settings {
 	bool usepam, password, kbdint, kbdint_seen, challenge;
-	char methods[1024];     /* AuthenticationMethods, "any" by default */
+	char methods[1024]; /* AuthenticationMethods, "any" by default */
 };
 
 /*
@@ -95,7 +95,7 @@ static void sshd_parse(char *text, struct sshd_settings *s)
 			s->kbdint = yes;
 			s->kbdint_seen = true;
 		} else if (strcasecmp(line, "challengeresponseauthentication") == 0)
-			s->challenge = yes;      /* the older name (OpenSSH before 8.7) */
+			s->challenge = yes; /* the older name (OpenSSH before 8.7) */
 		else if (strcasecmp(line, "authenticationmethods") == 0)
 			snprintf(s->methods, sizeof(s->methods), "%s", val);
 	}
@@ -131,28 +131,32 @@ static bool methods_password_only(const char *methods)
 static void sshd_judge(struct report *r, const char *subject, const struct sshd_settings *s)
 {
 	if (!s->usepam) {
-		check_report(r, SEV_ERROR, "sshd", subject, "%s", _("UsePAM no: sshd checks passwords "
-		    "itself and never runs the sshd PAM stack, so ssh logins skip pam_mfauth.so; set "
-		    "UsePAM yes and KbdInteractiveAuthentication yes"));
+		check_report(r, SEV_ERROR, "sshd", subject, "%s",
+		    _("UsePAM no: sshd checks passwords "
+		      "itself and never runs the sshd PAM stack, so ssh logins skip pam_mfauth.so; set "
+		      "UsePAM yes and KbdInteractiveAuthentication yes"));
 		return;
 	}
 	if (s->password && !s->kbdint) {
-		check_report(r, SEV_WARNING, "sshd", subject, "%s", _("KbdInteractiveAuthentication no "
-		    "with PasswordAuthentication yes and UsePAM yes: sshd answers pam_mfauth.so's "
-		    "code prompt with the password, so clerks cannot log in with a code; set "
-		    "KbdInteractiveAuthentication yes and PasswordAuthentication no, or "
-		    "AuthenticationMethods publickey,keyboard-interactive"));
+		check_report(r, SEV_WARNING, "sshd", subject, "%s",
+		    _("KbdInteractiveAuthentication no "
+		      "with PasswordAuthentication yes and UsePAM yes: sshd answers pam_mfauth.so's "
+		      "code prompt with the password, so clerks cannot log in with a code; set "
+		      "KbdInteractiveAuthentication yes and PasswordAuthentication no, or "
+		      "AuthenticationMethods publickey,keyboard-interactive"));
 		return;
 	}
 	if (s->password && methods_password_only(s->methods)) {
-		check_report(r, SEV_WARNING, "sshd", subject, _("AuthenticationMethods %.200s allows "
-		    "password without keyboard-interactive: sshd answers pam_mfauth.so's code prompt "
-		    "with the password; use AuthenticationMethods publickey,keyboard-interactive"),
+		check_report(r, SEV_WARNING, "sshd", subject,
+		    _("AuthenticationMethods %.200s allows "
+		      "password without keyboard-interactive: sshd answers pam_mfauth.so's code prompt "
+		      "with the password; use AuthenticationMethods publickey,keyboard-interactive"),
 		    s->methods);
 		return;
 	}
-	check_report(r, SEV_OK, "sshd", subject, "%s", _("UsePAM yes, the code prompt reaches the clerk "
-	    "through keyboard-interactive authentication"));
+	check_report(r, SEV_OK, "sshd", subject, "%s",
+	    _("UsePAM yes, the code prompt reaches the clerk "
+	      "through keyboard-interactive authentication"));
 }
 
 void check_sshd(struct report *r, const char *sshd, const char *config)
@@ -168,14 +172,14 @@ void check_sshd(struct report *r, const char *sshd, const char *config)
 		return;
 	}
 	if ((rc = sshd_run(sshd, config, &out, &len, &status)) != 0) {
-		check_report(r, SEV_INFO, "sshd", subject, _("cannot run %s -T: %s; sshd not checked"),
-		    sshd, cli_strerror(rc));
+		check_report(r, SEV_INFO, "sshd", subject,
+		    _("cannot run %s -T: %s; sshd not checked"), sshd, cli_strerror(rc));
 		return;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		out[strcspn(out, "\r\n")] = '\0';
-		check_report(r, SEV_INFO, "sshd", subject, _("%s -T failed (%.200s); sshd not checked"), sshd,
-		    out);
+		check_report(r, SEV_INFO, "sshd", subject,
+		    _("%s -T failed (%.200s); sshd not checked"), sshd, out);
 		free(out);
 		return;
 	}

@@ -44,8 +44,7 @@ int cli_open_store(struct cli *c, struct mfa_store **store)
 	int rc = mfa_store_open(&c->cfg, store, &perr);
 	if (rc != 0) {
 		cli_error(_("cannot open the store: %s (%s)"),
-		    perr.msg[0] ? perr.msg : c->cfg.store_dir,
-		    mfa_strerror(rc));
+		    perr.msg[0] ? perr.msg : c->cfg.store_dir, mfa_strerror(rc));
 		cli_audit(c, "store_error", "", "fail", mfa_errtoken(rc), NULL);
 		return EXIT_FAIL;
 	}
@@ -56,7 +55,8 @@ int cli_check_user(const char *user)
 {
 	if (mfa_name_check(user) != 0) {
 		cli_error(_("user name not acceptable (empty, over %d bytes, '/', '.', '..', "
-		    "control characters or invalid UTF-8)"), MFA_USER_MAX);
+		            "control characters or invalid UTF-8)"),
+		    MFA_USER_MAX);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
@@ -78,9 +78,11 @@ int cli_account(const char *typed, char *out, size_t cap, bool enrolling)
 	if (rc == MFA_ERR_NOENT && strlen(typed) < cap) {
 		memcpy(out, typed, strlen(typed) + 1);
 		if (enrolling)
-			cli_warn(_("'%s' is not known to this system's user database: enrolled as "
-			    "given (fine for directory users that appear later, if it is the "
-			    "name the directory will return)"), typed);
+			cli_warn(
+			    _("'%s' is not known to this system's user database: enrolled as "
+			      "given (fine for directory users that appear later, if it is the "
+			      "name the directory will return)"),
+			    typed);
 		return EXIT_OK;
 	}
 	if (rc == MFA_ERR_NSS)
@@ -88,7 +90,8 @@ int cli_account(const char *typed, char *out, size_t cap, bool enrolling)
 		    strerror(sys_errno));
 	else if (rc == MFA_ERR_BADNAME || rc == MFA_ERR_NOENT)
 		cli_error(_("'%s': the user database returned an account name the store cannot "
-		    "take (%s)"), typed, cli_strerror(MFA_ERR_BADNAME));
+		            "take (%s)"),
+		    typed, cli_strerror(MFA_ERR_BADNAME));
 	else
 		cli_error(_("cannot look up '%s' in the user database: %s"), typed,
 		    cli_strerror(rc));
@@ -248,11 +251,13 @@ ssize_t cli_read_line(int fd, char *out, size_t outmax)
 /* Parse "USER [--reason TEXT] [--ttl D]"; ttl may be NULL when not accepted. */
 int cli_staff_args(int argc, char **argv, const char **user, const char **reason, uint64_t *ttl)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "reason", required_argument, NULL, 'r' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	int opt;
 
 	*reason = "";
@@ -263,7 +268,8 @@ int cli_staff_args(int argc, char **argv, const char **user, const char **reason
 			if (cli_parse_duration(optarg, ttl) != 0 || *ttl == 0 ||
 			    *ttl > MFA_RECOVERY_TTL_MAX) {
 				cli_error(_("--ttl: '%s' is not a duration from 1s to 7d "
-				    "(e.g. 90m, 24h, 7d)"), optarg);
+				            "(e.g. 90m, 24h, 7d)"),
+				    optarg);
 				return EXIT_USAGE;
 			}
 		} else {

@@ -63,14 +63,18 @@ static bool check_config(struct cli *c, struct report *r)
 	}
 	close(fd);
 	if (mfa_config_load_file(&c->cfg, path, c->config_path == NULL, &cerr) != 0) {
-		check_report(r, SEV_ERROR, "config", path, _("%s (the module refuses it, so every login "
-		    "fails)"), check_after_subject(cerr.msg, path));
+		check_report(r, SEV_ERROR, "config", path,
+		    _("%s (the module refuses it, so every login "
+		      "fails)"),
+		    check_after_subject(cerr.msg, path));
 		return false;
 	}
-	check_report(r, SEV_OK, "config", path, "%s", _("root-owned, not writable by others, parses"));
+	check_report(r, SEV_OK, "config", path, "%s",
+	    _("root-owned, not writable by others, parses"));
 	if (c->cfg.nullok)
-		check_report(r, SEV_WARNING, "config", path, "%s", _("nullok = yes: users with no "
-		    "enrollment at all log in without a second factor"));
+		check_report(r, SEV_WARNING, "config", path, "%s",
+		    _("nullok = yes: users with no "
+		      "enrollment at all log in without a second factor"));
 	return true;
 }
 
@@ -96,26 +100,28 @@ static enum sev key_file_modes(struct report *r, const char *path, const struct 
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0022) != 0) {
-		check_report(r, SEV_CRITICAL, "key", path, _("writable by group or others (mode %04o)"),
-		    (unsigned)mode);
+		check_report(r, SEV_CRITICAL, "key", path,
+		    _("writable by group or others (mode %04o)"), (unsigned)mode);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0044) != 0) {
-		check_report(r, SEV_CRITICAL, "key", path, _("readable by group or others (mode %04o): "
-		    "chmod 0400, and run mfauth rekey if anyone may have read it"), (unsigned)mode);
+		check_report(r, SEV_CRITICAL, "key", path,
+		    _("readable by group or others (mode %04o): "
+		      "chmod 0400, and run mfauth rekey if anyone may have read it"),
+		    (unsigned)mode);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & ~(mode_t)0666) != 0) {
 		check_report(r, SEV_ERROR, "key", path,
-		    _("mode %04o has execute or special bits: want 0400"),
-		    (unsigned)mode);
+		    _("mode %04o has execute or special bits: want 0400"), (unsigned)mode);
 		if (worst < SEV_ERROR)
 			worst = SEV_ERROR;
 	}
 	if (st->st_nlink != 1) {
 		check_report(r, SEV_CRITICAL, "key", path,
 		    _("has %lu hard links: a copy elsewhere may be "
-		    "readable"), (unsigned long)st->st_nlink);
+		      "readable"),
+		    (unsigned long)st->st_nlink);
 		worst = SEV_CRITICAL;
 	}
 	if (st->st_size != MFA_KEY_LEN) {
@@ -133,7 +139,8 @@ static bool lstat_reported(struct report *r, const char *check, const char *path
 	if (lstat(path, st) == 0)
 		return true;
 	if (errno == ENOENT)
-		check_report(r, SEV_ERROR, check, path, "%s", _("missing (mfauth init creates it)"));
+		check_report(r, SEV_ERROR, check, path, "%s",
+		    _("missing (mfauth init creates it)"));
 	else
 		check_report(r, SEV_ERROR, check, path, _("cannot stat: %s"), strerror(errno));
 	return false;
@@ -166,14 +173,15 @@ static bool check_key(struct cli *c, struct report *r)
 	if (rc != 0) {
 		/* Only when the checks above did not already say why. */
 		if (worst < SEV_ERROR)
-			check_report(r, rc == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "key", path, "%s",
-			    check_after_subject(perr.msg, path));
+			check_report(r, rc == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "key",
+			    path, "%s", check_after_subject(perr.msg, path));
 		return false;
 	}
 	if ((st.st_mode & 0200) != 0)
 		check_report(r, SEV_WARNING, "key", path,
 		    _("mode %04o: 0400 preferred (nothing writes the "
-		    "key after mfauth init)"), (unsigned)(st.st_mode & 07777));
+		      "key after mfauth init)"),
+		    (unsigned)(st.st_mode & 07777));
 	else if (worst == SEV_OK)
 		check_report(r, SEV_OK, "key", path, _("root-owned, mode 0400, %d bytes, loads"),
 		    MFA_KEY_LEN);
@@ -209,25 +217,29 @@ static bool check_store_dir(struct cli *c, struct report *r)
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0022) != 0) {
-		check_report(r, SEV_CRITICAL, "store", path, _("writable by group or others (mode %04o): "
-		    "anyone can plant, swap or remove files"), (unsigned)mode);
+		check_report(r, SEV_CRITICAL, "store", path,
+		    _("writable by group or others (mode %04o): "
+		      "anyone can plant, swap or remove files"),
+		    (unsigned)mode);
 		worst = SEV_CRITICAL;
 	} else if ((mode & 0055) != 0) {
-		check_report(r, SEV_WARNING, "store", path, _("mode %04o: others can list the enrolled "
-		    "users; 0700 wanted"), (unsigned)mode);
+		check_report(r, SEV_WARNING, "store", path,
+		    _("mode %04o: others can list the enrolled "
+		      "users; 0700 wanted"),
+		    (unsigned)mode);
 		worst = SEV_WARNING;
 	}
 	fd = mfa_open_trusted(path, O_RDONLY, true, &perr);
 	if (fd < 0) {
 		if (worst < SEV_ERROR)
-			check_report(r, fd == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "store", path, "%s",
-			    check_after_subject(perr.msg, path));
+			check_report(r, fd == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "store",
+			    path, "%s", check_after_subject(perr.msg, path));
 		return false;
 	}
 	close(fd);
 	if (worst == SEV_OK)
-		check_report(r, SEV_OK, "store", path, _("root-owned, mode %04o, on a trusted path"),
-		    (unsigned)mode);
+		check_report(r, SEV_OK, "store", path,
+		    _("root-owned, mode %04o, on a trusted path"), (unsigned)mode);
 	return true;
 }
 
@@ -242,8 +254,9 @@ static void check_store(struct cli *c, struct report *r, uint64_t now, struct cl
 	int rc;
 
 	if (key_ok && dir_ok && (rc = mfa_store_open(&c->cfg, &store, &perr)) != 0) {
-		check_report(r, SEV_ERROR, "store", c->cfg.store_dir, _("cannot open the store: %s (%s)"),
-		    perr.msg[0] ? perr.msg : "?", cli_strerror(rc));
+		check_report(r, SEV_ERROR, "store", c->cfg.store_dir,
+		    _("cannot open the store: %s (%s)"), perr.msg[0] ? perr.msg : "?",
+		    cli_strerror(rc));
 		store = NULL;
 	}
 	check_store_files(c, r, store, now, clock);
@@ -252,12 +265,14 @@ static void check_store(struct cli *c, struct report *r, uint64_t now, struct cl
 
 int cmd_check(struct cli *c, int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "pam-dir", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sshd-config", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	struct clock_seen clock = { false, 0, 0 };
 	struct report r;
 	const char *pam_dir = DEFAULT_PAM_DIR, *sshd_config = NULL;
@@ -278,14 +293,16 @@ int cmd_check(struct cli *c, int argc, char **argv)
 			sshd_config = optarg;
 			break;
 		default:
-			cli_error("%s", _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
-			    "[--json]"));
+			cli_error("%s",
+			    _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
+			      "[--json]"));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		cli_error("%s", _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
-		    "[--json]"));
+		cli_error("%s",
+		    _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
+		      "[--json]"));
 		return EXIT_USAGE;
 	}
 	now = (uint64_t)time(NULL);
@@ -295,12 +312,13 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	else
 		check_report(&r, SEV_INFO, "store", "store", "%s",
 		    _("key, store and records not checked: no "
-		    "usable configuration"));
+		      "usable configuration"));
 	check_clock_build(&r, now);
 	if (clock.checked && clock.behind == 0)
 		check_report(&r, SEV_OK, "clock", "clock",
 		    _("not behind the last login or accepted code of "
-		    "any of %zu users"), clock.users);
+		      "any of %zu users"),
+		    clock.users);
 	check_pam(&r, pam_dir, &sshd_auth);
 	if (sshd_auth)
 		check_sshd(&r, SSHD_PATH, sshd_config);

@@ -30,24 +30,26 @@
  * be enrolled (a home-made emulator: issue 12 finding 6), and the JPKI CA
  * certificate is public, so leaving it out has to be said (--no-ca).
  */
-#define JPKI_NEEDS_CA N_("a My Number card (JPKI) is enrolled with --ca FILE, the JPKI " \
-	"user-authentication CA certificate that J-LIS publishes on its JPKI portal, or " \
-	"with --no-ca to skip that check on purpose")
+#define JPKI_NEEDS_CA \
+	N_("a My Number card (JPKI) is enrolled with --ca FILE, the JPKI " \
+	   "user-authentication CA certificate that J-LIS publishes on its JPKI portal, or " \
+	   "with --no-ca to skip that check on purpose")
 
 /* Wait this long for a card at enrollment when the config says not to wait. */
 #define ENROLL_CARD_WAIT 10
 
 struct card_req {
-	struct mfa_config cfg;    /* card_profiles limits which card types are tried */
+	struct mfa_config cfg; /* card_profiles limits which card types are tried */
 	const char *user;
 	const char *reader;
 	const char *ca;
-	bool no_ca;               /* --no-ca: a JPKI card without the chain check, on purpose */
-	uint8_t profile;          /* 0: try JPKI, then PIV */
+	bool no_ca;      /* --no-ca: a JPKI card without the chain check, on purpose */
+	uint8_t profile; /* 0: try JPKI, then PIV */
 };
 
 static int parse_args(struct cli *c, int argc, char **argv, struct card_req *req)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "reader", required_argument, NULL, 'r' },
 		{ "profile", required_argument, NULL, 'p' },
@@ -55,6 +57,7 @@ static int parse_args(struct cli *c, int argc, char **argv, struct card_req *req
 		{ "no-ca", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	int opt;
 
 	memset(req, 0, sizeof(*req));
@@ -98,9 +101,11 @@ static int ask_pin(void *ctx, uint8_t profile, int tries_left, char **pin)
 
 	(void)ctx;
 	*pin = NULL;
-	fprintf(stderr, ngettext("%s%s (%d try left): ", "%s%s (%d tries left): ",
-	    tries_left < 0 ? 0UL : (unsigned long)tries_left), profile == MFA_CARD_JPKI ?
-	    _("My Number card PIN (4-digit user authentication PIN)") : _("Card PIN"),
+	fprintf(stderr,
+	    ngettext("%s%s (%d try left): ", "%s%s (%d tries left): ",
+	        tries_left < 0 ? 0UL : (unsigned long)tries_left),
+	    profile == MFA_CARD_JPKI ? _("My Number card PIN (4-digit user authentication PIN)") :
+	                               _("Card PIN"),
 	    tty ? "" : _(" [from stdin]"), tries_left);
 	if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
 		quiet = old;
@@ -131,14 +136,17 @@ static void show_certificate(const struct mfa_cert_info *info, uint8_t profile)
 
 	cli_format_time(info->not_before, from, sizeof(from));
 	cli_format_time(info->not_after, until, sizeof(until));
-	printf(_("card:        %s, %s key\n"), profile == MFA_CARD_JPKI ?
-	    _("My Number card (JPKI user authentication)") : _("PIV (key 9A)"), info->key_desc);
+	printf(_("card:        %s, %s key\n"),
+	    profile == MFA_CARD_JPKI ? _("My Number card (JPKI user authentication)") :
+	                               _("PIV (key 9A)"),
+	    info->key_desc);
 	printf(_("subject:     %s\n"), info->subject);
 	printf(_("serial:      %s\n"), info->serial);
 	printf(_("valid:       %s .. %s\n"), from, until);
 	printf("%s", _("fingerprint: "));
 	for (size_t i = 0; i < sizeof(info->fingerprint); i++)
-		printf("%02X%s", info->fingerprint[i], i + 1 < sizeof(info->fingerprint) ? ":" : "\n");
+		printf("%02X%s", info->fingerprint[i],
+		    i + 1 < sizeof(info->fingerprint) ? ":" : "\n");
 	/* Before the PIN prompt (on stderr), even when stdout is a pipe. */
 	fflush(stdout);
 }
@@ -146,9 +154,9 @@ static void show_certificate(const struct mfa_cert_info *info, uint8_t profile)
 /* What logins compare before they ask for the PIN (a guard, not a proof). */
 static void show_card_check(uint8_t id_kind)
 {
-	const char *what = id_kind == MFA_CARD_ID_CERT ?
-	    _("certificate serial number and issuer") : id_kind == MFA_CARD_ID_CHUID ?
-	    _("CHUID (FASC-N and card GUID)") : _("public key of the certificate");
+	const char *what = id_kind == MFA_CARD_ID_CERT ? _("certificate serial number and issuer") :
+	    id_kind == MFA_CARD_ID_CHUID               ? _("CHUID (FASC-N and card GUID)") :
+	                                                 _("public key of the certificate");
 
 	printf(_("checked before the PIN: %s\n"), what);
 	fflush(stdout);
@@ -254,12 +262,14 @@ static int enroll_from_card(struct cli *c, struct card_req *req, uint64_t now,
 	rc = mfa_card_login(f, &io, &hooks, c->cfg.card_min_tries, now, &out);
 	if (rc == MFA_ERR_BADPIN)
 		cli_error(ngettext("wrong PIN (%d try left); nothing saved",
-		    "wrong PIN (%d tries left); nothing saved",
-		    out.tries_left < 0 ? 0UL : (unsigned long)out.tries_left), out.tries_left);
+		              "wrong PIN (%d tries left); nothing saved",
+		              out.tries_left < 0 ? 0UL : (unsigned long)out.tries_left),
+		    out.tries_left);
 	else if (rc == MFA_ERR_PIN_TRIES)
 		cli_error(ngettext("only %d PIN try left: not trying the PIN (reset the PIN first)",
-		    "only %d PIN tries left: not trying the PIN (reset the PIN first)",
-		    out.tries_left < 0 ? 0UL : (unsigned long)out.tries_left), out.tries_left);
+		              "only %d PIN tries left: not trying the PIN (reset the PIN first)",
+		              out.tries_left < 0 ? 0UL : (unsigned long)out.tries_left),
+		    out.tries_left);
 	else if (rc != 0)
 		cli_error(_("test signature failed: %s; nothing saved"), cli_strerror(rc));
 out:
@@ -299,7 +309,7 @@ int cmd_enroll_card(struct cli *c, int argc, char **argv)
 	if ((rc = parse_args(c, argc, argv, &req)) != EXIT_OK) {
 		cli_error("%s",
 		    _("usage: mfauth enroll card USER [--reader NAME] [--profile jpki|piv] "
-		    "[--ca FILE|--no-ca]"));
+		      "[--ca FILE|--no-ca]"));
 		return rc;
 	}
 	if ((rc = cli_account(req.user, account, sizeof(account), true)) != EXIT_OK)
@@ -323,15 +333,18 @@ int cmd_enroll_card(struct cli *c, int argc, char **argv)
 	if ((rc = enroll_from_card(c, &req, now, &f)) != 0)
 		goto out;
 	if ((rc = mfa_store_change(store, req.user, true, change_card,
-	    &(struct card_change){ &f, now })) != 0)
+	         &(struct card_change){ &f, now })) != 0)
 		cli_error(_("%s: cannot save: %s"), req.user, cli_strerror(rc));
 out:
 	if (rc == 0)
 		printf(_("enrolled card for %s\n"), req.user);
 	cli_audit(c, "enroll", req.user, rc == 0 ? "success" : "fail", rc ? mfa_errtoken(rc) : "",
-	    "factor", "card", "profile", req.profile == MFA_CARD_JPKI ? "jpki" :
-	    req.profile == MFA_CARD_PIV ? "piv" : "", "serial", rc == 0 ? f.serial : "",
-	    "card_check", rc == 0 ? mfa_card_id_token(f.id_kind) : "", NULL);
+	    "factor", "card", "profile",
+	    req.profile == MFA_CARD_JPKI    ? "jpki" :
+	        req.profile == MFA_CARD_PIV ? "piv" :
+	                                      "",
+	    "serial", rc == 0 ? f.serial : "", "card_check",
+	    rc == 0 ? mfa_card_id_token(f.id_kind) : "", NULL);
 	mfa_record_wipe(&rec);
 	mfa_store_close(store);
 	return rc == 0 ? EXIT_OK : EXIT_FAIL;

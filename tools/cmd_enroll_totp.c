@@ -34,19 +34,19 @@
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
-#define ENROLL_USAGE N_("usage: mfauth enroll totp USER [--digits 6|8] " \
-	"[--algorithm sha1|sha256|sha512] [--period 30|60] [--secret-stdin] [--no-confirm] " \
-	"[--qr ansi|utf8|none] [--issuer NAME]")
+#define ENROLL_USAGE \
+	N_("usage: mfauth enroll totp USER [--digits 6|8] " \
+	   "[--algorithm sha1|sha256|sha512] [--period 30|60] [--secret-stdin] [--no-confirm] " \
+	   "[--qr ansi|utf8|none] [--issuer NAME]")
 
-#define SEED_LINE_MAX 1024              /* one base32 line on stdin, newline excluded */
+#define SEED_LINE_MAX 1024 /* one base32 line on stdin, newline excluded */
 #define CODE_LINE_MAX 64
 #define CONFIRM_TRIES 3
-#define CONFIRM_WINDOW 1                /* steps either side while the clerk types */
+#define CONFIRM_WINDOW 1 /* steps either side while the clerk types */
 #define ISSUER_MAX 64
 #define B32_MAX (8 * ((MFA_SECRET_MAX + 4) / 5) + 1)
 /* Label and issuer percent-encoded (3 bytes per byte at worst), seed, parameters. */
 #define URI_MAX (3 * MFA_USER_MAX + 6 * ISSUER_MAX + B32_MAX + 128)
-
 
 struct enroll_req {
 	const char *user;
@@ -69,8 +69,7 @@ static size_t seed_len_for(uint8_t alg)
  * The seed: random, or one base32 line from stdin.  A typed seed is echoed:
  * hiding it would gain nothing, as the URI printed next carries it anyway.
  */
-static int obtain_seed(const struct enroll_req *req, struct mfa_totp_factor *f,
-    const char **reason)
+static int obtain_seed(const struct enroll_req *req, struct mfa_totp_factor *f, const char **reason)
 {
 	char line[SEED_LINE_MAX + 1];
 	const char *why = NULL;
@@ -132,23 +131,23 @@ static bool uri_put(char *out, size_t outlen, size_t *pos, const char *s, bool e
  * otpauth://totp/ISSUER:USER?secret=B32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30
  * (the Key Uri Format authenticator apps read).  b32 and uri hold the seed.
  */
-static int build_uri(const struct enroll_req *req, const struct mfa_totp_factor *f,
-    char *b32, size_t b32len, char *uri, size_t urilen)
+static int build_uri(const struct enroll_req *req, const struct mfa_totp_factor *f, char *b32,
+    size_t b32len, char *uri, size_t urilen)
 {
 	const char *alg = f->alg == MFA_ALG_SHA512 ? "SHA512" :
-	    f->alg == MFA_ALG_SHA256 ? "SHA256" : "SHA1";
+	    f->alg == MFA_ALG_SHA256               ? "SHA256" :
+	                                             "SHA1";
 	char tail[80];
 	size_t pos = 0;
 	bool ok;
 
 	if (mfa_base32_encode(f->secret, f->secret_len, b32, b32len) != 0)
 		return MFA_ERR_RANGE;
-	snprintf(tail, sizeof(tail), "&algorithm=%s&digits=%u&period=%u", alg,
-	    (unsigned)f->digits, (unsigned)f->period);
+	snprintf(tail, sizeof(tail), "&algorithm=%s&digits=%u&period=%u", alg, (unsigned)f->digits,
+	    (unsigned)f->period);
 	ok = uri_put(uri, urilen, &pos, "otpauth://totp/", false) &&
 	    uri_put(uri, urilen, &pos, req->issuer, true) &&
-	    uri_put(uri, urilen, &pos, ":", false) &&
-	    uri_put(uri, urilen, &pos, req->user, true) &&
+	    uri_put(uri, urilen, &pos, ":", false) && uri_put(uri, urilen, &pos, req->user, true) &&
 	    uri_put(uri, urilen, &pos, "?secret=", false) &&
 	    uri_put(uri, urilen, &pos, b32, false) &&
 	    uri_put(uri, urilen, &pos, "&issuer=", false) &&
@@ -158,16 +157,17 @@ static int build_uri(const struct enroll_req *req, const struct mfa_totp_factor 
 }
 
 /* The URI on a line of its own (scripts grep for it), then the QR code. */
-static int show_enrollment(const struct enroll_req *req, const struct mfa_totp_factor *f,
-    char *b32, size_t b32len, char *uri, size_t urilen)
+static int show_enrollment(const struct enroll_req *req, const struct mfa_totp_factor *f, char *b32,
+    size_t b32len, char *uri, size_t urilen)
 {
 	if (build_uri(req, f, b32, b32len, uri, urilen) != 0) {
 		cli_error(_("enroll totp: %s: the otpauth URI does not fit; nothing saved"),
 		    req->user);
 		return MFA_ERR_RANGE;
 	}
-	fprintf(stderr, "%s", _("Add this account to the authenticator app (scan the QR code, "
-	    "or enter the URI):\n"));
+	fprintf(stderr, "%s",
+	    _("Add this account to the authenticator app (scan the QR code, "
+	      "or enter the URI):\n"));
 	fflush(stderr);
 	printf("%s\n", uri);
 	fflush(stdout);
@@ -190,8 +190,8 @@ static int confirm_code(const struct mfa_totp_factor *f, uint64_t *step, const c
 		ssize_t n;
 
 		fprintf(stderr,
-		    _("Enter the code shown by the device to confirm (attempt %d of %d): "),
-		    i, CONFIRM_TRIES);
+		    _("Enter the code shown by the device to confirm (attempt %d of %d): "), i,
+		    CONFIRM_TRIES);
 		fflush(stderr);
 		n = cli_read_line(STDIN_FILENO, line, sizeof(line));
 		if (n == LINE_EOF || n == LINE_ERR) {
@@ -202,8 +202,10 @@ static int confirm_code(const struct mfa_totp_factor *f, uint64_t *step, const c
 			return MFA_ERR_IO;
 		}
 		if (n >= 0)
-			mfa_code_strip_blanks(line);    /* apps show "123 456": as at the login prompt */
-		rc = n < 0 ? MFA_ERR_INVAL :
+			mfa_code_strip_blanks(
+			    line); /* apps show "123 456": as at the login prompt */
+		rc = n < 0 ?
+		    MFA_ERR_INVAL :
 		    mfa_totp_verify(f, line, (uint64_t)time(NULL), CONFIRM_WINDOW, 0, step);
 		mfa_wipe(line, sizeof(line));
 		if (rc == 0)
@@ -216,9 +218,11 @@ static int confirm_code(const struct mfa_totp_factor *f, uint64_t *step, const c
 			break;
 	}
 	if (rc == MFA_ERR_BADCODE || rc == MFA_ERR_INVAL) {
-		cli_error(_("enroll totp: no matching code after %d attempts; nothing saved. Check "
-		    "that the device's clock is right and that the code is from the account "
-		    "just added"), CONFIRM_TRIES);
+		cli_error(
+		    _("enroll totp: no matching code after %d attempts; nothing saved. Check "
+		      "that the device's clock is right and that the code is from the account "
+		      "just added"),
+		    CONFIRM_TRIES);
 		*reason = "bad_code";
 	} else {
 		cli_error(_("enroll totp: cannot check the code: %s; nothing saved"),
@@ -269,7 +273,8 @@ static int parse_one_opt(int opt, const char *arg, struct enroll_req *req)
 		if (parse_issuer(arg) == 0)
 			return 0;
 		cli_error(_("enroll totp: --issuer must be 1 to %d bytes, without ':' or control "
-		    "characters"), ISSUER_MAX);
+		            "characters"),
+		    ISSUER_MAX);
 		break;
 	case 's':
 		req->secret_stdin = true;
@@ -286,6 +291,7 @@ static int parse_one_opt(int opt, const char *arg, struct enroll_req *req)
 /* argv[0] is "totp".  Options may come before or after USER. */
 static int parse_totp_opts(int argc, char **argv, struct enroll_req *req)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "digits", required_argument, NULL, 'd' },
 		{ "algorithm", required_argument, NULL, 'a' },
@@ -296,6 +302,7 @@ static int parse_totp_opts(int argc, char **argv, struct enroll_req *req)
 		{ "issuer", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	static char argv0[] = "mfauth enroll totp";
 	char **args;
 	int opt, status = EXIT_USAGE;
@@ -315,7 +322,7 @@ static int parse_totp_opts(int argc, char **argv, struct enroll_req *req)
 	args[0] = argv0;
 	for (int i = 1; i < argc; i++)
 		args[i] = argv[i];
-	optind = 0;     /* full reset: getopt already ran on another argv */
+	optind = 0; /* full reset: getopt already ran on another argv */
 	while ((opt = getopt_long(argc, args, "", opts, NULL)) != -1)
 		if (parse_one_opt(opt, optarg, req) != 0)
 			goto out;
@@ -334,8 +341,7 @@ out:
  * Refuse early, before the clerk scans anything, when the user's record
  * exists but cannot be read: replacing it could drop a card enrollment.
  */
-static int probe_record(struct mfa_store *store, const struct enroll_req *req,
-    const char **reason)
+static int probe_record(struct mfa_store *store, const struct enroll_req *req, const char **reason)
 {
 	struct mfa_record rec;
 	int rc = mfa_store_load(store, req->user, &rec);
@@ -346,15 +352,16 @@ static int probe_record(struct mfa_store *store, const struct enroll_req *req,
 		return 0;
 	if (rc != 0) {
 		cli_error(_("enroll totp: %s: the existing record cannot be read (%s); not "
-		    "replacing it (see `mfauth check`)"), req->user, cli_strerror(rc));
+		            "replacing it (see `mfauth check`)"),
+		    req->user, cli_strerror(rc));
 		*reason = mfa_errtoken(rc);
 		return rc;
 	}
 	if (had_totp)
 		cli_warn(req->confirm ?
-		    _("%s already has a TOTP factor: it is replaced once the new one is "
-		    "confirmed") :
-		    _("%s already has a TOTP factor: it is replaced once the new one is saved"),
+		        _("%s already has a TOTP factor: it is replaced once the new one is "
+		          "confirmed") :
+		        _("%s already has a TOTP factor: it is replaced once the new one is saved"),
 		    req->user);
 	return 0;
 }
@@ -367,9 +374,8 @@ static void audit_enroll(const struct cli *c, const struct enroll_req *req, bool
 	snprintf(digits, sizeof(digits), "%u", (unsigned)req->digits);
 	snprintf(period, sizeof(period), "%u", (unsigned)req->period);
 	cli_audit(c, "enroll", req->user, ok ? "success" : "fail", reason, "factor", "totp",
-	    "algorithm", mfa_alg_name(req->alg), "digits", digits, "period", period,
-	    "confirmed", req->confirm ? "yes" : "no", "source", req->secret_stdin ? "stdin" :
-	    "random", NULL);
+	    "algorithm", mfa_alg_name(req->alg), "digits", digits, "period", period, "confirmed",
+	    req->confirm ? "yes" : "no", "source", req->secret_stdin ? "stdin" : "random", NULL);
 }
 
 /*
@@ -401,9 +407,11 @@ static int save_enrollment(struct mfa_store *store, const struct enroll_req *req
 	    req->confirm ? step : 0);
 
 	if (rc != 0 && seed_in_place(store, req->user, f)) {
-		cli_error(_("enroll totp: %s: the new seed was saved, but it could not be made "
-		    "durable (%s): check with 'mfauth show' after a restart and enroll again if "
-		    "it is gone"), req->user, cli_strerror(rc));
+		cli_error(
+		    _("enroll totp: %s: the new seed was saved, but it could not be made "
+		      "durable (%s): check with 'mfauth show' after a restart and enroll again if "
+		      "it is gone"),
+		    req->user, cli_strerror(rc));
 		*reason = "not_durable";
 		return rc;
 	}
@@ -454,8 +462,8 @@ int cmd_enroll_totp(struct cli *c, int argc, char **argv)
 		goto out;
 	if ((rc = save_enrollment(store, &req, &f, step, &reason)) != 0)
 		goto out;
-	printf(_("enrolled totp for %s (%s, %u digits, %u s, %s)\n"), req.user,
-	    mfa_alg_name(f.alg), (unsigned)f.digits, (unsigned)f.period,
+	printf(_("enrolled totp for %s (%s, %u digits, %u s, %s)\n"), req.user, mfa_alg_name(f.alg),
+	    (unsigned)f.digits, (unsigned)f.period,
 	    req.confirm ? _("confirmed") : _("not confirmed"));
 out:
 	audit_enroll(c, &req, rc == 0, reason);

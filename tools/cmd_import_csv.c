@@ -120,9 +120,9 @@ static void audit_line(const struct cli *c, const char *user, const struct mfa_t
 	snprintf(digits, sizeof(digits), "%u", (unsigned)f->digits);
 	snprintf(period, sizeof(period), "%u", (unsigned)f->period);
 	snprintf(line, sizeof(line), "%zu", lineno);
-	cli_audit(c, "enroll", user, ok ? "success" : "fail", reason, "factor", "totp",
-	    "source", "import_csv", "algorithm", mfa_alg_name(f->alg), "digits", digits,
-	    "period", period, "line", line, NULL);
+	cli_audit(c, "enroll", user, ok ? "success" : "fail", reason, "factor", "totp", "source",
+	    "import_csv", "algorithm", mfa_alg_name(f->alg), "digits", digits, "period", period,
+	    "line", line, NULL);
 }
 
 /*
@@ -166,7 +166,7 @@ static int import_stream(const struct cli *c, struct mfa_store *store,
     const struct mfa_totp_factor *defaults, struct import_totals *t)
 {
 	static struct line_reader r;    /* static: 16 KiB is too much for the stack */
-	char line[IMPORT_LINE_MAX + 2];  /* room for the CR of a CRLF line */
+	char line[IMPORT_LINE_MAX + 2]; /* room for the CR of a CRLF line */
 	size_t lineno = 0;
 	ssize_t n;
 	int rc = 0;
@@ -177,8 +177,7 @@ static int import_stream(const struct cli *c, struct mfa_store *store,
 		lineno++;
 		if (n == LINE_ERR) {
 			cli_error(_("import csv: cannot read standard input at line %zu: %s"),
-			    lineno,
-			    strerror(errno));
+			    lineno, strerror(errno));
 			rc = MFA_ERR_IO;
 			break;
 		}
@@ -202,16 +201,18 @@ static int import_stream(const struct cli *c, struct mfa_store *store,
 /* argv[0] is "csv". */
 static int parse_import_opts(int argc, char **argv, struct mfa_totp_factor *defaults)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "digits", required_argument, NULL, 'd' },
 		{ "algorithm", required_argument, NULL, 'a' },
 		{ "period", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	int opt;
 
-	optind = 0;     /* full reset: getopt already ran on another argv */
-	opterr = 0;     /* its messages would start with "csv:" */
+	optind = 0; /* full reset: getopt already ran on another argv */
+	opterr = 0; /* its messages would start with "csv:" */
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == '?')
 			cli_error(_("import csv: unknown option or missing value: '%s'"),
@@ -248,8 +249,9 @@ int cmd_import_csv(struct cli *c, int argc, char **argv)
 	if (cli_open_store(c, &store) != EXIT_OK)
 		return EXIT_FAIL;
 	if (isatty(STDIN_FILENO))
-		fprintf(stderr, "%s", _("Reading user,base32secret[,digits,algorithm,period] lines "
-		    "(end with Ctrl-D)\n"));
+		fprintf(stderr, "%s",
+		    _("Reading user,base32secret[,digits,algorithm,period] lines "
+		      "(end with Ctrl-D)\n"));
 	rc = import_stream(c, store, &defaults, &t);
 	mfa_store_close(store);
 	printf(_("imported %zu, failed %zu\n"), t.imported, t.failed);

@@ -44,19 +44,19 @@
 
 #define PSKC_USAGE "usage: mfauth import pskc FILE --map CSV [--key-file KEYFILE]"
 
-#define PSKC_FILE_MAX ((size_t)64 << 20)  /* ~60,000 tokens; split bigger shipments */
+#define PSKC_FILE_MAX ((size_t)64 << 20) /* ~60,000 tokens; split bigger shipments */
 #define MAP_FILE_MAX ((size_t)16 << 20)
 #define KEYFILE_MAX 256
 #define SERIAL_MAX PSKC_SERIAL_MAX
-#define UNUSED_SHOWN 10                   /* unused map lines listed one by one */
+#define UNUSED_SHOWN 10 /* unused map lines listed one by one */
 
 struct psk {
 	uint8_t key[PSKC_PSK_MAX];
-	size_t len;                   /* 0: no --key-file */
+	size_t len; /* 0: no --key-file */
 };
 
 struct map_entry {
-	const char *serial;           /* into map.text */
+	const char *serial; /* into map.text */
 	const char *user;
 	size_t line;
 	size_t same_serial_line;      /* another line with this serial (ambiguous), or 0 */
@@ -84,11 +84,11 @@ struct run {
 
 /* What we learned about one key package, for its report and audit line. */
 struct key_report {
-	size_t index;                 /* 1-based position in the file */
-	char label[40 + SERIAL_MAX];  /* "key 3 (serial 987654321)" */
-	const char *serial;           /* "" until it has passed pskc_serial_ok() */
-	const char *user;             /* a checked name from the map, or NULL */
-	const char *token;            /* audit reason of a failure */
+	size_t index;                /* 1-based position in the file */
+	char label[40 + SERIAL_MAX]; /* "key 3 (serial 987654321)" */
+	const char *serial;          /* "" until it has passed pskc_serial_ok() */
+	const char *user;            /* a checked name from the map, or NULL */
+	const char *token;           /* audit reason of a failure */
 	char why[SERIAL_MAX + MFA_USER_MAX + 160];
 };
 
@@ -142,8 +142,8 @@ static int slurp(int fd, size_t max, char **out, size_t *outlen, mode_t *mode, c
 }
 
 /* Open and read an input file named on the command line.  0 or MFA_ERR_*. */
-static int read_input(const char *what, const char *path, size_t max, char **out,
-    size_t *outlen, mode_t *mode)
+static int read_input(const char *what, const char *path, size_t max, char **out, size_t *outlen,
+    mode_t *mode)
 {
 	const char *why = NULL;
 	int fd, rc;
@@ -163,7 +163,6 @@ static int read_input(const char *what, const char *path, size_t max, char **out
 		cli_error(_("import pskc: %s %s: %s"), what, path, why);
 	return rc;
 }
-
 
 /*
  * The pre-shared key from --key-file: root-owned, mode 0600 or 0400, on a
@@ -199,8 +198,10 @@ static int load_psk(const char *path, struct psk *psk)
 		goto out;
 	}
 	if ((rc = pskc_psk_from_hex(text, psk->key, &psk->len)) != 0)
-		snprintf(perr.msg, sizeof(perr.msg), _("%s: expected 32 or 64 hex digits "
-		    "(an AES-128 or AES-256 key) and nothing else"), abs);
+		snprintf(perr.msg, sizeof(perr.msg),
+		    _("%s: expected 32 or 64 hex digits "
+		      "(an AES-128 or AES-256 key) and nothing else"),
+		    abs);
 out:
 	if (rc == MFA_ERR_RANGE && perr.msg[0] == '\0')
 		snprintf(perr.msg, sizeof(perr.msg), _("%s: path too long"), path);
@@ -217,7 +218,8 @@ out:
 
 static int cmp_serial(const void *a, const void *b)
 {
-	const struct map_entry *x = *(struct map_entry *const *)a, *y = *(struct map_entry *const *)b;
+	const struct map_entry *x = *(struct map_entry *const *)a,
+	                       *y = *(struct map_entry *const *)b;
 	int d = strcmp(x->serial, y->serial);
 
 	return d != 0 ? d : x->line < y->line ? -1 : x->line > y->line;
@@ -225,7 +227,8 @@ static int cmp_serial(const void *a, const void *b)
 
 static int cmp_user(const void *a, const void *b)
 {
-	const struct map_entry *x = *(struct map_entry *const *)a, *y = *(struct map_entry *const *)b;
+	const struct map_entry *x = *(struct map_entry *const *)a,
+	                       *y = *(struct map_entry *const *)b;
 	int d = strcmp(x->user, y->user);
 
 	return d != 0 ? d : x->line < y->line ? -1 : x->line > y->line;
@@ -250,7 +253,7 @@ static const char *map_parse_line(char *line, size_t len, struct map_entry *e)
 	user = csv_trim_blanks(comma + 1);
 	if (!pskc_serial_ok(serial))
 		return _("serial must be 1 to 128 printable ASCII characters without blanks or "
-		    "commas");
+		         "commas");
 	if (mfa_name_check(user) != 0)
 		return _("user name not acceptable");
 	e->serial = serial;
@@ -268,7 +271,7 @@ static int map_split(struct map *m, size_t textlen)
 		lines += m->text[i] == '\n';
 	if ((m->e = calloc(lines, sizeof(*m->e))) == NULL)
 		return MFA_ERR_NOMEM;
-	if (textlen >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)  /* spreadsheets write a BOM */
+	if (textlen >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) /* spreadsheets write a BOM */
 		p += 3;
 	while (p < end) {
 		char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -276,7 +279,7 @@ static int map_split(struct map *m, size_t textlen)
 		const char *why, *q;
 
 		if (eol == NULL)
-			eol = end;      /* text[textlen] is the terminating NUL */
+			eol = end; /* text[textlen] is the terminating NUL */
 		*eol = '\0';
 		len = (size_t)(eol - p);
 		lineno++;
@@ -341,14 +344,14 @@ static int map_index(struct map *m)
 		if (e->same_serial_line != 0 && e->same_serial_line < e->line) {
 			fprintf(stderr,
 			    _("map line %zu: serial %s is also on map line %zu: which user "
-			    "gets it is unclear, so neither line is used\n"), e->line, e->serial,
-			    e->same_serial_line);
+			      "gets it is unclear, so neither line is used\n"),
+			    e->line, e->serial, e->same_serial_line);
 			m->bad_lines++;
 		} else if (e->same_user_line != 0) {
 			fprintf(stderr,
 			    _("map line %zu: %s already gets serial %s on map line %zu: "
-			    "a user gets one token, so this line is not used\n"), e->line, e->user,
-			    e->same_user_serial, e->same_user_line);
+			      "a user gets one token, so this line is not used\n"),
+			    e->line, e->user, e->same_user_serial, e->same_user_line);
 			m->bad_lines++;
 		}
 	}
@@ -408,7 +411,8 @@ static void warn_unused(const struct map *m, const char *path)
 	}
 	if (unused > UNUSED_SHOWN)
 		cli_warn(ngettext("... and %zu more map line whose serial is not in %s",
-		    "... and %zu more map lines whose serial is not in %s", unused - UNUSED_SHOWN),
+		             "... and %zu more map lines whose serial is not in %s",
+		             unused - UNUSED_SHOWN),
 		    unused - UNUSED_SHOWN, path);
 }
 /* --- the PSKC file -------------------------------------------------------- */
@@ -427,12 +431,13 @@ static int open_pskc(const char *path, const char *text, size_t len, const struc
 		    path, e.line, e.msg[0] ? e.msg : _("parse error"));
 	else if (e.code == PSKC_DOC_DOCTYPE)
 		cli_error(_("import pskc: %s: has a DOCTYPE declaration: refused (PSKC needs none, "
-		    "and entity declarations are how XML external-entity attacks start); "
-		    "nothing imported"), path);
+		            "and entity declarations are how XML external-entity attacks start); "
+		            "nothing imported"),
+		    path);
 	else if (e.code == PSKC_DOC_ROOT)
 		cli_error(_("import pskc: %s: not a PSKC file (the root element is not an RFC 6030 "
-		    "KeyContainer in namespace %s); nothing imported"), path,
-		    "urn:ietf:params:xml:ns:keyprov:pskc");
+		            "KeyContainer in namespace %s); nothing imported"),
+		    path, "urn:ietf:params:xml:ns:keyprov:pskc");
 	else if (e.code == PSKC_DOC_VERSION)
 		cli_error(_("import pskc: %s: KeyContainer Version is not 1.0; nothing imported"),
 		    path);
@@ -451,24 +456,28 @@ static const char *map_claim(struct map_entry *m, struct key_report *k)
 		return _("serial not in the map (--map): skipped");
 	k->token = "map_conflict";
 	if (m->same_serial_line != 0) {
-		snprintf(k->why, sizeof(k->why), _("serial is on map lines %zu and %zu: which "
-		    "user gets it is unclear"), m->line < m->same_serial_line ? m->line :
-		    m->same_serial_line, m->line < m->same_serial_line ? m->same_serial_line :
-		    m->line);
+		snprintf(k->why, sizeof(k->why),
+		    _("serial is on map lines %zu and %zu: which "
+		      "user gets it is unclear"),
+		    m->line < m->same_serial_line ? m->line : m->same_serial_line,
+		    m->line < m->same_serial_line ? m->same_serial_line : m->line);
 		return k->why;
 	}
 	if (m->same_user_line != 0) {
 		k->user = m->user;
-		snprintf(k->why, sizeof(k->why), _("already gets serial %s (map line %zu); map "
-		    "line %zu gives a second token: not imported"), m->same_user_serial,
-		    m->same_user_line, m->line);
+		snprintf(k->why, sizeof(k->why),
+		    _("already gets serial %s (map line %zu); map "
+		      "line %zu gives a second token: not imported"),
+		    m->same_user_serial, m->same_user_line, m->line);
 		return k->why;
 	}
 	k->token = "duplicate";
 	k->user = m->user;
 	if (m->used_by != 0) {
-		snprintf(k->why, sizeof(k->why), _("the file has this serial twice: key %zu "
-		    "already took its map line"), m->used_by);
+		snprintf(k->why, sizeof(k->why),
+		    _("the file has this serial twice: key %zu "
+		      "already took its map line"),
+		    m->used_by);
 		return k->why;
 	}
 	m->used_by = k->index;
@@ -495,7 +504,8 @@ static void warn_drift(const struct pskc_key *pk, const struct key_report *k)
 		cli_warn(_("%s: TimeDrift ignored (not a PlainValue integer)"), k->label);
 	else if (pk->drift_state == PSKC_DRIFT_SET && pk->drift != 0)
 		cli_warn(_("%s: TimeDrift %lld ignored: mfauth keeps no per-token drift "
-		    "(logins accept `window` steps either side)"), k->label, pk->drift);
+		           "(logins accept `window` steps either side)"),
+		    k->label, pk->drift);
 }
 
 /*
@@ -512,7 +522,7 @@ static const char *check_key(struct run *r, struct pskc_doc *d, struct pskc_key 
 	warn_drift(pk, k);
 	k->token = pk->token;
 	if (pk->serial[0] != '\0' && (m = map_find(r->map, pk->serial)) != NULL)
-		m->seen = true;         /* whatever becomes of it, it is not missing */
+		m->seen = true; /* whatever becomes of it, it is not missing */
 	if (pk->why != NULL)
 		return pk->why;
 	if ((why = map_claim(m, k)) != NULL)
@@ -524,7 +534,6 @@ static const char *check_key(struct run *r, struct pskc_doc *d, struct pskc_key 
 	return why;
 }
 
-
 static void audit_key(const struct cli *c, const struct key_report *k,
     const struct mfa_totp_factor *f, bool ok)
 {
@@ -535,12 +544,11 @@ static void audit_key(const struct cli *c, const struct key_report *k,
 		snprintf(digits, sizeof(digits), "%u", (unsigned)f->digits);
 		snprintf(period, sizeof(period), "%u", (unsigned)f->period);
 		cli_audit(c, "enroll", k->user, "success", "", "factor", "totp", "source",
-		    "import_pskc", "serial", k->serial, "algorithm", mfa_alg_name(f->alg),
-		    "digits", digits, "period", period, "key", num, NULL);
+		    "import_pskc", "serial", k->serial, "algorithm", mfa_alg_name(f->alg), "digits",
+		    digits, "period", period, "key", num, NULL);
 	} else {
-		cli_audit(c, "enroll", k->user != NULL ? k->user : "", "fail", k->token,
-		    "factor", "totp", "source", "import_pskc", "serial", k->serial, "key", num,
-		    NULL);
+		cli_audit(c, "enroll", k->user != NULL ? k->user : "", "fail", k->token, "factor",
+		    "totp", "source", "import_pskc", "serial", k->serial, "key", num, NULL);
 	}
 }
 
@@ -575,8 +583,7 @@ static void import_key(void *ctx, struct pskc_doc *d, struct pskc_key *pk)
 		printf(_("%s: %s: enrolled\n"), k.label, k.user);
 	else if (k.user != NULL)
 		fprintf(stderr, "%s: %s: %s%s\n", k.label, k.user,
-		    save_failed ? _("cannot save: ") : "",
-		    why);
+		    save_failed ? _("cannot save: ") : "", why);
 	else
 		fprintf(stderr, "%s: %s\n", k.label, why);
 	audit_key(r->c, &k, &pk->f, why == NULL);
@@ -585,7 +592,6 @@ static void import_key(void *ctx, struct pskc_doc *d, struct pskc_key *pk)
 	else
 		r->failed++;
 }
-
 
 /* --- the command --------------------------------------------------------- */
 
@@ -598,16 +604,18 @@ struct pskc_args {
 /* argv[0] is "pskc".  Options may come before or after FILE. */
 static int parse_pskc_opts(int argc, char **argv, struct pskc_args *a)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "map", required_argument, NULL, 'm' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	int opt;
 
 	memset(a, 0, sizeof(*a));
-	optind = 0;     /* full reset: getopt already ran on another argv */
-	opterr = 0;     /* its messages would start with "pskc:" */
+	optind = 0; /* full reset: getopt already ran on another argv */
+	opterr = 0; /* its messages would start with "pskc:" */
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char **slot = opt == 'm' ? &a->map : opt == 'k' ? &a->key_file : NULL;
 		if (slot == NULL) {
@@ -660,8 +668,7 @@ int cmd_import_pskc(struct cli *c, int argc, char **argv)
 		cli_error("%s", _("import pskc: cannot set up the XML parser"));
 		goto out;
 	}
-	if ((a.key_file != NULL && load_psk(a.key_file, &psk) != 0) ||
-	    map_load(a.map, &map) != 0 ||
+	if ((a.key_file != NULL && load_psk(a.key_file, &psk) != 0) || map_load(a.map, &map) != 0 ||
 	    read_input(_("file"), a.file, PSKC_FILE_MAX, &text, &len, &mode) != 0 ||
 	    open_pskc(a.file, text, len, &psk, &doc) != 0)
 		goto out;
@@ -673,10 +680,13 @@ int cmd_import_pskc(struct cli *c, int argc, char **argv)
 	warn_unused(&map, a.file);
 	if (r.saw_plain && (mode & (S_IRGRP | S_IROTH)) != 0)
 		cli_warn(_("%s holds unencrypted seeds and is readable by group or others: "
-		    "protect or remove it"), a.file);
+		           "protect or remove it"),
+		    a.file);
 	if (map.bad_lines > 0)
-		fprintf(stderr, ngettext("map: %zu line not used (see above)\n",
-		    "map: %zu lines not used (see above)\n", map.bad_lines), map.bad_lines);
+		fprintf(stderr,
+		    ngettext("map: %zu line not used (see above)\n",
+		        "map: %zu lines not used (see above)\n", map.bad_lines),
+		    map.bad_lines);
 	printf(_("imported %zu, failed %zu\n"), r.imported, r.failed);
 	status = nkeys > 0 && r.failed == 0 && map.bad_lines == 0 ? EXIT_OK : EXIT_FAIL;
 out:

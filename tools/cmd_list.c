@@ -23,8 +23,7 @@ struct user_view {
 	bool locked;
 };
 
-static int load_view(struct cli *c, struct mfa_store *store, const char *user,
-    struct user_view *v)
+static int load_view(struct cli *c, struct mfa_store *store, const char *user, struct user_view *v)
 {
 	int rc;
 
@@ -64,8 +63,8 @@ static void print_json(const struct user_view *v, FILE *f)
 		fprintf(f, "%llu", (unsigned long long)v->st.locked_until);
 	else
 		fputs("null", f);
-	fprintf(f, ",\"locked_until_staff\":%s", v->locked &&
-	    v->st.locked_until == MFA_LOCK_FOREVER ? "true" : "false");
+	fprintf(f, ",\"locked_until_staff\":%s",
+	    v->locked && v->st.locked_until == MFA_LOCK_FOREVER ? "true" : "false");
 	fprintf(f, ",\"last_failure\":%llu,\"last_success\":%llu",
 	    (unsigned long long)v->st.last_failure, (unsigned long long)v->st.last_success);
 	fputs(",\"last_failure_service\":", f);
@@ -75,9 +74,11 @@ static void print_json(const struct user_view *v, FILE *f)
 	fputs(",\"last_failure_rhost\":", f);
 	cli_json_string(f, v->st.fail_rhost);
 	if (v->rec.totp.present)
-		fprintf(f, ",\"totp\":{\"algorithm\":\"%s\",\"digits\":%u,\"period\":%u,"
-		    "\"enrolled_at\":%llu}", mfa_alg_name(v->rec.totp.alg), v->rec.totp.digits,
-		    v->rec.totp.period, (unsigned long long)v->rec.totp.enrolled_at);
+		fprintf(f,
+		    ",\"totp\":{\"algorithm\":\"%s\",\"digits\":%u,\"period\":%u,"
+		    "\"enrolled_at\":%llu}",
+		    mfa_alg_name(v->rec.totp.alg), v->rec.totp.digits, v->rec.totp.period,
+		    (unsigned long long)v->rec.totp.enrolled_at);
 	if (v->rec.card.present) {
 		fprintf(f, ",\"card\":{\"profile\":\"%s\",\"subject\":",
 		    v->rec.card.profile == MFA_CARD_JPKI ? "jpki" : "piv");
@@ -126,8 +127,8 @@ static void print_text(const struct user_view *v)
 		cli_format_time(v->rec.card.not_after, t1, sizeof(t1));
 		cli_format_time(v->rec.card.enrolled_at, t2, sizeof(t2));
 		printf(_("card:          %s, %s, serial %s\n"),
-		    v->rec.card.profile == MFA_CARD_JPKI ?
-		    _("My Number card (JPKI)") : "PIV", v->rec.card.subject, v->rec.card.serial);
+		    v->rec.card.profile == MFA_CARD_JPKI ? _("My Number card (JPKI)") : "PIV",
+		    v->rec.card.subject, v->rec.card.serial);
 		printf(_("               valid until %s%s, enrolled %s\n"), t1,
 		    v->rec.card.not_after < (uint64_t)time(NULL) ? _(" (EXPIRED: re-enroll)") : "",
 		    t2);
@@ -155,10 +156,12 @@ static void print_text(const struct user_view *v)
 
 static int parse_json_flag(int argc, char **argv, bool *json, int *first_arg)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	int opt;
 
 	*json = false;
@@ -240,8 +243,12 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		} else {
 			printf("%-24s %-10s %-8u %s\n", names[i],
 			    v.rec.totp.present && v.rec.card.present ? "totp,card" :
-			    v.rec.totp.present ? "totp" : "card", v.st.failures,
-			    v.state_rc != 0 ? "STATE-ERROR" : v.locked ? "yes" : "no");
+			        v.rec.totp.present                   ? "totp" :
+			                                               "card",
+			    v.st.failures,
+			    v.state_rc != 0 ? "STATE-ERROR" :
+			        v.locked    ? "yes" :
+			                      "no");
 		}
 		if (v.state_rc != 0)
 			status = EXIT_FAIL;
@@ -251,7 +258,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		puts("]");
 	if (skipped > 0)
 		cli_warn(ngettext("%zu file in %s does not name a user",
-		    "%zu files in %s do not name a user", skipped), skipped, c->cfg.store_dir);
+		             "%zu files in %s do not name a user", skipped),
+		    skipped, c->cfg.store_dir);
 	mfa_store_list_free(names, n);
 	mfa_store_close(store);
 	return status;

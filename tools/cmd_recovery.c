@@ -14,7 +14,7 @@
 
 struct recovery_change {
 	uint64_t now, ttl;
-	char *code;                   /* MFA_RECOVERY_TEXT_LEN */
+	char *code; /* MFA_RECOVERY_TEXT_LEN */
 	uint64_t expires_at;
 };
 
@@ -46,7 +46,7 @@ int cmd_recovery(struct cli *c, int argc, char **argv)
 	int rc, status = EXIT_FAIL;
 
 	if ((rc = cli_staff_args(argc, argv, &user, &reason, &rc_ctx.ttl)) != EXIT_OK) {
-		if (rc == EXIT_USAGE)   /* else the user lookup failed, and said why */
+		if (rc == EXIT_USAGE) /* else the user lookup failed, and said why */
 			cli_error("%s",
 			    _("usage: mfauth recovery USER [--ttl DURATION] [--reason TEXT]"));
 		return rc;
@@ -58,15 +58,18 @@ int cmd_recovery(struct cli *c, int argc, char **argv)
 			cli_error("%s: %s", user,
 			    _("not enrolled: enroll a factor instead of issuing a recovery code"));
 		else
-			cli_error(_("%s: cannot issue a recovery code: %s"), user, cli_strerror(rc));
-		cli_audit(c, "recovery_issued", user, "fail", mfa_errtoken(rc), "note", reason, NULL);
+			cli_error(_("%s: cannot issue a recovery code: %s"), user,
+			    cli_strerror(rc));
+		cli_audit(c, "recovery_issued", user, "fail", mfa_errtoken(rc), "note", reason,
+		    NULL);
 		goto out;
 	}
 	cli_format_time(rc_ctx.expires_at, until, sizeof(until));
 	snprintf(ttl_text, sizeof(ttl_text), "%llu", (unsigned long long)rc_ctx.ttl);
 	cli_audit(c, "recovery_issued", user, "success", "", "ttl", ttl_text, "note", reason, NULL);
 	printf(_("One-time recovery code for %s, valid once until %s.\n"
-	    "Give it to the clerk in person; it replaces any earlier code.\n"), user, until);
+	         "Give it to the clerk in person; it replaces any earlier code.\n"),
+	    user, until);
 	printf("%s\n", code);
 	status = EXIT_OK;
 out:

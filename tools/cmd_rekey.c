@@ -69,7 +69,8 @@ int cmd_rekey(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	printf(created ? _("starting key rotation (new key: %s.new)\n") :
-	    _("resuming key rotation (new key: %s.new)\n"), c->cfg.key_file);
+	                 _("resuming key rotation (new key: %s.new)\n"),
+	    c->cfg.key_file);
 	/*
 	 * Twice: the second pass is a cheap check that also catches a record an
 	 * enrollment running alongside wrote under the old key.
@@ -79,10 +80,13 @@ int cmd_rekey(struct cli *c, int argc, char **argv)
 		failed = rekey_all(c, &n);
 	snprintf(users, sizeof(users), "%zu", n);
 	if (failed > 0) {
-		cli_error(ngettext("%zu user not re-sealed; the old key stays. Fix it (mfauth "
-		    "check) "
-		    "and run mfauth rekey again to resume.", "%zu users not re-sealed; the old key "
-		    "stays. Fix them (mfauth check) and run mfauth rekey again to resume.", failed),
+		cli_error(
+		    ngettext("%zu user not re-sealed; the old key stays. Fix it (mfauth "
+		             "check) "
+		             "and run mfauth rekey again to resume.",
+		        "%zu users not re-sealed; the old key "
+		        "stays. Fix them (mfauth check) and run mfauth rekey again to resume.",
+		        failed),
 		    failed);
 		cli_audit(c, "rekey", "", "fail", "users_failed", "users", users, NULL);
 		return EXIT_FAIL;
@@ -93,8 +97,8 @@ int cmd_rekey(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	printf(ngettext("re-sealed %zu user; %s now holds the new key. Back it up.\n",
-	    "re-sealed %zu users; %s now holds the new key. Back it up.\n", n), n,
-	    c->cfg.key_file);
+	           "re-sealed %zu users; %s now holds the new key. Back it up.\n", n),
+	    n, c->cfg.key_file);
 	cli_audit(c, "rekey", "", "success", "", "users", users, NULL);
 	return EXIT_OK;
 }

@@ -25,12 +25,11 @@
 struct revoke_change {
 	const char *what;
 	uint64_t now;
-	int refused;          /* LAST_FACTOR, NO_SUCH_FACTOR or 0 */
+	int refused; /* LAST_FACTOR, NO_SUCH_FACTOR or 0 */
 };
 
 /* A recovery code the clerk can still use: issued, not used, not expired. */
-static bool recovery_usable(const struct mfa_record *rec, const struct mfa_state *st,
-    uint64_t now)
+static bool recovery_usable(const struct mfa_record *rec, const struct mfa_state *st, uint64_t now)
 {
 	return rec->recovery.present && st->recovery_used != rec->recovery.id &&
 	    now < rec->recovery.expires_at;
@@ -40,7 +39,7 @@ static int change_revoke(struct mfa_record *rec, bool exists, struct mfa_state *
 {
 	struct revoke_change *c = ctx;
 
-	c->refused = 0;       /* store.h retry contract: a retry may decide otherwise */
+	c->refused = 0; /* store.h retry contract: a retry may decide otherwise */
 	if (!exists)
 		return MFA_ERR_NOENT;
 	if (strcmp(c->what, "all") == 0) {
@@ -66,11 +65,12 @@ static int explain_refusal(const char *user, const char *what, int refused)
 {
 	if (refused == NO_SUCH_FACTOR) {
 		cli_error(strcmp(what, "totp") == 0 ? _("%s: has no totp factor") :
-		    _("%s: has no card factor"), user);
+		                                      _("%s: has no card factor"),
+		    user);
 		return MFA_ERR_NOENT;
 	}
 	cli_error(_("%s: %s is the last second factor (no other factor, no unused recovery "
-	    "code): not removed. To remove the enrollment, run: mfauth revoke %s all"),
+	            "code): not removed. To remove the enrollment, run: mfauth revoke %s all"),
 	    user, what, user);
 	return MFA_ERR_INVAL;
 }
@@ -104,13 +104,15 @@ int cmd_revoke(struct cli *c, int argc, char **argv)
 	else if (rc != 0)
 		cli_error(_("%s: revoke failed: %s"), user, cli_strerror(rc));
 	if (rc != 0) {
-		cli_audit(c, "revoke", user, "fail", ch.refused == LAST_FACTOR ? "last_factor" :
-		    mfa_errtoken(rc), "factor", ch.what, NULL);
+		cli_audit(c, "revoke", user, "fail",
+		    ch.refused == LAST_FACTOR ? "last_factor" : mfa_errtoken(rc), "factor", ch.what,
+		    NULL);
 		goto out;
 	}
 	if (strcmp(ch.what, "all") == 0)
-		cli_warn(_("%s now has no second factor: without nullok the account cannot log in "
-		    "until a factor is enrolled; with nullok it logs in with the password alone"),
+		cli_warn(
+		    _("%s now has no second factor: without nullok the account cannot log in "
+		      "until a factor is enrolled; with nullok it logs in with the password alone"),
 		    user);
 	printf(_("revoked %s for %s\n"), ch.what, user);
 	cli_audit(c, "revoke", user, "success", "", "factor", ch.what, NULL);

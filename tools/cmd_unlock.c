@@ -27,7 +27,7 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = cli_staff_args(argc, argv, &user, &reason, NULL)) != EXIT_OK) {
-		if (rc == EXIT_USAGE)   /* else the user lookup failed, and said why */
+		if (rc == EXIT_USAGE) /* else the user lookup failed, and said why */
 			cli_error("%s", _("usage: mfauth unlock USER [--reason TEXT]"));
 		return rc;
 	}
@@ -41,9 +41,8 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 		cli_audit(c, "unlock", user, "fail", mfa_errtoken(rc), "note", reason, NULL);
 		return EXIT_FAIL;
 	}
-	printf("%s: %s\n", user, was_locked ? _("unlocked, failures cleared") :
-	    _("was not locked; failures cleared"));
+	printf("%s: %s\n", user,
+	    was_locked ? _("unlocked, failures cleared") : _("was not locked; failures cleared"));
 	cli_audit(c, "unlock", user, "success", "", "note", reason, NULL);
 	return EXIT_OK;
 }
-

@@ -65,8 +65,8 @@ static const char *parse_params(char **fields, int nfields, struct mfa_totp_fact
 	return NULL;
 }
 
-const char *csv_parse_line(char *line, size_t len, const char **user,
-    struct mfa_totp_factor *f, const char **token)
+const char *csv_parse_line(char *line, size_t len, const char **user, struct mfa_totp_factor *f,
+    const char **token)
 {
 	char *fields[CSV_FIELDS_MAX];
 	const char *why = NULL;

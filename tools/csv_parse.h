@@ -14,7 +14,7 @@
 
 #include "mfauth/record.h"
 
-#define CSV_LINE_MAX 4096               /* bytes, line ending excluded */
+#define CSV_LINE_MAX 4096 /* bytes, line ending excluded */
 #define CSV_FIELDS_MAX 5
 
 /*
@@ -36,7 +36,7 @@ bool csv_skip_line(const char *line);
  * printed.  The seed lands in f->secret (10..64 bytes) on success only; line
  * and f are the caller's to wipe.
  */
-const char *csv_parse_line(char *line, size_t len, const char **user,
-    struct mfa_totp_factor *f, const char **token);
+const char *csv_parse_line(char *line, size_t len, const char **user, struct mfa_totp_factor *f,
+    const char **token);
 
 #endif

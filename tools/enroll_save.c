@@ -36,12 +36,11 @@ static int change_totp(struct mfa_record *rec, bool exists, struct mfa_state *st
 	return what;
 }
 
-int enroll_save_totp(struct mfa_store *store, const char *user,
-    const struct mfa_totp_factor *f, uint64_t now, uint64_t used_step)
+int enroll_save_totp(struct mfa_store *store, const char *user, const struct mfa_totp_factor *f,
+    uint64_t now, uint64_t used_step)
 {
 	struct totp_change c = { f, now, used_step };
 
 	/* An unreadable record may hold a card: mfa_store_change never replaces it. */
 	return mfa_store_change(store, user, true, change_totp, &c);
 }
-

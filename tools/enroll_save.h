@@ -19,7 +19,7 @@
  * exists but does not load is never overwritten: its error is returned.
  * 0 or MFA_ERR_*.
  */
-int enroll_save_totp(struct mfa_store *store, const char *user,
-    const struct mfa_totp_factor *f, uint64_t now, uint64_t used_step);
+int enroll_save_totp(struct mfa_store *store, const char *user, const struct mfa_totp_factor *f,
+    uint64_t now, uint64_t used_step);
 
 #endif

@@ -72,9 +72,9 @@
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
-#define SMALL_TEXT_MAX 256                /* Suite, TimeInterval, ... */
-#define VALUE_TEXT_MAX 4096               /* base64 of one value, blanks included */
-#define SEED_MIN 10                       /* as `enroll totp --secret-stdin` */
+#define SMALL_TEXT_MAX 256  /* Suite, TimeInterval, ... */
+#define VALUE_TEXT_MAX 4096 /* base64 of one value, blanks included */
+#define SEED_MIN 10         /* as `enroll totp --secret-stdin` */
 /* IV + a 64-byte seed (or MAC key) padded to whole blocks: the largest we take. */
 #define AES_BLOCK 16
 #define CIPHER_MAX (AES_BLOCK + MFA_SECRET_MAX + AES_BLOCK)
@@ -88,12 +88,11 @@
 #define ALG_HOTP "urn:ietf:params:xml:ns:keyprov:pskc:hotp"
 
 /* Parser options: see the comment at the top.  NOCDATA merges CDATA into text. */
-#define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | \
-	XML_PARSE_NOCDATA)
+#define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA)
 
 struct psk {
 	uint8_t key[PSKC_PSK_MAX];
-	size_t len;                   /* 0: no key */
+	size_t len; /* 0: no key */
 };
 
 struct mac_info {
@@ -101,8 +100,8 @@ struct mac_info {
 	size_t mac_len;
 	uint8_t key[MACKEY_MAX];
 	size_t key_len;
-	const char *why;              /* NULL: usable; else why no encrypted value can be checked */
-	char why_buf[512];            /* room for a translated reason */
+	const char *why;   /* NULL: usable; else why no encrypted value can be checked */
+	char why_buf[512]; /* room for a translated reason */
 };
 
 struct pskc_doc {
@@ -111,11 +110,10 @@ struct pskc_doc {
 	struct mac_info mac;
 };
 
-
 /* --- libxml2 set-up ---------------------------------------------------- */
 
 /* Every block handed to libxml2 carries its size in front, so free can wipe it. */
-#define XML_HDR ((size_t)_Alignof(max_align_t))
+#define XML_HDR ((size_t) _Alignof(max_align_t))
 _Static_assert(_Alignof(max_align_t) >= sizeof(size_t), "no room for the block size");
 
 static void *xml_wipe_malloc(size_t n)
@@ -236,7 +234,6 @@ bool pskc_serial_ok(const char *s)
 	return token_ok(s, PSKC_SERIAL_MAX);
 }
 
-
 static int b64_digit(unsigned char ch)
 {
 	if (ch >= 'A' && ch <= 'Z')
@@ -332,7 +329,8 @@ int pskc_psk_from_hex(char *text, uint8_t key[PSKC_PSK_MAX], size_t *len)
 	if (n != 32 && n != 64)
 		return MFA_ERR_INVAL;
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hex_nibble((unsigned char)text[i]), lo = hex_nibble((unsigned char)text[i + 1]);
+		int hi = hex_nibble((unsigned char)text[i]),
+		    lo = hex_nibble((unsigned char)text[i + 1]);
 		if (hi < 0 || lo < 0) {
 			mfa_wipe(key, PSKC_PSK_MAX);
 			return MFA_ERR_INVAL;
@@ -348,8 +346,7 @@ int pskc_psk_from_hex(char *text, uint8_t key[PSKC_PSK_MAX], size_t *len)
 static bool is_elem(const xmlNode *n, const char *ns, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && n->ns != NULL && n->ns->href != NULL &&
-	    strcmp((const char *)n->ns->href, ns) == 0 &&
-	    strcmp((const char *)n->name, name) == 0;
+	    strcmp((const char *)n->ns->href, ns) == 0 && strcmp((const char *)n->name, name) == 0;
 }
 
 /*
@@ -445,8 +442,8 @@ static void xml_error_text(xmlParserCtxt *ctxt, struct pskc_doc_error *err)
 	err->msg[0] = '\0';
 	if (e == NULL || e->message == NULL)
 		return;
-	for (size_t i = 0; e->message[i] != '\0' && e->message[i] != '\n' &&
-	    i + 1 < sizeof(err->msg); i++) {
+	for (size_t i = 0;
+	     e->message[i] != '\0' && e->message[i] != '\n' && i + 1 < sizeof(err->msg); i++) {
 		unsigned char ch = (unsigned char)e->message[i];
 		err->msg[i] = ch >= ' ' && ch < 0x7f ? (char)ch : '?';
 		err->msg[i + 1] = '\0';
@@ -471,8 +468,8 @@ static int parse_doc(const uint8_t *buf, size_t len, xmlDoc **out, struct pskc_d
 		goto out;
 	rc = MFA_ERR_INVAL;
 	err->code = PSKC_DOC_XML;
-	if ((doc = xmlCtxtReadMemory(ctxt, (const char *)buf, (int)len, NULL, NULL,
-	    XML_OPTIONS)) == NULL) {
+	if ((doc = xmlCtxtReadMemory(ctxt, (const char *)buf, (int)len, NULL, NULL, XML_OPTIONS)) ==
+	    NULL) {
 		xml_error_text(ctxt, err);
 		goto out;
 	}
@@ -503,18 +500,22 @@ static const struct {
 	const char *uri;
 	const EVP_CIPHER *(*cipher)(void);
 	size_t key_len;
+	/* clang-format off */
 } ciphers[] = {
 	{ NS_XENC "aes128-cbc", EVP_aes_128_cbc, 16 },
 	{ NS_XENC "aes256-cbc", EVP_aes_256_cbc, 32 },
 };
+/* clang-format on */
 
 static const struct {
 	const char *uri;
 	const EVP_MD *(*md)(void);
+	/* clang-format off */
 } mac_algs[] = {
 	{ NS_DS "hmac-sha1", EVP_sha1 },
 	{ "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256", EVP_sha256 },
 };
+/* clang-format on */
 
 /*
  * An xenc EncryptedDataType element e (EncryptionMethod + CipherData/
@@ -577,7 +578,7 @@ static int aes_cbc_decrypt(const EVP_CIPHER *cipher, const struct psk *psk, cons
 out:
 	if (rc != 0)
 		mfa_wipe(out, in_len);
-	EVP_CIPHER_CTX_free(ctx);       /* cleanses the key schedule */
+	EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
 	return rc;
 }
 
@@ -610,12 +611,12 @@ static void prepare_mac(const xmlNode *root, const struct psk *psk, struct mac_i
 	}
 	if (enckey != NULL && !encryption_key_is_psk(enckey)) {
 		m->why = _("EncryptionKey is not a pre-shared key (ds:KeyName): PBKDF2 and X.509 "
-		    "encryption are not supported");
+		           "encryption are not supported");
 		return;
 	}
 	if (method == NULL) {
 		m->why = _("the file has no MACMethod: an encrypted value without a MAC is "
-		    "refused");
+		           "refused");
 		return;
 	}
 	if (attr_text(method, "Algorithm", alg, sizeof(alg)) != 0)
@@ -634,7 +635,7 @@ static void prepare_mac(const xmlNode *root, const struct psk *psk, struct mac_i
 		return;
 	}
 	if (psk->len == 0) {
-		m->why = _("no --key-file");      /* the entries say so first */
+		m->why = _("no --key-file"); /* the entries say so first */
 		return;
 	}
 	if ((m->why = xenc_cipher_value(mackey, psk, &cipher, ct, &ctlen)) != NULL) {
@@ -644,8 +645,8 @@ static void prepare_mac(const xmlNode *root, const struct psk *psk, struct mac_i
 	}
 	if (aes_cbc_decrypt(cipher, psk, ct, ctlen, pt, &ptlen) != 0)
 		m->why = _("MAC check failed: the MAC key does not decrypt under the --key-file "
-		    "key "
-		    "(wrong pre-shared key?)");
+		           "key "
+		           "(wrong pre-shared key?)");
 	else if (ptlen < MACKEY_MIN || ptlen > MACKEY_MAX)
 		m->why = _("the MAC key is shorter than 16 or longer than 64 bytes");
 	else
@@ -689,8 +690,8 @@ static const char *plain_secret(const xmlNode *pv, struct mfa_totp_factor *f)
  * EncryptedValue ev of Secret s: MAC checked over IV || ciphertext first,
  * then decrypted into f.  NULL, or why (with *token) it is refused.
  */
-static const char *encrypted_secret(const struct pskc_doc *d, const xmlNode *s,
-    const xmlNode *ev, struct mfa_totp_factor *f, const char **token)
+static const char *encrypted_secret(const struct pskc_doc *d, const xmlNode *s, const xmlNode *ev,
+    struct mfa_totp_factor *f, const char **token)
 {
 	uint8_t ct[CIPHER_MAX], pt[CIPHER_MAX], mac[EVP_MAX_MD_SIZE], want[EVP_MAX_MD_SIZE];
 	char text[VALUE_TEXT_MAX];
@@ -711,7 +712,7 @@ static const char *encrypted_secret(const struct pskc_doc *d, const xmlNode *s,
 		return d->mac.why;
 	if ((vm = the_child(s, NS_PSKC, "ValueMAC")) == NULL) {
 		why = _("no ValueMAC (or more than one): an encrypted value without a MAC is "
-		    "refused");
+		        "refused");
 		goto out;
 	}
 	*token = "bad_secret";
@@ -738,7 +739,7 @@ static const char *encrypted_secret(const struct pskc_doc *d, const xmlNode *s,
 	*token = "bad_secret";
 	if (aes_cbc_decrypt(cipher, &d->psk, ct, ctlen, pt, &ptlen) != 0) {
 		why = _("the seed does not decrypt although its MAC is right (bad padding): "
-		    "the vendor's file is broken");
+		        "the vendor's file is broken");
 		goto out;
 	}
 	if ((why = check_seed_len(ptlen)) == NULL) {
@@ -815,8 +816,8 @@ static const char *key_alg_params(const xmlNode *key, struct mfa_totp_factor *f)
 		return _("digits must be 6 or 8 (ResponseFormat Length)");
 	if (attr_text(rf, "Encoding", text, sizeof(text)) == 0 && strcmp(text, "DECIMAL") != 0)
 		return _("ResponseFormat Encoding must be DECIMAL");
-	if (attr_text(rf, "CheckDigits", text, sizeof(text)) == 0 &&
-	    strcmp(text, "false") != 0 && strcmp(text, "0") != 0)
+	if (attr_text(rf, "CheckDigits", text, sizeof(text)) == 0 && strcmp(text, "false") != 0 &&
+	    strcmp(text, "0") != 0)
 		return _("ResponseFormat CheckDigits (a Luhn digit) is not supported");
 	return NULL;
 }
@@ -828,12 +829,13 @@ static const char *key_time_params(const xmlNode *data, struct pskc_key *k)
 	xmlNode *ti = NULL, *td = NULL;
 
 	if (data == NULL)
-		return NULL;            /* pskc_key_secret() says what is missing */
+		return NULL; /* pskc_key_secret() says what is missing */
 	if (one_child(data, NS_PSKC, "TimeInterval", &ti) != 0 ||
 	    one_child(data, NS_PSKC, "TimeDrift", &td) != 0)
 		return _("more than one TimeInterval or TimeDrift");
-	if (ti != NULL && (plain_value_text(ti, text, sizeof(text)) != 0 ||
-	    seed_parse_period(text, &k->f.period) != 0))
+	if (ti != NULL &&
+	    (plain_value_text(ti, text, sizeof(text)) != 0 ||
+	        seed_parse_period(text, &k->f.period) != 0))
 		return _("period must be 30 or 60 (TimeInterval)");
 	if (td != NULL) {
 		char *end = NULL;
@@ -882,7 +884,7 @@ static const char *check_key(const xmlNode *kp, struct pskc_key *k)
 	k->token = "bad_entry";
 	if (k->serial[0] == '\0')
 		return _("no usable DeviceInfo/SerialNo (missing, more than one, empty, or not "
-		    "1 to 128 printable ASCII characters without blanks or commas)");
+		         "1 to 128 printable ASCII characters without blanks or commas)");
 	if (dup_key != 0 || key == NULL)
 		return _("no Key element (or more than one)");
 	k->token = "unsupported";
@@ -928,8 +930,8 @@ out:
 	return rc;
 }
 
-size_t pskc_each(struct pskc_doc *d, void (*each)(void *ctx, struct pskc_doc *d,
-    struct pskc_key *k), void *ctx)
+size_t pskc_each(struct pskc_doc *d,
+    void (*each)(void *ctx, struct pskc_doc *d, struct pskc_key *k), void *ctx)
 {
 	const xmlNode *root = xmlDocGetRootElement(d->doc);
 	struct pskc_key k;

@@ -25,23 +25,23 @@
 
 /* Why pskc_open() refused a whole document. */
 enum pskc_doc_err {
-	PSKC_DOC_SETUP = 1,           /* libxml2 could not start (memory, > INT_MAX bytes) */
-	PSKC_DOC_XML,                 /* not well-formed: line and msg say where */
-	PSKC_DOC_DOCTYPE,             /* has a DOCTYPE (where XXE starts): refused */
-	PSKC_DOC_ROOT,                /* the root is not a PSKC KeyContainer */
-	PSKC_DOC_VERSION,             /* KeyContainer Version given and not "1.0" */
+	PSKC_DOC_SETUP = 1, /* libxml2 could not start (memory, > INT_MAX bytes) */
+	PSKC_DOC_XML,       /* not well-formed: line and msg say where */
+	PSKC_DOC_DOCTYPE,   /* has a DOCTYPE (where XXE starts): refused */
+	PSKC_DOC_ROOT,      /* the root is not a PSKC KeyContainer */
+	PSKC_DOC_VERSION,   /* KeyContainer Version given and not "1.0" */
 };
 
 struct pskc_doc_error {
 	enum pskc_doc_err code;
-	int line;                     /* PSKC_DOC_XML: libxml2's line, or 0 */
-	char msg[160];                /* PSKC_DOC_XML: its message, printable, one line; or "" */
+	int line;      /* PSKC_DOC_XML: libxml2's line, or 0 */
+	char msg[160]; /* PSKC_DOC_XML: its message, printable, one line; or "" */
 };
 
 enum pskc_drift {
-	PSKC_DRIFT_NONE,              /* no TimeDrift (or not reached) */
-	PSKC_DRIFT_BAD,               /* a TimeDrift that is not a PlainValue integer */
-	PSKC_DRIFT_SET,               /* drift holds it (0 included) */
+	PSKC_DRIFT_NONE, /* no TimeDrift (or not reached) */
+	PSKC_DRIFT_BAD,  /* a TimeDrift that is not a PlainValue integer */
+	PSKC_DRIFT_SET,  /* drift holds it (0 included) */
 };
 
 /*
@@ -51,16 +51,16 @@ enum pskc_drift {
  * wipes the whole struct after the callback returns.
  */
 struct pskc_key {
-	size_t index;                 /* 1-based position in the document */
+	size_t index;                     /* 1-based position in the document */
 	char serial[PSKC_SERIAL_MAX + 1]; /* "" unless pskc_serial_ok() */
-	char id[PSKC_KEY_ID_MAX + 1]; /* usable Key/@Id when there is no serial, else "" */
-	const char *why;              /* NULL: f's digits, alg, period are good; else why refused */
-	const char *token;            /* audit reason of why (or of pskc_key_secret's refusal) */
+	char id[PSKC_KEY_ID_MAX + 1];     /* usable Key/@Id when there is no serial, else "" */
+	const char *why;   /* NULL: f's digits, alg, period are good; else why refused */
+	const char *token; /* audit reason of why (or of pskc_key_secret's refusal) */
 	enum pskc_drift drift_state;
 	long long drift;
-	bool plain;                   /* pskc_key_secret met a PlainValue */
-	struct mfa_totp_factor f;     /* defaults sha1, 30 s; the seed after pskc_key_secret */
-	const void *node;             /* private: the KeyPackage */
+	bool plain;               /* pskc_key_secret met a PlainValue */
+	struct mfa_totp_factor f; /* defaults sha1, 30 s; the seed after pskc_key_secret */
+	const void *node;         /* private: the KeyPackage */
 };
 
 struct pskc_doc;
@@ -86,8 +86,8 @@ int pskc_open(const uint8_t *xml, size_t len, const uint8_t *psk, size_t psk_len
  * Call each(ctx, d, k) for every KeyPackage in document order; returns how
  * many there were.  k is valid during the call only.
  */
-size_t pskc_each(struct pskc_doc *d, void (*each)(void *ctx, struct pskc_doc *d,
-    struct pskc_key *k), void *ctx);
+size_t pskc_each(struct pskc_doc *d,
+    void (*each)(void *ctx, struct pskc_doc *d, struct pskc_key *k), void *ctx);
 
 /*
  * The seed of k (whose why is NULL) into k->f.secret/secret_len: a base64

@@ -40,9 +40,9 @@
 #define ANSI_RESET "\033[0m"
 
 /* Half blocks: which of a text cell's two module rows are dark. */
-#define GLYPH_UPPER "\xe2\x96\x80"    /* U+2580 top dark */
-#define GLYPH_LOWER "\xe2\x96\x84"    /* U+2584 bottom dark */
-#define GLYPH_FULL "\xe2\x96\x88"     /* U+2588 both dark */
+#define GLYPH_UPPER "\xe2\x96\x80" /* U+2580 top dark */
+#define GLYPH_LOWER "\xe2\x96\x84" /* U+2584 bottom dark */
+#define GLYPH_FULL "\xe2\x96\x88"  /* U+2588 both dark */
 
 int qr_style_parse(const char *name, enum qr_style *style)
 {
@@ -99,8 +99,11 @@ static void draw_utf8(FILE *f, const QRcode *q)
 	for (int y = 0; y < size; y += 2) {
 		for (int x = 0; x < size; x++) {
 			bool top = dark(q, x, y), bottom = y + 1 < size && dark(q, x, y + 1);
-			fputs(top && bottom ? GLYPH_FULL : top ? GLYPH_UPPER :
-			    bottom ? GLYPH_LOWER : " ", f);
+			fputs(top && bottom ? GLYPH_FULL :
+			        top         ? GLYPH_UPPER :
+			        bottom      ? GLYPH_LOWER :
+			                      " ",
+			    f);
 		}
 		fputc('\n', f);
 	}

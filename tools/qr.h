@@ -8,9 +8,9 @@
 #include <stdio.h>
 
 enum qr_style {
-	QR_STYLE_NONE = 0,      /* draw nothing */
-	QR_STYLE_ANSI,          /* ANSI background colours, two spaces per module */
-	QR_STYLE_UTF8,          /* half blocks, two module rows per text line */
+	QR_STYLE_NONE = 0, /* draw nothing */
+	QR_STYLE_ANSI,     /* ANSI background colours, two spaces per module */
+	QR_STYLE_UTF8,     /* half blocks, two module rows per text line */
 };
 
 /*

@@ -15,7 +15,7 @@
 #include "mfauth/err.h"
 #include "mfauth/totp.h"
 
-#define SEED_MIN 10                     /* 80 bits: the floor authenticator apps accept */
+#define SEED_MIN 10 /* 80 bits: the floor authenticator apps accept */
 
 /* s is exactly one of the two decimal texts allowed: its value in *v. */
 static int parse_one_of(const char *s, unsigned a, unsigned b, unsigned *v)

@@ -13,7 +13,7 @@
 
 struct mfa_audit_field {
 	const char *key;
-	const char *value;    /* NULL prints as empty */
+	const char *value; /* NULL prints as empty */
 };
 
 #define MFA_LOG_ERR 3

@@ -24,12 +24,12 @@
  * prints as empty unless said otherwise.
  */
 struct mfa_login_audit {
-	const char *user;          /* the account (the store's key) */
-	const char *typed;         /* the name as typed: a "typed" field only when it differs from user */
-	const char *factor;        /* "totp" (also for NULL), "recovery", "card" */
-	const struct mfa_source *src;   /* service, tty, rhost; never NULL */
-	const char *helper;        /* the helper's name ("mfauth-verify"), NULL in the module */
-	const char *caller_uid;    /* with helper: the real uid that ran it */
+	const char *user;   /* the account (the store's key) */
+	const char *typed;  /* the name as typed: a "typed" field only when it differs from user */
+	const char *factor; /* "totp" (also for NULL), "recovery", "card" */
+	const struct mfa_source *src; /* service, tty, rhost; never NULL */
+	const char *helper;           /* the helper's name ("mfauth-verify"), NULL in the module */
+	const char *caller_uid;       /* with helper: the real uid that ran it */
 };
 
 /*
@@ -56,10 +56,11 @@ void mfa_audit_login_lock(const struct mfa_login_audit *who, const struct mfa_au
 
 /* How a failed attempt is named; NULL fields take the defaults. */
 struct mfa_attempt_audit {
-	const char *fail_result;   /* result of a failure's line; NULL: "fail" */
-	const char *fail_reason;   /* reason of a failure's line; NULL: mfa_errtoken(rc) */
-	const char *tries_left;    /* a card's PIN tries, on a failure's line; NULL: none */
-	const char *card_check;    /* how the card was told apart, on success and failure; NULL: none */
+	const char *fail_result; /* result of a failure's line; NULL: "fail" */
+	const char *fail_reason; /* reason of a failure's line; NULL: mfa_errtoken(rc) */
+	const char *tries_left;  /* a card's PIN tries, on a failure's line; NULL: none */
+	const char
+	    *card_check; /* how the card was told apart, on success and failure; NULL: none */
 };
 
 /*

@@ -19,12 +19,12 @@ typedef uint64_t (*mfa_clock_fn)(void);
 uint64_t mfa_clock_now(void);
 
 struct mfa_auth_result {
-	uint32_t failures;        /* failure count after this attempt */
-	bool locked_now;          /* this attempt locked the user */
-	enum mfa_lock_reason lock_reason;  /* which limit, when locked_now */
-	uint64_t locked_until;    /* lock state after this attempt */
-	uint64_t step;            /* accepted time step on success */
-	bool used_recovery;       /* the accepted code was a recovery code */
+	uint32_t failures;                /* failure count after this attempt */
+	bool locked_now;                  /* this attempt locked the user */
+	enum mfa_lock_reason lock_reason; /* which limit, when locked_now */
+	uint64_t locked_until;            /* lock state after this attempt */
+	uint64_t step;                    /* accepted time step on success */
+	bool used_recovery;               /* the accepted code was a recovery code */
 };
 
 /*
@@ -62,9 +62,8 @@ int mfa_auth_decoy(struct mfa_store *store, const struct mfa_config *cfg, const 
  * Returns 0 only when card_rc was 0, the user is not locked and the new
  * state is on disk; MFA_ERR_LOCKED; card_rc; or a store error.
  */
-int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
-    struct mfa_auth_result *res);
+int mfa_auth_card_result(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    int card_rc, mfa_clock_fn clock, const struct mfa_source *src, struct mfa_auth_result *res);
 
 /*
  * Kill-safe attempts, for the setuid helper (helper/verify_auth.c), whose
@@ -83,14 +82,13 @@ int mfa_auth_reserve(struct mfa_store *store, const struct mfa_config *cfg, cons
     mfa_clock_fn clock, const struct mfa_source *src, struct mfa_auth_result *res);
 
 /* mfa_auth_code() settling a reservation. */
-int mfa_auth_code_reserved(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
+int mfa_auth_code_reserved(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    const struct mfa_record *rec, const char *code, mfa_clock_fn clock,
     const struct mfa_source *src, struct mfa_auth_result *res);
 
 /* mfa_auth_card_result() settling a reservation (a card error that was no attempt returns it). */
-int mfa_auth_card_reserved(struct mfa_store *store, const struct mfa_config *cfg,
-    const char *user, int card_rc, mfa_clock_fn clock, const struct mfa_source *src,
-    struct mfa_auth_result *res);
+int mfa_auth_card_reserved(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
+    int card_rc, mfa_clock_fn clock, const struct mfa_source *src, struct mfa_auth_result *res);
 
 /*
  * The card path's early refusal, read under a shared lock before the card is

@@ -42,7 +42,7 @@ struct mfa_buf {
 	uint8_t *data;
 	size_t len;
 	size_t cap;
-	int err;        /* first error, 0 if none */
+	int err; /* first error, 0 if none */
 };
 
 void mfa_buf_init(struct mfa_buf *b);

@@ -51,18 +51,17 @@
 #include "mfauth/card_types.h"
 #include "mfauth/record.h"
 
-#define MFA_CARD_MORE_MAX 40            /* 61xx / GET RESPONSE rounds per command */
-#define MFA_CARD_READS_MAX 64           /* READ BINARY commands per certificate */
-#define MFA_CARD_HEAD_MAX 256           /* bytes of an identifier's object: one APDU */
-#define MFA_CHUID_ID_LEN (2 + 25 + 2 + 16)  /* 30 19 FASC-N 34 10 GUID */
+#define MFA_CARD_MORE_MAX 40               /* 61xx / GET RESPONSE rounds per command */
+#define MFA_CARD_READS_MAX 64              /* READ BINARY commands per certificate */
+#define MFA_CARD_HEAD_MAX 256              /* bytes of an identifier's object: one APDU */
+#define MFA_CHUID_ID_LEN (2 + 25 + 2 + 16) /* 30 19 FASC-N 34 10 GUID */
 
 /* Results of a tries query besides a count 1..15. */
-#define MFA_CARD_TRIES_VERIFIED (-1)    /* 9000: already verified, count unknown */
-#define MFA_CARD_TRIES_BLOCKED 0        /* 63C0 or 6983 */
+#define MFA_CARD_TRIES_VERIFIED (-1) /* 9000: already verified, count unknown */
+#define MFA_CARD_TRIES_BLOCKED 0     /* 63C0 or 6983 */
 
 struct mfa_card_io {
-	int (*transmit)(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp,
-	    size_t *resplen);
+	int (*transmit)(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *resplen);
 	void *ctx;
 };
 
@@ -112,10 +111,8 @@ int mfa_card_read_id(struct mfa_card *card, uint8_t *id, size_t cap, size_t *id_
  * whose end may lie past len; MFA_ERR_NOENT for an all-zero GUID.  Both:
  * MFA_ERR_CARD for anything malformed, MFA_ERR_RANGE if cap is too small.
  */
-int mfa_card_id_from_cert(const uint8_t *der, size_t len, uint8_t *id, size_t cap,
-    size_t *id_len);
-int mfa_card_id_from_chuid(const uint8_t *obj, size_t len, uint8_t *id, size_t cap,
-    size_t *id_len);
+int mfa_card_id_from_cert(const uint8_t *der, size_t len, uint8_t *id, size_t cap, size_t *id_len);
+int mfa_card_id_from_chuid(const uint8_t *obj, size_t len, uint8_t *id, size_t cap, size_t *id_len);
 
 /*
  * Ask how many PIN tries are left (VERIFY without data): 0 with *tries 1..15,
@@ -149,8 +146,8 @@ int mfa_card_verify_pin(struct mfa_card *card, const char *pin, size_t pinlen, i
  * the raw RSA signature (256 bytes) or the DER ECDSA signature.
  * MFA_ERR_PIN_REQUIRED if the PIN was not verified first.
  */
-int mfa_card_sign_challenge(struct mfa_card *card, enum mfa_card_alg alg,
-    const uint8_t *chal, size_t chal_len, uint8_t *sig, size_t cap, size_t *siglen);
+int mfa_card_sign_challenge(struct mfa_card *card, enum mfa_card_alg alg, const uint8_t *chal,
+    size_t chal_len, uint8_t *sig, size_t cap, size_t *siglen);
 
 /* The profile card was opened with (enum mfa_card_profile), 0 if none. */
 uint8_t mfa_card_profile(const struct mfa_card *card);

@@ -20,16 +20,16 @@
 #include <stdint.h>
 #include "mfauth/buf.h"
 
-#define MFA_APDU_DATA_MAX 255           /* Lc of a short APDU */
-#define MFA_APDU_LE_MAX 256             /* Le 00 */
+#define MFA_APDU_DATA_MAX 255 /* Lc of a short APDU */
+#define MFA_APDU_LE_MAX 256   /* Le 00 */
 #define MFA_APDU_MAX (4 + 1 + MFA_APDU_DATA_MAX + 1)
 #define MFA_RESP_MAX (MFA_APDU_LE_MAX + 2)
-#define MFA_APDU_CLA_CHAIN 0x10         /* "more commands of this chain follow" */
+#define MFA_APDU_CLA_CHAIN 0x10 /* "more commands of this chain follow" */
 
 struct mfa_apdu {
 	uint8_t bytes[MFA_APDU_MAX];
 	size_t len;
-	size_t le;                      /* 0 = no Le field, else 1..256 */
+	size_t le; /* 0 = no Le field, else 1..256 */
 };
 
 /*
@@ -49,8 +49,8 @@ int mfa_apdu_set_le(struct mfa_apdu *a, size_t le);
  * but the last, Le only on the last.
  */
 size_t mfa_apdu_chain_count(size_t dlen);
-int mfa_apdu_build_chained(struct mfa_apdu *a, size_t i, uint8_t cla, uint8_t ins,
-    uint8_t p1, uint8_t p2, const uint8_t *data, size_t dlen, size_t le);
+int mfa_apdu_build_chained(struct mfa_apdu *a, size_t i, uint8_t cla, uint8_t ins, uint8_t p1,
+    uint8_t p2, const uint8_t *data, size_t dlen, size_t le);
 
 /*
  * Split a response into data and status word.  *data points into resp.
@@ -60,18 +60,18 @@ int mfa_apdu_split(const uint8_t *resp, size_t len, const uint8_t **data, size_t
     uint16_t *sw);
 
 enum mfa_sw {
-	MFA_SW_OK,                      /* 9000 */
-	MFA_SW_TRIES,                   /* 63Cx: *arg = x tries left */
-	MFA_SW_TRIES_630X,              /* 630x: *arg = x; ISO defines only 6300 ("no
+	MFA_SW_OK,           /* 9000 */
+	MFA_SW_TRIES,        /* 63Cx: *arg = x tries left */
+	MFA_SW_TRIES_630X,   /* 630x: *arg = x; ISO defines only 6300 ("no
 	                                 * information"), some PIV cards mean x tries left
 	                                 * (OpenSC's CI_VERIFY_630X): the profile decides */
-	MFA_SW_BLOCKED,                 /* 6983: authentication method blocked */
-	MFA_SW_SECURITY,                /* 6982: security status not satisfied */
-	MFA_SW_MORE,                    /* 61xx: *arg = xx bytes waiting (0 = 256) */
-	MFA_SW_WRONG_LE,                /* 6Cxx: *arg = xx, the right Le (0 = 256) */
-	MFA_SW_NOT_FOUND,               /* 6A82: file or application not found */
-	MFA_SW_WRONG_LENGTH,            /* 6700 */
-	MFA_SW_OTHER,                   /* anything else: a failure */
+	MFA_SW_BLOCKED,      /* 6983: authentication method blocked */
+	MFA_SW_SECURITY,     /* 6982: security status not satisfied */
+	MFA_SW_MORE,         /* 61xx: *arg = xx bytes waiting (0 = 256) */
+	MFA_SW_WRONG_LE,     /* 6Cxx: *arg = xx, the right Le (0 = 256) */
+	MFA_SW_NOT_FOUND,    /* 6A82: file or application not found */
+	MFA_SW_WRONG_LENGTH, /* 6700 */
+	MFA_SW_OTHER,        /* anything else: a failure */
 };
 
 /* Classify sw; arg (may be NULL) receives the parameter described above, else 0. */

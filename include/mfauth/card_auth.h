@@ -31,8 +31,8 @@ struct mfa_card_hooks {
 };
 
 struct mfa_card_outcome {
-	int tries_left;       /* after the attempt; -1 when unknown */
-	unsigned apdus;       /* commands sent */
+	int tries_left; /* after the attempt; -1 when unknown */
+	unsigned apdus; /* commands sent */
 };
 
 /*

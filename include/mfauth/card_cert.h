@@ -22,7 +22,7 @@
 #include "mfauth/card_types.h"
 #include "mfauth/record.h"
 
-#define MFA_CHALLENGE_LEN 32            /* what logins use */
+#define MFA_CHALLENGE_LEN 32 /* what logins use */
 #define MFA_CHALLENGE_MIN 32
 #define MFA_CHALLENGE_MAX 1024
 
@@ -42,19 +42,19 @@ int mfa_spki_alg(const uint8_t *spki, size_t spki_len, enum mfa_card_alg *alg);
  * MFA_ERR_BADSIG for an invalid one; MFA_ERR_CORRUPT / MFA_ERR_KEYTYPE for
  * an unusable key; MFA_ERR_INVAL for a challenge outside the limits.
  */
-int mfa_card_verify_signature(const uint8_t *spki, size_t spki_len,
-    const uint8_t *chal, size_t chal_len, const uint8_t *sig, size_t sig_len);
+int mfa_card_verify_signature(const uint8_t *spki, size_t spki_len, const uint8_t *chal,
+    size_t chal_len, const uint8_t *sig, size_t sig_len);
 
 /* What enrollment learns from a certificate. */
 struct mfa_cert_info {
-	enum mfa_card_alg alg;          /* MFA_CARD_ALG_NONE for any other key */
-	char key_desc[32];              /* "RSA-2048", "EC-prime256v1", "RSA-1024", ... */
+	enum mfa_card_alg alg; /* MFA_CARD_ALG_NONE for any other key */
+	char key_desc[32];     /* "RSA-2048", "EC-prime256v1", "RSA-1024", ... */
 	uint8_t spki[MFA_SPKI_MAX];
 	size_t spki_len;
-	uint8_t fingerprint[32];        /* SHA-256 of the DER certificate */
-	char subject[256];              /* RFC 2253 one line, printable ASCII, may end in "..." */
-	char serial[80];                /* upper-case hex */
-	uint64_t not_before;            /* epoch seconds */
+	uint8_t fingerprint[32]; /* SHA-256 of the DER certificate */
+	char subject[256];       /* RFC 2253 one line, printable ASCII, may end in "..." */
+	char serial[80];         /* upper-case hex */
+	uint64_t not_before;     /* epoch seconds */
 	uint64_t not_after;
 };
 
@@ -95,7 +95,6 @@ int mfa_cert_to_factor(const struct mfa_cert_info *info, uint8_t profile, uint64
  * after the 53 object, another CertInfo value: MFA_ERR_CERT.
  * MFA_ERR_RANGE if the certificate does not fit in cap.
  */
-int mfa_piv_cert_unwrap(const uint8_t *obj, size_t len, uint8_t *der, size_t cap,
-    size_t *der_len);
+int mfa_piv_cert_unwrap(const uint8_t *obj, size_t len, uint8_t *der, size_t cap, size_t *der_len);
 
 #endif

@@ -21,7 +21,7 @@
 
 #include "mfauth/card.h"
 
-#define MFA_PCSC_WAIT_MAX 3600          /* seconds; longer waits are clamped */
+#define MFA_PCSC_WAIT_MAX 3600 /* seconds; longer waits are clamped */
 
 struct mfa_pcsc;
 

@@ -21,7 +21,7 @@
  * MFA_ERR_NOCARD, ...); out is filled as mfa_card_login() fills it.
  */
 int mfa_card_session_login(const struct mfa_config *cfg, const struct mfa_card_factor *f,
-    int (*ask_pin)(void *arg, uint8_t profile, int tries_left, char **pin), void *arg,
-    uint64_t now, struct mfa_card_outcome *out);
+    int (*ask_pin)(void *arg, uint8_t profile, int tries_left, char **pin), void *arg, uint64_t now,
+    struct mfa_card_outcome *out);
 
 #endif

@@ -22,20 +22,20 @@
 struct mfa_config {
 	char store_dir[PATH_MAX];
 	char key_file[PATH_MAX];
-	unsigned factors;          /* MFA_FACTOR_* */
-	unsigned window;           /* TOTP steps accepted either side, 0..10 */
-	unsigned deny;             /* failures before lock, 0 = never lock, 1..1000 */
-	uint64_t unlock_time;      /* seconds a lock lasts; 0 = until staff unlock */
-	uint64_t fail_interval;    /* seconds failures are counted over */
-	unsigned deny_total;       /* failures since the last success that lock until staff
+	unsigned factors;        /* MFA_FACTOR_* */
+	unsigned window;         /* TOTP steps accepted either side, 0..10 */
+	unsigned deny;           /* failures before lock, 0 = never lock, 1..1000 */
+	uint64_t unlock_time;    /* seconds a lock lasts; 0 = until staff unlock */
+	uint64_t fail_interval;  /* seconds failures are counted over */
+	unsigned deny_total;     /* failures since the last success that lock until staff
 	                            * unlock, 0 = off, 1..100000 */
-	bool nullok;               /* PAM_IGNORE for users with no enrollment */
-	bool debug;                /* debug lines to syslog (never secrets) */
-	unsigned card_wait;        /* seconds to wait for a card, 0..300 */
-	char card_reader[128];     /* reader-name substring, "" = any */
-	unsigned card_min_tries;   /* refuse VERIFY with fewer tries left, 1..15 */
-	unsigned card_profiles;    /* MFA_PROFILE_* */
-	char helper[PATH_MAX];     /* setuid helper run when the module is not root */
+	bool nullok;             /* PAM_IGNORE for users with no enrollment */
+	bool debug;              /* debug lines to syslog (never secrets) */
+	unsigned card_wait;      /* seconds to wait for a card, 0..300 */
+	char card_reader[128];   /* reader-name substring, "" = any */
+	unsigned card_min_tries; /* refuse VERIFY with fewer tries left, 1..15 */
+	unsigned card_profiles;  /* MFA_PROFILE_* */
+	char helper[PATH_MAX];   /* setuid helper run when the module is not root */
 };
 
 /* Error detail: which file, which line, what is wrong. */
@@ -60,8 +60,8 @@ int mfa_config_set(struct mfa_config *cfg, const char *key, const char *value,
  * messages.  Comments start with '#', blank lines are ignored, lines are
  * "key = value" with optional blanks.  Stops at the first error.
  */
-int mfa_config_parse_text(struct mfa_config *cfg, const char *text, size_t len,
-    const char *name, struct mfa_config_error *err);
+int mfa_config_parse_text(struct mfa_config *cfg, const char *text, size_t len, const char *name,
+    struct mfa_config_error *err);
 
 /*
  * Load a config file after checking it is safe (root-owned, not writable by

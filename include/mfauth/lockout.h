@@ -30,9 +30,9 @@ bool mfa_lockout_active(const struct mfa_config *cfg, const struct mfa_state *st
 
 /* What a failure did to the lock. */
 enum mfa_lock_reason {
-	MFA_LOCK_NONE = 0,        /* not locked by this failure */
-	MFA_LOCK_DENY = 1,        /* deny failures within fail_interval */
-	MFA_LOCK_TOTAL = 2,       /* deny_total failures since the last success */
+	MFA_LOCK_NONE = 0,  /* not locked by this failure */
+	MFA_LOCK_DENY = 1,  /* deny failures within fail_interval */
+	MFA_LOCK_TOTAL = 2, /* deny_total failures since the last success */
 };
 
 /* Count one failure; returns which limit this failure reached (MFA_LOCK_NONE: none). */

@@ -21,10 +21,10 @@
 
 #define MFA_RECORD_MAGIC "MFAR"
 #define MFA_RECORD_VERSION 1
-#define MFA_RECORD_MAX 16384            /* largest record file we read */
+#define MFA_RECORD_MAX 16384 /* largest record file we read */
 #define MFA_SECRET_MAX 64
 #define MFA_SPKI_MAX 1024
-#define MFA_CARD_ID_MAX 512           /* a recorded card identifier (card.h) */
+#define MFA_CARD_ID_MAX 512 /* a recorded card identifier (card.h) */
 
 enum mfa_totp_alg {
 	MFA_ALG_SHA1 = 1,
@@ -43,44 +43,44 @@ enum mfa_card_profile {
  * anything -- the signature checked against spki is the only proof.
  */
 enum mfa_card_id_kind {
-	MFA_CARD_ID_LEGACY = 0,       /* enrolled before identifiers: compare the certificate's key */
-	MFA_CARD_ID_CERT = 1,         /* JPKI: serial and issuer from the certificate's head */
-	MFA_CARD_ID_CHUID = 2,        /* PIV: FASC-N and card GUID from the CHUID */
-	MFA_CARD_ID_SPKI = 3,         /* PIV without a usable CHUID: the certificate's key */
+	MFA_CARD_ID_LEGACY = 0, /* enrolled before identifiers: compare the certificate's key */
+	MFA_CARD_ID_CERT = 1,   /* JPKI: serial and issuer from the certificate's head */
+	MFA_CARD_ID_CHUID = 2,  /* PIV: FASC-N and card GUID from the CHUID */
+	MFA_CARD_ID_SPKI = 3,   /* PIV without a usable CHUID: the certificate's key */
 };
 
 struct mfa_totp_factor {
 	bool present;
 	uint8_t secret[MFA_SECRET_MAX];
-	size_t secret_len;            /* 10..64 */
-	uint8_t digits;               /* 6 or 8 */
-	uint8_t alg;                  /* enum mfa_totp_alg */
-	uint16_t period;              /* 30 or 60 */
-	uint64_t enrolled_at;         /* epoch seconds */
+	size_t secret_len;    /* 10..64 */
+	uint8_t digits;       /* 6 or 8 */
+	uint8_t alg;          /* enum mfa_totp_alg */
+	uint16_t period;      /* 30 or 60 */
+	uint64_t enrolled_at; /* epoch seconds */
 };
 
 struct mfa_card_factor {
 	bool present;
-	uint8_t profile;              /* enum mfa_card_profile */
-	uint8_t spki[MFA_SPKI_MAX];   /* DER SubjectPublicKeyInfo recorded at enrollment */
+	uint8_t profile;            /* enum mfa_card_profile */
+	uint8_t spki[MFA_SPKI_MAX]; /* DER SubjectPublicKeyInfo recorded at enrollment */
 	size_t spki_len;
-	uint8_t fingerprint[32];      /* SHA-256 of the certificate */
+	uint8_t fingerprint[32]; /* SHA-256 of the certificate */
 	char subject[256];
-	char serial[80];              /* hex */
+	char serial[80]; /* hex */
 	uint64_t not_before;
 	uint64_t not_after;
 	uint64_t enrolled_at;
-	uint8_t id_kind;              /* enum mfa_card_id_kind; optional field, 0 when absent */
-	uint8_t id[MFA_CARD_ID_MAX];  /* CERT, CHUID: the identifier's bytes (card.h) */
-	size_t id_len;                /* 0 for LEGACY and SPKI */
+	uint8_t id_kind;             /* enum mfa_card_id_kind; optional field, 0 when absent */
+	uint8_t id[MFA_CARD_ID_MAX]; /* CERT, CHUID: the identifier's bytes (card.h) */
+	size_t id_len;               /* 0 for LEGACY and SPKI */
 };
 
 struct mfa_recovery {
 	bool present;
-	uint64_t id;                  /* random; the state remembers the used one */
+	uint64_t id; /* random; the state remembers the used one */
 	uint8_t salt[16];
 	uint8_t hash[32];
-	uint32_t iterations;          /* PBKDF2-HMAC-SHA256 */
+	uint32_t iterations; /* PBKDF2-HMAC-SHA256 */
 	uint64_t issued_at;
 	uint64_t expires_at;
 };
@@ -98,14 +98,14 @@ int mfa_record_encode(const struct mfa_record *rec, struct mfa_buf *out);
 int mfa_record_decode(const uint8_t *p, size_t len, struct mfa_record *rec);
 
 /* Encode and seal a record for user into file (the whole file's bytes). */
-int mfa_record_seal(const struct mfa_key *key, const char *user,
-    const struct mfa_record *rec, struct mfa_buf *file);
+int mfa_record_seal(const struct mfa_key *key, const char *user, const struct mfa_record *rec,
+    struct mfa_buf *file);
 /*
  * Authenticate and decode a record file.  MFA_ERR_CORRUPT (bad magic, short,
  * tag mismatch), MFA_ERR_VERSION, MFA_ERR_KEYID (sealed under another key).
  */
-int mfa_record_unseal(const struct mfa_key *key, const char *user,
-    const uint8_t *file, size_t len, struct mfa_record *rec);
+int mfa_record_unseal(const struct mfa_key *key, const char *user, const uint8_t *file, size_t len,
+    struct mfa_record *rec);
 
 /*
  * The key id a record file claims to be sealed under (not authenticated:

@@ -30,8 +30,7 @@ struct mfa_path_error {
  * MFA_ERR_NOENT if the final component does not exist, MFA_ERR_UNSAFE for
  * any ownership/mode/type/link problem, MFA_ERR_IO otherwise.
  */
-int mfa_open_trusted(const char *path, int flags, bool want_dir,
-    struct mfa_path_error *err);
+int mfa_open_trusted(const char *path, int flags, bool want_dir, struct mfa_path_error *err);
 
 /*
  * The same in two steps, for several files in one directory: open the
@@ -40,18 +39,16 @@ int mfa_open_trusted(const char *path, int flags, bool want_dir,
  * when sticky) and copy that component into name; then open names in it.  path is only
  * for messages there.  max_mode as in mfa_check_trusted_fd().
  */
-int mfa_open_trusted_parent(const char *path, char name[NAME_MAX + 1],
-    struct mfa_path_error *err);
-int mfa_open_trusted_at(int dirfd, const char *name, int flags, bool want_dir,
-    mode_t max_mode, const char *path, struct mfa_path_error *err);
+int mfa_open_trusted_parent(const char *path, char name[NAME_MAX + 1], struct mfa_path_error *err);
+int mfa_open_trusted_at(int dirfd, const char *name, int flags, bool want_dir, mode_t max_mode,
+    const char *path, struct mfa_path_error *err);
 
 /*
  * Check an open file: regular, owned by root, no group/other write bit, one
  * link.  If max_mode is non-zero, mode bits outside it are also refused
  * (key file: 0600).
  */
-int mfa_check_trusted_fd(int fd, mode_t max_mode, const char *what,
-    struct mfa_path_error *err);
+int mfa_check_trusted_fd(int fd, mode_t max_mode, const char *what, struct mfa_path_error *err);
 
 /*
  * Read all of fd, at most max bytes, into a NUL-terminated malloc'd buffer

@@ -19,7 +19,7 @@
 
 struct mfa_key {
 	uint8_t bytes[MFA_KEY_LEN];
-	uint8_t id[MFA_KEYID_LEN];   /* SHA-256("mfauth key id" || key), truncated */
+	uint8_t id[MFA_KEYID_LEN]; /* SHA-256("mfauth key id" || key), truncated */
 };
 
 /*
@@ -57,15 +57,15 @@ const struct mfa_key *mfa_keyring_find(const struct mfa_keyring *ring,
  * Encrypt pt into out (size ptlen + MFA_SEAL_OVERHEAD) with a fresh random
  * nonce.  Returns 0 or MFA_ERR_CRYPTO.
  */
-int mfa_seal(const struct mfa_key *key, const uint8_t *aad, size_t aadlen,
-    const uint8_t *pt, size_t ptlen, uint8_t *out);
+int mfa_seal(const struct mfa_key *key, const uint8_t *aad, size_t aadlen, const uint8_t *pt,
+    size_t ptlen, uint8_t *out);
 
 /*
  * Decrypt and authenticate in (inlen bytes, >= MFA_SEAL_OVERHEAD) into pt
  * (size inlen - MFA_SEAL_OVERHEAD).  MFA_ERR_CORRUPT if authentication fails;
  * pt is wiped in that case.
  */
-int mfa_unseal(const struct mfa_key *key, const uint8_t *aad, size_t aadlen,
-    const uint8_t *in, size_t inlen, uint8_t *pt);
+int mfa_unseal(const struct mfa_key *key, const uint8_t *aad, size_t aadlen, const uint8_t *in,
+    size_t inlen, uint8_t *pt);
 
 #endif

@@ -22,23 +22,23 @@
 #define MFA_LOCK_FOREVER UINT64_MAX
 
 struct mfa_state {
-	uint64_t seq;                 /* managed by the store */
-	uint64_t last_step;           /* last accepted TOTP time step, 0 = none */
-	uint32_t failures;            /* second-factor failures in the current interval */
-	uint32_t failures_total;      /* failures since the last success (deny_total) */
-	uint64_t first_failure;       /* epoch seconds of the first counted failure */
+	uint64_t seq;            /* managed by the store */
+	uint64_t last_step;      /* last accepted TOTP time step, 0 = none */
+	uint32_t failures;       /* second-factor failures in the current interval */
+	uint32_t failures_total; /* failures since the last success (deny_total) */
+	uint64_t first_failure;  /* epoch seconds of the first counted failure */
 	uint64_t last_failure;
-	uint64_t locked_until;        /* 0 = not locked; MFA_LOCK_FOREVER = until staff unlock */
+	uint64_t locked_until; /* 0 = not locked; MFA_LOCK_FOREVER = until staff unlock */
 	uint64_t last_success;
-	uint64_t recovery_used;       /* id of the last consumed recovery code */
-	char fail_service[32];        /* where the last failure came from */
+	uint64_t recovery_used; /* id of the last consumed recovery code */
+	char fail_service[32];  /* where the last failure came from */
 	char fail_tty[32];
 	char fail_rhost[64];
 };
 
 /* Seal state (with its seq) for user into one slot's bytes. */
-int mfa_state_seal_slot(const struct mfa_key *key, const char *user,
-    const struct mfa_state *st, uint8_t slot[MFA_STATE_SLOT_LEN]);
+int mfa_state_seal_slot(const struct mfa_key *key, const char *user, const struct mfa_state *st,
+    uint8_t slot[MFA_STATE_SLOT_LEN]);
 
 /* Authenticate and decode one slot; MFA_ERR_CORRUPT/VERSION/KEYID on failure. */
 int mfa_state_unseal_slot(const struct mfa_key *key, const char *user,

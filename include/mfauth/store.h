@@ -80,8 +80,7 @@ int mfa_store_save(struct mfa_store *store, const char *user, const struct mfa_r
 #define MFA_CHANGE_STATE 1
 #define MFA_CHANGE_RECORD 2
 #define MFA_CHANGE_REMOVE 4
-typedef int (*mfa_change_fn)(struct mfa_record *rec, bool exists, struct mfa_state *st,
-    void *ctx);
+typedef int (*mfa_change_fn)(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx);
 int mfa_store_change(struct mfa_store *store, const char *user, bool create, mfa_change_fn fn,
     void *ctx);
 
@@ -145,8 +144,7 @@ int mfa_store_list_states(struct mfa_store *store, char ***names, size_t *count)
  *     rekeyed, since the old key is then gone.
  * *created (may be NULL) tells whether begin made a new key or resumes.
  */
-int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created,
-    struct mfa_path_error *err);
+int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err);
 int mfa_store_rekey_user(struct mfa_store *store, const char *user);
 int mfa_store_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *err);
 
@@ -163,19 +161,23 @@ int mfa_store_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *
  * item live until the callback returns.
  */
 enum mfa_store_sev {
-	MFA_STORE_OK, MFA_STORE_INFO, MFA_STORE_WARNING, MFA_STORE_ERROR, MFA_STORE_CRITICAL
+	MFA_STORE_OK,
+	MFA_STORE_INFO,
+	MFA_STORE_WARNING,
+	MFA_STORE_ERROR,
+	MFA_STORE_CRITICAL
 };
 struct mfa_store_finding {
 	enum mfa_store_sev sev;
-	const char *what;       /* the part checked: "store", "record" or "state" */
-	const char *subject;    /* where, in the backend's terms (files: a path) */
-	const char *detail;     /* one line, translated */
+	const char *what;    /* the part checked: "store", "record" or "state" */
+	const char *subject; /* where, in the backend's terms (files: a path) */
+	const char *detail;  /* one line, translated */
 };
 struct mfa_store_item {
 	const char *user;
-	bool has_record;        /* false: a state without a record (a revoked user) */
-	const char *subject;    /* where the record is (or the state, without one) */
-	bool readable;          /* passed the backend's own checks: worth loading */
+	bool has_record;     /* false: a state without a record (a revoked user) */
+	const char *subject; /* where the record is (or the state, without one) */
+	bool readable;       /* passed the backend's own checks: worth loading */
 	bool has_state;
 	const char *state_subject;
 	bool state_readable;

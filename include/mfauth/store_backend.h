@@ -19,7 +19,7 @@
 #include "mfauth/store.h"
 
 struct mfa_store_ops {
-	const char *name;     /* the backend's name, as a config would select it */
+	const char *name; /* the backend's name, as a config would select it */
 	int (*open)(const struct mfa_config *cfg, void **handle, struct mfa_path_error *err);
 	void (*close)(void *handle);
 	int (*init)(const struct mfa_config *cfg, struct mfa_path_error *err);
@@ -36,8 +36,7 @@ struct mfa_store_ops {
 	/* handle is NULL when the store could not be opened (store.h, mfa_store_check). */
 	int (*check)(const struct mfa_config *cfg, void *handle, uint64_t now,
 	    const struct mfa_store_inspector *ins, void *ctx);
-	int (*rekey_begin)(const struct mfa_config *cfg, bool *created,
-	    struct mfa_path_error *err);
+	int (*rekey_begin)(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err);
 	int (*rekey_user)(void *handle, const char *user);
 	int (*rekey_finish)(const struct mfa_config *cfg, struct mfa_path_error *err);
 };

@@ -56,15 +56,15 @@
 #define MFA_LDAP_VALUE_MAX (256 * 1024)
 
 struct mfa_ldap_settings {
-	const char *uris;       /* whitespace-separated ldaps://, ldap:// or ldapi:// URIs */
-	const char *base;       /* DN under which the user entries live */
-	const char *bind_dn;    /* the terminal's or staff's own DN; required */
+	const char *uris;             /* whitespace-separated ldaps://, ldap:// or ldapi:// URIs */
+	const char *base;             /* DN under which the user entries live */
+	const char *bind_dn;          /* the terminal's or staff's own DN; required */
 	const unsigned char *bind_pw; /* password bytes (not NUL-terminated) */
 	size_t bind_pw_len;
-	const char *ca_file;    /* PEM CA file; required when a URI uses TLS */
-	bool starttls;          /* ldap:// URIs: true = StartTLS, required to succeed;
+	const char *ca_file;  /* PEM CA file; required when a URI uses TLS */
+	bool starttls;        /* ldap:// URIs: true = StartTLS, required to succeed;
 	                           false = plain text (only when configured so) */
-	unsigned int timeout;   /* seconds, 1..300: per server (connect+TLS+bind)
+	unsigned int timeout; /* seconds, 1..300: per server (connect+TLS+bind)
 	                           and per operation */
 };
 

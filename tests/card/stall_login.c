@@ -50,7 +50,9 @@ struct stall {
 
 static void no_delay(int status, unsigned int usec, void *appdata)
 {
-	(void)status; (void)usec; (void)appdata;
+	(void)status;
+	(void)usec;
+	(void)appdata;
 }
 
 static int answer(const char *reply, int n, const struct pam_message **msg,
@@ -61,21 +63,21 @@ static int answer(const char *reply, int n, const struct pam_message **msg,
 	if (r == NULL)
 		return PAM_BUF_ERR;
 	for (int i = 0; i < n; i++)
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
+		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
 			r[i].resp = strdup(reply);
 	*resp = r;
 	return PAM_SUCCESS;
 }
 
-static int wrong_code(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *data)
+static int wrong_code(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
 	(void)data;
 	return answer("000000", n, msg, resp);
 }
 
-static int run(const char *confdir, const char *service, const char *user,
-    struct pam_conv *conv, bool account)
+static int run(const char *confdir, const char *service, const char *user, struct pam_conv *conv,
+    bool account)
 {
 	pam_handle_t *pamh = NULL;
 	int rc = pam_start_confdir(service, user, conv, confdir, &pamh);
@@ -89,8 +91,7 @@ static int run(const char *confdir, const char *service, const char *user,
 }
 
 /* The other failures happen while this login waits at its PIN prompt. */
-static int late_pin(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *data)
+static int late_pin(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
 	struct stall *s = data;
 
@@ -116,7 +117,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc != 9) {
-		fprintf(stderr, "usage: stall_login CONFDIR CARD_SERVICE CODE_SERVICE USER PIN "
+		fprintf(stderr,
+		    "usage: stall_login CONFDIR CARD_SERVICE CODE_SERVICE USER PIN "
 		    "FAILS BEFORE AFTER\n");
 		return 2;
 	}

@@ -47,8 +47,7 @@ enum { EXIT_TIMEOUT = 1, EXIT_USAGE = 2, EXIT_GONE = 3, EXIT_NOREADER = 4 };
 
 static const char *prog = "wait_card";
 
-static long long
-now_ms(void)
+static long long now_ms(void)
 {
 	struct timespec ts;
 
@@ -57,8 +56,7 @@ now_ms(void)
 }
 
 /* Parse a decimal number in [lo, hi]; -1 on any junk. */
-static long long
-parse_num(const char *s, long long lo, long long hi)
+static long long parse_num(const char *s, long long lo, long long hi)
 {
 	char *end = NULL;
 	long long v;
@@ -71,15 +69,13 @@ parse_num(const char *s, long long lo, long long hi)
 }
 
 /* A pollable handle on a process that may not be our child; -1 if it does not exist. */
-static int
-pid_handle(pid_t pid)
+static int pid_handle(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
 /* 1 if the process behind the pidfd has exited (a zombie counts), else 0. */
-static int
-pid_exited(int pidfd, int wait_ms)
+static int pid_exited(int pidfd, int wait_ms)
 {
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 
@@ -91,8 +87,7 @@ pid_exited(int pidfd, int wait_ms)
 	return poll(&p, 1, wait_ms) > 0;
 }
 
-static void
-usage(void)
+static void usage(void)
 {
 	fprintf(stderr,
 	    "usage: %s ready   [-t MS] [-p PID] READER_PREFIX\n"
@@ -105,14 +100,13 @@ usage(void)
 
 struct opts {
 	long long timeout_ms;
-	pid_t pid;		/* -p: watched process, 0 = none */
-	pid_t owner;		/* -o */
-	const char *pidfile;	/* -f */
+	pid_t pid;           /* -p: watched process, 0 = none */
+	pid_t owner;         /* -o */
+	const char *pidfile; /* -f */
 };
 
 /* Parse -t/-p/-o/-f; returns the index of the first operand or -1. */
-static int
-parse_opts(int argc, char **argv, struct opts *o)
+static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	int i;
 
@@ -149,8 +143,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return i;
 }
 
-static int
-remaining(long long deadline)
+static int remaining(long long deadline)
 {
 	long long r = deadline - now_ms();
 
@@ -158,8 +151,7 @@ remaining(long long deadline)
 }
 
 /* ready: connect to pcscd (retrying while its socket is absent) and list matching readers. */
-static int
-cmd_ready(const struct opts *o, const char *prefix)
+static int cmd_ready(const struct opts *o, const char *prefix)
 {
 	long long deadline = now_ms() + o->timeout_ms;
 	int pidfd = o->pid ? pid_handle(o->pid) : -1;
@@ -187,7 +179,8 @@ cmd_ready(const struct opts *o, const char *prefix)
 			goto out;
 		}
 		if (remaining(deadline) == 0) {
-			fprintf(stderr, "%s: pcscd did not answer in %lld ms\n", prog, o->timeout_ms);
+			fprintf(stderr, "%s: pcscd did not answer in %lld ms\n", prog,
+			    o->timeout_ms);
 			goto out;
 		}
 	}
@@ -201,7 +194,8 @@ cmd_ready(const struct opts *o, const char *prefix)
 
 		rv = SCardListReaders(ctx, NULL, buf, &len);
 		if (rv != SCARD_S_SUCCESS && rv != SCARD_E_NO_READERS_AVAILABLE) {
-			fprintf(stderr, "%s: SCardListReaders: %s\n", prog, pcsc_stringify_error(rv));
+			fprintf(stderr, "%s: SCardListReaders: %s\n", prog,
+			    pcsc_stringify_error(rv));
 			ret = EXIT_USAGE;
 			goto out;
 		}
@@ -214,7 +208,8 @@ cmd_ready(const struct opts *o, const char *prefix)
 			}
 		}
 		if (ret == EXIT_NOREADER)
-			fprintf(stderr, "%s: pcscd is up but has no reader named %s*\n", prog, prefix);
+			fprintf(stderr, "%s: pcscd is up but has no reader named %s*\n", prog,
+			    prefix);
 	}
 out:
 	if (ctx != 0)
@@ -225,8 +220,7 @@ out:
 }
 
 /* present/absent: follow READER's state with SCardGetStatusChange until it is what we want. */
-static int
-cmd_card(const struct opts *o, const char *reader, int want_present)
+static int cmd_card(const struct opts *o, const char *reader, int want_present)
 {
 	long long deadline = now_ms() + o->timeout_ms;
 	int pidfd = o->pid ? pid_handle(o->pid) : -1;
@@ -260,7 +254,8 @@ cmd_card(const struct opts *o, const char *reader, int want_present)
 				fprintf(stderr, "%s: no reader named \"%s\"\n", prog, reader);
 				goto out;
 			}
-			if (want_present && (st & SCARD_STATE_PRESENT) && !(st & SCARD_STATE_MUTE)) {
+			if (want_present && (st & SCARD_STATE_PRESENT) &&
+			    !(st & SCARD_STATE_MUTE)) {
 				ret = 0;
 				goto out;
 			}
@@ -295,8 +290,7 @@ out:
 }
 
 /* gone: wait until every listed PID has exited. */
-static int
-cmd_gone(const struct opts *o, int n, char **pids)
+static int cmd_gone(const struct opts *o, int n, char **pids)
 {
 	long long deadline = now_ms() + o->timeout_ms;
 	struct pollfd p[64];
@@ -316,7 +310,7 @@ cmd_gone(const struct opts *o, int n, char **pids)
 		}
 		fd = pid_handle((pid_t)v);
 		if (fd < 0)
-			continue;	/* already gone */
+			continue; /* already gone */
 		p[count].fd = fd;
 		p[count].events = POLLIN;
 		count++;
@@ -332,7 +326,7 @@ cmd_gone(const struct opts *o, int n, char **pids)
 		for (int i = 0; i < count; i++) {
 			if (p[i].fd >= 0 && (p[i].revents & POLLIN)) {
 				close(p[i].fd);
-				p[i].fd = -1;	/* poll ignores negative fds */
+				p[i].fd = -1; /* poll ignores negative fds */
 				left--;
 			}
 		}
@@ -345,8 +339,7 @@ out:
 	return ret;
 }
 
-static int
-write_pidfile(const char *path, pid_t pid)
+static int write_pidfile(const char *path, pid_t pid)
 {
 	char tmp[4096];
 	FILE *f;
@@ -361,8 +354,7 @@ write_pidfile(const char *path, pid_t pid)
 	return 0;
 }
 
-static int
-status_code(int st)
+static int status_code(int st)
 {
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
@@ -370,8 +362,7 @@ status_code(int st)
 }
 
 /* Send TERM, give the child 3 s to exit, then KILL; reap it. */
-static int
-stop_child(pid_t child, int sfd)
+static int stop_child(pid_t child, int sfd)
 {
 	long long deadline = now_ms() + 3000;
 	int st = 0;
@@ -385,8 +376,8 @@ stop_child(pid_t child, int sfd)
 			return status_code(st);
 		if (remaining(deadline) == 0)
 			break;
-		if (poll(&p, 1, remaining(deadline)) > 0 &&
-		    read(sfd, &si, sizeof(si)) < 0 && errno != EAGAIN)
+		if (poll(&p, 1, remaining(deadline)) > 0 && read(sfd, &si, sizeof(si)) < 0 &&
+		    errno != EAGAIN)
 			break;
 	}
 	kill(child, SIGKILL);
@@ -395,8 +386,7 @@ stop_child(pid_t child, int sfd)
 }
 
 /* keep: run CMD tied to our lifetime and to OWNER's (see the header). */
-static int
-cmd_keep(const struct opts *o, char **cmd)
+static int cmd_keep(const struct opts *o, char **cmd)
 {
 	sigset_t mask, old;
 	int sfd, ownerfd = -1, st = 0;
@@ -427,7 +417,7 @@ cmd_keep(const struct opts *o, char **cmd)
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != self)
-			_exit(EXIT_GONE);	/* the keeper died before we could tie ourselves to it */
+			_exit(EXIT_GONE); /* the keeper died before we could tie ourselves to it */
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "%s: exec %s: %s\n", prog, cmd[0], strerror(errno));
 		_exit(127);
@@ -438,7 +428,7 @@ cmd_keep(const struct opts *o, char **cmd)
 	}
 	for (;;) {
 		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
-				       { .fd = ownerfd, .events = POLLIN } };
+			{ .fd = ownerfd, .events = POLLIN } };
 		struct signalfd_siginfo si;
 
 		if (poll(p, ownerfd >= 0 ? 2 : 1, -1) < 0) {
@@ -446,7 +436,7 @@ cmd_keep(const struct opts *o, char **cmd)
 				continue;
 			return stop_child(child, sfd);
 		}
-		if (p[1].revents & POLLIN)	/* the owner (test) is gone: so are we */
+		if (p[1].revents & POLLIN) /* the owner (test) is gone: so are we */
 			return stop_child(child, sfd);
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo != SIGCHLD)
@@ -457,8 +447,7 @@ cmd_keep(const struct opts *o, char **cmd)
 	}
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	struct opts o;
 	int i;

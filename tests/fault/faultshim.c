@@ -163,8 +163,8 @@ static void trace_line(long n, const char *fn, const char *obj, uintptr_t off, b
 	    obj != NULL && obj[0] != '\0' ? obj : fs.main_name, (unsigned long)off,
 	    failed ? " FAIL" : "");
 	if (len > 0)
-		syscall(SYS_write, fs.trace_fd, line, (size_t)len < sizeof(line) ? (size_t)len :
-		    sizeof(line) - 1);
+		syscall(SYS_write, fs.trace_fd, line,
+		    (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
 }
 
 /* Count this call if our code made it; true means: fail it. */
@@ -198,7 +198,11 @@ static bool should_fail(const char *fn, void *ra)
 #define RA() __builtin_return_address(0)
 #define REAL(type, name, lib) \
 	static __typeof__(type) real_##name; \
-	if (real_##name == NULL) { in_shim++; real_##name = (type)real(#name, lib); in_shim--; }
+	if (real_##name == NULL) { \
+		in_shim++; \
+		real_##name = (type)real(#name, lib); \
+		in_shim--; \
+	}
 
 /* --- the clock ----------------------------------------------------------- */
 
@@ -206,7 +210,7 @@ time_t time(time_t *t)
 {
 	const char *now = getenv("MFAUTH_FAULT_NOW");
 	time_t v;
-	REAL(time_t (*)(time_t *), time, NULL)
+	REAL(time_t(*)(time_t *), time, NULL)
 
 	if (now == NULL || now[0] == '\0')
 		return real_time(t);
@@ -258,7 +262,7 @@ void *calloc(size_t n, size_t m)
 {
 	resolve_alloc();
 	if (real_calloc_p == NULL)
-		return boot_alloc(n * m);     /* boot_heap is zeroed and never reused */
+		return boot_alloc(n * m); /* boot_heap is zeroed and never reused */
 	if (should_fail("calloc", RA())) {
 		errno = ENOMEM;
 		return NULL;
@@ -272,8 +276,10 @@ void *realloc(void *p, size_t n)
 	if (is_boot(p) || real_realloc_p == NULL) {
 		void *q = real_malloc_p ? real_malloc_p(n) : boot_alloc(n);
 		if (q != NULL && p != NULL)
-			memcpy(q, p, n < (size_t)(boot_heap + sizeof(boot_heap) - (char *)p) ?
-			    n : (size_t)(boot_heap + sizeof(boot_heap) - (char *)p));
+			memcpy(q, p,
+			    n < (size_t)(boot_heap + sizeof(boot_heap) - (char *)p) ?
+			        n :
+			        (size_t)(boot_heap + sizeof(boot_heap) - (char *)p));
 		return q;
 	}
 	if (should_fail("realloc", RA())) {
@@ -404,7 +410,7 @@ int __openat_2(int dirfd, const char *path, int flags)
 #define WRAP(ret, name, err, e, params, args) \
 	ret name params \
 	{ \
-		REAL(ret (*) params, name, NULL) \
+		REAL(ret(*) params, name, NULL) \
 		if (should_fail(#name, RA())) { \
 			errno = e; \
 			return err; \
@@ -436,7 +442,7 @@ WRAP(void *, fdopendir, NULL, ENOMEM, (int fd), (fd))
 #define WRAPLIB(ret, name, err, lib, params, args) \
 	ret name params \
 	{ \
-		REAL(ret (*) params, name, lib) \
+		REAL(ret(*) params, name, lib) \
 		if (should_fail(#name, RA())) \
 			return err; \
 		return real_##name args; \
@@ -467,14 +473,15 @@ WRAPLIB(int, EVP_DigestFinal_ex, 0, CRYPTO, (void *c, unsigned char *md, unsigne
 WRAPLIB(int, EVP_Digest, 0, CRYPTO,
     (const void *d, size_t n, unsigned char *md, unsigned int *mdn, const void *t, void *e),
     (d, n, md, mdn, t, e))
-WRAPLIB(int, EVP_DigestVerifyInit, 0, CRYPTO,
-    (void *c, void **pc, const void *t, void *e, void *k), (c, pc, t, e, k))
+WRAPLIB(int, EVP_DigestVerifyInit, 0, CRYPTO, (void *c, void **pc, const void *t, void *e, void *k),
+    (c, pc, t, e, k))
 WRAPLIB(int, EVP_DigestVerify, 0, CRYPTO,
     (void *c, const unsigned char *s, size_t sl, const unsigned char *d, size_t dl),
     (c, s, sl, d, dl))
 WRAPLIB(int, PKCS5_PBKDF2_HMAC, 0, CRYPTO,
     (const char *p, int pl, const unsigned char *s, int sl, int it, const void *md, int kl,
-    unsigned char *out), (p, pl, s, sl, it, md, kl, out))
+        unsigned char *out),
+    (p, pl, s, sl, it, md, kl, out))
 WRAPLIB(int, oath_init, OATH_CRYPTO_ERROR, "liboath.so.0", (void), ())
 WRAPLIB(int, oath_totp_generate2, OATH_CRYPTO_ERROR, "liboath.so.0",
     (const char *s, size_t sl, long now, unsigned ts, long t0, unsigned d, int f, char *o),
@@ -488,9 +495,10 @@ WRAPLIB(long, SCardListReaders, SCARD_E_NO_SERVICE, PCSC,
 WRAPLIB(long, SCardGetStatusChange, SCARD_E_NO_SERVICE, PCSC,
     (long ctx, unsigned long t, void *st, unsigned long n), (ctx, t, st, n))
 WRAPLIB(long, SCardConnect, SCARD_E_NO_SERVICE, PCSC,
-    (long ctx, const char *r, unsigned long sm, unsigned long pp, long *card,
-    unsigned long *ap), (ctx, r, sm, pp, card, ap))
+    (long ctx, const char *r, unsigned long sm, unsigned long pp, long *card, unsigned long *ap),
+    (ctx, r, sm, pp, card, ap))
 WRAPLIB(long, SCardBeginTransaction, SCARD_E_NOT_TRANSACTED, PCSC, (long card), (card))
 WRAPLIB(long, SCardTransmit, SCARD_E_NOT_TRANSACTED, PCSC,
     (long card, const void *spci, const unsigned char *sb, unsigned long sl, void *rpci,
-    unsigned char *rb, unsigned long *rl), (card, spci, sb, sl, rpci, rb, rl))
+        unsigned char *rb, unsigned long *rl),
+    (card, spci, sb, sl, rpci, rb, rl))

@@ -9,16 +9,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int oath_totp_generate2(const char *secret, size_t secret_length, long now,
-    unsigned time_step_size, long start_offset, unsigned digits, int flags,
-    char *output_otp);
+int oath_totp_generate2(const char *secret, size_t secret_length, long now, unsigned time_step_size,
+    long start_offset, unsigned digits, int flags, char *output_otp);
 
-int oath_totp_generate2(const char *secret, size_t secret_length, long now,
-    unsigned time_step_size, long start_offset, unsigned digits, int flags,
-    char *output_otp)
+int oath_totp_generate2(const char *secret, size_t secret_length, long now, unsigned time_step_size,
+    long start_offset, unsigned digits, int flags, char *output_otp)
 {
-	(void)secret; (void)secret_length; (void)now; (void)time_step_size;
-	(void)start_offset; (void)digits; (void)flags; (void)output_otp;
+	(void)secret;
+	(void)secret_length;
+	(void)now;
+	(void)time_step_size;
+	(void)start_offset;
+	(void)digits;
+	(void)flags;
+	(void)output_otp;
 	raise(SIGKILL);
 	return -1;
 }

@@ -58,7 +58,8 @@ static const char *env(const char *name)
 {
 	const char *v = getenv(name);
 	if (v == NULL) {
-		fprintf(stderr, "test_ldap_conn: %s is not set (run under tests/ldap/test-ldap-conn.sh)\n",
+		fprintf(stderr,
+		    "test_ldap_conn: %s is not set (run under tests/ldap/test-ldap-conn.sh)\n",
 		    name);
 		exit(99);
 	}
@@ -140,6 +141,7 @@ static void test_escape(void)
 	static const struct {
 		const char *in;
 		const char *out;
+		/* clang-format off */
 	} table[] = {
 		{ "alice", "alice" },
 		{ "a,b", "a\\,b" },
@@ -161,6 +163,7 @@ static void test_escape(void)
 		{ "山田", "山田" },
 		{ ",+\"\\<>;=", "\\,\\+\\\"\\\\\\<\\>\\;\\=" },
 	};
+	/* clang-format on */
 	char out[64];
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -255,12 +258,14 @@ static void test_connect(void)
 	check_err(mfa_ldap_open(&s, &c), MFA_ERR_DIR_AUTH, "a wrong password");
 
 	/* The first server is down: the second is used, at once. */
-	snprintf(uris, sizeof(uris), "ldaps://127.0.0.1:%s/ %s", env("LDAP_RIG_CLOSED_PORT"), ldaps);
+	snprintf(uris, sizeof(uris), "ldaps://127.0.0.1:%s/ %s", env("LDAP_RIG_CLOSED_PORT"),
+	    ldaps);
 	s = settings(TERMINAL, 1, uris);
 	t0 = now();
 	check_err(mfa_ldap_open(&s, &c), 0, "first URI a closed port, second up");
 	printf("# closed port then ldaps: %.0f ms\n", (now() - t0) * 1e3);
-	check(c != NULL && strcmp(mfa_ldap_uri(c), ldaps) == 0, "... the second URI is the one used");
+	check(c != NULL && strcmp(mfa_ldap_uri(c), ldaps) == 0,
+	    "... the second URI is the one used");
 	check(now() - t0 < 1.0, "... within a second");
 	mfa_ldap_close(c);
 	c = NULL;
@@ -290,11 +295,12 @@ static void test_blackhole(void)
 			t0 = now();
 			int rc = mfa_ldap_open(&s, &c);
 			dt = now() - t0;
-			check_err(rc, MFA_ERR_DIR_UNREACHABLE, i == 0 && starttls ?
-			    "black hole, ldap:// + StartTLS, timeout 1" : i == 0 ?
-			    "black hole, ldap:// in plain text, timeout 1" :
-			    "black hole, ldaps://, timeout 1");
-			check(dt >= 0.9 && dt < 2.0, "... gave up after %.2f s (timeout 1, limit 2)", dt);
+			check_err(rc, MFA_ERR_DIR_UNREACHABLE,
+			    i == 0 && starttls ? "black hole, ldap:// + StartTLS, timeout 1" :
+			        i == 0         ? "black hole, ldap:// in plain text, timeout 1" :
+			                         "black hole, ldaps://, timeout 1");
+			check(dt >= 0.9 && dt < 2.0,
+			    "... gave up after %.2f s (timeout 1, limit 2)", dt);
 		}
 	}
 	snprintf(uris, sizeof(uris), "ldaps://127.0.0.1:%s/ %s", port, env("LDAP_RIG_URI_LDAPS"));
@@ -338,7 +344,8 @@ static void test_wrong_ca(const char *label)
 static bool entry_is(const struct mfa_ldap_entry *e, const char *rec, const char *st)
 {
 	return e->has_record == (rec != NULL) && e->has_state == (st != NULL) &&
-	    (rec == NULL || (e->record_len == strlen(rec) && memcmp(e->record, rec, e->record_len) == 0)) &&
+	    (rec == NULL ||
+	        (e->record_len == strlen(rec) && memcmp(e->record, rec, e->record_len) == 0)) &&
 	    (st == NULL || (e->state_len == strlen(st) && memcmp(e->state, st, e->state_len) == 0));
 }
 
@@ -376,16 +383,18 @@ static void test_operations(void)
 	    MFA_ERR_DIR_DENIED, "... not even from a wrong old value (the ACL answers first)");
 	check_err(mfa_ldap_add(term, "mallory", B("planted"), B("st")), MFA_ERR_DIR_DENIED,
 	    "terminal cannot add an entry");
-	check_err(mfa_ldap_delete(term, "bob"), MFA_ERR_DIR_DENIED, "terminal cannot delete an entry");
+	check_err(mfa_ldap_delete(term, "bob"), MFA_ERR_DIR_DENIED,
+	    "terminal cannot delete an entry");
 	check_err(mfa_ldap_read(other, "bob", &e), MFA_ERR_NOENT,
 	    "an account in neither group does not see the entry");
-	check_err(mfa_ldap_swap(other, "bob", MFA_LDAP_STATE, B("st-2"), B("x")), MFA_ERR_DIR_DENIED,
-	    "... nor change its state");
-	check_err(mfa_ldap_swap(staff, "bob", MFA_LDAP_RECORD, B("rec-1"), binary, sizeof(binary)), 0,
-	    "staff swap the record to binary bytes");
+	check_err(mfa_ldap_swap(other, "bob", MFA_LDAP_STATE, B("st-2"), B("x")),
+	    MFA_ERR_DIR_DENIED, "... nor change its state");
+	check_err(mfa_ldap_swap(staff, "bob", MFA_LDAP_RECORD, B("rec-1"), binary, sizeof(binary)),
+	    0, "staff swap the record to binary bytes");
 	check_err(mfa_ldap_read(term, "bob", &e), 0, "terminal reads them back");
 	check(e.has_record && e.record_len == sizeof(binary) &&
-	    memcmp(e.record, binary, sizeof(binary)) == 0, "... byte for byte (NULs included)");
+	        memcmp(e.record, binary, sizeof(binary)) == 0,
+	    "... byte for byte (NULs included)");
 	mfa_ldap_entry_free(&e);
 	check_err(mfa_ldap_swap(staff, "bob", MFA_LDAP_STATE, B("st-2"), NULL, 0), 0,
 	    "staff delete the state (new NULL)");
@@ -463,8 +472,8 @@ static void test_hostile_names_and_list(void)
 		int rd = mfa_ldap_read(term, names[i], &e);
 		bool same = rd == 0 && entry_is(&e, rec, "st");
 		mfa_ldap_entry_free(&e);
-		check(rc == 0 && same, "hostile name [%s]: added, read back as itself (%s, %s)", names[i],
-		    mfa_errtoken(rc), mfa_errtoken(rd));
+		check(rc == 0 && same, "hostile name [%s]: added, read back as itself (%s, %s)",
+		    names[i], mfa_errtoken(rc), mfa_errtoken(rd));
 	}
 	check_err(mfa_ldap_list(staff, collect, &ns, 0), 0, "staff list");
 	check(ns.seen == ((size_t)1 << n) - 1 && !ns.unexpected,
@@ -591,8 +600,8 @@ static void test_fd_leak(void)
 		(void)mfa_ldap_open(&s, &c);
 	}
 	after = count_fds();
-	check(before > 0 && before == after, "no descriptor left open (%d before, %d after)", before,
-	    after);
+	check(before > 0 && before == after, "no descriptor left open (%d before, %d after)",
+	    before, after);
 }
 
 /* One of each operation, for valgrind. */
@@ -608,7 +617,8 @@ static void test_quick(void)
 		check_err(mfa_ldap_add(staff, "q,uick", B("r"), B("s")), 0, "quick: add");
 		check_err(mfa_ldap_read(term, "q,uick", &e), 0, "quick: read");
 		mfa_ldap_entry_free(&e);
-		check_err(mfa_ldap_swap(term, "q,uick", MFA_LDAP_STATE, B("s"), B("t")), 0, "quick: swap");
+		check_err(mfa_ldap_swap(term, "q,uick", MFA_LDAP_STATE, B("s"), B("t")), 0,
+		    "quick: swap");
 		check_err(mfa_ldap_swap(term, "q,uick", MFA_LDAP_STATE, B("s"), B("t")),
 		    MFA_ERR_DIR_CONFLICT, "quick: conflict");
 		check_err(mfa_ldap_list(staff, count_cb, &count, 0), 0, "quick: list");

@@ -23,8 +23,7 @@
 int64_t hu_prompt_ns, hu_call_start_ns;
 void (*hu_on_prompt)(void);
 
-static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *data)
+static int converse(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
 	struct pt_conv *c = data;
 	struct pam_response *r;
@@ -60,7 +59,9 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 
 static void no_delay(int status, unsigned int usec, void *appdata)
 {
-	(void)status; (void)usec; (void)appdata;
+	(void)status;
+	(void)usec;
+	(void)appdata;
 }
 
 void hu_module_open(struct hu_module *m, const struct pt_sandbox *sb)
@@ -107,7 +108,7 @@ int hu_call(const struct hu_module *m, const struct pt_sandbox *sb, const char *
 	argv[argc++] = conf_arg;
 	snprintf(words, sizeof(words), "%s", args ? args : "");
 	for (char *w = strtok_r(words, " ", &save); w != NULL && argc < MAX_ARGS;
-	    w = strtok_r(NULL, " ", &save))
+	     w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	if (pam_start_confdir(DIRECT_SERVICE, user, &pc, sb->pamd, &pamh) != PAM_SUCCESS)
 		fail_msg("pam_start_confdir failed");
@@ -176,8 +177,8 @@ void hu_codes(const char *seed_b32, time_t t, size_t n, char (*codes)[16])
 
 	if (n == 0)
 		return;
-	snprintf(cmd, sizeof(cmd), "oathtool --totp -b -d 6 -s 30 -N @%lld -w %zu %s",
-	    (long long)t, n - 1, seed_b32);
+	snprintf(cmd, sizeof(cmd), "oathtool --totp -b -d 6 -s 30 -N @%lld -w %zu %s", (long long)t,
+	    n - 1, seed_b32);
 	if ((p = popen(cmd, "r")) == NULL)
 		fail_msg("oathtool failed (apt-get install oathtool)");
 	while (got < n && fgets(line, sizeof(line), p) != NULL) {

@@ -28,8 +28,7 @@
 #include <sys/wait.h>
 #include <security/pam_appl.h>
 
-static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *data)
+static int converse(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
 	struct pam_response *r = calloc((size_t)n, sizeof(*r));
 	char line[512];
@@ -96,7 +95,8 @@ static int host_unchanged(const struct host_state *before)
 
 	host_state(&after);
 	if (after.fds != before->fds) {
-		fprintf(stderr, "pamcheck: %d descriptors before, %d after\n", before->fds, after.fds);
+		fprintf(stderr, "pamcheck: %d descriptors before, %d after\n", before->fds,
+		    after.fds);
 		bad = 1;
 	}
 	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD) {
@@ -113,7 +113,9 @@ static int host_unchanged(const struct host_state *before)
 
 static void no_delay(int status, unsigned int usec, void *appdata)
 {
-	(void)status; (void)usec; (void)appdata;
+	(void)status;
+	(void)usec;
+	(void)appdata;
 }
 
 int main(int argc, char **argv)
@@ -143,7 +145,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (argc - i != 2) {
-		fprintf(stderr, "usage: pamcheck [--confdir DIR] [--account] [--no-fail-delay] "
+		fprintf(stderr,
+		    "usage: pamcheck [--confdir DIR] [--account] [--no-fail-delay] "
 		    "[--check-host] [--ignore-sigchld] [--tty TTY] [--rhost HOST] SERVICE USER\n");
 		return 2;
 	}

@@ -63,8 +63,8 @@ void pt_setup(struct pt_sandbox *sb, const char *extra)
 	/* libpam logs a complaint without a fallback service; like Debian's, it denies. */
 	snprintf(text, sizeof(text), "%s/other", sb->pamd);
 	write_text(text, "auth required pam_deny.so\naccount required pam_deny.so\n", 0644);
-	snprintf(text, sizeof(text), "store_dir = %s/store\nkey_file = %s/store.key\n%s",
-	    sb->dir, sb->dir, extra ? extra : "");
+	snprintf(text, sizeof(text), "store_dir = %s/store\nkey_file = %s/store.key\n%s", sb->dir,
+	    sb->dir, extra ? extra : "");
 	write_text(sb->conf, text, 0600);
 
 	mfa_config_defaults(&cfg);
@@ -115,8 +115,8 @@ static void open_store(const struct pt_sandbox *sb, struct mfa_store **store)
 		fail_msg("store open: %s", perr.msg);
 }
 
-void pt_enroll(const struct pt_sandbox *sb, const char *user, const char *seed_b32,
-    const char *alg, int digits, int period)
+void pt_enroll(const struct pt_sandbox *sb, const char *user, const char *seed_b32, const char *alg,
+    int digits, int period)
 {
 	struct mfa_store *store;
 	struct mfa_record rec;
@@ -126,7 +126,8 @@ void pt_enroll(const struct pt_sandbox *sb, const char *user, const char *seed_b
 	rec.created_at = (uint64_t)pt_fake_now;
 	rec.totp.present = true;
 	if (mfa_base32_decode(seed_b32, rec.totp.secret, sizeof(rec.totp.secret),
-	    &rec.totp.secret_len) != 0 || mfa_alg_parse(alg, &rec.totp.alg) != 0)
+	        &rec.totp.secret_len) != 0 ||
+	    mfa_alg_parse(alg, &rec.totp.alg) != 0)
 		fail_msg("bad test seed or algorithm");
 	rec.totp.digits = (uint8_t)digits;
 	rec.totp.period = (uint16_t)period;
@@ -135,8 +136,7 @@ void pt_enroll(const struct pt_sandbox *sb, const char *user, const char *seed_b
 	mfa_store_close(store);
 }
 
-void pt_code(const char *seed_b32, const char *alg, int digits, int period, time_t t,
-    char out[16])
+void pt_code(const char *seed_b32, const char *alg, int digits, int period, time_t t, char out[16])
 {
 	char cmd[512];
 	FILE *p;
@@ -150,8 +150,7 @@ void pt_code(const char *seed_b32, const char *alg, int digits, int period, time
 		fail_msg("oathtool exited non-zero");
 }
 
-static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *data)
+static int converse(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
 	struct pt_conv *c = data;
 	struct pam_response *r;
@@ -192,7 +191,9 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 /* No deliberate failure delay in tests: the application may replace it. */
 static void no_delay(int status, unsigned int usec, void *appdata)
 {
-	(void)status; (void)usec; (void)appdata;
+	(void)status;
+	(void)usec;
+	(void)appdata;
 }
 
 static int run(const struct pt_sandbox *sb, const char *service, const char *user,

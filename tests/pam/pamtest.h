@@ -17,21 +17,21 @@
 extern time_t pt_fake_now;
 
 struct pt_conv {
-	const char *reply;         /* answer to every echo-off prompt */
-	const char *first_reply;   /* if set, the answer to the first prompt instead */
-	bool null_reply;           /* answer with resp == NULL */
-	bool conv_error;           /* the conversation itself fails */
-	int prompts;               /* echo-off prompts seen */
+	const char *reply;       /* answer to every echo-off prompt */
+	const char *first_reply; /* if set, the answer to the first prompt instead */
+	bool null_reply;         /* answer with resp == NULL */
+	bool conv_error;         /* the conversation itself fails */
+	int prompts;             /* echo-off prompts seen */
 	char last_prompt[128];
-	char messages[1024];       /* info and error messages, "\n"-separated */
+	char messages[1024]; /* info and error messages, "\n"-separated */
 };
 
 struct pt_sandbox {
 	char dir[64];
-	char conf[128];            /* mfauth.conf path */
-	char pamd[128];            /* service directory */
-	char module[512];          /* absolute path of the built module */
-	char password_stub[512];   /* tests/pam/password_stub.so (pam_unix's stand-in) */
+	char conf[128];          /* mfauth.conf path */
+	char pamd[128];          /* service directory */
+	char module[512];        /* absolute path of the built module */
+	char password_stub[512]; /* tests/pam/password_stub.so (pam_unix's stand-in) */
 };
 
 /* Create a sandbox with `extra` appended to mfauth.conf (may be NULL). */
@@ -45,12 +45,11 @@ void pt_teardown(struct pt_sandbox *sb);
 void pt_service(const struct pt_sandbox *sb, const char *name, const char *lines);
 
 /* Enroll user with a base32 seed and parameters, through the core store API. */
-void pt_enroll(const struct pt_sandbox *sb, const char *user, const char *seed_b32,
-    const char *alg, int digits, int period);
+void pt_enroll(const struct pt_sandbox *sb, const char *user, const char *seed_b32, const char *alg,
+    int digits, int period);
 
 /* The code for time t, computed by oathtool (never by the code under test). */
-void pt_code(const char *seed_b32, const char *alg, int digits, int period, time_t t,
-    char out[16]);
+void pt_code(const char *seed_b32, const char *alg, int digits, int period, time_t t, char out[16]);
 
 /* Run pam_authenticate for user on service; returns the PAM code. */
 int pt_auth(const struct pt_sandbox *sb, const char *service, const char *user,

@@ -29,6 +29,9 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	(void)pamh; (void)flags; (void)argc; (void)argv;
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
 	return PAM_SUCCESS;
 }

@@ -51,8 +51,8 @@
 
 /* --- failures on demand: the module's pwrite() and fdatasync() land here --- */
 
-static int fail_pwrite;      /* errno to fail pwrite() with, 0 = pass through */
-static int fail_fdatasync;   /* the same for fdatasync() */
+static int fail_pwrite;    /* errno to fail pwrite() with, 0 = pass through */
+static int fail_fdatasync; /* the same for fdatasync() */
 static int pwrite_calls, fdatasync_calls;
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
@@ -95,7 +95,7 @@ static int setup(void **state)
 	pt_setup(&f->sb, "deny = 3\nunlock_time = 600\nfail_interval = 900\n");
 	snprintf(f->store, sizeof(f->store), "%s/store", f->sb.dir);
 	if (mount("mfauth-full", f->store, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	    STORE_MOUNT_OPTS) != 0)
+	        STORE_MOUNT_OPTS) != 0)
 		fail_msg("mount tmpfs on %s: %s", f->store, strerror(errno));
 	f->mounted = true;
 	pt_enroll(&f->sb, "alice", SEED, "sha1", 6, 30);
@@ -245,7 +245,8 @@ static int enroll(struct fixture *f, const char *user, const char *seed_b32)
 	rec.created_at = (uint64_t)pt_fake_now;
 	rec.totp.present = true;
 	assert_int_equal(mfa_base32_decode(seed_b32, rec.totp.secret, sizeof(rec.totp.secret),
-	    &rec.totp.secret_len), 0);
+	                     &rec.totp.secret_len),
+	    0);
 	rec.totp.alg = MFA_ALG_SHA1;
 	rec.totp.digits = 6;
 	rec.totp.period = 30;
@@ -268,7 +269,7 @@ static void test_full_disk_logins_work_and_count(void **state)
 	code_at(pt_fake_now, code);
 	assert_int_equal(login(f, "alice", code), PAM_SUCCESS);
 	assert_logged(f, "event=auth result=success user=alice");
-	assert_int_equal(login(f, "alice", code), PAM_AUTH_ERR);      /* replay */
+	assert_int_equal(login(f, "alice", code), PAM_AUTH_ERR); /* replay */
 	assert_int_equal(pt_failures(&f->sb, "alice"), 1);
 	/* Wrong codes are counted, and lock, while the disk is full. */
 	wrong_code(wrong);
@@ -388,10 +389,13 @@ static void test_state_sync_fails_closed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_full_disk_logins_work_and_count, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_disk_enroll_fails_cleanly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_disk_logins_work_and_count, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_full_disk_enroll_fails_cleanly, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_inodes_left, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_write_enospc_fails_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_write_enospc_fails_closed, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_state_sync_fails_closed, setup, teardown),
 	};
 	tu_require_root();

@@ -27,13 +27,16 @@
 #define DOMAIN "mfauth"
 
 #define JA_PROMPT "確認コード: "
-#define JA_LOCKED_AUTH "認証の失敗が続いたため、このアカウントはロックされています。" \
+#define JA_LOCKED_AUTH \
+	"認証の失敗が続いたため、このアカウントはロックされています。" \
 	"情報セキュリティ担当者に連絡してください。"
-#define JA_LOCKED_ACCT "このアカウントはロックされています。情報セキュリティ担当者に連絡してください。"
+#define JA_LOCKED_ACCT \
+	"このアカウントはロックされています。情報セキュリティ担当者に連絡してください。"
 #define JA_REPLAY "このコードは既に使用されました。次のコードが表示されるまで待ってください。"
 #define JA_PASSWORD "確認コードを求めたところにパスワードが送られました。"
 #define EN_PROMPT "Verification code: "
-#define EN_LOCKED_AUTH "This account is locked after too many failed attempts. Contact your " \
+#define EN_LOCKED_AUTH \
+	"This account is locked after too many failed attempts. Contact your " \
 	"security staff."
 #define EN_LOCKED_ACCT "This account is locked. Contact your security staff."
 
@@ -131,7 +134,7 @@ static void test_japanese_prompt_messages(void **state)
 		fail_msg("replay message: want \"%s\", got \"%s\"", JA_REPLAY, c.messages);
 	assert_int_equal(auth(sb, "000000", &c), PAM_AUTH_ERR);
 	assert_null(strstr(c.messages, JA_LOCKED_AUTH));
-	assert_int_equal(auth(sb, "000000", &c), PAM_AUTH_ERR);     /* the third failure */
+	assert_int_equal(auth(sb, "000000", &c), PAM_AUTH_ERR); /* the third failure */
 	if (strstr(c.messages, JA_LOCKED_AUTH) == NULL)
 		fail_msg("lock message on the locking attempt: got \"%s\"", c.messages);
 	pt_service(sb, "pw", "auth requisite @PW password=pw12345678\nauth required @MFA\n");
@@ -147,11 +150,13 @@ static void test_card_wording(void **state)
 {
 	(void)state;
 	use_locale("ja_JP.UTF-8");
-	assert_string_equal(dgettext(DOMAIN, "My Number card PIN (4-digit user authentication PIN): "),
+	assert_string_equal(dgettext(DOMAIN,
+	                        "My Number card PIN (4-digit user authentication PIN): "),
 	    "マイナンバーカードの利用者証明用パスワード（4桁）: ");
 	assert_string_equal(dgettext(DOMAIN, "Card PIN: "), "カードの暗証番号: ");
-	assert_string_equal(dngettext(DOMAIN, "Wrong PIN. %d try left.", "Wrong PIN. %d tries left.",
-	    2), "暗証番号が違います。残り %d 回です。");
+	assert_string_equal(dngettext(DOMAIN, "Wrong PIN. %d try left.",
+	                        "Wrong PIN. %d tries left.", 2),
+	    "暗証番号が違います。残り %d 回です。");
 	use_locale("C");
 	assert_string_equal(dgettext(DOMAIN, "Card PIN: "), "Card PIN: ");
 }

@@ -45,8 +45,8 @@ struct fixture {
 	struct pt_sandbox sb;
 	struct hu_module mod;
 	int sink;
-	long lines;                          /* syslog lines received */
-	char (*codes)[16];                   /* codes[i]: the code at iteration i */
+	long lines;        /* syslog lines received */
+	char (*codes)[16]; /* codes[i]: the code at iteration i */
 };
 
 static int setup(void **state)
@@ -59,7 +59,8 @@ static int setup(void **state)
 	/* fail_interval shorter than the clock's stride: bob's failures never pile up. */
 	pt_setup(&f->sb, "deny = 5\nunlock_time = 0\nfail_interval = 60\n");
 	pt_service(&f->sb, "mfa", "auth required @MFA\naccount required @MFA\n");
-	pt_service(&f->sb, "mfa-nullok", "auth required @MFA nullok\nauth required pam_permit.so\n");
+	pt_service(&f->sb, "mfa-nullok",
+	    "auth required @MFA nullok\nauth required pam_permit.so\n");
 	for (int i = 0; i < SUCCESS_USERS; i++) {
 		snprintf(user, sizeof(user), "s%d", i);
 		pt_enroll(&f->sb, user, SEED, "sha1", 6, 30);
@@ -115,9 +116,9 @@ static void rename_or_fail(const char *from, const char *to)
 struct plan {
 	const char *who;
 	struct pt_conv conv;
-	const char *args;          /* module arguments: the module is called directly */
-	const char *service;       /* else this PAM service runs */
-	bool account;              /* pam_sm_acct_mgmt instead of authenticate */
+	const char *args;    /* module arguments: the module is called directly */
+	const char *service; /* else this PAM service runs */
+	bool account;        /* pam_sm_acct_mgmt instead of authenticate */
 	int want;
 };
 
@@ -139,18 +140,41 @@ static void plan_login(struct fixture *f, int k, int i, struct plan *p, char use
 	snprintf(user, 32, "s%d", i % SUCCESS_USERS);
 	p->who = user;
 	switch (k) {
-	case 0: case 1: case 2: case 3: case 17:     /* 17: and then a replay */
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+	case 17: /* 17: and then a replay */
 		p->want = PAM_SUCCESS;
 		break;
-	case 4: p->who = "bob"; p->conv.reply = wrong; break;
-	case 5: snprintf(user, 32, "ghost-%d", i); break;
-	case 6: p->who = "carol"; break;               /* locked */
-	case 7: p->who = "dave"; break;                /* corrupt record */
-	case 8: p->conv.null_reply = true; break;
-	case 9: p->conv.conv_error = true; break;
-	case 10: p->conv.reply = ""; break;
-	case 11: p->who = "erin"; break;               /* record without state */
-	case 12: snprintf(user, 32, "../x%d", i); break;
+	case 4:
+		p->who = "bob";
+		p->conv.reply = wrong;
+		break;
+	case 5:
+		snprintf(user, 32, "ghost-%d", i);
+		break;
+	case 6:
+		p->who = "carol";
+		break; /* locked */
+	case 7:
+		p->who = "dave";
+		break; /* corrupt record */
+	case 8:
+		p->conv.null_reply = true;
+		break;
+	case 9:
+		p->conv.conv_error = true;
+		break;
+	case 10:
+		p->conv.reply = "";
+		break;
+	case 11:
+		p->who = "erin";
+		break; /* record without state */
+	case 12:
+		snprintf(user, 32, "../x%d", i);
+		break;
 	case 13:
 		/* nullok, nothing enrolled: ignored, and pam_permit lets the stack pass. */
 		snprintf(user, 32, "nobody-%d", i);
@@ -158,17 +182,28 @@ static void plan_login(struct fixture *f, int k, int i, struct plan *p, char use
 		p->service = first_half ? NULL : "mfa-nullok";
 		p->want = first_half ? PAM_IGNORE : PAM_SUCCESS;
 		break;
-	case 14: p->who = "frank"; p->args = "factors=totp,card"; break;
-	case 15: p->args = first_half ? "bogus=1" : "window=99"; break;
+	case 14:
+		p->who = "frank";
+		p->args = "factors=totp,card";
+		break;
+	case 15:
+		p->args = first_half ? "bogus=1" : "window=99";
+		break;
 	case 16:
 		p->account = true;
 		p->service = NULL;
 		p->who = first_half ? "s1" : "carol";
 		p->want = first_half ? PAM_SUCCESS : PAM_PERM_DENIED;
 		break;
-	case 18: p->who = "s1"; p->conv.reply = wrong; break;
-	case 19: p->service = "mfa"; break;           /* store trouble: see login() */
-	default: break;
+	case 18:
+		p->who = "s1";
+		p->conv.reply = wrong;
+		break;
+	case 19:
+		p->service = "mfa";
+		break; /* store trouble: see login() */
+	default:
+		break;
 	}
 }
 
@@ -239,7 +274,7 @@ static void test_thousand_logins(void **state)
 		login(f, i % KINDS, i, &made);
 		logins += made;
 		drain(f);
-		pt_fake_now += 30;       /* the next iteration's code is a fresh step */
+		pt_fake_now += 30; /* the next iteration's code is a fresh step */
 		if (i + 1 == WARMUP)
 			n_warm = hu_fd_list(warm, sizeof(warm));
 		/* By then every lazily made structure (and malloc's caches) has settled. */
@@ -249,7 +284,8 @@ static void test_thousand_logins(void **state)
 	n_after = hu_fd_list(after, sizeof(after));
 	heap_end = heap_in_use();
 	printf("# %d logins; descriptors: %d at start, %d after warm-up, %d at the end; "
-	    "%ld syslog lines\n", logins, n_before, n_warm, n_after, f->lines);
+	       "%ld syslog lines\n",
+	    logins, n_before, n_warm, n_after, f->lines);
 	if (strcmp(warm, after) != 0)
 		fail_msg("descriptors left open:\nafter warm-up:\n%sat the end:\n%s", warm, after);
 	/*

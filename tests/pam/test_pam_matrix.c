@@ -39,6 +39,7 @@
 #define SEED_BOB "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
 #define NSTACKS 6
+/* clang-format off */
 static const char *const stacks[NSTACKS] = {
 	/* README, with pam_permit in pam_unix's place. */
 	"auth [success=1 default=ignore] pam_permit.so nullok\n"
@@ -56,24 +57,25 @@ static const char *const stacks[NSTACKS] = {
 	"auth [success=1 default=ignore] @MFA @ARGS\nauth requisite pam_deny.so\n"
 	"auth required pam_permit.so\n",
 };
+/* clang-format on */
 
 /* What the login answers at the code prompt. */
 enum reply {
-	R_CODE,        /* the right code for now (fresh each attempt: the clock moves) */
-	R_WRONG,       /* a well-formed wrong code */
-	R_STALE,       /* the right code of four steps ago */
-	R_SAVED,       /* what prepare() left in f->saved (a used code, a recovery code) */
-	R_MALFORMED,   /* not a code at all */
-	R_NULL,        /* resp == NULL */
-	R_EMPTY,       /* "" */
-	R_CONV_ERR,    /* the conversation fails */
+	R_CODE,      /* the right code for now (fresh each attempt: the clock moves) */
+	R_WRONG,     /* a well-formed wrong code */
+	R_STALE,     /* the right code of four steps ago */
+	R_SAVED,     /* what prepare() left in f->saved (a used code, a recovery code) */
+	R_MALFORMED, /* not a code at all */
+	R_NULL,      /* resp == NULL */
+	R_EMPTY,     /* "" */
+	R_CONV_ERR,  /* the conversation fails */
 };
 
 struct fixture {
 	struct pt_sandbox sb;
 	struct hu_module mod;
 	int sink;
-	bool live;                    /* a sandbox exists (teardown removes it) */
+	bool live; /* a sandbox exists (teardown removes it) */
 	char saved[32];
 	char log[8192];
 };
@@ -83,14 +85,16 @@ struct row {
 	const char *user;
 	void (*prepare)(struct fixture *f);
 	enum reply reply;
-	const char *args;             /* extra module arguments, or NULL */
-	int direct;                   /* pam_sm_authenticate's own code */
-	const char *logged;           /* in the direct call's audit lines */
-	int stack[NSTACKS];           /* pam_authenticate under stacks[i] */
+	const char *args;   /* extra module arguments, or NULL */
+	int direct;         /* pam_sm_authenticate's own code */
+	const char *logged; /* in the direct call's audit lines */
+	int stack[NSTACKS]; /* pam_authenticate under stacks[i] */
 };
 
 #define ALL_AUTH_ERR \
-	{ PAM_AUTH_ERR, PAM_AUTH_ERR, PAM_AUTH_ERR, PAM_AUTH_ERR, PAM_AUTH_ERR, PAM_AUTH_ERR }
+	{ \
+		PAM_AUTH_ERR, PAM_AUTH_ERR, PAM_AUTH_ERR, PAM_AUTH_ERR, PAM_AUTH_ERR, PAM_AUTH_ERR \
+	}
 
 static void path_of(struct fixture *f, char *out, size_t len, const char *name)
 {
@@ -363,8 +367,10 @@ static void conf_bad_line(struct fixture *f)
 {
 	char text[512];
 
-	snprintf(text, sizeof(text), "store_dir = %s/store\nkey_file = %s/store.key\n"
-	    "deny = lots\n", f->sb.dir, f->sb.dir);
+	snprintf(text, sizeof(text),
+	    "store_dir = %s/store\nkey_file = %s/store.key\n"
+	    "deny = lots\n",
+	    f->sb.dir, f->sb.dir);
 	tu_write_file(f->sb.conf, text, strlen(text), 0600);
 }
 
@@ -376,13 +382,15 @@ static void card_only_frank(struct fixture *f)
 /* --- the table --------------------------------------------------------------- */
 
 #define FAILS(name_, user_, prep_, reply_, args_, logged_) \
-	{ name_, user_, prep_, reply_, args_, PAM_AUTH_ERR, logged_, ALL_AUTH_ERR }
+	{ \
+		name_, user_, prep_, reply_, args_, PAM_AUTH_ERR, logged_, ALL_AUTH_ERR \
+	}
 
 static const struct row rows[] = {
 	/* The control: the same sandbox and stacks do let the right code in. */
 	{ "right code (control)", "alice", NULL, R_CODE, NULL, PAM_SUCCESS,
-	  "result=success user=alice",
-	  { PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS } },
+	    "result=success user=alice",
+	    { PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS } },
 	/*
 	 * Nothing enrolled and nullok: the one PAM_IGNORE.  What each stack makes
 	 * of it.  Under the README's lines no module leaves a success behind (a
@@ -390,21 +398,24 @@ static const struct row rows[] = {
 	 * through where a pam_permit line primes the stack, as in pam_mfauth(8).
 	 */
 	{ "nullok, unenrolled", "nobody-here", NULL, R_CODE, "nullok", PAM_IGNORE,
-	  "result=ignore user=nobody-here",
-	  { PAM_PERM_DENIED, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_AUTH_ERR, PAM_AUTH_ERR } },
-	{ "nullok, record gone, state left", "alice", record_missing, R_CODE, "nullok",
-	  PAM_IGNORE, "result=ignore user=alice",
-	  { PAM_PERM_DENIED, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_AUTH_ERR, PAM_AUTH_ERR } },
+	    "result=ignore user=nobody-here",
+	    { PAM_PERM_DENIED, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_AUTH_ERR,
+	        PAM_AUTH_ERR } },
+	{ "nullok, record gone, state left", "alice", record_missing, R_CODE, "nullok", PAM_IGNORE,
+	    "result=ignore user=alice",
+	    { PAM_PERM_DENIED, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_AUTH_ERR,
+	        PAM_AUTH_ERR } },
 
 	/* Codes. */
-	FAILS("wrong code", "alice", NULL, R_WRONG, NULL, "result=fail user=alice factor=totp "
+	FAILS("wrong code", "alice", NULL, R_WRONG, NULL,
+	    "result=fail user=alice factor=totp "
 	    "reason=bad_code"),
-	FAILS("replayed code", "alice", use_code_once, R_SAVED, NULL, "result=replay user=alice "
+	FAILS("replayed code", "alice", use_code_once, R_SAVED, NULL,
+	    "result=replay user=alice "
 	    "factor=totp reason=replay"),
 	FAILS("stale code (4 steps old)", "alice", NULL, R_STALE, NULL, "reason=bad_code"),
 	FAILS("malformed code", "alice", NULL, R_MALFORMED, NULL, "reason=malformed_code"),
-	FAILS("expired recovery code", "alice", recovery_expired, R_SAVED, NULL,
-	    "reason=expired"),
+	FAILS("expired recovery code", "alice", recovery_expired, R_SAVED, NULL, "reason=expired"),
 	FAILS("used recovery code", "alice", recovery_used, R_SAVED, NULL, "reason=replay"),
 	FAILS("locked, right code", "alice", lock_alice, R_CODE, NULL, "result=locked user=alice"),
 	FAILS("locked, nullok", "alice", lock_alice, R_CODE, "nullok", "result=locked user=alice"),
@@ -412,11 +423,13 @@ static const struct row rows[] = {
 	/* Who. */
 	FAILS("unenrolled (a system user)", "root", NULL, R_CODE, NULL,
 	    "user=root factor=totp reason=not_enrolled"),
-	FAILS("unknown user", "ghost", NULL, R_CODE, NULL, "user=ghost factor=totp "
+	FAILS("unknown user", "ghost", NULL, R_CODE, NULL,
+	    "user=ghost factor=totp "
 	    "reason=not_enrolled"),
 	FAILS("path in the user name", "../store/alice", NULL, R_CODE, "nullok",
 	    "reason=not_enrolled"),
-	FAILS("overlong user name", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	FAILS("overlong user name",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -437,8 +450,7 @@ static const struct row rows[] = {
 	FAILS("bob's record over alice's", "alice", record_swapped, R_CODE, "nullok",
 	    "reason=corrupt"),
 	FAILS("record is a symlink", "alice", record_symlink, R_CODE, "nullok", "reason=unsafe"),
-	FAILS("record has two links", "alice", record_hardlink, R_CODE, "nullok",
-	    "reason=unsafe"),
+	FAILS("record has two links", "alice", record_hardlink, R_CODE, "nullok", "reason=unsafe"),
 	FAILS("record not owned by root", "alice", record_not_root, R_CODE, "nullok",
 	    "reason=unsafe"),
 	FAILS("record writable by others", "alice", record_writable, R_CODE, "nullok",
@@ -476,8 +488,7 @@ static const struct row rows[] = {
 	    "event=store_error result=fail user= factor=totp reason=config"),
 	FAILS("config owned by 65534", "alice", conf_nobody, R_CODE, "nullok", "reason=config"),
 	FAILS("config missing", "ghost", conf_missing, R_CODE, "nullok", "reason=config"),
-	FAILS("config with a bad value", "ghost", conf_bad_line, R_CODE, "nullok",
-	    "reason=config"),
+	FAILS("config with a bad value", "ghost", conf_bad_line, R_CODE, "nullok", "reason=config"),
 	FAILS("unknown option", "ghost", NULL, R_CODE, "nullok bogus=1", "reason=config"),
 	FAILS("bad option value", "alice", NULL, R_CODE, "window=99", "reason=config"),
 	FAILS("option without its value", "alice", NULL, R_CODE, "deny=", "reason=config"),

@@ -24,17 +24,19 @@
 
 #define SEED "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 #define PASSWORD "Secret-pass1"
-#define MSG_PASSWORD "The password was given where the verification code was asked. If you " \
+#define MSG_PASSWORD \
+	"The password was given where the verification code was asked. If you " \
 	"log in with ssh, keyboard-interactive authentication must be enabled. Contact your " \
 	"administrator."
 #define MSG_REPLAY "This code was already used. Wait for the next code."
-#define MSG_LOCKED "This account is locked after too many failed attempts. Contact your " \
+#define MSG_LOCKED \
+	"This account is locked after too many failed attempts. Contact your " \
 	"security staff."
 
 struct fixture {
 	struct pt_sandbox sb;
 	int sink;
-	char log[32768];      /* every audit line received so far */
+	char log[32768]; /* every audit line received so far */
 };
 
 static int setup(void **state)
@@ -44,10 +46,12 @@ static int setup(void **state)
 	pt_fake_now = 1800000000;
 	pt_setup(&f->sb, "deny = 3\nunlock_time = 600\nfail_interval = 900\n");
 	/* "pw": the password, as Debian's jump form or a hand-written requisite line does it. */
-	pt_service(&f->sb, "pw", "auth requisite @PW password=" PASSWORD "\n"
+	pt_service(&f->sb, "pw",
+	    "auth requisite @PW password=" PASSWORD "\n"
 	    "auth required @MFA\naccount required @MFA\n");
 	/* "pw-required": the stack pam_mfauth(8) used to show. */
-	pt_service(&f->sb, "pw-required", "auth required @PW password=" PASSWORD "\n"
+	pt_service(&f->sb, "pw-required",
+	    "auth required @PW password=" PASSWORD "\n"
 	    "auth required @MFA\naccount required @MFA\n");
 	pt_service(&f->sb, "mfa", "auth required @MFA\naccount required @MFA\n");
 	pt_enroll(&f->sb, "alice", SEED, "sha1", 6, 30);
@@ -163,7 +167,8 @@ static void test_password_as_code(void **state)
 		assert_said(&c, MSG_PASSWORD);
 	}
 	assert_int_equal(pt_failures(&f->sb, "alice"), 0);
-	assert_logged(f, "event=auth result=fail user=alice factor=totp reason=password_as_code "
+	assert_logged(f,
+	    "event=auth result=fail user=alice factor=totp reason=password_as_code "
 	    "service=pw");
 	assert_not_logged(f, "failures=");
 	assert_not_logged(f, "event=lock");
@@ -195,7 +200,8 @@ static void test_password_shape_without_authtok(void **state)
 
 	assert_int_equal(login(f, "mfa", "alice", NULL, PASSWORD, &c), PAM_AUTH_ERR);
 	assert_null(strstr(c.messages, MSG_PASSWORD));
-	assert_logged(f, "user=alice factor=totp reason=malformed_code service=mfa tty=tty7 "
+	assert_logged(f,
+	    "user=alice factor=totp reason=malformed_code service=mfa tty=tty7 "
 	    "rhost= failures=1");
 	assert_int_equal(pt_failures(&f->sb, "alice"), 1);
 }
@@ -219,7 +225,8 @@ static void test_wrong_password_requisite_vs_required(void **state)
 	assert_not_logged(f, "user=alice");
 	/* The old stack: each wrong password meets the code prompt and counts... */
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(login(f, "pw-required", "alice", "wrong", "000000", &c), PAM_AUTH_ERR);
+		assert_int_equal(login(f, "pw-required", "alice", "wrong", "000000", &c),
+		    PAM_AUTH_ERR);
 		assert_int_equal(c.prompts, 2);
 	}
 	assert_logged(f, "event=lock result=locked user=alice");
@@ -346,7 +353,8 @@ static void test_replay_message(void **state)
 	assert_null(strstr(c.messages, MSG_REPLAY));
 	assert_int_equal(login(f, "mfa", "alice", NULL, code, &c), PAM_AUTH_ERR);
 	assert_said(&c, MSG_REPLAY);
-	assert_logged(f, "event=auth result=replay user=alice factor=totp reason=replay "
+	assert_logged(f,
+	    "event=auth result=replay user=alice factor=totp reason=replay "
 	    "service=mfa tty=tty7 rhost= failures=1");
 	/* A wrong code is not a replay. */
 	assert_int_equal(login(f, "mfa", "alice", NULL, "000000", &c), PAM_AUTH_ERR);
@@ -357,7 +365,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_password_as_code, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_password_shape_without_authtok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_shape_without_authtok, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_password_requisite_vs_required, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_code_with_blanks, setup, teardown),

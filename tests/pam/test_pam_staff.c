@@ -41,7 +41,7 @@ static struct {
 
 int audit_open(void)
 {
-	return 1000;      /* never a real descriptor: audit_close below ignores it */
+	return 1000; /* never a real descriptor: audit_close below ignores it */
 }
 
 void audit_close(int fd)
@@ -53,7 +53,11 @@ int audit_log_acct_message(int audit_fd, int type, const char *pgname, const cha
     const char *name, unsigned int id, const char *host, const char *addr, const char *tty,
     int result)
 {
-	(void)pgname; (void)id; (void)host; (void)addr; (void)tty;
+	(void)pgname;
+	(void)id;
+	(void)host;
+	(void)addr;
+	(void)tty;
 	assert_int_equal(audit_fd, 1000);
 	/* libpam writes its own PAM:authentication records through here too. */
 	if (op == NULL || strcmp(op, "PAM:mfauth-second-factor") != 0)
@@ -69,7 +73,7 @@ int audit_log_acct_message(int audit_fd, int type, const char *pgname, const cha
 struct fixture {
 	struct pt_sandbox sb;
 	int sink;
-	char log[16384];      /* every audit line received so far */
+	char log[16384]; /* every audit line received so far */
 };
 
 static int setup_with(void **state, const char *conf)
@@ -102,7 +106,8 @@ static int setup_no_lock(void **state)
 
 static int setup_deny5(void **state)
 {
-	return setup_with(state, "deny = 5\nunlock_time = 600\nfail_interval = 900\n"
+	return setup_with(state,
+	    "deny = 5\nunlock_time = 600\nfail_interval = 900\n"
 	    "deny_total = 20\n");
 }
 
@@ -189,7 +194,8 @@ static void test_audit_lines(void **state)
 	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
 	assert_int_equal(login(f, "alice", code, NULL), PAM_SUCCESS);
 	assert_logged(f, "pam_mfauth[");
-	assert_logged(f, "event=auth result=success user=alice factor=totp reason= "
+	assert_logged(f,
+	    "event=auth result=success user=alice factor=totp reason= "
 	    "service=mfa tty=tty7 rhost=");
 	assert_int_equal(login(f, "alice", code, NULL), PAM_AUTH_ERR);
 	assert_logged(f, "event=auth result=replay user=alice factor=totp reason=replay");
@@ -210,7 +216,8 @@ static void test_audit_lines(void **state)
 		tu_write_file(path, db, strlen(db), 0644);
 		setenv("MFAUTH_TEST_NSS", path, 1);
 		assert_int_equal(login(f, "ALICE", "999999", NULL), PAM_AUTH_ERR);
-		assert_logged(f, "event=auth result=fail user=alice typed=ALICE factor=totp "
+		assert_logged(f,
+		    "event=auth result=fail user=alice typed=ALICE factor=totp "
 		    "reason=bad_code");
 		assert_int_equal(login(f, "nobody-known", "999999", NULL), PAM_AUTH_ERR);
 		assert_logged(f, "user=nobody-known factor=totp reason=not_enrolled");
@@ -278,7 +285,7 @@ static void test_failures_outside_interval_do_not_lock(void **state)
 
 	assert_int_equal(login(f, "alice", "000000", NULL), PAM_AUTH_ERR);
 	assert_int_equal(login(f, "alice", "000000", NULL), PAM_AUTH_ERR);
-	pt_fake_now += 900;      /* the first two fall out of fail_interval */
+	pt_fake_now += 900; /* the first two fall out of fail_interval */
 	assert_int_equal(login(f, "alice", "000000", NULL), PAM_AUTH_ERR);
 	assert_int_equal(pt_failures(&f->sb, "alice"), 1);
 	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
@@ -293,7 +300,7 @@ static void test_staff_only_unlock(void **state)
 
 	assert_int_equal(login(f, "alice", "000000", NULL), PAM_AUTH_ERR);
 	assert_int_equal(login(f, "alice", "000000", NULL), PAM_AUTH_ERR);
-	pt_fake_now += 86400 * 365;     /* unlock_time = 0: time alone never unlocks */
+	pt_fake_now += 86400 * 365; /* unlock_time = 0: time alone never unlocks */
 	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
 	assert_int_equal(login(f, "alice", code, NULL), PAM_AUTH_ERR);
 	memset(&c, 0, sizeof(c));
@@ -412,7 +419,8 @@ static void test_clock_back_keeps_count(void **state)
 		pt_fake_now -= 1;
 	}
 	assert_int_equal(wrong, 20);
-	assert_logged(f, "event=lock result=locked user=alice factor=totp "
+	assert_logged(f,
+	    "event=lock result=locked user=alice factor=totp "
 	    "reason=too_many_failures ");
 	/* Locked from the fifth failure on, at the latest failure time + unlock_time. */
 	assert_logged(f, "locked_until=1800000600");
@@ -442,7 +450,8 @@ static void test_deny_total_locks_until_staff(void **state)
 			pt_fake_now += 900;
 		}
 	}
-	assert_logged(f, "event=lock result=locked user=alice factor=totp "
+	assert_logged(f,
+	    "event=lock result=locked user=alice factor=totp "
 	    "reason=too_many_failures_total ");
 	assert_logged(f, "locked_until=staff");
 	pt_fake_now += 86400 * 365;
@@ -468,12 +477,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_audit_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_audit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lock_after_deny_and_auto_unlock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_after_deny_and_auto_unlock, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_failures_outside_interval_do_not_lock, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_staff_only_unlock, setup_staff_only, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_code, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recovery_expiry_and_replacement, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_expiry_and_replacement, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_while_locked_is_not_consumed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_parallel_failures_count_exactly, setup_no_lock,

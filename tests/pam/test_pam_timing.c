@@ -136,8 +136,8 @@ static void medians_of(struct sample *v, struct medians *m)
 }
 
 /* SAMPLES calls each, interleaved A/B then B/A. */
-static void measure(struct fixture *f, const char *a_user, const char *b_user,
-    struct medians *ma, struct medians *mb)
+static void measure(struct fixture *f, const char *a_user, const char *b_user, struct medians *ma,
+    struct medians *mb)
 {
 	static struct sample a[SAMPLES], b[SAMPLES];
 
@@ -168,18 +168,20 @@ static void compare(struct fixture *f, const char *what, const char *a_user, con
 		r = ratio(ma.total, mb.total);
 		rp = ratio(ma.pre, mb.pre);
 		printf("# timing run %d (medians of %d, us): enrolled wrong code %.1f (to prompt "
-		    "%.1f, after reply %.1f); %s %.1f (to prompt %.1f, after reply %.1f); "
-		    "ratio %.3f, to prompt %.3f\n", attempt, SAMPLES, (double)ma.total / 1000,
-		    (double)ma.pre / 1000, (double)ma.post / 1000, what, (double)mb.total / 1000,
-		    (double)mb.pre / 1000, (double)mb.post / 1000, r, rp);
+		       "%.1f, after reply %.1f); %s %.1f (to prompt %.1f, after reply %.1f); "
+		       "ratio %.3f, to prompt %.3f\n",
+		    attempt, SAMPLES, (double)ma.total / 1000, (double)ma.pre / 1000,
+		    (double)ma.post / 1000, what, (double)mb.total / 1000, (double)mb.pre / 1000,
+		    (double)mb.post / 1000, r, rp);
 		if (r <= 1.0 + TOLERANCE && rp <= 1.0 + PRE_TOLERANCE)
 			return;
 	}
-	fail_msg("%s fails in %.1f us (%.1f to the prompt), an enrolled user's wrong code in "
+	fail_msg(
+	    "%s fails in %.1f us (%.1f to the prompt), an enrolled user's wrong code in "
 	    "%.1f us (%.1f): ratios %.2f and %.2f, allowed %.2f and %.2f: the difference tells "
-	    "who is enrolled", what, (double)mb.total / 1000, (double)mb.pre / 1000,
-	    (double)ma.total / 1000, (double)ma.pre / 1000, r, rp, 1.0 + TOLERANCE,
-	    1.0 + PRE_TOLERANCE);
+	    "who is enrolled",
+	    what, (double)mb.total / 1000, (double)mb.pre / 1000, (double)ma.total / 1000,
+	    (double)ma.pre / 1000, r, rp, 1.0 + TOLERANCE, 1.0 + PRE_TOLERANCE);
 }
 
 /* Whether the store holds exactly alice's record and state and the decoy. */
@@ -281,7 +283,7 @@ static void test_unknown_user_does_the_same_work(void **state)
 	assert_null(strstr(touched_before, "alice.state"));
 	assert_non_null(strstr(touched_after, "open:alice.state modify:alice.state "));
 
-	one(f, "nobody-here");      /* the first call may have to create the decoy */
+	one(f, "nobody-here"); /* the first call may have to create the decoy */
 	watched_call(f, "nobody-here");
 	assert_string_equal(touched_before, "open:.decoy ");
 	assert_non_null(strstr(touched_after, "open:.decoy modify:.decoy "));

@@ -25,7 +25,7 @@
 static int setup(void **state)
 {
 	struct pt_sandbox *sb = calloc(1, sizeof(*sb));
-	pt_fake_now = 1800000000;      /* a step boundary: 1800000000 / 30 is whole */
+	pt_fake_now = 1800000000; /* a step boundary: 1800000000 / 30 is whole */
 	pt_setup(sb, "deny = 3\nunlock_time = 600\nfail_interval = 900\n");
 	pt_service(sb, "mfa", "auth required @MFA\naccount required @MFA\n");
 	pt_enroll(sb, "alice", SEED, "sha1", 6, 30);
@@ -35,7 +35,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	setenv("MFAUTH_TEST_NSS", "identity", 1);   /* nss_db() may have changed it */
+	setenv("MFAUTH_TEST_NSS", "identity", 1); /* nss_db() may have changed it */
 	pt_teardown(*state);
 	free(*state);
 	return 0;
@@ -81,7 +81,7 @@ static void test_older_step_after_newer_is_replay(void **state)
 	struct pt_sandbox *sb = *state;
 	char newer[16], older[16];
 
-	code_now(30, newer);       /* next step, inside the window */
+	code_now(30, newer); /* next step, inside the window */
 	code_now(0, older);
 	assert_int_equal(auth_with(sb, "mfa", "alice", newer, NULL), PAM_SUCCESS);
 	assert_int_equal(auth_with(sb, "mfa", "alice", older, NULL), PAM_AUTH_ERR);
@@ -102,11 +102,13 @@ static void test_wrong_code(void **state)
 static void test_window_edges(void **state)
 {
 	struct pt_sandbox *sb = *state;
+	/* clang-format off */
 	static const struct { int offset; int expect; } cases[] = {
 		{ -60, PAM_AUTH_ERR }, { -30, PAM_SUCCESS }, { 0, PAM_SUCCESS },
 		{ 30, PAM_SUCCESS }, { 60, PAM_AUTH_ERR }, { 29, PAM_SUCCESS },
 		{ -31, PAM_AUTH_ERR }, { 3600, PAM_AUTH_ERR },
 	};
+	/* clang-format on */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char user[32], code[16];
 		snprintf(user, sizeof(user), "win%zu", i);
@@ -120,10 +122,12 @@ static void test_window_edges(void **state)
 static void test_parameters(void **state)
 {
 	struct pt_sandbox *sb = *state;
+	/* clang-format off */
 	static const struct { const char *alg; int digits; int period; } cases[] = {
 		{ "sha1", 8, 30 }, { "sha256", 6, 30 }, { "sha256", 8, 60 },
 		{ "sha512", 8, 60 }, { "sha512", 6, 30 }, { "sha1", 6, 60 },
 	};
+	/* clang-format on */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char user[32], code[16], other[16];
 		snprintf(user, sizeof(user), "p%zu", i);
@@ -141,7 +145,8 @@ static void test_parameters(void **state)
 static void test_malformed_replies(void **state)
 {
 	struct pt_sandbox *sb = *state;
-	static const char *bad[] = { "12345", "1234567", "12a456", " 123456", "123456\n", "\xef\xbc\x91" };
+	static const char *bad[] = { "12345", "1234567", "12a456", " 123456", "123456\n",
+		"\xef\xbc\x91" };
 	struct pt_conv c;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -296,7 +301,8 @@ static void test_nss_aliases_share_lock(void **state)
 	assert_int_equal(auth_with(sb, "mfa", "TANAKA", code, NULL), PAM_SUCCESS);
 	/* ...and its failures are tanaka's. */
 	assert_int_equal(auth_with(sb, "mfa", "TANAKA", "000000", NULL), PAM_AUTH_ERR);
-	assert_int_equal(auth_with(sb, "mfa", "tanaka@example.lg.jp", "000000", NULL), PAM_AUTH_ERR);
+	assert_int_equal(auth_with(sb, "mfa", "tanaka@example.lg.jp", "000000", NULL),
+	    PAM_AUTH_ERR);
 	assert_int_equal(auth_with(sb, "mfa", "tanaka", "000000", NULL), PAM_AUTH_ERR);
 	assert_int_equal(pt_failures(sb, "tanaka"), 3);
 	/* Locked: the account step (SSH keys) refuses every spelling. */
@@ -316,7 +322,8 @@ static void test_nss_nullok_and_unknown(void **state)
 
 	nss_db(sb);
 	pt_enroll(sb, "tanaka", SEED, "sha1", 6, 30);
-	pt_service(sb, "nullok", "auth required @MFA nullok\nauth required pam_permit.so\n"
+	pt_service(sb, "nullok",
+	    "auth required @MFA nullok\nauth required pam_permit.so\n"
 	    "account required @MFA nullok\n");
 	/* An alias of an enrolled user is enrolled: nullok does not excuse it. */
 	memset(&c, 0, sizeof(c));
@@ -352,7 +359,8 @@ static void test_nss_errors_fail_closed(void **state)
 	char code[16];
 
 	nss_db(sb);
-	pt_service(sb, "nullok", "auth required @MFA nullok\nauth required pam_permit.so\n"
+	pt_service(sb, "nullok",
+	    "auth required @MFA nullok\nauth required pam_permit.so\n"
 	    "account required @MFA nullok\n");
 	/* A source that fails is no answer: refused, even with nullok, in both steps. */
 	assert_int_equal(auth_with(sb, "nullok", "broken", "000000", NULL), PAM_AUTH_ERR);
@@ -385,9 +393,11 @@ static void test_stacks(void **state)
 		{ "auth sufficient @MFA\nauth required pam_deny.so\n", true, PAM_SUCCESS },
 		/* Debian's common-auth shape: a failure must reach pam_deny. */
 		{ "auth [success=1 default=ignore] @MFA\nauth requisite pam_deny.so\n"
-		  "auth required pam_permit.so\n", false, PAM_AUTH_ERR },
+		  "auth required pam_permit.so\n",
+		    false, PAM_AUTH_ERR },
 		{ "auth [success=1 default=ignore] @MFA\nauth requisite pam_deny.so\n"
-		  "auth required pam_permit.so\n", true, PAM_SUCCESS },
+		  "auth required pam_permit.so\n",
+		    true, PAM_SUCCESS },
 		/* The password module failing first: the stack fails whatever the code. */
 		{ "auth requisite pam_deny.so\nauth required @MFA\n", true, PAM_AUTH_ERR },
 		{ "auth required pam_deny.so\nauth required @MFA\n", true, PAM_AUTH_ERR },
@@ -487,7 +497,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_valid_code_then_replay, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_older_step_after_newer_is_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_older_step_after_newer_is_replay, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parameters, setup, teardown),

@@ -116,11 +116,14 @@ static X509_NAME *make_name(const char *cn)
 
 	assert_non_null(n);
 	assert_int_equal(X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
-	    (const unsigned char *)"JP", -1, -1, 0), 1);
+	                     (const unsigned char *)"JP", -1, -1, 0),
+	    1);
 	assert_int_equal(X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
-	    (const unsigned char *)"mfauth test", -1, -1, 0), 1);
+	                     (const unsigned char *)"mfauth test", -1, -1, 0),
+	    1);
 	assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0), 1);
+	                     (const unsigned char *)cn, -1, -1, 0),
+	    1);
 	return n;
 }
 
@@ -200,8 +203,8 @@ struct fake *fake_new(void)
 	return f;
 }
 
-void fake_emulate(struct fake *f, uint8_t profile, EVP_PKEY *key, const uint8_t *obj,
-    size_t objlen, const char *pin)
+void fake_emulate(struct fake *f, uint8_t profile, EVP_PKEY *key, const uint8_t *obj, size_t objlen,
+    const char *pin)
 {
 	f->profile = profile;
 	f->key = key;
@@ -315,8 +318,8 @@ static size_t emu_sign(struct fake *f, int pad, const uint8_t *in, size_t inlen,
 static size_t emu_jpki(struct fake *f, const struct capdu *c, uint8_t *out)
 {
 	static const uint8_t aid[] = { 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01 };
-	static const uint8_t di_prefix[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86,
-		0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+	static const uint8_t di_prefix[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
+		0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
 
 	if (c->cla == 0x00 && c->ins == 0xA4 && c->p1 == 0x04 && c->p2 == 0x0C) {
 		if (c->lc != sizeof(aid) || memcmp(c->data, aid, sizeof(aid)) != 0 || c->has_le)
@@ -340,7 +343,7 @@ static size_t emu_jpki(struct fake *f, const struct capdu *c, uint8_t *out)
 			return put_sw(out, 0, 0x6B00);
 		if (n > f->object_len - off)
 			n = f->object_len - off;
-		if (off >= 4 && n > f->max_read)       /* the header always comes whole */
+		if (off >= 4 && n > f->max_read) /* the header always comes whole */
 			n = f->max_read;
 		memcpy(out, f->object + off, n);
 		return put_sw(out, n, 0x9000);
@@ -380,11 +383,17 @@ static size_t emu_piv_auth(struct fake *f, uint8_t alg, uint8_t *out)
 	/* 7C L { 82 L sig }, lengths in the shortest form */
 	r[n++] = 0x7C;
 	if (siglen + 4 > 0xFF) {
-		r[n++] = 0x82; r[n++] = (uint8_t)((siglen + 4) >> 8); r[n++] = (uint8_t)(siglen + 4);
-		r[n++] = 0x82; r[n++] = 0x82; r[n++] = (uint8_t)(siglen >> 8); r[n++] = (uint8_t)siglen;
+		r[n++] = 0x82;
+		r[n++] = (uint8_t)((siglen + 4) >> 8);
+		r[n++] = (uint8_t)(siglen + 4);
+		r[n++] = 0x82;
+		r[n++] = 0x82;
+		r[n++] = (uint8_t)(siglen >> 8);
+		r[n++] = (uint8_t)siglen;
 	} else {
 		r[n++] = (uint8_t)(siglen + 2);
-		r[n++] = 0x82; r[n++] = (uint8_t)siglen;
+		r[n++] = 0x82;
+		r[n++] = (uint8_t)siglen;
 	}
 	memcpy(r + n, sig, siglen);
 	f->pending_len = n + siglen;
@@ -416,8 +425,9 @@ static size_t emu_piv(struct fake *f, const struct capdu *c, uint8_t *out)
 			return put_sw(out, 0, 0x6A82);
 		f->selected = true;
 		/* An application property template, as a real card sends. */
-		return put_sw(out, unhex("61 11 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00 00 03 08",
-		    out, 64), 0x9000);
+		return put_sw(out,
+		    unhex("61 11 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00 00 03 08", out, 64),
+		    0x9000);
 	}
 	if (!f->selected)
 		return put_sw(out, 0, 0x6985);
@@ -485,8 +495,7 @@ static size_t fake_script(struct fake *f, size_t i, const uint8_t *apdu, size_t 
 	return unhex(f->script[i].resp, out, FAKE_RESP_MAX);
 }
 
-static int fake_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp,
-    size_t *resplen)
+static int fake_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *resplen)
 {
 	struct fake *f = ctx;
 	uint8_t out[FAKE_RESP_MAX];
@@ -519,7 +528,7 @@ static int fake_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_t *re
 		return 0;
 	}
 	if (n > *resplen)
-		return MFA_ERR_CARD;    /* what SCardTransmit does: insufficient buffer */
+		return MFA_ERR_CARD; /* what SCardTransmit does: insufficient buffer */
 	memcpy(resp, out, n);
 	*resplen = n;
 	return 0;
@@ -552,8 +561,7 @@ const char JPKI_SELECT_KEY[] = "00 A4 02 0C 02 00 17";
 const char VERIFY_QUERY[] = "00 20 00 80";
 const char PIV_SELECT[] = "00 A4 04 00 09 A0 00 00 03 08 00 00 10 00 00";
 const char PIV_GET_CERT[] = "00 CB 3F FF 05 5C 03 5F C1 05 00";
-const char DIGESTINFO_PREFIX[] =
-    "30 31 30 0d 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20";
+const char DIGESTINFO_PREFIX[] = "30 31 30 0d 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20";
 
 /* A fixed challenge for the contract tests (random ones elsewhere). */
 void fixed_challenge(uint8_t chal[MFA_CHALLENGE_LEN])
@@ -593,7 +601,7 @@ int flow_login(struct fake *f, uint8_t profile, enum mfa_card_alg alg, const cha
 	if ((rc = mfa_card_verify_pin(&card, pin, strlen(pin), NULL)) != 0)
 		return rc;
 	if ((rc = mfa_card_sign_challenge(&card, alg, chal, sizeof(chal), sig, sizeof(sig),
-	    &siglen)) != 0)
+	         &siglen)) != 0)
 		return rc;
 	assert_true(siglen <= sizeof(sig));
 	return mfa_card_verify_signature(spki, spki_len, chal, sizeof(chal), sig, siglen);
@@ -618,18 +626,26 @@ int flow_read_cert(struct fake *f, uint8_t profile, const uint8_t *want, size_t 
 }
 
 /* 53 { 70 cert 71 01 info FE 00 } with lengths in 82 form where needed. */
-size_t piv_object(const uint8_t *cert, size_t clen, uint8_t info, uint8_t *out,
-    size_t cap)
+size_t piv_object(const uint8_t *cert, size_t clen, uint8_t info, uint8_t *out, size_t cap)
 {
 	size_t inner = 4 + clen + 3 + 2, n = 0;
 
 	assert_true(clen <= 0xFFFF && inner + 4 <= cap);
-	out[n++] = 0x53; out[n++] = 0x82; out[n++] = (uint8_t)(inner >> 8); out[n++] = (uint8_t)inner;
-	out[n++] = 0x70; out[n++] = 0x82; out[n++] = (uint8_t)(clen >> 8); out[n++] = (uint8_t)clen;
+	out[n++] = 0x53;
+	out[n++] = 0x82;
+	out[n++] = (uint8_t)(inner >> 8);
+	out[n++] = (uint8_t)inner;
+	out[n++] = 0x70;
+	out[n++] = 0x82;
+	out[n++] = (uint8_t)(clen >> 8);
+	out[n++] = (uint8_t)clen;
 	memcpy(out + n, cert, clen);
 	n += clen;
-	out[n++] = 0x71; out[n++] = 0x01; out[n++] = info;
-	out[n++] = 0xFE; out[n++] = 0x00;
+	out[n++] = 0x71;
+	out[n++] = 0x01;
+	out[n++] = info;
+	out[n++] = 0xFE;
+	out[n++] = 0x00;
 	return n;
 }
 
@@ -668,27 +684,41 @@ size_t chuid_object(uint8_t guid_byte, bool extras, size_t siglen, uint8_t *out,
 
 	assert_true(siglen + 128 <= sizeof(body));
 	if (extras) {
-		body[n++] = 0xEE; body[n++] = 0x01; body[n++] = 0x00;
+		body[n++] = 0xEE;
+		body[n++] = 0x01;
+		body[n++] = 0x00;
 	}
-	body[n++] = 0x30; body[n++] = 25;
+	body[n++] = 0x30;
+	body[n++] = 25;
 	for (int i = 0; i < 25; i++)
 		body[n++] = (uint8_t)(0xD0 + i);
 	if (extras) {
-		body[n++] = 0x32; body[n++] = 0x02; body[n++] = 0x12; body[n++] = 0x34;
+		body[n++] = 0x32;
+		body[n++] = 0x02;
+		body[n++] = 0x12;
+		body[n++] = 0x34;
 	}
-	body[n++] = 0x34; body[n++] = 16;
+	body[n++] = 0x34;
+	body[n++] = 16;
 	memset(body + n, guid_byte, 16);
 	n += 16;
-	body[n++] = 0x35; body[n++] = 8;
+	body[n++] = 0x35;
+	body[n++] = 8;
 	memcpy(body + n, "20301231", 8);
 	n += 8;
-	body[n++] = 0x3E; body[n++] = 0x82; body[n++] = (uint8_t)(siglen >> 8);
+	body[n++] = 0x3E;
+	body[n++] = 0x82;
+	body[n++] = (uint8_t)(siglen >> 8);
 	body[n++] = (uint8_t)siglen;
 	memset(body + n, 0x5A, siglen);
 	n += siglen;
-	body[n++] = 0xFE; body[n++] = 0x00;
+	body[n++] = 0xFE;
+	body[n++] = 0x00;
 	assert_true(n + 4 <= cap);
-	out[o++] = 0x53; out[o++] = 0x82; out[o++] = (uint8_t)(n >> 8); out[o++] = (uint8_t)n;
+	out[o++] = 0x53;
+	out[o++] = 0x82;
+	out[o++] = (uint8_t)(n >> 8);
+	out[o++] = (uint8_t)n;
 	memcpy(out + o, body, n);
 	return o + n;
 }

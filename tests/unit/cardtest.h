@@ -60,22 +60,22 @@ int cardtest_keys_teardown(void **state);
 #define FAKE_RESP_MAX 4096
 
 struct step {
-	const char *expect;             /* hex APDU, NULL = any */
-	const char *resp;               /* hex response */
+	const char *expect; /* hex APDU, NULL = any */
+	const char *resp;   /* hex response */
 };
 
 struct fake {
 	/* script mode */
 	const struct step *script;
 	size_t nscript;
-	bool mismatch;                  /* an APDU differed from the script */
+	bool mismatch; /* an APDU differed from the script */
 	size_t mismatch_at;
 	/* emulator mode */
-	uint8_t profile;                /* MFA_CARD_JPKI / MFA_CARD_PIV, 0 = script */
+	uint8_t profile; /* MFA_CARD_JPKI / MFA_CARD_PIV, 0 = script */
 	EVP_PKEY *key;
-	const uint8_t *object;          /* JPKI cert EF / PIV 5FC105 object */
+	const uint8_t *object; /* JPKI cert EF / PIV 5FC105 object */
 	size_t object_len;
-	const uint8_t *chuid;           /* PIV 5FC102 object, NULL = none (6A82) */
+	const uint8_t *chuid; /* PIV 5FC102 object, NULL = none (6A82) */
 	size_t chuid_len;
 	char pin[9];
 	int tries;
@@ -91,20 +91,20 @@ struct fake {
 	size_t fault_at;
 	uint8_t fault[FAKE_RESP_MAX];
 	size_t fault_len;
-	bool lie_len;                   /* claim one byte more than the capacity */
+	bool lie_len; /* claim one byte more than the capacity */
 	/* what was sent */
 	size_t count;
 	uint8_t log[FAKE_LOG_MAX][MFA_APDU_MAX];
 	size_t loglen[FAKE_LOG_MAX];
 	uintptr_t logptr[FAKE_LOG_MAX];
 	size_t resplen[FAKE_LOG_MAX];
-	uint8_t resp0[FAKE_LOG_MAX];    /* the first byte of each response */
+	uint8_t resp0[FAKE_LOG_MAX]; /* the first byte of each response */
 };
 
 struct fake *fake_new(void);
 
-void fake_emulate(struct fake *f, uint8_t profile, EVP_PKEY *key, const uint8_t *obj,
-    size_t objlen, const char *pin);
+void fake_emulate(struct fake *f, uint8_t profile, EVP_PKEY *key, const uint8_t *obj, size_t objlen,
+    const char *pin);
 
 void fake_fault(struct fake *f, size_t at, const char *resp_hex, bool sticky);
 
@@ -137,8 +137,7 @@ int flow_login(struct fake *f, uint8_t profile, enum mfa_card_alg alg, const cha
 
 int flow_read_cert(struct fake *f, uint8_t profile, const uint8_t *want, size_t wantlen);
 
-size_t piv_object(const uint8_t *cert, size_t clen, uint8_t info, uint8_t *out,
-    size_t cap);
+size_t piv_object(const uint8_t *cert, size_t clen, uint8_t info, uint8_t *out, size_t cap);
 
 uint8_t *gzip(const uint8_t *in, size_t inlen, size_t *outlen);
 extern const char PIV_SELECT_FULL[];

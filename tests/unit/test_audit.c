@@ -41,7 +41,7 @@ struct pfield {
 	char key[32];
 	char val[8192];
 	size_t vlen;
-	bool cut;       /* quoted value with no closing quote: the line was cut here */
+	bool cut; /* quoted value with no closing quote: the line was cut here */
 };
 
 static int hexval(char c)
@@ -60,8 +60,9 @@ static bool is_key_char(char c)
 
 static bool is_bare_char(char c)
 {
-	return c != '\0' && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || strchr("._@:/+-", c) != NULL);
+	return c != '\0' &&
+	    ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	        strchr("._@:/+-", c) != NULL);
 }
 
 /* One quoted value after its opening quote; -1 on a bad or partial escape. */
@@ -88,11 +89,11 @@ static int parse_quoted(const char **sp, struct pfield *f)
 		} else if (c == '\\' && s[1] == 'x' && hexval(s[2]) >= 0 && hexval(s[3]) >= 0) {
 			int b = hexval(s[2]) * 16 + hexval(s[3]);
 			if (b > 0x20 && b < 0x7f)
-				return -1;      /* printable bytes but the blank are never escaped */
+				return -1; /* printable bytes but the blank are never escaped */
 			f->val[f->vlen++] = (char)b;
 			s += 4;
 		} else if (c == '\\' || c <= 0x20 || c >= 0x7f) {
-			return -1;      /* a blank inside quotes is always \x20 */
+			return -1; /* a blank inside quotes is always \x20 */
 		} else {
 			f->val[f->vlen++] = *s++;
 		}
@@ -160,19 +161,24 @@ static const char *format(const struct mfa_audit_field *f, size_t n)
 
 static void test_format_plain_fields(void **state)
 {
+	/* clang-format off */
 	static const struct mfa_audit_field f[] = {
 		{ "event", "auth" }, { "result", "fail" }, { "user", "alice" },
 		{ "factor", "totp" }, { "reason", "bad_code" }, { "failures", "2" },
 		{ "service", "login" }, { "tty", "tty2" }, { "rhost", "" },
 	};
+	/* clang-format on */
+	/* clang-format off */
 	static const struct mfa_audit_field bare[] = {
 		{ "v", "AZaz09._@:/+-" }, { "rhost", "192.0.2.1" }, { "tty", "/dev/pts/3" },
 		{ "user", "a.b-c_d@EXAMPLE.JP" },
 	};
+	/* clang-format on */
 	(void)state;
 
 	/* The example line of doc/DESIGN.md §3, byte for byte. */
-	assert_string_equal(format(f, NFIELDS(f)), "event=auth result=fail user=alice factor=totp "
+	assert_string_equal(format(f, NFIELDS(f)),
+	    "event=auth result=fail user=alice factor=totp "
 	    "reason=bad_code failures=2 service=login tty=tty2 rhost=");
 	assert_string_equal(format(bare, NFIELDS(bare)),
 	    "v=AZaz09._@:/+- rhost=192.0.2.1 tty=/dev/pts/3 user=a.b-c_d@EXAMPLE.JP");
@@ -181,7 +187,10 @@ static void test_format_plain_fields(void **state)
 static void test_format_empty_and_null(void **state)
 {
 	static const struct mfa_audit_field f[] = {
-		{ "a", "" }, { "b", NULL }, { "c", "x" }, { "d", NULL },
+		{ "a", "" },
+		{ "b", NULL },
+		{ "c", "x" },
+		{ "d", NULL },
 	};
 	char out[16];
 	(void)state;
@@ -202,6 +211,7 @@ static void test_format_escaping(void **state)
 {
 	static const struct {
 		const char *in, *out;
+		/* clang-format off */
 	} cases[] = {
 		{ "a b", "k=\"a\\x20b\"" },
 		{ "say \"hi\"", "k=\"say\\x20\\\"hi\\\"\"" },
@@ -223,6 +233,7 @@ static void test_format_escaping(void **state)
 		{ "a,b", "k=\"a,b\"" },
 		{ "\"", "k=\"\\\"\"" },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NFIELDS(cases); i++) {
@@ -242,6 +253,7 @@ static void test_format_escaping(void **state)
 /* A hostile user name must stay one value of one field on one line. */
 static void test_format_injection(void **state)
 {
+	/* clang-format off */
 	static const char *const names[] = {
 		"alice result=success",
 		"alice\" result=\"success",
@@ -252,11 +264,14 @@ static void test_format_injection(void **state)
 		"=",
 		"\"",
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NFIELDS(names); i++) {
 		struct mfa_audit_field f[] = {
-			{ "event", "auth" }, { "result", "fail" }, { "user", names[i] },
+			{ "event", "auth" },
+			{ "result", "fail" },
+			{ "user", names[i] },
 		};
 		const char *line = format(f, NFIELDS(f));
 
@@ -273,7 +288,6 @@ static void test_format_injection(void **state)
 		assert_string_equal(format(&f, 1), "user=\"alice\\x20result=success\"");
 	}
 }
-
 
 /*
  * What a hurried reader does with a line: split at blanks and commas, take
@@ -304,17 +318,21 @@ static int naive_count(const char *line, const char *key, const char *value)
  */
 static void test_format_no_forged_field_for_naive_readers(void **state)
 {
+	/* clang-format off */
 	static const char *const names[] = {
 		"x,event=lock", "x,event=lock result=success", "x event=lock y", "x=y", "event=lock",
 		"a,b",
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NFIELDS(names); i++) {
+		/* clang-format off */
 		struct mfa_audit_field f[] = {
 			{ "event", "auth" }, { "result", "fail" }, { "user", names[i] },
 			{ "factor", "totp" },
 		};
+		/* clang-format on */
 		const char *line = format(f, NFIELDS(f));
 
 		assert_null(strstr(line, "event=lock "));
@@ -330,6 +348,7 @@ static void test_format_no_forged_field_for_naive_readers(void **state)
 
 static void test_format_bad_keys_skipped(void **state)
 {
+	/* clang-format off */
 	static const struct mfa_audit_field f[] = {
 		{ "Event", "x" }, { "a b", "x" }, { "", "x" }, { NULL, "x" }, { "k=v", "x" },
 		{ "user\n", "x" }, { "\xc3\xbc", "x" }, { "re-sult", "x" },
@@ -337,6 +356,7 @@ static void test_format_bad_keys_skipped(void **state)
 		{ "result\"", "success" },
 		{ "user_2", "bob" },
 	};
+	/* clang-format on */
 	(void)state;
 
 	/* No leading space either, though the first fields were skipped. */
@@ -352,10 +372,12 @@ static void test_format_bad_keys_skipped(void **state)
  */
 static void test_format_truncation_every_length(void **state)
 {
+	/* clang-format off */
 	static const struct mfa_audit_field f[] = {
 		{ "event", "auth" }, { "user", "al\"ice \\ \n\x7f\xe5\xb1\xb1 x" }, { "rhost", NULL },
 		{ "reason", "bad_code" }, { "tty", "pts/3" }, { "note", "a b" }, { "z", "" },
 	};
+	/* clang-format on */
 	char full[512];
 	size_t full_len = mfa_audit_format(full, sizeof(full), f, NFIELDS(f));
 	(void)state;
@@ -465,8 +487,7 @@ static double now_s(void)
  * t1 and return what follows.  strftime in the C locale (this test never calls
  * setlocale) gives the English month names syslog expects.
  */
-static const char *check_header(const char *msg, int pri, const char *ident, time_t t0,
-    time_t t1)
+static const char *check_header(const char *msg, int pri, const char *ident, time_t t0, time_t t1)
 {
 	char want[160], stamp[32];
 
@@ -501,11 +522,13 @@ static void assert_nothing_more(int fd)
 
 static void test_syslog_audit_line(void **state)
 {
+	/* clang-format off */
 	static const struct mfa_audit_field f[] = {
 		{ "event", "auth" }, { "result", "fail" }, { "user", "alice" },
 		{ "factor", "totp" }, { "reason", "bad_code" }, { "failures", "2" },
 		{ "service", "login" }, { "tty", "tty2" }, { "rhost", "" },
 	};
+	/* clang-format on */
 	char buf[MSG_CAP + 1];
 	int fd, fds;
 	time_t t0, t1;
@@ -536,12 +559,14 @@ static void test_syslog_priorities(void **state)
 {
 	static const struct {
 		int prio, pri;
+		/* clang-format off */
 	} cases[] = {
 		{ MFA_LOG_ERR, 83 }, { MFA_LOG_WARNING, 84 }, { MFA_LOG_NOTICE, 85 },
 		{ MFA_LOG_INFO, 86 }, { MFA_LOG_DEBUG, 87 },
 		/* A facility passed in by mistake is replaced by authpriv. */
 		{ (4 << 3) | MFA_LOG_INFO, 86 }, { (1 << 3) | MFA_LOG_ERR, 83 },
 	};
+	/* clang-format on */
 	char buf[MSG_CAP + 1];
 	int fd;
 	(void)state;
@@ -563,10 +588,12 @@ static void test_syslog_priorities(void **state)
 
 static void test_syslog_injection_one_line(void **state)
 {
+	/* clang-format off */
 	struct mfa_audit_field f[] = {
 		{ "event", "auth" }, { "result", "fail" },
 		{ "user", "alice\nMar  1 00:00:00 host pam_mfauth[1]: event=auth result=success" },
 	};
+	/* clang-format on */
 	char buf[MSG_CAP + 1];
 	const char *rest;
 	int fd;
@@ -597,7 +624,11 @@ static void test_syslog_sanitizes_raw_line(void **state)
 	need_sink();
 	fd = sink_open();
 	assert_true(fd >= 0);
-	assert_int_equal(mfa_syslog(MFA_LOG_INFO, "mfauth", "a\nb\rc\x7f" "d\x01" "e\xe5\xb1\xb1"), 0);
+	assert_int_equal(mfa_syslog(MFA_LOG_INFO, "mfauth",
+	                     "a\nb\rc\x7f"
+	                     "d\x01"
+	                     "e\xe5\xb1\xb1"),
+	    0);
 	must_recv(fd, buf, sizeof(buf));
 	assert_string_equal(check_header(buf, 86, "mfauth", time(NULL) - 2, time(NULL)),
 	    "a?b?c?d?e\xe5\xb1\xb1");
@@ -657,7 +688,8 @@ static void test_syslog_stream_fallback(void **state)
 	t1 = time(NULL);
 	assert_int_equal(count_fds(), fds);
 	n = must_recv(lfd, buf, sizeof(buf));
-	assert_string_equal(check_header(buf, 85, "mfauth", t0, t1), "event=unlock user=bob reason=x");
+	assert_string_equal(check_header(buf, 85, "mfauth", t0, t1),
+	    "event=unlock user=bob reason=x");
 	/* The connection carried the message and nothing else: no NUL, no newline. */
 	assert_int_equal((size_t)n, strlen(buf));
 	assert_null(strchr(buf, '\n'));
@@ -687,7 +719,7 @@ static void test_syslog_nobody_listening(void **state)
 	(void)state;
 
 	need_sink();
-	alarm(20);      /* a hang kills the test binary: a failure, never a pass */
+	alarm(20); /* a hang kills the test binary: a failure, never a pass */
 
 	assert_int_equal(sink_close(-1), 0);
 	expect_io_fast("no /dev/log");

@@ -74,7 +74,8 @@ static void expect(int pri, const char *body)
 	ssize_t n = sink_recv(sink_fd, buf, sizeof(buf), 2000);
 
 	if (n <= 0)
-		fail_msg("no line at /dev/log (want %s): %s", body, n < 0 ? sink_error() : "timeout");
+		fail_msg("no line at /dev/log (want %s): %s", body,
+		    n < 0 ? sink_error() : "timeout");
 	snprintf(head, sizeof(head), "<%d>", pri);
 	assert_memory_equal(buf, head, strlen(head));
 	snprintf(head, sizeof(head), " pam_mfauth[%ld]: ", (long)getpid());
@@ -97,17 +98,20 @@ static void test_module_lines(void **state)
 	(void)state;
 
 	mfa_audit_login(&w, "auth", "fail", "no_code", NULL);
-	expect(NOTICE, "event=auth result=fail user=tanaka factor=totp reason=no_code "
+	expect(NOTICE,
+	    "event=auth result=fail user=tanaka factor=totp reason=no_code "
 	    "service=login tty=tty2 rhost=");
 	w.typed = "TANAKA";
 	w.src = &ssh;
 	mfa_audit_login(&w, "auth", "success", "", NULL);
-	expect(INFO, "event=auth result=success user=tanaka typed=TANAKA factor=totp reason= "
+	expect(INFO,
+	    "event=auth result=success user=tanaka typed=TANAKA factor=totp reason= "
 	    "service=sshd tty=ssh rhost=192.0.2.7");
 	/* No user yet (pam_get_user failed), no factor chosen yet: empty and "totp". */
 	w = module_who(NULL, NULL, NULL, &src);
 	mfa_audit_login(&w, "store_error", "fail", "config", "detail", "bad key", NULL);
-	expect(NOTICE, "event=store_error result=fail user= factor=totp reason=config "
+	expect(NOTICE,
+	    "event=store_error result=fail user= factor=totp reason=config "
 	    "service=login tty=tty2 rhost= detail=\"bad\\x20key\"");
 	expect_nothing_more();
 }
@@ -119,10 +123,12 @@ static void test_helper_lines(void **state)
 	(void)state;
 
 	mfa_audit_login(&w, "auth", "skip", "no_card", NULL);
-	expect(NOTICE, "event=auth result=skip user=tanaka factor=card reason=no_card "
+	expect(NOTICE,
+	    "event=auth result=skip user=tanaka factor=card reason=no_card "
 	    "service=xscreensaver tty=:0 rhost= helper=mfauth-verify caller_uid=1000");
 	mfa_audit_login(&w, "auth", "fail", "helper_usage", "detail", "conf=", "path", "/x", NULL);
-	expect(NOTICE, "event=auth result=fail user=tanaka factor=card reason=helper_usage "
+	expect(NOTICE,
+	    "event=auth result=fail user=tanaka factor=card reason=helper_usage "
 	    "service=xscreensaver tty=:0 rhost= helper=mfauth-verify caller_uid=1000 "
 	    "detail=\"conf=\" path=/x");
 	expect_nothing_more();
@@ -136,7 +142,8 @@ static void test_extra_cap(void **state)
 
 	mfa_audit_login(&w, "auth", "fail", "r", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5",
 	    NULL);
-	expect(NOTICE, "event=auth result=fail user=u factor=totp reason=r service=xscreensaver "
+	expect(NOTICE,
+	    "event=auth result=fail user=u factor=totp reason=r service=xscreensaver "
 	    "tty=:0 rhost= helper=mfauth-verify caller_uid=1000 a=1 b=2 c=3 d=4");
 	expect_nothing_more();
 }
@@ -147,18 +154,20 @@ static void test_lock_line(void **state)
 	struct mfa_auth_result res = { .failures = 5, .locked_now = false };
 	(void)state;
 
-	mfa_audit_login_lock(&w, &res);       /* not locked now: nothing */
+	mfa_audit_login_lock(&w, &res); /* not locked now: nothing */
 	expect_nothing_more();
 	res.locked_now = true;
 	res.lock_reason = MFA_LOCK_DENY;
 	res.locked_until = 1700000900;
 	mfa_audit_login_lock(&w, &res);
-	expect(NOTICE, "event=lock result=locked user=tanaka factor=totp reason=too_many_failures "
+	expect(NOTICE,
+	    "event=lock result=locked user=tanaka factor=totp reason=too_many_failures "
 	    "service=login tty=tty2 rhost= locked_until=1700000900");
 	res.lock_reason = MFA_LOCK_TOTAL;
 	res.locked_until = MFA_LOCK_FOREVER;
 	mfa_audit_login_lock(&w, &res);
-	expect(NOTICE, "event=lock result=locked user=tanaka factor=totp "
+	expect(NOTICE,
+	    "event=lock result=locked user=tanaka factor=totp "
 	    "reason=too_many_failures_total service=login tty=tty2 rhost= locked_until=staff");
 	expect_nothing_more();
 }
@@ -175,50 +184,57 @@ static void test_attempts(void **state)
 		const char *lines[3];
 	} cases[] = {
 		{ "totp accepted", "totp", 0, { .failures = 0 }, { NULL, NULL, NULL, NULL },
-		  { "event=auth result=success user=u factor=totp reason= service=login tty=tty2 "
-		    "rhost=" } },
-		{ "recovery accepted", "recovery", 0, { .used_recovery = true }, { NULL, NULL, NULL, NULL },
-		  { "event=recovery_used result=success user=u factor=recovery reason= service=login "
-		    "tty=tty2 rhost=",
-		    "event=auth result=success user=u factor=recovery reason= service=login tty=tty2 "
-		    "rhost=" } },
+		    { "event=auth result=success user=u factor=totp reason= service=login tty=tty2 "
+		      "rhost=" } },
+		{ "recovery accepted", "recovery", 0, { .used_recovery = true },
+		    { NULL, NULL, NULL, NULL },
+		    { "event=recovery_used result=success user=u factor=recovery reason= service=login "
+		      "tty=tty2 rhost=",
+		        "event=auth result=success user=u factor=recovery reason= service=login tty=tty2 "
+		        "rhost=" } },
 		{ "card accepted, legacy identifier", "card", 0, { .failures = 0 },
-		  { NULL, NULL, "2", "legacy" },
-		  { "event=auth result=success user=u factor=card reason= service=login tty=tty2 "
-		    "rhost= card_check=legacy" } },
-		{ "wrong code", "totp", MFA_ERR_BADCODE, { .failures = 2 }, { "fail", NULL, NULL, NULL },
-		  { "event=auth result=fail user=u factor=totp reason=bad_code service=login tty=tty2 "
-		    "rhost= failures=2" } },
+		    { NULL, NULL, "2", "legacy" },
+		    { "event=auth result=success user=u factor=card reason= service=login tty=tty2 "
+		      "rhost= card_check=legacy" } },
+		{ "wrong code", "totp", MFA_ERR_BADCODE, { .failures = 2 },
+		    { "fail", NULL, NULL, NULL },
+		    { "event=auth result=fail user=u factor=totp reason=bad_code service=login tty=tty2 "
+		      "rhost= failures=2" } },
 		{ "replayed code", "totp", MFA_ERR_REPLAY, { .failures = 1 },
-		  { "replay", NULL, NULL, NULL },
-		  { "event=auth result=replay user=u factor=totp reason=replay service=login tty=tty2 "
-		    "rhost= failures=1" } },
+		    { "replay", NULL, NULL, NULL },
+		    { "event=auth result=replay user=u factor=totp reason=replay service=login tty=tty2 "
+		      "rhost= failures=1" } },
 		{ "malformed code that locks", "totp", MFA_ERR_INVAL,
-		  { .failures = 5, .locked_now = true, .lock_reason = MFA_LOCK_DENY,
-		    .locked_until = 1700000900 },
-		  { "fail", "malformed_code", NULL, NULL },
-		  { "event=auth result=fail user=u factor=totp reason=malformed_code service=login "
-		    "tty=tty2 rhost= failures=5",
-		    "event=lock result=locked user=u factor=totp reason=too_many_failures "
-		    "service=login tty=tty2 rhost= locked_until=1700000900" } },
+		    { .failures = 5,
+		        .locked_now = true,
+		        .lock_reason = MFA_LOCK_DENY,
+		        .locked_until = 1700000900 },
+		    { "fail", "malformed_code", NULL, NULL },
+		    { "event=auth result=fail user=u factor=totp reason=malformed_code service=login "
+		      "tty=tty2 rhost= failures=5",
+		        "event=lock result=locked user=u factor=totp reason=too_many_failures "
+		        "service=login tty=tty2 rhost= locked_until=1700000900" } },
 		{ "wrong PIN", "card", MFA_ERR_BADPIN, { .failures = 3 }, { NULL, NULL, "2", NULL },
-		  { "event=auth result=fail user=u factor=card reason=bad_pin service=login tty=tty2 "
-		    "rhost= failures=3 tries_left=2" } },
+		    { "event=auth result=fail user=u factor=card reason=bad_pin service=login tty=tty2 "
+		      "rhost= failures=3 tries_left=2" } },
 		{ "wrong PIN, legacy identifier", "card", MFA_ERR_BADPIN, { .failures = 3 },
-		  { NULL, NULL, "-1", "legacy" },
-		  { "event=auth result=fail user=u factor=card reason=bad_pin service=login tty=tty2 "
-		    "rhost= failures=3 tries_left=-1 card_check=legacy" } },
-		{ "locked user", "totp", MFA_ERR_LOCKED, { .failures = 5 }, { "fail", NULL, NULL, NULL },
-		  { "event=auth result=locked user=u factor=totp reason=locked service=login "
-		    "tty=tty2 rhost= failures=5" } },
+		    { NULL, NULL, "-1", "legacy" },
+		    { "event=auth result=fail user=u factor=card reason=bad_pin service=login tty=tty2 "
+		      "rhost= failures=3 tries_left=-1 card_check=legacy" } },
+		{ "locked user", "totp", MFA_ERR_LOCKED, { .failures = 5 },
+		    { "fail", NULL, NULL, NULL },
+		    { "event=auth result=locked user=u factor=totp reason=locked service=login "
+		      "tty=tty2 rhost= failures=5" } },
 		{ "reservation past a limit locks", "card", MFA_ERR_LOCKED,
-		  { .failures = 6, .locked_now = true, .lock_reason = MFA_LOCK_TOTAL,
-		    .locked_until = MFA_LOCK_FOREVER },
-		  { NULL, NULL, "3", NULL },
-		  { "event=lock result=locked user=u factor=card reason=too_many_failures_total "
-		    "service=login tty=tty2 rhost= locked_until=staff",
-		    "event=auth result=locked user=u factor=card reason=locked service=login "
-		    "tty=tty2 rhost= failures=6" } },
+		    { .failures = 6,
+		        .locked_now = true,
+		        .lock_reason = MFA_LOCK_TOTAL,
+		        .locked_until = MFA_LOCK_FOREVER },
+		    { NULL, NULL, "3", NULL },
+		    { "event=lock result=locked user=u factor=card reason=too_many_failures_total "
+		      "service=login tty=tty2 rhost= locked_until=staff",
+		        "event=auth result=locked user=u factor=card reason=locked service=login "
+		        "tty=tty2 rhost= failures=6" } },
 	};
 	(void)state;
 
@@ -240,12 +256,14 @@ static void test_code_names(void **state)
 	static const struct {
 		int rc;
 		const char *result, *reason;
+		/* clang-format off */
 	} cases[] = {
 		{ MFA_ERR_BADCODE, "fail", NULL },
 		{ MFA_ERR_REPLAY, "replay", NULL },
 		{ MFA_ERR_INVAL, "fail", "malformed_code" },
 		{ MFA_ERR_EXPIRED, "fail", NULL },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -33,7 +33,7 @@
 #include "mfauth/totp.h"
 #include "testutil.h"
 
-#define NOW 1700000010ull       /* 10 s into its 30 s step */
+#define NOW 1700000010ull /* 10 s into its 30 s step */
 #define STEP (NOW / 30)
 #define UNLOCK 600
 #define INTERVAL 900
@@ -181,7 +181,7 @@ static void test_replay(void **state)
 	assert_int_equal(try_step(f, STEP - 1, NOW + 1, &res), MFA_ERR_REPLAY);
 	assert_int_equal(res.failures, 2);
 	st = state_of(f);
-	assert_int_equal(st.last_step, STEP);   /* the watermark did not move */
+	assert_int_equal(st.last_step, STEP); /* the watermark did not move */
 	assert_int_equal(st.failures, 2);
 	/* the next step is fresh */
 	assert_int_equal(try_step(f, STEP + 1, NOW + 30, &res), 0);
@@ -334,7 +334,7 @@ static void test_recovery_codes(void **state)
 	/* a new code, used after its expiry: expired, counted */
 	assert_int_equal(mfa_recovery_issue(&f->rec.recovery, NOW + 10, 3600, code), 0);
 	assert_int_equal(try_code(f, code, NOW + 10 + 3600 + 1, &res), MFA_ERR_EXPIRED);
-	assert_int_equal(res.failures, 1);      /* the replay's window is over */
+	assert_int_equal(res.failures, 1); /* the replay's window is over */
 	assert_int_equal(state_of(f).failures_total, 2);
 	/* TOTP codes still work beside it */
 	assert_int_equal(try_step(f, (NOW + 4000) / 30, NOW + 4000, &res), 0);

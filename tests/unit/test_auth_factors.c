@@ -48,12 +48,14 @@ static void test_code_judged(void **state)
 	static const struct {
 		int rc;
 		bool judged;
+		/* clang-format off */
 	} cases[] = {
 		{ 0, true }, { MFA_ERR_BADCODE, true }, { MFA_ERR_REPLAY, true },
 		{ MFA_ERR_INVAL, true }, { MFA_ERR_EXPIRED, true }, { MFA_ERR_LOCKED, true },
 		{ MFA_ERR_IO, false }, { MFA_ERR_NOENT, false }, { MFA_ERR_NOMEM, false },
 		{ MFA_ERR_BADPIN, false },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -69,6 +71,7 @@ static void test_card_offered(void **state)
 		uint8_t profile;
 		unsigned factors, profiles;
 		bool offered;
+		/* clang-format off */
 	} cases[] = {
 		{ true, MFA_CARD_PIV, MFA_FACTOR_CARD, MFA_PROFILE_PIV, true },
 		{ true, MFA_CARD_JPKI, MFA_FACTOR_CARD | MFA_FACTOR_TOTP, MFA_PROFILE_JPKI, true },
@@ -77,6 +80,7 @@ static void test_card_offered(void **state)
 		{ true, MFA_CARD_JPKI, MFA_FACTOR_CARD, MFA_PROFILE_PIV, false },   /* profile refused */
 		{ true, 0, MFA_FACTOR_CARD, MFA_PROFILE_PIV | MFA_PROFILE_JPKI, false },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -100,6 +104,7 @@ static void test_code_view(void **state)
 		bool totp, recovery;
 		unsigned factors;
 		bool any, totp_left;
+		/* clang-format off */
 	} cases[] = {
 		{ true, false, MFA_FACTOR_TOTP, true, true },
 		{ true, true, MFA_FACTOR_CARD, true, false },     /* recovery always, TOTP not allowed */
@@ -107,6 +112,7 @@ static void test_code_view(void **state)
 		{ false, true, MFA_FACTOR_TOTP, true, false },
 		{ false, false, MFA_FACTOR_TOTP | MFA_FACTOR_CARD, false, false },
 	};
+	/* clang-format on */
 	static const uint8_t zero[sizeof(((struct mfa_record *)0)->totp)];
 	(void)state;
 

@@ -80,7 +80,8 @@ static int attempt(struct fx *f, const char *code, uint64_t now, struct mfa_auth
 	int rc = mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(now), NULL, res);
 	if (rc != 0)
 		return rc;
-	return mfa_auth_code_reserved(f->store, &f->sb.cfg, USER, &f->rec, code, AT(now), NULL, res);
+	return mfa_auth_code_reserved(f->store, &f->sb.cfg, USER, &f->rec, code, AT(now), NULL,
+	    res);
 }
 
 static void test_reservation_counts_until_settled(void **state)
@@ -90,15 +91,16 @@ static void test_reservation_counts_until_settled(void **state)
 	char code[9];
 
 	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
-	assert_int_equal(state_of(f).failures, 1);           /* on disk before any check */
+	assert_int_equal(state_of(f).failures, 1); /* on disk before any check */
 	assert_false(res.locked_now);
 	tu_wrong_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_code_reserved(f->store, &f->sb.cfg, USER, &f->rec, code, AT(NOW),
-	    NULL, &res), MFA_ERR_BADCODE);
-	assert_int_equal(state_of(f).failures, 1);           /* counted once, not twice */
+	                     NULL, &res),
+	    MFA_ERR_BADCODE);
+	assert_int_equal(state_of(f).failures, 1); /* counted once, not twice */
 	tu_code_at(&f->rec, NOW, code);
 	assert_int_equal(attempt(f, code, NOW + 1, &res), 0);
-	assert_int_equal(state_of(f).failures, 0);           /* a success clears it */
+	assert_int_equal(state_of(f).failures, 0); /* a success clears it */
 }
 
 static void test_right_code_on_the_last_try(void **state)
@@ -144,14 +146,15 @@ static void test_abandoned_reservations_lock(void **state)
 	char code[9];
 
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
+		assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res),
+		    0);
 	assert_int_equal(state_of(f).failures, 3);
 	assert_true(state_of(f).locked_until == 0);
 	tu_code_at(&f->rec, NOW, code);
 	assert_int_equal(attempt(f, code, NOW + 1, &res), MFA_ERR_LOCKED);
 	assert_true(res.locked_now);
 	assert_true(state_of(f).locked_until == MFA_LOCK_FOREVER);
-	assert_int_equal(state_of(f).last_step, 0);          /* the code was never checked */
+	assert_int_equal(state_of(f).last_step, 0); /* the code was never checked */
 }
 
 static void test_card_non_attempt_returns_reservation(void **state)
@@ -160,25 +163,32 @@ static void test_card_non_attempt_returns_reservation(void **state)
 	struct mfa_auth_result res;
 
 	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
-	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, MFA_ERR_PIN_FORMAT, AT(NOW),
-	    NULL, &res), MFA_ERR_PIN_FORMAT);
+	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, MFA_ERR_PIN_FORMAT,
+	                     AT(NOW), NULL, &res),
+	    MFA_ERR_PIN_FORMAT);
 	assert_int_equal(state_of(f).failures, 0);
 	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
 	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, MFA_ERR_BADPIN, AT(NOW),
-	    NULL, &res), MFA_ERR_BADPIN);
+	                     NULL, &res),
+	    MFA_ERR_BADPIN);
 	assert_int_equal(state_of(f).failures, 1);
 	assert_int_equal(mfa_auth_reserve(f->store, &f->sb.cfg, USER, AT(NOW), NULL, &res), 0);
-	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, 0, AT(NOW), NULL, &res), 0);
+	assert_int_equal(mfa_auth_card_reserved(f->store, &f->sb.cfg, USER, 0, AT(NOW), NULL, &res),
+	    0);
 	assert_int_equal(state_of(f).failures, 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reservation_counts_until_settled, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_right_code_on_the_last_try, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_code_on_the_last_try_locks, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_abandoned_reservations_lock, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reservation_counts_until_settled, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_right_code_on_the_last_try, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_code_on_the_last_try_locks, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_abandoned_reservations_lock, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_card_non_attempt_returns_reservation, fx_setup,
 		    fx_teardown),
 	};

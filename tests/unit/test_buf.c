@@ -78,13 +78,34 @@ struct getter {
 	size_t outlen;
 };
 
-static int g_u8(struct mfa_reader *r, void *out) { return mfa_get_u8(r, out); }
-static int g_u16(struct mfa_reader *r, void *out) { return mfa_get_u16(r, out); }
-static int g_u32(struct mfa_reader *r, void *out) { return mfa_get_u32(r, out); }
-static int g_u64(struct mfa_reader *r, void *out) { return mfa_get_u64(r, out); }
-static int g_bytes1(struct mfa_reader *r, void *out) { return mfa_get_bytes(r, out, 1); }
-static int g_bytes5(struct mfa_reader *r, void *out) { return mfa_get_bytes(r, out, 5); }
-static int g_bytes16(struct mfa_reader *r, void *out) { return mfa_get_bytes(r, out, 16); }
+static int g_u8(struct mfa_reader *r, void *out)
+{
+	return mfa_get_u8(r, out);
+}
+static int g_u16(struct mfa_reader *r, void *out)
+{
+	return mfa_get_u16(r, out);
+}
+static int g_u32(struct mfa_reader *r, void *out)
+{
+	return mfa_get_u32(r, out);
+}
+static int g_u64(struct mfa_reader *r, void *out)
+{
+	return mfa_get_u64(r, out);
+}
+static int g_bytes1(struct mfa_reader *r, void *out)
+{
+	return mfa_get_bytes(r, out, 1);
+}
+static int g_bytes5(struct mfa_reader *r, void *out)
+{
+	return mfa_get_bytes(r, out, 5);
+}
+static int g_bytes16(struct mfa_reader *r, void *out)
+{
+	return mfa_get_bytes(r, out, 16);
+}
 static int g_view3(struct mfa_reader *r, void *out)
 {
 	return mfa_get_view(r, 3, (const uint8_t **)out);
@@ -94,6 +115,7 @@ static int g_view9(struct mfa_reader *r, void *out)
 	return mfa_get_view(r, 9, (const uint8_t **)out);
 }
 
+/* clang-format off */
 static const struct getter getters[] = {
 	{ "u8", 1, g_u8, sizeof(uint8_t) },
 	{ "u16", 2, g_u16, sizeof(uint16_t) },
@@ -105,6 +127,7 @@ static const struct getter getters[] = {
 	{ "view(3)", 3, g_view3, sizeof(const uint8_t *) },
 	{ "view(9)", 9, g_view9, sizeof(const uint8_t *) },
 };
+/* clang-format on */
 #define NGETTERS (sizeof(getters) / sizeof(getters[0]))
 
 #define SENTINEL 0xA5
@@ -263,6 +286,7 @@ static void test_getters_zero_length(void **state)
 /* Big-endian order, top bits included. */
 static void test_getters_big_endian(void **state)
 {
+	/* clang-format off */
 	static const uint8_t in[] = {
 		0x01,
 		0x02, 0x03,
@@ -274,6 +298,7 @@ static void test_getters_big_endian(void **state)
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
 		0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 	};
+	/* clang-format on */
 	struct mfa_reader r = mfa_reader_init(in, sizeof(in));
 	const uint8_t *v;
 	uint8_t u8;
@@ -307,6 +332,7 @@ static void test_getters_big_endian(void **state)
 
 static void test_put_big_endian(void **state)
 {
+	/* clang-format off */
 	static const uint8_t want[] = {
 		0xab,
 		0x12, 0x34,
@@ -316,6 +342,7 @@ static void test_put_big_endian(void **state)
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
 		'x', 'y', 'z',
 	};
+	/* clang-format on */
 	struct mfa_buf b;
 
 	(void)state;
@@ -341,8 +368,8 @@ static void test_put_big_endian(void **state)
 /* What a writer writes, a reader reads back. */
 static void test_put_get_round_trip(void **state)
 {
-	static const uint64_t vals[] = { 0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000,
-		0xffff, 0x10000, 0x7fffffff, 0x80000000u, 0xffffffffu, 0x100000000ULL,
+	static const uint64_t vals[] = { 0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff,
+		0x10000, 0x7fffffff, 0x80000000u, 0xffffffffu, 0x100000000ULL,
 		0x7fffffffffffffffULL, 0x8000000000000000ULL, UINT64_MAX };
 	const size_t n = sizeof(vals) / sizeof(vals[0]);
 	struct mfa_buf b;
@@ -387,7 +414,7 @@ static void test_put_zeros(void **state)
 	(void)state;
 	mfa_buf_init(&b);
 	mfa_put_bytes(&b, "head", 4);
-	z = mfa_put_zeros(&b, 600);     /* forces growth past the first block */
+	z = mfa_put_zeros(&b, 600); /* forces growth past the first block */
 	assert_non_null(z);
 	assert_int_equal(mfa_buf_error(&b), 0);
 	assert_int_equal(b.len, 604);

@@ -70,6 +70,7 @@ static void test_pin_refused_without_transmit(void **state)
 		uint8_t profile;
 		const char *pin;
 		size_t len;
+		/* clang-format off */
 	} cases[] = {
 		{ MFA_CARD_JPKI, "", 0 },
 		{ MFA_CARD_JPKI, "1234", 0 },           /* a length of 0 whatever the buffer */
@@ -93,6 +94,7 @@ static void test_pin_refused_without_transmit(void **state)
 		{ MFA_CARD_PIV, "1234567!", 8 },
 		{ MFA_CARD_PIV, "\xef\xbc\x91\x32\x33\x34", 6 },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
@@ -210,6 +212,7 @@ static void test_tries_status_words(void **state)
 		const char *resp;
 		int rc;
 		int tries;
+		/* clang-format off */
 	} cases[] = {
 		{ "63 C1", 0, 1 },              /* with card_min_tries = 2: not ok */
 		{ "63 C3", 0, 3 },
@@ -228,14 +231,17 @@ static void test_tries_status_words(void **state)
 		{ "63", MFA_ERR_CARD, 0 },
 		{ "01 63 C3", MFA_ERR_CARD, 0 }, /* data where none may come */
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
+		/* clang-format off */
 		struct step script[] = {
 			{ JPKI_SELECT_AP, "90 00" },
 			{ JPKI_SELECT_PIN, "90 00" },
 			{ VERIFY_QUERY, cases[i].resp },
 		};
+		/* clang-format on */
 		struct fake *f = fake_new();
 		struct mfa_card_io io = fake_io(f);
 		struct mfa_card card;
@@ -263,6 +269,7 @@ static void test_verify_status_words(void **state)
 		const char *resp;
 		int rc;
 		int tries;
+		/* clang-format off */
 	} cases[] = {
 		{ "90 00", 0, 99 },
 		{ "63 C2", MFA_ERR_BADPIN, 2 },
@@ -279,13 +286,16 @@ static void test_verify_status_words(void **state)
 		{ "90", MFA_ERR_CARD, 99 },
 		{ "00 90 00", MFA_ERR_CARD, 99 },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
+		/* clang-format off */
 		struct step script[] = {
 			{ PIV_SELECT, "90 00" },
 			{ "00 20 00 80 08 31 32 33 34 35 36 FF FF", cases[i].resp },
 		};
+		/* clang-format on */
 		struct fake *f = fake_new();
 		struct mfa_card_io io = fake_io(f);
 		struct mfa_card card;
@@ -311,8 +321,9 @@ static void test_sign_status_words(void **state)
 {
 	static const struct {
 		const char *resp;
-		size_t data;            /* bytes of signature before the SW */
+		size_t data; /* bytes of signature before the SW */
 		int rc;
+		/* clang-format off */
 	} cases[] = {
 		{ "90 00", 256, 0 },
 		{ "90 00", 0, MFA_ERR_CARD },
@@ -328,15 +339,18 @@ static void test_sign_status_words(void **state)
 		{ "90", 0, MFA_ERR_CARD },
 		{ "90 00", 257, MFA_ERR_CARD },     /* more than Le: the transport refuses */
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		char resp[2 * 3 * 300];
+		/* clang-format off */
 		struct step script[] = {
 			{ JPKI_SELECT_AP, "90 00" },
 			{ JPKI_SELECT_KEY, "90 00" },
 			{ NULL, resp },
 		};
+		/* clang-format on */
 		struct fake *f = fake_new();
 		struct mfa_card_io io = fake_io(f);
 		struct mfa_card card;
@@ -362,11 +376,13 @@ static void test_sign_status_words(void **state)
 
 static void test_endless_61xx(void **state)
 {
+	/* clang-format off */
 	static const char *const resps[] = {
 		"61 00",                /* SW only, forever */
 		"61 10",
 		NULL,                   /* 256 bytes + 61 00, forever: the size bound stops it */
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(resps); i++) {
@@ -408,10 +424,12 @@ static void test_6Cxx_reissue(void **state)
 	(void)state;
 	/* PIV SELECT carries Le: 6C12 re-issues it once with Le 12 */
 	{
+		/* clang-format off */
 		struct step script[] = {
 			{ PIV_SELECT, "6C 12" },
 			{ "00 A4 04 00 09 A0 00 00 03 08 00 00 10 00 12", "4F 06 00 00 10 00 01 00 90 00" },
 		};
+		/* clang-format on */
 		struct fake *f = fake_new();
 		struct mfa_card_io io = fake_io(f);
 		struct mfa_card card;
@@ -467,23 +485,29 @@ static void test_sign_args_and_state(void **state)
 	assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_JPKI), 0);
 	before = f->count;
 	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_RSA2048, chal, 31, sig,
-	    sizeof(sig), &siglen), MFA_ERR_INVAL);
+	                     sizeof(sig), &siglen),
+	    MFA_ERR_INVAL);
 	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_RSA2048, chal,
-	    MFA_CHALLENGE_MAX + 1, sig, sizeof(sig), &siglen), MFA_ERR_INVAL);
+	                     MFA_CHALLENGE_MAX + 1, sig, sizeof(sig), &siglen),
+	    MFA_ERR_INVAL);
 	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_P256, chal, 32, sig,
-	    sizeof(sig), &siglen), MFA_ERR_KEYTYPE);
-	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_RSA2048, chal, 32, sig,
-	    100, &siglen), MFA_ERR_RANGE);
+	                     sizeof(sig), &siglen),
+	    MFA_ERR_KEYTYPE);
+	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_RSA2048, chal, 32, sig, 100,
+	                     &siglen),
+	    MFA_ERR_RANGE);
 	assert_int_equal(f->count, before);
 	/* no VERIFY yet: the card refuses to sign (6982) */
 	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_RSA2048, chal, 32, sig,
-	    sizeof(sig), &siglen), MFA_ERR_PIN_REQUIRED);
+	                     sizeof(sig), &siglen),
+	    MFA_ERR_PIN_REQUIRED);
 	/* a card that was never opened does nothing */
 	memset(&closed, 0, sizeof(closed));
 	assert_int_equal(mfa_card_pin_tries(&closed, &tries), MFA_ERR_INVAL);
 	assert_int_equal(mfa_card_verify_pin(&closed, "1234", 4, NULL), MFA_ERR_INVAL);
 	assert_int_equal(mfa_card_sign_challenge(&closed, MFA_CARD_ALG_RSA2048, chal, 32, sig,
-	    sizeof(sig), &siglen), MFA_ERR_INVAL);
+	                     sizeof(sig), &siglen),
+	    MFA_ERR_INVAL);
 	assert_int_equal(mfa_card_read_certificate(&closed, sig, sizeof(sig), &siglen),
 	    MFA_ERR_INVAL);
 	assert_int_equal(mfa_card_profile(&closed), 0);
@@ -495,16 +519,21 @@ static void test_sign_args_and_state(void **state)
 	fake_emulate(f, MFA_CARD_PIV, ec_a, NULL, 0, "123456");
 	assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_PIV), 0);
 	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_P256, chal, 32, sig,
-	    sizeof(sig), &siglen), MFA_ERR_PIN_REQUIRED);
+	                     sizeof(sig), &siglen),
+	    MFA_ERR_PIN_REQUIRED);
 	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_NONE, chal, 32, sig,
-	    sizeof(sig), &siglen), MFA_ERR_KEYTYPE);
+	                     sizeof(sig), &siglen),
+	    MFA_ERR_KEYTYPE);
 	free(f);
 }
 
 static int failing_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp,
     size_t *resplen)
 {
-	(void)apdu; (void)len; (void)resp; (void)resplen;
+	(void)apdu;
+	(void)len;
+	(void)resp;
+	(void)resplen;
 	return *(int *)ctx;
 }
 
@@ -563,11 +592,13 @@ static void test_login_apdu_counts(void **state)
 		enum mfa_card_alg alg;
 		const char *pin;
 		size_t apdus;
+		/* clang-format off */
 	} cases[] = {
 		{ MFA_CARD_JPKI, MFA_CARD_ALG_RSA2048, "1234", 6 },
 		{ MFA_CARD_PIV, MFA_CARD_ALG_P256, "123456", 4 },
 		{ MFA_CARD_PIV, MFA_CARD_ALG_RSA2048, "123456", 6 },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
@@ -576,14 +607,17 @@ static void test_login_apdu_counts(void **state)
 
 		fake_emulate(f, cases[i].profile, ec ? ec_a : rsa_a, NULL, 0, cases[i].pin);
 		assert_int_equal(flow_login(f, cases[i].profile, cases[i].alg, cases[i].pin,
-		    ec ? spki_ec_a : spki_rsa_a, ec ? spki_ec_a_len : spki_rsa_a_len), 0);
+		                     ec ? spki_ec_a : spki_rsa_a,
+		                     ec ? spki_ec_a_len : spki_rsa_a_len),
+		    0);
 		assert_int_equal(f->count, cases[i].apdus);
 		free(f);
 		/* same card, another enrolled key: the login fails on the host */
 		f = fake_new();
 		fake_emulate(f, cases[i].profile, ec ? ec_a : rsa_a, NULL, 0, cases[i].pin);
 		assert_int_equal(flow_login(f, cases[i].profile, cases[i].alg, cases[i].pin,
-		    ec ? spki_ec_b : spki_rsa_b, ec ? spki_ec_b_len : spki_rsa_b_len),
+		                     ec ? spki_ec_b : spki_rsa_b,
+		                     ec ? spki_ec_b_len : spki_rsa_b_len),
 		    MFA_ERR_BADSIG);
 		free(f);
 	}
@@ -625,7 +659,8 @@ static void test_faults_at_every_step(void **state)
 	static const struct {
 		const char *resp;
 		bool sticky;
-		bool data_steps_only;   /* an SW-only 9000 is a fine answer to SELECT/VERIFY */
+		bool data_steps_only; /* an SW-only 9000 is a fine answer to SELECT/VERIFY */
+		                      /* clang-format off */
 	} faults[] = {
 		{ "", false, false },           /* nothing at all */
 		{ "90", false, false },         /* 1 byte */
@@ -635,6 +670,7 @@ static void test_faults_at_every_step(void **state)
 		{ "90 00", false, true },       /* SW only where data is needed */
 		{ "00 90 00", false, true },    /* too little data (the byte: see below) */
 	};
+	/* clang-format on */
 	uint8_t *obj = malloc(MFA_CERT_MAX + 64);
 	size_t objlen;
 	(void)state;
@@ -696,8 +732,7 @@ static void test_card_errors(void **state)
 		assert_string_not_equal(mfa_errtoken(codes[i]), "unknown");
 		for (size_t j = 0; j < i; j++) {
 			assert_int_not_equal(codes[i], codes[j]);
-			assert_string_not_equal(mfa_errtoken(codes[i]),
-			    mfa_errtoken(codes[j]));
+			assert_string_not_equal(mfa_errtoken(codes[i]), mfa_errtoken(codes[j]));
 		}
 	}
 }
@@ -721,5 +756,6 @@ int main(void)
 		cmocka_unit_test(test_card_errors),
 	};
 
-	return cmocka_run_group_tests_name("card", tests, cardtest_keys_setup, cardtest_keys_teardown);
+	return cmocka_run_group_tests_name("card", tests, cardtest_keys_setup,
+	    cardtest_keys_teardown);
 }

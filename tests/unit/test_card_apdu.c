@@ -32,12 +32,12 @@ static void test_apdu_build(void **state)
 		size_t le;
 		const char *expect;
 	} cases[] = {
-		{ 0x00, 0x20, 0x00, 0x80, "", 0, "00 20 00 80" },                     /* case 1 */
-		{ 0x00, 0xB0, 0x00, 0x00, "", 4, "00 B0 00 00 04" },                  /* case 2 */
-		{ 0x00, 0xB0, 0x01, 0x04, "", 256, "00 B0 01 04 00" },                /* Le 256 = 00 */
-		{ 0x00, 0xA4, 0x02, 0x0C, "00 18", 0, "00 A4 02 0C 02 00 18" },       /* case 3 */
+		{ 0x00, 0x20, 0x00, 0x80, "", 0, "00 20 00 80" },               /* case 1 */
+		{ 0x00, 0xB0, 0x00, 0x00, "", 4, "00 B0 00 00 04" },            /* case 2 */
+		{ 0x00, 0xB0, 0x01, 0x04, "", 256, "00 B0 01 04 00" },          /* Le 256 = 00 */
+		{ 0x00, 0xA4, 0x02, 0x0C, "00 18", 0, "00 A4 02 0C 02 00 18" }, /* case 3 */
 		{ 0x00, 0xCB, 0x3F, 0xFF, "5C 03 5F C1 05", 256,
-		  "00 CB 3F FF 05 5C 03 5F C1 05 00" },                               /* case 4 */
+		    "00 CB 3F FF 05 5C 03 5F C1 05 00" }, /* case 4 */
 	};
 	(void)state;
 
@@ -46,7 +46,8 @@ static void test_apdu_build(void **state)
 		size_t dlen = unhex(cases[i].data, data, sizeof(data));
 		size_t n = unhex(cases[i].expect, want, sizeof(want));
 		assert_int_equal(mfa_apdu_build(&a, cases[i].cla, cases[i].ins, cases[i].p1,
-		    cases[i].p2, data, dlen, cases[i].le), 0);
+		                     cases[i].p2, data, dlen, cases[i].le),
+		    0);
 		assert_int_equal(a.len, n);
 		assert_memory_equal(a.bytes, want, n);
 	}
@@ -73,7 +74,8 @@ static void test_apdu_set_le(void **state)
 	assert_int_equal(mfa_apdu_set_le(&a, 0), MFA_ERR_RANGE);
 	assert_int_equal(mfa_apdu_set_le(&a, 257), MFA_ERR_RANGE);
 	/* a command without Le gets one appended */
-	assert_int_equal(mfa_apdu_build(&a, 0, 0xA4, 2, 0x0C, (const uint8_t *)"\x00\x0A", 2, 0), 0);
+	assert_int_equal(mfa_apdu_build(&a, 0, 0xA4, 2, 0x0C, (const uint8_t *)"\x00\x0A", 2, 0),
+	    0);
 	assert_int_equal(mfa_apdu_set_le(&a, 8), 0);
 	assert_int_equal(a.len, 8);
 	assert_int_equal(a.bytes[7], 8);
@@ -144,6 +146,7 @@ static void test_sw_table(void **state)
 		enum mfa_sw kind;
 		unsigned arg;
 		int err;
+		/* clang-format off */
 	} cases[] = {
 		{ 0x9000, MFA_SW_OK, 0, 0 },
 		{ 0x63C3, MFA_SW_TRIES, 3, MFA_ERR_BADPIN },
@@ -172,6 +175,7 @@ static void test_sw_table(void **state)
 		{ 0x0000, MFA_SW_OTHER, 0, MFA_ERR_CARD },
 		{ 0xFFFF, MFA_SW_OTHER, 0, MFA_ERR_CARD },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
@@ -191,6 +195,7 @@ static void test_tlv_get(void **state)
 		uint32_t tag;
 		size_t vlen;
 		size_t left;
+		/* clang-format off */
 	} cases[] = {
 		{ "70 03 01 02 03", 0, 0x70, 3, 0 },
 		{ "70 00 FE 00", 0, 0x70, 0, 2 },
@@ -214,6 +219,7 @@ static void test_tlv_get(void **state)
 		{ "30 84 00 00 00 01 AA", MFA_ERR_CORRUPT, 0, 0, 0 },
 		{ "30 FF 00", MFA_ERR_CORRUPT, 0, 0, 0 },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
@@ -226,7 +232,8 @@ static void test_tlv_get(void **state)
 		int rc = mfa_tlv_get(&r, &tag, &v, &vlen);
 
 		if (rc != cases[i].rc)
-			fail_msg("case %zu (%s): rc %d, expected %d", i, cases[i].hex, rc, cases[i].rc);
+			fail_msg("case %zu (%s): rc %d, expected %d", i, cases[i].hex, rc,
+			    cases[i].rc);
 		if (rc == 0) {
 			assert_int_equal(tag, cases[i].tag);
 			assert_int_equal(vlen, cases[i].vlen);

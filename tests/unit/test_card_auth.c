@@ -76,7 +76,7 @@ static int run_login(struct fake *f, const struct mfa_card_factor *fac, struct h
 	struct mfa_card_io io = fake_io(f);
 	struct mfa_card_outcome out;
 
-	f->verified = false;            /* each login is a new session: the last one reset the card */
+	f->verified = false; /* each login is a new session: the last one reset the card */
 	return mfa_card_login(fac, &io, &hooks, 2, CERT_NOT_BEFORE + 20, &out);
 }
 
@@ -94,7 +94,7 @@ static void test_login_guard_jpki(void **state)
 	fake_emulate(f, MFA_CARD_JPKI, rsa_a, cert_rsa_a, cert_rsa_a_len, "1234");
 	enroll_factor(f, MFA_CARD_JPKI, cert_rsa_a, cert_rsa_a_len, fac);
 	assert_int_equal(fac->id_kind, MFA_CARD_ID_CERT);
-	assert_int_equal(f->count, 0);  /* JPKI: the identifier comes from the certificate */
+	assert_int_equal(f->count, 0); /* JPKI: the identifier comes from the certificate */
 	/* the enrolled card: 6 APDUs of the login + 2 of the identifier */
 	assert_int_equal(run_login(f, fac, &h), 0);
 	assert_int_equal(h.asked, 1);
@@ -200,11 +200,11 @@ struct login {
 	struct hook_ctx h;
 	struct mfa_card_outcome out;
 	unsigned resets;
-	bool reset_clears;              /* the reset hook really resets the card */
-	int ask_rc;                     /* what ask_pin returns */
-	bool ask_null;                  /* ask_pin says 0 but gives no PIN */
-	bool left_verified;             /* another application left the card verified */
-	size_t nocard_at;               /* transport error at this APDU, SIZE_MAX none */
+	bool reset_clears;  /* the reset hook really resets the card */
+	int ask_rc;         /* what ask_pin returns */
+	bool ask_null;      /* ask_pin says 0 but gives no PIN */
+	bool left_verified; /* another application left the card verified */
+	size_t nocard_at;   /* transport error at this APDU, SIZE_MAX none */
 };
 
 static int login_ask(void *ctx, uint8_t profile, int tries_left, char **pin)
@@ -337,7 +337,7 @@ static void test_login_no_factor(void **state)
 	login_setup(&l);
 	l.fac->id_kind = 0x7F;
 	assert_int_equal(login_at(&l, 2, CERT_NOT_BEFORE + 20), MFA_ERR_CORRUPT);
-	assert_int_equal(l.f->count, 1);        /* the SELECT only */
+	assert_int_equal(l.f->count, 1); /* the SELECT only */
 	assert_int_equal(l.h.asked, 0);
 	login_free(&l);
 }
@@ -347,12 +347,14 @@ static void test_login_select_fails(void **state)
 	static const struct {
 		const char *sw;
 		int rc;
+		/* clang-format off */
 	} cases[] = {
 		{ "6A82", MFA_ERR_NOAPP },      /* another kind of card */
 		{ "6A86", MFA_ERR_CARD },
 		{ "6F00", MFA_ERR_CARD },
 		{ "90", MFA_ERR_CARD },         /* not even a status word */
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
@@ -383,9 +385,9 @@ static void test_login_wrong_card_before_pin(void **state)
 	l.f->object = other;
 	l.f->object_len = olen;
 	l.f->key = rsa_b;
-	l.f->tries = 1;                 /* even a card at its last try: nothing is spent */
+	l.f->tries = 1; /* even a card at its last try: nothing is spent */
 	assert_int_equal(login_at(&l, 1, CERT_NOT_BEFORE + 20), MFA_ERR_WRONG_CARD);
-	assert_int_equal(l.f->count, 3);        /* SELECT AP, SELECT EF, READ BINARY */
+	assert_int_equal(l.f->count, 3); /* SELECT AP, SELECT EF, READ BINARY */
 	assert_int_equal(l.h.asked, 0);
 	assert_false(sent_verify(l.f));
 	assert_int_equal(l.f->tries, 1);
@@ -420,7 +422,7 @@ static void test_login_tries_guard(void **state)
 	l.f->tries = 2;
 	assert_int_equal(login_at(&l, 2, CERT_NOT_BEFORE + 20), 0);
 	assert_int_equal(l.h.asked, 1);
-	assert_int_equal(l.out.tries_left, 2);  /* the count the PIN was tried with */
+	assert_int_equal(l.out.tries_left, 2); /* the count the PIN was tried with */
 	/* blocked: 6983 to the tries query */
 	l.f->tries = 0;
 	assert_int_equal(login_at(&l, 1, CERT_NOT_BEFORE + 20), MFA_ERR_PIN_BLOCKED);
@@ -461,14 +463,14 @@ static void test_login_verified_card(void **state)
 	l.left_verified = true;
 	assert_int_equal(login_at(&l, 2, CERT_NOT_BEFORE + 20), 0);
 	assert_int_equal(l.resets, 1);
-	assert_int_equal(l.f->count, JPKI_LOGIN_APDUS + 3);     /* + tries, SELECT AP, SELECT EF */
+	assert_int_equal(l.f->count, JPKI_LOGIN_APDUS + 3); /* + tries, SELECT AP, SELECT EF */
 	assert_int_equal(l.h.asked, 1);
 	assert_true(sent_pin(l.f));
 	/* still verified after the reset: not a card to trust, no PIN asked */
 	l.reset_clears = false;
 	l.resets = 0;
 	assert_int_equal(login_at(&l, 2, CERT_NOT_BEFORE + 20), MFA_ERR_CARD);
-	assert_int_equal(l.resets, 2);  /* asked twice, reset after each, then refused */
+	assert_int_equal(l.resets, 2); /* asked twice, reset after each, then refused */
 	assert_int_equal(l.h.asked, 0);
 	assert_false(sent_pin(l.f));
 	login_free(&l);
@@ -486,7 +488,7 @@ static void test_login_pin_outcomes(void **state)
 	assert_int_equal(l.h.asked, 1);
 	assert_int_equal(l.f->tries, 2);
 	assert_int_equal(l.out.tries_left, 2);
-	assert_int_equal(l.f->count, JPKI_STEP_PIN + 1);        /* nothing signed */
+	assert_int_equal(l.f->count, JPKI_STEP_PIN + 1); /* nothing signed */
 	assert_true(mfa_card_error_counts(MFA_ERR_BADPIN));
 	assert_false(mfa_card_error_falls_back(MFA_ERR_BADPIN));
 	/* the last try wrong (min_tries 1 lets it be tried): blocked, counted */
@@ -566,6 +568,7 @@ static void test_error_classes(void **state)
 	static const struct {
 		int err;
 		bool counts, falls_back;
+		/* clang-format off */
 	} cases[] = {
 		{ 0, false, false },
 		{ MFA_ERR_BADPIN, true, false },
@@ -590,6 +593,7 @@ static void test_error_classes(void **state)
 		{ MFA_ERR_NOENT, false, false },
 		{ MFA_ERR_CORRUPT, false, false },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
@@ -631,5 +635,6 @@ int main(void)
 		cmocka_unit_test(test_id_tokens),
 	};
 
-	return cmocka_run_group_tests_name("card_auth", tests, cardtest_keys_setup, cardtest_keys_teardown);
+	return cmocka_run_group_tests_name("card_auth", tests, cardtest_keys_setup,
+	    cardtest_keys_teardown);
 }

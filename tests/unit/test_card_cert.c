@@ -40,6 +40,7 @@ static void test_piv_container(void **state)
 		const char *hex;
 		int rc;
 		size_t len;
+		/* clang-format off */
 	} cases[] = {
 		{ "53 09 70 02 AA BB 71 01 00 FE 00", 0, 2 },
 		{ "53 04 70 02 AA BB", 0, 2 },                          /* no CertInfo: plain */
@@ -68,6 +69,7 @@ static void test_piv_container(void **state)
 		{ "53", MFA_ERR_CERT, 0 },
 		{ "", MFA_ERR_CERT, 0 },
 	};
+	/* clang-format on */
 	uint8_t der[64];
 	(void)state;
 
@@ -134,7 +136,7 @@ static void test_piv_gzip(void **state)
 		uint8_t *zeros = calloc(1, sizes[i]);
 		assert_non_null(zeros);
 		gz = gzip(zeros, sizes[i], &gzlen);
-		assert_true(gzlen < 2048);      /* it is a bomb: tiny in, huge out */
+		assert_true(gzlen < 2048); /* it is a bomb: tiny in, huge out */
 		objlen = piv_object(gz, gzlen, 0x01, obj, 1u << 16);
 		assert_int_equal(mfa_piv_cert_unwrap(obj, objlen, der, MFA_CERT_MAX, &len),
 		    i == 0 ? 0 : MFA_ERR_CERT);
@@ -190,26 +192,33 @@ static void test_verify_signature(void **state)
 	rlen = host_sign(rsa_a, chal, sizeof(chal), sig);
 	assert_int_equal(rlen, 256);
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, sizeof(chal),
-	    sig, rlen), 0);
+	                     sig, rlen),
+	    0);
 	memcpy(bad, sig, rlen);
 	bad[100] ^= 0x01;
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, sizeof(chal),
-	    bad, rlen), MFA_ERR_BADSIG);
+	                     bad, rlen),
+	    MFA_ERR_BADSIG);
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, sizeof(chal),
-	    sig, rlen - 1), MFA_ERR_BADSIG);
+	                     sig, rlen - 1),
+	    MFA_ERR_BADSIG);
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, sizeof(chal),
-	    sig, 0), MFA_ERR_BADSIG);
+	                     sig, 0),
+	    MFA_ERR_BADSIG);
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, sizeof(chal),
-	    NULL, 0), MFA_ERR_BADSIG);
+	                     NULL, 0),
+	    MFA_ERR_BADSIG);
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal,
-	    sizeof(chal) - 1, sig, rlen), MFA_ERR_BADSIG);
-	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, 31, sig,
-	    rlen), MFA_ERR_INVAL);
+	                     sizeof(chal) - 1, sig, rlen),
+	    MFA_ERR_BADSIG);
+	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, 31, sig, rlen),
+	    MFA_ERR_INVAL);
 	/* unusable enrolled keys */
 	memcpy(spki, spki_rsa_a, spki_rsa_a_len);
 	spki[spki_rsa_a_len] = 0;
 	assert_int_equal(mfa_card_verify_signature(spki, spki_rsa_a_len + 1, chal, sizeof(chal),
-	    sig, rlen), MFA_ERR_CORRUPT);
+	                     sig, rlen),
+	    MFA_ERR_CORRUPT);
 	assert_int_equal(mfa_card_verify_signature(spki, 20, chal, sizeof(chal), sig, rlen),
 	    MFA_ERR_CORRUPT);
 	assert_int_equal(mfa_card_verify_signature(spki, 0, chal, sizeof(chal), sig, rlen),
@@ -221,18 +230,23 @@ static void test_verify_signature(void **state)
 	/* ECDSA */
 	elen = host_sign(ec_a, chal, sizeof(chal), sig);
 	assert_int_equal(mfa_card_verify_signature(spki_ec_a, spki_ec_a_len, chal, sizeof(chal),
-	    sig, elen), 0);
+	                     sig, elen),
+	    0);
 	assert_int_equal(mfa_card_verify_signature(spki_ec_b, spki_ec_b_len, chal, sizeof(chal),
-	    sig, elen), MFA_ERR_BADSIG);
+	                     sig, elen),
+	    MFA_ERR_BADSIG);
 	memcpy(bad, sig, elen);
-	bad[elen] = 0x00;               /* trailing byte after the DER */
+	bad[elen] = 0x00; /* trailing byte after the DER */
 	assert_int_equal(mfa_card_verify_signature(spki_ec_a, spki_ec_a_len, chal, sizeof(chal),
-	    bad, elen + 1), MFA_ERR_BADSIG);
+	                     bad, elen + 1),
+	    MFA_ERR_BADSIG);
 	assert_int_equal(mfa_card_verify_signature(spki_ec_a, spki_ec_a_len, chal, sizeof(chal),
-	    (const uint8_t *)"\x30\x00", 2), MFA_ERR_BADSIG);
+	                     (const uint8_t *)"\x30\x00", 2),
+	    MFA_ERR_BADSIG);
 	memset(bad, 0xAB, sizeof(bad));
 	assert_int_equal(mfa_card_verify_signature(spki_ec_a, spki_ec_a_len, chal, sizeof(chal),
-	    bad, MFA_SIG_MAX + 1), MFA_ERR_BADSIG);
+	                     bad, MFA_SIG_MAX + 1),
+	    MFA_ERR_BADSIG);
 	/* algorithms */
 	assert_int_equal(mfa_spki_alg(spki_rsa_a, spki_rsa_a_len, &alg), 0);
 	assert_int_equal(alg, MFA_CARD_ALG_RSA2048);
@@ -274,10 +288,12 @@ static EVP_PKEY *rsa_with_exponent(EVP_PKEY *template, unsigned long e)
 /* The EMSA-PKCS1-v1_5 block for SHA-256(chal), 256 bytes (RFC 8017 §9.2). */
 static void pkcs1_block(const uint8_t *chal, size_t n, uint8_t block[256])
 {
+	/* clang-format off */
 	static const uint8_t prefix[19] = {
 		0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
 		0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
 	};
+	/* clang-format on */
 	unsigned int mdlen = 0;
 
 	memset(block, 0xff, 256);
@@ -318,9 +334,11 @@ static void test_weak_rsa_exponents(void **state)
 		assert_int_equal(mfa_spki_alg(spki, spki_len, &alg), MFA_ERR_KEYTYPE);
 		/* Login with such a key enrolled (an old record): refused, never verified. */
 		assert_int_not_equal(mfa_card_verify_signature(spki, spki_len, chal, sizeof(chal),
-		    block, sizeof(block)), 0);
+		                         block, sizeof(block)),
+		    0);
 		assert_int_equal(mfa_card_verify_signature(spki, spki_len, chal, sizeof(chal),
-		    block, sizeof(block)), MFA_ERR_KEYTYPE);
+		                     block, sizeof(block)),
+		    MFA_ERR_KEYTYPE);
 		OPENSSL_free(der);
 		EVP_PKEY_free(k);
 	}
@@ -341,7 +359,8 @@ static void test_weak_rsa_exponents(void **state)
 		spki_len = spki_of(k3, spki);
 		slen = host_sign(k3, chal, sizeof(chal), sig);
 		assert_int_equal(mfa_card_verify_signature(spki, spki_len, chal, sizeof(chal), sig,
-		    slen), MFA_ERR_KEYTYPE);
+		                     slen),
+		    MFA_ERR_KEYTYPE);
 		EVP_PKEY_free(k3);
 		EVP_PKEY_CTX_free(ctx);
 		BN_free(three);
@@ -422,7 +441,8 @@ static void test_cert_other_keys(void **state)
 	/* a serial too long to record is refused, not cut */
 	der = make_cert(p384, "Long", p384, "Long",
 	    "0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F2021222324252627"
-	    "28292A", &len);
+	    "28292A",
+	    &len);
 	assert_int_equal(mfa_cert_parse(der, len, &info), MFA_ERR_CERT);
 	OPENSSL_free(der);
 	EVP_PKEY_free(rsa1024);
@@ -443,7 +463,8 @@ static uint8_t *make_cert_named(EVP_PKEY *key, const char *const *entries, time_
 	assert_non_null(name);
 	for (size_t i = 0; entries[i] != NULL; i += 2)
 		assert_int_equal(X509_NAME_add_entry_by_txt(name, entries[i], MBSTRING_UTF8,
-		    (const unsigned char *)entries[i + 1], -1, -1, 0), 1);
+		                     (const unsigned char *)entries[i + 1], -1, -1, 0),
+		    1);
 	assert_int_equal(X509_set_version(x, 2), 1);
 	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
 	assert_non_null(ASN1_TIME_set(X509_getm_notBefore(x), not_before));
@@ -462,13 +483,12 @@ static uint8_t *make_cert_named(EVP_PKEY *key, const char *const *entries, time_
 static void test_cert_subject_edges(void **state)
 {
 	static const char *const empty[] = { NULL };
-	static const char *const many[] = {
-		"OU", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"OU", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-		"OU", "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
-		"OU", "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
-		"OU", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
-		NULL };
+	static const char *const many[] = { "OU",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "OU",
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "OU",
+		"ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", "OU",
+		"ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd", "OU",
+		"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", NULL };
 	/* a control character and Japanese: the record gets printable ASCII only */
 	static const char *const odd[] = { "CN", "\xe5\xb1\xb1\xe7\x94\xb0\x01x", NULL };
 	struct mfa_cert_info info;
@@ -539,9 +559,11 @@ static void test_cert_chain(void **state)
 	    MFA_ERR_UNTRUSTED);
 	/* a self-signed card certificate is not trusted by being self-signed */
 	assert_int_equal(mfa_cert_check_chain(cert_rsa_a, cert_rsa_a_len, cafile,
-	    CERT_NOT_BEFORE + 1000), MFA_ERR_UNTRUSTED);
+	                     CERT_NOT_BEFORE + 1000),
+	    MFA_ERR_UNTRUSTED);
 	assert_int_equal(mfa_cert_check_chain(leaf, leaflen, "/nonexistent/mfauth-ca.pem",
-	    CERT_NOT_BEFORE + 1000), MFA_ERR_IO);
+	                     CERT_NOT_BEFORE + 1000),
+	    MFA_ERR_IO);
 	assert_int_equal(mfa_cert_check_chain(leaf, leaflen - 1, cafile, CERT_NOT_BEFORE + 1000),
 	    MFA_ERR_CERT);
 	unlink(cafile);
@@ -594,5 +616,6 @@ int main(void)
 		cmocka_unit_test(test_cert_to_factor),
 	};
 
-	return cmocka_run_group_tests_name("card_cert", tests, cardtest_keys_setup, cardtest_keys_teardown);
+	return cmocka_run_group_tests_name("card_cert", tests, cardtest_keys_setup,
+	    cardtest_keys_teardown);
 }

@@ -27,7 +27,8 @@ static void test_id_from_cert(void **state)
 	/* the whole certificate and its head give the same bytes */
 	assert_int_equal(mfa_card_id_from_cert(cert_rsa_a, cert_rsa_a_len, id, sizeof(id), &n), 0);
 	assert_int_equal(mfa_card_id_from_cert(cert_rsa_a, MFA_CARD_HEAD_MAX, id2, sizeof(id2),
-	    &n2), 0);
+	                     &n2),
+	    0);
 	assert_int_equal(n, n2);
 	assert_memory_equal(id, id2, n);
 	/* it starts with the serial's TLV: 02 08 01 23 45 67 89 AB CD EF */
@@ -38,8 +39,8 @@ static void test_id_from_cert(void **state)
 	/* another certificate of the same issuer: another identifier */
 	{
 		size_t len = 0;
-		uint8_t *other = make_cert(rsa_b, "Test Clerk", rsa_a, "Test Clerk", "0123456789ABCDF0",
-		    &len);
+		uint8_t *other = make_cert(rsa_b, "Test Clerk", rsa_a, "Test Clerk",
+		    "0123456789ABCDF0", &len);
 		assert_int_equal(mfa_card_id_from_cert(other, len, id2, sizeof(id2), &n2), 0);
 		assert_false(n == n2 && memcmp(id, id2, n) == 0);
 		OPENSSL_free(other);
@@ -61,6 +62,7 @@ static void test_id_from_cert(void **state)
 	    MFA_ERR_RANGE);
 	/* hostile heads */
 	{
+		/* clang-format off */
 		static const char *const bad[] = {
 			"31 82 01 00 30 82 00 F0 02 01 01",             /* not a SEQUENCE */
 			"30 82 01 00 31 82 00 F0 02 01 01",
@@ -73,6 +75,7 @@ static void test_id_from_cert(void **state)
 			"30 84 00 00 01 00",                             /* length form 84 */
 			"30 80",                                         /* indefinite */
 		};
+		/* clang-format on */
 		for (size_t i = 0; i < NELEM(bad); i++) {
 			uint8_t b[64];
 			size_t len = unhex(bad[i], b, sizeof(b));
@@ -83,8 +86,8 @@ static void test_id_from_cert(void **state)
 	/* an issuer running past the head is kept as far as the head goes */
 	{
 		uint8_t b[64];
-		size_t len = unhex("30 82 01 00 30 82 00 F0 02 01 07 30 00 30 81 C8 31 0B 30 09",
-		    b, sizeof(b));
+		size_t len = unhex("30 82 01 00 30 82 00 F0 02 01 07 30 00 30 81 C8 31 0B 30 09", b,
+		    sizeof(b));
 		assert_int_equal(mfa_card_id_from_cert(b, len, id2, sizeof(id2), &n2), 0);
 		assert_int_equal(n2, 3 + 3 + 4);
 		assert_memory_equal(id2, "\x02\x01\x07\x30\x81\xC8\x31\x0B\x30\x09", 10);
@@ -129,9 +132,11 @@ static void test_id_from_chuid(void **state)
 			fail_msg("cut %zu accepted", cut);
 		free(head);
 	}
-	assert_int_equal(mfa_card_id_from_chuid(obj, 4 + 3 + 27 + 4 + 18, id2, sizeof(id2), &n2), 0);
+	assert_int_equal(mfa_card_id_from_chuid(obj, 4 + 3 + 27 + 4 + 18, id2, sizeof(id2), &n2),
+	    0);
 	/* hostile objects */
 	{
+		/* clang-format off */
 		static const char *const bad[] = {
 			"54 2D 30 19",                                   /* not 53 */
 			"53 2D 34 10 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11", /* GUID first */
@@ -140,6 +145,7 @@ static void test_id_from_chuid(void **state)
 			"53 30 35 08 32 30 33 30 31 32 33 31",           /* expiry before the ids */
 			"53 82 FF",                                      /* length cut */
 		};
+		/* clang-format on */
 		for (size_t i = 0; i < NELEM(bad); i++) {
 			uint8_t b[64];
 			size_t blen = unhex(bad[i], b, sizeof(b));
@@ -158,5 +164,6 @@ int main(void)
 		cmocka_unit_test(test_id_from_chuid),
 	};
 
-	return cmocka_run_group_tests_name("card_id", tests, cardtest_keys_setup, cardtest_keys_teardown);
+	return cmocka_run_group_tests_name("card_id", tests, cardtest_keys_setup,
+	    cardtest_keys_teardown);
 }

@@ -42,7 +42,8 @@ static void test_jpki_login_contract(void **state)
 	assert_true(mfa_card_tries_ok(tries, 2));
 	assert_int_equal(mfa_card_verify_pin(&card, "1234", 4, NULL), 0);
 	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_RSA2048, chal, sizeof(chal),
-	    sig, sizeof(sig), &siglen), 0);
+	                     sig, sizeof(sig), &siglen),
+	    0);
 	assert_int_equal(siglen, 256);
 
 	sha256(chal, sizeof(chal), md);
@@ -58,14 +59,18 @@ static void test_jpki_login_contract(void **state)
 	assert_int_equal(card.apdus, 6);
 	/* The fake card really signed: the enrolled key verifies it, another does not. */
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, sizeof(chal),
-	    sig, siglen), 0);
+	                     sig, siglen),
+	    0);
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_b, spki_rsa_b_len, chal, sizeof(chal),
-	    sig, siglen), MFA_ERR_BADSIG);
+	                     sig, siglen),
+	    MFA_ERR_BADSIG);
 	assert_int_equal(mfa_card_verify_signature(spki_ec_a, spki_ec_a_len, chal, sizeof(chal),
-	    sig, siglen), MFA_ERR_BADSIG);
+	                     sig, siglen),
+	    MFA_ERR_BADSIG);
 	chal[0] ^= 1;
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, sizeof(chal),
-	    sig, siglen), MFA_ERR_BADSIG);
+	                     sig, siglen),
+	    MFA_ERR_BADSIG);
 	free(f);
 }
 
@@ -132,10 +137,12 @@ static void test_6Cxx_jpki(void **state)
 	}
 	/* JPKI READ BINARY: 6C02 -> re-read with Le 2 -> too short a header */
 	{
+		/* clang-format off */
 		struct step script[] = {
 			{ JPKI_SELECT_AP, "90 00" }, { JPKI_SELECT_CERT, "90 00" },
 			{ "00 B0 00 00 04", "6C 02" }, { "00 B0 00 00 02", "30 82 90 00" },
 		};
+		/* clang-format on */
 		struct fake *f = fake_new();
 		struct mfa_card_io io = fake_io(f);
 		struct mfa_card card;
@@ -158,7 +165,8 @@ static void test_jpki_cert_header(void **state)
 	static const struct {
 		const char *resp;
 		int rc;
-		size_t count;           /* APDUs sent in all */
+		size_t count; /* APDUs sent in all */
+		              /* clang-format off */
 	} cases[] = {
 		{ "30 82 FF FF 90 00", MFA_ERR_CERT, 3 },      /* 64 KiB promised */
 		{ "30 82 1F FD 90 00", MFA_ERR_CERT, 3 },      /* 8193 bytes */
@@ -174,15 +182,18 @@ static void test_jpki_cert_header(void **state)
 		{ "6B 00", MFA_ERR_CARD, 3 },
 		{ "30 82 1F FC 90 00", MFA_ERR_CARD, 4 },      /* 8192: allowed, then the card dies */
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
+		/* clang-format off */
 		struct step script[] = {
 			{ JPKI_SELECT_AP, "90 00" },
 			{ JPKI_SELECT_CERT, "90 00" },
 			{ "00 B0 00 00 04", cases[i].resp },
 			{ "00 B0 00 04 00", "6F 00" },
 		};
+		/* clang-format on */
 		struct fake *f = fake_new();
 		struct mfa_card_io io = fake_io(f);
 		struct mfa_card card;
@@ -226,8 +237,8 @@ static void test_read_id_jpki(void **state)
 	size_t n = 0, wn = 0;
 	(void)state;
 
-	assert_int_equal(mfa_card_id_from_cert(cert_rsa_a, cert_rsa_a_len, want, sizeof(want),
-	    &wn), 0);
+	assert_int_equal(mfa_card_id_from_cert(cert_rsa_a, cert_rsa_a_len, want, sizeof(want), &wn),
+	    0);
 	{
 		struct fake *f = fake_new();
 		struct mfa_card_io io = fake_io(f);
@@ -249,6 +260,7 @@ static void test_read_id_jpki(void **state)
 		static const struct {
 			const char *resp;
 			int rc;
+			/* clang-format off */
 		} cases[] = {
 			{ "6A 82", MFA_ERR_CARD },
 			{ "69 82", MFA_ERR_CARD },
@@ -257,12 +269,15 @@ static void test_read_id_jpki(void **state)
 			{ "30 82 01 00 30 82 00 F0 02 01 07 30 00 30 00 61 10", MFA_ERR_CARD },
 			{ "30 82 01 00 30 82 00 F0 02 01 07 30 00 30 00 62 82", 0 },
 		};
+		/* clang-format on */
 		for (size_t i = 0; i < NELEM(cases); i++) {
+			/* clang-format off */
 			struct step script[] = {
 				{ JPKI_SELECT_AP, "90 00" },
 				{ JPKI_SELECT_CERT, "90 00" },
 				{ JPKI_READ_HEAD, cases[i].resp },
 			};
+			/* clang-format on */
 			struct fake *f = fake_new();
 			struct mfa_card_io io = fake_io(f);
 			struct mfa_card card;
@@ -275,7 +290,7 @@ static void test_read_id_jpki(void **state)
 			if (rc != cases[i].rc)
 				fail_msg("case %zu: rc %d, expected %d", i, rc, cases[i].rc);
 			assert_false(f->mismatch);
-			assert_int_equal(f->count, 3);  /* 61xx is not followed */
+			assert_int_equal(f->count, 3); /* 61xx is not followed */
 			free(f);
 		}
 	}
@@ -304,5 +319,6 @@ int main(void)
 		cmocka_unit_test(test_read_id_jpki),
 	};
 
-	return cmocka_run_group_tests_name("card_jpki", tests, cardtest_keys_setup, cardtest_keys_teardown);
+	return cmocka_run_group_tests_name("card_jpki", tests, cardtest_keys_setup,
+	    cardtest_keys_teardown);
 }

@@ -31,6 +31,7 @@ static void test_pcsc_error_map(void **state)
 	static const struct {
 		long rv;
 		int err;
+		/* clang-format off */
 	} cases[] = {
 		{ 0, 0 },
 		{ 0x8010001DL, MFA_ERR_NOSERVICE },
@@ -51,6 +52,7 @@ static void test_pcsc_error_map(void **state)
 		{ 0x80100001L, MFA_ERR_PCSC },
 		{ 0x12345678L, MFA_ERR_PCSC },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++)
@@ -65,17 +67,17 @@ static void test_pcsc_error_map(void **state)
  * whole conversation as one string.
  */
 static struct {
-	bool active;                    /* else forward to libpcsclite */
+	bool active; /* else forward to libpcsclite */
 	LONG establish_rv, list_rv, connect_rv, begin_rv, transmit_rv, end_rv;
-	bool begin_reset_once;          /* first Begin says "reset by someone else" */
+	bool begin_reset_once; /* first Begin says "reset by someone else" */
 	struct {
 		const char *name;
 		bool card;
 	} readers[4];
 	size_t nreaders;
-	int insert_on_wait;             /* reader whose card arrives during a wait, -1 none */
-	DWORD wait_timeout;             /* the last blocking wait's timeout */
-	int contexts, handles, txs;     /* currently open */
+	int insert_on_wait;         /* reader whose card arrives during a wait, -1 none */
+	DWORD wait_timeout;         /* the last blocking wait's timeout */
+	int contexts, handles, txs; /* currently open */
 	DWORD share, protos;
 	char log[1024];
 } pc;
@@ -295,7 +297,8 @@ static void test_pcsc_session(void **state)
 	assert_int_equal(mfa_pcsc_reset(p), 0);
 	mfa_pcsc_close(p);
 	/* one reset at the end: the Disconnect leaves the card as the End left it */
-	assert_string_equal(pc.log, "E C(Sony FeliCa Port 00 00) B TA4 Re(reset) X(reset) "
+	assert_string_equal(pc.log,
+	    "E C(Sony FeliCa Port 00 00) B TA4 Re(reset) X(reset) "
 	    "D(leave) R");
 	assert_pc_released();
 
@@ -319,9 +322,10 @@ static void test_pcsc_session(void **state)
 static void test_pcsc_failures(void **state)
 {
 	static const struct {
-		const char *setup;      /* what goes wrong */
+		const char *setup; /* what goes wrong */
 		int rc;
-		const char *log;        /* the whole conversation */
+		const char *log; /* the whole conversation */
+		                 /* clang-format off */
 	} cases[] = {
 		{ "no pcscd", MFA_ERR_NOSERVICE, "E " },
 		{ "no readers", MFA_ERR_NOREADER, "E R" },
@@ -334,6 +338,7 @@ static void test_pcsc_failures(void **state)
 		/* the End's reset failed: the Disconnect resets instead */
 		{ "end fails", 0, "E C(Reader A) B X(reset) D(reset) R" },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
@@ -430,7 +435,7 @@ static void test_pcsc_no_service(void **state)
 	pc.active = false;
 	assert_int_equal(setenv("PCSCLITE_CSOCK_NAME", "/nonexistent/mfauth-test/pcscd.comm", 1),
 	    0);
-	for (int i = 0; i < 3; i++) {   /* repeatable: nothing leaks between calls */
+	for (int i = 0; i < 3; i++) { /* repeatable: nothing leaks between calls */
 		assert_int_equal(mfa_pcsc_open(&p, "", 0), MFA_ERR_NOSERVICE);
 		assert_null(p);
 	}

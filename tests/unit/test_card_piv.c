@@ -40,8 +40,9 @@ static void test_piv_ec_login_contract(void **state)
 	assert_int_equal(mfa_card_pin_tries(&card, &tries), 0);
 	assert_int_equal(tries, 3);
 	assert_int_equal(mfa_card_verify_pin(&card, "123456", 6, NULL), 0);
-	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_P256, chal, sizeof(chal),
-	    sig, sizeof(sig), &siglen), 0);
+	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_P256, chal, sizeof(chal), sig,
+	                     sizeof(sig), &siglen),
+	    0);
 	sha256(chal, sizeof(chal), md);
 	hexstr(md, 32, mdhex);
 	snprintf(sign_apdu, sizeof(sign_apdu), "00 87 11 9A 26 7C 24 82 00 81 20 %s 00", mdhex);
@@ -54,11 +55,14 @@ static void test_piv_ec_login_contract(void **state)
 	assert_true(siglen >= 8 && siglen <= 72);
 	assert_int_equal(sig[0], 0x30);
 	assert_int_equal(mfa_card_verify_signature(spki_ec_a, spki_ec_a_len, chal, sizeof(chal),
-	    sig, siglen), 0);
+	                     sig, siglen),
+	    0);
 	assert_int_equal(mfa_card_verify_signature(spki_ec_b, spki_ec_b_len, chal, sizeof(chal),
-	    sig, siglen), MFA_ERR_BADSIG);
+	                     sig, siglen),
+	    MFA_ERR_BADSIG);
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, sizeof(chal),
-	    sig, siglen), MFA_ERR_BADSIG);
+	                     sig, siglen),
+	    MFA_ERR_BADSIG);
 	free(f);
 }
 
@@ -77,7 +81,8 @@ static void test_piv_rsa_login_contract(void **state)
 	assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_PIV), 0);
 	assert_int_equal(mfa_card_verify_pin(&card, "12345678", 8, NULL), 0);
 	assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_RSA2048, chal, sizeof(chal),
-	    sig, sizeof(sig), &siglen), 0);
+	                     sig, sizeof(sig), &siglen),
+	    0);
 	assert_int_equal(siglen, 256);
 
 	/* 7C 82 01 06 82 00 81 82 01 00 <00 01 FF*202 00 DigestInfo hash> */
@@ -96,16 +101,18 @@ static void test_piv_rsa_login_contract(void **state)
 	hexstr(block + 255, 11, second + 15);
 	strcat(second, " 00");
 	{
-		const char *want[] = { PIV_SELECT, "00 20 00 80 08 31 32 33 34 35 36 37 38",
-			first, second, "00 C0 00 00 08" };
+		const char *want[] = { PIV_SELECT, "00 20 00 80 08 31 32 33 34 35 36 37 38", first,
+			second, "00 C0 00 00 08" };
 		assert_apdus(f, 0, want, NELEM(want));
 	}
 	/* select, verify, two chained commands, one GET RESPONSE (+ tries = 6 in a login) */
 	assert_int_equal(f->count, 5);
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_a, spki_rsa_a_len, chal, sizeof(chal),
-	    sig, siglen), 0);
+	                     sig, siglen),
+	    0);
 	assert_int_equal(mfa_card_verify_signature(spki_rsa_b, spki_rsa_b_len, chal, sizeof(chal),
-	    sig, siglen), MFA_ERR_BADSIG);
+	                     sig, siglen),
+	    MFA_ERR_BADSIG);
 	free(f);
 }
 
@@ -153,6 +160,7 @@ static void test_piv_sign_response_malformed(void **state)
 	static const struct {
 		const char *resp;
 		int rc;
+		/* clang-format off */
 	} cases[] = {
 		{ "7C 0A 82 08 30 06 02 01 01 02 01 01 90 00", 0 },     /* well-formed, 8 bytes */
 		{ "7D 0A 82 08 30 06 02 01 01 02 01 01 90 00", MFA_ERR_CARD },  /* wrong outer tag */
@@ -170,6 +178,7 @@ static void test_piv_sign_response_malformed(void **state)
 		{ "", MFA_ERR_CARD },
 		{ "7C", MFA_ERR_CARD },
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
@@ -209,7 +218,8 @@ static void test_piv_sign_response_malformed(void **state)
 		fixed_challenge(chal);
 		assert_int_equal(mfa_card_open(&card, &io, MFA_CARD_PIV), 0);
 		assert_int_equal(mfa_card_sign_challenge(&card, MFA_CARD_ALG_RSA2048, chal,
-		    sizeof(chal), sig, sizeof(sig), &siglen), MFA_ERR_CARD);
+		                     sizeof(chal), sig, sizeof(sig), &siglen),
+		    MFA_ERR_CARD);
 		free(f);
 	}
 }
@@ -253,7 +263,7 @@ static void test_read_id_piv(void **state)
 	assert_int_equal(mfa_card_read_id(&card, id, sizeof(id), &n), 0);
 	assert_int_equal(f->count, 2);
 	assert_apdus(f, 0, expect, NELEM(expect));
-	assert_int_equal(f->resplen[1], 256 + 2);       /* a head, then 61 00 */
+	assert_int_equal(f->resplen[1], 256 + 2); /* a head, then 61 00 */
 	assert_int_equal(n, wn);
 	assert_memory_equal(id, want, n);
 	/* no CHUID: NOENT, still one APDU */
@@ -263,13 +273,15 @@ static void test_read_id_piv(void **state)
 	free(f);
 	/* status words and shapes that are no CHUID */
 	{
-		static const char *const bad[] = { "69 82", "6D 00", "90 00", "53 05 30 19 00 61 20",
-			"63 C2" };
+		static const char *const bad[] = { "69 82", "6D 00", "90 00",
+			"53 05 30 19 00 61 20", "63 C2" };
 		for (size_t i = 0; i < NELEM(bad); i++) {
+			/* clang-format off */
 			struct step script[] = {
 				{ PIV_SELECT, "90 00" },
 				{ PIV_GET_CHUID, bad[i] },
 			};
+			/* clang-format on */
 			struct fake *g = fake_new();
 			struct mfa_card_io gio = fake_io(g);
 
@@ -291,6 +303,7 @@ static void test_piv_select_full_aid(void **state)
 		const char *short_sw, *full_sw;
 		int rc;
 		size_t count;
+		/* clang-format off */
 	} cases[] = {
 		{ "90 00", NULL, 0, 1 },
 		{ "6A 82", "90 00", 0, 2 },
@@ -298,13 +311,16 @@ static void test_piv_select_full_aid(void **state)
 		{ "6A 82", "6F 00", MFA_ERR_CARD, 2 },
 		{ "6F 00", NULL, MFA_ERR_CARD, 1 },     /* only 6A82 means "try the other" */
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
+		/* clang-format off */
 		struct step script[] = {
 			{ PIV_SELECT, cases[i].short_sw },
 			{ PIV_SELECT_FULL, cases[i].full_sw ? cases[i].full_sw : "" },
 		};
+		/* clang-format on */
 		struct fake *f = fake_new();
 		struct mfa_card_io io = fake_io(f);
 		struct mfa_card card;
@@ -327,6 +343,7 @@ static void test_piv_630x(void **state)
 	static const struct {
 		const char *query;
 		int rc, tries;
+		/* clang-format off */
 	} q[] = {
 		{ "63 02", 0, 2 },
 		{ "63 01", 0, 1 },
@@ -334,13 +351,16 @@ static void test_piv_630x(void **state)
 		{ "63 00", MFA_ERR_TRIES_UNKNOWN, 0 },
 		{ "63 81", MFA_ERR_TRIES_UNKNOWN, 0 },
 	};
+	/* clang-format on */
 	static const struct {
 		const char *sw;
 		int rc, tries;
+		/* clang-format off */
 	} v[] = {
 		{ "63 01", MFA_ERR_BADPIN, 1 },
 		{ "63 00", MFA_ERR_CARD, 77 },          /* after a PIN: an error that counts */
 	};
+	/* clang-format on */
 	(void)state;
 
 	for (size_t i = 0; i < NELEM(q); i++) {
@@ -361,10 +381,12 @@ static void test_piv_630x(void **state)
 		free(f);
 	}
 	for (size_t i = 0; i < NELEM(v); i++) {
+		/* clang-format off */
 		struct step script[] = {
 			{ PIV_SELECT, "90 00" },
 			{ "00 20 00 80 08 31 32 33 34 35 36 FF FF", v[i].sw },
 		};
+		/* clang-format on */
 		struct fake *f = fake_new();
 		struct mfa_card_io io = fake_io(f);
 		struct mfa_card card;
@@ -393,5 +415,6 @@ int main(void)
 		cmocka_unit_test(test_piv_630x),
 	};
 
-	return cmocka_run_group_tests_name("card_piv", tests, cardtest_keys_setup, cardtest_keys_teardown);
+	return cmocka_run_group_tests_name("card_piv", tests, cardtest_keys_setup,
+	    cardtest_keys_teardown);
 }

@@ -38,7 +38,10 @@ struct field {
 	size_t off;
 };
 
-#define FLD(k, t) { #k, t, offsetof(struct mfa_config, k) }
+#define FLD(k, t) \
+	{ \
+#k, t, offsetof(struct mfa_config, k) \
+	}
 
 static const struct field fields[] = {
 	FLD(store_dir, F_STR),
@@ -166,9 +169,9 @@ static void test_defaults(void **state)
 
 struct good_case {
 	const char *key;
-	const char *value;	/* NULL: bare module argument */
-	uint64_t num;		/* number, mask or bool */
-	const char *str;	/* for string fields */
+	const char *value; /* NULL: bare module argument */
+	uint64_t num;      /* number, mask or bool */
+	const char *str;   /* for string fields */
 };
 
 static const struct good_case good_cases[] = {
@@ -273,9 +276,10 @@ static void test_set_good_lengths(void **state)
 struct bad_case {
 	const char *key;
 	const char *value;
-	const char *want;	/* substring of the message besides the key */
+	const char *want; /* substring of the message besides the key */
 };
 
+/* clang-format off */
 static const struct bad_case bad_cases[] = {
 	{ "nullok", "", "nullok" },
 	{ "nullok", "maybe", "'maybe'" },
@@ -322,6 +326,7 @@ static const struct bad_case bad_cases[] = {
 	{ "window", "1.5", "not a number" },
 	{ "deny", "1e3", "not a number" },
 };
+/* clang-format on */
 
 static void check_bad(const char *key, const char *value, const char *want)
 {
@@ -336,11 +341,11 @@ static void check_bad(const char *key, const char *value, const char *want)
 	if (rc != MFA_ERR_CONFIG)
 		fail_msg("%s=%s: rc %d, want MFA_ERR_CONFIG", key, value ? value : "(bare)", rc);
 	if (strstr(err.msg, key) == NULL)
-		fail_msg("%s=%s: message '%s' does not name the key", key,
-		    value ? value : "(bare)", err.msg);
+		fail_msg("%s=%s: message '%s' does not name the key", key, value ? value : "(bare)",
+		    err.msg);
 	if (want != NULL && strstr(err.msg, want) == NULL)
-		fail_msg("%s=%s: message '%s' lacks '%s'", key, value ? value : "(bare)",
-		    err.msg, want);
+		fail_msg("%s=%s: message '%s' lacks '%s'", key, value ? value : "(bare)", err.msg,
+		    want);
 	/* A rejected value must not leave half a setting behind. */
 	assert_unchanged(&cfg, &before);
 	/* Without an error struct the answer is the same. */
@@ -359,6 +364,7 @@ struct num_key {
 	uint64_t min, max;
 };
 
+/* clang-format off */
 static const struct num_key num_keys[] = {
 	{ "window", 0, 10 },
 	{ "deny", 0, 1000 },
@@ -368,8 +374,10 @@ static const struct num_key num_keys[] = {
 	{ "card_wait", 0, 300 },
 	{ "card_min_tries", 1, 15 },
 };
+/* clang-format on */
 
 /* Strings no number key may accept, whatever its range. */
+/* clang-format off */
 static const struct bad_case num_garbage[] = {
 	{ NULL, "", "empty value" },
 	{ NULL, "-1", "not a number" },
@@ -387,6 +395,7 @@ static const struct bad_case num_garbage[] = {
 	{ NULL, "4294967297", "out of range" },
 	{ NULL, NULL, "needs a value" },
 };
+/* clang-format on */
 
 static void test_set_bad_numbers(void **state)
 {
@@ -428,8 +437,8 @@ static void test_set_bad_lengths(void **state)
 
 static void test_set_unknown_key(void **state)
 {
-	static const char *const keys[] = { "windw", "Window", "window ", "", "conf",
-		"store-dir", "factor" };
+	static const char *const keys[] = { "windw", "Window", "window ", "", "conf", "store-dir",
+		"factor" };
 	struct mfa_config cfg, before;
 	struct mfa_config_error err;
 	char want[64];
@@ -491,7 +500,7 @@ static void test_parse_full(void **state)
 	assert_string_equal(cfg.store_dir, "/srv/mfauth/store");
 	assert_string_equal(cfg.key_file, "/srv/mfauth/store.key");
 	assert_int_equal(cfg.factors, MFA_FACTOR_TOTP | MFA_FACTOR_CARD);
-	assert_int_equal(cfg.window, 4);	/* the last line wins */
+	assert_int_equal(cfg.window, 4); /* the last line wins */
 	assert_int_equal(cfg.deny, 0);
 	assert_int_equal(cfg.unlock_time, 0);
 	assert_int_equal(cfg.fail_interval, 60);
@@ -507,8 +516,8 @@ static void test_parse_full(void **state)
 
 static void test_parse_empty_and_comments(void **state)
 {
-	static const char *const texts[] = { "", "\n", "\r\n", "# only a comment",
-		"#\n#\n", "  \t \n\t# x = y\n", "\n\n\n" };
+	static const char *const texts[] = { "", "\n", "\r\n", "# only a comment", "#\n#\n",
+		"  \t \n\t# x = y\n", "\n\n\n" };
 	struct mfa_config cfg, before;
 	struct mfa_config_error err;
 
@@ -516,8 +525,8 @@ static void test_parse_empty_and_comments(void **state)
 	mfa_config_defaults(&cfg);
 	memcpy(&before, &cfg, sizeof(cfg));
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		assert_int_equal(mfa_config_parse_text(&cfg, texts[i], strlen(texts[i]), "t",
-		    &err), 0);
+		assert_int_equal(mfa_config_parse_text(&cfg, texts[i], strlen(texts[i]), "t", &err),
+		    0);
 		assert_unchanged(&cfg, &before);
 	}
 	assert_int_equal(mfa_config_parse_text(&cfg, NULL, 0, "t", &err), 0);
@@ -540,7 +549,7 @@ static void test_parse_respects_len(void **state)
 
 struct text_bad {
 	const char *text;
-	size_t len;		/* 0: strlen(text) */
+	size_t len; /* 0: strlen(text) */
 	const char *want1;
 	const char *want2;
 };
@@ -633,8 +642,7 @@ static void test_parse_line_length(void **state)
 	assert_int_equal(parse_long_line(MFA_CONFIG_LINE_MAX + 1, "\n", &err), MFA_ERR_CONFIG);
 	snprintf(want, sizeof(want), "test.conf:2: line longer than %d", MFA_CONFIG_LINE_MAX);
 	assert_non_null(strstr(err.msg, want));
-	assert_int_equal(parse_long_line(MFA_CONFIG_LINE_MAX + 1, "\r\n", &err),
-	    MFA_ERR_CONFIG);
+	assert_int_equal(parse_long_line(MFA_CONFIG_LINE_MAX + 1, "\r\n", &err), MFA_ERR_CONFIG);
 	assert_non_null(strstr(err.msg, "test.conf:2: "));
 	assert_int_equal(parse_long_line(100000, "\n", &err), MFA_ERR_CONFIG);
 	assert_non_null(strstr(err.msg, "test.conf:2: "));
@@ -660,7 +668,7 @@ static void test_parse_atomic(void **state)
 
 struct fixture {
 	char *dir;
-	char *good;	/* dir/good.conf, "window = 2", 0644 */
+	char *good; /* dir/good.conf, "window = 2", 0644 */
 };
 
 static const char good_text[] = "# test\nwindow = 2\n";
@@ -718,7 +726,7 @@ static void test_load_missing(void **state)
 	int fds = count_fds();
 
 	mfa_config_defaults(&cfg);
-	cfg.window = 7;		/* not a default: "unchanged" must mean untouched */
+	cfg.window = 7; /* not a default: "unchanged" must mean untouched */
 	memcpy(&before, &cfg, sizeof(cfg));
 	assert_int_equal(mfa_config_load_file(&cfg, missing, true, &err), 0);
 	assert_unchanged(&cfg, &before);
@@ -866,6 +874,7 @@ struct unsafe_case {
 	make_unsafe_fn make;
 };
 
+/* clang-format off */
 static const struct unsafe_case unsafe_cases[] = {
 	{ "group-writable file", make_group_writable },
 	{ "other-writable file", make_other_writable },
@@ -881,6 +890,7 @@ static const struct unsafe_case unsafe_cases[] = {
 	{ "relative path", make_relative },
 	{ "file over 64 KiB", make_too_large },
 };
+/* clang-format on */
 
 static void test_load_unsafe(void **state)
 {
@@ -903,8 +913,8 @@ static void test_load_unsafe(void **state)
 		if (rc != MFA_ERR_CONFIG)
 			fail_msg("%s: rc %d, want MFA_ERR_CONFIG", unsafe_cases[i].what, rc);
 		if (strstr(err.msg, path) == NULL)
-			fail_msg("%s: message '%s' does not name %s", unsafe_cases[i].what,
-			    err.msg, path);
+			fail_msg("%s: message '%s' does not name %s", unsafe_cases[i].what, err.msg,
+			    path);
 		assert_unchanged(&cfg, &before);
 		/* missing_ok forgives absence, never unsafety. */
 		assert_int_equal(mfa_config_load_file(&cfg, path, true, NULL), MFA_ERR_CONFIG);
@@ -964,9 +974,9 @@ static void test_load_parse_error(void **state)
 #define MAX_ARGS 6
 
 struct args_case {
-	const char *args[MAX_ARGS];	/* "@good" etc. after "conf=" name fixture files */
+	const char *args[MAX_ARGS]; /* "@good" etc. after "conf=" name fixture files */
 	int rc;
-	const char *want;		/* message substring, or a key=value check if rc == 0 */
+	const char *want; /* message substring, or a key=value check if rc == 0 */
 	const char *key;
 	uint64_t num;
 };
@@ -984,34 +994,37 @@ static const struct args_case args_cases[] = {
 	{ { "conf=@bools" }, 0, NULL, "nullok", 1 },
 	{ { "conf=@good", "factors=totp,card" }, 0, NULL, "factors",
 	    MFA_FACTOR_TOTP | MFA_FACTOR_CARD },
-	{ { "conf=@good", "window" }, MFA_ERR_CONFIG,
-	    "module argument 2: window: needs a value", NULL, 0 },
+	{ { "conf=@good", "window" }, MFA_ERR_CONFIG, "module argument 2: window: needs a value",
+	    NULL, 0 },
 	{ { "conf=@good", "card_reader" }, MFA_ERR_CONFIG,
 	    "module argument 2: card_reader: needs a value", NULL, 0 },
 	{ { "conf=@good", "deny", "nullok" }, MFA_ERR_CONFIG,
 	    "module argument 2: deny: needs a value", NULL, 0 },
-	{ { "conf=@good", "bogus=1" }, MFA_ERR_CONFIG,
-	    "module argument 2: unknown key 'bogus'", NULL, 0 },
+	{ { "conf=@good", "bogus=1" }, MFA_ERR_CONFIG, "module argument 2: unknown key 'bogus'",
+	    NULL, 0 },
 	{ { "conf=@good", "nullok", "bogus" }, MFA_ERR_CONFIG,
 	    "module argument 3: unknown key 'bogus'", NULL, 0 },
 	{ { "conf=@good", "window=99" }, MFA_ERR_CONFIG,
 	    "module argument 2: window: '99' out of range 0..10", NULL, 0 },
 	{ { "conf=@good", "=3" }, MFA_ERR_CONFIG, "module argument 2: missing key", NULL, 0 },
 	{ { "conf=@good", "" }, MFA_ERR_CONFIG, "module argument 2: missing key", NULL, 0 },
-	{ { "conf=@good", "nullok=maybe" }, MFA_ERR_CONFIG,
-	    "module argument 2: nullok: 'maybe'", NULL, 0 },
+	{ { "conf=@good", "nullok=maybe" }, MFA_ERR_CONFIG, "module argument 2: nullok: 'maybe'",
+	    NULL, 0 },
 	{ { "conf=@good", "nullok=" }, MFA_ERR_CONFIG, "module argument 2: nullok: ''", NULL, 0 },
 	{ { "conf=@good",
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1" },
+	      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1" },
 	    MFA_ERR_CONFIG, "module argument 2: unknown key 'aaaa", NULL, 0 },
 	{ { "conf=" }, MFA_ERR_CONFIG, "module argument 1: conf needs a path", NULL, 0 },
 	{ { "window=3", "conf" }, MFA_ERR_CONFIG, "module argument 2: conf needs a path", NULL, 0 },
 	{ { "conf=@good", "conf=@good" }, MFA_ERR_CONFIG,
 	    "module argument 2: conf given more than once", NULL, 0 },
 	{ { "conf=@missing" }, MFA_ERR_CONFIG, "/missing.conf: does not exist", NULL, 0 },
-	{ { "conf=relative.conf" }, MFA_ERR_CONFIG, "relative.conf: not an absolute path", NULL, 0 },
-	{ { "conf=@unsafe" }, MFA_ERR_CONFIG, "/unsafe.conf: writable by group or others", NULL, 0 },
-	{ { "conf=@typo", "window=3" }, MFA_ERR_CONFIG, "/typo.conf:2: unknown key 'windw'", NULL, 0 },
+	{ { "conf=relative.conf" }, MFA_ERR_CONFIG, "relative.conf: not an absolute path", NULL,
+	    0 },
+	{ { "conf=@unsafe" }, MFA_ERR_CONFIG, "/unsafe.conf: writable by group or others", NULL,
+	    0 },
+	{ { "conf=@typo", "window=3" }, MFA_ERR_CONFIG, "/typo.conf:2: unknown key 'windw'", NULL,
+	    0 },
 };
 
 static char *expand_arg(struct fixture *fx, const char *arg)

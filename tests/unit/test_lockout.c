@@ -80,8 +80,8 @@ static void run_sequence(unsigned at, uint64_t back)
 
 static void test_clock_back_at_every_point(void **state)
 {
-	static const uint64_t backs[] = { 1, 5, 10, 11, 599, 600, 899, 900, 901, 86400,
-	    T0 - 1, T0 + 10 };
+	static const uint64_t backs[] = { 1, 5, 10, 11, 599, 600, 899, 900, 901, 86400, T0 - 1,
+		T0 + 10 };
 
 	(void)state;
 	for (unsigned at = 0; at <= 5; at++)
@@ -234,7 +234,8 @@ static void test_deny_total(void **state)
 	cfg = policy(0, 900, 900, 0);
 	memset(&st, 0, sizeof(st));
 	for (int i = 0; i < 100000; i++)
-		assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + (uint64_t)i, &src), MFA_LOCK_NONE);
+		assert_int_equal(mfa_lockout_fail(&cfg, &st, T0 + (uint64_t)i, &src),
+		    MFA_LOCK_NONE);
 	assert_int_equal(st.failures_total, 100000);
 	/* The counts saturate instead of wrapping. */
 	st.failures_total = UINT32_MAX;
@@ -248,7 +249,7 @@ static void test_source_fields(void **state)
 {
 	struct mfa_config cfg = policy(5, 900, 900, 20);
 	struct mfa_source big = { "sshd", "pts/1",
-	    "a-very-long-host-name-that-does-not-fit-in-sixty-four-bytes.example.lg.jp" };
+		"a-very-long-host-name-that-does-not-fit-in-sixty-four-bytes.example.lg.jp" };
 	struct mfa_state st;
 
 	(void)state;
@@ -302,7 +303,8 @@ static void test_window_edges(void **state)
 		(void)mfa_lockout_fail(&cfg, &st, T0 + cases[i].after, &src);
 		assert_int_equal(st.failures, cases[i].failures);
 		assert_int_equal(st.failures_total, 2);
-		assert_true(st.first_failure == (cases[i].failures == 2 ? T0 : T0 + cases[i].after));
+		assert_true(
+		    st.first_failure == (cases[i].failures == 2 ? T0 : T0 + cases[i].after));
 	}
 }
 
@@ -364,11 +366,13 @@ static void test_lock_end_saturates(void **state)
 {
 	static const struct {
 		uint64_t t, until;
+		/* clang-format off */
 	} cases[] = {
 		{ UINT64_MAX - 2 - 600, UINT64_MAX - 2 },       /* one before the limit */
 		{ UINT64_MAX - 1 - 600, UINT64_MAX - 1 },       /* exactly at it */
 		{ UINT64_MAX - 600, UINT64_MAX - 1 },           /* one after: clamped */
 	};
+	/* clang-format on */
 	struct mfa_config cfg = policy(1, 600, 900, 0);
 
 	(void)state;
@@ -454,9 +458,9 @@ static void test_source_field_edges(void **state)
 	memset(&st, 0, sizeof(st));
 	memset(st.fail_tty, 'x', sizeof(st.fail_tty));
 	(void)mfa_lockout_fail(&cfg, &st, T0, &s);
-	assert_string_equal(st.fail_service, fits);             /* 31 bytes: whole */
-	assert_string_equal(st.fail_tty, "");                   /* NULL: cleared */
-	assert_string_equal(st.fail_rhost, over);               /* 32 < 63: whole */
+	assert_string_equal(st.fail_service, fits); /* 31 bytes: whole */
+	assert_string_equal(st.fail_tty, "");       /* NULL: cleared */
+	assert_string_equal(st.fail_rhost, over);   /* 32 < 63: whole */
 	s.service = over;
 	(void)mfa_lockout_fail(&cfg, &st, T0, &s);
 	assert_int_equal(strlen(st.fail_service), sizeof(st.fail_service) - 1);

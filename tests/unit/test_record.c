@@ -29,7 +29,7 @@
 #include "mfauth/record.h"
 #include "mfauth/seal.h"
 
-#define HEADER_LEN (4 + 1 + MFA_KEYID_LEN)      /* "MFAR" | version | key id */
+#define HEADER_LEN (4 + 1 + MFA_KEYID_LEN) /* "MFAR" | version | key id */
 
 /* --- helpers --------------------------------------------------------------- */
 
@@ -57,7 +57,7 @@ static int evp_open(const uint8_t key[MFA_KEY_LEN], const uint8_t *aad, size_t a
 	    EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) == 1 &&
 	    (ctlen == 0 || EVP_DecryptUpdate(ctx, pt, &len, in + MFA_NONCE_LEN, (int)ctlen) == 1) &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, MFA_TAG_LEN,
-		(void *)(in + MFA_NONCE_LEN + ctlen)) == 1 &&
+	        (void *)(in + MFA_NONCE_LEN + ctlen)) == 1 &&
 	    EVP_DecryptFinal_ex(ctx, pt + ctlen, &len) == 1;
 	EVP_CIPHER_CTX_free(ctx);
 	return ok ? 0 : -1;
@@ -130,7 +130,8 @@ static void set_card(struct mfa_record *r)
 	fill_pattern(r->card.spki, 294, 0x30);
 	r->card.spki_len = 294;
 	fill_pattern(r->card.fingerprint, sizeof(r->card.fingerprint), 0xf0);
-	strcpy(r->card.subject, "CN=\xe7\x94\xb0\xe4\xb8\xad \xe5\xa4\xaa\xe9\x83\x8e,"
+	strcpy(r->card.subject,
+	    "CN=\xe7\x94\xb0\xe4\xb8\xad \xe5\xa4\xaa\xe9\x83\x8e,"
 	    "OU=Citizens Division,O=Example City,C=JP");
 	strcpy(r->card.serial, "0A1B2C3D4E5F60718293A4B5C6D7E8F9");
 	r->card.not_before = 0x2122232425262728ULL;
@@ -283,6 +284,7 @@ static void test_record_card_id(void **state)
 		uint8_t profile, kind;
 		size_t idlen;
 		int rc;
+		/* clang-format off */
 	} cases[] = {
 		{ MFA_CARD_PIV, MFA_CARD_ID_CHUID, 45, 0 },
 		{ MFA_CARD_JPKI, MFA_CARD_ID_CERT, 120, 0 },
@@ -296,6 +298,7 @@ static void test_record_card_id(void **state)
 		{ MFA_CARD_PIV, 9, 10, MFA_ERR_CORRUPT },
 		{ MFA_CARD_PIV, MFA_CARD_ID_CHUID, MFA_CARD_ID_MAX + 1, MFA_ERR_CORRUPT },
 	};
+	/* clang-format on */
 	struct mfa_record rec, out, none_out;
 	struct mfa_buf legacy, pt;
 	uint8_t id[MFA_CARD_ID_MAX + 1];
@@ -306,8 +309,8 @@ static void test_record_card_id(void **state)
 	mfa_buf_init(&legacy);
 	assert_int_equal(mfa_record_encode(&rec, &legacy), 0);
 	/* an old record: no optional tag at all, and it loads as LEGACY */
-	for (size_t i = 0; i + 4 <= legacy.len; i += 4 + (size_t)(legacy.data[i + 2] << 8 |
-	    legacy.data[i + 3]))
+	for (size_t i = 0; i + 4 <= legacy.len;
+	     i += 4 + (size_t)(legacy.data[i + 2] << 8 | legacy.data[i + 3]))
 		assert_int_equal(legacy.data[i] & 0x80, 0);
 	assert_int_equal(mfa_record_decode(legacy.data, legacy.len, &out), 0);
 	assert_int_equal(out.card.id_kind, MFA_CARD_ID_LEGACY);
@@ -326,8 +329,8 @@ static void test_record_card_id(void **state)
 		if (cases[i].profile != MFA_CARD_PIV) {
 			/* full_record is PIV: patch the profile field's value */
 			for (size_t j = 0; j + 4 < pt.len; j++)
-				if (pt.data[j] == 0x00 && pt.data[j + 1] == 0x20 && pt.data[j + 2] == 0 &&
-				    pt.data[j + 3] == 1) {
+				if (pt.data[j] == 0x00 && pt.data[j + 1] == 0x20 &&
+				    pt.data[j + 2] == 0 && pt.data[j + 3] == 1) {
 					pt.data[j + 4] = cases[i].profile;
 					break;
 				}
@@ -424,6 +427,7 @@ static void test_record_groups_alone(void **state)
 	static const struct {
 		const char *name;
 		bool totp, card, recovery, enrolled;
+		/* clang-format off */
 	} cases[] = {
 		{ "none", false, false, false, false },
 		{ "totp", true, false, false, true },
@@ -432,6 +436,7 @@ static void test_record_groups_alone(void **state)
 		{ "totp+card", true, true, false, true },
 		{ "card+recovery", false, true, true, true },
 	};
+	/* clang-format on */
 	struct mfa_key key;
 
 	(void)state;
@@ -485,13 +490,15 @@ static void test_record_file_layout(void **state)
 	memcpy(aad + HEADER_LEN + 2, "carol", 5);
 	plain = malloc(pt.len);
 	assert_non_null(plain);
-	assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), file + HEADER_LEN,
-	    len - HEADER_LEN, plain), 0);
+	assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), file + HEADER_LEN, len - HEADER_LEN,
+	                     plain),
+	    0);
 	assert_memory_equal(plain, pt.data, pt.len);
 	/* The user name is bound: the same bytes with "carom" do not open. */
 	aad[sizeof(aad) - 1] = 'm';
-	assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), file + HEADER_LEN,
-	    len - HEADER_LEN, plain), -1);
+	assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), file + HEADER_LEN, len - HEADER_LEN,
+	                     plain),
+	    -1);
 	free(plain);
 	free(file);
 	mfa_buf_free(&pt);
@@ -571,7 +578,13 @@ static void test_record_every_bit_flip(void **state)
 static void test_record_other_user(void **state)
 {
 	static const char *const others[] = {
-		"bob", "alic", "alice ", "Alice", "alicealice", "x", "\xe7\x94\xb0",
+		"bob",
+		"alic",
+		"alice ",
+		"Alice",
+		"alicealice",
+		"x",
+		"\xe7\x94\xb0",
 	};
 	struct mfa_record rec, out;
 	struct mfa_key key;
@@ -681,31 +694,33 @@ static void test_record_fresh_nonce(void **state)
 /* --- record: plaintext decoder, hand-written inputs ---------------------------- */
 
 /* Fields as hex: tag (2) length (2) value. */
-#define CREATED         "0001 0008 0000000001020304 "
-#define T_SECRET        "0010 0014 3132333435363738393031323334353637383930 "
-#define T_DIGITS        "0011 0001 06 "
-#define T_ALG           "0012 0001 01 "
-#define T_PERIOD        "0013 0002 001e "
-#define T_AT            "0014 0008 0000000065000000 "
-#define TOTP            T_SECRET T_DIGITS T_ALG T_PERIOD T_AT
-#define C_PROFILE       "0020 0001 01 "
-#define C_SPKI          "0021 0004 30020500 "
-#define C_FPR           "0022 0020 000102030405060708090a0b0c0d0e0f" \
-			"101112131415161718191a1b1c1d1e1f "
-#define C_SUBJECT       "0023 0007 434e3d616c6963 "
-#define C_SERIAL        "0024 0004 30413142 "
-#define C_NB            "0025 0008 0000000060000000 "
-#define C_NA            "0026 0008 0000000070000000 "
-#define C_AT            "0027 0008 0000000065000001 "
-#define CARD            C_PROFILE C_SPKI C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT
-#define R_ID            "0030 0008 1122334455667788 "
-#define R_SALT          "0031 0010 a0a1a2a3a4a5a6a7a8a9aaabacadaeaf "
-#define R_HASH          "0032 0020 b0b1b2b3b4b5b6b7b8b9babbbcbdbebf" \
-			"c0c1c2c3c4c5c6c7c8c9cacbcccdcecf "
-#define R_ITER          "0033 0004 00030d40 "
-#define R_ISSUED        "0034 0008 0000000065000002 "
-#define R_EXPIRES       "0035 0008 0000000065000003 "
-#define RECOVERY        R_ID R_SALT R_HASH R_ITER R_ISSUED R_EXPIRES
+#define CREATED "0001 0008 0000000001020304 "
+#define T_SECRET "0010 0014 3132333435363738393031323334353637383930 "
+#define T_DIGITS "0011 0001 06 "
+#define T_ALG "0012 0001 01 "
+#define T_PERIOD "0013 0002 001e "
+#define T_AT "0014 0008 0000000065000000 "
+#define TOTP T_SECRET T_DIGITS T_ALG T_PERIOD T_AT
+#define C_PROFILE "0020 0001 01 "
+#define C_SPKI "0021 0004 30020500 "
+#define C_FPR \
+	"0022 0020 000102030405060708090a0b0c0d0e0f" \
+	"101112131415161718191a1b1c1d1e1f "
+#define C_SUBJECT "0023 0007 434e3d616c6963 "
+#define C_SERIAL "0024 0004 30413142 "
+#define C_NB "0025 0008 0000000060000000 "
+#define C_NA "0026 0008 0000000070000000 "
+#define C_AT "0027 0008 0000000065000001 "
+#define CARD C_PROFILE C_SPKI C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT
+#define R_ID "0030 0008 1122334455667788 "
+#define R_SALT "0031 0010 a0a1a2a3a4a5a6a7a8a9aaabacadaeaf "
+#define R_HASH \
+	"0032 0020 b0b1b2b3b4b5b6b7b8b9babbbcbdbebf" \
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecf "
+#define R_ITER "0033 0004 00030d40 "
+#define R_ISSUED "0034 0008 0000000065000002 "
+#define R_EXPIRES "0035 0008 0000000065000003 "
+#define RECOVERY R_ID R_SALT R_HASH R_ITER R_ISSUED R_EXPIRES
 
 /* A TOTP group with the given digits/alg/period bytes. */
 #define TOTP_WITH(d, a, p) T_SECRET "0011 0001 " d " 0012 0001 " a " 0013 0002 " p " " T_AT
@@ -729,10 +744,10 @@ static const struct {
 	{ "digits 8 sha256 60s", CREATED TOTP_WITH("08", "02", "003c"), 0 },
 	{ "sha512", CREATED TOTP_WITH("06", "03", "001e"), 0 },
 	{ "jpki", CREATED "0020 0001 02 " C_SPKI C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT, 0 },
-	{ "empty subject and serial", CREATED C_PROFILE C_SPKI C_FPR "0023 0000 0024 0000 "
-	    C_NB C_NA C_AT, 0 },
-	{ "utf-8 subject", CREATED C_PROFILE C_SPKI C_FPR "0023 0006 e794b0e4b8ad "
-	    C_SERIAL C_NB C_NA C_AT, 0 },
+	{ "empty subject and serial",
+	    CREATED C_PROFILE C_SPKI C_FPR "0023 0000 0024 0000 " C_NB C_NA C_AT, 0 },
+	{ "utf-8 subject",
+	    CREATED C_PROFILE C_SPKI C_FPR "0023 0006 e794b0e4b8ad " C_SERIAL C_NB C_NA C_AT, 0 },
 	/* duplicates */
 	{ "created twice", CREATED CREATED, MFA_ERR_CORRUPT },
 	{ "digits twice", CREATED TOTP T_DIGITS, MFA_ERR_CORRUPT },
@@ -793,30 +808,44 @@ static const struct {
 	{ "digits 2 bytes", CREATED T_SECRET "0011 0002 0006 " T_ALG T_PERIOD T_AT,
 	    MFA_ERR_CORRUPT },
 	{ "period 1 byte", CREATED T_SECRET T_DIGITS T_ALG "0013 0001 1e " T_AT, MFA_ERR_CORRUPT },
-	{ "iterations 8 bytes", CREATED R_ID R_SALT R_HASH "0033 0008 0000000000030d40 "
-	    R_ISSUED R_EXPIRES, MFA_ERR_CORRUPT },
-	{ "fingerprint 31 bytes", CREATED C_PROFILE C_SPKI "0022 001f 000102030405060708090a0b0c0d0e"
-	    "0f101112131415161718191a1b1c1d1e " C_SUBJECT C_SERIAL C_NB C_NA C_AT, MFA_ERR_CORRUPT },
-	{ "fingerprint 33 bytes", CREATED C_PROFILE C_SPKI "0022 0021 000102030405060708090a0b0c0d0e"
+	{ "iterations 8 bytes",
+	    CREATED R_ID R_SALT R_HASH "0033 0008 0000000000030d40 " R_ISSUED R_EXPIRES,
+	    MFA_ERR_CORRUPT },
+	{ "fingerprint 31 bytes",
+	    CREATED C_PROFILE C_SPKI
+	    "0022 001f 000102030405060708090a0b0c0d0e"
+	    "0f101112131415161718191a1b1c1d1e " C_SUBJECT C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "fingerprint 33 bytes",
+	    CREATED C_PROFILE C_SPKI
+	    "0022 0021 000102030405060708090a0b0c0d0e"
 	    "0f101112131415161718191a1b1c1d1e1f20 " C_SUBJECT C_SERIAL C_NB C_NA C_AT,
 	    MFA_ERR_CORRUPT },
-	{ "salt 15 bytes", CREATED R_ID "0031 000f a0a1a2a3a4a5a6a7a8a9aaabacadae " R_HASH R_ITER
-	    R_ISSUED R_EXPIRES, MFA_ERR_CORRUPT },
+	{ "salt 15 bytes",
+	    CREATED R_ID
+	    "0031 000f a0a1a2a3a4a5a6a7a8a9aaabacadae " R_HASH R_ITER R_ISSUED R_EXPIRES,
+	    MFA_ERR_CORRUPT },
 	{ "spki 0 bytes", CREATED C_PROFILE "0021 0000 " C_FPR C_SUBJECT C_SERIAL C_NB C_NA C_AT,
 	    MFA_ERR_CORRUPT },
 	/* control characters in strings */
-	{ "subject with LF", CREATED C_PROFILE C_SPKI C_FPR "0023 0003 410a42 " C_SERIAL C_NB C_NA
-	    C_AT, MFA_ERR_CORRUPT },
-	{ "subject with NUL", CREATED C_PROFILE C_SPKI C_FPR "0023 0003 410042 " C_SERIAL C_NB C_NA
-	    C_AT, MFA_ERR_CORRUPT },
-	{ "subject with ESC", CREATED C_PROFILE C_SPKI C_FPR "0023 0003 1b5b41 " C_SERIAL C_NB C_NA
-	    C_AT, MFA_ERR_CORRUPT },
-	{ "serial with DEL", CREATED C_PROFILE C_SPKI C_FPR C_SUBJECT "0024 0002 417f " C_NB C_NA
-	    C_AT, MFA_ERR_CORRUPT },
-	{ "serial with TAB", CREATED C_PROFILE C_SPKI C_FPR C_SUBJECT "0024 0002 0941 " C_NB C_NA
-	    C_AT, MFA_ERR_CORRUPT },
-	{ "serial with 0x01", CREATED C_PROFILE C_SPKI C_FPR C_SUBJECT "0024 0001 01 " C_NB C_NA
-	    C_AT, MFA_ERR_CORRUPT },
+	{ "subject with LF",
+	    CREATED C_PROFILE C_SPKI C_FPR "0023 0003 410a42 " C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "subject with NUL",
+	    CREATED C_PROFILE C_SPKI C_FPR "0023 0003 410042 " C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "subject with ESC",
+	    CREATED C_PROFILE C_SPKI C_FPR "0023 0003 1b5b41 " C_SERIAL C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "serial with DEL",
+	    CREATED C_PROFILE C_SPKI C_FPR C_SUBJECT "0024 0002 417f " C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "serial with TAB",
+	    CREATED C_PROFILE C_SPKI C_FPR C_SUBJECT "0024 0002 0941 " C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
+	{ "serial with 0x01",
+	    CREATED C_PROFILE C_SPKI C_FPR C_SUBJECT "0024 0001 01 " C_NB C_NA C_AT,
+	    MFA_ERR_CORRUPT },
 	/* truncated fields and absurd lengths */
 	{ "one byte", "00", MFA_ERR_CORRUPT },
 	{ "tag only", "0001", MFA_ERR_CORRUPT },
@@ -850,8 +879,8 @@ static int check_decode(const char *name, const char *hex, int want)
 	rc = mfa_record_decode(exact, n, &rec);
 	free(exact);
 	if (rc != want) {
-		print_error("case \"%s\": got %d (%s), want %d (%s)\n", name, rc,
-		    mfa_strerror(rc), want, mfa_strerror(want));
+		print_error("case \"%s\": got %d (%s), want %d (%s)\n", name, rc, mfa_strerror(rc),
+		    want, mfa_strerror(want));
 		bad = 1;
 	} else if (rc != 0 && !all_zero(&rec, sizeof(rec))) {
 		/* A refused plaintext leaves nothing behind, secrets least of all. */
@@ -883,10 +912,11 @@ static void test_decode_secret_length_range(void **state)
 	} cases[] = {
 		{ "secret 1 byte", CREATED "0010 0001 41 " T_DIGITS T_ALG T_PERIOD T_AT,
 		    MFA_ERR_CORRUPT },
-		{ "secret 9 bytes", CREATED "0010 0009 414243444546474849 " T_DIGITS T_ALG
-		    T_PERIOD T_AT, MFA_ERR_CORRUPT },
-		{ "secret 10 bytes", CREATED "0010 000a 41424344454647484950 " T_DIGITS T_ALG
-		    T_PERIOD T_AT, 0 },
+		{ "secret 9 bytes",
+		    CREATED "0010 0009 414243444546474849 " T_DIGITS T_ALG T_PERIOD T_AT,
+		    MFA_ERR_CORRUPT },
+		{ "secret 10 bytes",
+		    CREATED "0010 000a 41424344454647484950 " T_DIGITS T_ALG T_PERIOD T_AT, 0 },
 	};
 	int bad = 0;
 
@@ -902,14 +932,18 @@ static void test_decode_values(void **state)
 	uint8_t buf[1024];
 	size_t n = unhex(CREATED TOTP CARD RECOVERY "8123 0002 0000", buf, sizeof(buf));
 	struct mfa_record rec;
+	/* clang-format off */
 	static const uint8_t fpr[32] = {
 		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
 		16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
 	};
+	/* clang-format on */
+	/* clang-format off */
 	static const uint8_t salt[16] = {
 		0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
 		0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
 	};
+	/* clang-format on */
 
 	(void)state;
 	assert_int_equal(mfa_record_decode(buf, n, &rec), 0);
@@ -979,6 +1013,7 @@ static void test_decode_length_limits(void **state)
 		size_t len;
 		uint8_t fill;
 		int rc;
+		/* clang-format off */
 	} cases[] = {
 		{ "secret 64", 0x0010, MFA_SECRET_MAX, 0x41, 0 },
 		{ "secret 65", 0x0010, MFA_SECRET_MAX + 1, 0x41, MFA_ERR_CORRUPT },
@@ -990,11 +1025,14 @@ static void test_decode_length_limits(void **state)
 		{ "serial 80", 0x0024, 80, 'F', MFA_ERR_CORRUPT },
 		{ "optional 4000", 0x8abc, 4000, 0x00, 0 },
 	};
+	/* clang-format on */
 	/* Every group complete; the case's field replaces its normal one. */
+	/* clang-format off */
 	static const char *const base[] = {
 		CREATED, T_SECRET, T_DIGITS, T_ALG, T_PERIOD, T_AT, C_PROFILE, C_SPKI, C_FPR,
 		C_SUBJECT, C_SERIAL, C_NB, C_NA, C_AT,
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -94,6 +94,7 @@ static void test_check_paths(void **state)
 
 static void test_looks_like(void **state)
 {
+	/* clang-format off */
 	static const struct { const char *in; bool ok; } cases[] = {
 		{ "ABCD-EFGH-JKMN-PQRS", true }, { "abcdefghjkmnpqrs", true },
 		{ "ABCD EFGH JKMN PQRS", true }, { "ILO0-1234-5678-9ABC", true },
@@ -102,6 +103,7 @@ static void test_looks_like(void **state)
 		{ "ABCD-EFGH-JKMN-PQR!", false }, { "ABCD\tEFGH-JKMN PQRS\t", true },
 		{ " abcd-efgh-jkmn-pqrs ", true }, { "ABCD\nEFGH-JKMN-PQRS", false },
 	};
+	/* clang-format on */
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (mfa_recovery_looks_like(cases[i].in) != cases[i].ok)
@@ -117,7 +119,8 @@ static void test_ttl_bounds(void **state)
 	(void)state;
 	assert_int_equal(mfa_recovery_issue(&r, NOW, 0, code), MFA_ERR_RANGE);
 	assert_false(r.present);
-	assert_int_equal(mfa_recovery_issue(&r, NOW, MFA_RECOVERY_TTL_MAX + 1, code), MFA_ERR_RANGE);
+	assert_int_equal(mfa_recovery_issue(&r, NOW, MFA_RECOVERY_TTL_MAX + 1, code),
+	    MFA_ERR_RANGE);
 	assert_int_equal(mfa_recovery_issue(&r, NOW, MFA_RECOVERY_TTL_MAX, code), 0);
 }
 

@@ -117,8 +117,10 @@ static void test_holder_not_world_writable(void **state)
 		mkdir_mode("holder", modes[i]);
 		tu_write_file(at("holder/store.key"), "k", 1, 0400);
 		/* Sticky: refused as the holder; not sticky: already on the way there. */
-		snprintf(want, sizeof(want), (modes[i] & 01000) ? "%s: the directory holding %s" :
-		    "%s (on the path of %s): directory writable", at("holder"), at("holder/store.key"));
+		snprintf(want, sizeof(want),
+		    (modes[i] & 01000) ? "%s: the directory holding %s" :
+		                         "%s (on the path of %s): directory writable",
+		    at("holder"), at("holder/store.key"));
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(mfa_open_trusted_parent(at("holder/store.key"), name, &err),
 		    MFA_ERR_UNSAFE);
@@ -158,10 +160,12 @@ static void test_parent_then_files(void **state)
 	close(fd);
 	/* max_mode: 0644 is more than a key may have. */
 	assert_int_equal(mfa_open_trusted_at(dfd, "loose.key", O_RDONLY, false, 0600,
-	    at("keys/loose.key"), &err), MFA_ERR_UNSAFE);
+	                     at("keys/loose.key"), &err),
+	    MFA_ERR_UNSAFE);
 	assert_non_null(strstr(err.msg, "mode too open"));
 	assert_int_equal(mfa_open_trusted_at(dfd, "missing", O_RDONLY, false, 0, at("keys/missing"),
-	    &err), MFA_ERR_NOENT);
+	                     &err),
+	    MFA_ERR_NOENT);
 	close(dfd);
 	/* A sticky directory as the final one of a path is refused. */
 	assert_int_equal(chmod(at("keys"), 01777), 0);
@@ -275,12 +279,14 @@ static int read_all(const char *rel, size_t max, size_t *len)
 static void test_read_fd_all_limits(void **state)
 {
 	/* Around the first buffer (4096), its doublings, and max itself. */
+	/* clang-format off */
 	static const struct { size_t size, max; int rc; } cases[] = {
 		{ 0, 0, 0 }, { 1, 0, MFA_ERR_RANGE }, { 10, 10, 0 }, { 11, 10, MFA_ERR_RANGE },
 		{ 4094, 5000, 0 }, { 4095, 5000, 0 }, { 4096, 5000, 0 }, { 4097, 5000, 0 },
 		{ 8190, 8190, 0 }, { 8191, 8190, MFA_ERR_RANGE }, { 20000, 100000, 0 },
 		{ 100001, 100000, MFA_ERR_RANGE }, { 4095, 4094, MFA_ERR_RANGE },
 	};
+	/* clang-format on */
 	size_t len;
 
 	(void)state;
@@ -321,7 +327,7 @@ static void test_write_atomic(void **state)
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(mfa_write_atomic_at(dfd, "x", "one", 3, &o, &err), 0);
 	assert_int_equal(stat(at("x"), &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0640);        /* exactly, despite the umask */
+	assert_int_equal(st.st_mode & 07777, 0640); /* exactly, despite the umask */
 	assert_int_equal(mfa_write_atomic_at(dfd, "x", "two!", 4, &o, &err), 0);
 	back = tu_read_file(at("x"), &len);
 	assert_int_equal(len, 4);

@@ -68,7 +68,7 @@ static int evp_open(const uint8_t key[MFA_KEY_LEN], const uint8_t *aad, size_t a
 	    EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) == 1 &&
 	    (ctlen == 0 || EVP_DecryptUpdate(ctx, pt, &len, in + MFA_NONCE_LEN, (int)ctlen) == 1) &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, MFA_TAG_LEN,
-		(void *)(in + MFA_NONCE_LEN + ctlen)) == 1 &&
+	        (void *)(in + MFA_NONCE_LEN + ctlen)) == 1 &&
 	    EVP_DecryptFinal_ex(ctx, pt + ctlen, &len) == 1;
 	EVP_CIPHER_CTX_free(ctx);
 	return ok ? 0 : -1;
@@ -129,11 +129,13 @@ static void test_seal_round_trip(void **state)
 			assert_memory_not_equal(blob + MFA_NONCE_LEN, pt, n);
 		memset(out, 0xee, n + 1);
 		assert_int_equal(mfa_unseal(&key, aad, sizeof(aad), blob, n + MFA_SEAL_OVERHEAD,
-		    out), 0);
+		                     out),
+		    0);
 		assert_memory_equal(out, pt, n);
 		/* nonce || ciphertext || tag, AES-256-GCM, 12-byte nonce, 16-byte tag */
-		assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), blob,
-		    n + MFA_SEAL_OVERHEAD, ref), 0);
+		assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), blob, n + MFA_SEAL_OVERHEAD,
+		                     ref),
+		    0);
 		assert_memory_equal(ref, pt, n);
 		free(pt);
 		free(blob);
@@ -158,10 +160,12 @@ static void test_seal_wrong_key_and_aad(void **state)
 	static const struct {
 		const char *aad;
 		size_t len;
+		/* clang-format off */
 	} bad_aad[] = {
 		{ "alicf", 5 }, { "alic", 4 }, { "alice\0", 6 }, { "Alice", 5 }, { "", 0 },
 		{ "bob", 3 },
 	};
+	/* clang-format on */
 
 	(void)state;
 	random_key(&key);
@@ -176,7 +180,8 @@ static void test_seal_wrong_key_and_aad(void **state)
 	for (size_t i = 0; i < sizeof(bad_aad) / sizeof(bad_aad[0]); i++) {
 		memset(out, 0xee, sizeof(out));
 		assert_int_equal(mfa_unseal(&key, (const uint8_t *)bad_aad[i].aad, bad_aad[i].len,
-		    blob, sizeof(blob), out), MFA_ERR_CORRUPT);
+		                     blob, sizeof(blob), out),
+		    MFA_ERR_CORRUPT);
 		assert_true(all_zero(out, sizeof(out)));
 	}
 	assert_int_equal(mfa_unseal(&key, aad, 5, blob, sizeof(blob), out), 0);
@@ -358,15 +363,31 @@ static void test_key_create_unsafe_dir(void **state)
 }
 
 enum key_setup {
-	KS_GOOD_0400, KS_GOOD_0600, KS_MODE_0644, KS_MODE_0640, KS_MODE_0604, KS_MODE_0700,
-	KS_MODE_0660, KS_OWNER_NOBODY, KS_SYMLINK, KS_HARDLINK, KS_LEN_0, KS_LEN_31,
-	KS_LEN_33, KS_LEN_64, KS_MISSING, KS_DIRECTORY, KS_FIFO, KS_DIR_WRITABLE,
+	KS_GOOD_0400,
+	KS_GOOD_0600,
+	KS_MODE_0644,
+	KS_MODE_0640,
+	KS_MODE_0604,
+	KS_MODE_0700,
+	KS_MODE_0660,
+	KS_OWNER_NOBODY,
+	KS_SYMLINK,
+	KS_HARDLINK,
+	KS_LEN_0,
+	KS_LEN_31,
+	KS_LEN_33,
+	KS_LEN_64,
+	KS_MISSING,
+	KS_DIRECTORY,
+	KS_FIFO,
+	KS_DIR_WRITABLE,
 };
 
 static const struct {
 	const char *name;
 	enum key_setup setup;
 	int rc;
+	/* clang-format off */
 } key_load_cases[] = {
 	{ "0400", KS_GOOD_0400, 0 },
 	{ "0600", KS_GOOD_0600, 0 },
@@ -387,6 +408,7 @@ static const struct {
 	{ "fifo", KS_FIFO, MFA_ERR_UNSAFE },
 	{ "directory writable by others", KS_DIR_WRITABLE, MFA_ERR_UNSAFE },
 };
+/* clang-format on */
 
 /* Build the case's key file at path (dir is its private directory). */
 static void make_key_case(const char *dir, const char *path, enum key_setup s,
@@ -395,13 +417,27 @@ static void make_key_case(const char *dir, const char *path, enum key_setup s,
 	char *other = tu_path(dir, "real.key");
 
 	switch (s) {
-	case KS_GOOD_0400: tu_write_file(path, key, 32, 0400); break;
-	case KS_GOOD_0600: tu_write_file(path, key, 32, 0600); break;
-	case KS_MODE_0644: tu_write_file(path, key, 32, 0644); break;
-	case KS_MODE_0640: tu_write_file(path, key, 32, 0640); break;
-	case KS_MODE_0604: tu_write_file(path, key, 32, 0604); break;
-	case KS_MODE_0700: tu_write_file(path, key, 32, 0700); break;
-	case KS_MODE_0660: tu_write_file(path, key, 32, 0660); break;
+	case KS_GOOD_0400:
+		tu_write_file(path, key, 32, 0400);
+		break;
+	case KS_GOOD_0600:
+		tu_write_file(path, key, 32, 0600);
+		break;
+	case KS_MODE_0644:
+		tu_write_file(path, key, 32, 0644);
+		break;
+	case KS_MODE_0640:
+		tu_write_file(path, key, 32, 0640);
+		break;
+	case KS_MODE_0604:
+		tu_write_file(path, key, 32, 0604);
+		break;
+	case KS_MODE_0700:
+		tu_write_file(path, key, 32, 0700);
+		break;
+	case KS_MODE_0660:
+		tu_write_file(path, key, 32, 0660);
+		break;
 	case KS_OWNER_NOBODY:
 		tu_write_file(path, key, 32, 0400);
 		assert_int_equal(chown(path, 65534, 65534), 0);
@@ -414,13 +450,26 @@ static void make_key_case(const char *dir, const char *path, enum key_setup s,
 		tu_write_file(other, key, 32, 0400);
 		assert_int_equal(link(other, path), 0);
 		break;
-	case KS_LEN_0: tu_write_file(path, key, 0, 0400); break;
-	case KS_LEN_31: tu_write_file(path, key, 31, 0400); break;
-	case KS_LEN_33: tu_write_file(path, key, 33, 0400); break;
-	case KS_LEN_64: tu_write_file(path, key, 64, 0400); break;
-	case KS_MISSING: break;
-	case KS_DIRECTORY: assert_int_equal(mkdir(path, 0700), 0); break;
-	case KS_FIFO: assert_int_equal(mkfifo(path, 0600), 0); break;
+	case KS_LEN_0:
+		tu_write_file(path, key, 0, 0400);
+		break;
+	case KS_LEN_31:
+		tu_write_file(path, key, 31, 0400);
+		break;
+	case KS_LEN_33:
+		tu_write_file(path, key, 33, 0400);
+		break;
+	case KS_LEN_64:
+		tu_write_file(path, key, 64, 0400);
+		break;
+	case KS_MISSING:
+		break;
+	case KS_DIRECTORY:
+		assert_int_equal(mkdir(path, 0700), 0);
+		break;
+	case KS_FIFO:
+		assert_int_equal(mkfifo(path, 0600), 0);
+		break;
 	case KS_DIR_WRITABLE:
 		tu_write_file(path, key, 32, 0400);
 		assert_int_equal(chmod(dir, 0777), 0);

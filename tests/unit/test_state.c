@@ -145,6 +145,7 @@ static void test_slot_round_trip(void **state)
  * user "alice") still loads, with failures_total 0 and every other field
  * as written.  State files on disk must survive the upgrade.
  */
+/* clang-format off */
 static const uint8_t old_slot[] = {
 	0x4d, 0x46, 0x41, 0x53, 0x01, 0x7a, 0x53, 0xeb, 0x67, 0xc4, 0x50, 0xbc,
 	0xcd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, 0xd4, 0x44, 0xee,
@@ -173,6 +174,7 @@ static const uint8_t old_slot[] = {
 	0xaa, 0x37, 0x05, 0x2b, 0xb2, 0xb7, 0x68, 0x59, 0xe6, 0x23, 0x3b, 0x7c,
 	0x95, 0xc4, 0x56, 0x65, 0x8f,
 };
+/* clang-format on */
 
 static void test_slot_written_before_failures_total(void **state)
 {
@@ -322,8 +324,8 @@ static void test_slot_every_byte_flip(void **state)
 		slot[i] ^= 0xff;
 	}
 	if (accepted > 0)
-		print_error("%zu flipped bytes still accepted, offsets %zu..%zu of %d\n",
-		    accepted, first, last, SLOT);
+		print_error("%zu flipped bytes still accepted, offsets %zu..%zu of %d\n", accepted,
+		    first, last, SLOT);
 	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), 0);
 	assert_int_equal(wrong, 0);
 	assert_int_equal(accepted, 0);
@@ -363,11 +365,21 @@ static void build_slot(enum slot_kind kind, uint64_t seq, uint8_t v, const struc
 {
 	make_state(st, seq, v);
 	switch (kind) {
-	case K_VALID: seal(key, "alice", st, slot); break;
-	case K_ZERO: memset(slot, 0, SLOT); break;
-	case K_GARBAGE: assert_int_equal(RAND_bytes(slot, SLOT), 1); break;
-	case K_OTHER_USER: seal(key, "mallory", st, slot); break;
-	case K_OTHER_KEY: seal(other, "alice", st, slot); break;
+	case K_VALID:
+		seal(key, "alice", st, slot);
+		break;
+	case K_ZERO:
+		memset(slot, 0, SLOT);
+		break;
+	case K_GARBAGE:
+		assert_int_equal(RAND_bytes(slot, SLOT), 1);
+		break;
+	case K_OTHER_USER:
+		seal(key, "mallory", st, slot);
+		break;
+	case K_OTHER_KEY:
+		seal(other, "alice", st, slot);
+		break;
 	}
 }
 
@@ -446,9 +458,10 @@ static void test_pick_torn_second_half(void **state)
 {
 	static const struct {
 		const char *name;
-		int newest;           /* which slot holds the newer state */
-		int fill;             /* -1: random garbage */
-		size_t from, to;      /* overwritten range within the slot */
+		int newest;      /* which slot holds the newer state */
+		int fill;        /* -1: random garbage */
+		size_t from, to; /* overwritten range within the slot */
+		                 /* clang-format off */
 	} cases[] = {
 		{ "slot 1, zeros", 1, 0x00, SLOT / 2, SLOT },
 		{ "slot 1, garbage", 1, -1, SLOT / 2, SLOT },
@@ -458,6 +471,7 @@ static void test_pick_torn_second_half(void **state)
 		{ "slot 1, first half zeros", 1, 0x00, 0, SLOT / 2 },
 		{ "slot 1, only the tag area", 1, 0x00, SLOT / 2, SLOT / 2 + 64 },
 	};
+	/* clang-format on */
 	struct mfa_key key;
 
 	(void)state;
@@ -513,7 +527,8 @@ static void test_pick_every_byte_flip(void **state)
 	}
 	if (wrong > 0)
 		print_error("%zu flipped bytes of the newer slot (offsets %zu..%zu) left it "
-		    "in use\n", wrong, first, last);
+		            "in use\n",
+		    wrong, first, last);
 	assert_int_equal(wrong, 0);
 }
 

@@ -208,8 +208,8 @@ static void assert_file_bytes(const char *path, const uint8_t *want, size_t want
 
 /* Callbacks for mfa_store_update. */
 struct step_ctx {
-	uint64_t set;        /* value to store in last_step */
-	uint32_t failures;   /* value to store in failures */
+	uint64_t set;      /* value to store in last_step */
+	uint32_t failures; /* value to store in failures */
 	int calls;
 };
 
@@ -328,7 +328,9 @@ static struct snapshot *snap_cur;
 static int snap_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	char **p;
-	(void)st; (void)flag; (void)ftw;
+	(void)st;
+	(void)flag;
+	(void)ftw;
 	p = realloc(snap_cur->paths, (snap_cur->n + 1) * sizeof(*p));
 	assert_non_null(p);
 	snap_cur->paths = p;
@@ -487,17 +489,19 @@ static void test_init_refuses_unsafe_dirs(void **state)
 
 static void test_save_load_round_trip(void **state)
 {
+	/* clang-format off */
 	static const char *const names[] = {
 		"carol", "田中", "a b", "user@example.com", ".hidden", "-dash", "name.with.dots",
 		"%41", "x", "x.state", "x.rec", "Ünïcödé", "O'Brien", "DOMAIN\\clerk",
 	};
+	/* clang-format on */
 	struct fx *f = *state;
 	char long_name[250];
 	struct mfa_record rec, want;
 	struct stat st;
 
 	memset(long_name, 'a', sizeof(long_name) - 1);
-	long_name[sizeof(long_name) - 1] = '\0';   /* 249 bytes: the longest that fits NAME_MAX */
+	long_name[sizeof(long_name) - 1] = '\0'; /* 249 bytes: the longest that fits NAME_MAX */
 
 	for (size_t i = 0; i <= NELEM(names); i++) {
 		const char *user = i < NELEM(names) ? names[i] : long_name;
@@ -565,7 +569,7 @@ static void test_save_creates_state_first(void **state)
 	assert_int_equal(lstat(rec, &rst), 0);
 	assert_true(sst.st_ctim.tv_sec < rst.st_ctim.tv_sec ||
 	    (sst.st_ctim.tv_sec == rst.st_ctim.tv_sec &&
-	    sst.st_ctim.tv_nsec <= rst.st_ctim.tv_nsec));
+	        sst.st_ctim.tv_nsec <= rst.st_ctim.tv_nsec));
 	free(rec);
 	free(stp);
 
@@ -707,7 +711,8 @@ static void test_update_durable(void **state)
 		newest = (int)(i % 2);
 		assert_true(be64(file + newest * MFA_STATE_SLOT_LEN + SLOT_SEQ_OFF) == 1 + i);
 		assert_int_equal(mfa_state_unseal_slot(mfa_store_files_key(f->store), "alice",
-		    file + (1 - newest) * MFA_STATE_SLOT_LEN, &older), 0);
+		                     file + (1 - newest) * MFA_STATE_SLOT_LEN, &older),
+		    0);
 		assert_true(older.seq == i);
 		assert_true(older.last_step == 100 * (i - 1));
 		free(file);
@@ -751,10 +756,19 @@ static void test_remove(void **state)
 static void test_list(void **state)
 {
 	static const char *const stray_rec[] = {
-		"bad name.rec", "%2e%2e.rec", "a%2Fb.rec", "%61dmin.rec", "junk%.rec", "%.rec",
+		"bad name.rec",
+		"%2e%2e.rec",
+		"a%2Fb.rec",
+		"%61dmin.rec",
+		"junk%.rec",
+		"%.rec",
 	};
 	static const char *const ignored[] = {
-		".tmp.0011223344556677", ".tmp.abc.rec", "carol.state", "notes.txt", ".rec",
+		".tmp.0011223344556677",
+		".tmp.abc.rec",
+		"carol.state",
+		"notes.txt",
+		".rec",
 	};
 	static const char *const want[] = { "Zed", "a b", "alice", "bob", "田中" };
 	struct fx *f = *state;
@@ -805,13 +819,34 @@ static void os_store_mode(struct tu_sandbox *sb, mode_t m)
 {
 	must(chmod(sb->cfg.store_dir, m), "chmod store");
 }
-static void os_store_0770(struct tu_sandbox *sb) { os_store_mode(sb, 0770); }
-static void os_store_0707(struct tu_sandbox *sb) { os_store_mode(sb, 0707); }
-static void os_store_0777(struct tu_sandbox *sb) { os_store_mode(sb, 0777); }
-static void os_store_1777(struct tu_sandbox *sb) { os_store_mode(sb, 01777); }
-static void os_store_0720(struct tu_sandbox *sb) { os_store_mode(sb, 0720); }
-static void os_store_0500(struct tu_sandbox *sb) { os_store_mode(sb, 0500); }
-static void os_store_0755(struct tu_sandbox *sb) { os_store_mode(sb, 0755); }
+static void os_store_0770(struct tu_sandbox *sb)
+{
+	os_store_mode(sb, 0770);
+}
+static void os_store_0707(struct tu_sandbox *sb)
+{
+	os_store_mode(sb, 0707);
+}
+static void os_store_0777(struct tu_sandbox *sb)
+{
+	os_store_mode(sb, 0777);
+}
+static void os_store_1777(struct tu_sandbox *sb)
+{
+	os_store_mode(sb, 01777);
+}
+static void os_store_0720(struct tu_sandbox *sb)
+{
+	os_store_mode(sb, 0720);
+}
+static void os_store_0500(struct tu_sandbox *sb)
+{
+	os_store_mode(sb, 0500);
+}
+static void os_store_0755(struct tu_sandbox *sb)
+{
+	os_store_mode(sb, 0755);
+}
 
 static void os_store_nobody(struct tu_sandbox *sb)
 {
@@ -876,13 +911,34 @@ static void os_key_mode(struct tu_sandbox *sb, mode_t m)
 {
 	must(chmod(sb->cfg.key_file, m), "chmod key");
 }
-static void os_key_0644(struct tu_sandbox *sb) { os_key_mode(sb, 0644); }
-static void os_key_0440(struct tu_sandbox *sb) { os_key_mode(sb, 0440); }
-static void os_key_0404(struct tu_sandbox *sb) { os_key_mode(sb, 0404); }
-static void os_key_0666(struct tu_sandbox *sb) { os_key_mode(sb, 0666); }
-static void os_key_0700(struct tu_sandbox *sb) { os_key_mode(sb, 0700); }
-static void os_key_4600(struct tu_sandbox *sb) { os_key_mode(sb, 04600); }
-static void os_key_0600(struct tu_sandbox *sb) { os_key_mode(sb, 0600); }
+static void os_key_0644(struct tu_sandbox *sb)
+{
+	os_key_mode(sb, 0644);
+}
+static void os_key_0440(struct tu_sandbox *sb)
+{
+	os_key_mode(sb, 0440);
+}
+static void os_key_0404(struct tu_sandbox *sb)
+{
+	os_key_mode(sb, 0404);
+}
+static void os_key_0666(struct tu_sandbox *sb)
+{
+	os_key_mode(sb, 0666);
+}
+static void os_key_0700(struct tu_sandbox *sb)
+{
+	os_key_mode(sb, 0700);
+}
+static void os_key_4600(struct tu_sandbox *sb)
+{
+	os_key_mode(sb, 04600);
+}
+static void os_key_0600(struct tu_sandbox *sb)
+{
+	os_key_mode(sb, 0600);
+}
 
 static void os_key_nobody(struct tu_sandbox *sb)
 {
@@ -910,9 +966,18 @@ static void os_key_size(struct tu_sandbox *sb, size_t n)
 	memset(buf, 0x42, sizeof(buf));
 	tu_write_file(sb->cfg.key_file, buf, n, 0400);
 }
-static void os_key_short(struct tu_sandbox *sb) { os_key_size(sb, MFA_KEY_LEN - 1); }
-static void os_key_long(struct tu_sandbox *sb) { os_key_size(sb, MFA_KEY_LEN + 1); }
-static void os_key_empty(struct tu_sandbox *sb) { os_key_size(sb, 0); }
+static void os_key_short(struct tu_sandbox *sb)
+{
+	os_key_size(sb, MFA_KEY_LEN - 1);
+}
+static void os_key_long(struct tu_sandbox *sb)
+{
+	os_key_size(sb, MFA_KEY_LEN + 1);
+}
+static void os_key_empty(struct tu_sandbox *sb)
+{
+	os_key_size(sb, 0);
+}
 
 static void os_key_fifo(struct tu_sandbox *sb)
 {
@@ -944,10 +1009,19 @@ static void key_dir_mode(struct tu_sandbox *sb, mode_t m)
 	free(kd);
 }
 
-static void os_key_dir_0777(struct tu_sandbox *sb) { key_dir_mode(sb, 0777); }
+static void os_key_dir_0777(struct tu_sandbox *sb)
+{
+	key_dir_mode(sb, 0777);
+}
 /* Security review, finding 8b: sticky does not make a key's directory safe. */
-static void os_key_dir_1777(struct tu_sandbox *sb) { key_dir_mode(sb, 01777); }
-static void os_key_dir_1770(struct tu_sandbox *sb) { key_dir_mode(sb, 01770); }
+static void os_key_dir_1777(struct tu_sandbox *sb)
+{
+	key_dir_mode(sb, 01777);
+}
+static void os_key_dir_1770(struct tu_sandbox *sb)
+{
+	key_dir_mode(sb, 01770);
+}
 
 /* The store's own parent may be sticky (like /tmp) when the key lives elsewhere. */
 static void os_store_parent_1777(struct tu_sandbox *sb)
@@ -967,7 +1041,8 @@ static const struct open_case {
 	const char *label;
 	void (*setup)(struct tu_sandbox *sb);
 	int want;
-	int show;       /* which configured path the message must name */
+	int show; /* which configured path the message must name */
+	          /* clang-format off */
 } open_cases[] = {
 	{ "store 0770", os_store_0770, MFA_ERR_UNSAFE, SHOW_STORE },
 	{ "store 0707", os_store_0707, MFA_ERR_UNSAFE, SHOW_STORE },
@@ -1008,6 +1083,7 @@ static const struct open_case {
 	{ "store parent 1777 (sticky), key elsewhere", os_store_parent_1777, 0, SHOW_STORE },
 	{ "key 0600", os_key_0600, 0, SHOW_KEY },
 };
+/* clang-format on */
 
 static void test_open_refuses_unsafe(void **state)
 {
@@ -1103,7 +1179,8 @@ static void mu_dir(const char *path, const char *aside)
 static const struct unsafe_case {
 	const char *label;
 	void (*mutate)(const char *path, const char *aside);
-	bool replaces;  /* the genuine bytes moved to `aside` */
+	bool replaces; /* the genuine bytes moved to `aside` */
+	               /* clang-format off */
 } unsafe_cases[] = {
 	{ "symlink", mu_symlink, true },
 	{ "2 hard links", mu_hardlink, false },
@@ -1113,6 +1190,7 @@ static const struct unsafe_case {
 	{ "owned by 65534", mu_nobody, false },
 	{ "FIFO", mu_fifo, true },
 };
+/* clang-format on */
 
 static void test_unsafe_user_files(void **state)
 {
@@ -1153,7 +1231,8 @@ static void test_unsafe_user_files(void **state)
 		rc = mfa_store_update(f->store, user, cb_count, &calls);
 		alarm(0);
 		if (rc != MFA_ERR_UNSAFE)
-			print_error("state %s: update got %d (%s)\n", c->label, rc, mfa_strerror(rc));
+			print_error("state %s: update got %d (%s)\n", c->label, rc,
+			    mfa_strerror(rc));
 		assert_int_equal(rc, MFA_ERR_UNSAFE);
 		assert_int_equal(calls, 0);
 		alarm(WATCHDOG);
@@ -1182,7 +1261,8 @@ static void test_user_file_is_directory(void **state)
 {
 	struct fx *f = *state;
 	char *rec = upath(f, "alice", ".rec"), *stp = upath(f, "alice", ".state");
-	char *aside_r = tu_path(f->sb.dir, "aside.rec"), *aside_s = tu_path(f->sb.dir, "aside.state");
+	char *aside_r = tu_path(f->sb.dir, "aside.rec"),
+	     *aside_s = tu_path(f->sb.dir, "aside.state");
 	struct mfa_record r;
 	struct mfa_state st;
 	int calls = 0, rc[4];
@@ -1205,8 +1285,8 @@ static void test_user_file_is_directory(void **state)
 	for (int k = 0; k < 4; k++)
 		if (rc[k] != MFA_ERR_UNSAFE)
 			print_error("%s: got %d (%s), want MFA_ERR_UNSAFE\n",
-			    (const char *[]){ "load", "update", "read_state", "save" }[k],
-			    rc[k], mfa_strerror(rc[k]));
+			    (const char *[]){ "load", "update", "read_state", "save" }[k], rc[k],
+			    mfa_strerror(rc[k]));
 	assert_int_equal(rc[0], MFA_ERR_UNSAFE);
 	assert_int_equal(rc[1], MFA_ERR_UNSAFE);
 	assert_int_equal(rc[2], MFA_ERR_UNSAFE);
@@ -1220,13 +1300,36 @@ static void test_user_file_is_directory(void **state)
 static void test_hostile_names(void **state)
 {
 	static const char *const fixed[] = {
-		"../x", "../../x", "a/b", "/etc/passwd", "x/", "/", "./x", ".", "..", "",
-		"a\nb", "\t", "a\rb", "\x1b[31mred", "\x7f", "a\x01", "\x1f",
-		"\xc2\x85", "\xc2\x9f" /* C1 controls */,
-		"\xff", "\xfe\xff", "a\x80", "\xc0\xaf" /* overlong '/' */,
-		"\xe0\x80\xaf", "\xf0\x80\x80\xaf", "\xc0\xae\xc0\xae" /* overlong .. */,
-		"\xed\xa0\x80" /* surrogate */, "\xe7\x94" /* truncated */,
-		"\xf4\x90\x80\x80" /* > U+10FFFF */, "\xf8\x88\x80\x80\x80",
+		"../x",
+		"../../x",
+		"a/b",
+		"/etc/passwd",
+		"x/",
+		"/",
+		"./x",
+		".",
+		"..",
+		"",
+		"a\nb",
+		"\t",
+		"a\rb",
+		"\x1b[31mred",
+		"\x7f",
+		"a\x01",
+		"\x1f",
+		"\xc2\x85",
+		"\xc2\x9f" /* C1 controls */,
+		"\xff",
+		"\xfe\xff",
+		"a\x80",
+		"\xc0\xaf" /* overlong '/' */,
+		"\xe0\x80\xaf",
+		"\xf0\x80\x80\xaf",
+		"\xc0\xae\xc0\xae" /* overlong .. */,
+		"\xed\xa0\x80" /* surrogate */,
+		"\xe7\x94" /* truncated */,
+		"\xf4\x90\x80\x80" /* > U+10FFFF */,
+		"\xf8\x88\x80\x80\x80",
 	};
 	struct fx *f = *state;
 	char *huge = malloc(5001), *over = malloc(MFA_USER_MAX + 2), *wide = malloc(241);
@@ -1304,13 +1407,13 @@ static void test_hostile_names(void **state)
 /* ------------------------------------------------------------------------ */
 
 enum mut_kind {
-	M_TRUNC,        /* keep arg bytes (arg < 0: len + arg) */
-	M_APPEND,       /* append arg zero bytes */
-	M_FLIP,         /* flip a bit at arg (arg < 0: len + arg); for states, in both slots */
-	M_COPY_BOB,     /* bob's file under alice's name */
-	M_OTHER_KEY,    /* alice's data sealed under another key */
-	M_GARBAGE,      /* arg random bytes */
-	M_ZEROS,        /* arg zero bytes */
+	M_TRUNC,     /* keep arg bytes (arg < 0: len + arg) */
+	M_APPEND,    /* append arg zero bytes */
+	M_FLIP,      /* flip a bit at arg (arg < 0: len + arg); for states, in both slots */
+	M_COPY_BOB,  /* bob's file under alice's name */
+	M_OTHER_KEY, /* alice's data sealed under another key */
+	M_GARBAGE,   /* arg random bytes */
+	M_ZEROS,     /* arg zero bytes */
 };
 
 struct mut_case {
@@ -1320,6 +1423,7 @@ struct mut_case {
 	int want;
 };
 
+/* clang-format off */
 static const struct mut_case record_cases[] = {
 	{ "empty", M_TRUNC, 0, MFA_ERR_CORRUPT },
 	{ "header only", M_TRUNC, 13, MFA_ERR_CORRUPT },
@@ -1339,7 +1443,9 @@ static const struct mut_case record_cases[] = {
 	{ "garbage", M_GARBAGE, 300, MFA_ERR_CORRUPT },
 	{ "zeros", M_ZEROS, 300, MFA_ERR_CORRUPT },
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct mut_case state_cases[] = {
 	{ "empty", M_TRUNC, 0, MFA_ERR_CORRUPT },
 	{ "one slot only", M_TRUNC, MFA_STATE_SLOT_LEN, MFA_ERR_CORRUPT },
@@ -1356,6 +1462,7 @@ static const struct mut_case state_cases[] = {
 	{ "garbage", M_GARBAGE, MFA_STATE_FILE_LEN, MFA_ERR_CORRUPT },
 	{ "zeros", M_ZEROS, MFA_STATE_FILE_LEN, MFA_ERR_CORRUPT },
 };
+/* clang-format on */
 
 static void fill_random(uint8_t *p, size_t n)
 {
@@ -1383,7 +1490,9 @@ static void mutate_bytes(const struct fx *f, const struct mut_case *c, bool is_s
 	memcpy(b, orig, len);
 	switch (c->kind) {
 	case M_TRUNC:
-		n = c->arg == -1000000 ? len / 2 : c->arg < 0 ? len - (size_t)-c->arg : (size_t)c->arg;
+		n = c->arg == -1000000 ? len / 2 :
+		    c->arg < 0         ? len - (size_t)-c->arg :
+		                         (size_t)c->arg;
 		break;
 	case M_APPEND:
 		n = len + (size_t)c->arg;
@@ -1414,7 +1523,8 @@ static void mutate_bytes(const struct fx *f, const struct mut_case *c, bool is_s
 			assert_int_equal(mfa_state_seal_slot(&k, "alice", &st, b), 0);
 			st.seq = 51;
 			assert_int_equal(mfa_state_seal_slot(&k, "alice", &st,
-			    b + MFA_STATE_SLOT_LEN), 0);
+			                     b + MFA_STATE_SLOT_LEN),
+			    0);
 			n = MFA_STATE_FILE_LEN;
 		} else {
 			struct mfa_record r;
@@ -1480,7 +1590,9 @@ static void test_corrupt_record(void **state)
 		{
 			uint64_t seen = 0;
 			struct mfa_state before = get_state(f->store, "alice");
-			assert_int_equal(mfa_store_update(f->store, "alice", cb_step_plus_one, &seen), 0);
+			assert_int_equal(mfa_store_update(f->store, "alice", cb_step_plus_one,
+			                     &seen),
+			    0);
 			assert_true(seen == before.last_step + 1);
 		}
 		assert_user_works(f->store, "bob", 200);
@@ -1564,9 +1676,10 @@ static void test_torn_slot(void **state)
 {
 	static const struct {
 		const char *label;
-		bool newest;          /* tear the newest slot (bit rot) instead of the older one */
+		bool newest; /* tear the newest slot (bit rot) instead of the older one */
 		enum tear_kind kind;
-		uint64_t want;        /* last_step loaded afterwards */
+		uint64_t want; /* last_step loaded afterwards */
+		               /* clang-format off */
 	} cases[] = {
 		{ "older slot, half of a new slot", false, TEAR_NEW_HALF, 6 },
 		{ "older slot, tail zeroed", false, TEAR_ZERO_TAIL, 6 },
@@ -1575,6 +1688,7 @@ static void test_torn_slot(void **state)
 		{ "newest slot, tail zeroed", true, TEAR_ZERO_TAIL, 5 },
 		{ "newest slot, garbage in the middle", true, TEAR_GARBAGE_MID, 5 },
 	};
+	/* clang-format on */
 	struct fx *f = *state;
 	char *stp = upath(f, "alice", ".state");
 
@@ -1593,8 +1707,10 @@ static void test_torn_slot(void **state)
 		set_state(f->store, "alice", 6, 0);
 		file = tu_read_file(stp, &len);
 		assert_int_equal(len, MFA_STATE_FILE_LEN);
-		newest = be64(file + SLOT_SEQ_OFF) > be64(file + MFA_STATE_SLOT_LEN + SLOT_SEQ_OFF) ?
-		    0 : 1;
+		newest = be64(file + SLOT_SEQ_OFF) >
+		        be64(file + MFA_STATE_SLOT_LEN + SLOT_SEQ_OFF) ?
+		    0 :
+		    1;
 		victim = cases[i].newest ? newest : 1 - newest;
 
 		switch (cases[i].kind) {
@@ -1602,8 +1718,9 @@ static void test_torn_slot(void **state)
 			memset(&st, 0, sizeof(st));
 			st.seq = 4;
 			st.last_step = 7;
-			assert_int_equal(mfa_state_seal_slot(mfa_store_files_key(f->store), "alice", &st,
-			    fresh), 0);
+			assert_int_equal(mfa_state_seal_slot(mfa_store_files_key(f->store), "alice",
+			                     &st, fresh),
+			    0);
 			memcpy(file + victim * MFA_STATE_SLOT_LEN, fresh, MFA_STATE_SLOT_LEN / 2);
 			break;
 		case TEAR_ZERO_TAIL:
@@ -1760,7 +1877,8 @@ static void test_update_after_state_replaced(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	if (WEXITSTATUS(status) != 0)
-		print_error("waiting update: exit %d (1 = wrote the removed state and returned 0)\n",
+		print_error(
+		    "waiting update: exit %d (1 = wrote the removed state and returned 0)\n",
 		    WEXITSTATUS(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	/* The new state is the fresh one, untouched by the stale update. */
@@ -1857,7 +1975,7 @@ static uint64_t rng_next(void)
 }
 
 struct crash_ctx {
-	uint64_t expect;   /* last_step the child believes is current */
+	uint64_t expect; /* last_step the child believes is current */
 	bool bad;
 };
 
@@ -2008,11 +2126,13 @@ static void test_sigkill_writer(void **state)
 		st = get_state(f->store, "alice");
 		if (st.last_step != last[0] && st.last_step != last[0] + 1)
 			fail_msg("round %d (seed %" PRIu64 ", %ld us): state step %" PRIu64
-			    ", writer reported %" PRIu64, round, seed, us, st.last_step, last[0]);
+			         ", writer reported %" PRIu64,
+			    round, seed, us, st.last_step, last[0]);
 		assert_int_equal(mfa_store_load(f->store, "alice", &rec), 0);
 		if (rec.created_at != last[1] && rec.created_at != last[1] + 1)
 			fail_msg("round %d (seed %" PRIu64 ", %ld us): record %" PRIu64
-			    ", writer reported %" PRIu64, round, seed, us, rec.created_at, last[1]);
+			         ", writer reported %" PRIu64,
+			    round, seed, us, rec.created_at, last[1]);
 		mfa_record_wipe(&rec);
 		if (last[0] == step0)
 			none++;
@@ -2033,8 +2153,8 @@ static void test_sigkill_writer(void **state)
 		assert_true(dt < 2.0);
 	}
 	print_message("sigkill: %d rounds: %d before the first report, %d at the reported "
-	    "step, %d one ahead; slowest follow-up update %.1f ms\n", CRASH_ROUNDS, none, exact,
-	    ahead, slowest * 1000);
+	              "step, %d one ahead; slowest follow-up update %.1f ms\n",
+	    CRASH_ROUNDS, none, exact, ahead, slowest * 1000);
 	/* The run exercised kills after completed updates, not only during start-up. */
 	assert_true(exact + ahead > 0);
 
@@ -2077,7 +2197,7 @@ static void test_decoy_created_and_written(void **state)
 
 	save_user(f->store, "alice", 10);
 	alice_before = tu_read_file(stp, &alen);
-	mfa_store_load_decoy(f->store);          /* nothing to read yet: no error, nothing made */
+	mfa_store_load_decoy(f->store); /* nothing to read yet: no error, nothing made */
 	assert_false(exists(dp));
 
 	assert_int_equal(mfa_store_update_decoy(f->store, cb_seen, &seen), 0);
@@ -2089,16 +2209,18 @@ static void test_decoy_created_and_written(void **state)
 
 	mfa_store_load_decoy(f->store);
 	assert_int_equal(mfa_store_update_decoy(f->store, cb_seen, &seen), 0);
-	assert_int_equal(seen.failures, 1);       /* the previous write is what it read */
+	assert_int_equal(seen.failures, 1); /* the previous write is what it read */
 	second = tu_read_file(dp, &len2);
 	assert_int_equal(len2, MFA_STATE_FILE_LEN);
 	assert_true(memcmp(first, second, MFA_STATE_FILE_LEN) != 0);
 
 	/* Sealed for nobody: no user's name opens it, and alice's state is untouched. */
 	assert_int_equal(mfa_state_unseal_slot(mfa_store_files_key(f->store), "alice", second,
-	    &seen), MFA_ERR_CORRUPT);
+	                     &seen),
+	    MFA_ERR_CORRUPT);
 	assert_int_equal(mfa_state_unseal_slot(mfa_store_files_key(f->store), "alice",
-	    second + MFA_STATE_SLOT_LEN, &seen), MFA_ERR_CORRUPT);
+	                     second + MFA_STATE_SLOT_LEN, &seen),
+	    MFA_ERR_CORRUPT);
 	assert_file_bytes(stp, alice_before, alen);
 	assert_true(get_state(f->store, "alice").failures == 0);
 	free(alice_before);

@@ -61,8 +61,9 @@ static int state_on_disk(const struct fx *f, const char *user, struct mfa_state 
 	snprintf(name, sizeof(name), "%s.state", user);
 	path = tu_path(dir, name);
 	file = tu_read_file(path, &len);
-	rc = len == MFA_STATE_FILE_LEN ? mfa_state_pick_ring(mfa_store_files_keyring(f->store), user,
-	    file, st, &slot, NULL) : MFA_ERR_CORRUPT;
+	rc = len == MFA_STATE_FILE_LEN ?
+	    mfa_state_pick_ring(mfa_store_files_keyring(f->store), user, file, st, &slot, NULL) :
+	    MFA_ERR_CORRUPT;
 	free(file);
 	free(path);
 	free(dir);
@@ -71,8 +72,8 @@ static int state_on_disk(const struct fx *f, const char *user, struct mfa_state 
 
 int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
-	int (*real)(int, const char *, int, const char *) =
-	    (int (*)(int, const char *, int, const char *))dlsym(RTLD_NEXT, "renameat");
+	int (*real)(int, const char *, int, const char *) = (int (*)(int, const char *, int,
+	    const char *))dlsym(RTLD_NEXT, "renameat");
 	int rc = real(olddirfd, oldpath, newdirfd, newpath);
 	size_t n = strlen(newpath);
 
@@ -160,14 +161,18 @@ static void test_watermark_on_disk_before_record(void **state)
 
 static int cb_none(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx)
 {
-	(void)rec; (void)st;
+	(void)rec;
+	(void)st;
 	*(bool *)ctx = exists;
 	return 0;
 }
 
 static int cb_fail(struct mfa_record *rec, bool exists, struct mfa_state *st, void *ctx)
 {
-	(void)rec; (void)exists; (void)st; (void)ctx;
+	(void)rec;
+	(void)exists;
+	(void)st;
+	(void)ctx;
 	return MFA_ERR_INVAL;
 }
 
@@ -225,7 +230,7 @@ static int cb_seed(struct mfa_record *rec, bool exists, struct mfa_state *st, vo
 	(void)st;
 	if (!exists)
 		return MFA_ERR_NOENT;
-	rec->totp.secret[0] = (uint8_t)*(int *)ctx;
+	rec->totp.secret[0] = (uint8_t) * (int *)ctx;
 	return MFA_CHANGE_RECORD;
 }
 
@@ -251,11 +256,13 @@ static void test_concurrent_changes_both_kept(void **state)
 				if (read(go[0], &b, 1) < 0)
 					_exit(3);
 				_exit(mfa_store_change(f->store, "carol", false,
-				    k == 0 ? cb_card : cb_seed, &i) == 0 ? 0 : 1);
+				          k == 0 ? cb_card : cb_seed, &i) == 0 ?
+				        0 :
+				        1);
 			}
 		}
 		close(go[0]);
-		close(go[1]);      /* both start at once */
+		close(go[1]); /* both start at once */
 		for (int k = 0; k < 2; k++) {
 			assert_int_equal(waitpid(pid[k], &status, 0), pid[k]);
 			assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);

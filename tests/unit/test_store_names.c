@@ -38,7 +38,7 @@ static char *repeat(const char *unit, size_t n, const char *tail)
 /* Names given either literally or built (long ones). */
 struct name_case {
 	const char *label;
-	const char *lit;        /* NULL: built by build_name() */
+	const char *lit; /* NULL: built by build_name() */
 	int built;
 };
 
@@ -47,14 +47,20 @@ enum { B_256_A = 1, B_257_A, B_5000_A, B_256_CJK, B_257_CJK, B_255_THEN_2BYTE };
 static char *build_name(int which)
 {
 	switch (which) {
-	case B_256_A: return repeat("a", 256, "");
-	case B_257_A: return repeat("a", 257, "");
-	case B_5000_A: return repeat("x", 5000, "");
+	case B_256_A:
+		return repeat("a", 256, "");
+	case B_257_A:
+		return repeat("a", 257, "");
+	case B_5000_A:
+		return repeat("x", 5000, "");
 	/* 85 three-byte characters and one ASCII byte: exactly 256 bytes. */
-	case B_256_CJK: return repeat("\xe7\x94\xb0", 85, "%");
-	case B_257_CJK: return repeat("\xe7\x94\xb0", 85, "ab");
+	case B_256_CJK:
+		return repeat("\xe7\x94\xb0", 85, "%");
+	case B_257_CJK:
+		return repeat("\xe7\x94\xb0", 85, "ab");
 	/* 255 bytes, then a 2-byte character: 257 bytes, each part valid. */
-	case B_255_THEN_2BYTE: return repeat("a", 255, "\xc3\xa9");
+	case B_255_THEN_2BYTE:
+		return repeat("a", 255, "\xc3\xa9");
 	}
 	fail_msg("no such built name %d", which);
 	return NULL;
@@ -70,6 +76,7 @@ static char *case_name(const struct name_case *c)
 	return build_name(c->built);
 }
 
+/* clang-format off */
 static const struct name_case refused[] = {
 	{ "empty", "", 0 },
 	{ "dot", ".", 0 },
@@ -112,7 +119,9 @@ static const struct name_case refused[] = {
 	{ "257 bytes of CJK", NULL, B_257_CJK },
 	{ "257 bytes ending in a 2-byte char", NULL, B_255_THEN_2BYTE },
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct name_case accepted[] = {
 	{ "plain", "alice", 0 },
 	{ "dot inside", "a.b", 0 },
@@ -142,6 +151,7 @@ static const struct name_case accepted[] = {
 	{ "256 bytes", NULL, B_256_A },
 	{ "256 bytes of CJK", NULL, B_256_CJK },
 };
+/* clang-format on */
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -242,6 +252,7 @@ static void test_encode_vectors(void **state)
 {
 	static const struct {
 		const char *name, *enc;
+		/* clang-format off */
 	} v[] = {
 		{ "alice", "alice" },
 		{ "a.b", "a.b" },
@@ -255,6 +266,7 @@ static void test_encode_vectors(void **state)
 		{ "\xe7\x94\xb0\xe4\xb8\xad", "%E7%94%B0%E4%B8%AD" },
 		{ "DOMAIN\\user", "DOMAIN%5Cuser" },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < N(v); i++) {
@@ -267,12 +279,14 @@ static void test_encode_vectors(void **state)
 /* Pairwise distinct encodings over names built to collide. */
 static void test_encode_injective(void **state)
 {
+	/* clang-format off */
 	static const char *const tricky[] = {
 		"a", "A", "%", "%25", "%2525", "25", ".x", "%2Ex", "%2ex", "x.", "x%2E",
 		"a b", "a%20b", "a+b", "a%2Bb", "a%b", "a%2Fb", "a%2fb", "a_b", "a-b", "a@b",
 		"a.b", "a%2Eb", "..x", ".", "%2E", "\xc3\xa9", "%C3%A9", "%c3%a9", "e\xcc\x81",
 		"\xe7\x94\xb0", "%E7%94%B0", "@", "%40", "-", "%2D", "_", "%5F", ".-", "%2E-",
 	};
+	/* clang-format on */
 	char enc[N(tricky)][MFA_NAME_ENC_MAX];
 	int ok[N(tricky)];
 
@@ -284,8 +298,8 @@ static void test_encode_injective(void **state)
 	for (size_t i = 0; i < N(tricky); i++)
 		for (size_t j = i + 1; j < N(tricky); j++)
 			if (ok[i] && ok[j] && strcmp(enc[i], enc[j]) == 0)
-				fail_msg("\"%s\" and \"%s\" both encode to %s", tricky[i], tricky[j],
-				    enc[i]);
+				fail_msg("\"%s\" and \"%s\" both encode to %s", tricky[i],
+				    tricky[j], enc[i]);
 }
 
 /* Exhaustive over short names: every valid 1- and 2-byte name round-trips, none collide. */
@@ -382,6 +396,7 @@ static void test_decode_refused(void **state)
 {
 	static const struct {
 		const char *label, *stem;
+		/* clang-format off */
 	} bad[] = {
 		{ "empty", "" },
 		{ "lower-case escape of '.'", "%2e" },
@@ -422,6 +437,7 @@ static void test_decode_refused(void **state)
 		{ "NUL at the end", "alice%00" },
 		{ "NUL then more", "alice%00%2F" },
 	};
+	/* clang-format on */
 	int fails = 0;
 
 	(void)state;
@@ -429,8 +445,8 @@ static void test_decode_refused(void **state)
 		char out[MFA_USER_MAX + 1];
 		int rc = mfa_name_decode(bad[i].stem, out, sizeof(out));
 		if (rc != MFA_ERR_BADNAME) {
-			print_error("decode accepted \"%s\" (%s): rc %d, name \"%s\"\n", bad[i].label,
-			    bad[i].stem, rc, rc == 0 ? out : "");
+			print_error("decode accepted \"%s\" (%s): rc %d, name \"%s\"\n",
+			    bad[i].label, bad[i].stem, rc, rc == 0 ? out : "");
 			fails++;
 		}
 	}
@@ -473,10 +489,12 @@ static void test_decode_limits(void **state)
 /* decode then encode gives the stem back: the stem is canonical. */
 static void test_decode_canonical(void **state)
 {
+	/* clang-format off */
 	static const char *const stems[] = {
 		"alice", "a.b", "%2Ehidden", "%25", "a%20b", "%E7%94%B0", "user@EXAMPLE.COM",
 		"%2E..", "a%252Fb", "x%25%25", "%C2%A0",
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < N(stems); i++) {

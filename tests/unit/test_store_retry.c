@@ -42,7 +42,7 @@ struct mem_user {
 	bool has_record;
 	struct mfa_record rec;
 	struct mfa_state st;
-	uint64_t version;         /* what the compare-and-swap compares */
+	uint64_t version; /* what the compare-and-swap compares */
 };
 
 struct mem_store {
@@ -53,8 +53,8 @@ struct mem_store {
 	bool conflict;            /* lose the first swap of every update */
 	interloper_fn interloper; /* applied once, at the first lost swap */
 	void *interloper_arg;
-	unsigned fn_calls;        /* calls of fn over all updates */
-	unsigned updates;         /* updates that wrote */
+	unsigned fn_calls; /* calls of fn over all updates */
+	unsigned updates;  /* updates that wrote */
 };
 
 /* The backend's only instance: open hands it out (one store per test). */
@@ -147,10 +147,10 @@ static int mem_cas_update(struct mem_store *m, struct mfa_state *stored, uint64_
 				m->interloper(stored, m->interloper_arg);
 				m->interloper = NULL;
 			}
-			(*version)++;          /* someone else wrote: the swap fails */
+			(*version)++; /* someone else wrote: the swap fails */
 		}
 		if (*version != seen)
-			continue;              /* re-read and decide again */
+			continue; /* re-read and decide again */
 		copy.seq++;
 		*stored = copy;
 		(*version)++;
@@ -270,15 +270,14 @@ static int mem_check(const struct mfa_config *cfg, void *handle, uint64_t now,
 	(void)cfg;
 	(void)now;
 	for (size_t i = 0; m != NULL && i < m->n; i++) {
-		struct mfa_store_item it = { m->u[i].name, m->u[i].has_record, "memory", true,
-			true, "memory", true };
+		struct mfa_store_item it = { m->u[i].name, m->u[i].has_record, "memory", true, true,
+			"memory", true };
 		ins->item(&it, ctx);
 	}
 	return 0;
 }
 
-static int mem_rekey_begin(const struct mfa_config *cfg, bool *created,
-    struct mfa_path_error *err)
+static int mem_rekey_begin(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err)
 {
 	(void)cfg;
 	(void)err;
@@ -394,16 +393,17 @@ static void test_fresh_code_accepted_once(void **state)
 	char code[9];
 
 	tu_code_at(&f->rec, NOW, code);
-	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW), NULL,
-	    &res), 0);
-	assert_int_equal(mem.fn_calls, 2);                   /* the conflict made it retry */
+	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW), NULL, &res),
+	    0);
+	assert_int_equal(mem.fn_calls, 2); /* the conflict made it retry */
 	assert_int_equal(mem.updates, 1);
 	assert_true(res.step == NOW / 30);
 	assert_true(state_of(f).last_step == NOW / 30);
 	assert_int_equal(state_of(f).failures, 0);
 	/* The same code again: a replay, counted once. */
 	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW + 1), NULL,
-	    &res), MFA_ERR_REPLAY);
+	                     &res),
+	    MFA_ERR_REPLAY);
 	assert_int_equal(mem.fn_calls, 4);
 	assert_int_equal(res.failures, 1);
 	assert_true(res.step == 0);
@@ -419,9 +419,10 @@ static void test_wrong_codes_count_once_each_and_lock(void **state)
 
 	for (unsigned i = 0; i < 3; i++) {
 		tu_wrong_at(&f->rec, NOW, code);
-		assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code,
-		    AT(NOW + i), NULL, &res), MFA_ERR_BADCODE);
-		assert_int_equal(res.failures, i + 1);               /* not 2 per attempt */
+		assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW + i),
+		                     NULL, &res),
+		    MFA_ERR_BADCODE);
+		assert_int_equal(res.failures, i + 1); /* not 2 per attempt */
 		assert_int_equal(state_of(f).failures, i + 1);
 		assert_int_equal(res.locked_now, i == 2);
 	}
@@ -430,7 +431,8 @@ static void test_wrong_codes_count_once_each_and_lock(void **state)
 	/* Locked: even the right code is refused and nothing is counted. */
 	tu_code_at(&f->rec, NOW + 90, code);
 	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW + 90), NULL,
-	    &res), MFA_ERR_LOCKED);
+	                     &res),
+	    MFA_ERR_LOCKED);
 	assert_int_equal(state_of(f).failures, 3);
 	assert_false(res.locked_now);
 }
@@ -446,10 +448,10 @@ static void test_retry_sees_the_code_used_meanwhile(void **state)
 	mem.interloper = other_login_used;
 	mem.interloper_arg = &step;
 	tu_code_at(&f->rec, NOW, code);
-	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW), NULL,
-	    &res), MFA_ERR_REPLAY);
+	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW), NULL, &res),
+	    MFA_ERR_REPLAY);
 	assert_int_equal(mem.fn_calls, 2);
-	assert_true(res.step == 0);           /* the first call's acceptance did not survive */
+	assert_true(res.step == 0); /* the first call's acceptance did not survive */
 	assert_int_equal(res.failures, 1);
 	assert_int_equal(state_of(f).failures, 1);
 }
@@ -463,14 +465,14 @@ static void test_retry_sees_the_lock_set_meanwhile(void **state)
 
 	mem.interloper = other_login_locked;
 	tu_wrong_at(&f->rec, NOW, code);
-	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW), NULL,
-	    &res), MFA_ERR_LOCKED);
+	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW), NULL, &res),
+	    MFA_ERR_LOCKED);
 	assert_int_equal(mem.fn_calls, 2);
-	assert_false(res.locked_now);         /* this attempt did not lock: the other did */
+	assert_false(res.locked_now); /* this attempt did not lock: the other did */
 	assert_int_equal(res.lock_reason, MFA_LOCK_NONE);
 	assert_int_equal(res.failures, 3);
 	assert_int_equal(state_of(f).failures, 3);
-	assert_int_equal(mem.updates, 0);     /* a locked user's attempt writes nothing */
+	assert_int_equal(mem.updates, 0); /* a locked user's attempt writes nothing */
 }
 
 /* Security staff unlock the user meanwhile (mfauth unlock). */
@@ -493,7 +495,8 @@ static void test_retry_after_an_unlock_meanwhile(void **state)
 	mem.interloper = staff_unlocked;
 	tu_wrong_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, code, AT(NOW + 1), NULL,
-	    &res), MFA_ERR_BADCODE);
+	                     &res),
+	    MFA_ERR_BADCODE);
 	assert_int_equal(mem.fn_calls, 2);
 	assert_false(res.locked_now);
 	assert_int_equal(res.lock_reason, MFA_LOCK_NONE);
@@ -513,7 +516,8 @@ static void test_retry_sees_the_recovery_code_used_meanwhile(void **state)
 	id = f->rec.recovery.id;
 	assert_int_equal(mfa_store_save(f->store, USER, &f->rec), 0);
 	assert_int_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, text, AT(NOW + 1), NULL,
-	    &res), 0);
+	                     &res),
+	    0);
 	assert_true(res.used_recovery);
 	assert_true(state_of(f).recovery_used == id);
 	/* Issued again; this time another login uses it while this one races. */
@@ -523,7 +527,8 @@ static void test_retry_sees_the_recovery_code_used_meanwhile(void **state)
 	mem.interloper = other_login_used_recovery;
 	mem.interloper_arg = &id;
 	assert_int_not_equal(mfa_auth_code(f->store, &f->cfg, USER, &f->rec, text, AT(NOW + 3),
-	    NULL, &res), 0);
+	                         NULL, &res),
+	    0);
 	assert_false(res.used_recovery);
 	assert_int_equal(res.failures, 1);
 	mfa_wipe(text, sizeof(text));
@@ -540,12 +545,14 @@ static void test_reservation_counts_once(void **state)
 	assert_int_equal(state_of(f).failures, 1);
 	tu_wrong_at(&f->rec, NOW, code);
 	assert_int_equal(mfa_auth_code_reserved(f->store, &f->cfg, USER, &f->rec, code, AT(NOW),
-	    NULL, &res), MFA_ERR_BADCODE);
+	                     NULL, &res),
+	    MFA_ERR_BADCODE);
 	assert_int_equal(state_of(f).failures, 1);
 	assert_int_equal(mfa_auth_reserve(f->store, &f->cfg, USER, AT(NOW + 1), NULL, &res), 0);
 	tu_code_at(&f->rec, NOW, code);
-	assert_int_equal(mfa_auth_code_reserved(f->store, &f->cfg, USER, &f->rec, code,
-	    AT(NOW + 1), NULL, &res), 0);
+	assert_int_equal(mfa_auth_code_reserved(f->store, &f->cfg, USER, &f->rec, code, AT(NOW + 1),
+	                     NULL, &res),
+	    0);
 	assert_int_equal(state_of(f).failures, 0);
 	assert_int_equal(mem.fn_calls, 8);
 }
@@ -556,11 +563,12 @@ static void test_card_result_counts_once(void **state)
 	struct mfa_auth_result res;
 
 	assert_int_equal(mfa_auth_card_result(f->store, &f->cfg, USER, MFA_ERR_BADPIN, AT(NOW),
-	    NULL, &res), MFA_ERR_BADPIN);
+	                     NULL, &res),
+	    MFA_ERR_BADPIN);
 	assert_int_equal(res.failures, 1);
 	assert_int_equal(state_of(f).failures, 1);
-	assert_int_equal(mfa_auth_card_result(f->store, &f->cfg, USER, 0, AT(NOW + 1), NULL,
-	    &res), 0);
+	assert_int_equal(mfa_auth_card_result(f->store, &f->cfg, USER, 0, AT(NOW + 1), NULL, &res),
+	    0);
 	assert_int_equal(state_of(f).failures, 0);
 	assert_int_equal(mem.fn_calls, 4);
 }
@@ -621,7 +629,8 @@ static void test_decoy_and_list_through_the_dispatch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_fresh_code_accepted_once, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_code_accepted_once, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_codes_count_once_each_and_lock, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_retry_sees_the_code_used_meanwhile, fx_setup,
@@ -632,8 +641,10 @@ int main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_retry_sees_the_recovery_code_used_meanwhile,
 		    fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_reservation_counts_once, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_card_result_counts_once, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reservation_counts_once, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_card_result_counts_once, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_change_through_the_dispatch, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_decoy_and_list_through_the_dispatch, fx_setup,

@@ -27,8 +27,8 @@
 #define SEED_SHA256 "12345678901234567890123456789012"
 #define SEED_SHA512 "1234567890123456789012345678901234567890123456789012345678901234"
 
-static void make_factor(struct mfa_totp_factor *f, uint8_t alg, uint8_t digits,
-    uint16_t period, const void *secret, size_t len)
+static void make_factor(struct mfa_totp_factor *f, uint8_t alg, uint8_t digits, uint16_t period,
+    const void *secret, size_t len)
 {
 	memset(f, 0, sizeof(*f));
 	f->present = true;
@@ -44,7 +44,8 @@ static void make_factor(struct mfa_totp_factor *f, uint8_t alg, uint8_t digits,
 static void rfc_factor(struct mfa_totp_factor *f, uint8_t alg, uint8_t digits, uint16_t period)
 {
 	const char *seed = alg == MFA_ALG_SHA1 ? SEED_SHA1 :
-	    alg == MFA_ALG_SHA256 ? SEED_SHA256 : SEED_SHA512;
+	    alg == MFA_ALG_SHA256              ? SEED_SHA256 :
+	                                         SEED_SHA512;
 	make_factor(f, alg, digits, period, seed, strlen(seed));
 }
 
@@ -58,7 +59,8 @@ static void code_of(const struct mfa_totp_factor *f, uint64_t step, char out[9])
 static const struct {
 	uint64_t t;
 	uint64_t step;
-	const char *code[3];    /* SHA1, SHA256, SHA512 */
+	const char *code[3]; /* SHA1, SHA256, SHA512 */
+	                     /* clang-format off */
 } rfc6238[] = {
 	{ 59ULL, 0x1ULL, { "94287082", "46119246", "90693936" } },
 	{ 1111111109ULL, 0x23523ECULL, { "07081804", "68084774", "25091201" } },
@@ -67,6 +69,7 @@ static const struct {
 	{ 2000000000ULL, 0x3F940AAULL, { "69279037", "90698825", "38618901" } },
 	{ 20000000000ULL, 0x27BC86AAULL, { "65353130", "77737706", "47863826" } },
 };
+/* clang-format on */
 
 static void test_rfc6238_vectors(void **state)
 {
@@ -115,8 +118,9 @@ static void test_verify_rfc_vectors(void **state)
 			step = 12345;
 			assert_int_equal(mfa_totp_verify(&f, c, rfc6238[i].t, 0, 0, &step), 0);
 			assert_true(step == rfc6238[i].step);
-			assert_int_equal(mfa_totp_verify(&f, c, rfc6238[i].t, 0,
-			    rfc6238[i].step, &step), MFA_ERR_REPLAY);
+			assert_int_equal(mfa_totp_verify(&f, c, rfc6238[i].t, 0, rfc6238[i].step,
+			                     &step),
+			    MFA_ERR_REPLAY);
 			/* One step later, with no window, the same code is simply wrong. */
 			assert_int_equal(mfa_totp_verify(&f, c, rfc6238[i].t + 30, 0, 0, &step),
 			    MFA_ERR_BADCODE);
@@ -125,10 +129,12 @@ static void test_verify_rfc_vectors(void **state)
 }
 
 /* RFC 4226 Appendix D (HOTP, SHA1 seed): with a 60 s period, counter = t / 60. */
+/* clang-format off */
 static const char *const rfc4226[] = {
 	"755224", "287082", "359152", "969429", "338314",
 	"254676", "287922", "162583", "399871", "520489",
 };
+/* clang-format on */
 
 static void test_period_60(void **state)
 {
@@ -316,12 +322,14 @@ static void test_verify_malformed(void **state)
 	struct mfa_totp_factor f;
 	char codes[9][9], buf[32];
 	uint64_t step = 7;
+	/* clang-format off */
 	static const char *const fixed[] = {
 		"", "12345", "1234567", "12a456", " 123456", "123456\n", "12345678",
 		"-12345", "+12345", "12 456", "12345\t",
 		/* full-width digits, as a Japanese IME may send them */
 		"\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93\xef\xbc\x94\xef\xbc\x95\xef\xbc\x96",
 	};
+	/* clang-format on */
 
 	(void)state;
 	rfc_factor(&f, MFA_ALG_SHA1, 6, 30);
@@ -366,6 +374,7 @@ static void test_verify_malformed(void **state)
  */
 static void test_code_blanks(void **state)
 {
+	/* clang-format off */
 	static const struct { const char *in, *out; } cases[] = {
 		{ "123 456", "123456" }, { " 123456 ", "123456" }, { "123456\t", "123456" },
 		{ "\t1 2 3\t4 5 6  ", "123456" }, { "1234 5678", "12345678" }, { "", "" },
@@ -375,6 +384,7 @@ static void test_code_blanks(void **state)
 		{ "123\xe3\x80\x80" "456", "123\xe3\x80\x80" "456" },
 		{ "ABCD EFGH\tJKMN PQRS", "ABCDEFGHJKMNPQRS" },
 	};
+	/* clang-format on */
 	struct mfa_totp_factor f;
 	char codes[9][9];
 	uint64_t step = 0;
@@ -464,15 +474,33 @@ static void test_bad_factor(void **state)
 
 		f = good;
 		switch (i) {
-		case 0: f.digits = 7; break;
-		case 1: f.digits = 0; break;
-		case 2: f.period = 0; break;
-		case 3: f.period = 45; break;
-		case 4: f.alg = 0; break;
-		case 5: f.alg = 4; break;
-		case 6: f.secret_len = 0; break;
-		case 7: f.secret_len = MFA_SECRET_MAX + 1; break;
-		default: f.period = 120; break;
+		case 0:
+			f.digits = 7;
+			break;
+		case 1:
+			f.digits = 0;
+			break;
+		case 2:
+			f.period = 0;
+			break;
+		case 3:
+			f.period = 45;
+			break;
+		case 4:
+			f.alg = 0;
+			break;
+		case 5:
+			f.alg = 4;
+			break;
+		case 6:
+			f.secret_len = 0;
+			break;
+		case 7:
+			f.secret_len = MFA_SECRET_MAX + 1;
+			break;
+		default:
+			f.period = 120;
+			break;
 		}
 		assert_int_equal(mfa_totp_verify(&f, code, NOW, 1, 0, &step), MFA_ERR_INVAL);
 		assert_int_equal(mfa_totp_code(&f, CUR, out, sizeof(out)), MFA_ERR_INVAL);
@@ -535,6 +563,7 @@ static const struct {
 	const char *raw;
 	const char *b32;
 	const char *padded;
+	/* clang-format off */
 } rfc4648[] = {
 	{ "", "", "" },
 	{ "f", "MY", "MY======" },
@@ -544,6 +573,7 @@ static const struct {
 	{ "fooba", "MZXW6YTB", "MZXW6YTB" },
 	{ "foobar", "MZXW6YTBOI", "MZXW6YTBOI======" },
 };
+/* clang-format on */
 
 static void test_base32_rfc4648(void **state)
 {
@@ -555,8 +585,9 @@ static void test_base32_rfc4648(void **state)
 	for (size_t i = 0; i < sizeof(rfc4648) / sizeof(rfc4648[0]); i++) {
 		size_t len = strlen(rfc4648[i].raw);
 
-		assert_int_equal(mfa_base32_encode((const uint8_t *)rfc4648[i].raw, len,
-		    enc, sizeof(enc)), 0);
+		assert_int_equal(mfa_base32_encode((const uint8_t *)rfc4648[i].raw, len, enc,
+		                     sizeof(enc)),
+		    0);
 		assert_string_equal(enc, rfc4648[i].b32);
 		n = 99;
 		assert_int_equal(mfa_base32_decode(rfc4648[i].b32, dec, sizeof(dec), &n), 0);
@@ -595,10 +626,12 @@ static void test_base32_round_trip(void **state)
 
 static void test_base32_lenient_input(void **state)
 {
+	/* clang-format off */
 	static const char *const foobar[] = {
 		"mzxw6ytboi", "MzXw6YtBoI", "MZXW 6YTB OI", "MZXW-6YTB-OI", "  MZXW6YTBOI  ",
 		"mzxw\t6ytb oi", "MZXW6YTBOI======", "MZXW6YTBOI=", "MZXW6YTBOI== ==",
 	};
+	/* clang-format on */
 	static const uint8_t ga[] = { 'H', 'e', 'l', 'l', 'o', '!', 0xde, 0xad, 0xbe, 0xef };
 	uint8_t dec[16];
 	size_t n;
@@ -632,12 +665,18 @@ static void test_base32_lenient_input(void **state)
 static void test_base32_liboath_stricter(void **state)
 {
 	static const char *const only_ours[] = {
-		"MZXW-6YTB-OI", "mzxw\t6ytb oi", "MZXW6YTBOI=", "MZXW6YTBOI== ==", " - ",
+		"MZXW-6YTB-OI",
+		"mzxw\t6ytb oi",
+		"MZXW6YTBOI=",
+		"MZXW6YTBOI== ==",
+		" - ",
 	};
+	/* clang-format off */
 	static const char *const both[] = {
 		"mzxw6ytboi", "MZXW 6YTB OI", "MZXW6YTBOI======", "jbsw y3dp ehpk 3pxp", "MY",
 		"MZXW6YQ=",
 	};
+	/* clang-format on */
 	uint8_t dec[16];
 	char *theirs;
 	size_t n, m;
@@ -647,14 +686,16 @@ static void test_base32_liboath_stricter(void **state)
 	for (size_t i = 0; i < sizeof(only_ours) / sizeof(only_ours[0]); i++) {
 		theirs = NULL;
 		assert_int_equal(mfa_base32_decode(only_ours[i], dec, sizeof(dec), &n), 0);
-		assert_int_equal(oath_base32_decode(only_ours[i], strlen(only_ours[i]), &theirs, &m),
+		assert_int_equal(oath_base32_decode(only_ours[i], strlen(only_ours[i]), &theirs,
+		                     &m),
 		    OATH_INVALID_BASE32);
 		free(theirs);
 	}
 	for (size_t i = 0; i < sizeof(both) / sizeof(both[0]); i++) {
 		theirs = NULL;
 		assert_int_equal(mfa_base32_decode(both[i], dec, sizeof(dec), &n), 0);
-		assert_int_equal(oath_base32_decode(both[i], strlen(both[i]), &theirs, &m), OATH_OK);
+		assert_int_equal(oath_base32_decode(both[i], strlen(both[i]), &theirs, &m),
+		    OATH_OK);
 		assert_int_equal(m, n);
 		assert_memory_equal(theirs, dec, n);
 		free(theirs);
@@ -664,10 +705,12 @@ static void test_base32_liboath_stricter(void **state)
 
 static void test_base32_invalid(void **state)
 {
+	/* clang-format off */
 	static const char *const bad[] = {
 		"MZXW6YTB0I", "MZXW6YTB1I", "MZXW6YTB8I", "MZXW6YTB9I", "MZ!", "MZ.XW",
 		"MZ\n", "MZ\r", "MZ_", "MZ=X", "=MZ", "MY==MY", "MZ\xc3\xa9", "MZ+/",
 	};
+	/* clang-format on */
 	uint8_t dec[16];
 	size_t n;
 
@@ -712,7 +755,15 @@ static void test_base32_overflow(void **state)
 static void test_alg_names(void **state)
 {
 	static const char *const bad[] = {
-		"", "sha", "sha-1", "SHA-256", "sha384", "sha1 ", " sha1", "md5", "sha5120",
+		"",
+		"sha",
+		"sha-1",
+		"SHA-256",
+		"sha384",
+		"sha1 ",
+		" sha1",
+		"md5",
+		"sha5120",
 	};
 	uint8_t alg;
 
@@ -760,9 +811,8 @@ static void oathtool_code(const struct mfa_totp_factor *f, uint64_t t, char *out
 
 	assert_int_equal(mfa_base32_encode(f->secret, f->secret_len, b32, sizeof(b32)), 0);
 	n = snprintf(cmd, sizeof(cmd),
-	    "LC_ALL=C oathtool --totp=%s -d %u -s %us -b -N @%llu %s 2>&1",
-	    mfa_alg_name(f->alg), (unsigned)f->digits, (unsigned)f->period,
-	    (unsigned long long)t, b32);
+	    "LC_ALL=C oathtool --totp=%s -d %u -s %us -b -N @%llu %s 2>&1", mfa_alg_name(f->alg),
+	    (unsigned)f->digits, (unsigned)f->period, (unsigned long long)t, b32);
 	assert_true(n > 0 && (size_t)n < sizeof(cmd));
 	p = popen(cmd, "r");
 	assert_non_null(p);
