@@ -137,20 +137,19 @@ static void explain(const struct verify *v, int rc, const struct mfa_card_outcom
 }
 
 /*
- * The verdict of a card attempt, audited as the module does (without the
- * module's card_check field).  Only a locked user's attempt is told to the
- * clerk here; a failure that sets the lock is audited, not told (as before
- * the audit moved to lib/audit_login.c).
+ * The verdict of a card attempt, audited and told as the module does
+ * (pam_module/report.c report_attempt): the card_check field, and the lock
+ * told at once, also when this failure set it.
  */
 static void report_card(const struct verify *v, int rc, const struct mfa_card_outcome *out,
-    const struct mfa_auth_result *res)
+    const struct mfa_auth_result *res, const struct mfa_card_factor *f)
 {
 	char tries[16];
-	struct mfa_attempt_audit how = { NULL, NULL, tries, NULL };
+	struct mfa_attempt_audit how = { NULL, NULL, tries, mfa_card_check_token(f) };
 
 	snprintf(tries, sizeof(tries), "%d", out->tries_left);
 	verify_audit_attempt(v, rc, res, &how);
-	if (rc == MFA_ERR_LOCKED)
+	if (rc == MFA_ERR_LOCKED || (rc != 0 && res->locked_now))
 		verify_msg(v, MFA_HP_MSG_LOCKED, 0);
 }
 
@@ -168,13 +167,13 @@ static int card_login(struct verify *v, struct mfa_store *store, const struct mf
 	*fallback = false;
 	v->factor = "card";
 	if ((rc = mfa_auth_unlocked(store, &v->cfg, v->user, now)) != 0) {
-		report_card(v, rc, &out, &res);
+		report_card(v, rc, &out, &res, &rec->card);
 		return rc;
 	}
 	card_rc = mfa_card_session_login(&v->cfg, &rec->card, ask_pin, &pc, now, &out);
 	explain(v, card_rc, &out, &rec->card);
 	if (card_rc == MFA_ERR_LOCKED) { /* the reservation found the user locked */
-		report_card(v, card_rc, &out, &res);
+		report_card(v, card_rc, &out, &res, &rec->card);
 		return card_rc;
 	}
 	if (mfa_card_error_falls_back(card_rc) && !pc.reserved) {
@@ -187,7 +186,7 @@ static int card_login(struct verify *v, struct mfa_store *store, const struct mf
 	rc = pc.reserved ?
 	    mfa_auth_card_reserved(store, &v->cfg, v->user, card_rc, mfa_clock_now, &v->src, &res) :
 	    mfa_auth_card_result(store, &v->cfg, v->user, card_rc, mfa_clock_now, &v->src, &res);
-	report_card(v, rc, &out, &res);
+	report_card(v, rc, &out, &res, &rec->card);
 	return rc;
 }
 

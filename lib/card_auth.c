@@ -193,6 +193,11 @@ int mfa_card_enroll_id(struct mfa_card *card, const uint8_t *der, size_t len,
 	return rc;
 }
 
+const char *mfa_card_check_token(const struct mfa_card_factor *f)
+{
+	return f->id_kind == MFA_CARD_ID_LEGACY ? mfa_card_id_token(f->id_kind) : NULL;
+}
+
 const char *mfa_card_id_token(uint8_t id_kind)
 {
 	switch (id_kind) {

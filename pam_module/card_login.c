@@ -50,21 +50,12 @@ static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
 	return 0;
 }
 
-/*
- * Enrollments made before card identifiers: the card was told apart by its
- * certificate's public key (more APDUs); say so, so staff can re-enroll.
- */
-static const char *card_check(const struct mfa_card_factor *f)
-{
-	return f->id_kind == MFA_CARD_ID_LEGACY ? mfa_card_id_token(f->id_kind) : NULL;
-}
-
 /* The core's verdict on a card attempt (report_attempt), with the card's tries left. */
 static void audit_card(struct login *l, int rc, const struct mfa_card_outcome *out,
     const struct mfa_auth_result *res, const struct mfa_card_factor *f)
 {
 	char tries[16];
-	struct mfa_attempt_audit how = { NULL, NULL, tries, card_check(f) };
+	struct mfa_attempt_audit how = { NULL, NULL, tries, mfa_card_check_token(f) };
 
 	snprintf(tries, sizeof(tries), "%d", out->tries_left);
 	report_attempt(l, rc, res, &how);

@@ -67,6 +67,14 @@ int mfa_card_enroll_id(struct mfa_card *card, const uint8_t *der, size_t len,
  * "public_key", "legacy_public_key" (enrolled before identifiers).
  */
 const char *mfa_card_id_token(uint8_t id_kind);
+/*
+ * The audit's card_check field for a login with this enrollment: enrollments
+ * made before card identifiers told the card apart by its certificate's
+ * public key (more APDUs), and the audit says so ("legacy_public_key") so
+ * that staff can re-enroll; NULL (no field) for every other enrollment.  The
+ * module and the helper audit the same.
+ */
+const char *mfa_card_check_token(const struct mfa_card_factor *f);
 
 /*
  * Does this card error count toward the user's lockout?  An attempt was

@@ -60,6 +60,15 @@ check "the right PIN again: in, failures cleared" lock mfa_a mfa_a 1234
 check "failures back to 0" test "$(failures_of mfa_a)" -eq 0
 check "mfa_b cannot use mfa_a's card through the helper as mfa_a" not lock mfa_b mfa_a 1234
 check "audit: helper_user_mismatch" audited "user=mfa_b .*reason=helper_user_mismatch .*requested=mfa_a"
+# The failure that sets the lock is told at once, as the module tells it
+# (report_attempt), not only at the next attempt.
+sed -i 's/^deny = 10$/deny = 2/' "$conf"
+check "deny = 2 in the config" grep -qx 'deny = 2' "$conf"
+check "wrong PIN (1 of 2)" not lock mfa_a mfa_a 9999
+check "wrong PIN (2 of 2): refused" not lock mfa_a mfa_a 9999
+check "message: the failure that locked says so at once" grep -qi "locked" "$T/out"
+check "audit: the lock through the helper" audited "event=lock .*user=mfa_a"
+check "locked in the store" locked_of mfa_a
 check "no PIN in the audit" not grep -qE '(=| )(1234|9999)( |$)' "$audit"
 [ "$failed" -eq 0 ] || sed "s/^/       audit| /" "$audit"
 summary
