@@ -462,6 +462,11 @@ int report_parse_fields(const char *msg, size_t len, struct report_line *out, co
 		*o++ = '\0';
 		out->nfields++;
 	}
+	/* Our writer names each key once: a second "event=" is someone else's. */
+	for (size_t i = 1; i < out->nfields; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(out->f[i].key, out->f[j].key) == 0)
+				return *why = "duplicate_key", REPORT_PARSE_MALFORMED;
 	/* Every line of ours starts "event=E result=R user=U". */
 	if (out->nfields < 3 || strcmp(out->f[0].key, "event") != 0 ||
 	    strcmp(out->f[1].key, "result") != 0 || strcmp(out->f[2].key, "user") != 0 ||

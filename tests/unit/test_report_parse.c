@@ -186,6 +186,9 @@ static void test_malformed(void **state)
 		{ "Dec  6 07:55:18 h pam_mfauth[1]: free text", "bad_key" },
 		{ "Dec  6 07:55:18 h pam_mfauth[1]: Event=a result=b user=c", "bad_key" },
 		{ "Dec  6 07:55:18 h\x01 pam_mfauth[1]: event=a result=b user=c", "bad_host" },
+		/* A forger's unquoted blank: the second event= is not ours. */
+		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=auth result=fail user=x event=lock",
+		    "duplicate_key" },
 	};
 	const char *why;
 
