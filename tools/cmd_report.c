@@ -186,19 +186,45 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return EXIT_OK;
 }
 
+/* A journal file by its name, as journald and systemd-journal-remote name them. */
+static bool is_journal_file(const char *path)
+{
+	size_t n = strlen(path);
+
+	return (n > 8 && strcmp(path + n - 8, ".journal") == 0) ||
+	    (n > 9 && strcmp(path + n - 9, ".journal~") == 0);
+}
+
 static int read_sources(struct report *r, const struct args *a)
 {
+	int err = 0, rc;
+
+	if (a->ninputs == 0) {
+		rc = report_input_journal(r, NULL, &err);
+		if (rc == MFA_ERR_INVAL && err == ENOSYS) {
+			cli_error(_("this mfauth was built without libsystemd and cannot read the "
+			    "journal: name the syslog files with --input FILE"));
+			return EXIT_FAIL;
+		}
+		if (rc != 0) {
+			cli_error(_("the journal: cannot read: %s"), strerror(err));
+			return EXIT_FAIL;
+		}
+		return EXIT_OK;
+	}
 	for (size_t i = 0; i < a->ninputs; i++) {
-		int err = 0, rc = report_input_file(r, a->inputs[i], &err);
+		bool journal = is_journal_file(a->inputs[i]);
+		rc = journal ? report_input_journal(r, a->inputs[i], &err) :
+		    report_input_file(r, a->inputs[i], &err);
+		if (rc == MFA_ERR_INVAL && err == ENOSYS) {
+			cli_error(_("%s: this mfauth was built without libsystemd and cannot read "
+			    "journal files"), a->inputs[i]);
+			return EXIT_FAIL;
+		}
 		if (rc != 0) {
 			cli_error(_("%s: cannot read: %s"), a->inputs[i], strerror(err));
 			return EXIT_FAIL;
 		}
-	}
-	if (a->ninputs == 0) {
-		cli_error(_("the journal cannot be read by this build: name the syslog files "
-		    "with --input FILE"));
-		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }

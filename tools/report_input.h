@@ -17,4 +17,15 @@
  */
 int report_input_file(struct report *r, const char *path, int *sys_errno);
 
+/*
+ * Read the journal into r: the system's (path NULL) or one journal file
+ * (FILE.journal, e.g. made by systemd-journal-remote on a collector), from
+ * the period's start on, entries of SYSLOG_IDENTIFIER pam_mfauth and mfauth
+ * only.  An entry counts when journald says root sent it (_UID=0);
+ * otherwise it is counted and listed as untrusted.  The host (_HOSTNAME)
+ * is the terminal.  0, MFA_ERR_NOENT / MFA_ERR_IO (*sys_errno says why),
+ * or MFA_ERR_INVAL with *sys_errno ENOSYS when built without libsystemd.
+ */
+int report_input_journal(struct report *r, const char *path, int *sys_errno);
+
 #endif

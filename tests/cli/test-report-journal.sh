@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# mfauth report reading the systemd journal (issue 15): a journal file built
+# from export format with systemd-journal-remote (no journald needed), with
+# root's entries and forged ones (our SYSLOG_IDENTIFIER from uid 1000, or
+# no _UID); only root's count, the forged are counted and listed as
+# untrusted (tests/cli/gen_report_journal.py holds the truth).  Built
+# without libsystemd, the journal source must say so and fail.
+set -uo pipefail
+
+build=${MFAUTH_BUILDDIR:?set MFAUTH_BUILDDIR}
+src=${MFAUTH_SRCDIR:-$(dirname "$0")/../..}
+T=$(mktemp -d /tmp/mfauth-report-journal.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+conf=$T/mfauth.conf
+printf 'store_dir = %s/store\nkey_file = %s/store.key\n' "$T" "$T" >"$conf"
+chmod 600 "$conf"
+export TZ=UTC
+mfauth() { "$build/tools/mfauth" -c "$conf" "$@"; }
+. "$src/tests/checks.sh"
+month=(--since 2026-11-01 --until 2026-11-30)
+
+if ! grep -q '^#define HAVE_LIBSYSTEMD 1' "$build/config.h"; then
+	mfauth report "${month[@]}" --input "$T/x.journal" --format json >"$T/out" 2>"$T/err"
+	check "without libsystemd: a journal file fails (exit 1)" test $? -eq 1
+	check "without libsystemd: it says why" grep -q 'built without libsystemd' "$T/err"
+	summary
+	exit
+fi
+remote=/lib/systemd/systemd-journal-remote
+[ -x "$remote" ] || { echo "no $remote: install systemd-journal-remote (scripts/setup)"; exit 1; }
+
+python3 "$src/tests/cli/gen_report_journal.py" "$T/t.export" "$T/truth.json"
+"$remote" --output="$T/t.journal" "$T/t.export" >"$T/remote.log" 2>&1
+check "systemd-journal-remote wrote the journal file" test -s "$T/t.journal"
+mfauth report "${month[@]}" --input "$T/t.journal" --format json >"$T/r.json"
+check "report --input FILE.journal exits 0" test $? -eq 0
+check "json: every figure equals the truth; the forged changed nothing" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))
+s, l = r["summary"], r["lines"]
+got = {"success": sum(s["success"].values()), "failures_total": s["failures_total"],
+       "lockouts": s["lockouts"], "staff_unlocks": s["staff_unlocks"], "used": l["used"],
+       "untrusted": l["untrusted"], "malformed": l["malformed"], "read": l["read"],
+       "outside_period": l["outside_period"]}
+if got != t or l["other"] != 0:
+    print(got, t); sys.exit(1)' "$T/r.json" "$T/truth.json"
+check "json: the forged names are no users" bash -c '! grep -qE "\"user\":\"(boss|nouid)\"" "$0"' "$T/r.json"
+check "json: u2 has no lockout (only a forged one)" python3 -c '
+import json, sys
+u = {x["user"]: x for x in json.load(open(sys.argv[1]))["users"]}
+sys.exit(0 if u["u2"]["lockouts"] == 0 and u["u1"]["lockouts"] == 1 else 1)' "$T/r.json"
+check "json: each untrusted entry listed" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if sum(m["reason"] == "untrusted" for m in r["malformed"]) == r["lines"]["untrusted"] == 4 else 1)' "$T/r.json"
+check "json: _HOSTNAME is the terminal" python3 -c '
+import json, sys
+sys.exit(0 if [x["terminal"] for x in json.load(open(sys.argv[1]))["terminals"]] == ["term-j1", "term-j2"] else 1)' "$T/r.json"
+check "json: the unlock from the journal is a staff action with its note" \
+	grep -q '"event":"unlock","result":"success","user":"u1","factor":"","operator":"sato","reason":"phone call","terminal":"term-j1"' "$T/r.json"
+# Without --input: this machine's journal (whatever it holds), read without error.
+mfauth report --format json >"$T/sys.json"
+check "no --input: the system journal is read (exit 0, one json object)" \
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))["lines"]["read"]' "$T/sys.json"
+summary
