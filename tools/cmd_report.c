@@ -274,8 +274,7 @@ static int write_report(FILE *f, const struct report *r, enum fmt fmt)
 		return report_write_csv(f, r);
 	case FMT_HTML:
 	default:
-		cli_error(_("this format is not available yet: use --format text, csv or json"));
-		return MFA_ERR_INVAL;
+		return report_write_html(f, r);
 	}
 }
 

@@ -32,5 +32,6 @@ uint64_t report_user_success(const struct report_user *u);
 int report_write_json(FILE *f, const struct report *r);
 int report_write_text(FILE *f, const struct report *r);
 int report_write_csv(FILE *f, const struct report *r);
+int report_write_html(FILE *f, const struct report *r);
 
 #endif

@@ -82,5 +82,9 @@ run ja_JP.UTF-8 "${rep[@]}" --format json
 cp "$T/out" "$T/ja.json"
 run C "${rep[@]}" --format json
 check "report json: the same in both languages" cmp "$T/out" "$T/ja.json"
+run ja_JP.UTF-8 "${rep[@]}" --format html
+check "report html in Japanese: lang=ja, sections and the signature box" bash -c 'grep -qF "<html lang=\"ja\">" "$0" && grep -qF "概要" "$0" && grep -qF "点検者" "$0"' "$T/out"
+run C "${rep[@]}" --format html
+check "report html in English: lang=en" grep -qF '<html lang="en">' "$T/out"
 
 summary
