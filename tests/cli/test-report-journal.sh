@@ -58,6 +58,29 @@ import json, sys
 sys.exit(0 if [x["terminal"] for x in json.load(open(sys.argv[1]))["terminals"]] == ["term-j1", "term-j2"] else 1)' "$T/r.json"
 check "json: the unlock from the journal is a staff action with its note" \
 	grep -q '"event":"unlock","result":"success","user":"u1","factor":"","operator":"sato","reason":"phone call","terminal":"term-j1"' "$T/r.json"
+# The monthly unit (share/systemd/mfauth-report.*): systemd accepts both files, and its command,
+# run here with the built tool, writes last month's html and json, root's alone.
+units=("$src/share/systemd/mfauth-report.service" "$src/share/systemd/mfauth-report.timer")
+check "systemd-analyze verify: the report units, without a warning" bash -c \
+	'out=$(systemd-analyze verify --man=no "$@" 2>&1) && [ -z "$out" ]' _ "${units[@]}"
+check "the timer fires on the 1st of each month" bash -c \
+	'systemd-analyze calendar "$(sed -n "s/^OnCalendar=//p" "$0")" | grep -q "Next elapse: .*-01 02:30:00"' "${units[1]}"
+python3 - "${units[0]}" "$build/tools/mfauth -c $conf" >"$T/unit-cmd.sh" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read().replace("\\\n", " ")
+cmd = re.search(r"^ExecStart=/bin/sh -c '(.*)'$", text, re.M).group(1)
+print(cmd.replace("%%", "%").replace("/usr/sbin/mfauth", sys.argv[2]))
+PY
+mkdir -m 0700 "$T/state"
+STATE_DIRECTORY=$T/state sh "$T/unit-cmd.sh"
+check "the unit's command exits 0" test $? -eq 0
+last=$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)
+check "it wrote last month's html and json, mode 0600" bash -c \
+	'[ "$(stat -c %a "$0/mfauth-report-$1.html" "$0/mfauth-report-$1.json")" = "600
+600" ]' "$T/state" "$last"
+check "the json is last month's report" grep -q "\"period\":{\"since\":\"$last-01T00:00:00" \
+	"$T/state/mfauth-report-$last.json"
+
 # Without --input: this machine's journal (whatever it holds), read without error.
 mfauth report --format json >"$T/sys.json"
 check "no --input: the system journal is read (exit 0, one json object)" \
