@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "mfauth/err.h"
+#include "report_check.h"
 #include "report_input.h"
 #include "report_out.h"
 
@@ -195,7 +196,7 @@ static bool is_journal_file(const char *path)
 	    (n > 9 && strcmp(path + n - 9, ".journal~") == 0);
 }
 
-static int read_sources(struct report *r, const struct args *a)
+static int read_sources(struct report_trail *r, const struct args *a)
 {
 	int err = 0, rc;
 
@@ -230,7 +231,7 @@ static int read_sources(struct report *r, const struct args *a)
 }
 
 /* Dormant enrollments need the store; a report without it says why. */
-static void read_store(struct cli *c, struct report *r)
+static void read_store(struct cli *c, struct report_trail *r)
 {
 	struct mfa_path_error perr;
 	struct mfa_store *store = NULL;
@@ -263,7 +264,7 @@ static FILE *open_output(const char *path)
 	return f;
 }
 
-static int write_report(FILE *f, const struct report *r, enum fmt fmt)
+static int write_report(FILE *f, const struct report_trail *r, enum fmt fmt)
 {
 	switch (fmt) {
 	case FMT_JSON:
@@ -281,7 +282,7 @@ static int write_report(FILE *f, const struct report *r, enum fmt fmt)
 int cmd_report(struct cli *c, int argc, char **argv)
 {
 	static const char *const fmt_names[] = { "text", "html", "csv", "json" };
-	struct report r;
+	struct report_trail r;
 	struct args a;
 	char since[40], until[40], used[24];
 	FILE *out = NULL;
@@ -302,6 +303,9 @@ int cmd_report(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	read_store(c, &r);
+	/* On a terminal (its own journal), the current mfauth check belongs in the report. */
+	if (a.ninputs == 0 && report_check_run(c->config_path, a.fmt == FMT_JSON, &r.check) != 0)
+		cli_warn(_("mfauth check could not be run: the report goes without it"));
 	report_finish(&r);
 	out = open_output(a.output);
 	if (out == NULL) {
@@ -326,6 +330,7 @@ out:
 	snprintf(used, sizeof(used), "%llu", (unsigned long long)r.lines.used);
 	cli_audit(c, "report", "", ret == EXIT_OK ? "success" : "fail", reason, "format",
 	    fmt_names[a.fmt], "since", since, "until", until, "lines", used, NULL);
+	report_check_free(&r.check);
 	report_free(&r);
 	return ret;
 }

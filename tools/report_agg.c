@@ -62,7 +62,7 @@ static bool streq(const char *a, const char *b)
 	return a != NULL && strcmp(a, b) == 0;
 }
 
-int report_init(struct report *r, const struct report_opts *opt)
+int report_init(struct report_trail *r, const struct report_opts *opt)
 {
 	memset(r, 0, sizeof(*r));
 	if (opt->until <= opt->since)
@@ -86,7 +86,7 @@ int report_init(struct report *r, const struct report_opts *opt)
 	return 0;
 }
 
-void report_free(struct report *r)
+void report_free(struct report_trail *r)
 {
 	for (size_t i = 0; r->terms != NULL && i < r->nterms; i++)
 		free(r->terms[i].days);
@@ -102,7 +102,7 @@ void report_free(struct report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void report_agg_new_file(struct report *r)
+void report_agg_new_file(struct report_trail *r)
 {
 	r->file_gen++;
 }
@@ -116,7 +116,7 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-static bool index_grow(struct report *r)
+static bool index_grow(struct report_trail *r)
 {
 	size_t cap = r->index_cap * 2;
 	uint32_t *idx = calloc(cap, sizeof(*idx));
@@ -139,7 +139,7 @@ static bool index_grow(struct report *r)
  * The user's aggregate, made on first sight when create is true; NULL when
  * absent or (counted) when the table is full.
  */
-static struct report_user *user_get(struct report *r, const char *name, bool create)
+static struct report_user *user_get(struct report_trail *r, const char *name, bool create)
 {
 	size_t j;
 	struct report_user *u;
@@ -183,7 +183,7 @@ static struct report_user *user_get(struct report *r, const char *name, bool cre
 	return u;
 }
 
-static int term_get(struct report *r, const char *host)
+static int term_get(struct report_trail *r, const char *host)
 {
 	for (size_t i = 0; i < r->nterms; i++)
 		if (strcmp(r->terms[i].name, host) == 0)
@@ -201,7 +201,7 @@ static int term_get(struct report *r, const char *host)
 	return (int)r->nterms++;
 }
 
-static struct report_finding *finding_add(struct report *r, enum report_finding_kind kind,
+static struct report_finding *finding_add(struct report_trail *r, enum report_finding_kind kind,
     int64_t t, const char *user, int term)
 {
 	struct report_finding *f;
@@ -268,7 +268,7 @@ static void user_reason(struct report_user *u, const char *reason)
 }
 
 /* The user's row for one day (failures and lockouts), made on first need. */
-static void user_failday(const struct report *r, struct report_user *u, size_t day, int term,
+static void user_failday(const struct report_trail *r, struct report_user *u, size_t day, int term,
     int64_t t, bool lock)
 {
 	size_t i;
@@ -299,7 +299,7 @@ static void user_failday(const struct report *r, struct report_user *u, size_t d
 		u->faildays[i].failures++;
 }
 
-static bool office_hours(const struct report *r, int64_t t)
+static bool office_hours(const struct report_trail *r, int64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -313,7 +313,7 @@ static bool office_hours(const struct report *r, int64_t t)
 	return minute >= r->opt.hours_from && minute < r->opt.hours_to;
 }
 
-static void term_line(struct report *r, int term, int64_t t, size_t day)
+static void term_line(struct report_trail *r, int term, int64_t t, size_t day)
 {
 	struct report_term *tm;
 
@@ -338,7 +338,7 @@ static void term_line(struct report *r, int term, int64_t t, size_t day)
 	tm->file_last = t;
 }
 
-static void module_line(struct report *r, const struct report_line *l, struct report_user *u,
+static void module_line(struct report_trail *r, const struct report_line *l, struct report_user *u,
     int term, size_t day)
 {
 	const char *event = report_field(l, "event"), *result = report_field(l, "result");
@@ -432,7 +432,7 @@ static void operator_of(const struct report_line *l, char *out, size_t cap)
 		copy_str(out, cap, "");
 }
 
-static void tool_line(struct report *r, const struct report_line *l, struct report_user *u,
+static void tool_line(struct report_trail *r, const struct report_line *l, struct report_user *u,
     int term)
 {
 	static const char *const staff_events[] = { "init", "enroll", "revoke", "unlock",
@@ -494,7 +494,7 @@ static void tool_line(struct report *r, const struct report_line *l, struct repo
 	s->term = (uint16_t)(term < 0 ? 0xffff : term);
 }
 
-void report_agg_line(struct report *r, const struct report_line *l)
+void report_agg_line(struct report_trail *r, const struct report_line *l)
 {
 	struct report_user *u;
 	size_t day;
@@ -516,13 +516,13 @@ void report_agg_line(struct report *r, const struct report_line *l)
 		tool_line(r, l, u, term);
 }
 
-void report_agg_other(struct report *r)
+void report_agg_other(struct report_trail *r)
 {
 	r->lines.read++;
 	r->lines.other++;
 }
 
-void report_agg_malformed(struct report *r, const char *source, uint64_t lineno,
+void report_agg_malformed(struct report_trail *r, const char *source, uint64_t lineno,
     const char *why)
 {
 	struct report_malformed *m;
@@ -540,7 +540,7 @@ void report_agg_malformed(struct report *r, const char *source, uint64_t lineno,
 	copy_str(m->why, sizeof(m->why), why);
 }
 
-int report_agg_store(struct report *r, struct mfa_store *store)
+int report_agg_store(struct report_trail *r, struct mfa_store *store)
 {
 	char **names = NULL;
 	size_t n = 0, skipped = 0;
@@ -593,7 +593,7 @@ static int cmp_time(const void *a, const void *b)
 }
 
 /* Each issued code against the first use after it and before the next issue. */
-static void recovery_findings(struct report *r, struct report_user *u)
+static void recovery_findings(struct report_trail *r, struct report_user *u)
 {
 	qsort(u->issued, u->nissued, sizeof(int64_t), cmp_time);
 	qsort(u->used, u->nused, sizeof(int64_t), cmp_time);
@@ -623,7 +623,7 @@ static bool day_set(const struct report_term *t, size_t d)
 }
 
 /* Runs of silent days: between two days with lines a gap, after the last one a stop. */
-static void term_findings(struct report *r, int term)
+static void term_findings(struct report_trail *r, int term)
 {
 	const struct report_term *t = &r->terms[term];
 	int64_t end = r->opt.now < r->opt.until ? r->opt.now : r->opt.until;
@@ -706,7 +706,7 @@ static uint16_t remap(const uint16_t *map, uint16_t term)
  * Terminals sorted by name, and every reference to one renumbered, so that
  * the report does not depend on the order of its input files.
  */
-static void sort_terms(struct report *r)
+static void sort_terms(struct report_trail *r)
 {
 	static uint16_t map[REPORT_TERMS_MAX];
 
@@ -735,7 +735,7 @@ static int cmp_count(const void *a, const void *b)
 	return strcmp(((const struct report_count *)a)->name, ((const struct report_count *)b)->name);
 }
 
-void report_finish(struct report *r)
+void report_finish(struct report_trail *r)
 {
 	sort_terms(r);
 	for (size_t i = 0; i < r->nusers; i++)

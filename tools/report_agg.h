@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "mfauth/store.h"
+#include "report_check.h"
 #include "report_parse.h"
 
 #define REPORT_USERS_MAX 50000
@@ -125,7 +126,8 @@ struct report_lines {
 	uint64_t read, used, malformed, untrusted, other, outside_period;
 };
 
-struct report {
+/* Everything a report says about its period (not check.h's struct report: check's results). */
+struct report_trail {
 	struct report_opts opt;
 	struct report_lines lines;
 	struct report_summary sum;
@@ -148,25 +150,26 @@ struct report {
 	size_t ndays;
 	uint32_t *day_success, *day_failure, *day_lockouts;
 	unsigned file_gen;
+	struct report_check check;      /* the current mfauth check (set and freed by the caller) */
 	bool store_read;                /* dormant enrollments were checked */
 	char store_note[160];           /* why not, when they were not */
 };
 
 /* 0, or MFA_ERR_NOMEM / MFA_ERR_INVAL (until <= since). */
-int report_init(struct report *r, const struct report_opts *opt);
-void report_free(struct report *r);
+int report_init(struct report_trail *r, const struct report_opts *opt);
+void report_free(struct report_trail *r);
 
 /* A new input begins: per-file bookkeeping (clock steps) starts over. */
-void report_agg_new_file(struct report *r);
+void report_agg_new_file(struct report_trail *r);
 
 /* One trusted audit line of ours (counted in lines.used or lines.outside_period). */
-void report_agg_line(struct report *r, const struct report_line *l);
+void report_agg_line(struct report_trail *r, const struct report_line *l);
 
 /* A well-formed line of another program: counted as read, nothing more. */
-void report_agg_other(struct report *r);
+void report_agg_other(struct report_trail *r);
 
 /* A line that did not parse, or was not trusted: counted and listed. */
-void report_agg_malformed(struct report *r, const char *source, uint64_t lineno,
+void report_agg_malformed(struct report_trail *r, const char *source, uint64_t lineno,
     const char *why);
 
 /*
@@ -175,10 +178,10 @@ void report_agg_malformed(struct report *r, const char *source, uint64_t lineno,
  * enrollment are both older than opt.dormant_days before the period's end.
  * Call before report_finish().  0, or an error with r->store_note saying why.
  */
-int report_agg_store(struct report *r, struct mfa_store *store);
+int report_agg_store(struct report_trail *r, struct mfa_store *store);
 
 /* After the last line: the findings that need every line (gaps, recovery, ...), sorted. */
-void report_finish(struct report *r);
+void report_finish(struct report_trail *r);
 
 /* The stable token of a finding kind ("outside_hours", ...), for json and csv. */
 const char *report_kind_token(enum report_finding_kind k);

@@ -55,7 +55,7 @@ static void kv(FILE *f, const char *k, uint64_t v)
 	num(f, v, true);
 }
 
-static void csv_summary(FILE *f, const struct report *r)
+static void csv_summary(FILE *f, const struct report_trail *r)
 {
 	const struct report_summary *s = &r->sum;
 	size_t with_logins = 0;
@@ -90,7 +90,7 @@ static void csv_summary(FILE *f, const struct report *r)
 	kv(f, "unknown_user_attempts", s->unknown_attempts);
 }
 
-static void csv_users(FILE *f, const struct report *r)
+static void csv_users(FILE *f, const struct report_trail *r)
 {
 	char reasons[1024], terms[1024];
 
@@ -118,7 +118,7 @@ static void csv_users(FILE *f, const struct report *r)
 	}
 }
 
-static void csv_lists(FILE *f, const struct report *r)
+static void csv_lists(FILE *f, const struct report_trail *r)
 {
 	char d[300];
 
@@ -146,7 +146,7 @@ static void csv_lists(FILE *f, const struct report *r)
 	}
 }
 
-int report_write_csv(FILE *f, const struct report *r)
+int report_write_csv(FILE *f, const struct report_trail *r)
 {
 	const struct report_lines *l = &r->lines;
 
@@ -166,6 +166,16 @@ int report_write_csv(FILE *f, const struct report *r)
 		cell(f, r->malformed[i].source, false);
 		num(f, r->malformed[i].lineno, false);
 		cell(f, r->malformed[i].why, true);
+	}
+	/* The current mfauth check, one line of its output per row (none with --input). */
+	fputs("\r\nself_inspection\r\nline\r\n", f);
+	for (const char *p = r->check.ran ? r->check.text : ""; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char line[1024];
+		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
+		cell(f, line, true);
+		p += n + (nl != NULL);
 	}
 	return ferror(f) ? MFA_ERR_IO : 0;
 }

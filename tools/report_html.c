@@ -60,7 +60,8 @@ static const char style[] =
 	"td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#eee}"
 	"tr{page-break-inside:avoid}.meta{color:#333}.chart{margin:.5em 0 1em}"
 	"svg text{font-size:9px;fill:#222}.ok{fill:#3a7d44}.bad{fill:#c0392b}.lock{fill:#8e44ad}"
-	".sign{border:1px solid #000;width:100%;margin-top:2em}.sign td{height:3.2em;border:1px solid #000}"
+	".sign{border:1px solid #000;width:100%;margin-top:2em}"
+	".sign td{height:3.2em;border:1px solid #000}"
 	".sign th{width:25%}section.page{page-break-before:always}"
 	"@page{size:A4;margin:14mm}"
 	"@media print{body{margin:0;font-size:9.5pt}h2{margin-top:0}}";
@@ -95,7 +96,7 @@ static void sum_row(FILE *f, const char *label, const char *key, uint64_t v)
 	fputs("</tr>\n", f);
 }
 
-static void html_summary(FILE *f, const struct report *r)
+static void html_summary(FILE *f, const struct report_trail *r)
 {
 	const struct report_summary *s = &r->sum;
 	size_t with_logins = 0;
@@ -132,7 +133,7 @@ static void html_summary(FILE *f, const struct report *r)
 }
 
 /* Bars per day: one or two series (stacked), scaled to the largest day. */
-static void chart_days(FILE *f, const struct report *r, const char *title, const uint32_t *a,
+static void chart_days(FILE *f, const struct report_trail *r, const char *title, const uint32_t *a,
     const char *ca, const uint32_t *b, const char *cb)
 {
 	uint64_t max = 1;
@@ -167,7 +168,7 @@ static void chart_days(FILE *f, const struct report *r, const char *title, const
 }
 
 /* Failures by reason over all users, one horizontal bar each. */
-static void chart_reasons(FILE *f, const struct report *r)
+static void chart_reasons(FILE *f, const struct report_trail *r)
 {
 	struct report_count all[48];
 	size_t n = 0;
@@ -204,7 +205,7 @@ static void chart_reasons(FILE *f, const struct report *r)
 	fputs("</svg></div>\n", f);
 }
 
-static void html_users(FILE *f, const struct report *r)
+static void html_users(FILE *f, const struct report_trail *r)
 {
 	char t[40];
 
@@ -245,7 +246,7 @@ static void html_users(FILE *f, const struct report *r)
 	fputs("</table></section>\n", f);
 }
 
-static void html_staff(FILE *f, const struct report *r)
+static void html_staff(FILE *f, const struct report_trail *r)
 {
 	char t[40];
 
@@ -275,7 +276,7 @@ static void html_staff(FILE *f, const struct report *r)
 	fputs("</table></section>\n", f);
 }
 
-static void html_findings(FILE *f, const struct report *r)
+static void html_findings(FILE *f, const struct report_trail *r)
 {
 	char t[40], d[300];
 
@@ -302,7 +303,7 @@ static void html_findings(FILE *f, const struct report *r)
 	fputs("</table></section>\n", f);
 }
 
-static void html_lines_and_sign(FILE *f, const struct report *r)
+static void html_lines_and_sign(FILE *f, const struct report_trail *r)
 {
 	const struct report_lines *l = &r->lines;
 
@@ -327,13 +328,34 @@ static void html_lines_and_sign(FILE *f, const struct report *r)
 		    r->opt.dormant_days);
 	else
 		esc(f, _("Dormant enrollments: not checked, the store could not be read."));
-	fprintf(f, "</p>\n<h2>%s</h2>\n<table class=\"sign\">", _("Inspection"));
+	fprintf(f, "</p>\n<h2>%s</h2>\n", _("Self-inspection (mfauth check)"));
+	if (r->check.ran) {
+		fputs("<pre data-check-exit=\"", f);
+		fprintf(f, "%d\">", r->check.status);
+		/* Line by line: esc() would take the newlines for control bytes. */
+		for (const char *p = r->check.text; *p != '\0';) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+			char line[1024];
+			snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1),
+			    p);
+			esc(f, line);
+			fputc('\n', f);
+			p += n + (nl != NULL);
+		}
+		fputs("</pre>\n", f);
+	} else {
+		fputs("<p>", f);
+		esc(f, _("not run: the report reads --input files, not this terminal"));
+		fputs("</p>\n", f);
+	}
+	fprintf(f, "<h2>%s</h2>\n<table class=\"sign\">", _("Inspection"));
 	fprintf(f, "<tr><th>%s</th><td></td></tr><tr><th>%s</th><td></td></tr>"
 	    "<tr><th>%s</th><td></td></tr><tr><th>%s</th><td></td></tr></table></section>\n",
 	    _("inspected by"), _("date"), _("signature or seal"), _("remarks"));
 }
 
-int report_write_html(FILE *f, const struct report *r)
+int report_write_html(FILE *f, const struct report_trail *r)
 {
 	char since[40], until[40], now[40];
 

@@ -19,7 +19,7 @@
 /* Room for the longest line we accept, its newline and the NUL. */
 #define READ_BUF (REPORT_LINE_MAX + 2)
 
-static void one_line(struct report *r, struct report_line *pl, const char *path,
+static void one_line(struct report_trail *r, struct report_line *pl, const char *path,
     uint64_t lineno, const char *line, size_t len, int64_t ref)
 {
 	const char *why = "";
@@ -33,7 +33,7 @@ static void one_line(struct report *r, struct report_line *pl, const char *path,
 		report_agg_malformed(r, path, lineno, why);
 }
 
-int report_input_file(struct report *r, const char *path, int *sys_errno)
+int report_input_file(struct report_trail *r, const char *path, int *sys_errno)
 {
 	static struct report_line pl;   /* 8 KiB: not on the stack */
 	char buf[READ_BUF];

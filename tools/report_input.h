@@ -15,7 +15,7 @@
  * 0, or MFA_ERR_IO / MFA_ERR_NOENT (the file could not be opened or read:
  * *sys_errno says why; lines read before a read error are kept).
  */
-int report_input_file(struct report *r, const char *path, int *sys_errno);
+int report_input_file(struct report_trail *r, const char *path, int *sys_errno);
 
 /*
  * Read the journal into r: the system's (path NULL) or one journal file
@@ -26,6 +26,6 @@ int report_input_file(struct report *r, const char *path, int *sys_errno);
  * is the terminal.  0, MFA_ERR_NOENT / MFA_ERR_IO (*sys_errno says why),
  * or MFA_ERR_INVAL with *sys_errno ENOSYS when built without libsystemd.
  */
-int report_input_journal(struct report *r, const char *path, int *sys_errno);
+int report_input_journal(struct report_trail *r, const char *path, int *sys_errno);
 
 #endif

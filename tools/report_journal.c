@@ -38,7 +38,7 @@ static bool get_field(sd_journal *j, const char *key, char *out, size_t cap, boo
 	return true;
 }
 
-static void one_entry(struct report *r, sd_journal *j, struct report_line *pl,
+static void one_entry(struct report_trail *r, sd_journal *j, struct report_line *pl,
     const char *source, uint64_t n)
 {
 	char msg[REPORT_LINE_MAX + 1], uid[32], ident[REPORT_IDENT_MAX + 1];
@@ -80,7 +80,7 @@ static void one_entry(struct report *r, sd_journal *j, struct report_line *pl,
 	report_agg_line(r, pl);
 }
 
-int report_input_journal(struct report *r, const char *path, int *sys_errno)
+int report_input_journal(struct report_trail *r, const char *path, int *sys_errno)
 {
 	static struct report_line pl;
 	const char *paths[2] = { path, NULL };
@@ -118,7 +118,7 @@ int report_input_journal(struct report *r, const char *path, int *sys_errno)
 
 #else
 
-int report_input_journal(struct report *r, const char *path, int *sys_errno)
+int report_input_journal(struct report_trail *r, const char *path, int *sys_errno)
 {
 	(void)r;
 	(void)path;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "cli.h"
 #include "mfauth/err.h"
@@ -31,7 +32,7 @@ static void jfactors(FILE *f, const uint64_t *v)
 	fputc('}', f);
 }
 
-static void json_summary(FILE *f, const struct report *r)
+static void json_summary(FILE *f, const struct report_trail *r)
 {
 	const struct report_summary *s = &r->sum;
 	size_t with_logins = 0;
@@ -52,7 +53,7 @@ static void json_summary(FILE *f, const struct report *r)
 	    s->store_errors, s->unknown_attempts);
 }
 
-static void json_user(FILE *f, const struct report *r, const struct report_user *u)
+static void json_user(FILE *f, const struct report_trail *r, const struct report_user *u)
 {
 	fputs("{\"user\":", f);
 	cli_json_string(f, u->name);
@@ -79,7 +80,7 @@ static void json_user(FILE *f, const struct report *r, const struct report_user 
 	fprintf(f, "],\"more_terminals\":%s}", u->more_terms ? "true" : "false");
 }
 
-static void json_staff(FILE *f, const struct report *r, const struct report_staff *s)
+static void json_staff(FILE *f, const struct report_trail *r, const struct report_staff *s)
 {
 	fputs("{\"time\":", f);
 	jtime(f, s->time);
@@ -100,7 +101,7 @@ static void json_staff(FILE *f, const struct report *r, const struct report_staf
 	fputc('}', f);
 }
 
-static void json_finding(FILE *f, const struct report *r, const struct report_finding *x)
+static void json_finding(FILE *f, const struct report_trail *r, const struct report_finding *x)
 {
 	char detail[300];
 
@@ -118,7 +119,7 @@ static void json_finding(FILE *f, const struct report *r, const struct report_fi
 	fputc('}', f);
 }
 
-static void json_terms_days(FILE *f, const struct report *r)
+static void json_terms_days(FILE *f, const struct report_trail *r)
 {
 	fputs(",\"terminals\":[", f);
 	for (size_t i = 0; i < r->nterms; i++) {
@@ -141,7 +142,29 @@ static void json_terms_days(FILE *f, const struct report *r)
 	fputc(']', f);
 }
 
-int report_write_json(FILE *f, const struct report *r)
+/* check --json's array as it printed it, when it is one; else null. */
+static void json_check(FILE *f, const struct report_check *c)
+{
+	size_t a = 0, b = c->len;
+
+	fprintf(f, ",\"self_inspection\":{\"ran\":%s", c->ran ? "true" : "false");
+	if (!c->ran) {
+		fputs("}", f);
+		return;
+	}
+	while (a < b && strchr(" \n", c->text[a]) != NULL)
+		a++;
+	while (b > a && strchr(" \n", c->text[b - 1]) != NULL)
+		b--;
+	fprintf(f, ",\"exit\":%d,\"results\":", c->status);
+	if (!c->cut && b > a && c->text[a] == '[' && c->text[b - 1] == ']')
+		fwrite(c->text + a, 1, b - a, f);
+	else
+		fputs("null", f);
+	fputc('}', f);
+}
+
+int report_write_json(FILE *f, const struct report_trail *r)
 {
 	const struct report_lines *l = &r->lines;
 
@@ -187,6 +210,8 @@ int report_write_json(FILE *f, const struct report *r)
 	    r->staff_dropped, r->findings_dropped,
 	    l->malformed + l->untrusted - (uint64_t)r->nmalformed, r->store_read ? "true" : "false");
 	cli_json_string(f, r->store_note);
-	fputs("}}\n", f);
+	fputc('}', f);
+	json_check(f, &r->check);
+	fputs("}\n", f);
 	return ferror(f) ? MFA_ERR_IO : 0;
 }

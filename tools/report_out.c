@@ -38,7 +38,7 @@ void report_time_short(int64_t t, char *out, size_t cap)
 		snprintf(out, cap, "-");
 }
 
-const char *report_term_name(const struct report *r, int term)
+const char *report_term_name(const struct report_trail *r, int term)
 {
 	if (term < 0 || (size_t)term >= r->nterms)
 		return "";
@@ -57,7 +57,7 @@ uint64_t report_user_success(const struct report_user *u)
 /* _() only when asked: json and csv keep one wording whatever the locale. */
 #define TR(s) (translate ? _(s) : (s))
 
-void report_finding_detail(const struct report *r, const struct report_finding *f,
+void report_finding_detail(const struct report_trail *r, const struct report_finding *f,
     bool translate, char *out, size_t cap)
 {
 	char t2[40];

@@ -41,7 +41,7 @@ static uint64_t sum3(const uint64_t *v)
 	return v[0] + v[1] + v[2];
 }
 
-static void text_summary(FILE *f, const struct report *r)
+static void text_summary(FILE *f, const struct report_trail *r)
 {
 	const struct report_summary *s = &r->sum;
 	size_t with_logins = 0;
@@ -66,7 +66,7 @@ static void text_summary(FILE *f, const struct report *r)
 	fprintf(f, _("  unknown-user attempts:      %" PRIu64 "\n"), s->unknown_attempts);
 }
 
-static void text_users(FILE *f, const struct report *r)
+static void text_users(FILE *f, const struct report_trail *r)
 {
 	char name[3 * MFA_USER_MAX + 8], t[40];
 
@@ -94,7 +94,7 @@ static void text_users(FILE *f, const struct report *r)
 	}
 }
 
-static void text_staff(FILE *f, const struct report *r)
+static void text_staff(FILE *f, const struct report_trail *r)
 {
 	char a[3 * MFA_USER_MAX + 8], b[400], c[300], t[40];
 
@@ -114,7 +114,7 @@ static void text_staff(FILE *f, const struct report *r)
 	}
 }
 
-static void text_findings(FILE *f, const struct report *r)
+static void text_findings(FILE *f, const struct report_trail *r)
 {
 	char a[3 * MFA_USER_MAX + 8], b[300], d[300], t[40];
 
@@ -130,7 +130,7 @@ static void text_findings(FILE *f, const struct report *r)
 	}
 }
 
-int report_write_text(FILE *f, const struct report *r)
+int report_write_text(FILE *f, const struct report_trail *r)
 {
 	const struct report_lines *l = &r->lines;
 	char since[40], until[40], b[300];
@@ -157,5 +157,17 @@ int report_write_text(FILE *f, const struct report *r)
 	else
 		fprintf(f, _("\nDormant enrollments: not checked, the store could not be read (%s).\n"),
 		    r->store_note);
+	fprintf(f, "\n%s\n", _("Self-inspection (mfauth check)"));
+	if (!r->check.ran) {
+		fprintf(f, "  %s\n", _("not run: the report reads --input files, not this terminal"));
+	} else {
+		/* check's own lines, already escaped by it; indented under the heading. */
+		for (const char *p = r->check.text; *p != '\0';) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+			fprintf(f, "  %.*s\n", (int)n, p);
+			p += n + (nl != NULL);
+		}
+	}
 	return ferror(f) ? MFA_ERR_IO : 0;
 }

@@ -42,7 +42,8 @@ def csv_tables(path):
 
 def check_csv(rep, path):
     t = csv_tables(path)
-    if sorted(t) != ["findings", "lines", "malformed", "staff_actions", "summary", "users"]:
+    if sorted(t) != ["findings", "lines", "malformed", "self_inspection", "staff_actions",
+                     "summary", "users"]:
         fail("csv tables: %s" % sorted(t))
     kv = {r["key"]: r["value"] for r in t["summary"]}
     s = rep["summary"]
@@ -77,6 +78,9 @@ def check_csv(rep, path):
     if [(m["source"], int(m["line"]), m["reason"]) for m in t["malformed"]] != \
             [(m["source"], m["line"], m["reason"]) for m in rep["malformed"]]:
         fail("csv malformed differ")
+    if rep["self_inspection"]["ran"] != bool(t["self_inspection"]):
+        fail("csv self_inspection: %d rows, json ran=%s" % (len(t["self_inspection"]),
+                                                            rep["self_inspection"]["ran"]))
 
 
 def check_text(rep, path):

@@ -81,8 +81,22 @@ check "it wrote last month's html and json, mode 0600" bash -c \
 check "the json is last month's report" grep -q "\"period\":{\"since\":\"$last-01T00:00:00" \
 	"$T/state/mfauth-report-$last.json"
 
-# Without --input: this machine's journal (whatever it holds), read without error.
+# Without --input: this machine's journal (whatever it holds), read without error, and the
+# current mfauth check in the report, as mfauth check itself says it.
+mfauth init >/dev/null
 mfauth report --format json >"$T/sys.json"
 check "no --input: the system journal is read (exit 0, one json object)" \
 	python3 -c 'import json, sys; json.load(open(sys.argv[1]))["lines"]["read"]' "$T/sys.json"
+mfauth check --json >"$T/check.json"
+echo "$?" >"$T/check.rc"
+check "no --input: self_inspection holds mfauth check --json, its results and exit status" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["self_inspection"]
+c = json.load(open(sys.argv[2])); rc = int(open(sys.argv[3]).read())
+drop = lambda l: [{k: v for k, v in x.items() if k != "message" or x["check"] != "clock"} for x in l]
+sys.exit(0 if s["ran"] and s["exit"] == rc and drop(s["results"]) == drop(c) and
+         any(x["check"] == "config" for x in c) else 1)' "$T/sys.json" "$T/check.json" "$T/check.rc"
+mfauth report --format text >"$T/sys.txt"
+check "no --input: the text report ends with mfauth check's lines and summary" bash -c \
+	'grep -q "^Self-inspection (mfauth check)$" "$0" && grep -q "^  ok: .*: root-owned" "$0" && grep -q "^  [0-9]* checks, " "$0"' "$T/sys.txt"
 summary

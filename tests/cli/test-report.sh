@@ -45,6 +45,7 @@ check "json: period is November (until exclusive)" grep -q \
 for part in summary lines users staff findings days malformed; do
 	check "json: $part equals the generated truth" cmp_json "$part"
 done
+check "json: --input only: mfauth check not run (self_inspection.ran false)" grep -q '"self_inspection":{"ran":false}' "$T/r.json"
 check "json: the forged user name stays one user" grep -q '"user":"x event=lock"' "$T/r.json"
 check "json: the Japanese note of an unlock reads back" grep -q '"reason":"電話を紛失"' "$T/r.json"
 mfauth report "${month[@]}" "${rfiles[@]}" --format json >"$T/r2.json"
