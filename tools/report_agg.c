@@ -277,7 +277,7 @@ static void user_failday(const struct report_trail *r, struct report_user *u, si
 		if (u->faildays[i].day == day)
 			break;
 	if (i == u->nfaildays) {
-		/* Beyond the cap the oldest row keeps counting: the finding stays conservative. */
+		/* Days beyond the cap are not counted (DESIGN.md §8): 64 covers any month. */
 		if (u->nfaildays == REPORT_FAILDAYS_MAX)
 			return;
 		memset(&u->faildays[i], 0, sizeof(u->faildays[i]));
@@ -763,10 +763,14 @@ void report_finish(struct report_trail *r)
 	}
 	for (size_t i = 0; i < r->nterms; i++)
 		term_findings(r, (int)i);
-	qsort(r->findings, r->nfindings, sizeof(*r->findings), cmp_finding);
-	qsort(r->staff, r->nstaff, sizeof(*r->staff), cmp_staff);
+	/* An empty list has no array at all, and qsort must not see NULL. */
+	if (r->nfindings > 0)
+		qsort(r->findings, r->nfindings, sizeof(*r->findings), cmp_finding);
+	if (r->nstaff > 0)
+		qsort(r->staff, r->nstaff, sizeof(*r->staff), cmp_staff);
 	/* The index points into users: sorting the array ends its use. */
-	qsort(r->users, r->nusers, sizeof(*r->users), cmp_user);
+	if (r->nusers > 0)
+		qsort(r->users, r->nusers, sizeof(*r->users), cmp_user);
 	free(r->index);
 	r->index = NULL;
 	r->index_cap = 0;
