@@ -112,8 +112,6 @@ def check_text(rep, path):
             fail("text: no line %r" % w)
     for u in rep["users"]:
         row = [x for x in lines if x.startswith("  " + u["user"] + " ")]
-        nums = row[0].split()[-5 - len(u["terminals"]) - (2 if u["last_success"] else 1):] \
-            if row else []
         if not row or [int(x) for x in row[0][len(u["user"]) + 2:].split()[:4]] != \
                 [u["success"], u["failure"], u["lockouts"], u["recovery_used"]]:
             fail("text: user row of %r: %r" % (u["user"], row))

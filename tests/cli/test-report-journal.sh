@@ -23,6 +23,9 @@ if ! grep -q '^#define HAVE_LIBSYSTEMD 1' "$build/config.h"; then
 	mfauth report "${month[@]}" --input "$T/x.journal" --format json >"$T/out" 2>"$T/err"
 	check "without libsystemd: a journal file fails (exit 1)" test $? -eq 1
 	check "without libsystemd: it says why" grep -q 'built without libsystemd' "$T/err"
+	mfauth report "${month[@]}" --format json >"$T/out" 2>"$T/err"
+	check "without libsystemd: no --input (the journal) fails (exit 1)" test $? -eq 1
+	check "without libsystemd: it names --input" grep -q 'built without libsystemd.*--input FILE' "$T/err"
 	summary
 	exit
 fi
