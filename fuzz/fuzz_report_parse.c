@@ -39,7 +39,7 @@ static void check(int rc, const char *why, int with_host)
 	for (size_t i = 0; i < line.nfields; i++)
 		if (line.f[i].key[0] == '\0' ||
 		    strspn(line.f[i].key, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-		    strlen(line.f[i].key))
+		        strlen(line.f[i].key))
 			abort();
 	if (with_host) {
 		if (line.host[0] == '\0')

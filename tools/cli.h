@@ -41,8 +41,8 @@
 
 struct cli {
 	struct mfa_config cfg;
-	const char *config_path;      /* -c FILE, or NULL for the default */
-	char operator_desc[160];      /* "uid=0 sudo_user=bob loginuid=1000" */
+	const char *config_path; /* -c FILE, or NULL for the default */
+	char operator_desc[160]; /* "uid=0 sudo_user=bob loginuid=1000" */
 };
 
 /* "mfauth: " + message on stderr. */
@@ -123,8 +123,9 @@ int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_enroll_totp(struct cli *c, int argc, char **argv);
 int cmd_enroll_card(struct cli *c, int argc, char **argv);
 /* Also the usage line of a bare `mfauth import`. */
-#define IMPORT_CSV_USAGE N_("usage: mfauth import csv [--digits 6|8] " \
-	"[--algorithm sha1|sha256|sha512] [--period 30|60] < FILE")
+#define IMPORT_CSV_USAGE \
+	N_("usage: mfauth import csv [--digits 6|8] " \
+	   "[--algorithm sha1|sha256|sha512] [--period 30|60] < FILE")
 int cmd_import_csv(struct cli *c, int argc, char **argv);
 /*
  * Returns EXIT_OK when every key package was imported and the map had no bad

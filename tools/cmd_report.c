@@ -23,9 +23,10 @@
 #include "report_input.h"
 #include "report_out.h"
 
-#define REPORT_USAGE N_("usage: mfauth report [--since DATE] [--until DATE] [--input FILE]...\n" \
-	"       [--format text|html|csv|json] [--output FILE] [--hours HH:MM-HH:MM]\n" \
-	"       [--dormant DAYS]")
+#define REPORT_USAGE \
+	N_("usage: mfauth report [--since DATE] [--until DATE] [--input FILE]...\n" \
+	   "       [--format text|html|csv|json] [--output FILE] [--hours HH:MM-HH:MM]\n" \
+	   "       [--dormant DAYS]")
 #define MAX_INPUTS 256
 
 enum fmt { FMT_TEXT, FMT_HTML, FMT_CSV, FMT_JSON };
@@ -109,6 +110,7 @@ static int parse_hours(const char *s, int *from, int *to)
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
@@ -119,6 +121,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "dormant", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	static const char *const fmts[] = { "text", "html", "csv", "json" };
 	const char *hours = "08:00-20:00";
 	int opt;
@@ -127,10 +130,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->opt.dormant_days = 90;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 's': a->since = optarg; break;
-		case 'u': a->until = optarg; break;
-		case 'o': a->output = optarg; break;
-		case 'H': hours = optarg; break;
+		case 's':
+			a->since = optarg;
+			break;
+		case 'u':
+			a->until = optarg;
+			break;
+		case 'o':
+			a->output = optarg;
+			break;
+		case 'H':
+			hours = optarg;
+			break;
 		case 'i':
 			if (a->ninputs == MAX_INPUTS) {
 				cli_error(_("at most %d --input files"), MAX_INPUTS);
@@ -204,7 +215,7 @@ static int read_sources(struct report_trail *r, const struct args *a)
 		rc = report_input_journal(r, NULL, &err);
 		if (rc == MFA_ERR_INVAL && err == ENOSYS) {
 			cli_error(_("this mfauth was built without libsystemd and cannot read the "
-			    "journal: name the syslog files with --input FILE"));
+			            "journal: name the syslog files with --input FILE"));
 			return EXIT_FAIL;
 		}
 		if (rc != 0) {
@@ -216,10 +227,11 @@ static int read_sources(struct report_trail *r, const struct args *a)
 	for (size_t i = 0; i < a->ninputs; i++) {
 		bool journal = is_journal_file(a->inputs[i]);
 		rc = journal ? report_input_journal(r, a->inputs[i], &err) :
-		    report_input_file(r, a->inputs[i], &err);
+		               report_input_file(r, a->inputs[i], &err);
 		if (rc == MFA_ERR_INVAL && err == ENOSYS) {
 			cli_error(_("%s: this mfauth was built without libsystemd and cannot read "
-			    "journal files"), a->inputs[i]);
+			            "journal files"),
+			    a->inputs[i]);
 			return EXIT_FAIL;
 		}
 		if (rc != 0) {

@@ -147,7 +147,7 @@ static struct report_user *user_get(struct report_trail *r, const char *name, bo
 	if (name == NULL || name[0] == '\0' || strlen(name) > MFA_USER_MAX || r->index == NULL)
 		return NULL;
 	for (j = name_hash(name) & (r->index_cap - 1); r->index[j] != 0;
-	    j = (j + 1) & (r->index_cap - 1))
+	     j = (j + 1) & (r->index_cap - 1))
 		if (strcmp(r->users[r->index[j] - 1].name, name) == 0)
 			return &r->users[r->index[j] - 1];
 	if (!create)
@@ -173,7 +173,7 @@ static struct report_user *user_get(struct report_trail *r, const char *name, bo
 			return NULL;
 		}
 		for (j = name_hash(name) & (r->index_cap - 1); r->index[j] != 0;
-		    j = (j + 1) & (r->index_cap - 1))
+		     j = (j + 1) & (r->index_cap - 1))
 			;
 	}
 	u = &r->users[r->nusers];
@@ -287,9 +287,10 @@ static void user_failday(const struct report_trail *r, struct report_user *u, si
 		u->nfaildays++;
 	}
 	/* The day's first failure names the terminal, whatever order the files came in. */
-	if (t < u->faildays[i].first || (t == u->faildays[i].first && term >= 0 &&
-	    (u->faildays[i].term == 0xffff ||
-	    strcmp(r->terms[term].name, r->terms[u->faildays[i].term].name) < 0))) {
+	if (t < u->faildays[i].first ||
+	    (t == u->faildays[i].first && term >= 0 &&
+	        (u->faildays[i].term == 0xffff ||
+	            strcmp(r->terms[term].name, r->terms[u->faildays[i].term].name) < 0))) {
 		u->faildays[i].first = t;
 		u->faildays[i].term = (uint16_t)(term < 0 ? 0xffff : term);
 	}
@@ -358,8 +359,8 @@ static void module_line(struct report_trail *r, const struct report_line *l, str
 		}
 		if (!office_hours(r, l->time))
 			finding_add(r, REPORT_F_OUTSIDE_HOURS, l->time, u ? u->name : "", term);
-	} else if (streq(event, "auth") && (streq(result, "fail") || streq(result, "replay") ||
-	    streq(result, "locked"))) {
+	} else if (streq(event, "auth") &&
+	    (streq(result, "fail") || streq(result, "replay") || streq(result, "locked"))) {
 		const char *why = streq(result, "fail") ? reason : result;
 		bool unknown = streq(reason, "no_user") || streq(reason, "not_enrolled");
 		if (f >= 0)
@@ -392,9 +393,12 @@ static void module_line(struct report_trail *r, const struct report_line *l, str
 		}
 		fd = finding_add(r, REPORT_F_LOCKOUT, l->time, u ? u->name : "", term);
 		if (fd != NULL)
-			fd->value = streq(report_field(l, "locked_until"), "staff") ? -1 :
-			    strtoll(report_field(l, "locked_until") ? report_field(l, "locked_until") :
-			    "0", NULL, 10);
+			fd->value = streq(report_field(l, "locked_until"), "staff") ?
+			    -1 :
+			    strtoll(report_field(l, "locked_until") ?
+			            report_field(l, "locked_until") :
+			            "0",
+			        NULL, 10);
 	} else if (streq(event, "account") && streq(reason, "unknown_user")) {
 		r->sum.unknown_attempts++;
 		if (u != NULL) {
@@ -575,7 +579,8 @@ int report_agg_store(struct report_trail *r, struct mfa_store *store)
 		if (u != NULL && u->last_success > last)
 			last = u->last_success;
 		if (last < limit) {
-			struct report_finding *f = finding_add(r, REPORT_F_DORMANT, last, names[i], -1);
+			struct report_finding *f = finding_add(r, REPORT_F_DORMANT, last, names[i],
+			    -1);
 			if (f != NULL)
 				f->value = (r->opt.until - last) / 86400;
 		}
@@ -711,7 +716,7 @@ static void sort_terms(struct report_trail *r)
 	static uint16_t map[REPORT_TERMS_MAX];
 
 	for (size_t i = 0; i < r->nterms; i++)
-		r->terms[i].file_gen = (unsigned)i;     /* finished with: the old index */
+		r->terms[i].file_gen = (unsigned)i; /* finished with: the old index */
 	qsort(r->terms, r->nterms, sizeof(*r->terms), cmp_term);
 	for (size_t i = 0; i < r->nterms; i++)
 		map[r->terms[i].file_gen] = (uint16_t)i;
@@ -732,7 +737,8 @@ static void sort_terms(struct report_trail *r)
 
 static int cmp_count(const void *a, const void *b)
 {
-	return strcmp(((const struct report_count *)a)->name, ((const struct report_count *)b)->name);
+	return strcmp(((const struct report_count *)a)->name,
+	    ((const struct report_count *)b)->name);
 }
 
 void report_finish(struct report_trail *r)
@@ -749,8 +755,8 @@ void report_finish(struct report_trail *r)
 			if (u->faildays[d].failures < REPORT_REPEATED_FAILURES ||
 			    u->faildays[d].lockouts > 0)
 				continue;
-			f = finding_add(r, REPORT_F_REPEATED_FAILURES, u->faildays[d].first, u->name,
-			    u->faildays[d].term == 0xffff ? -1 : u->faildays[d].term);
+			f = finding_add(r, REPORT_F_REPEATED_FAILURES, u->faildays[d].first,
+			    u->name, u->faildays[d].term == 0xffff ? -1 : u->faildays[d].term);
 			if (f != NULL)
 				f->value = u->faildays[d].failures;
 		}

@@ -22,13 +22,13 @@
 
 #define REPORT_USERS_MAX 50000
 #define REPORT_TERMS_MAX 4096
-#define REPORT_LIST_MAX 100000          /* staff actions, findings */
+#define REPORT_LIST_MAX 100000 /* staff actions, findings */
 #define REPORT_MALFORMED_LIST_MAX 1000
-#define REPORT_DAYS_MAX 3700            /* ten years and a bit */
-#define REPORT_REASONS_MAX 16           /* distinct failure reasons per user */
+#define REPORT_DAYS_MAX 3700  /* ten years and a bit */
+#define REPORT_REASONS_MAX 16 /* distinct failure reasons per user */
 #define REPORT_USER_TERMS 16
-#define REPORT_RECOVERY_SLOTS 8         /* issued/used times per user */
-#define REPORT_FAILDAYS_MAX 64          /* days with failures per user */
+#define REPORT_RECOVERY_SLOTS 8 /* issued/used times per user */
+#define REPORT_FAILDAYS_MAX 64  /* days with failures per user */
 /* A terminal silent this long (days) has a gap, or has stopped at the end. */
 #define REPORT_GAP_DAYS 7
 /* A recovery code used this long after its issue is a finding. */
@@ -49,30 +49,34 @@ struct report_user {
 	char name[MFA_USER_MAX + 1];
 	uint64_t success[REPORT_NFACTORS];
 	uint64_t failure[REPORT_NFACTORS];
-	uint64_t failure_total;         /* also failures with no factor (no_user, ...) */
+	uint64_t failure_total; /* also failures with no factor (no_user, ...) */
 	struct report_count reasons[REPORT_REASONS_MAX];
 	size_t nreasons;
-	uint64_t reasons_other;         /* failures whose reason did not fit */
+	uint64_t reasons_other; /* failures whose reason did not fit */
 	uint64_t lockouts, recovery_used, recovery_issued, unknown_attempts;
-	int64_t last_success;           /* 0: none in the period */
+	int64_t last_success; /* 0: none in the period */
 	int64_t first_unknown;
 	uint16_t terms[REPORT_USER_TERMS];
 	size_t nterms;
 	bool more_terms;
 	int64_t issued[REPORT_RECOVERY_SLOTS], used[REPORT_RECOVERY_SLOTS];
 	size_t nissued, nused;
-	struct { uint16_t day; uint16_t term; uint32_t failures, lockouts; int64_t first; }
-	    faildays[REPORT_FAILDAYS_MAX];
+	struct {
+		uint16_t day;
+		uint16_t term;
+		uint32_t failures, lockouts;
+		int64_t first;
+	} faildays[REPORT_FAILDAYS_MAX];
 	size_t nfaildays;
 };
 
 struct report_term {
 	char name[REPORT_HOST_MAX];
 	uint64_t lines;
-	int64_t first, last;            /* earliest and latest time in the period */
-	int64_t file_last;              /* latest time in the current file */
+	int64_t first, last; /* earliest and latest time in the period */
+	int64_t file_last;   /* latest time in the current file */
 	unsigned file_gen;
-	uint8_t *days;                  /* one bit per day of the period */
+	uint8_t *days; /* one bit per day of the period */
 };
 
 struct report_staff {
@@ -82,24 +86,32 @@ struct report_staff {
 	char user[MFA_USER_MAX + 1];
 	char factor[16];
 	char operator[80];
-	char reason[128];               /* note= (the staff's reason), else reason= */
+	char reason[128]; /* note= (the staff's reason), else reason= */
 	uint16_t term;
 };
 
 enum report_finding_kind {
-	REPORT_F_OUTSIDE_HOURS, REPORT_F_LOCKOUT, REPORT_F_REPEATED_FAILURES,
-	REPORT_F_RECOVERY_UNUSED, REPORT_F_RECOVERY_LATE, REPORT_F_DORMANT,
-	REPORT_F_TRAIL_GAP, REPORT_F_TRAIL_STOPS, REPORT_F_CLOCK_BACK, REPORT_F_UNKNOWN_USER,
-	REPORT_F_STORE_ERROR, REPORT_NKINDS
+	REPORT_F_OUTSIDE_HOURS,
+	REPORT_F_LOCKOUT,
+	REPORT_F_REPEATED_FAILURES,
+	REPORT_F_RECOVERY_UNUSED,
+	REPORT_F_RECOVERY_LATE,
+	REPORT_F_DORMANT,
+	REPORT_F_TRAIL_GAP,
+	REPORT_F_TRAIL_STOPS,
+	REPORT_F_CLOCK_BACK,
+	REPORT_F_UNKNOWN_USER,
+	REPORT_F_STORE_ERROR,
+	REPORT_NKINDS
 };
 
 struct report_finding {
 	enum report_finding_kind kind;
 	int64_t time;
-	int64_t value;                  /* kind's number: failures, seconds, days */
-	int64_t value2;                 /* a second time (a gap's end), or 0 */
-	char user[MFA_USER_MAX + 1];    /* "" when the finding is about a terminal */
-	int term;                       /* -1: none */
+	int64_t value;               /* kind's number: failures, seconds, days */
+	int64_t value2;              /* a second time (a gap's end), or 0 */
+	char user[MFA_USER_MAX + 1]; /* "" when the finding is about a terminal */
+	int term;                    /* -1: none */
 };
 
 struct report_malformed {
@@ -109,15 +121,15 @@ struct report_malformed {
 };
 
 struct report_opts {
-	int64_t since, until;           /* [since, until) */
-	int hours_from, hours_to;       /* office hours, minutes after local midnight */
+	int64_t since, until;     /* [since, until) */
+	int hours_from, hours_to; /* office hours, minutes after local midnight */
 	int dormant_days;
 	int64_t now;
 };
 
 struct report_summary {
 	uint64_t success[REPORT_NFACTORS], failure[REPORT_NFACTORS];
-	uint64_t failure_total;         /* also failures with no factor (no_user, ...) */
+	uint64_t failure_total; /* also failures with no factor (no_user, ...) */
 	uint64_t lockouts, staff_unlocks, recovery_issued, recovery_used;
 	uint64_t enrollments, revocations, store_errors, unknown_attempts;
 };
@@ -133,7 +145,7 @@ struct report_trail {
 	struct report_summary sum;
 	struct report_user *users;
 	size_t nusers, users_cap;
-	uint32_t *index;                /* open addressing: user index + 1, 0 empty */
+	uint32_t *index; /* open addressing: user index + 1, 0 empty */
 	size_t index_cap;
 	uint64_t users_dropped;
 	struct report_term *terms;
@@ -150,9 +162,9 @@ struct report_trail {
 	size_t ndays;
 	uint32_t *day_success, *day_failure, *day_lockouts;
 	unsigned file_gen;
-	struct report_check check;      /* the current mfauth check (set and freed by the caller) */
-	bool store_read;                /* dormant enrollments were checked */
-	char store_note[160];           /* why not, when they were not */
+	struct report_check check; /* the current mfauth check (set and freed by the caller) */
+	bool store_read;           /* dormant enrollments were checked */
+	char store_note[160];      /* why not, when they were not */
 };
 
 /* 0, or MFA_ERR_NOMEM / MFA_ERR_INVAL (until <= since). */

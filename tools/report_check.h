@@ -8,11 +8,11 @@
 #include <stddef.h>
 
 struct report_check {
-	bool ran;       /* false: not run (a report of --input files only) */
-	int status;     /* check's exit status (0 no error, 1 an error or critical), -1 killed */
-	char *text;     /* its standard output: a JSON array with --json, else its lines */
+	bool ran;   /* false: not run (a report of --input files only) */
+	int status; /* check's exit status (0 no error, 1 an error or critical), -1 killed */
+	char *text; /* its standard output: a JSON array with --json, else its lines */
 	size_t len;
-	bool cut;       /* longer than 1 MiB: the rest was dropped */
+	bool cut; /* longer than 1 MiB: the rest was dropped */
 };
 
 /*

@@ -95,7 +95,8 @@ static void csv_users(FILE *f, const struct report_trail *r)
 	char reasons[1024], terms[1024];
 
 	fputs("\r\nusers\r\nuser,success,failure,lockouts,recovery_used,last_success,"
-	    "failures_by_reason,terminals\r\n", f);
+	      "failures_by_reason,terminals\r\n",
+	    f);
 	for (size_t i = 0; i < r->nusers; i++) {
 		const struct report_user *u = &r->users[i];
 		size_t o = 0;
@@ -173,7 +174,8 @@ int report_write_csv(FILE *f, const struct report_trail *r)
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 		char line[1024];
-		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
+		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1),
+		    p);
 		cell(f, line, true);
 		p += n + (nl != NULL);
 	}

@@ -52,19 +52,19 @@ static void esc(FILE *f, const char *s)
 }
 
 static const char style[] =
-	"body{font-family:\"Noto Sans CJK JP\",\"Noto Sans JP\",\"IPAexGothic\","
-	"\"Droid Sans Fallback\",sans-serif;font-size:10.5pt;color:#111;margin:2em;}"
-	"h1{font-size:16pt;margin:0 0 .3em}h2{font-size:13pt;border-bottom:1px solid #444;"
-	"margin-top:1.5em}table{border-collapse:collapse;width:100%;margin:.5em 0}"
-	"th,td{border:1px solid #999;padding:2px 5px;text-align:left;vertical-align:top}"
-	"td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#eee}"
-	"tr{page-break-inside:avoid}.meta{color:#333}.chart{margin:.5em 0 1em}"
-	"svg text{font-size:9px;fill:#222}.ok{fill:#3a7d44}.bad{fill:#c0392b}.lock{fill:#8e44ad}"
-	".sign{border:1px solid #000;width:100%;margin-top:2em}"
-	".sign td{height:3.2em;border:1px solid #000}"
-	".sign th{width:25%}section.page{page-break-before:always}"
-	"@page{size:A4;margin:14mm}"
-	"@media print{body{margin:0;font-size:9.5pt}h2{margin-top:0}}";
+    "body{font-family:\"Noto Sans CJK JP\",\"Noto Sans JP\",\"IPAexGothic\","
+    "\"Droid Sans Fallback\",sans-serif;font-size:10.5pt;color:#111;margin:2em;}"
+    "h1{font-size:16pt;margin:0 0 .3em}h2{font-size:13pt;border-bottom:1px solid #444;"
+    "margin-top:1.5em}table{border-collapse:collapse;width:100%;margin:.5em 0}"
+    "th,td{border:1px solid #999;padding:2px 5px;text-align:left;vertical-align:top}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#eee}"
+    "tr{page-break-inside:avoid}.meta{color:#333}.chart{margin:.5em 0 1em}"
+    "svg text{font-size:9px;fill:#222}.ok{fill:#3a7d44}.bad{fill:#c0392b}.lock{fill:#8e44ad}"
+    ".sign{border:1px solid #000;width:100%;margin-top:2em}"
+    ".sign td{height:3.2em;border:1px solid #000}"
+    ".sign th{width:25%}section.page{page-break-before:always}"
+    "@page{size:A4;margin:14mm}"
+    "@media print{body{margin:0;font-size:9.5pt}h2{margin-top:0}}";
 
 static void th(FILE *f, const char *label)
 {
@@ -142,20 +142,25 @@ static void chart_days(FILE *f, const struct report_trail *r, const char *title,
 	for (size_t d = 0; d < r->ndays; d++)
 		if ((uint64_t)a[d] + (b ? b[d] : 0) > max)
 			max = (uint64_t)a[d] + (b ? b[d] : 0);
-	fprintf(f, "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-	    "height=\"%d\" role=\"img\"><title>", CHART_W, CHART_H + 20);
+	fprintf(f,
+	    "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	    "height=\"%d\" role=\"img\"><title>",
+	    CHART_W, CHART_H + 20);
 	esc(f, title);
-	fprintf(f, "</title><text x=\"0\" y=\"10\">%" PRIu64 "</text><text x=\"0\" y=\"%d\">0"
-	    "</text><line x1=\"30\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", max, CHART_H,
-	    CHART_H, CHART_W, CHART_H);
+	fprintf(f,
+	    "</title><text x=\"0\" y=\"10\">%" PRIu64 "</text><text x=\"0\" y=\"%d\">0"
+	    "</text><line x1=\"30\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n",
+	    max, CHART_H, CHART_H, CHART_W, CHART_H);
 	for (size_t d = 0; d < r->ndays; d++) {
 		double x = 35 + bw * (double)d, ha = (double)(CHART_H - 10) * a[d] / (double)max;
 		double hb = b ? (double)(CHART_H - 10) * b[d] / (double)max : 0;
 		if (a[d] > 0)
-			fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
+			fprintf(f,
+			    "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
 			    ca, x, CHART_H - ha, bw * 0.8, ha);
 		if (b && b[d] > 0)
-			fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
+			fprintf(f,
+			    "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
 			    cb, x, CHART_H - ha - hb, bw * 0.8, hb);
 		if (d % 7 == 0) {
 			char day[40];
@@ -177,12 +182,14 @@ static void chart_reasons(FILE *f, const struct report_trail *r)
 	for (size_t i = 0; i < r->nusers; i++)
 		for (size_t j = 0; j < r->users[i].nreasons; j++) {
 			size_t k;
-			for (k = 0; k < n && strcmp(all[k].name, r->users[i].reasons[j].name) != 0; k++)
+			for (k = 0; k < n && strcmp(all[k].name, r->users[i].reasons[j].name) != 0;
+			     k++)
 				;
 			if (k == n) {
 				if (n == sizeof(all) / sizeof(all[0]))
 					continue;
-				memcpy(all[n].name, r->users[i].reasons[j].name, sizeof(all[n].name));
+				memcpy(all[n].name, r->users[i].reasons[j].name,
+				    sizeof(all[n].name));
 				all[n++].n = 0;
 			}
 			all[k].n += r->users[i].reasons[j].n;
@@ -190,17 +197,20 @@ static void chart_reasons(FILE *f, const struct report_trail *r)
 	for (size_t k = 0; k < n; k++)
 		if (all[k].n > max)
 			max = all[k].n;
-	fprintf(f, "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-	    "height=\"%zu\" role=\"img\"><title>", CHART_W, 16 * n + 4);
+	fprintf(f,
+	    "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	    "height=\"%zu\" role=\"img\"><title>",
+	    CHART_W, 16 * n + 4);
 	esc(f, _("Failures by reason"));
 	fputs("</title>\n", f);
 	for (size_t k = 0; k < n; k++) {
 		double w = (double)(CHART_W - 200) * (double)all[k].n / (double)max;
 		fprintf(f, "<text x=\"0\" y=\"%zu\">", 16 * k + 12);
 		esc(f, all[k].name);
-		fprintf(f, "</text><rect class=\"bad\" x=\"130\" y=\"%zu\" width=\"%.1f\" height=\"12\"/>"
-		    "<text x=\"%.1f\" y=\"%zu\">%" PRIu64 "</text>\n", 16 * k + 2, w, 135 + w,
-		    16 * k + 12, all[k].n);
+		fprintf(f,
+		    "</text><rect class=\"bad\" x=\"130\" y=\"%zu\" width=\"%.1f\" height=\"12\"/>"
+		    "<text x=\"%.1f\" y=\"%zu\">%" PRIu64 "</text>\n",
+		    16 * k + 2, w, 135 + w, 16 * k + 12, all[k].n);
 	}
 	fputs("</svg></div>\n", f);
 }
@@ -234,7 +244,8 @@ static void html_users(FILE *f, const struct report_trail *r)
 		fputs("<td>", f);
 		for (size_t j = 0; j < u->nreasons; j++) {
 			esc(f, u->reasons[j].name);
-			fprintf(f, "=%" PRIu64 "%s", u->reasons[j].n, j + 1 < u->nreasons ? " " : "");
+			fprintf(f, "=%" PRIu64 "%s", u->reasons[j].n,
+			    j + 1 < u->nreasons ? " " : "");
 		}
 		fputs("</td><td>", f);
 		for (size_t j = 0; j < u->nterms; j++) {
@@ -337,8 +348,8 @@ static void html_lines_and_sign(FILE *f, const struct report_trail *r)
 			const char *nl = strchr(p, '\n');
 			size_t n = nl ? (size_t)(nl - p) : strlen(p);
 			char line[1024];
-			snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1),
-			    p);
+			snprintf(line, sizeof(line), "%.*s",
+			    (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
 			esc(f, line);
 			fputc('\n', f);
 			p += n + (nl != NULL);
@@ -350,7 +361,8 @@ static void html_lines_and_sign(FILE *f, const struct report_trail *r)
 		fputs("</p>\n", f);
 	}
 	fprintf(f, "<h2>%s</h2>\n<table class=\"sign\">", _("Inspection"));
-	fprintf(f, "<tr><th>%s</th><td></td></tr><tr><th>%s</th><td></td></tr>"
+	fprintf(f,
+	    "<tr><th>%s</th><td></td></tr><tr><th>%s</th><td></td></tr>"
 	    "<tr><th>%s</th><td></td></tr><tr><th>%s</th><td></td></tr></table></section>\n",
 	    _("inspected by"), _("date"), _("signature or seal"), _("remarks"));
 }
@@ -363,8 +375,10 @@ int report_write_html(FILE *f, const struct report_trail *r)
 	report_time_short(r->opt.until, until, sizeof(until));
 	report_time_short(r->opt.now, now, sizeof(now));
 	/* TRANSLATORS: the HTML lang attribute of the report: "ja" in Japanese. */
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
-	    "<title>", _("en"));
+	fprintf(f,
+	    "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+	    "<title>",
+	    _("en"));
 	esc(f, _("mfauth audit report"));
 	fprintf(f, "</title><style>%s</style></head><body>\n<h1>", style);
 	esc(f, _("mfauth audit report"));

@@ -35,7 +35,7 @@ static void one_line(struct report_trail *r, struct report_line *pl, const char 
 
 int report_input_file(struct report_trail *r, const char *path, int *sys_errno)
 {
-	static struct report_line pl;   /* 8 KiB: not on the stack */
+	static struct report_line pl; /* 8 KiB: not on the stack */
 	char buf[READ_BUF];
 	struct stat st;
 	uint64_t lineno = 0;

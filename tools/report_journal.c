@@ -90,7 +90,7 @@ int report_input_journal(struct report_trail *r, const char *path, int *sys_errn
 
 	*sys_errno = 0;
 	rc = path != NULL ? sd_journal_open_files(&j, paths, 0) :
-	    sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+	                    sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
 	if (rc < 0) {
 		*sys_errno = -rc;
 		return -rc == ENOENT ? MFA_ERR_NOENT : MFA_ERR_IO;

@@ -40,17 +40,19 @@ static void json_summary(FILE *f, const struct report_trail *r)
 	for (size_t i = 0; i < r->nusers; i++)
 		if (report_user_success(&r->users[i]) > 0)
 			with_logins++;
-	fprintf(f, "\"summary\":{\"terminals\":%zu,\"users_with_logins\":%zu,\"success\":",
-	    r->nterms, with_logins);
+	fprintf(f,
+	    "\"summary\":{\"terminals\":%zu,\"users_with_logins\":%zu,\"success\":", r->nterms,
+	    with_logins);
 	jfactors(f, s->success);
 	fputs(",\"failure\":", f);
 	jfactors(f, s->failure);
-	fprintf(f, ",\"failures_total\":%" PRIu64 ",\"lockouts\":%" PRIu64 ",\"staff_unlocks\":%" PRIu64
+	fprintf(f,
+	    ",\"failures_total\":%" PRIu64 ",\"lockouts\":%" PRIu64 ",\"staff_unlocks\":%" PRIu64
 	    ",\"recovery_issued\":%" PRIu64 ",\"recovery_used\":%" PRIu64
 	    ",\"enrollments\":%" PRIu64 ",\"revocations\":%" PRIu64 ",\"store_errors\":%" PRIu64
-	    ",\"unknown_user_attempts\":%" PRIu64 "}", s->failure_total, s->lockouts, s->staff_unlocks,
-	    s->recovery_issued, s->recovery_used, s->enrollments, s->revocations,
-	    s->store_errors, s->unknown_attempts);
+	    ",\"unknown_user_attempts\":%" PRIu64 "}",
+	    s->failure_total, s->lockouts, s->staff_unlocks, s->recovery_issued, s->recovery_used,
+	    s->enrollments, s->revocations, s->store_errors, s->unknown_attempts);
 }
 
 static void json_user(FILE *f, const struct report_trail *r, const struct report_user *u)
@@ -67,10 +69,10 @@ static void json_user(FILE *f, const struct report_trail *r, const struct report
 	}
 	if (u->reasons_other > 0)
 		fprintf(f, "%s\"other\":%" PRIu64, u->nreasons ? "," : "", u->reasons_other);
-	fprintf(f, "},\"lockouts\":%" PRIu64 ",\"recovery_issued\":%" PRIu64
-	    ",\"recovery_used\":%" PRIu64 ",\"unknown_user_attempts\":%" PRIu64
-	    ",\"last_success\":", u->lockouts, u->recovery_issued, u->recovery_used,
-	    u->unknown_attempts);
+	fprintf(f,
+	    "},\"lockouts\":%" PRIu64 ",\"recovery_issued\":%" PRIu64 ",\"recovery_used\":%" PRIu64
+	    ",\"unknown_user_attempts\":%" PRIu64 ",\"last_success\":",
+	    u->lockouts, u->recovery_issued, u->recovery_used, u->unknown_attempts);
 	jtime(f, u->last_success);
 	fputs(",\"terminals\":[", f);
 	for (size_t i = 0; i < u->nterms; i++) {
@@ -193,7 +195,8 @@ int report_write_json(FILE *f, const struct report_trail *r)
 	}
 	fputc(']', f);
 	json_terms_days(f, r);
-	fprintf(f, ",\"lines\":{\"read\":%" PRIu64 ",\"used\":%" PRIu64 ",\"malformed\":%" PRIu64
+	fprintf(f,
+	    ",\"lines\":{\"read\":%" PRIu64 ",\"used\":%" PRIu64 ",\"malformed\":%" PRIu64
 	    ",\"untrusted\":%" PRIu64 ",\"other\":%" PRIu64 ",\"outside_period\":%" PRIu64 "}",
 	    l->read, l->used, l->malformed, l->untrusted, l->other, l->outside_period);
 	fputs(",\"malformed\":[", f);
@@ -204,11 +207,13 @@ int report_write_json(FILE *f, const struct report_trail *r)
 		cli_json_string(f, r->malformed[i].why);
 		fputc('}', f);
 	}
-	fprintf(f, "],\"dropped\":{\"users\":%" PRIu64 ",\"terminals\":%" PRIu64
-	    ",\"staff_actions\":%" PRIu64 ",\"findings\":%" PRIu64 ",\"malformed_listed\":%"
-	    PRIu64 "},\"store\":{\"checked\":%s,\"note\":", r->users_dropped, r->terms_dropped,
-	    r->staff_dropped, r->findings_dropped,
-	    l->malformed + l->untrusted - (uint64_t)r->nmalformed, r->store_read ? "true" : "false");
+	fprintf(f,
+	    "],\"dropped\":{\"users\":%" PRIu64 ",\"terminals\":%" PRIu64
+	    ",\"staff_actions\":%" PRIu64 ",\"findings\":%" PRIu64 ",\"malformed_listed\":%" PRIu64
+	    "},\"store\":{\"checked\":%s,\"note\":",
+	    r->users_dropped, r->terms_dropped, r->staff_dropped, r->findings_dropped,
+	    l->malformed + l->untrusted - (uint64_t)r->nmalformed,
+	    r->store_read ? "true" : "false");
 	cli_json_string(f, r->store_note);
 	fputc('}', f);
 	json_check(f, &r->check);

@@ -18,10 +18,12 @@ struct cur {
 	const char *end;
 };
 
+/* clang-format off */
 static const char month_names[12][4] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
+/* clang-format on */
 
 static bool is_digit(char c)
 {
@@ -132,8 +134,9 @@ static bool take_rfc3339(struct cur *c, int64_t *t)
 		sign = -1;
 	else
 		return false;
-	if (sign != 0 && (!take_digits(c, 2, &oh) || !take_char(c, ':') ||
-	    !take_digits(c, 2, &om) || oh > 23 || om > 59))
+	if (sign != 0 &&
+	    (!take_digits(c, 2, &oh) || !take_char(c, ':') || !take_digits(c, 2, &om) || oh > 23 ||
+	        om > 59))
 		return false;
 	if (!days_ok(y, mo, d) || h > 23 || mi > 59 || s > 60)
 		return false;
@@ -197,8 +200,8 @@ static bool take_rfc3164(struct cur *c, int64_t ref, int64_t *t)
 		return false;
 	c->p += 2;
 	if (!take_char(c, ' ') || !take_digits(c, 2, &h) || !take_char(c, ':') ||
-	    !take_digits(c, 2, &mi) || !take_char(c, ':') || !take_digits(c, 2, &s) ||
-	    h > 23 || mi > 59 || s > 60)
+	    !take_digits(c, 2, &mi) || !take_char(c, ':') || !take_digits(c, 2, &s) || h > 23 ||
+	    mi > 59 || s > 60)
 		return false;
 	if (localtime_r(&rt, &rtm) == NULL)
 		return false;
@@ -304,8 +307,8 @@ static int parse_5424(struct cur *c, struct report_line *out, const char **why)
 	if (!take_word(c, &s, &n) || !take_char(c, ' '))
 		return *why = "bad_header", REPORT_PARSE_MALFORMED;
 	rc = origin_of(s, n, &out->origin);
-	if (!take_word(c, &s, &n) || !take_char(c, ' ') ||  /* PROCID */
-	    !take_word(c, &s, &n) || !take_char(c, ' ') ||  /* MSGID */
+	if (!take_word(c, &s, &n) || !take_char(c, ' ') || /* PROCID */
+	    !take_word(c, &s, &n) || !take_char(c, ' ') || /* MSGID */
 	    !skip_sd(c))
 		return *why = "bad_header", REPORT_PARSE_MALFORMED;
 	if (rc != REPORT_PARSE_OURS)

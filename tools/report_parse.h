@@ -28,30 +28,30 @@
 #define REPORT_IDENT_MAX 64
 
 enum report_origin {
-	REPORT_MODULE,  /* ident pam_mfauth: the module and the setuid helper */
-	REPORT_TOOL,    /* ident mfauth: the admin tool */
+	REPORT_MODULE, /* ident pam_mfauth: the module and the setuid helper */
+	REPORT_TOOL,   /* ident mfauth: the admin tool */
 };
 
 struct report_field {
 	const char *key;
-	const char *value;  /* decoded (escapes resolved), NUL-terminated */
+	const char *value; /* decoded (escapes resolved), NUL-terminated */
 };
 
 /* One audit line.  The strings point into buf: valid until the next parse. */
 struct report_line {
-	int64_t time;                   /* epoch seconds, UTC */
-	char host[REPORT_HOST_MAX];     /* the terminal; "-" when the header had none */
+	int64_t time;               /* epoch seconds, UTC */
+	char host[REPORT_HOST_MAX]; /* the terminal; "-" when the header had none */
 	enum report_origin origin;
-	int cut;                        /* the last value was cut at the line limit */
+	int cut; /* the last value was cut at the line limit */
 	size_t nfields;
 	struct report_field f[REPORT_FIELDS_MAX];
 	char buf[REPORT_LINE_MAX * 2];
 };
 
 enum report_parse_result {
-	REPORT_PARSE_OURS = 0,          /* an audit line of ours, *out filled */
-	REPORT_PARSE_OTHER = 1,         /* a well-formed line of another program */
-	REPORT_PARSE_MALFORMED = -1,    /* *why says what was wrong */
+	REPORT_PARSE_OURS = 0,       /* an audit line of ours, *out filled */
+	REPORT_PARSE_OTHER = 1,      /* a well-formed line of another program */
+	REPORT_PARSE_MALFORMED = -1, /* *why says what was wrong */
 };
 
 /*

@@ -52,10 +52,14 @@ static void text_summary(FILE *f, const struct report_trail *r)
 	fprintf(f, "%s\n", _("Summary"));
 	fprintf(f, _("  terminals:                  %zu\n"), r->nterms);
 	fprintf(f, _("  users with logins:          %zu\n"), with_logins);
-	fprintf(f, _("  successful logins:          %" PRIu64 " (totp %" PRIu64 ", recovery %" PRIu64
-	    ", card %" PRIu64 ")\n"), sum3(s->success), s->success[0], s->success[1], s->success[2]);
-	fprintf(f, _("  failed logins:              %" PRIu64 " (totp %" PRIu64 ", recovery %" PRIu64
-	    ", card %" PRIu64 ")\n"), s->failure_total, s->failure[0], s->failure[1], s->failure[2]);
+	fprintf(f,
+	    _("  successful logins:          %" PRIu64 " (totp %" PRIu64 ", recovery %" PRIu64
+	      ", card %" PRIu64 ")\n"),
+	    sum3(s->success), s->success[0], s->success[1], s->success[2]);
+	fprintf(f,
+	    _("  failed logins:              %" PRIu64 " (totp %" PRIu64 ", recovery %" PRIu64
+	      ", card %" PRIu64 ")\n"),
+	    s->failure_total, s->failure[0], s->failure[1], s->failure[2]);
 	fprintf(f, _("  lockouts:                   %" PRIu64 "\n"), s->lockouts);
 	fprintf(f, _("  staff unlocks:              %" PRIu64 "\n"), s->staff_unlocks);
 	fprintf(f, _("  recovery codes issued/used: %" PRIu64 " / %" PRIu64 "\n"),
@@ -80,7 +84,8 @@ static void text_users(FILE *f, const struct report_trail *r)
 		    safe(u->name, name, sizeof(name)), report_user_success(u), u->failure_total,
 		    u->lockouts, u->recovery_used, t);
 		for (size_t j = 0; j < u->nterms; j++)
-			fprintf(f, " %s", safe(report_term_name(r, u->terms[j]), name, sizeof(name)));
+			fprintf(f, " %s",
+			    safe(report_term_name(r, u->terms[j]), name, sizeof(name)));
 		fputs(u->more_terms ? " ...\n" : "\n", f);
 		if (u->nreasons == 0 && u->reasons_other == 0)
 			continue;
@@ -126,7 +131,8 @@ static void text_findings(FILE *f, const struct report_trail *r)
 		report_time_short(x->time, t, sizeof(t));
 		report_finding_detail(r, x, true, d, sizeof(d));
 		fprintf(f, "  %s  %-17s %-16s %-12s %s\n", t, report_kind_token(x->kind),
-		    safe(x->user, a, sizeof(a)), safe(report_term_name(r, x->term), b, sizeof(b)), d);
+		    safe(x->user, a, sizeof(a)), safe(report_term_name(r, x->term), b, sizeof(b)),
+		    d);
 	}
 }
 
@@ -145,9 +151,10 @@ int report_write_text(FILE *f, const struct report_trail *r)
 	text_staff(f, r);
 	text_findings(f, r);
 	fprintf(f, "\n%s\n", _("Lines"));
-	fprintf(f, _("  read %" PRIu64 ", used %" PRIu64 ", malformed %" PRIu64 ", untrusted %"
-	    PRIu64 ", other programs %" PRIu64 ", outside the period %" PRIu64 "\n"), l->read,
-	    l->used, l->malformed, l->untrusted, l->other, l->outside_period);
+	fprintf(f,
+	    _("  read %" PRIu64 ", used %" PRIu64 ", malformed %" PRIu64 ", untrusted %" PRIu64
+	      ", other programs %" PRIu64 ", outside the period %" PRIu64 "\n"),
+	    l->read, l->used, l->malformed, l->untrusted, l->other, l->outside_period);
 	for (size_t i = 0; i < r->nmalformed; i++)
 		fprintf(f, "  %s:%" PRIu64 ": %s\n", safe(r->malformed[i].source, b, sizeof(b)),
 		    r->malformed[i].lineno, r->malformed[i].why);
@@ -155,11 +162,13 @@ int report_write_text(FILE *f, const struct report_trail *r)
 		fprintf(f, _("\nDormant enrollments: checked in the store (%d days).\n"),
 		    r->opt.dormant_days);
 	else
-		fprintf(f, _("\nDormant enrollments: not checked, the store could not be read (%s).\n"),
+		fprintf(f,
+		    _("\nDormant enrollments: not checked, the store could not be read (%s).\n"),
 		    r->store_note);
 	fprintf(f, "\n%s\n", _("Self-inspection (mfauth check)"));
 	if (!r->check.ran) {
-		fprintf(f, "  %s\n", _("not run: the report reads --input files, not this terminal"));
+		fprintf(f, "  %s\n",
+		    _("not run: the report reads --input files, not this terminal"));
 	} else {
 		/* check's own lines, already escaped by it; indented under the heading. */
 		for (const char *p = r->check.text; *p != '\0';) {

@@ -37,9 +37,11 @@ static void test_rfc3164_module_line(void **state)
 	const char *why;
 
 	(void)state;
-	assert_int_equal(parse("Dec  6 07:55:18 term-01 pam_mfauth[4242]: event=auth result=fail "
-	    "user=alice factor=totp reason=bad_code service=login tty=tty2 rhost= failures=2",
-	    T_DEC6, &why), REPORT_PARSE_OURS);
+	assert_int_equal(
+	    parse("Dec  6 07:55:18 term-01 pam_mfauth[4242]: event=auth result=fail "
+	          "user=alice factor=totp reason=bad_code service=login tty=tty2 rhost= failures=2",
+	        T_DEC6, &why),
+	    REPORT_PARSE_OURS);
 	assert_int_equal(L.time, T_DEC6);
 	assert_string_equal(L.host, "term-01");
 	assert_int_equal(L.origin, REPORT_MODULE);
@@ -58,7 +60,8 @@ static void test_rfc3339_tool_line(void **state)
 
 	(void)state;
 	assert_int_equal(parse("2026-12-06T16:55:18.123456+09:00 srv mfauth[7]: event=unlock "
-	    "result=success user=bob reason= note=\"phone\\x20lost\" op_uid=0", 0, &why),
+	                       "result=success user=bob reason= note=\"phone\\x20lost\" op_uid=0",
+	                     0, &why),
 	    REPORT_PARSE_OURS);
 	assert_int_equal(L.time, T_DEC6);
 	assert_int_equal(L.origin, REPORT_TOOL);
@@ -71,8 +74,11 @@ static void test_rfc5424(void **state)
 
 	(void)state;
 	assert_int_equal(parse("<86>1 2026-12-06T07:55:18Z host5 pam_mfauth 99 - "
-	    "[meta x=\"a]b\\\"\"] \xef\xbb\xbf" "event=lock result=locked user=carol "
-	    "locked_until=staff", 0, &why), REPORT_PARSE_OURS);
+	                       "[meta x=\"a]b\\\"\"] \xef\xbb\xbf"
+	                       "event=lock result=locked user=carol "
+	                       "locked_until=staff",
+	                     0, &why),
+	    REPORT_PARSE_OURS);
 	assert_int_equal(L.time, T_DEC6);
 	assert_string_equal(L.host, "host5");
 	assert_string_equal(report_field(&L, "locked_until"), "staff");
@@ -94,7 +100,8 @@ static void test_other_programs(void **state)
 	    REPORT_PARSE_OTHER);
 	/* Near misses of our idents are someone else's. */
 	assert_int_equal(parse("Dec  6 07:55:18 h pam_mfauthx[1]: event=auth result=success user=a",
-	    T_DEC6, &why), REPORT_PARSE_OTHER);
+	                     T_DEC6, &why),
+	    REPORT_PARSE_OTHER);
 	assert_int_equal(parse("Dec  6 07:55:18 h kernel: [ 1.0] x", T_DEC6, &why),
 	    REPORT_PARSE_OTHER);
 	assert_int_equal(parse("Dec  6 07:55:18 h no tag here", T_DEC6, &why), REPORT_PARSE_OTHER);
@@ -103,19 +110,23 @@ static void test_other_programs(void **state)
 /* What lib/audit.c writes for hostile values, the parser gives back byte for byte. */
 static void test_round_trip_with_formatter(void **state)
 {
+	/* clang-format off */
 	static const char *const values[] = {
 		"x event=lock", "a\"b\\c", "tab\there", "\xe7\x94\xb0\xe4\xb8\xad", "x,y=z", "",
 		"plain-user@DOMAIN.example/+:_", "\x7f\x01",
 	};
+	/* clang-format on */
 	char line[2048], msg[2300];
 	const char *why;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		/* clang-format off */
 		struct mfa_audit_field f[] = {
 			{ "event", "auth" }, { "result", "fail" }, { "user", values[i] },
 			{ "note", values[i] },
 		};
+		/* clang-format on */
 		mfa_audit_format(line, sizeof(line), f, 4);
 		snprintf(msg, sizeof(msg), "Dec  6 07:55:18 h pam_mfauth[1]: %s", line);
 		assert_int_equal(parse(msg, T_DEC6, &why), REPORT_PARSE_OURS);
@@ -150,17 +161,20 @@ static void test_year_of_rfc3164(void **state)
 
 	(void)state;
 	/* A December line in a file written on 2 January is last year's. */
-	assert_int_equal(parse("Dec  6 07:55:18 h mfauth: event=init result=success user=",
-	    T_JAN2, &why), REPORT_PARSE_OURS);
+	assert_int_equal(parse("Dec  6 07:55:18 h mfauth: event=init result=success user=", T_JAN2,
+	                     &why),
+	    REPORT_PARSE_OURS);
 	assert_int_equal(L.time, T_DEC6);
 	/* A day ahead of the file's time is still this year (clocks differ a little). */
-	assert_int_equal(parse("Jan  3 00:00:00 h mfauth: event=init result=success user=",
-	    T_JAN2, &why), REPORT_PARSE_OURS);
+	assert_int_equal(parse("Jan  3 00:00:00 h mfauth: event=init result=success user=", T_JAN2,
+	                     &why),
+	    REPORT_PARSE_OURS);
 	assert_int_equal(L.time, T_JAN2 + 86400);
 	/* 29 February goes back to the last leap year. */
-	assert_int_equal(parse("Feb 29 12:00:00 h mfauth: event=init result=success user=",
-	    T_JAN2, &why), REPORT_PARSE_OURS);
-	assert_int_equal(L.time, 1709208000);   /* 2024-02-29 12:00:00 UTC */
+	assert_int_equal(parse("Feb 29 12:00:00 h mfauth: event=init result=success user=", T_JAN2,
+	                     &why),
+	    REPORT_PARSE_OURS);
+	assert_int_equal(L.time, 1709208000); /* 2024-02-29 12:00:00 UTC */
 }
 
 static void test_malformed(void **state)
@@ -175,11 +189,15 @@ static void test_malformed(void **state)
 		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a  result=b user=c", "bad_key" },
 		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=c,d", "bad_value" },
 		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=\"c\\q\"", "bad_quote" },
-		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=\"c\\x4A\"", "bad_quote" },
-		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=\"c\\x41\"", "bad_quote" },
-		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=\"c\\x00\"", "bad_quote" },
+		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=\"c\\x4A\"",
+		    "bad_quote" },
+		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=\"c\\x41\"",
+		    "bad_quote" },
+		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=\"c\\x00\"",
+		    "bad_quote" },
 		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=\"c d\"", "bad_quote" },
-		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=\"c\"x", "bad_separator" },
+		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b user=\"c\"x",
+		    "bad_separator" },
 		{ "Dec  6 07:55:18 h pam_mfauth[1]: result=b event=a user=c", "not_an_audit_line" },
 		{ "Dec  6 07:55:18 h pam_mfauth[1]: event=a result=b", "not_an_audit_line" },
 		{ "Dec  6 07:55:18 h pam_mfauth[1]: event= result=b user=c", "not_an_audit_line" },
@@ -207,7 +225,8 @@ static void test_too_many_and_too_long(void **state)
 	const char *why;
 
 	(void)state;
-	n = (size_t)snprintf(line, sizeof(line), "Dec  6 07:55:18 h pam_mfauth[1]: event=a "
+	n = (size_t)snprintf(line, sizeof(line),
+	    "Dec  6 07:55:18 h pam_mfauth[1]: event=a "
 	    "result=b user=c");
 	for (int i = 0; i < REPORT_FIELDS_MAX; i++)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " k%d=v", i);
@@ -226,12 +245,14 @@ static void test_too_many_and_too_long(void **state)
  */
 static void test_every_prefix(void **state)
 {
+	/* clang-format off */
 	static const char *const lines[] = {
 		"<86>Dec  6 07:55:18 term pam_mfauth[12]: event=auth result=fail user=\"a\\x20b\" "
 		    "note=\"q\\\"\\\\\"",
 		"<86>1 2026-12-06T07:55:18.5-03:30 term mfauth 1 - [a b=\"]\"] event=x result=y user=",
 		"2026-12-06T07:55:18Z term mfauth: event=x result=y user=z",
 	};
+	/* clang-format on */
 	const char *why;
 
 	(void)state;
