@@ -6,7 +6,7 @@ src=${MFAUTH_SRCDIR:-$(dirname "$0")/..}
 build=${MFAUTH_BUILDDIR:-.}
 passed=0
 failed=0
-for target in config record card base32 pskc csv helper_proto; do
+for target in config record card base32 pskc csv helper_proto report_parse; do
 	if "$build/fuzz/fuzz_${target}_replay" "$src/fuzz/corpus/$target"; then
 		passed=$((passed + 1))
 	else

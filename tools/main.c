@@ -37,6 +37,10 @@ static const struct command commands[] = {
 	{ "recovery", cmd_recovery, "recovery USER [--ttl DURATION] [--reason TEXT]" },
 	{ "rekey", cmd_rekey, "rekey" },
 	{ "check", cmd_check, "check [--pam-dir DIR] [--sshd-config FILE] [--json]" },
+	{ "report", cmd_report,
+	    "report [--since DATE] [--until DATE] [--input FILE]...\n"
+	    "                [--format text|html|csv|json] [--output FILE] [--hours HH:MM-HH:MM]\n"
+	    "                [--dormant DAYS]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -71,4 +71,20 @@ check "recovery: the code alone on the last line" \
 run C recovery alice --ttl 1h
 check "recovery: English in C" has out "One-time recovery code for alice, valid once until"
 
+# mfauth report: the text in Japanese, the json the same in both languages.
+printf '%s\n' 'Nov  3 10:00:00 t1 pam_mfauth[1]: event=auth result=success user=sato factor=totp reason=' \
+	'Nov  3 10:00:05 t1 pam_mfauth[1]: event=lock result=locked user=sato factor=totp reason=too_many_failures locked_until=staff' \
+	>"$T/trail.log"
+rep=(report --since 2026-11-01 --until 2026-11-30 --input "$T/trail.log")
+run ja_JP.UTF-8 "${rep[@]}" --format text
+check "report text in Japanese: sections and a finding" bash -c 'grep -qF "概要" "$0" && grep -qF "要確認事項" "$0" && grep -qF "担当者が解除するまでロック" "$0"' "$T/out"
+run ja_JP.UTF-8 "${rep[@]}" --format json
+cp "$T/out" "$T/ja.json"
+run C "${rep[@]}" --format json
+check "report json: the same in both languages" cmp "$T/out" "$T/ja.json"
+run ja_JP.UTF-8 "${rep[@]}" --format html
+check "report html in Japanese: lang=ja, sections and the signature box" bash -c 'grep -qF "<html lang=\"ja\">" "$0" && grep -qF "概要" "$0" && grep -qF "点検者" "$0"' "$T/out"
+run C "${rep[@]}" --format html
+check "report html in English: lang=en" grep -qF '<html lang="en">' "$T/out"
+
 summary
