@@ -322,7 +322,15 @@ int mfa_auth_account(struct mfa_store *store, const struct mfa_config *cfg, cons
 	memset(&rec, 0, sizeof(rec));
 	rc = mfa_store_load(store, user, &rec);
 	mfa_record_wipe(&rec);
-	return rc != 0 ? rc : mfa_auth_unlocked(store, cfg, user, now);
+	if (rc != 0)
+		return rc;
+	/*
+	 * MFA_ERR_NOENT means "nothing enrolled, no lock to enforce" to the
+	 * callers: only the record may say so.  A record without a readable
+	 * state is a store error, whatever code the backend gave (fail closed).
+	 */
+	rc = mfa_auth_unlocked(store, cfg, user, now);
+	return rc == MFA_ERR_NOENT ? MFA_ERR_NOSTATE : rc;
 }
 
 bool mfa_auth_code_judged(int rc)

@@ -104,6 +104,8 @@ int mfa_auth_unlocked(struct mfa_store *store, const struct mfa_config *cfg, con
  * the lock): MFA_ERR_NOENT when user has no enrollment (no lock to
  * enforce), MFA_ERR_LOCKED while the user is locked at now, 0 otherwise,
  * or the store error that kept the record or the state from being read.
+ * Only a missing record is MFA_ERR_NOENT: a record whose state cannot be
+ * found is MFA_ERR_NOSTATE whatever the backend said (fail closed).
  */
 int mfa_auth_account(struct mfa_store *store, const struct mfa_config *cfg, const char *user,
     uint64_t now);

@@ -114,7 +114,10 @@ void mfa_store_load_decoy(struct mfa_store *store);
 int mfa_store_update_decoy(struct mfa_store *store, mfa_state_fn fn, void *ctx);
 const char *mfa_store_decoy_where(const struct mfa_store *store);
 
-/* Read user's current state under a shared lock. */
+/*
+ * Read user's current state under a shared lock.  MFA_ERR_NOSTATE if the
+ * user has none (never MFA_ERR_NOENT: callers read that as "not enrolled").
+ */
 int mfa_store_read_state(struct mfa_store *store, const char *user, struct mfa_state *st);
 
 /*

@@ -55,6 +55,7 @@ struct mem_store {
 	void *interloper_arg;
 	unsigned fn_calls; /* calls of fn over all updates */
 	unsigned updates;  /* updates that wrote */
+	bool state_noent;  /* read_state answers MFA_ERR_NOENT (a backend's "no such entry") */
 };
 
 /* The backend's only instance: open hands it out (one store per test). */
@@ -218,6 +219,8 @@ static int mem_read_state(void *handle, const char *user, struct mfa_state *st)
 
 	if (u == NULL)
 		return MFA_ERR_NOSTATE;
+	if (((struct mem_store *)handle)->state_noent)
+		return MFA_ERR_NOENT;
 	*st = u->st;
 	return 0;
 }
@@ -626,6 +629,21 @@ static void test_decoy_and_list_through_the_dispatch(void **state)
 	assert_ptr_equal(mfa_store_handle(f->store, &mem_ops), &mem);
 }
 
+/*
+ * The account step: a record whose state the backend reports missing with
+ * MFA_ERR_NOENT is a store error, never "not enrolled" (which the module and
+ * the helper turn into PAM_IGNORE or success: no lock enforced).
+ */
+static void test_account_state_missing_is_not_unenrolled(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(mfa_auth_account(f->store, &f->cfg, USER, NOW), 0);
+	mem.state_noent = true;
+	assert_int_equal(mfa_auth_account(f->store, &f->cfg, USER, NOW), MFA_ERR_NOSTATE);
+	assert_int_equal(mfa_auth_account(f->store, &f->cfg, "nobody", NOW), MFA_ERR_NOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,6 +667,8 @@ int main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_decoy_and_list_through_the_dispatch, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_account_state_missing_is_not_unenrolled,
+		    fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
