@@ -121,7 +121,8 @@ static bool check_config(struct cli *c, struct report *r)
 		return false;
 	}
 	close(fd);
-	if (mfa_config_load_file(&c->cfg, path, c->config_path == NULL, &cerr) != 0) {
+	if (mfa_config_load_file(&c->cfg, path, c->config_path == NULL, &cerr) != 0 ||
+	    mfa_config_check(&c->cfg, &cerr) != 0) {
 		report(r, SEV_ERROR, "config", path, _("%s (the module refuses it, so every login "
 		    "fails)"), after_subject(cerr.msg, path));
 		return false;

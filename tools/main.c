@@ -59,6 +59,8 @@ static int load_config(struct cli *c)
 
 	mfa_config_defaults(&c->cfg);
 	rc = mfa_config_load_file(&c->cfg, path, c->config_path == NULL, &cerr);
+	if (rc == 0)
+		rc = mfa_config_check(&c->cfg, &cerr);
 	if (rc != 0) {
 		cli_error("%s", cerr.msg[0] ? cerr.msg : mfa_strerror(rc));
 		return EXIT_FAIL;
