@@ -57,6 +57,17 @@ static const struct err_entry err_table[] = {
 	{ MFA_ERR_WRONG_CARD, N_("not the card enrolled for this account"), "wrong_card" },
 	{ MFA_ERR_TRIES_UNKNOWN, N_("the card did not say how many PIN tries are left; PIN not tried"),
 	    "tries_unknown" },
+	{ MFA_ERR_DIR_UNREACHABLE, N_("the authentication directory cannot be reached"),
+	    "directory_unreachable" },
+	{ MFA_ERR_DIR_TLS, N_("secure connection to the authentication directory failed (certificate)"),
+	    "directory_tls" },
+	{ MFA_ERR_DIR_AUTH, N_("the authentication directory refused this machine's credentials"),
+	    "directory_auth" },
+	{ MFA_ERR_DIR_CONFLICT, N_("the directory entry was changed by another login meanwhile"),
+	    "directory_conflict" },
+	{ MFA_ERR_DIR_DENIED, N_("the authentication directory does not allow this change"),
+	    "directory_denied" },
+	{ MFA_ERR_DIR, N_("authentication directory error"), "directory_error" },
 };
 
 static const struct err_entry *err_find(int err)

@@ -49,6 +49,14 @@ enum mfa_err {
 	MFA_ERR_PCSC = -114,      /* any other PC/SC error */
 	MFA_ERR_WRONG_CARD = -115, /* card identifier is not the enrolled card's: PIN not sent */
 	MFA_ERR_TRIES_UNKNOWN = -116, /* card's answer to the tries query not understood: PIN not sent */
+
+	/* The directory (fleet store) client layer (store_ldap_conn.c). */
+	MFA_ERR_DIR_UNREACHABLE = -200, /* no directory server answered within the timeout */
+	MFA_ERR_DIR_TLS = -201,   /* TLS with the directory failed: certificate, CA, name, StartTLS */
+	MFA_ERR_DIR_AUTH = -202,  /* the directory refused our bind DN and password */
+	MFA_ERR_DIR_CONFLICT = -203, /* compare-and-swap lost: the value changed meanwhile */
+	MFA_ERR_DIR_DENIED = -204, /* the directory's access control refused the operation */
+	MFA_ERR_DIR = -205,       /* any other directory error */
 };
 
 /* A short English description of an error code; never NULL. */

@@ -24,7 +24,9 @@ expected() {
 		/lib/security/pam_mfauth.so /usr/sbin/mfauth /usr/share/man/man5/mfauth.conf.5 \
 		/usr/share/man/man8/mfauth.8 /usr/share/man/man8/pam_mfauth.8 \
 		/usr/share/man/man8/mfauth-verify.8 /usr/libexec/mfauth/mfauth-verify \
-		/usr/share/pam-configs/mfauth
+		/usr/share/pam-configs/mfauth \
+		/usr/share/mfauth/ldap/mfauth.schema /usr/share/mfauth/ldap/mfauth.ldif \
+		/usr/share/mfauth/ldap/mfauth-acl.conf /usr/share/mfauth/ldap/mirror-mode.conf.sample
 	# A catalog per language of po/LINGUAS, when built with translations.
 	if [ -r "$src/po/LINGUAS" ] && grep -qs '^install-data: install-data-yes' "$build/po/Makefile"; then
 		sed -e 's/#.*//' "$src/po/LINGUAS" | tr -s ' \t' '\n\n' | sed '/^$/d' |
