@@ -12,19 +12,18 @@
 #include "mfauth/err.h"
 #include "mfauth/store_backend.h"
 #include "mfauth/store_files.h"
+#include "mfauth/store_ldap.h"
 
 struct mfa_store {
 	const struct mfa_store_ops *ops;
 	void *handle;
 };
 
-/*
- * The one place a backend is chosen.  Today every configuration names the
- * files backend; a `store =` setting (another backend) is decided here.
- */
+/* The one place a backend is chosen: the `store =` setting (conf.h). */
 static const struct mfa_store_ops *backend_for(const struct mfa_config *cfg)
 {
-	(void)cfg;
+	if (cfg->store == MFA_BACKEND_LDAP)
+		return &mfa_store_ldap_ops;
 	return &mfa_store_files_ops;
 }
 

@@ -55,6 +55,8 @@ void audit_line(const struct login *l, const char *event, const char *result,
  * message to the clerk on this very attempt (no-op otherwise).
  */
 void report_lock(struct login *l, const struct mfa_auth_result *res);
+/* A store error: the audit line (detail may be NULL) and, for a directory outage, the clerk's message. */
+void store_failed(const struct login *l, int rc, const char *detail);
 /* A locked user's attempt: audit line and the message to the clerk. */
 void report_locked(struct login *l, const struct mfa_auth_result *res);
 

@@ -162,13 +162,28 @@ static int login_begin(struct login *l, pam_handle_t *pamh, int argc, const char
 	return find_account(l);
 }
 
+/*
+ * A store error: audited; the clerk is told only of what the clerk can
+ * report and staff can fix from the outside, a directory (store = ldap)
+ * that cannot be reached.  Every other store error is the same refusal as
+ * a wrong code to the clerk (the audit line says which).
+ */
+void store_failed(const struct login *l, int rc, const char *detail)
+{
+	audit_line(l, "store_error", "fail", mfa_errtoken(rc), detail != NULL ? "detail" : NULL,
+	    detail, NULL);
+	if (rc == MFA_ERR_DIR_UNREACHABLE)
+		pam_error(l->pamh, "%s", _("The authentication directory cannot be reached — "
+		    "contact security staff."));
+}
+
 static int open_store(struct login *l, struct mfa_store **store)
 {
 	struct mfa_path_error perr = { "" };
 	int rc = mfa_store_open(&l->cfg, store, &perr);
 	if (rc != 0) {
 		*store = NULL;
-		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
+		store_failed(l, rc, perr.msg);
 	}
 	return rc;
 }
@@ -348,7 +363,7 @@ static int code_login(struct login *l, struct mfa_store *store, const struct mfa
 	rc = mfa_auth_code(store, &l->cfg, l->user, rec, code, mfa_clock_now, &l->src, &res);
 	if (rc < 0 && rc != MFA_ERR_BADCODE && rc != MFA_ERR_REPLAY && rc != MFA_ERR_INVAL &&
 	    rc != MFA_ERR_EXPIRED && rc != MFA_ERR_LOCKED)
-		audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL);
+		store_failed(l, rc, NULL);
 	else
 		report_code_result(l, rc, &res);
 	debug_line(l, "code check", rc);
@@ -395,7 +410,7 @@ static int authenticate(struct login *l, bool *ignore)
 			goto out;
 		}
 		if (rc != 0 && rc != MFA_ERR_NOENT) {
-			audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL);
+			store_failed(l, rc, NULL);
 			goto out;
 		}
 		enrolled = rc == 0;
@@ -478,7 +493,7 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 		goto out;
 	}
 	if (rc != 0 || (rc = mfa_store_read_state(store, l.user, &st)) != 0) {
-		audit_line(&l, "store_error", "fail", mfa_errtoken(rc), NULL);
+		store_failed(&l, rc, NULL);
 		goto out;
 	}
 	if (mfa_lockout_active(&l.cfg, &st, (uint64_t)time(NULL))) {

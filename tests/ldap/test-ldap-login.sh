@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# The fleet store (store = ldap, lib/store_ldap.c) end to end against a private slapd
+# (tests/ldap/slapd-rig.sh, the shipped schema and ACL): the tool with staff credentials
+# enrolls, lists, shows, revokes, unlocks and issues recovery codes; the built module, through
+# the real PAM stack (tests/pam/pamcheck with a private PAM config dir), logs clerks in on four
+# terminal identities at once.  Replay, lockout and recovery codes hold across terminals
+# (compare-and-swap); values moved, tampered or cut are refused; with the directory down or
+# silent, logins fail closed within ldap_timeout + 1 s with the clerk's message and the audit
+# line.  Everything runs in a private mount namespace (sinkrun: a private /dev/log, whose lines
+# are the audit trail checked here, and private copies of /etc with the test clerks).
+set -uo pipefail
+
+build=${MFAUTH_BUILDDIR:?set MFAUTH_BUILDDIR}
+src=${MFAUTH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (root-owned key and password files, a private mount namespace)"
+	exit 77
+fi
+for p in oathtool setpriv; do
+	command -v "$p" >/dev/null || { echo "SKIP: $p is not installed"; exit 77; }
+done
+if [ -z "${MFAUTH_LDAP_INNER:-}" ]; then
+	log=$(mktemp /tmp/mfauth-ldap-audit.XXXXXX)
+	MFAUTH_LDAP_INNER=$log "$build/tests/sinkrun" "$log" bash "$0"
+	rc=$?
+	rm -f "$log"
+	exit $rc
+fi
+audit=$MFAUTH_LDAP_INNER
+
+T=$(mktemp -d /tmp/mfauth-ldap-login.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+. "$src/tests/checks.sh"
+. "$src/tests/ldap/slapd-rig.sh"
+
+ldap_rig_start "$T/rig"
+rc=$?
+if ((rc == 99)); then
+	echo "SKIP: slapd-rig prerequisites missing"
+	exit 77
+fi
+((rc == 0)) || { fail "the rig starts"; summary; exit 1; }
+. "$T/rig/env"
+
+# --- the stage: clerks in a private /etc, a key, one config per identity -----------------
+cp -a /etc "$T/etc" && mount --bind "$T/etc" /etc || { echo "cannot bind a private /etc"; exit 1; }
+for u in a:61101 b:61102 c:61103 d:61104 e:61105; do
+	name=fleet_${u%%:*} id=${u#*:}
+	printf '%s:x:%s:%s::/nonexistent:/usr/sbin/nologin\n' "$name" "$id" "$id" >>/etc/passwd
+	printf '%s:x:%s:\n' "$name" "$id" >>/etc/group
+done
+mkdir -m 755 "$T/pam.d"
+module=$build/pam_module/.libs/pam_mfauth.so
+timeout=2
+# conf NAME DN PASSWORD [URIS] [EXTRA LINES...]: $T/NAME.conf with its password file.
+conf() {
+	local name=$1 dn=$2 pw=$3 uris=${4:-$LDAP_RIG_URI_LDAPS}
+	shift 4
+	printf '%s' "$pw" >"$T/$name.secret" && chmod 600 "$T/$name.secret"
+	{
+		printf 'store = ldap\nkey_file = %s/store.key\nldap_uri = %s\n' "$T" "$uris"
+		printf 'ldap_base = %s\nldap_bind_dn = %s\n' "$LDAP_RIG_BASE" "$dn"
+		printf 'ldap_bind_pw_file = %s/%s.secret\nldap_ca_file = %s\n' "$T" "$name" "$LDAP_RIG_CA"
+		printf 'ldap_timeout = %s\ndeny = 5\nunlock_time = 0\nwindow = 1\n' "$timeout"
+		printf '%s\n' "$@"
+	} >"$T/$name.conf"
+	chmod 644 "$T/$name.conf"
+	printf 'auth required %s conf=%s/%s.conf\naccount required %s conf=%s/%s.conf\n' \
+		"$module" "$T" "$name" "$module" "$T" "$name" >"$T/pam.d/$name"
+}
+conf staff "$LDAP_RIG_STAFF_DN" "$LDAP_RIG_STAFF_PW" ""
+for i in 1 2 3 4; do
+	dn=LDAP_RIG_TERM_DN_$i
+	conf "t$i" "${!dn}" "$LDAP_RIG_TERM_PW" ""
+done
+printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$T/pam.d/other"
+
+mfauth() { "$build/tools/mfauth" -c "$T/staff.conf" "$@"; }
+tmfauth() { "$build/tools/mfauth" -c "$T/t1.conf" "$@"; }
+seed() { printf '%s' "$1" | sha256sum | head -c 32 | tr 0-9a-f A-P | tr -d '\n'; }
+seed_of() { seed "$1-$T"; }
+code_of() { oathtool --totp -b -N "@$(($(date +%s) + ${2:-0}))" "$(seed_of "$1")"; }
+wrong_of() { local c; c=$(code_of "$1"); printf '%s%d' "${c:0:5}" $(((${c:5:1} + 5) % 10)); }
+# login TERMINAL USER ANSWER: the PAM application on that terminal's identity; output $T/out.N
+login() {
+	"$build/tests/pam/pamcheck" --confdir "$T/pam.d" --no-fail-delay "$1" "$2" <<<"$3" \
+		>"$T/out.$1" 2>&1
+}
+not() { ! "$@"; }
+listed() { mfauth list >"$T/list" && [ "$(grep -c '^fleet_' "$T/list")" -eq "$1" ]; }
+show_json() { mfauth show "$1" --json; }
+failures_of() { show_json "$1" | sed -n 's/.*"failures": *\([0-9]*\).*/\1/p'; }
+locked_of() { show_json "$1" | grep -q '"locked": *true'; }
+audited() { sleep 0.2; grep -q -- "$1" "$audit"; }
+on_check_failure() { for f in "$T"/out.*; do sed "s|^|       $(basename "$f") |" "$f" | head -8; done; }
+# The root DN: what a directory administrator could write (tampering tests).
+ldapmod() { ldapmodify -x -H "$LDAP_RIG_URI_LDAPI" -D "$LDAP_RIG_ROOTDN" -w "$LDAP_RIG_ROOTPW" "$@"; }
+value_of() {
+	ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP_RIG_URI_LDAPI" -D "$LDAP_RIG_ROOTDN" \
+		-w "$LDAP_RIG_ROOTPW" -b "cn=$1,$LDAP_RIG_BASE" -s base "$2" | sed -n "s/^$2:: //p"
+}
+
+# --- init and enrollment with staff credentials --------------------------------------------
+check "mfauth init (staff) makes the key and adds the decoy entry" mfauth init
+check "the key is root's, 0400" test "$(stat -c %U:%a "$T/store.key")" = root:400
+check "the decoy entry exists" test -n "$(value_of /decoy mfauthState)"
+check "enroll totp (staff) over the directory" \
+	mfauth enroll totp fleet_a --secret-stdin --no-confirm --qr none <<<"$(seed_of fleet_a)"
+for u in fleet_b fleet_c fleet_d; do
+	printf '%s,%s\n' "$u" "$(seed_of "$u")"
+done >"$T/seeds.csv"
+check "import csv (staff) over the directory" mfauth import csv <"$T/seeds.csv"
+check "list shows the four users" listed 4
+check "a terminal cannot enroll (the ACL: no add)" \
+	not tmfauth enroll totp fleet_e --secret-stdin --no-confirm --qr none <<<"$(seed_of fleet_e)"
+
+# --- logins on terminal credentials ---------------------------------------------------------
+code=$(code_of fleet_a)
+t0=$(date +%s%N)
+check "fleet_a logs in on terminal 1 with a fresh code" login t1 fleet_a "$code"
+t1=$(date +%s%N)
+echo "# one successful login over ldaps on loopback: $(((t1 - t0) / 1000000)) ms (pamcheck, connect + TLS + bind + read + swap)"
+check "audit: success on terminal 1" audited "event=auth result=success user=fleet_a factor=totp"
+check "the same code on terminal 2 is a replay" not login t2 fleet_a "$code"
+check "audit: replay on terminal 2" audited "event=auth result=replay user=fleet_a"
+check "account (pam_acct_mgmt) reads the state over the directory" \
+	"$build/tests/pam/pamcheck" --confdir "$T/pam.d" --no-fail-delay --account t2 fleet_a <<<"$(code_of fleet_a 30)"
+
+# jobs TERMINALS... -- USER ANSWER: one login per terminal named, all at once; the number that
+# succeeded in $T/won.
+race() {
+	local user=$1 answer=$2 n=0 pids=() t
+	shift 2
+	rm -f "$T"/race.*
+	for t in "$@"; do
+		n=$((n + 1))
+		( "$build/tests/pam/pamcheck" --confdir "$T/pam.d" --no-fail-delay "$t" "$user" \
+			<<<"$answer" >"$T/race.$n" 2>&1; echo $? >"$T/race.$n.rc" ) &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	grep -lx 0 "$T"/race.*.rc 2>/dev/null | wc -l >"$T/won"
+	rm -f "$T"/race.*.rc
+}
+won_is() { [ "$(cat "$T/won")" -eq "$1" ]; }
+sixteen="t1 t2 t3 t4 t1 t2 t3 t4 t1 t2 t3 t4 t1 t2 t3 t4"
+
+# --- one fresh code, 16 logins on 4 terminal identities at once -------------------------------
+code=$(code_of fleet_b)
+t0=$(date +%s%N)
+race fleet_b "$code" $sixteen
+t1=$(date +%s%N)
+echo "# 16 concurrent logins (4 terminals), one code: $(((t1 - t0) / 1000000)) ms in all"
+check "16 concurrent logins with one code: exactly 1 succeeds" won_is 1
+# What the clerks read (the audit lines of a burst are not counted: the module sends them with
+# MSG_DONTWAIT, so that a stalled syslog never hangs a login, and the test's sink, like any
+# /dev/log, queues only net.unix.max_dgram_qlen of them).
+check "the 15 others were told the code was already used, or the account locked" \
+	test "$(grep -l "already used\|locked after too many" "$T"/race.* | wc -l)" -eq 15
+for t in t1 t2 t3 t4; do
+	check "the code is refused on $t afterwards" not login "$t" fleet_b "$code"
+done
+
+# --- deny = 5, failures spread over 3 terminals at once ---------------------------------------
+bad=$(wrong_of fleet_c)
+race fleet_c "$bad" t1 t2 t3 t1 t2 t3 t1 t2 t3 t1 t2 t3
+check "12 concurrent wrong codes on 3 terminals: none succeeds" won_is 0
+check "fleet_c is locked with exactly 5 failures" test "$(failures_of fleet_c)" = 5
+check "fleet_c is locked (show --json)" locked_of fleet_c
+check "locked on terminal 4 too, even with the right code" not login t4 fleet_c "$(code_of fleet_c)"
+check "mfauth unlock (staff) over the directory" mfauth unlock fleet_c --reason "fleet test"
+check "unlocked everywhere: terminal 4 lets fleet_c in" login t4 fleet_c "$(code_of fleet_c 30)"
+
+# --- a recovery code raced on 4 terminals -----------------------------------------------------
+check "mfauth recovery (staff) over the directory" bash -c \
+	"'$build/tools/mfauth' -c '$T/staff.conf' recovery fleet_d --reason test >'$T/recovery'"
+rcode=$(grep -oE '[0-9A-Z]{4}(-[0-9A-Z]{4})+' "$T/recovery" | head -n 1)
+check "the tool printed a recovery code" test -n "$rcode"
+race fleet_d "$rcode" t1 t2 t3 t4
+check "a recovery code raced on 4 terminals works exactly once" won_is 1
+check "the 3 others were refused" test "$(grep -l "Authentication failure" "$T"/race.* | wc -l)" -eq 3
+check "the recovery code is refused afterwards" not login t2 fleet_d "$rcode"
+
+# --- show, list, revoke over the directory ----------------------------------------------------
+check "show fleet_a (staff)" bash -c "'$build/tools/mfauth' -c '$T/staff.conf' show fleet_a | grep -q totp"
+check "show --json reports the state" bash -c "'$build/tools/mfauth' -c '$T/staff.conf' show fleet_a --json | grep -q '\"failures\"'"
+
+# --- what a terminal may not do (the shipped ACL) ---------------------------------------------
+rec_a=$(value_of fleet_a mfauthRecord)
+term_modify() {
+	ldapmodify -x -H "$LDAP_RIG_URI_LDAPI" -D "$LDAP_RIG_TERM_DN_1" -w "$LDAP_RIG_TERM_PW"
+}
+check "a terminal cannot replace a record (insufficient access)" not term_modify <<EOF2
+dn: cn=fleet_b,$LDAP_RIG_BASE
+changetype: modify
+replace: mfauthRecord
+mfauthRecord:: $rec_a
+EOF2
+check "a terminal cannot delete a record" not term_modify <<EOF2
+dn: cn=fleet_b,$LDAP_RIG_BASE
+changetype: modify
+delete: mfauthRecord
+EOF2
+check "a terminal cannot revoke through the tool" not tmfauth revoke fleet_b all
+check "fleet_b's record is still there" test -n "$(value_of fleet_b mfauthRecord)"
+
+summary
