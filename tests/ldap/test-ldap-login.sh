@@ -44,7 +44,7 @@ fi
 
 # --- the stage: clerks in a private /etc, a key, one config per identity -----------------
 cp -a /etc "$T/etc" && mount --bind "$T/etc" /etc || { echo "cannot bind a private /etc"; exit 1; }
-for u in a:61101 b:61102 c:61103 d:61104 e:61105; do
+for u in a:61101 b:61102 c:61103 d:61104 e:61105 f:61106; do
 	name=fleet_${u%%:*} id=${u#*:}
 	printf '%s:x:%s:%s::/nonexistent:/usr/sbin/nologin\n' "$name" "$id" "$id" >>/etc/passwd
 	printf '%s:x:%s:\n' "$name" "$id" >>/etc/group
@@ -87,6 +87,7 @@ login() {
 		>"$T/out.$1" 2>&1
 }
 not() { ! "$@"; }
+status_is() { local want=$1; shift; "$@"; [ $? -eq "$want" ]; }
 listed() { mfauth list >"$T/list" && [ "$(grep -c '^fleet_' "$T/list")" -eq "$1" ]; }
 show_json() { mfauth show "$1" --json; }
 failures_of() { show_json "$1" | sed -n 's/.*"failures": *\([0-9]*\).*/\1/p'; }
@@ -181,6 +182,16 @@ check "a recovery code raced on 4 terminals works exactly once" won_is 1
 check "the 3 others were refused" test "$(grep -l "Authentication failure" "$T"/race.* | wc -l)" -eq 3
 check "the recovery code is refused afterwards" not login t2 fleet_d "$rcode"
 
+# --- unknown users: the decoy entry, read and swapped as an enrolled user's would be ----------
+decoy_before=$(value_of /decoy mfauthState)
+check "an unknown user is refused after the prompt" not login t2 nosuchclerk 123456
+check "audit: not_enrolled" audited "event=auth result=fail user=nosuchclerk factor=totp reason=not_enrolled"
+check "the decoy's state was swapped" test "$(value_of /decoy mfauthState)" != "$decoy_before"
+hostcheck() { "$build/tests/pam/pamcheck" --check-host --confdir "$T/pam.d" --no-fail-delay "$@"; }
+check "a wrong code leaves no descriptor, child or signal change behind (--check-host)" \
+	status_is 1 hostcheck t3 fleet_a <<<000000
+check "an unknown user's login neither" status_is 1 hostcheck t3 nosuchclerk <<<000000
+
 # --- show, list, revoke over the directory ----------------------------------------------------
 check "show fleet_a (staff)" bash -c "'$build/tools/mfauth' -c '$T/staff.conf' show fleet_a | grep -q totp"
 check "show --json reports the state" bash -c "'$build/tools/mfauth' -c '$T/staff.conf' show fleet_a --json | grep -q '\"failures\"'"
@@ -203,5 +214,94 @@ delete: mfauthRecord
 EOF2
 check "a terminal cannot revoke through the tool" not tmfauth revoke fleet_b all
 check "fleet_b's record is still there" test -n "$(value_of fleet_b mfauthRecord)"
+
+# --- values moved, tampered or cut: refused, as with files -------------------------------------
+check "enroll fleet_e (staff)" \
+	mfauth enroll totp fleet_e --secret-stdin --no-confirm --qr none <<<"$(seed_of fleet_e)"
+# set USER ATTR BASE64: what a directory administrator (the root DN) could write.
+set_value() {
+	ldapmod >/dev/null <<EOF2
+dn: cn=$1,$LDAP_RIG_BASE
+changetype: modify
+replace: $2
+$2:: $3
+EOF2
+}
+b64_edit() { python3 -c 'import base64,sys; b=bytearray(base64.b64decode(sys.argv[1])); exec(sys.argv[2]); print(base64.b64encode(bytes(b)).decode())' "$@"; }
+check "fleet_e logs in before" login t1 fleet_e "$(code_of fleet_e)"
+check "root DN moves fleet_a's record onto fleet_e's entry" set_value fleet_e mfauthRecord "$(value_of fleet_a mfauthRecord)"
+check "the moved record does not open: fleet_a's code is refused for fleet_e" \
+	not login t2 fleet_e "$(code_of fleet_a 30)"
+check "audit: store_error reason=corrupt for fleet_e" \
+	audited "event=store_error result=fail user=fleet_e factor=totp reason=corrupt"
+check "show refuses the moved record" not mfauth show fleet_e
+check "root DN flips one byte of fleet_a's record" \
+	set_value fleet_a mfauthRecord "$(b64_edit "$(value_of fleet_a mfauthRecord)" 'b[len(b)//2] ^= 1')"
+check "the tampered record is refused" not login t3 fleet_a "$(code_of fleet_a 30)"
+check "audit: store_error reason=corrupt for fleet_a" \
+	audited "event=store_error result=fail user=fleet_a factor=totp reason=corrupt"
+check "root DN cuts fleet_c's state to 100 bytes" \
+	set_value fleet_c mfauthState "$(b64_edit "$(value_of fleet_c mfauthState)" 'b = b[:100]')"
+check "the truncated state is refused" not login t4 fleet_c "$(code_of fleet_c 30)"
+check "audit: store_error reason=corrupt for fleet_c" \
+	audited "event=store_error result=fail user=fleet_c factor=totp reason=corrupt"
+check "root DN moves fleet_d's state onto fleet_c's entry" \
+	set_value fleet_c mfauthState "$(value_of fleet_d mfauthState)"
+check "the moved state is refused" not login t4 fleet_c "$(code_of fleet_c 30)"
+
+# --- revoke over the directory: the record goes, the state (watermark) stays -------------------
+check "mfauth revoke (staff) over the directory" mfauth revoke fleet_d all
+check "list no longer shows fleet_d" not grep -q '^fleet_d ' <(mfauth list)
+check "fleet_d's entry keeps its state" test -n "$(value_of fleet_d mfauthState)"
+check "fleet_d's record is gone" test -z "$(value_of fleet_d mfauthRecord)"
+
+# --- failover and outage: fail closed within ldap_timeout + 1 s --------------------------------
+# Without pipefail: the rig's `ldap_rig__listening | grep -q` takes the writer's SIGPIPE (when
+# grep finds the port before the listing ends) for a failure under pipefail.
+set +o pipefail
+ldap_rig_blackhole "$T/rig" || fail "the black hole starts"
+set -o pipefail
+hole=ldaps://127.0.0.1:$LDAP_RIG_BLACKHOLE_PORT/
+conf hole "$LDAP_RIG_TERM_DN_2" "$LDAP_RIG_TERM_PW" "$hole"
+conf failover "$LDAP_RIG_TERM_DN_3" "$LDAP_RIG_TERM_PW" "$hole $LDAP_RIG_URI_LDAPS"
+conf down "$LDAP_RIG_TERM_DN_4" "$LDAP_RIG_TERM_PW" \
+	"$LDAP_RIG_URI_LDAPS ldap://127.0.0.1:$LDAP_RIG_PORT_LDAP/"
+# timed TERMINAL USER ANSWER: login, its time in ms in $T/ms.
+timed() {
+	local t0 t1 st
+	t0=$(date +%s%N)
+	login "$@"
+	st=$?
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000)) >"$T/ms"
+	return $st
+}
+within() { [ "$(cat "$T/ms")" -le "$1" ] || { echo "took $(cat "$T/ms") ms, want <= $1"; return 1; }; }
+check "enroll fleet_f (staff)" \
+	mfauth enroll totp fleet_f --secret-stdin --no-confirm --qr none <<<"$(seed_of fleet_f)"
+check "failover: a silent first server, the second lets fleet_f in" \
+	timed failover fleet_f "$(code_of fleet_f)"
+echo "# failover past a silent server (ldap_timeout = $timeout): $(cat "$T/ms") ms"
+check "failover: within ldap_timeout + 1 s" within $(((timeout + 1) * 1000))
+check "a silent server only: refused" not timed hole fleet_f "$(code_of fleet_f 30)"
+echo "# a silent server (ldap_timeout = $timeout): refused after $(cat "$T/ms") ms"
+check "a silent server only: within ldap_timeout + 1 s" within $(((timeout + 1) * 1000))
+check "a silent server: the clerk is told" grep -q "cannot be reached — contact security staff" "$T/out.hole"
+check "audit: store_error reason=directory_unreachable" \
+	audited "event=store_error result=fail user=fleet_f factor=totp reason=directory_unreachable"
+ldap_rig_stop "$T/rig"
+check "server stopped: refused" not timed down fleet_f "$(code_of fleet_f 30)"
+echo "# both URIs of a stopped server: refused after $(cat "$T/ms") ms"
+check "server stopped: within ldap_timeout + 1 s" within $(((timeout + 1) * 1000))
+check "server stopped: the clerk is told" grep -q "cannot be reached — contact security staff" "$T/out.down"
+check "server stopped: pam_acct_mgmt fails closed too" \
+	not "$build/tests/pam/pamcheck" --confdir "$T/pam.d" --no-fail-delay --account t1 fleet_f <<<"000000"
+check "server stopped: the tool fails with the reason" not mfauth list
+LC_ALL=ja_JP.UTF-8 "$build/tests/pam/pamcheck" --catalogs "$build/tests/locale" \
+	--confdir "$T/pam.d" --no-fail-delay down fleet_f <<<000000 >"$T/out.ja" 2>&1
+check "server stopped: the Japanese message" grep -q "認証ディレクトリに接続できません。セキュリティ担当者に連絡してください。" "$T/out.ja"
+ldap_rig_restart "$T/rig" || fail "the rig restarts"
+check "server back: fleet_f logs in again, leaving nothing behind (--check-host)" \
+	hostcheck t1 fleet_f <<<"$(code_of fleet_f 30)"
 
 summary
