@@ -683,6 +683,9 @@ static void check_uris(struct scan *sc)
 		if (rc == 0)
 			say(sc, MFA_STORE_OK, sc->subject, _("reachable, bind as %s accepted"),
 			    sc->cfg->ldap_bind_dn);
+		else if (err.msg[0] != '\0' && rc != MFA_ERR_DIR_UNREACHABLE && rc != MFA_ERR_DIR_TLS &&
+		    rc != MFA_ERR_DIR_AUTH && rc != MFA_ERR_DIR)
+			say(sc, MFA_STORE_ERROR, sc->subject, "%s", err.msg);   /* the password file */
 		else
 			say(sc, rc == MFA_ERR_DIR_UNREACHABLE ? MFA_STORE_WARNING : MFA_STORE_ERROR,
 			    sc->subject, "%s", _(mfa_strerror(rc)));

@@ -115,6 +115,30 @@ check "list shows the four users" listed 4
 check "a terminal cannot enroll (the ACL: no add)" \
 	not tmfauth enroll totp fleet_e --secret-stdin --no-confirm --qr none <<<"$(seed_of fleet_e)"
 
+# --- mfauth check over the directory -----------------------------------------------------------
+conf three "$LDAP_RIG_STAFF_DN" "$LDAP_RIG_STAFF_PW" \
+	"$LDAP_RIG_URI_LDAPS ldap://127.0.0.1:$LDAP_RIG_PORT_LDAP/ $LDAP_RIG_URI_LDAPI"
+"$build/tools/mfauth" -c "$T/three.conf" check --json --pam-dir "$T/pam.d" >"$T/check.json"
+finding() { grep -q "\"check\":\"$1\",\"severity\":\"$2\",\"subject\":\"$3\",\"message\":\"$4" "$T/check.json"; }
+check "check: ldaps:// reachable, TLS and bind" finding store ok "$LDAP_RIG_URI_LDAPS" "reachable, bind as"
+check "check: ldap:// with StartTLS" finding store ok "ldap://127.0.0.1:$LDAP_RIG_PORT_LDAP/" "reachable"
+check "check: ldapi://" finding store ok "$LDAP_RIG_URI_LDAPI" "reachable"
+check "check: base, schema and users" finding store ok "$LDAP_RIG_BASE" "base present, mfauthUser schema in use, 4 users"
+check "check: every record decrypts" finding record ok "$LDAP_RIG_BASE" "4 records decrypt"
+check "check: no store directory finding" not grep -q "$T/store\"\|var/lib/mfauth" "$T/check.json"
+conf wrongca "$LDAP_RIG_STAFF_DN" "$LDAP_RIG_STAFF_PW" "$LDAP_RIG_URI_LDAPS" \
+	"ldap_ca_file = $LDAP_RIG_OTHER_CA"
+"$build/tools/mfauth" -c "$T/wrongca.conf" check --json --pam-dir "$T/pam.d" >"$T/check.json"
+check "check: a wrong CA is a TLS error" finding store error "$LDAP_RIG_URI_LDAPS" "secure connection"
+check "a wrong CA: the tool refuses to work" not "$build/tools/mfauth" -c "$T/wrongca.conf" list
+conf plain "$LDAP_RIG_STAFF_DN" "$LDAP_RIG_STAFF_PW" "ldap://127.0.0.1:$LDAP_RIG_PORT_LDAP/" \
+	"ldap_starttls = no"
+check "ldap:// with ldap_starttls = no works (plain text, as configured)" \
+	"$build/tools/mfauth" -c "$T/plain.conf" list
+chmod 644 "$T/staff.secret"
+check "a password file others can read is refused" not mfauth list
+chmod 600 "$T/staff.secret"
+
 # --- logins on terminal credentials ---------------------------------------------------------
 code=$(code_of fleet_a)
 t0=$(date +%s%N)
