@@ -23,6 +23,19 @@
 #include "mfauth/store.h"
 #include "verify.h"
 
+/*
+ * A store error: audited, and the module told to show the clerk the one
+ * store error that is the clerk's to report (the directory is unreachable),
+ * as the module's own path does (pam_mfauth.c, store_failed).
+ */
+static void store_failed(const struct verify *v, int rc, const char *detail)
+{
+	verify_audit(v, "store_error", "fail", mfa_errtoken(rc), detail != NULL ? "detail" : NULL,
+	    detail, NULL);
+	if (rc == MFA_ERR_DIR_UNREACHABLE)
+		verify_msg(v, MFA_HP_MSG_DIRECTORY, 0);
+}
+
 void verify_msg(const struct verify *v, enum mfa_hp_msg msg, unsigned long long arg)
 {
 	struct mfa_hp_request rq = { .kind = MFA_HP_MSG, .msg = msg, .arg = arg };
@@ -99,7 +112,7 @@ static void report_code(const struct verify *v, int rc, const struct mfa_auth_re
 		if (res->locked_now)
 			verify_msg(v, MFA_HP_MSG_LOCKED, 0);
 	} else {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+		store_failed(v, rc, NULL);
 	}
 }
 
@@ -298,7 +311,7 @@ int verify_authenticate(struct verify *v)
 		return MFA_HP_EXIT_FAIL;
 	}
 	if ((rc = mfa_store_open(&v->cfg, &store, &perr)) != 0) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
+		store_failed(v, rc, perr.msg);
 		return MFA_HP_EXIT_STORE;
 	}
 	rc = mfa_store_load(store, v->user, &rec);
@@ -308,7 +321,7 @@ int verify_authenticate(struct verify *v)
 		goto out;
 	}
 	if (rc != 0 && rc != MFA_ERR_NOENT) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+		store_failed(v, rc, NULL);
 		status = MFA_HP_EXIT_STORE;
 		goto out;
 	}
@@ -346,7 +359,7 @@ int verify_account(struct verify *v)
 	if (mfa_name_check(v->user) != 0)
 		return MFA_HP_EXIT_FAIL;
 	if ((rc = mfa_store_open(&v->cfg, &store, &perr)) != 0) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
+		store_failed(v, rc, perr.msg);
 		return MFA_HP_EXIT_STORE;
 	}
 	rc = mfa_store_load(store, v->user, &rec);
@@ -355,7 +368,7 @@ int verify_account(struct verify *v)
 		goto out;
 	}
 	if (rc != 0 || (rc = mfa_store_read_state(store, v->user, &st)) != 0) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+		store_failed(v, rc, NULL);
 		goto out;
 	}
 	if (mfa_lockout_active(&v->cfg, &st, (uint64_t)time(NULL))) {

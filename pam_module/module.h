@@ -57,6 +57,8 @@ void audit_line(const struct login *l, const char *event, const char *result,
 void report_lock(struct login *l, const struct mfa_auth_result *res);
 /* A store error: the audit line (detail may be NULL) and, for a directory outage, the clerk's message. */
 void store_failed(const struct login *l, int rc, const char *detail);
+/* What the clerk reads when no directory server answers (store = ldap). */
+void say_directory_unreachable(const struct login *l);
 /* A locked user's attempt: audit line and the message to the clerk. */
 void report_locked(struct login *l, const struct mfa_auth_result *res);
 

@@ -173,8 +173,13 @@ void store_failed(const struct login *l, int rc, const char *detail)
 	audit_line(l, "store_error", "fail", mfa_errtoken(rc), detail != NULL ? "detail" : NULL,
 	    detail, NULL);
 	if (rc == MFA_ERR_DIR_UNREACHABLE)
-		pam_error(l->pamh, "%s", _("The authentication directory cannot be reached — "
-		    "contact security staff."));
+		say_directory_unreachable(l);
+}
+
+void say_directory_unreachable(const struct login *l)
+{
+	pam_error(l->pamh, "%s", _("The authentication directory cannot be reached — "
+	    "contact security staff."));
 }
 
 static int open_store(struct login *l, struct mfa_store **store)

@@ -44,7 +44,7 @@ fi
 
 # --- the stage: clerks in a private /etc, a key, one config per identity -----------------
 cp -a /etc "$T/etc" && mount --bind "$T/etc" /etc || { echo "cannot bind a private /etc"; exit 1; }
-for u in a:61101 b:61102 c:61103 d:61104 e:61105 f:61106; do
+for u in a:61101 b:61102 c:61103 d:61104 e:61105 f:61106 g:61107; do
 	name=fleet_${u%%:*} id=${u#*:}
 	printf '%s:x:%s:%s::/nonexistent:/usr/sbin/nologin\n' "$name" "$id" "$id" >>/etc/passwd
 	printf '%s:x:%s:\n' "$name" "$id" >>/etc/group
@@ -313,7 +313,54 @@ check "a silent server only: within ldap_timeout + 1 s" within $(((timeout + 1) 
 check "a silent server: the clerk is told" grep -q "cannot be reached — contact security staff" "$T/out.hole"
 check "audit: store_error reason=directory_unreachable" \
 	audited "event=store_error result=fail user=fleet_f factor=totp reason=directory_unreachable"
+
+# --- the setuid helper: a screen locker runs the module as the clerk ----------------------------
+# The helper reads only the compiled-in configuration file: a private copy of that directory
+# here (this namespace's), holding terminal 1's configuration.
+sysconf=${MFAUTH_SYSCONFDIR:-}
+helper_ok=
+if [ -z "$sysconf" ] || [ ! -d "$sysconf" ]; then
+	echo "# the setuid helper is not tested: MFAUTH_SYSCONFDIR ($sysconf) does not exist"
+elif findmnt -no OPTIONS -T "$T" | grep -qw nosuid; then
+	echo "# the setuid helper is not tested: $T is on a nosuid file system"
+else
+	if [ "$sysconf" != /etc ]; then
+		cp -a "$sysconf" "$T/sysconf" && mount --bind "$T/sysconf" "$sysconf"
+	fi
+	mkdir -p "$sysconf/mfauth" && cp "$T/t1.conf" "$sysconf/mfauth/mfauth.conf" &&
+		chmod 644 "$sysconf/mfauth/mfauth.conf"
+	chmod 755 "$T"
+	mkdir -m 755 "$T/bin"
+	cp "$build/helper/mfauth-verify" "$T/bin/mfauth-verify" && chmod 4755 "$T/bin/mfauth-verify"
+	printf 'auth required %s helper=%s/bin/mfauth-verify\n' "$module" "$T" >"$T/pam.d/lock"
+	helper_ok=yes
+fi
+# as_clerk USER ANSWER: the PAM application as that clerk (a locker); output in $T/out.lock.
+as_clerk() {
+	setpriv --reuid="$(id -u "$1")" --regid="$(id -g "$1")" --clear-groups \
+		"$build/tests/pam/pamcheck" --confdir "$T/pam.d" --no-fail-delay lock "$1" <<<"$2" \
+		>"$T/out.lock" 2>&1
+}
+if [ -n "$helper_ok" ]; then
+	check "enroll fleet_g (staff)" \
+		mfauth enroll totp fleet_g --secret-stdin --no-confirm --qr none <<<"$(seed_of fleet_g)"
+	code=$(code_of fleet_g)
+	check "the clerk (not root) logs in through the setuid helper over the directory" \
+		as_clerk fleet_g "$code"
+	check "audit: success through the helper" \
+		audited "event=auth result=success user=fleet_g factor=totp .*helper=mfauth-verify"
+	check "the same code through the helper is a replay" not as_clerk fleet_g "$code"
+	check "... and on terminal 2 too" not login t2 fleet_g "$code"
+fi
+
 ldap_rig_stop "$T/rig"
+if [ -n "$helper_ok" ]; then
+	check "server stopped: the helper refuses" not as_clerk fleet_g "$(code_of fleet_g 30)"
+	check "server stopped: the clerk is told through the helper" \
+		grep -q "cannot be reached — contact security staff" "$T/out.lock"
+	check "audit: the helper's store_error reason=directory_unreachable" \
+		audited "event=store_error result=fail user=fleet_g .*reason=directory_unreachable"
+fi
 check "server stopped: refused" not timed down fleet_f "$(code_of fleet_f 30)"
 echo "# both URIs of a stopped server: refused after $(cat "$T/ms") ms"
 check "server stopped: within ldap_timeout + 1 s" within $(((timeout + 1) * 1000))
