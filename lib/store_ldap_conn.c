@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -203,7 +204,8 @@ static int set_timeouts(LDAP *ld, struct conn_hooks *h, double deadline)
  * answers it spins at 100% CPU forever (measured with the rig's black hole).
  * SO_RCVTIMEO does not help (EAGAIN is what it already loops on).  A failure
  * other than EAGAIN from below makes GnuTLS, and so libldap, give up.
- * The layer sits between TLS (level 20) and the socket (level 10).
+ * The layer sits between TLS (level 20) and the socket (level 10); it also
+ * does the writes itself (deadline_write, below).
  */
 #define DEADLINE_LAYER_LEVEL (LBER_SBIOD_LEVEL_TRANSPORT - 5)
 
@@ -257,11 +259,31 @@ static ber_slen_t deadline_read(Sockbuf_IO_Desc *sbiod, void *buf, ber_len_t len
 	return LBER_SBIOD_READ_NEXT(sbiod, buf, len);
 }
 
+/*
+ * Writes go to the socket with send(MSG_NOSIGNAL) instead of the socket
+ * layer's write(): an unbind (or any request) sent into a connection the
+ * server has reset would otherwise raise SIGPIPE, whose default action kills
+ * the host process -- measured: slapd stopped under an open connection, then
+ * mfa_ldap_close(), and the test process died of SIGPIPE.  A library inside
+ * someone else's process must not change its signal dispositions, so the
+ * signal is never raised instead.
+ */
 static ber_slen_t deadline_write(Sockbuf_IO_Desc *sbiod, void *buf, ber_len_t len)
 {
+	ber_socket_t fd = -1;
+
 	if (wait_io(sbiod->sbiod_pvt, sbiod, POLLOUT) != 0)
 		return -1;
-	return LBER_SBIOD_WRITE_NEXT(sbiod, buf, len);
+	if (ber_sockbuf_ctrl(sbiod->sbiod_sb, LBER_SB_OPT_GET_FD, &fd) != 1 || fd < 0)
+		return LBER_SBIOD_WRITE_NEXT(sbiod, buf, len);
+	for (;;) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOTSOCK)
+			return LBER_SBIOD_WRITE_NEXT(sbiod, buf, len);
+		return n;
+	}
 }
 
 static int deadline_close(Sockbuf_IO_Desc *sbiod)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The directory client layer (lib/store_ldap_conn.c) against a private slapd: runs
 # tests/ldap/test_ldap_conn with the rig's LDAP_RIG_* variables, plus a closed port and a
-# black hole; then again with a hostile ldap.conf (LDAPCONF: TLS_REQCERT never), which must not
+# black hole; then the server stopped under open connections (no SIGPIPE may reach the process);
+# then again with a hostile ldap.conf (LDAPCONF: TLS_REQCERT never), which must not
 # make a wrong CA pass; then a short round under valgrind.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,6 +46,9 @@ run() {
 }
 
 run "$prog" all
+# slapd stopped under open connections (the program stops it): fail closed, and no SIGPIPE.
+run "$prog" server-gone
+check "the rig restarts after server-gone" ldap_rig_restart "$T/rig"
 printf 'TLS_REQCERT never\nTLS_REQSAN never\nTLS_CACERT %s\n' "$LDAP_RIG_OTHER_CA" >"$T/evil.conf"
 run env LDAPCONF="$T/evil.conf" LDAPTLS_REQCERT=never "$prog" evil-conf
 if command -v valgrind >/dev/null && ! grep -q 'fsanitize=address' "$build/Makefile" 2>/dev/null; then
