@@ -35,10 +35,24 @@
 #define DECOY_USER MFA_STORE_LDAP_DECOY
 #define TRIES MFA_STORE_LDAP_TRIES
 
+/*
+ * The last entry load (or load_decoy) read, kept for the one update or
+ * state read that follows it in the same login: a login is then one search
+ * and one modify after the bind.  Safe by construction: the update's swap
+ * names the exact state value this read saw, so if anything changed since,
+ * the swap fails and the update reads afresh.  Used once, then dropped;
+ * every write of this handle drops it too.
+ */
+struct entry_cache {
+	char user[MFA_USER_MAX + 1];      /* "" = empty */
+	struct mfa_ldap_entry e;
+};
+
 struct ldap_store {
 	struct mfa_ldap *conn;
 	struct mfa_key keys[MFA_RING_MAX];
 	struct mfa_keyring ring;
+	struct entry_cache cache;
 };
 
 static const struct mfa_key *write_key(const struct ldap_store *s)
@@ -150,6 +164,7 @@ static void ldap_close(void *handle)
 
 	if (s == NULL)
 		return;
+	mfa_ldap_entry_free(&s->cache.e);
 	mfa_ldap_close(s->conn);
 	mfa_wipe(s->keys, sizeof(s->keys));
 	free(s);
@@ -189,15 +204,63 @@ static int open_record(const struct ldap_store *s, const char *user, const unsig
 	return mfa_record_unseal(key, user, v, len, rec);
 }
 
-/* A user's entry, read whole (one search): both values, if any. */
-static int read_entry(struct ldap_store *s, const char *user, struct mfa_ldap_entry *e)
+static void cache_drop(struct ldap_store *s)
+{
+	mfa_ldap_entry_free(&s->cache.e);
+	s->cache.user[0] = '\0';
+}
+
+/* Keep a copy of what was read for user (nothing on failure: the cache is an optimisation). */
+static void cache_keep(struct ldap_store *s, const char *user, const struct mfa_ldap_entry *e)
+{
+	struct mfa_ldap_entry *c = &s->cache.e;
+
+	cache_drop(s);
+	if (strlen(user) >= sizeof(s->cache.user))
+		return;
+	if (e->has_record && (c->record = malloc(e->record_len ? e->record_len : 1)) == NULL)
+		return;
+	if (e->has_state && (c->state = malloc(e->state_len ? e->state_len : 1)) == NULL) {
+		cache_drop(s);
+		return;
+	}
+	if (e->has_record)
+		memcpy(c->record, e->record, e->record_len);
+	if (e->has_state)
+		memcpy(c->state, e->state, e->state_len);
+	c->record_len = e->record_len;
+	c->has_record = e->has_record;
+	c->state_len = e->state_len;
+	c->has_state = e->has_state;
+	strcpy(s->cache.user, user);
+}
+
+/*
+ * A user's entry, read whole (one search): both values, if any.  With
+ * use_cache, the entry load just read for the same user, if any (taken:
+ * the cache is empty afterwards).
+ */
+static int read_entry_from(struct ldap_store *s, const char *user, struct mfa_ldap_entry *e,
+    bool use_cache)
 {
 	int rc;
 
 	memset(e, 0, sizeof(*e));
+	if (use_cache && s->cache.user[0] != '\0' && strcmp(s->cache.user, user) == 0) {
+		*e = s->cache.e;
+		memset(&s->cache.e, 0, sizeof(s->cache.e));
+		s->cache.user[0] = '\0';
+		return 0;
+	}
+	cache_drop(s);
 	if ((rc = mfa_name_check(user)) != 0)
 		return rc;
 	return mfa_ldap_read(s->conn, user, e);
+}
+
+static int read_entry(struct ldap_store *s, const char *user, struct mfa_ldap_entry *e)
+{
+	return read_entry_from(s, user, e, false);
 }
 
 /* --- reading -------------------------------------------------------------------------------- */
@@ -213,6 +276,8 @@ static int ldap_load(void *handle, const char *user, struct mfa_record *rec)
 		return rc;
 	rc = e.has_record ? open_record(s, user, e.record, e.record_len, rec, NULL) :
 	    MFA_ERR_NOENT;
+	if (rc == 0)
+		cache_keep(s, user, &e);
 	mfa_ldap_entry_free(&e);
 	return rc;
 }
@@ -223,7 +288,7 @@ static int ldap_read_state(void *handle, const char *user, struct mfa_state *st)
 	struct mfa_ldap_entry e;
 	int rc;
 
-	if ((rc = read_entry(s, user, &e)) != 0)
+	if ((rc = read_entry_from(s, user, &e, true)) != 0)
 		return rc == MFA_ERR_NOENT ? MFA_ERR_NOSTATE : rc;
 	rc = e.has_state ? open_state(s, user, e.state, e.state_len, st, NULL) :
 	    MFA_ERR_NOSTATE;
@@ -250,8 +315,12 @@ static int swap_state(struct ldap_store *s, const char *user, const struct mfa_l
 	    e->has_state ? e->state_len : 0, slot, sizeof(slot));
 }
 
-/* One attempt of an update: read, decide, swap.  A lost swap is MFA_ERR_DIR_CONFLICT. */
-static int update_once(struct ldap_store *s, const char *user, mfa_state_fn fn, void *ctx)
+/*
+ * One attempt of an update: read (the first attempt: what load just read,
+ * if that is at hand), decide, swap.  A lost swap is MFA_ERR_DIR_CONFLICT.
+ */
+static int update_once(struct ldap_store *s, const char *user, mfa_state_fn fn, void *ctx,
+    bool first)
 {
 	struct mfa_ldap_entry e;
 	struct mfa_state st;
@@ -259,7 +328,7 @@ static int update_once(struct ldap_store *s, const char *user, mfa_state_fn fn, 
 	int rc;
 
 	memset(&st, 0, sizeof(st));
-	if ((rc = read_entry(s, user, &e)) != 0)
+	if ((rc = read_entry_from(s, user, &e, first)) != 0)
 		return rc == MFA_ERR_NOENT ? MFA_ERR_NOSTATE : rc;
 	if (!e.has_state)
 		rc = MFA_ERR_NOSTATE;
@@ -278,7 +347,7 @@ static int ldap_update(void *handle, const char *user, mfa_state_fn fn, void *ct
 	int rc = MFA_ERR_DIR_CONFLICT;
 
 	for (int i = 0; i < TRIES && rc == MFA_ERR_DIR_CONFLICT; i++)
-		rc = update_once(handle, user, fn, ctx);
+		rc = update_once(handle, user, fn, ctx, i == 0);
 	return rc;
 }
 
@@ -417,9 +486,12 @@ static void ldap_load_decoy(void *handle)
 	struct mfa_state st;
 
 	memset(&e, 0, sizeof(e));
+	cache_drop(s);
 	if (mfa_ldap_read(s->conn, DECOY_USER, &e) == 0 && e.has_state &&
-	    open_state(s, DECOY_USER, e.state, e.state_len, &st, NULL) == 0)
+	    open_state(s, DECOY_USER, e.state, e.state_len, &st, NULL) == 0) {
 		mfa_wipe(&st, sizeof(st));
+		cache_keep(s, DECOY_USER, &e);
+	}
 	mfa_ldap_entry_free(&e);
 }
 
@@ -441,9 +513,13 @@ static int ldap_update_decoy(void *handle, mfa_state_fn fn, void *ctx)
 
 	memset(&st, 0, sizeof(st));
 	memset(&e, 0, sizeof(e));
-	rc = mfa_ldap_read(s->conn, DECOY_USER, &e);
-	if (rc != 0 && rc != MFA_ERR_NOENT)
+	if (s->cache.user[0] != '\0' && strcmp(s->cache.user, DECOY_USER) == 0) {
+		e = s->cache.e;
+		memset(&s->cache.e, 0, sizeof(s->cache.e));
+		s->cache.user[0] = '\0';
+	} else if ((rc = mfa_ldap_read(s->conn, DECOY_USER, &e)) != 0 && rc != MFA_ERR_NOENT) {
 		return rc;
+	}
 	if (!e.has_state || open_state(s, DECOY_USER, e.state, e.state_len, &st, NULL) != 0)
 		memset(&st, 0, sizeof(st));
 	seq = st.seq;

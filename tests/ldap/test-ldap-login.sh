@@ -146,6 +146,20 @@ check "fleet_a logs in on terminal 1 with a fresh code" login t1 fleet_a "$code"
 t1=$(date +%s%N)
 echo "# one successful login over ldaps on loopback: $(((t1 - t0) / 1000000)) ms (pamcheck, connect + TLS + bind + read + swap)"
 check "audit: success on terminal 1" audited "event=auth result=success user=fleet_a factor=totp"
+# The round trips of that login, from slapd's own log lines (it logs each operation with its
+# connection number): after the bind, one search and one modify (DESIGN §4, the entry cache).
+ops_of_login() {
+	local conn
+	conn=$(grep -o "conn=[0-9]* op=[0-9]* SRCH base=\"cn=fleet_a,$LDAP_RIG_BASE\"" "$audit" |
+		tail -n 1 | cut -d' ' -f1)
+	[ -n "$conn" ] || { echo "no search of fleet_a's entry in slapd's log"; return 1; }
+	grep -oE "$conn op=[0-9]+ [A-Z]+" "$audit" | sort -u |
+		awk '$3 ~ /^(BIND|SRCH|MOD|ADD|DEL|MODRDN|CMP|EXT|UNBIND)$/ { print $3 }' | sort | uniq -c |
+		tr -s ' ' >"$T/ops"
+	cat "$T/ops"
+	[ "$(tr -d '\n' <"$T/ops")" = " 1 BIND 1 MOD 1 SRCH 1 UNBIND" ]
+}
+check "a successful login is bind, one search, one modify, unbind" ops_of_login
 check "the same code on terminal 2 is a replay" not login t2 fleet_a "$code"
 check "audit: replay on terminal 2" audited "event=auth result=replay user=fleet_a"
 check "account (pam_acct_mgmt) reads the state over the directory" \
