@@ -230,6 +230,28 @@ check "a wrong code leaves no descriptor, child or signal change behind (--check
 	status_is 1 hostcheck t3 fleet_a <<<000000
 check "an unknown user's login neither" status_is 1 hostcheck t3 nosuchclerk <<<000000
 
+# --- memcheck: the module's directory path leaks nothing and touches no bad memory ---------------
+# (pamcheck with the module loaded; a definite or indirect leak or any error fails.  Not in an
+# AddressSanitizer build, which cannot run under valgrind.)
+vg() {
+	valgrind --quiet --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--show-leak-kinds=definite,indirect "$build/tests/pam/pamcheck" --confdir "$T/pam.d" \
+		--no-fail-delay "$@" >"$T/vg.out" 2>&1
+	local st=$?
+	cat "$T/vg.out"
+	[ $st -ne 97 ] && ! grep -q "==[0-9]*==" "$T/vg.out"
+}
+if ! command -v valgrind >/dev/null; then
+	echo "# memcheck not run: valgrind is not installed"
+elif nm "$build/tests/pam/pamcheck" 2>/dev/null | grep __asan_init >/dev/null; then
+	echo "# memcheck not run: AddressSanitizer build"
+else
+	check "memcheck: a wrong code on terminal 3 (load, update by CAS)" vg t3 fleet_a <<<000000
+	check "memcheck: an unknown user (the decoy)" vg t3 nosuchclerk <<<000000
+	conf closed "$LDAP_RIG_TERM_DN_1" "$LDAP_RIG_TERM_PW" "ldaps://127.0.0.1:$(ldap_rig_closed_port)/"
+	check "memcheck: no server reachable" vg closed fleet_a <<<000000
+fi
+
 # --- show, list, revoke over the directory ----------------------------------------------------
 check "show fleet_a (staff)" bash -c "'$build/tools/mfauth' -c '$T/staff.conf' show fleet_a | grep -q totp"
 check "show --json reports the state" bash -c "'$build/tools/mfauth' -c '$T/staff.conf' show fleet_a --json | grep -q '\"failures\"'"
