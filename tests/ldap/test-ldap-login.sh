@@ -102,7 +102,9 @@ value_of() {
 }
 
 # --- init and enrollment with staff credentials --------------------------------------------
-check "mfauth init (staff) makes the key and adds the decoy entry" mfauth init
+init_says() { mfauth init >"$T/init.out" && cat "$T/init.out" && grep -q "^directory: *$LDAP_RIG_BASE" "$T/init.out"; }
+check "mfauth init (staff) makes the key and adds the decoy entry" init_says
+check "mfauth init again: the key is never overwritten" not mfauth init
 check "the key is root's, 0400" test "$(stat -c %U:%a "$T/store.key")" = root:400
 check "the decoy entry exists" test -n "$(value_of /decoy mfauthState)"
 check "enroll totp (staff) over the directory" \
