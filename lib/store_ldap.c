@@ -352,10 +352,12 @@ static int ldap_update(void *handle, const char *user, mfa_state_fn fn, void *ct
 }
 
 /*
- * Write what a change's fn asked for.  The state is swapped whenever
- * anything is written (with MFA_CHANGE_STATE or not): its swap orders two
- * staff changes, and it is durable before the record changes (store.h).  A
- * missing entry is added whole, in one step.
+ * Write what a change's fn asked for, in one operation: a missing entry is
+ * added whole; otherwise one modify swaps the state (whenever anything is
+ * written, with MFA_CHANGE_STATE or not: the state's old value is what
+ * orders two staff changes) and, in the same modify, the record or its
+ * removal.  Both change or neither does: the new state (a raised replay
+ * watermark) is never without the record that goes with it (store.h).
  */
 static int apply_change(struct ldap_store *s, const char *user, const struct mfa_ldap_entry *e,
     bool entry_exists, uint64_t seq, int what, struct mfa_state *st,
@@ -379,15 +381,29 @@ static int apply_change(struct ldap_store *s, const char *user, const struct mfa
 			rc = MFA_ERR_DIR_CONFLICT;
 		goto out;
 	}
-	if ((rc = swap_state(s, user, e, seq, st)) != 0)
-		goto out;
-	if (what & MFA_CHANGE_RECORD)
-		rc = mfa_ldap_swap(s->conn, user, MFA_LDAP_RECORD, e->has_record ? e->record : NULL,
-		    e->has_record ? e->record_len : 0, file.data, file.len);
-	else if ((what & MFA_CHANGE_REMOVE) && !e->has_record)
+	if ((what & MFA_CHANGE_REMOVE) && !(what & MFA_CHANGE_RECORD) && !e->has_record) {
 		rc = MFA_ERR_NOENT;
-	else if (what & MFA_CHANGE_REMOVE)
-		rc = mfa_ldap_swap(s->conn, user, MFA_LDAP_RECORD, e->record, e->record_len, NULL, 0);
+		goto out;
+	}
+	if (!(what & (MFA_CHANGE_RECORD | MFA_CHANGE_REMOVE))) {
+		rc = swap_state(s, user, e, seq, st);
+		goto out;
+	}
+	/* The state and the record in one modify: both change, or neither (an ACL refusal too). */
+	st->seq = seq + 1;
+	if ((rc = mfa_state_seal_slot(write_key(s), user, st, slot)) != 0)
+		goto out;
+	{
+		const struct mfa_ldap_cas cas[2] = {
+			{ MFA_LDAP_STATE, e->has_state ? e->state : NULL,
+			    e->has_state ? e->state_len : 0, slot, sizeof(slot) },
+			{ MFA_LDAP_RECORD, e->has_record ? e->record : NULL,
+			    e->has_record ? e->record_len : 0,
+			    (what & MFA_CHANGE_RECORD) ? file.data : NULL,
+			    (what & MFA_CHANGE_RECORD) ? file.len : 0 },
+		};
+		rc = mfa_ldap_swap_many(s->conn, user, cas, 2);
+	}
 out:
 	mfa_buf_free(&file);
 	return rc;

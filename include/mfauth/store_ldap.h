@@ -14,13 +14,13 @@
  * and one decoy entry, cn=/decoy,<ldap_base> (a name no user can have), whose
  * state is sealed for "/decoy" and never holds anything of value.
  *
- * No locks: every write is one compare-and-swap modify of one attribute
- * (store_ldap_conn.h, mfa_ldap_swap: delete the exact old value, add the new
- * one).  The state is swapped on every change, the record's change (if any)
- * only after it: the state's swap is the point where two writers are
- * ordered, so a writer that lost re-reads and calls fn again (the retry
- * contract of store.h), at most MFA_STORE_LDAP_TRIES times, then fails with
- * MFA_ERR_DIR_CONFLICT.
+ * No locks: every write is one compare-and-swap modify (store_ldap_conn.h:
+ * delete the exact old value, add the new one).  The state is swapped on
+ * every write, and a record's change (or removal) goes in the same modify
+ * (mfa_ldap_swap_many: both or neither): the state's old value is the point
+ * where two writers are ordered, so a writer that lost re-reads and calls fn
+ * again (the retry contract of store.h), at most MFA_STORE_LDAP_TRIES times,
+ * then fails with MFA_ERR_DIR_CONFLICT.
  *
  * The key is the local key_file (store_keys.h), the same on every terminal
  * and staff machine.

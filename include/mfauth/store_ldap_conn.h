@@ -161,4 +161,21 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
  */
 int mfa_ldap_rdn_escape(const char *val, size_t len, char *out, size_t outlen);
 
+/*
+ * Compare-and-swap of up to MFA_LDAP_CAS_MAX attributes of USER's entry in
+ * ONE modify, all or nothing (the store's change of a record with its
+ * state): each as in mfa_ldap_swap(), the same errors; on any error
+ * nothing changed.  Each attribute at most once.
+ */
+#define MFA_LDAP_CAS_MAX 2
+struct mfa_ldap_cas {
+	enum mfa_ldap_attr attr;
+	const unsigned char *old;        /* NULL: add only (the attribute must be absent) */
+	size_t old_len;
+	const unsigned char *new_value;  /* NULL: delete only */
+	size_t new_len;
+};
+int mfa_ldap_swap_many(struct mfa_ldap *c, const char *user, const struct mfa_ldap_cas *cas,
+    size_t n);
+
 #endif

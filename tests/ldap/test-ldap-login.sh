@@ -274,8 +274,24 @@ dn: cn=fleet_b,$LDAP_RIG_BASE
 changetype: modify
 delete: mfauthRecord
 EOF2
+state_b=$(value_of fleet_b mfauthState)
+check "fleet_b is locked before" locked_of fleet_b
 check "a terminal cannot revoke through the tool" not tmfauth revoke fleet_b all
 check "fleet_b's record is still there" test -n "$(value_of fleet_b mfauthRecord)"
+check "... and its state untouched: record and state change in one modify, or not at all" \
+	test "$(value_of fleet_b mfauthState)" = "$state_b"
+
+# --- key rotation over the directory (every machine here shares the one key file) -------------
+rec_before=$(value_of fleet_d mfauthRecord)
+state_before=$(value_of fleet_b mfauthState)
+cp "$T/store.key" "$T/old.key"
+check "mfauth rekey (staff) over the directory" mfauth rekey
+check "the key file holds a new key, and no .new is left" \
+	bash -c "! cmp -s '$T/store.key' '$T/old.key' && [ ! -e '$T/store.key.new' ]"
+check "records were re-sealed" test "$(value_of fleet_d mfauthRecord)" != "$rec_before"
+check "states were re-sealed (fleet_b's lock too)" test "$(value_of fleet_b mfauthState)" != "$state_before"
+check "fleet_b is still locked after the rotation" locked_of fleet_b
+check "fleet_d logs in on terminal 2 after the rotation" login t2 fleet_d "$(code_of fleet_d)"
 
 # --- values moved, tampered or cut: refused, as with files -------------------------------------
 check "enroll fleet_e (staff)" \
