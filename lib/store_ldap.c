@@ -352,6 +352,24 @@ static int ldap_update(void *handle, const char *user, mfa_state_fn fn, void *ct
 }
 
 /*
+ * The state (sealed into slot) and the record (file: its new bytes, or NULL
+ * to remove it) in one modify: both change, or neither (an ACL refusal too).
+ */
+static int swap_both(struct ldap_store *s, const char *user, const struct mfa_ldap_entry *e,
+    const uint8_t *slot, const struct mfa_buf *file)
+{
+	const struct mfa_ldap_cas cas[2] = {
+		{ MFA_LDAP_STATE, e->has_state ? e->state : NULL, e->has_state ? e->state_len : 0,
+		    slot, MFA_STATE_SLOT_LEN },
+		{ MFA_LDAP_RECORD, e->has_record ? e->record : NULL,
+		    e->has_record ? e->record_len : 0, file != NULL ? file->data : NULL,
+		    file != NULL ? file->len : 0 },
+	};
+
+	return mfa_ldap_swap_many(s->conn, user, cas, 2);
+}
+
+/*
  * Write what a change's fn asked for, in one operation: a missing entry is
  * added whole; otherwise one modify swaps the state (whenever anything is
  * written, with MFA_CHANGE_STATE or not: the state's old value is what
@@ -364,46 +382,29 @@ static int apply_change(struct ldap_store *s, const char *user, const struct mfa
     const struct mfa_record *rec)
 {
 	uint8_t slot[MFA_STATE_SLOT_LEN];
+	bool record = (what & MFA_CHANGE_RECORD) != 0;
+	bool drop = !record && (what & MFA_CHANGE_REMOVE) != 0;
 	struct mfa_buf file;
 	int rc;
 
-	mfa_buf_init(&file);
-	if ((what & MFA_CHANGE_RECORD) && (rc = mfa_record_seal(write_key(s), user, rec, &file)) != 0)
-		goto out;
-	if (!entry_exists) {
-		st->seq = seq + 1;
-		if ((rc = mfa_state_seal_slot(write_key(s), user, st, slot)) != 0)
-			goto out;
-		rc = mfa_ldap_add(s->conn, user, (what & MFA_CHANGE_RECORD) ? file.data : NULL,
-		    file.len, slot, sizeof(slot));
-		/* Someone else created it meanwhile: decide again on what they wrote. */
-		if (rc == MFA_ERR_EXISTS)
-			rc = MFA_ERR_DIR_CONFLICT;
-		goto out;
-	}
-	if ((what & MFA_CHANGE_REMOVE) && !(what & MFA_CHANGE_RECORD) && !e->has_record) {
-		rc = MFA_ERR_NOENT;
-		goto out;
-	}
-	if (!(what & (MFA_CHANGE_RECORD | MFA_CHANGE_REMOVE))) {
-		rc = swap_state(s, user, e, seq, st);
-		goto out;
-	}
-	/* The state and the record in one modify: both change, or neither (an ACL refusal too). */
+	if (drop && !e->has_record)
+		return MFA_ERR_NOENT;   /* as the files backend's unlink of a missing record */
+	if (entry_exists && !record && !drop)
+		return swap_state(s, user, e, seq, st);    /* the state alone */
 	st->seq = seq + 1;
 	if ((rc = mfa_state_seal_slot(write_key(s), user, st, slot)) != 0)
+		return rc;
+	mfa_buf_init(&file);
+	if (record && (rc = mfa_record_seal(write_key(s), user, rec, &file)) != 0)
 		goto out;
-	{
-		const struct mfa_ldap_cas cas[2] = {
-			{ MFA_LDAP_STATE, e->has_state ? e->state : NULL,
-			    e->has_state ? e->state_len : 0, slot, sizeof(slot) },
-			{ MFA_LDAP_RECORD, e->has_record ? e->record : NULL,
-			    e->has_record ? e->record_len : 0,
-			    (what & MFA_CHANGE_RECORD) ? file.data : NULL,
-			    (what & MFA_CHANGE_RECORD) ? file.len : 0 },
-		};
-		rc = mfa_ldap_swap_many(s->conn, user, cas, 2);
+	if (entry_exists) {
+		rc = swap_both(s, user, e, slot, record ? &file : NULL);
+		goto out;
 	}
+	rc = mfa_ldap_add(s->conn, user, record ? file.data : NULL, file.len, slot, sizeof(slot));
+	/* Someone else created it meanwhile: decide again on what they wrote. */
+	if (rc == MFA_ERR_EXISTS)
+		rc = MFA_ERR_DIR_CONFLICT;
 out:
 	mfa_buf_free(&file);
 	return rc;
