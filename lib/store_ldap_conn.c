@@ -1,11 +1,8 @@
 /* The LDAP client layer of the fleet store (include/mfauth/store_ldap_conn.h). */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
-#include <limits.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

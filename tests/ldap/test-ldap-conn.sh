@@ -46,6 +46,7 @@ run() {
 }
 
 run "$prog" all
+run "$prog" timing
 # slapd stopped under open connections (the program stops it): fail closed, and no SIGPIPE.
 run "$prog" server-gone
 check "the rig restarts after server-gone" ldap_rig_restart "$T/rig"

@@ -8,6 +8,7 @@
  *   test_ldap_conn quick      a short round of each operation (for valgrind)
  *   test_ldap_conn server-gone  stops the rig's slapd under open connections
  *   test_ldap_conn blackhole  only the black-hole cases
+ *   test_ldap_conn timing     connect and operation costs (printed as "# ..." lines)
  *
  * Prints "ok"/"FAIL" lines and "N passed, N failed"; exits 1 on any failure.
  */
@@ -659,6 +660,47 @@ static void test_server_gone(void)
 	}
 }
 
+/* What a login would pay: connect+bind per scheme, and a read + swap on an open connection. */
+static void test_timing(void)
+{
+	const char *uris[] = { env("LDAP_RIG_URI_LDAPS"), env("LDAP_RIG_URI_LDAP"),
+		env("LDAP_RIG_URI_LDAPI") };
+	const char *names[] = { "ldaps", "ldap+StartTLS", "ldapi" };
+	struct mfa_ldap *staff = open_as(STAFF, 0, env("LDAP_RIG_URI_LDAPI"));
+	bool all = staff != NULL && mfa_ldap_add(staff, "timer", B("rec"), B("0")) == 0;
+
+	for (size_t i = 0; i < 3 && all; i++) {
+		double t0 = now();
+		for (int k = 0; k < 20 && all; k++) {
+			struct mfa_ldap *c = open_as(TERMINAL, 1, uris[i]);
+			all = c != NULL;
+			mfa_ldap_close(c);
+		}
+		printf("# open (connect%s + bind) + close over %s: %.0f us each\n",
+		    i < 2 ? " + TLS" : "", names[i], (now() - t0) / 20 * 1e6);
+	}
+	struct mfa_ldap *t = all ? open_as(TERMINAL, 1, uris[0]) : NULL;
+	if (t != NULL) {
+		double t0 = now();
+		for (int k = 0; k < 200 && all; k++) {
+			struct mfa_ldap_entry e = { 0 };
+			char old[16], nw[16];
+			snprintf(old, sizeof(old), "%d", k);
+			snprintf(nw, sizeof(nw), "%d", k + 1);
+			all = mfa_ldap_read(t, "timer", &e) == 0 &&
+			    mfa_ldap_swap(t, "timer", MFA_LDAP_STATE, B(old), B(nw)) == 0;
+			mfa_ldap_entry_free(&e);
+		}
+		printf("# read + swap on an open ldaps connection: %.0f us per pair\n",
+		    (now() - t0) / 200 * 1e6);
+	}
+	check(all && t != NULL, "timing: 60 opens and 200 read+swap pairs succeed");
+	mfa_ldap_close(t);
+	if (staff != NULL)
+		mfa_ldap_delete(staff, "timer");
+	mfa_ldap_close(staff);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "all";
@@ -667,6 +709,8 @@ int main(int argc, char **argv)
 		test_wrong_ca(" (hostile LDAPCONF: TLS_REQCERT never)");
 	} else if (strcmp(mode, "quick") == 0) {
 		test_quick();
+	} else if (strcmp(mode, "timing") == 0) {
+		test_timing();
 	} else if (strcmp(mode, "server-gone") == 0) {
 		test_server_gone();
 	} else if (strcmp(mode, "blackhole") == 0) {
