@@ -88,6 +88,10 @@ static const char *const ldap_schemes[] = { "ldaps://", "ldap://", "ldapi://" };
 /* More would only lengthen an outage: each server gets ldap_timeout seconds. */
 #define LDAP_URIS_MAX 8
 
+#ifndef MFA_LDAP_MODULE_PATH
+#define MFA_LDAP_MODULE_PATH "/usr/local/lib/mfauth/mfauth_store_ldap.so"
+#endif
+
 #ifndef MFA_HELPER_PATH
 #define MFA_HELPER_PATH "/usr/local/libexec/mfauth/mfauth-verify"
 #endif
@@ -119,6 +123,7 @@ static const struct key_def key_defs[] = {
 	{ "ldap_ca_file", KIND_PATH, FIELD(ldap_ca_file), 0, 0, NULL, NULL },
 	{ "ldap_starttls", KIND_BOOL, FIELD(ldap_starttls), 0, 0, NULL, NULL },
 	{ "ldap_timeout", KIND_NUM, FIELD(ldap_timeout), 1, 300, NULL, NULL },
+	{ "ldap_module", KIND_PATH, FIELD(ldap_module), 0, 0, NULL, NULL },
 };
 
 static const char *const bool_true[] = { "yes", "true", "1", "on" };
@@ -470,6 +475,7 @@ void mfa_config_defaults(struct mfa_config *cfg)
 	    MFA_SYSCONFDIR "/mfauth/ldap-ca.pem");
 	cfg->ldap_starttls = true;
 	cfg->ldap_timeout = 3;
+	snprintf(cfg->ldap_module, sizeof(cfg->ldap_module), "%s", MFA_LDAP_MODULE_PATH);
 }
 
 const char *mfa_config_default_path(void)

@@ -51,6 +51,7 @@ struct mfa_config {
 	bool ldap_starttls;        /* ldap:// URIs: StartTLS, required (no = plain text) */
 	unsigned ldap_timeout;     /* seconds per server (connect, TLS, bind) and per
 	                            * operation, 1..300 */
+	char ldap_module[PATH_MAX]; /* the directory backend's module, loaded for store = ldap */
 };
 
 /* Error detail: which file, which line, what is wrong. */

@@ -51,6 +51,8 @@ for u in a:61101 b:61102 c:61103 d:61104 e:61105 f:61106 g:61107; do
 done
 mkdir -m 755 "$T/pam.d"
 module=$build/pam_module/.libs/pam_mfauth.so
+# The directory backend's module as built (installed: $(pkglibdir)/mfauth_store_ldap.so).
+ldap_module=$build/lib/.libs/mfauth_store_ldap.so
 timeout=2
 # conf NAME DN PASSWORD [URIS] [EXTRA LINES...]: $T/NAME.conf with its password file.
 conf() {
@@ -62,6 +64,7 @@ conf() {
 		printf 'ldap_base = %s\nldap_bind_dn = %s\n' "$LDAP_RIG_BASE" "$dn"
 		printf 'ldap_bind_pw_file = %s/%s.secret\nldap_ca_file = %s\n' "$T" "$name" "$LDAP_RIG_CA"
 		printf 'ldap_timeout = %s\ndeny = 5\nunlock_time = 0\nwindow = 1\n' "$timeout"
+		printf 'ldap_module = %s\n' "$ldap_module"
 		printf '%s\n' "$@"
 	} >"$T/$name.conf"
 	chmod 644 "$T/$name.conf"
@@ -135,6 +138,20 @@ check "check: a wrong CA is a TLS error" finding store error "$LDAP_RIG_URI_LDAP
 check "a wrong CA: the tool refuses to work" not "$build/tools/mfauth" -c "$T/wrongca.conf" list
 conf plain "$LDAP_RIG_STAFF_DN" "$LDAP_RIG_STAFF_PW" "ldap://127.0.0.1:$LDAP_RIG_PORT_LDAP/" \
 	"ldap_starttls = no"
+# The backend's module is loaded only from a file as trusted as the key.
+cp "$ldap_module" "$T/module.so" && chmod 666 "$T/module.so"
+conf badmodule "$LDAP_RIG_STAFF_DN" "$LDAP_RIG_STAFF_PW" "" "ldap_module = $T/module.so"
+"$build/tools/mfauth" -c "$T/badmodule.conf" list >"$T/bad.out" 2>&1
+check "a backend module others can write is refused" test $? -ne 0
+check "... and named" grep -q "module.so.*writable by group or others" "$T/bad.out"
+check "... and the login refuses" not login badmodule fleet_a 000000
+check "audit: store_error reason=unsafe" audited "event=store_error result=fail user=fleet_a factor=totp reason=unsafe"
+chmod 644 "$T/module.so"
+check "the same file, root-owned and 0644, is loaded" "$build/tools/mfauth" -c "$T/badmodule.conf" list
+conf nomodule "$LDAP_RIG_STAFF_DN" "$LDAP_RIG_STAFF_PW" "" "ldap_module = $T/absent.so"
+check "a missing backend module: the tool fails" not "$build/tools/mfauth" -c "$T/nomodule.conf" list
+check "a missing backend module: the login fails closed (reason=config)" not login nomodule fleet_a 000000
+check "audit: store_error reason=config" audited "event=store_error result=fail user=fleet_a factor=totp reason=config"
 check "ldap:// with ldap_starttls = no works (plain text, as configured)" \
 	"$build/tools/mfauth" -c "$T/plain.conf" list
 chmod 644 "$T/staff.secret"

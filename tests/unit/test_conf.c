@@ -25,6 +25,9 @@
 #ifndef MFA_LOCALSTATEDIR
 #define MFA_LOCALSTATEDIR "/var"
 #endif
+#ifndef MFA_LDAP_MODULE_PATH
+#error "MFA_LDAP_MODULE_PATH comes from Makefile.am"
+#endif
 
 #define NOBODY 65534
 
@@ -63,6 +66,7 @@ static const struct field fields[] = {
 	FLD(ldap_ca_file, F_STR),
 	FLD(ldap_starttls, F_BOOL),
 	FLD(ldap_timeout, F_UINT),
+	FLD(ldap_module, F_STR),
 };
 
 static const struct field *field_of(const char *key)
@@ -175,6 +179,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.ldap_ca_file, MFA_SYSCONFDIR "/mfauth/ldap-ca.pem");
 	assert_true(cfg.ldap_starttls);
 	assert_int_equal(cfg.ldap_timeout, 3);
+	assert_string_equal(cfg.ldap_module, MFA_LDAP_MODULE_PATH);
 	assert_string_equal(mfa_config_default_path(), MFA_SYSCONFDIR "/mfauth/mfauth.conf");
 }
 
@@ -265,6 +270,8 @@ static const struct good_case good_cases[] = {
 	{ "ldap_starttls", "no", 0, NULL },
 	{ "ldap_starttls", "yes", 1, NULL },
 	{ "ldap_starttls", NULL, 1, NULL },
+	{ "ldap_module", "/usr/lib/x86_64-linux-gnu/mfauth/mfauth_store_ldap.so", 0,
+	    "/usr/lib/x86_64-linux-gnu/mfauth/mfauth_store_ldap.so" },
 };
 
 static void check_good(const char *key, const char *value, uint64_t num, const char *str)
@@ -308,6 +315,7 @@ static void test_set_good_lengths(void **state)
 	check_good("card_reader", reader, 0, reader);
 	check_good("ldap_bind_pw_file", path, 0, path);
 	check_good("ldap_ca_file", path, 0, path);
+	check_good("ldap_module", path, 0, path);
 	free(path);
 	free(reader);
 	path = repeat('b', sizeof(((struct mfa_config *)NULL)->ldap_base) - 1);
@@ -408,6 +416,8 @@ static const struct bad_case bad_cases[] = {
 	{ "ldap_ca_file", "/etc/\nca.pem", "control character" },
 	{ "ldap_starttls", "maybe", "'maybe'" },
 	{ "ldap_starttls", "", "ldap_starttls" },
+	{ "ldap_module", "mfauth_store_ldap.so", "not an absolute path" },
+	{ "ldap_module", "", "not an absolute path" },
 };
 
 static void check_bad(const char *key, const char *value, const char *want)
@@ -512,6 +522,7 @@ static void test_set_bad_lengths(void **state)
 	check_bad("card_reader", reader, "longer than");
 	check_bad("ldap_bind_pw_file", path, "longer than");
 	check_bad("ldap_ca_file", path, "longer than");
+	check_bad("ldap_module", path, "longer than");
 	free(path);
 	free(reader);
 	path = repeat('b', sizeof(((struct mfa_config *)NULL)->ldap_base));
