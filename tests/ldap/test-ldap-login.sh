@@ -424,6 +424,20 @@ if [ -n "$helper_ok" ]; then
 	check "... and on terminal 2 too" not login t2 fleet_g "$code"
 fi
 
+# --- measured, not asserted: a wrong code of an enrolled user against an unknown user ----------
+conf bench "$LDAP_RIG_TERM_DN_4" "$LDAP_RIG_TERM_PW" "" "deny = 0"
+median_ms() {
+	local user=$1 i t0 t1
+	for ((i = 0; i < 15; i++)); do
+		t0=$(date +%s%N)
+		login bench "$user" 000000
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000))
+	done | sort -n | sed -n 8p
+}
+echo "# median of 15 wrong-code logins, one pamcheck process each (us): enrolled $(median_ms fleet_f)," \
+	"unknown $(median_ms nosuchclerk)"
+
 ldap_rig_stop "$T/rig"
 if [ -n "$helper_ok" ]; then
 	check "server stopped: the helper refuses" not as_clerk fleet_g "$(code_of fleet_g 30)"
