@@ -46,12 +46,17 @@ struct mfa_config {
 	                            * tried in order; "" = unset */
 	char ldap_base[512];       /* DN of the user entries' parent; "" = unset */
 	char ldap_bind_dn[512];    /* this machine's (or staff's) own DN; "" = unset */
-	char ldap_bind_pw_file[PATH_MAX]; /* its password: root-only, trusted path */
-	char ldap_ca_file[PATH_MAX]; /* PEM CA that issued the servers' certificates */
+	/*
+	 * The fleet's paths are at most a config line long, not PATH_MAX: the
+	 * struct lives on the stacks of other programs' threads (and is copied
+	 * there by lib/auth.c).
+	 */
+	char ldap_bind_pw_file[MFA_CONFIG_LINE_MAX]; /* its password: root-only, trusted path */
+	char ldap_ca_file[MFA_CONFIG_LINE_MAX]; /* PEM CA of the servers' certificates */
 	bool ldap_starttls;        /* ldap:// URIs: StartTLS, required (no = plain text) */
 	unsigned ldap_timeout;     /* seconds per server (connect, TLS, bind) and per
 	                            * operation, 1..300 */
-	char ldap_module[PATH_MAX]; /* the directory backend's module, loaded for store = ldap */
+	char ldap_module[MFA_CONFIG_LINE_MAX]; /* the directory backend's module (store = ldap) */
 };
 
 /* Error detail: which file, which line, what is wrong. */
