@@ -34,6 +34,7 @@ static const struct command commands[] = {
 	{ "unlock", cmd_unlock, "unlock USER [--reason TEXT]" },
 	{ "recovery", cmd_recovery, "recovery USER [--ttl DURATION] [--reason TEXT]" },
 	{ "rekey", cmd_rekey, "rekey" },
+	{ "migrate", cmd_migrate, "migrate --from CONF" },
 	{ "check", cmd_check, "check [--pam-dir DIR] [--sshd-config FILE] [--json]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -44,7 +44,7 @@ fi
 
 # --- the stage: clerks in a private /etc, a key, one config per identity -----------------
 cp -a /etc "$T/etc" && mount --bind "$T/etc" /etc || { echo "cannot bind a private /etc"; exit 1; }
-for u in a:61101 b:61102 c:61103 d:61104 e:61105 f:61106 g:61107; do
+for u in a:61101 b:61102 c:61103 d:61104 e:61105 f:61106 g:61107 m:61108 n:61109; do
 	name=fleet_${u%%:*} id=${u#*:}
 	printf '%s:x:%s:%s::/nonexistent:/usr/sbin/nologin\n' "$name" "$id" "$id" >>/etc/passwd
 	printf '%s:x:%s:\n' "$name" "$id" >>/etc/group
@@ -309,6 +309,41 @@ check "records were re-sealed" test "$(value_of fleet_d mfauthRecord)" != "$rec_
 check "states were re-sealed (fleet_b's lock too)" test "$(value_of fleet_b mfauthState)" != "$state_before"
 check "fleet_b is still locked after the rotation" locked_of fleet_b
 check "fleet_d logs in on terminal 2 after the rotation" login t2 fleet_d "$(code_of fleet_d)"
+
+# --- mfauth migrate: a terminal's files store into the directory --------------------------------
+printf 'store_dir = %s/files\nkey_file = %s/files.key\ndeny = 5\nwindow = 1\n' "$T" "$T" >"$T/files.conf"
+chmod 644 "$T/files.conf"
+printf 'auth required %s conf=%s/files.conf\n' "$module" "$T" >"$T/pam.d/files"
+fmfauth() { "$build/tools/mfauth" -c "$T/files.conf" "$@"; }
+check "a terminal's own files store (its own key)" fmfauth init
+printf 'fleet_m,%s\nfleet_n,%s\nfleet_a,%s\n' "$(seed_of fleet_m)" "$(seed_of fleet_n)" \
+	"$(seed_of fleet_a)" | fmfauth import csv >/dev/null
+check "fleet_n revoked there (a state without a record)" fmfauth revoke fleet_n all
+mcode=$(code_of fleet_m)
+check "fleet_m logs in on that terminal" login files fleet_m "$mcode"
+check "... and fails once there" not login files fleet_m "$(wrong_of fleet_m)"
+rec_a=$(value_of fleet_a mfauthRecord)
+check "mfauth migrate --from the terminal's config" bash -c \
+	"'$build/tools/mfauth' -c '$T/staff.conf' migrate --from '$T/files.conf' >'$T/migrate.out'"
+cat "$T/migrate.out"
+check "fleet_m copied" grep -qx "fleet_m: copied" "$T/migrate.out"
+check "fleet_n's state copied alone" grep -qx "fleet_n: copied (state only: revoked)" "$T/migrate.out"
+check "fleet_a already in the directory: left alone" \
+	grep -qx "fleet_a: already in the directory: left alone" "$T/migrate.out"
+check "fleet_a's record in the directory is untouched" test "$(value_of fleet_a mfauthRecord)" = "$rec_a"
+check "fleet_n has a state and no record in the directory" \
+	bash -c '[ -n "$0" ] && [ -z "$1" ]' "$(value_of fleet_n mfauthState)" "$(value_of fleet_n mfauthRecord)"
+check "fleet_m's failure came along" test "$(failures_of fleet_m)" = 1
+check "fleet_m's replay watermark came along: the code used on the old terminal is refused" \
+	not login t2 fleet_m "$mcode"
+check "fleet_m logs in on the fleet with the next code (sealed under the fleet's key now)" \
+	login t2 fleet_m "$(code_of fleet_m 30)"
+check "migrate again: nothing overwritten" bash -c \
+	"'$build/tools/mfauth' -c '$T/staff.conf' migrate --from '$T/files.conf' | grep -qx '0 copied, 3 already in the directory, 0 failed'"
+check "migrate refuses a directory config as its source" \
+	not "$build/tools/mfauth" -c "$T/staff.conf" migrate --from "$T/t1.conf"
+check "migrate into a files store is refused" \
+	not "$build/tools/mfauth" -c "$T/files.conf" migrate --from "$T/files.conf"
 
 # --- values moved, tampered or cut: refused, as with files -------------------------------------
 check "enroll fleet_e (staff)" \
