@@ -12,10 +12,12 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mfauth/buf.h"
@@ -723,10 +725,14 @@ static int ldap_rekey_user(void *handle, const char *user)
 
 /* --- check ----------------------------------------------------------------------------------- */
 
+/* A server certificate this close to its end is a warning: renewing it takes a change window. */
+#define CERT_WARN_DAYS 30
+
 struct scan {
 	const struct mfa_config *cfg;
 	const struct mfa_store_inspector *ins;
 	void *ctx;
+	uint64_t now;
 	char detail[MFA_USER_MAX * 4 + 512];
 	char subject[MFA_CONFIG_LINE_MAX + 8];
 };
@@ -750,7 +756,51 @@ static void say(struct scan *sc, enum mfa_store_sev sev, const char *subject, co
 	sc->ins->finding(&f, sc->ctx);
 }
 
-/* Each URI on its own: reachable, TLS as configured, the bind accepted. */
+/* The end of validity of a DER certificate, as epoch seconds; -1 when it does not parse. */
+static int64_t cert_not_after(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = len <= 65536 ? d2i_X509(NULL, &p, (long)len) : NULL;
+	struct tm tm;
+	int64_t t = -1;
+
+	memset(&tm, 0, sizeof(tm));
+	if (x != NULL && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+		t = (int64_t)timegm(&tm);
+	X509_free(x);
+	return t;
+}
+
+/* The certificate the server just presented: its expiry, a warning when near. */
+static void check_cert(struct scan *sc, struct mfa_ldap *c)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+	int64_t end;
+	char when[32];
+	struct tm tm;
+	time_t tt;
+
+	if (mfa_ldap_peer_cert(c, &der, &len) != 0)
+		return;         /* ldapi:// or plain ldap://: no certificate to speak of */
+	end = cert_not_after(der, len);
+	free(der);
+	tt = (time_t)end;
+	if (end < 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+		say(sc, MFA_STORE_WARNING, sc->subject, "%s",
+		    _("the server's certificate has no readable end of validity"));
+		return;
+	}
+	if ((uint64_t)end < sc->now + (uint64_t)CERT_WARN_DAYS * 86400)
+		say(sc, MFA_STORE_WARNING, sc->subject, _("the server's certificate expires on %s, "
+		    "in less than %d days: renew it"), when, CERT_WARN_DAYS);
+	else
+		say(sc, MFA_STORE_OK, sc->subject, _("the server's certificate is valid until %s"),
+		    when);
+}
+
+/* Each URI on its own: reachable, TLS as configured, the bind accepted, the certificate. */
 static void check_uris(struct scan *sc)
 {
 	const char *p = sc->cfg->ldap_uri;
@@ -773,9 +823,11 @@ static void check_uris(struct scan *sc)
 		sc->subject[n] = '\0';
 		p += n;
 		rc = connect_dir(sc->cfg, sc->subject, &c, &err);
-		if (rc == 0)
+		if (rc == 0) {
 			say(sc, MFA_STORE_OK, sc->subject, _("reachable, bind as %s accepted"),
 			    sc->cfg->ldap_bind_dn);
+			check_cert(sc, c);
+		}
 		else if (err.msg[0] != '\0' && rc != MFA_ERR_DIR_UNREACHABLE && rc != MFA_ERR_DIR_TLS &&
 		    rc != MFA_ERR_DIR_AUTH && rc != MFA_ERR_DIR)
 			say(sc, MFA_STORE_ERROR, sc->subject, "%s", err.msg);   /* the password file */
@@ -851,8 +903,8 @@ static int ldap_check(const struct mfa_config *cfg, void *handle, uint64_t now,
 {
 	struct scan sc;
 
-	(void)now;
 	memset(&sc, 0, sizeof(sc));
+	sc.now = now;
 	sc.cfg = cfg;
 	sc.ins = ins;
 	sc.ctx = ctx;

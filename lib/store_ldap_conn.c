@@ -937,3 +937,30 @@ int mfa_ldap_swap_many(struct mfa_ldap *c, const char *user, const struct mfa_ld
 	free(dn);
 	return err;
 }
+
+int mfa_ldap_peer_cert(struct mfa_ldap *c, unsigned char **der, size_t *len)
+{
+	struct berval cert = { 0, NULL };
+	void *ssl = NULL;
+
+	*der = NULL;
+	*len = 0;
+	if (c->broken)
+		return MFA_ERR_DIR_UNREACHABLE;
+	/* No TLS session on this connection: nothing was presented. */
+	if (ldap_get_option(c->ld, LDAP_OPT_X_TLS_SSL_CTX, &ssl) != LDAP_OPT_SUCCESS || ssl == NULL)
+		return MFA_ERR_NOENT;
+	if (ldap_get_option(c->ld, LDAP_OPT_X_TLS_PEERCERT, &cert) != LDAP_OPT_SUCCESS ||
+	    cert.bv_val == NULL || cert.bv_len == 0) {
+		ber_memfree(cert.bv_val);
+		return MFA_ERR_DIR;
+	}
+	if ((*der = malloc(cert.bv_len)) == NULL) {
+		ber_memfree(cert.bv_val);
+		return MFA_ERR_NOMEM;
+	}
+	memcpy(*der, cert.bv_val, cert.bv_len);
+	*len = cert.bv_len;
+	ber_memfree(cert.bv_val);
+	return 0;
+}

@@ -178,4 +178,12 @@ struct mfa_ldap_cas {
 int mfa_ldap_swap_many(struct mfa_ldap *c, const char *user, const struct mfa_ldap_cas *cas,
     size_t n);
 
+/*
+ * The certificate the server presented (DER, a malloc'd copy in *der, *len
+ * bytes; the caller frees it), for `mfauth check` to show its expiry.
+ * MFA_ERR_NOENT when the connection is not TLS (ldapi://, or ldap:// with
+ * starttls off); MFA_ERR_DIR when libldap does not say.
+ */
+int mfa_ldap_peer_cert(struct mfa_ldap *c, unsigned char **der, size_t *len);
+
 #endif

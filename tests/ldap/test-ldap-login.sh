@@ -128,6 +128,13 @@ finding() { grep -q "\"check\":\"$1\",\"severity\":\"$2\",\"subject\":\"$3\",\"m
 check "check: ldaps:// reachable, TLS and bind" finding store ok "$LDAP_RIG_URI_LDAPS" "reachable, bind as"
 check "check: ldap:// with StartTLS" finding store ok "ldap://127.0.0.1:$LDAP_RIG_PORT_LDAP/" "reachable"
 check "check: ldapi://" finding store ok "$LDAP_RIG_URI_LDAPI" "reachable"
+# The rig's certificate is valid for two days: well inside the 30 days' warning.
+check "check: the ldaps:// server's certificate expires soon: a warning with its date" \
+	finding store warning "$LDAP_RIG_URI_LDAPS" "the server's certificate expires on $(date -u +%Y)-"
+check "check: the same for the StartTLS server" \
+	finding store warning "ldap://127.0.0.1:$LDAP_RIG_PORT_LDAP/" "the server's certificate expires on"
+check "check: no certificate finding for ldapi://" \
+	not grep -q "\"subject\":\"$LDAP_RIG_URI_LDAPI\",\"message\":\"the server's certificate" "$T/check.json"
 check "check: base, schema and users" finding store ok "$LDAP_RIG_BASE" "base present, mfauthUser schema in use, 4 users"
 check "check: every record decrypts" finding record ok "$LDAP_RIG_BASE" "4 records decrypt"
 check "check: no store directory finding" not grep -q "$T/store\"\|var/lib/mfauth" "$T/check.json"
