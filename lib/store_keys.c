@@ -64,8 +64,7 @@ const struct mfa_key *mfa_store_keys_write_key(const struct mfa_keyring *ring)
 	return ring->keys[ring->n - 1];
 }
 
-int mfa_store_keys_begin(const struct mfa_config *cfg, bool *created,
-    struct mfa_path_error *err)
+int mfa_store_keys_begin(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err)
 {
 	char next[PATH_MAX];
 	struct mfa_key key;
@@ -78,7 +77,7 @@ int mfa_store_keys_begin(const struct mfa_config *cfg, bool *created,
 	rc = mfa_key_create(next, &key, err);
 	mfa_key_wipe(&key);
 	if (rc == MFA_ERR_EXISTS)
-		return 0;       /* resume the rotation that was interrupted */
+		return 0; /* resume the rotation that was interrupted */
 	if (rc == 0 && created != NULL)
 		*created = true;
 	return rc;

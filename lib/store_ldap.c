@@ -46,7 +46,7 @@
  * every write of this handle drops it too.
  */
 struct entry_cache {
-	char user[MFA_USER_MAX + 1];      /* "" = empty */
+	char user[MFA_USER_MAX + 1]; /* "" = empty */
 	struct mfa_ldap_entry e;
 };
 
@@ -87,8 +87,8 @@ static int read_bind_pw(const char *path, char **pw, size_t *len, struct mfa_pat
 	rc = mfa_read_fd_all(fd, MFA_STORE_LDAP_PW_MAX, &data, &n);
 	close(fd);
 	if (rc != 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", path, rc == MFA_ERR_RANGE ?
-		    "longer than a password file may be" : "cannot be read");
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", path,
+		    rc == MFA_ERR_RANGE ? "longer than a password file may be" : "cannot be read");
 		return rc == MFA_ERR_RANGE ? MFA_ERR_CONFIG : rc;
 	}
 	if (n > 0 && data[n - 1] == '\n')
@@ -276,8 +276,7 @@ static int ldap_load(void *handle, const char *user, struct mfa_record *rec)
 	memset(rec, 0, sizeof(*rec));
 	if ((rc = read_entry(s, user, &e)) != 0)
 		return rc;
-	rc = e.has_record ? open_record(s, user, e.record, e.record_len, rec, NULL) :
-	    MFA_ERR_NOENT;
+	rc = e.has_record ? open_record(s, user, e.record, e.record_len, rec, NULL) : MFA_ERR_NOENT;
 	if (rc == 0)
 		cache_keep(s, user, &e);
 	mfa_ldap_entry_free(&e);
@@ -292,8 +291,7 @@ static int ldap_read_state(void *handle, const char *user, struct mfa_state *st)
 
 	if ((rc = read_entry_from(s, user, &e, true)) != 0)
 		return rc == MFA_ERR_NOENT ? MFA_ERR_NOSTATE : rc;
-	rc = e.has_state ? open_state(s, user, e.state, e.state_len, st, NULL) :
-	    MFA_ERR_NOSTATE;
+	rc = e.has_state ? open_state(s, user, e.state, e.state_len, st, NULL) : MFA_ERR_NOSTATE;
 	mfa_ldap_entry_free(&e);
 	return rc;
 }
@@ -380,8 +378,7 @@ static int swap_both(struct ldap_store *s, const char *user, const struct mfa_ld
  * watermark) is never without the record that goes with it (store.h).
  */
 static int apply_change(struct ldap_store *s, const char *user, const struct mfa_ldap_entry *e,
-    bool entry_exists, uint64_t seq, int what, struct mfa_state *st,
-    const struct mfa_record *rec)
+    bool entry_exists, uint64_t seq, int what, struct mfa_state *st, const struct mfa_record *rec)
 {
 	uint8_t slot[MFA_STATE_SLOT_LEN];
 	bool record = (what & MFA_CHANGE_RECORD) != 0;
@@ -390,9 +387,9 @@ static int apply_change(struct ldap_store *s, const char *user, const struct mfa
 	int rc;
 
 	if (drop && !e->has_record)
-		return MFA_ERR_NOENT;   /* as the files backend's unlink of a missing record */
+		return MFA_ERR_NOENT; /* as the files backend's unlink of a missing record */
 	if (entry_exists && !record && !drop)
-		return swap_state(s, user, e, seq, st);    /* the state alone */
+		return swap_state(s, user, e, seq, st); /* the state alone */
 	st->seq = seq + 1;
 	if ((rc = mfa_state_seal_slot(write_key(s), user, st, slot)) != 0)
 		return rc;
@@ -447,8 +444,7 @@ out:
 	return rc;
 }
 
-static int ldap_change(void *handle, const char *user, bool create, mfa_change_fn fn,
-    void *ctx)
+static int ldap_change(void *handle, const char *user, bool create, mfa_change_fn fn, void *ctx)
 {
 	int rc = MFA_ERR_DIR_CONFLICT;
 
@@ -665,7 +661,7 @@ static int ldap_list(void *handle, bool states, char ***names, size_t *count, si
 		}
 		rc = mfa_ldap_read(s->conn, all.names[i], &e);
 		if (rc == MFA_ERR_NOENT) {
-			rc = 0;         /* removed since the listing */
+			rc = 0; /* removed since the listing */
 			continue;
 		}
 		if (rc == 0 && (states ? e.has_state : e.has_record))
@@ -706,8 +702,9 @@ static int rekey_once(struct ldap_store *s, const char *user)
 	if (rc == 0 && e.has_record)
 		rc = open_record(s, user, e.record, e.record_len, &rec, &rec_current);
 	if (rc == 0 && !(st_current && rec_current))
-		rc = apply_change(s, user, &e, true, st.seq, rec_current ? MFA_CHANGE_STATE :
-		    MFA_CHANGE_STATE | MFA_CHANGE_RECORD, &st, &rec);
+		rc = apply_change(s, user, &e, true, st.seq,
+		    rec_current ? MFA_CHANGE_STATE : MFA_CHANGE_STATE | MFA_CHANGE_RECORD, &st,
+		    &rec);
 	mfa_record_wipe(&rec);
 	mfa_wipe(&st, sizeof(st));
 	mfa_ldap_entry_free(&e);
@@ -737,11 +734,10 @@ struct scan {
 	char subject[MFA_CONFIG_LINE_MAX + 8];
 };
 
-static void say(struct scan *sc, enum mfa_store_sev sev, const char *subject, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
+static void say(struct scan *sc, enum mfa_store_sev sev, const char *subject, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void say(struct scan *sc, enum mfa_store_sev sev, const char *subject, const char *fmt,
-    ...)
+static void say(struct scan *sc, enum mfa_store_sev sev, const char *subject, const char *fmt, ...)
 {
 	struct mfa_store_finding f;
 	va_list ap;
@@ -782,7 +778,7 @@ static void check_cert(struct scan *sc, struct mfa_ldap *c)
 	time_t tt;
 
 	if (mfa_ldap_peer_cert(c, &der, &len) != 0)
-		return;         /* ldapi:// or plain ldap://: no certificate to speak of */
+		return; /* ldapi:// or plain ldap://: no certificate to speak of */
 	end = cert_not_after(der, len);
 	free(der);
 	tt = (time_t)end;
@@ -793,8 +789,10 @@ static void check_cert(struct scan *sc, struct mfa_ldap *c)
 		return;
 	}
 	if ((uint64_t)end < sc->now + (uint64_t)CERT_WARN_DAYS * 86400)
-		say(sc, MFA_STORE_WARNING, sc->subject, _("the server's certificate expires on %s, "
-		    "in less than %d days: renew it"), when, CERT_WARN_DAYS);
+		say(sc, MFA_STORE_WARNING, sc->subject,
+		    _("the server's certificate expires on %s, "
+		      "in less than %d days: renew it"),
+		    when, CERT_WARN_DAYS);
 	else
 		say(sc, MFA_STORE_OK, sc->subject, _("the server's certificate is valid until %s"),
 		    when);
@@ -827,10 +825,10 @@ static void check_uris(struct scan *sc)
 			say(sc, MFA_STORE_OK, sc->subject, _("reachable, bind as %s accepted"),
 			    sc->cfg->ldap_bind_dn);
 			check_cert(sc, c);
-		}
-		else if (err.msg[0] != '\0' && rc != MFA_ERR_DIR_UNREACHABLE && rc != MFA_ERR_DIR_TLS &&
-		    rc != MFA_ERR_DIR_AUTH && rc != MFA_ERR_DIR)
-			say(sc, MFA_STORE_ERROR, sc->subject, "%s", err.msg);   /* the password file */
+		} else if (err.msg[0] != '\0' && rc != MFA_ERR_DIR_UNREACHABLE &&
+		    rc != MFA_ERR_DIR_TLS && rc != MFA_ERR_DIR_AUTH && rc != MFA_ERR_DIR)
+			say(sc, MFA_STORE_ERROR, sc->subject, "%s",
+			    err.msg); /* the password file */
 		else
 			say(sc, rc == MFA_ERR_DIR_UNREACHABLE ? MFA_STORE_WARNING : MFA_STORE_ERROR,
 			    sc->subject, "%s", _(mfa_strerror(rc)));
@@ -847,8 +845,8 @@ static int check_entries(struct scan *sc, struct ldap_store *s)
 	int rc;
 
 	if ((rc = list_entries(s, &all)) != 0) {
-		say(sc, MFA_STORE_ERROR, sc->cfg->ldap_base, rc == MFA_ERR_NOENT ?
-		    _("the base entry does not exist") : _("cannot list: %s"),
+		say(sc, MFA_STORE_ERROR, sc->cfg->ldap_base,
+		    rc == MFA_ERR_NOENT ? _("the base entry does not exist") : _("cannot list: %s"),
 		    _(mfa_strerror(rc)));
 		return 0;
 	}
@@ -878,8 +876,10 @@ static int check_entries(struct scan *sc, struct ldap_store *s)
 		it.state_subject = subject;
 		it.state_readable = e.has_state;
 		if (e.has_record && !e.has_state)
-			say(sc, MFA_STORE_ERROR, subject, _("record without a state: %s cannot log in "
-			    "(enroll again or revoke)"), all.names[i]);
+			say(sc, MFA_STORE_ERROR, subject,
+			    _("record without a state: %s cannot log in "
+			      "(enroll again or revoke)"),
+			    all.names[i]);
 		if (e.has_record || e.has_state) {
 			sc->ins->item(&it, sc->ctx);
 			users++;
@@ -889,12 +889,15 @@ static int check_entries(struct scan *sc, struct ldap_store *s)
 	mfa_store_list_free(all.names, all.n);
 	/* The schema is there when an entry of class mfauthUser is (the decoy at least). */
 	if (!decoy)
-		say(sc, MFA_STORE_WARNING, sc->cfg->ldap_base, "%s", _("no decoy entry "
-		    "(cn=/decoy): unknown users' logins cost less than enrolled users'; run "
-		    "mfauth init with staff credentials"));
+		say(sc, MFA_STORE_WARNING, sc->cfg->ldap_base, "%s",
+		    _("no decoy entry "
+		      "(cn=/decoy): unknown users' logins cost less than enrolled users'; run "
+		      "mfauth init with staff credentials"));
 	else
-		say(sc, MFA_STORE_OK, sc->cfg->ldap_base, _("base present, mfauthUser schema in "
-		    "use, %zu users"), users);
+		say(sc, MFA_STORE_OK, sc->cfg->ldap_base,
+		    _("base present, mfauthUser schema in "
+		      "use, %zu users"),
+		    users);
 	return 0;
 }
 

@@ -16,9 +16,9 @@
 #include "mfauth/err.h"
 
 struct migrate_user {
-	const struct mfa_record *rec;    /* the source's record, or NULL (revoked: state only) */
+	const struct mfa_record *rec; /* the source's record, or NULL (revoked: state only) */
 	const struct mfa_state *st;
-	bool existed;                    /* out: the directory already has this user */
+	bool existed; /* out: the directory already has this user */
 };
 
 /* The change (store.h retry contract: outputs set afresh on every call). */
@@ -31,7 +31,7 @@ static int put_user(struct mfa_record *rec, bool exists, struct mfa_state *st, v
 	if (m->existed)
 		return 0;
 	*st = *m->st;
-	st->seq = seq;          /* the store numbers its own states */
+	st->seq = seq; /* the store numbers its own states */
 	if (m->rec == NULL)
 		return MFA_CHANGE_STATE;
 	*rec = *m->rec;
@@ -91,7 +91,8 @@ static int open_source(const char *path, struct mfa_store **from)
 		return EXIT_USAGE;
 	}
 	if ((rc = mfa_store_open(&src, from, &perr)) != 0) {
-		cli_error(_("%s: cannot open the store: %s (%s)"), path, perr.msg, cli_strerror(rc));
+		cli_error(_("%s: cannot open the store: %s (%s)"), path, perr.msg,
+		    cli_strerror(rc));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -117,8 +118,9 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
 	if (from_path == NULL || optind != argc)
 		goto usage;
 	if (c->cfg.store != MFA_BACKEND_LDAP) {
-		cli_error("%s", _("migrate copies into the directory: the configuration (-c) must "
-		    "say store = ldap"));
+		cli_error("%s",
+		    _("migrate copies into the directory: the configuration (-c) must "
+		      "say store = ldap"));
 		return EXIT_USAGE;
 	}
 	if ((status = open_source(from_path, &from)) != EXIT_OK)

@@ -29,8 +29,7 @@ const struct mfa_key *mfa_store_keys_write_key(const struct mfa_keyring *ring);
  * mfa_store_rekey_begin() and mfa_store_rekey_finish() (store.h) for
  * key_file: create key_file.new unless it exists; rename it over key_file.
  */
-int mfa_store_keys_begin(const struct mfa_config *cfg, bool *created,
-    struct mfa_path_error *err);
+int mfa_store_keys_begin(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err);
 int mfa_store_keys_finish(const struct mfa_config *cfg, struct mfa_path_error *err);
 
 #endif

@@ -72,7 +72,7 @@ struct race {
 	struct mfa_store *other;
 	const char *user;
 	int calls;
-	int others;         /* how many calls the other terminal writes before */
+	int others; /* how many calls the other terminal writes before */
 	uint32_t seen[TRIES + 2];
 };
 
@@ -125,8 +125,7 @@ static void test_update_races(struct mfa_store *a, struct mfa_store *b, const ch
 }
 
 /* load keeps the entry it read for the update that follows: a change in between is seen. */
-static void test_cached_read_is_checked(struct mfa_store *a, struct mfa_store *b,
-    const char *user)
+static void test_cached_read_is_checked(struct mfa_store *a, struct mfa_store *b, const char *user)
 {
 	struct race r = { b, user, 0, 0, { 0 } };
 	struct mfa_record rec;
@@ -138,8 +137,10 @@ static void test_cached_read_is_checked(struct mfa_store *a, struct mfa_store *b
 	mfa_record_wipe(&rec);
 	check(mfa_store_update(b, user, bump, NULL) == 0, "another terminal writes in between");
 	rc = mfa_store_update(a, user, add_ten, &r);
-	check(rc == 0 && r.calls == 2, "the update on the kept entry loses its swap and decides "
-	    "again (rc %d, %d calls)", rc, r.calls);
+	check(rc == 0 && r.calls == 2,
+	    "the update on the kept entry loses its swap and decides "
+	    "again (rc %d, %d calls)",
+	    rc, r.calls);
 	check(r.seen[0] == before && r.seen[1] == before + 1,
 	    "... first on what load read, then on the fresh state");
 	check(failures_of(a, user) == before + 11, "... no update lost");
