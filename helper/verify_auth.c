@@ -75,8 +75,9 @@ static void report_lock(const struct verify *v, const struct mfa_auth_result *re
 		snprintf(until, sizeof(until), "staff");
 	else
 		snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
-	verify_audit(v, "lock", "locked", res->lock_reason == MFA_LOCK_TOTAL ?
-	    "too_many_failures_total" : "too_many_failures", "locked_until", until, NULL);
+	verify_audit(v, "lock", "locked",
+	    res->lock_reason == MFA_LOCK_TOTAL ? "too_many_failures_total" : "too_many_failures",
+	    "locked_until", until, NULL);
 }
 
 static void report_locked(const struct verify *v, const struct mfa_auth_result *res)
@@ -135,7 +136,8 @@ static int code_login(struct verify *v, struct mfa_store *store, const struct mf
 		v->factor = "recovery";
 	if (rec == NULL) {
 		if (mfa_auth_decoy(store, &v->cfg, code, (uint64_t)time(NULL)) != 0)
-			verify_audit(v, "store_error", "fail", "io", "detail", mfa_store_decoy_where(store), NULL);
+			verify_audit(v, "store_error", "fail", "io", "detail",
+			    mfa_store_decoy_where(store), NULL);
 		verify_audit(v, "auth", "fail", "not_enrolled", NULL);
 		rc = MFA_ERR_NOENT;
 		goto out;
@@ -165,16 +167,16 @@ struct pin_ctx {
 static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
 {
 	struct pin_ctx *c = arg;
-	struct mfa_hp_request ask = { .kind = MFA_HP_PIN, .profile = profile,
-	    .tries = tries_left < -1 || tries_left > 15 ? -1 : tries_left };
+	struct mfa_hp_request ask = { .kind = MFA_HP_PIN,
+		.profile = profile,
+		.tries = tries_left < -1 || tries_left > 15 ? -1 : tries_left };
 	char buf[MFA_HP_ANSWER_MAX + 1];
 	int rc;
 
 	*pin = NULL;
 	if ((rc = verify_ask(c->v, &ask, buf, sizeof(buf))) != 0)
 		goto out;
-	rc = mfa_auth_reserve(c->store, &c->v->cfg, c->v->user, mfa_clock_now, &c->v->src,
-	    c->res);
+	rc = mfa_auth_reserve(c->store, &c->v->cfg, c->v->user, mfa_clock_now, &c->v->src, c->res);
 	if (rc != 0)
 		goto out;
 	c->reserved = true;
@@ -199,8 +201,11 @@ static void explain(const struct verify *v, int rc, const struct mfa_card_outcom
 	bool jpki = f->profile == MFA_CARD_JPKI;
 
 	switch (rc) {
-	case 0: case MFA_ERR_LOCKED:
-	case MFA_ERR_NOCARD: case MFA_ERR_NOREADER: case MFA_ERR_NOSERVICE:
+	case 0:
+	case MFA_ERR_LOCKED:
+	case MFA_ERR_NOCARD:
+	case MFA_ERR_NOREADER:
+	case MFA_ERR_NOSERVICE:
 		break;
 	case MFA_ERR_PIN_TRIES:
 		verify_msg(v, MFA_HP_MSG_PIN_TRIES, tries);
@@ -217,7 +222,9 @@ static void explain(const struct verify *v, int rc, const struct mfa_card_outcom
 	case MFA_ERR_EXPIRED:
 		verify_msg(v, MFA_HP_MSG_CERT_EXPIRED, (unsigned long long)f->not_after);
 		break;
-	case MFA_ERR_BADSIG: case MFA_ERR_NOAPP: case MFA_ERR_WRONG_CARD:
+	case MFA_ERR_BADSIG:
+	case MFA_ERR_NOAPP:
+	case MFA_ERR_WRONG_CARD:
 		verify_msg(v, MFA_HP_MSG_WRONG_CARD, 0);
 		break;
 	case MFA_ERR_TRIES_UNKNOWN:
@@ -277,7 +284,7 @@ static int card_login(struct verify *v, struct mfa_store *store, const struct mf
 	}
 	mfa_pcsc_close(pc.session);
 	explain(v, card_rc, &out, &rec->card);
-	if (card_rc == MFA_ERR_LOCKED) {      /* the reservation found the user locked */
+	if (card_rc == MFA_ERR_LOCKED) { /* the reservation found the user locked */
 		report_card(v, card_rc, &out, &res);
 		return card_rc;
 	}

@@ -40,14 +40,14 @@
 #define ARG_KEY_MAX 64
 
 enum key_kind {
-	KIND_PATH,	/* absolute path into a char array */
-	KIND_TEXT,	/* printable ASCII into a char array */
-	KIND_NUM,	/* unsigned or uint64_t, chosen by the field size */
+	KIND_PATH, /* absolute path into a char array */
+	KIND_TEXT, /* printable ASCII into a char array */
+	KIND_NUM,  /* unsigned or uint64_t, chosen by the field size */
 	KIND_BOOL,
-	KIND_LIST,	/* comma list of names, OR'ed into an unsigned mask */
-	KIND_CHOICE,	/* exactly one of the names, its bit into an unsigned */
-	KIND_URIS,	/* blank-separated LDAP URIs into a char array ("" = unset) */
-	KIND_DN,	/* a distinguished name (UTF-8) into a char array ("" = unset) */
+	KIND_LIST,   /* comma list of names, OR'ed into an unsigned mask */
+	KIND_CHOICE, /* exactly one of the names, its bit into an unsigned */
+	KIND_URIS,   /* blank-separated LDAP URIs into a char array ("" = unset) */
+	KIND_DN,     /* a distinguished name (UTF-8) into a char array ("" = unset) */
 };
 
 struct list_item {
@@ -60,28 +60,34 @@ struct key_def {
 	enum key_kind kind;
 	size_t off;
 	size_t size;
-	uint64_t min, max;		/* KIND_NUM */
-	const struct list_item *items;	/* KIND_LIST, KIND_CHOICE: NULL-terminated */
-	const char *hint;		/* KIND_LIST, KIND_CHOICE: the names, for messages */
+	uint64_t min, max;             /* KIND_NUM */
+	const struct list_item *items; /* KIND_LIST, KIND_CHOICE: NULL-terminated */
+	const char *hint;              /* KIND_LIST, KIND_CHOICE: the names, for messages */
 };
 
+/* clang-format off */
 static const struct list_item factor_items[] = {
 	{ "totp", MFA_FACTOR_TOTP },
 	{ "card", MFA_FACTOR_CARD },
 	{ NULL, 0 },
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct list_item profile_items[] = {
 	{ "jpki", MFA_PROFILE_JPKI },
 	{ "piv", MFA_PROFILE_PIV },
 	{ NULL, 0 },
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct list_item store_items[] = {
 	{ "files", MFA_BACKEND_FILES },
 	{ "ldap", MFA_BACKEND_LDAP },
 	{ NULL, 0 },
 };
+/* clang-format on */
 
 /* The URI schemes the directory client speaks (ldapi:// is a local socket). */
 static const char *const ldap_schemes[] = { "ldaps://", "ldap://", "ldapi://" };
@@ -99,6 +105,7 @@ static const char *const ldap_schemes[] = { "ldaps://", "ldap://", "ldapi://" };
 #define FIELD(m) offsetof(struct mfa_config, m), sizeof(((struct mfa_config *)NULL)->m)
 
 /* name, kind, offset, size, min, max, list items, list hint */
+/* clang-format off */
 static const struct key_def key_defs[] = {
 	{ "store_dir", KIND_PATH, FIELD(store_dir), 0, 0, NULL, NULL },
 	{ "key_file", KIND_PATH, FIELD(key_file), 0, 0, NULL, NULL },
@@ -125,6 +132,7 @@ static const struct key_def key_defs[] = {
 	{ "ldap_timeout", KIND_NUM, FIELD(ldap_timeout), 1, 300, NULL, NULL },
 	{ "ldap_module", KIND_PATH, FIELD(ldap_module), 0, 0, NULL, NULL },
 };
+/* clang-format on */
 
 static const char *const bool_true[] = { "yes", "true", "1", "on" };
 static const char *const bool_false[] = { "no", "false", "0", "off" };
@@ -223,7 +231,7 @@ static int set_num(const struct key_def *def, void *field, const char *value,
 	if (def->size == sizeof(uint64_t))
 		*(uint64_t *)field = v;
 	else
-		*(unsigned *)field = (unsigned)v;	/* max <= 1000 fits */
+		*(unsigned *)field = (unsigned)v; /* max <= 1000 fits */
 	return 0;
 }
 
@@ -367,7 +375,7 @@ static bool is_host_port(const char *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char c = p[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    strchr(".-_:[]%", c) != NULL))
+		        strchr(".-_:[]%", c) != NULL))
 			return false;
 	}
 	return true;
@@ -394,8 +402,9 @@ static int set_uris(const struct key_def *def, char *field, const char *value,
 			return cfg_fail(err, "%s: '%s' contains a control character", def->name,
 			    show(shown, value, len));
 		if (c > 0x7f)
-			return cfg_fail(err, "%s: '%s' contains a non-ASCII byte (percent-encode it)",
-			    def->name, show(shown, value, len));
+			return cfg_fail(err,
+			    "%s: '%s' contains a non-ASCII byte (percent-encode it)", def->name,
+			    show(shown, value, len));
 	}
 	for (;;) {
 		size_t n, sl;
@@ -410,8 +419,10 @@ static int set_uris(const struct key_def *def, char *field, const char *value,
 			return cfg_fail(err, "%s: '%s' is not an ldaps://, ldap:// or ldapi:// URI",
 			    def->name, show(shown, p, n));
 		if (!is_host_port(p + sl, n - sl))
-			return cfg_fail(err, "%s: '%s' has more than a host and port (no DN, "
-			    "filter, extension or comma)", def->name, show(shown, p, n));
+			return cfg_fail(err,
+			    "%s: '%s' has more than a host and port (no DN, "
+			    "filter, extension or comma)",
+			    def->name, show(shown, p, n));
 		if (++count > LDAP_URIS_MAX)
 			return cfg_fail(err, "%s: more than %d URIs", def->name, LDAP_URIS_MAX);
 		p += n;
@@ -558,8 +569,8 @@ static int line_fail(struct mfa_config_error *err, const char *name, size_t line
 	return cfg_fail(err, "%s:%zu: %s", name, lineno, detail);
 }
 
-int mfa_config_parse_text(struct mfa_config *cfg, const char *text, size_t len,
-    const char *name, struct mfa_config_error *err)
+int mfa_config_parse_text(struct mfa_config *cfg, const char *text, size_t len, const char *name,
+    struct mfa_config_error *err)
 {
 	struct mfa_config *work = NULL;
 	struct mfa_config_error detail;
@@ -681,8 +692,7 @@ static bool is_conf_arg(const char *arg)
 }
 
 /* "key=value" or a bare "key" (value NULL, booleans only). */
-static int apply_arg(struct mfa_config *cfg, const char *arg, int i,
-    struct mfa_config_error *err)
+static int apply_arg(struct mfa_config *cfg, const char *arg, int i, struct mfa_config_error *err)
 {
 	struct mfa_config_error detail;
 	char key[ARG_KEY_MAX];
@@ -752,11 +762,13 @@ int mfa_config_check(const struct mfa_config *cfg, struct mfa_config_error *err)
 	static const struct {
 		const char *key;
 		size_t off;
+		/* clang-format off */
 	} needed[] = {
 		{ "ldap_uri", offsetof(struct mfa_config, ldap_uri) },
 		{ "ldap_base", offsetof(struct mfa_config, ldap_base) },
 		{ "ldap_bind_dn", offsetof(struct mfa_config, ldap_bind_dn) },
 	};
+	/* clang-format on */
 
 	if (cfg == NULL)
 		return cfg_fail(err, "no configuration given");
@@ -771,6 +783,8 @@ int mfa_config_check(const struct mfa_config *cfg, struct mfa_config_error *err)
 bool mfa_config_profile_allowed(const struct mfa_config *cfg, unsigned card_profile)
 {
 	/* record.h's MFA_CARD_JPKI = 1, MFA_CARD_PIV = 2 map onto the option's bits. */
-	unsigned bit = card_profile == 1 ? MFA_PROFILE_JPKI : card_profile == 2 ? MFA_PROFILE_PIV : 0;
+	unsigned bit = card_profile == 1 ? MFA_PROFILE_JPKI :
+	    card_profile == 2            ? MFA_PROFILE_PIV :
+	                                   0;
 	return bit != 0 && (cfg->card_profiles & bit) != 0;
 }

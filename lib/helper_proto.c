@@ -55,7 +55,7 @@ static bool next_word(const char **p, const char *end, const char **w, size_t *w
 		s++;
 	*wlen = (size_t)(s - *w);
 	if (s < end)
-		s++;            /* exactly one blank between words: "a  b" has an empty word */
+		s++; /* exactly one blank between words: "a  b" has an empty word */
 	*p = s;
 	return *wlen > 0;
 }
@@ -184,7 +184,8 @@ int mfa_hp_format_request(const struct mfa_hp_request *rq, char *out, size_t out
 		if (rq->msg < 1 || rq->msg > MFA_HP_MSG_MAX_)
 			return MFA_ERR_INVAL;
 		if (mfa_hp_msg_has_arg(rq->msg))
-			n = snprintf(out, outlen, "msg %s %" PRIu64 "\n", msg_names[rq->msg], rq->arg);
+			n = snprintf(out, outlen, "msg %s %" PRIu64 "\n", msg_names[rq->msg],
+			    rq->arg);
 		else
 			n = snprintf(out, outlen, "msg %s\n", msg_names[rq->msg]);
 		break;
@@ -283,7 +284,7 @@ int mfa_hp_send_answer(int fd, const char *answer)
 	int len, rc;
 
 	if (n > MFA_HP_ANSWER_MAX || (answer != NULL && strchr(answer, '\n') != NULL))
-		n = 0, answer = NULL;          /* cannot be a code or a PIN: send "no answer" */
+		n = 0, answer = NULL; /* cannot be a code or a PIN: send "no answer" */
 	len = snprintf((char *)frame, sizeof(frame), "%zu\n", n);
 	if (n > 0)
 		memcpy(frame + len, answer, n);

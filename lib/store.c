@@ -24,7 +24,7 @@
 struct mfa_store {
 	const struct mfa_store_ops *ops;
 	void *handle;
-	void *module;           /* dlopen handle of the backend's module, or NULL */
+	void *module; /* dlopen handle of the backend's module, or NULL */
 };
 
 /*
@@ -88,8 +88,8 @@ static void release_backend(void *module)
 		dlclose(module);
 }
 
-static int open_with(const struct mfa_store_ops *ops, void *module,
-    const struct mfa_config *cfg, struct mfa_store **out, struct mfa_path_error *err)
+static int open_with(const struct mfa_store_ops *ops, void *module, const struct mfa_config *cfg,
+    struct mfa_store **out, struct mfa_path_error *err)
 {
 	struct mfa_store *s = calloc(1, sizeof(*s));
 	int rc;
@@ -115,8 +115,7 @@ int mfa_store_open_with(const struct mfa_store_ops *ops, const struct mfa_config
 	return open_with(ops, NULL, cfg, out, err);
 }
 
-int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out,
-    struct mfa_path_error *err)
+int mfa_store_open(const struct mfa_config *cfg, struct mfa_store **out, struct mfa_path_error *err)
 {
 	const struct mfa_store_ops *ops = NULL;
 	void *module = NULL;
@@ -206,8 +205,7 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* Sorted here, so that every backend lists in the same order. */
-static int list(struct mfa_store *s, bool states, char ***names, size_t *count,
-    size_t *skipped)
+static int list(struct mfa_store *s, bool states, char ***names, size_t *count, size_t *skipped)
 {
 	int rc = s->ops->list(s->handle, states, names, count, skipped);
 
@@ -233,8 +231,7 @@ void mfa_store_list_free(char **names, size_t count)
 	free(names);
 }
 
-int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created,
-    struct mfa_path_error *err)
+int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err)
 {
 	const struct mfa_store_ops *ops = NULL;
 	void *module = NULL;

@@ -45,7 +45,7 @@
 
 struct files_store {
 	int dirfd;
-	struct mfa_key keys[MFA_RING_MAX];   /* [0] key_file; [1] key_file.new during rekey */
+	struct mfa_key keys[MFA_RING_MAX]; /* [0] key_file; [1] key_file.new during rekey */
 	struct mfa_keyring ring;
 };
 
@@ -167,7 +167,8 @@ static int ensure_dir(const char *path, mode_t mode, struct mfa_path_error *err)
 	if (pfd < 0)
 		return pfd;
 	if (mkdirat(pfd, base + 1, mode) != 0 && errno != EEXIST) {
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot create: %s", path, strerror(errno));
+		snprintf(err->msg, sizeof(err->msg), "%s: cannot create: %s", path,
+		    strerror(errno));
 		close(pfd);
 		return MFA_ERR_IO;
 	}
@@ -201,7 +202,8 @@ static int files_init(const struct mfa_config *cfg, struct mfa_path_error *err)
 	if ((rc = ensure_dir(cfg->store_dir, 0700, err)) != 0)
 		return rc;
 	if ((rc = parent_of(cfg->key_file, keydir, sizeof(keydir))) != 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: not an absolute file path", cfg->key_file);
+		snprintf(err->msg, sizeof(err->msg), "%s: not an absolute file path",
+		    cfg->key_file);
 		return rc;
 	}
 	if (strcmp(keydir, "/") != 0 && (rc = ensure_dir(keydir, 0755, err)) != 0)
@@ -288,7 +290,7 @@ static int create_state(const struct files_store *s, const char *user, const cha
 	if ((rc = mfa_state_seal_slot(write_key(s), user, &st, file)) != 0)
 		return rc;
 	rc = write_atomic(s, name, file, sizeof(file), true);
-	return rc == MFA_ERR_EXISTS ? 0 : rc;   /* someone else created it: fine */
+	return rc == MFA_ERR_EXISTS ? 0 : rc; /* someone else created it: fine */
 }
 
 /*
@@ -424,7 +426,8 @@ static int write_state_slot(const struct files_store *s, int fd, const char *use
 	if ((rc = mfa_state_seal_slot(write_key(s), user, st, bytes)) != 0)
 		return rc;
 	if (pwrite(fd, bytes, sizeof(bytes), (off_t)*slot * MFA_STATE_SLOT_LEN) !=
-	    (ssize_t)sizeof(bytes) || fdatasync(fd) != 0)
+	        (ssize_t)sizeof(bytes) ||
+	    fdatasync(fd) != 0)
 		return MFA_ERR_IO;
 	return 0;
 }
@@ -494,8 +497,7 @@ static int apply_change(const struct files_store *s, int fd, const char *user, c
 	return rc;
 }
 
-static int files_change(void *handle, const char *user, bool create, mfa_change_fn fn,
-    void *ctx)
+static int files_change(void *handle, const char *user, bool create, mfa_change_fn fn, void *ctx)
 {
 	struct files_store *s = handle;
 	char rec_name[MFA_NAME_ENC_MAX + 16], state_name[MFA_NAME_ENC_MAX + 16];
@@ -594,8 +596,8 @@ static void files_load_decoy(void *handle)
 
 	if (read_record_file(s, DECOY_FILE, &buf, &len) != 0)
 		return;
-	if (len == MFA_STATE_FILE_LEN && mfa_state_unseal_slot(write_key(s), DECOY_USER, buf,
-	    &st) == 0)
+	if (len == MFA_STATE_FILE_LEN &&
+	    mfa_state_unseal_slot(write_key(s), DECOY_USER, buf, &st) == 0)
 		mfa_wipe(&st, sizeof(st));
 	free(buf);
 }
@@ -751,7 +753,7 @@ struct entry {
 	struct stat st;
 	bool stat_ok;
 	int stat_errno;
-	bool safe;        /* regular, root-owned, not writable by others, one link */
+	bool safe; /* regular, root-owned, not writable by others, one link */
 };
 
 struct scan {
@@ -763,7 +765,7 @@ struct scan {
 	uint64_t now;
 	size_t unsafe;
 	char subject[SUBJECT_MAX], state_subject[SUBJECT_MAX];
-	char detail[MFA_USER_MAX * 4 + 512];     /* a user name and a translated line */
+	char detail[MFA_USER_MAX * 4 + 512]; /* a user name and a translated line */
 };
 
 static int cmp_entry(const void *a, const void *b)
@@ -853,7 +855,7 @@ static void say(struct scan *s, enum mfa_store_sev sev, const char *what, const 
 	f.sev = sev;
 	f.what = what;
 	f.subject = name != NULL ? subject_of(s, subject, sizeof(subject), name) :
-	    s->cfg->store_dir;
+	                           s->cfg->store_dir;
 	f.detail = s->detail;
 	s->ins->finding(&f, s->ctx);
 }
@@ -891,12 +893,12 @@ static void report_file_safety(struct scan *s, const struct entry *e)
 		    (unsigned)st->st_uid);
 	if ((st->st_mode & 0022) != 0)
 		say(s, MFA_STORE_CRITICAL, "store", e->name,
-		    _("writable by group or others (mode %04o)"),
-		    (unsigned)(st->st_mode & 07777));
+		    _("writable by group or others (mode %04o)"), (unsigned)(st->st_mode & 07777));
 	if (st->st_nlink != 1)
 		say(s, MFA_STORE_CRITICAL, "store", e->name,
 		    _("has %lu hard links: another name for it "
-		    "can be read or changed outside the store"), (unsigned long)st->st_nlink);
+		      "can be read or changed outside the store"),
+		    (unsigned long)st->st_nlink);
 }
 
 static bool has_suffix(const char *name, const char *suffix, size_t *stem_len)
@@ -921,7 +923,7 @@ static bool decode_stem(struct scan *s, const struct entry *e, size_t stem_len, 
 bad:
 	say(s, MFA_STORE_ERROR, "store", e->name, "%s",
 	    _("file name does not decode to "
-	    "a user name (not written by mfauth)"));
+	      "a user name (not written by mfauth)"));
 	return false;
 }
 
@@ -943,11 +945,15 @@ static void check_temp(struct scan *s, const struct entry *e)
 
 	format_mtime(mtime, t, sizeof(t));
 	if (s->now > mtime && s->now - mtime > TMP_STALE_SECS)
-		say(s, MFA_STORE_WARNING, "store", e->name, _("stale temp file from an interrupted "
-		    "enrollment or write (last modified %s): remove it"), t);
+		say(s, MFA_STORE_WARNING, "store", e->name,
+		    _("stale temp file from an interrupted "
+		      "enrollment or write (last modified %s): remove it"),
+		    t);
 	else
-		say(s, MFA_STORE_INFO, "store", e->name, _("temp file of a write that may be in "
-		    "progress (last modified %s)"), t);
+		say(s, MFA_STORE_INFO, "store", e->name,
+		    _("temp file of a write that may be in "
+		      "progress (last modified %s)"),
+		    t);
 }
 
 static void check_record(struct scan *s, const struct entry *e, size_t stem_len)
@@ -962,8 +968,10 @@ static void check_record(struct scan *s, const struct entry *e, size_t stem_len)
 	snprintf(state_name, sizeof(state_name), "%s%s", stem, STATE_SUFFIX);
 	st_e = find_entry(s, state_name);
 	if (st_e == NULL)
-		say(s, MFA_STORE_ERROR, "record", e->name, _("record without a state "
-		    "file: %s cannot log in (enroll again or revoke)"), user);
+		say(s, MFA_STORE_ERROR, "record", e->name,
+		    _("record without a state "
+		      "file: %s cannot log in (enroll again or revoke)"),
+		    user);
 	memset(&it, 0, sizeof(it));
 	it.user = user;
 	it.has_record = true;
@@ -985,7 +993,7 @@ static void check_state_file(struct scan *s, const struct entry *e, size_t stem_
 		return;
 	snprintf(rec_name, sizeof(rec_name), "%s%s", stem, REC_SUFFIX);
 	if (find_entry(s, rec_name) != NULL)
-		return;         /* handed over with its record */
+		return; /* handed over with its record */
 	memset(&it, 0, sizeof(it));
 	it.user = user;
 	it.subject = subject_of(s, s->subject, sizeof(s->subject), e->name);
@@ -1008,16 +1016,16 @@ static void check_entry(struct scan *s, const struct entry *e)
 	else if (e->name[0] != '.' && has_suffix(e->name, STATE_SUFFIX, &stem_len))
 		check_state_file(s, e, stem_len);
 	else if (strcmp(e->name, DECOY_FILE) == 0)
-		;       /* nobody's state: its safety was checked above, its bytes never matter */
+		; /* nobody's state: its safety was checked above, its bytes never matter */
 	else if (has_suffix(e->name, ".lock", &stem_len))
 		say(s, MFA_STORE_WARNING, "store", e->name, "%s",
 		    _("lock file: mfauth "
-		    "keeps no lock files (it locks the state file itself), so this one is stale or "
-		    "foreign"));
+		      "keeps no lock files (it locks the state file itself), so this one is stale or "
+		      "foreign"));
 	else
 		say(s, MFA_STORE_WARNING, "store", e->name, "%s",
 		    _("unexpected file in "
-		    "the store"));
+		      "the store"));
 }
 
 /*
@@ -1057,7 +1065,8 @@ static int files_check(const struct mfa_config *cfg, void *handle, uint64_t now,
 	if (s.unsafe == 0 && s.n > 0)
 		say(&s, MFA_STORE_OK, "store", NULL,
 		    _("%zu files, all regular, root-owned, "
-		    "not writable by others, one link each"), s.n);
+		      "not writable by others, one link each"),
+		    s.n);
 	free_entries(s.e, s.n);
 	return 0;
 }

@@ -389,8 +389,9 @@ static int classify_connect_failure(int rc, bool tls, const struct conn_hooks *p
 		return MFA_ERR_NOMEM;
 	if (p->timed_out || now_mono() - start >= (double)timeout - 0.05)
 		return MFA_ERR_DIR_UNREACHABLE;
-	if (tls && p->connected && (rc_unreachable(rc) || rc == LDAP_PROTOCOL_ERROR ||
-	    rc == LDAP_OPERATIONS_ERROR || rc == LDAP_UNAVAILABLE_CRITICAL_EXTENSION))
+	if (tls && p->connected &&
+	    (rc_unreachable(rc) || rc == LDAP_PROTOCOL_ERROR || rc == LDAP_OPERATIONS_ERROR ||
+	        rc == LDAP_UNAVAILABLE_CRITICAL_EXTENSION))
 		return MFA_ERR_DIR_TLS;
 	if (rc == LDAP_INVALID_CREDENTIALS || rc == LDAP_INAPPROPRIATE_AUTH ||
 	    rc == LDAP_INVALID_DN_SYNTAX)
@@ -465,8 +466,8 @@ static int check_settings(const struct mfa_ldap_settings *s)
 
 	if (s == NULL || s->uris == NULL || s->base == NULL || s->bind_dn == NULL ||
 	    s->bind_dn[0] == '\0' || s->base[0] == '\0' ||
-	    (s->bind_pw == NULL && s->bind_pw_len != 0) || s->bind_pw_len == 0 ||
-	    s->timeout < 1 || s->timeout > TIMEOUT_MAX)
+	    (s->bind_pw == NULL && s->bind_pw_len != 0) || s->bind_pw_len == 0 || s->timeout < 1 ||
+	    s->timeout > TIMEOUT_MAX)
 		return MFA_ERR_CONFIG;
 	/* The base is joined to every user RDN: it must be a well-formed DN. */
 	if (ldap_str2dn(s->base, &dn, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
@@ -482,7 +483,7 @@ static int split_uris(const struct mfa_ldap_settings *s, char *copy, char **uris
 
 	*n = 0;
 	for (char *tok = strtok_r(copy, " \t\r\n", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \t\r\n", &save)) {
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
 		enum scheme scheme;
 		if (*n == MFA_LDAP_MAX_URIS || uri_scheme(tok, &scheme) != 0)
 			return MFA_ERR_CONFIG;
@@ -681,9 +682,11 @@ int mfa_ldap_swap(struct mfa_ldap *c, const char *user, enum mfa_ldap_attr attr,
 	struct berval *old_vals[] = { &old_bv, NULL };
 	struct berval *new_vals[] = { &new_bv, NULL };
 	LDAPMod del = { .mod_op = LDAP_MOD_DELETE | LDAP_MOD_BVALUES,
-		.mod_type = (char *)attr_names[attr], .mod_bvalues = old_vals };
+		.mod_type = (char *)attr_names[attr],
+		.mod_bvalues = old_vals };
 	LDAPMod add = { .mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES,
-		.mod_type = (char *)attr_names[attr], .mod_bvalues = new_vals };
+		.mod_type = (char *)attr_names[attr],
+		.mod_bvalues = new_vals };
 	LDAPMod *mods[3] = { NULL, NULL, NULL };
 	size_t n = 0;
 	char *dn = NULL;
@@ -703,9 +706,9 @@ int mfa_ldap_swap(struct mfa_ldap *c, const char *user, enum mfa_ldap_attr attr,
 	(void)arm(c);
 	rc = c->broken ? LDAP_TIMEOUT : ldap_modify_ext_s(c->ld, dn, mods, NULL, NULL);
 	switch (rc) {
-	case LDAP_NO_SUCH_ATTRIBUTE:       /* the old value is gone */
-	case LDAP_TYPE_OR_VALUE_EXISTS:    /* add only, and a value is there */
-	case LDAP_CONSTRAINT_VIOLATION:    /* ... a second value of a SINGLE-VALUE attribute */
+	case LDAP_NO_SUCH_ATTRIBUTE:    /* the old value is gone */
+	case LDAP_TYPE_OR_VALUE_EXISTS: /* add only, and a value is there */
+	case LDAP_CONSTRAINT_VIOLATION: /* ... a second value of a SINGLE-VALUE attribute */
 		err = MFA_ERR_DIR_CONFLICT;
 		break;
 	default:
@@ -729,9 +732,11 @@ int mfa_ldap_add(struct mfa_ldap *c, const char *user, const unsigned char *reco
 	LDAPMod oc = { .mod_op = LDAP_MOD_ADD, .mod_type = oc_type, .mod_values = oc_vals };
 	LDAPMod cn = { .mod_op = LDAP_MOD_ADD, .mod_type = cn_type, .mod_values = cn_vals };
 	LDAPMod rec = { .mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES,
-		.mod_type = (char *)attr_names[MFA_LDAP_RECORD], .mod_bvalues = rec_vals };
+		.mod_type = (char *)attr_names[MFA_LDAP_RECORD],
+		.mod_bvalues = rec_vals };
 	LDAPMod st = { .mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES,
-		.mod_type = (char *)attr_names[MFA_LDAP_STATE], .mod_bvalues = st_vals };
+		.mod_type = (char *)attr_names[MFA_LDAP_STATE],
+		.mod_bvalues = st_vals };
 	LDAPMod *mods[5] = { &oc, &cn, NULL, NULL, NULL };
 	size_t n = 2;
 	char *dn = NULL;
@@ -806,7 +811,7 @@ static int list_page(struct mfa_ldap *c, LDAPMessage *res, int (*fn)(const char 
 	int err = 0, rc, code = LDAP_OTHER;
 
 	for (LDAPMessage *e = ldap_first_entry(c->ld, res); e != NULL && err == 0;
-	    e = ldap_next_entry(c->ld, e)) {
+	     e = ldap_next_entry(c->ld, e)) {
 		char *user = NULL;
 		if (max != 0 && *count >= max)
 			return MFA_ERR_RANGE;
@@ -826,8 +831,8 @@ static int list_page(struct mfa_ldap *c, LDAPMessage *res, int (*fn)(const char 
 		goto out;
 	err = MFA_ERR_DIR;
 	page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL);
-	if (page == NULL || ldap_parse_pageresponse_control(c->ld, page, &estimate, cookie) !=
-	    LDAP_SUCCESS)
+	if (page == NULL ||
+	    ldap_parse_pageresponse_control(c->ld, page, &estimate, cookie) != LDAP_SUCCESS)
 		goto out;
 	err = 0;
 out:
@@ -835,8 +840,7 @@ out:
 	return err;
 }
 
-int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), void *arg,
-    size_t max)
+int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), void *arg, size_t max)
 {
 	char no_attrs[] = LDAP_NO_ATTRS;
 	char *attrs[] = { no_attrs, NULL };
@@ -860,8 +864,8 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
 		if (ldap_create_page_control(c->ld, PAGE_SIZE, &cookie, 1, &page) != LDAP_SUCCESS)
 			break;
 		sctrls[0] = page;
-		rc = ldap_search_ext_s(c->ld, c->base, LDAP_SCOPE_ONELEVEL, "(objectClass=mfauthUser)",
-		    attrs, 0, sctrls, NULL, &tv, 0, &res);
+		rc = ldap_search_ext_s(c->ld, c->base, LDAP_SCOPE_ONELEVEL,
+		    "(objectClass=mfauthUser)", attrs, 0, sctrls, NULL, &tv, 0, &res);
 		ldap_control_free(page);
 		err = map_rc(c, rc);
 		if (err == 0)
@@ -913,7 +917,8 @@ int mfa_ldap_swap_many(struct mfa_ldap *c, const char *user, const struct mfa_ld
 			bv[m].bv_len = len;
 			vals[m][0] = &bv[m];
 			vals[m][1] = NULL;
-			mod[m].mod_op = (op == 0 ? LDAP_MOD_DELETE : LDAP_MOD_ADD) | LDAP_MOD_BVALUES;
+			mod[m].mod_op = (op == 0 ? LDAP_MOD_DELETE : LDAP_MOD_ADD) |
+			    LDAP_MOD_BVALUES;
 			mod[m].mod_type = (char *)attr_names[cas[i].attr];
 			mod[m].mod_bvalues = vals[m];
 			mods[m] = &mod[m];
@@ -926,9 +931,9 @@ int mfa_ldap_swap_many(struct mfa_ldap *c, const char *user, const struct mfa_ld
 	(void)arm(c);
 	rc = c->broken ? LDAP_TIMEOUT : ldap_modify_ext_s(c->ld, dn, mods, NULL, NULL);
 	switch (rc) {
-	case LDAP_NO_SUCH_ATTRIBUTE:       /* an old value is gone */
-	case LDAP_TYPE_OR_VALUE_EXISTS:    /* add only, and a value is there */
-	case LDAP_CONSTRAINT_VIOLATION:    /* ... a second value of a SINGLE-VALUE attribute */
+	case LDAP_NO_SUCH_ATTRIBUTE:    /* an old value is gone */
+	case LDAP_TYPE_OR_VALUE_EXISTS: /* add only, and a value is there */
+	case LDAP_CONSTRAINT_VIOLATION: /* ... a second value of a SINGLE-VALUE attribute */
 		err = MFA_ERR_DIR_CONFLICT;
 		break;
 	default:

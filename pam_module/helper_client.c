@@ -77,11 +77,13 @@ static void refuse_unusable(const struct login *l, const char *reason, const cha
 {
 	audit_line(l, "auth", "fail", reason, "detail", detail, "path", l->cfg.helper, NULL);
 	if (strcmp(reason, "unprivileged_no_new_privs") == 0)
-		pam_error(l->pamh, "%s", _("This screen cannot check the second factor: it runs "
-		    "with no_new_privs, which stops the mfauth helper. Contact your administrator."));
+		pam_error(l->pamh, "%s",
+		    _("This screen cannot check the second factor: it runs "
+		      "with no_new_privs, which stops the mfauth helper. Contact your administrator."));
 	else
-		pam_error(l->pamh, "%s", _("This screen cannot check the second factor: the mfauth "
-		    "helper is not installed. Contact your administrator."));
+		pam_error(l->pamh, "%s",
+		    _("This screen cannot check the second factor: the mfauth "
+		      "helper is not installed. Contact your administrator."));
 }
 
 /* The child, between fork and exec: async-signal-safe calls only. */
@@ -103,8 +105,8 @@ static void exec_child(int sock, const char *path, char *const argv[])
 /* Start the helper for step ("auth"/"account"); *sock is our end of the socket. */
 static int spawn(const struct login *l, const char *step, pid_t *pid, int *sock)
 {
-	char *argv[] = { (char *)l->cfg.helper, (char *)MFA_HP_MAGIC, (char *)step,
-	    (char *)l->user, (char *)l->src.service, (char *)l->src.tty, NULL };
+	char *argv[] = { (char *)l->cfg.helper, (char *)MFA_HP_MAGIC, (char *)step, (char *)l->user,
+		(char *)l->src.service, (char *)l->src.tty, NULL };
 	int sv[2];
 
 	*pid = -1;
@@ -145,16 +147,28 @@ static int card_error(enum mfa_hp_msg msg, uint8_t *profile)
 {
 	*profile = MFA_CARD_PIV;
 	switch (msg) {
-	case MFA_HP_MSG_PIN_TRIES: return MFA_ERR_PIN_TRIES;
-	case MFA_HP_MSG_PIN_BLOCKED_JPKI: *profile = MFA_CARD_JPKI; return MFA_ERR_PIN_BLOCKED;
-	case MFA_HP_MSG_PIN_BLOCKED: return MFA_ERR_PIN_BLOCKED;
-	case MFA_HP_MSG_BAD_PIN: return MFA_ERR_BADPIN;
-	case MFA_HP_MSG_PIN_FORMAT_JPKI: *profile = MFA_CARD_JPKI; return MFA_ERR_PIN_FORMAT;
-	case MFA_HP_MSG_PIN_FORMAT: return MFA_ERR_PIN_FORMAT;
-	case MFA_HP_MSG_CERT_EXPIRED: return MFA_ERR_EXPIRED;
-	case MFA_HP_MSG_WRONG_CARD: return MFA_ERR_WRONG_CARD;
-	case MFA_HP_MSG_TRIES_UNKNOWN: return MFA_ERR_TRIES_UNKNOWN;
-	default: return MFA_ERR_CARD;
+	case MFA_HP_MSG_PIN_TRIES:
+		return MFA_ERR_PIN_TRIES;
+	case MFA_HP_MSG_PIN_BLOCKED_JPKI:
+		*profile = MFA_CARD_JPKI;
+		return MFA_ERR_PIN_BLOCKED;
+	case MFA_HP_MSG_PIN_BLOCKED:
+		return MFA_ERR_PIN_BLOCKED;
+	case MFA_HP_MSG_BAD_PIN:
+		return MFA_ERR_BADPIN;
+	case MFA_HP_MSG_PIN_FORMAT_JPKI:
+		*profile = MFA_CARD_JPKI;
+		return MFA_ERR_PIN_FORMAT;
+	case MFA_HP_MSG_PIN_FORMAT:
+		return MFA_ERR_PIN_FORMAT;
+	case MFA_HP_MSG_CERT_EXPIRED:
+		return MFA_ERR_EXPIRED;
+	case MFA_HP_MSG_WRONG_CARD:
+		return MFA_ERR_WRONG_CARD;
+	case MFA_HP_MSG_TRIES_UNKNOWN:
+		return MFA_ERR_TRIES_UNKNOWN;
+	default:
+		return MFA_ERR_CARD;
 	}
 }
 
@@ -198,12 +212,15 @@ static char *ask(const struct login *l, const struct mfa_hp_request *rq)
 
 	if (rq->kind == MFA_HP_PIN) {
 		prompt = rq->profile == MFA_CARD_JPKI ?
-		    _("My Number card PIN (4-digit user authentication PIN): ") : _("Card PIN: ");
+		    _("My Number card PIN (4-digit user authentication PIN): ") :
+		    _("Card PIN: ");
 		if (rq->tries > 0 && rq->tries <= 2)
-			pam_info(l->pamh, dngettext(MFA_TEXTDOMAIN,
-			    "Warning: %d PIN try left before the card locks.",
-			    "Warning: %d PIN tries left before the card locks.",
-			    (unsigned long)rq->tries), rq->tries);
+			pam_info(l->pamh,
+			    dngettext(MFA_TEXTDOMAIN,
+			        "Warning: %d PIN try left before the card locks.",
+			        "Warning: %d PIN tries left before the card locks.",
+			        (unsigned long)rq->tries),
+			    rq->tries);
 	}
 	/* A NULL or failed reply is "no answer" (pam-u2f CVE-2021-31924). */
 	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", prompt) != PAM_SUCCESS)
@@ -247,7 +264,7 @@ static int converse(const struct login *l, int sock, int *verdict)
 	for (;;) {
 		rc = mfa_hp_read_line(sock, line, sizeof(line));
 		if (rc == MFA_ERR_IO)
-			return 0;               /* the helper is done */
+			return 0; /* the helper is done */
 		/* Nothing may follow the end line. */
 		if (rc != 0 || *verdict >= 0 || mfa_hp_parse_request(line, strlen(line), &rq) != 0)
 			return MFA_ERR_INVAL;
@@ -266,7 +283,7 @@ static int converse(const struct login *l, int sock, int *verdict)
 			free(answer);
 		}
 		if (rc != 0)
-			return 0;               /* it went away: its exit status says why */
+			return 0; /* it went away: its exit status says why */
 	}
 }
 
@@ -290,15 +307,18 @@ static int run_helper(struct login *l, const char *step, int ok_ret)
 		return PAM_AUTH_ERR;
 	}
 	rc = converse(l, sock, &verdict);
-	close(sock);                    /* a helper still waiting for an answer reads EOF */
+	close(sock); /* a helper still waiting for an answer reads EOF */
 	code = reap(pid, &signo);
 	/* No status to read (the host reaps its children): the end line decides. */
 	if (code < 0 && signo == 0)
 		code = verdict;
 	if (rc != 0 || code < 0 || code != verdict || code == MFA_HP_EXIT_USAGE) {
 		snprintf(status, sizeof(status), "%d", signo != 0 ? -signo : code);
-		audit_line(l, "auth", "fail", rc != 0 ? "helper_protocol" : signo != 0 ?
-		    "helper_killed" : code < 0 ? "helper_status" : "helper_failed",
+		audit_line(l, "auth", "fail",
+		    rc != 0        ? "helper_protocol" :
+		        signo != 0 ? "helper_killed" :
+		        code < 0   ? "helper_status" :
+		                     "helper_failed",
 		    "status", status, "path", l->cfg.helper, NULL);
 		return PAM_AUTH_ERR;
 	}

@@ -40,16 +40,16 @@ struct login {
 	 * it (unknown is then set: the decoy path, never PAM_IGNORE).
 	 */
 	const char *user;
-	const char *typed;           /* PAM_USER as given, for audit lines */
-	bool unknown;                /* NSS does not know the typed name */
+	const char *typed; /* PAM_USER as given, for audit lines */
+	bool unknown;      /* NSS does not know the typed name */
 	char account[MFA_USER_MAX + 1];
-	const char *factor;          /* for audit lines: "totp", "recovery", "card" */
+	const char *factor; /* for audit lines: "totp", "recovery", "card" */
 	struct mfa_source src;
 };
 
 /* One audit line for this login; extra key, value pairs follow, then NULL. */
-void audit_line(const struct login *l, const char *event, const char *result,
-    const char *reason, ...) __attribute__((sentinel));
+void audit_line(const struct login *l, const char *event, const char *result, const char *reason,
+    ...) __attribute__((sentinel));
 /*
  * After a failure that locked the user: the lock event, and the locked
  * message to the clerk on this very attempt (no-op otherwise).
@@ -64,9 +64,9 @@ void report_locked(struct login *l, const struct mfa_auth_result *res);
 
 /* What the code prompt got back. */
 enum answer {
-	ANSWER_NONE,        /* no reply, a NULL or an empty one, or blanks only */
-	ANSWER_PASSWORD,    /* the password the stack already holds (PAM_AUTHTOK) */
-	ANSWER_CODE,        /* something to check, blanks dropped */
+	ANSWER_NONE,     /* no reply, a NULL or an empty one, or blanks only */
+	ANSWER_PASSWORD, /* the password the stack already holds (PAM_AUTHTOK) */
+	ANSWER_CODE,     /* something to check, blanks dropped */
 };
 
 /*
@@ -87,8 +87,8 @@ void report_password_as_code(const struct login *l);
  * Messages to the clerk, each written once and shown by the module's own
  * paths and for the setuid helper (helper_client.c) alike.
  */
-void say_locked(const struct login *l);           /* locked after too many failures */
-void say_replay(const struct login *l);           /* a TOTP code used before */
+void say_locked(const struct login *l); /* locked after too many failures */
+void say_replay(const struct login *l); /* a TOTP code used before */
 /* A failed card attempt: what went wrong and what to do (nothing for 0 or no card). */
 void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_left,
     uint64_t not_after);

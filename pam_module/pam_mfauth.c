@@ -67,14 +67,16 @@ static const char *item_str(pam_handle_t *pamh, int type)
 	return v;
 }
 
-void audit_line(const struct login *l, const char *event, const char *result,
-    const char *reason, ...)
+void audit_line(const struct login *l, const char *event, const char *result, const char *reason,
+    ...)
 {
+	/* clang-format off */
 	struct mfa_audit_field f[13] = {
 		{ "event", event },
 		{ "result", result },
 		{ "user", l->user ? l->user : "" },
 	};
+	/* clang-format on */
 	size_t n = 3;
 	va_list ap;
 
@@ -178,8 +180,9 @@ void store_failed(const struct login *l, int rc, const char *detail)
 
 void say_directory_unreachable(const struct login *l)
 {
-	pam_error(l->pamh, "%s", _("The authentication directory cannot be reached — "
-	    "contact security staff."));
+	pam_error(l->pamh, "%s",
+	    _("The authentication directory cannot be reached — "
+	      "contact security staff."));
 }
 
 static int open_store(struct login *l, struct mfa_store **store)
@@ -245,8 +248,9 @@ static void free_secret(char *s)
 
 void say_locked(const struct login *l)
 {
-	pam_error(l->pamh, "%s", _("This account is locked after too many failed attempts. "
-	    "Contact your security staff."));
+	pam_error(l->pamh, "%s",
+	    _("This account is locked after too many failed attempts. "
+	      "Contact your security staff."));
 }
 
 void say_replay(const struct login *l)
@@ -265,8 +269,9 @@ void report_lock(struct login *l, const struct mfa_auth_result *res)
 		snprintf(until, sizeof(until), "staff");
 	else
 		snprintf(until, sizeof(until), "%llu", (unsigned long long)res->locked_until);
-	audit_line(l, "lock", "locked", res->lock_reason == MFA_LOCK_TOTAL ?
-	    "too_many_failures_total" : "too_many_failures", "locked_until", until, NULL);
+	audit_line(l, "lock", "locked",
+	    res->lock_reason == MFA_LOCK_TOTAL ? "too_many_failures_total" : "too_many_failures",
+	    "locked_until", until, NULL);
 	say_locked(l);
 }
 
@@ -287,9 +292,10 @@ void report_locked(struct login *l, const struct mfa_auth_result *res)
 void report_password_as_code(const struct login *l)
 {
 	audit_line(l, "auth", "fail", "password_as_code", NULL);
-	pam_error(l->pamh, "%s", _("The password was given where the verification code was "
-	    "asked. If you log in with ssh, keyboard-interactive authentication must be "
-	    "enabled. Contact your administrator."));
+	pam_error(l->pamh, "%s",
+	    _("The password was given where the verification code was "
+	      "asked. If you log in with ssh, keyboard-interactive authentication must be "
+	      "enabled. Contact your administrator."));
 }
 
 static void report_code_result(struct login *l, int rc, const struct mfa_auth_result *res)
@@ -330,7 +336,8 @@ static void refuse_unknown(struct login *l, struct mfa_store *store, const char 
 	int rc;
 
 	if (store != NULL && (rc = mfa_auth_decoy(store, &l->cfg, code, (uint64_t)time(NULL))) != 0)
-		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail", mfa_store_decoy_where(store), NULL);
+		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail",
+		    mfa_store_decoy_where(store), NULL);
 	audit_line(l, "auth", "fail", "not_enrolled", NULL);
 }
 
@@ -463,7 +470,10 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	(void)pamh; (void)flags; (void)argc; (void)argv;
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
 	return PAM_SUCCESS;
 }
 

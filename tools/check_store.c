@@ -55,7 +55,8 @@ static void check_state(struct scan *s, const struct mfa_store_item *it, uint16_
 	if ((rc = mfa_store_read_state(s->store, it->user, &st)) != 0) {
 		report(s->r, SEV_ERROR, "state", it->state_subject,
 		    _("state of %s does not "
-		    "load: %s"), it->user, cli_strerror(rc));
+		      "load: %s"),
+		    it->user, cli_strerror(rc));
 		return;
 	}
 	s->states_ok++;
@@ -74,14 +75,18 @@ static void check_record(struct scan *s, const struct mfa_store_item *it)
 	if (s->store == NULL || !it->readable)
 		return;
 	if ((rc = mfa_store_load(s->store, it->user, &rec)) != 0) {
-		report(s->r, SEV_ERROR, "record", it->subject, _("record of %s does not "
-		    "load: %s"), it->user, cli_strerror(rc));
+		report(s->r, SEV_ERROR, "record", it->subject,
+		    _("record of %s does not "
+		      "load: %s"),
+		    it->user, cli_strerror(rc));
 		return;
 	}
 	period = rec.totp.present ? rec.totp.period : 0;
 	if (!mfa_record_enrolled(&rec)) {
-		report(s->r, SEV_ERROR, "record", it->subject, _("record of %s has no "
-		    "factor enrolled"), it->user);
+		report(s->r, SEV_ERROR, "record", it->subject,
+		    _("record of %s has no "
+		      "factor enrolled"),
+		    it->user);
 	} else {
 		s->records_ok++;
 	}
@@ -90,7 +95,8 @@ static void check_record(struct scan *s, const struct mfa_store_item *it)
 		cli_format_time(rec.card.not_after, t, sizeof(t));
 		report(s->r, SEV_WARNING, "record", it->subject,
 		    _("the card certificate "
-		    "of %s expired on %s: enroll the renewed card"), it->user, t);
+		      "of %s expired on %s: enroll the renewed card"),
+		    it->user, t);
 	}
 	mfa_record_wipe(&rec);
 	if (it->has_state && it->state_readable)
@@ -110,9 +116,11 @@ static void check_orphan_state(struct scan *s, const struct mfa_store_item *it)
 			return;
 		}
 	}
-	report(s->r, SEV_INFO, "state", it->state_subject, _("state without a record: %s "
-	    "is not enrolled (revoked, or an interrupted enrollment); kept for its replay "
-	    "watermark"), it->user);
+	report(s->r, SEV_INFO, "state", it->state_subject,
+	    _("state without a record: %s "
+	      "is not enrolled (revoked, or an interrupted enrollment); kept for its replay "
+	      "watermark"),
+	    it->user);
 }
 
 static void on_item(const struct mfa_store_item *it, void *ctx)
@@ -126,8 +134,8 @@ static void on_item(const struct mfa_store_item *it, void *ctx)
 }
 
 /* Everything in the store (check.h). */
-void check_store_files(struct cli *c, struct report *r, struct mfa_store *store,
-    uint64_t now, struct clock_seen *clock)
+void check_store_files(struct cli *c, struct report *r, struct mfa_store *store, uint64_t now,
+    struct clock_seen *clock)
 {
 	static const struct mfa_store_inspector ins = { on_finding, on_item };
 	struct scan s;
@@ -139,16 +147,18 @@ void check_store_files(struct cli *c, struct report *r, struct mfa_store *store,
 	s.store = store;
 	s.now = now;
 	if (mfa_store_check(&c->cfg, store, now, &ins, &s) != 0)
-		return;   /* check_store_dir has said why */
+		return; /* check_store_dir has said why */
 	if (store == NULL)
 		report(r, SEV_INFO, "record", where, "%s",
 		    _("records and states not decrypted: "
-		    "the store cannot be opened (see above)"));
+		      "the store cannot be opened (see above)"));
 	else if (s.records == 0)
 		report(r, SEV_OK, "record", where, "%s", _("no users enrolled"));
 	else if (s.records_ok == s.records && s.states_ok == s.records)
-		report(r, SEV_OK, "record", where, _("%zu records decrypt and name a "
-		    "factor, %zu states load"), s.records_ok, s.states_ok);
+		report(r, SEV_OK, "record", where,
+		    _("%zu records decrypt and name a "
+		      "factor, %zu states load"),
+		    s.records_ok, s.states_ok);
 	if (store != NULL) {
 		clock->checked = true;
 		clock->users = s.states_ok;

@@ -41,8 +41,8 @@
 
 struct cli {
 	struct mfa_config cfg;
-	const char *config_path;      /* -c FILE, or NULL for the default */
-	char operator_desc[160];      /* "uid=0 sudo_user=bob loginuid=1000" */
+	const char *config_path; /* -c FILE, or NULL for the default */
+	char operator_desc[160]; /* "uid=0 sudo_user=bob loginuid=1000" */
 };
 
 /* "mfauth: " + message on stderr. */
@@ -113,8 +113,8 @@ int enroll_decode_seed(const char *b32, struct mfa_totp_factor *f, const char **
  * exists but does not load is never overwritten: its error is returned.
  * 0 or MFA_ERR_*.  (In cmd_enroll_totp.c.)
  */
-int enroll_save_totp(struct mfa_store *store, const char *user,
-    const struct mfa_totp_factor *f, uint64_t now, uint64_t used_step);
+int enroll_save_totp(struct mfa_store *store, const char *user, const struct mfa_totp_factor *f,
+    uint64_t now, uint64_t used_step);
 
 /* Commands: argv[0] is the command name. */
 int cmd_init(struct cli *c, int argc, char **argv);

@@ -54,8 +54,8 @@ static void put_text(const char *s)
 	}
 }
 
-void report(struct report *r, enum sev sev, const char *check, const char *subject,
-    const char *fmt, ...)
+void report(struct report *r, enum sev sev, const char *check, const char *subject, const char *fmt,
+    ...)
 {
 	char msg[PATH_MAX + 512];
 	va_list ap;
@@ -123,14 +123,17 @@ static bool check_config(struct cli *c, struct report *r)
 	close(fd);
 	if (mfa_config_load_file(&c->cfg, path, c->config_path == NULL, &cerr) != 0 ||
 	    mfa_config_check(&c->cfg, &cerr) != 0) {
-		report(r, SEV_ERROR, "config", path, _("%s (the module refuses it, so every login "
-		    "fails)"), after_subject(cerr.msg, path));
+		report(r, SEV_ERROR, "config", path,
+		    _("%s (the module refuses it, so every login "
+		      "fails)"),
+		    after_subject(cerr.msg, path));
 		return false;
 	}
 	report(r, SEV_OK, "config", path, "%s", _("root-owned, not writable by others, parses"));
 	if (c->cfg.nullok)
-		report(r, SEV_WARNING, "config", path, "%s", _("nullok = yes: users with no "
-		    "enrollment at all log in without a second factor"));
+		report(r, SEV_WARNING, "config", path, "%s",
+		    _("nullok = yes: users with no "
+		      "enrollment at all log in without a second factor"));
 	return true;
 }
 
@@ -161,21 +164,23 @@ static enum sev key_file_modes(struct report *r, const char *path, const struct 
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0044) != 0) {
-		report(r, SEV_CRITICAL, "key", path, _("readable by group or others (mode %04o): "
-		    "chmod 0400, and run mfauth rekey if anyone may have read it"), (unsigned)mode);
+		report(r, SEV_CRITICAL, "key", path,
+		    _("readable by group or others (mode %04o): "
+		      "chmod 0400, and run mfauth rekey if anyone may have read it"),
+		    (unsigned)mode);
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & ~(mode_t)0666) != 0) {
 		report(r, SEV_ERROR, "key", path,
-		    _("mode %04o has execute or special bits: want 0400"),
-		    (unsigned)mode);
+		    _("mode %04o has execute or special bits: want 0400"), (unsigned)mode);
 		if (worst < SEV_ERROR)
 			worst = SEV_ERROR;
 	}
 	if (st->st_nlink != 1) {
 		report(r, SEV_CRITICAL, "key", path,
 		    _("has %lu hard links: a copy elsewhere may be "
-		    "readable"), (unsigned long)st->st_nlink);
+		      "readable"),
+		    (unsigned long)st->st_nlink);
 		worst = SEV_CRITICAL;
 	}
 	if (st->st_size != MFA_KEY_LEN) {
@@ -220,14 +225,15 @@ static bool check_key(struct cli *c, struct report *r)
 	if (rc != 0) {
 		/* Only when the checks above did not already say why. */
 		if (worst < SEV_ERROR)
-			report(r, rc == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "key", path, "%s",
-			    after_subject(perr.msg, path));
+			report(r, rc == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "key", path,
+			    "%s", after_subject(perr.msg, path));
 		return false;
 	}
 	if ((st.st_mode & 0200) != 0)
 		report(r, SEV_WARNING, "key", path,
 		    _("mode %04o: 0400 preferred (nothing writes the "
-		    "key after mfauth init)"), (unsigned)(st.st_mode & 07777));
+		      "key after mfauth init)"),
+		    (unsigned)(st.st_mode & 07777));
 	else if (worst == SEV_OK)
 		report(r, SEV_OK, "key", path, _("root-owned, mode 0400, %d bytes, loads"),
 		    MFA_KEY_LEN);
@@ -269,19 +275,23 @@ static bool check_store_dir(struct cli *c, struct report *r)
 		worst = SEV_CRITICAL;
 	}
 	if ((mode & 0022) != 0) {
-		report(r, SEV_CRITICAL, "store", path, _("writable by group or others (mode %04o): "
-		    "anyone can plant, swap or remove files"), (unsigned)mode);
+		report(r, SEV_CRITICAL, "store", path,
+		    _("writable by group or others (mode %04o): "
+		      "anyone can plant, swap or remove files"),
+		    (unsigned)mode);
 		worst = SEV_CRITICAL;
 	} else if ((mode & 0055) != 0) {
-		report(r, SEV_WARNING, "store", path, _("mode %04o: others can list the enrolled "
-		    "users; 0700 wanted"), (unsigned)mode);
+		report(r, SEV_WARNING, "store", path,
+		    _("mode %04o: others can list the enrolled "
+		      "users; 0700 wanted"),
+		    (unsigned)mode);
 		worst = SEV_WARNING;
 	}
 	fd = mfa_open_trusted(path, O_RDONLY, true, &perr);
 	if (fd < 0) {
 		if (worst < SEV_ERROR)
-			report(r, fd == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "store", path, "%s",
-			    after_subject(perr.msg, path));
+			report(r, fd == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "store", path,
+			    "%s", after_subject(perr.msg, path));
 		return false;
 	}
 	close(fd);
@@ -319,14 +329,16 @@ static uint64_t build_epoch(void)
 	char *end = NULL;
 	unsigned long d, y;
 
-	m = strlen(date) == 11 ? strstr(months, (char[4]){ date[0], date[1], date[2], '\0' }) : NULL;
+	m = strlen(date) == 11 ? strstr(months, (char[4]){ date[0], date[1], date[2], '\0' }) :
+	                         NULL;
 	if (m != NULL && (m - months) % 3 == 0) {
 		d = strtoul(date + 4, &end, 10);
 		if (end != NULL && *end == ' ') {
 			y = strtoul(end + 1, &end, 10);
 			if (*end == '\0' && d >= 1 && d <= 31 && y >= 2000 && y <= 9999)
 				return (uint64_t)days_from_civil((int64_t)y,
-				    (unsigned)((m - months) / 3 + 1), (unsigned)d) * 86400;
+				           (unsigned)((m - months) / 3 + 1), (unsigned)d) *
+				    86400;
 		}
 	}
 	return (uint64_t)days_from_civil(FALLBACK_BUILD_Y, FALLBACK_BUILD_M, FALLBACK_BUILD_D) *
@@ -344,11 +356,12 @@ static void check_clock_build(struct report *r, uint64_t now)
 	if (now < built) {
 		report(r, SEV_CRITICAL, "clock", "clock",
 		    _("system time %s is before this program's "
-		    "build date %s: set the clock (TOTP codes are checked against it)"), t1, t2);
+		      "build date %s: set the clock (TOTP codes are checked against it)"),
+		    t1, t2);
 		return;
 	}
-	report(r, SEV_OK, "clock", "clock", _("system time %s is not before the build date %s"),
-	    t1, t2);
+	report(r, SEV_OK, "clock", "clock", _("system time %s is not before the build date %s"), t1,
+	    t2);
 }
 
 /*
@@ -361,24 +374,30 @@ bool check_clock_user(struct report *r, const char *user, const struct mfa_state
 	char t[40];
 
 	if (period != 0 && st->last_step != 0 && st->last_step > now / period + window) {
-		uint64_t at = st->last_step > UINT64_MAX / period ? UINT64_MAX :
+		uint64_t at = st->last_step > UINT64_MAX / period ?
+		    UINT64_MAX :
 		    st->last_step * period;
 		cli_format_time(at, t, sizeof(t));
-		report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
-		    "accepted code (time step of %s): codes are refused as replays until then"),
+		report(r, SEV_CRITICAL, "clock", "clock",
+		    _("clock jumped backwards past %s's last "
+		      "accepted code (time step of %s): codes are refused as replays until then"),
 		    user, t);
 		return false;
 	}
 	if (st->last_success > now + CLOCK_SLACK_SECS) {
 		cli_format_time(st->last_success, t, sizeof(t));
-		report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
-		    "successful login at %s"), user, t);
+		report(r, SEV_CRITICAL, "clock", "clock",
+		    _("clock jumped backwards past %s's last "
+		      "successful login at %s"),
+		    user, t);
 		return false;
 	}
 	if (st->last_failure > now + CLOCK_SLACK_SECS) {
 		cli_format_time(st->last_failure, t, sizeof(t));
-		report(r, SEV_CRITICAL, "clock", "clock", _("clock jumped backwards past %s's last "
-		    "failed attempt at %s"), user, t);
+		report(r, SEV_CRITICAL, "clock", "clock",
+		    _("clock jumped backwards past %s's last "
+		      "failed attempt at %s"),
+		    user, t);
 		return false;
 	}
 	return true;
@@ -398,8 +417,8 @@ static void check_store(struct cli *c, struct report *r, uint64_t now, struct cl
 
 	if (key_ok && dir_ok && (rc = mfa_store_open(&c->cfg, &store, &perr)) != 0) {
 		report(r, SEV_ERROR, "store", ldap ? c->cfg.ldap_base : c->cfg.store_dir,
-		    _("cannot open the store: %s (%s)"),
-		    perr.msg[0] ? perr.msg : "?", cli_strerror(rc));
+		    _("cannot open the store: %s (%s)"), perr.msg[0] ? perr.msg : "?",
+		    cli_strerror(rc));
 		store = NULL;
 	}
 	check_store_files(c, r, store, now, clock);
@@ -408,12 +427,14 @@ static void check_store(struct cli *c, struct report *r, uint64_t now, struct cl
 
 int cmd_check(struct cli *c, int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "pam-dir", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sshd-config", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	struct clock_seen clock = { false, 0, 0 };
 	struct report r;
 	const char *pam_dir = DEFAULT_PAM_DIR, *sshd_config = NULL;
@@ -434,14 +455,16 @@ int cmd_check(struct cli *c, int argc, char **argv)
 			sshd_config = optarg;
 			break;
 		default:
-			cli_error("%s", _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
-			    "[--json]"));
+			cli_error("%s",
+			    _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
+			      "[--json]"));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		cli_error("%s", _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
-		    "[--json]"));
+		cli_error("%s",
+		    _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
+		      "[--json]"));
 		return EXIT_USAGE;
 	}
 	now = (uint64_t)time(NULL);
@@ -452,12 +475,13 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	else
 		report(&r, SEV_INFO, "store", "store", "%s",
 		    _("key, store and records not checked: no "
-		    "usable configuration"));
+		      "usable configuration"));
 	check_clock_build(&r, now);
 	if (clock.checked && clock.behind == 0)
 		report(&r, SEV_OK, "clock", "clock",
 		    _("not behind the last login or accepted code of "
-		    "any of %zu users"), clock.users);
+		      "any of %zu users"),
+		    clock.users);
 	check_pam(&r, pam_dir, &sshd_auth);
 	if (sshd_auth)
 		check_sshd(&r, SSHD_PATH, sshd_config);

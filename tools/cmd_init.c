@@ -31,8 +31,9 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	if (c->cfg.store == MFA_BACKEND_LDAP) {
 		printf(_("directory:       %s (decoy entry cn=/decoy added)\n"), c->cfg.ldap_base);
 		printf(_("key file:        %s (root, 0400)\n"), c->cfg.key_file);
-		printf("%s", _("Copy the key file to every terminal and staff machine of the fleet "
-		    "(root, 0400), and back it up: without it no record can be read.\n"));
+		printf("%s",
+		    _("Copy the key file to every terminal and staff machine of the fleet "
+		      "(root, 0400), and back it up: without it no record can be read.\n"));
 		cli_audit(c, "init", "", "success", "", "ldap_base", c->cfg.ldap_base, NULL);
 		return EXIT_OK;
 	}

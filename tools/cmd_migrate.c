@@ -100,10 +100,12 @@ static int open_source(const char *path, struct mfa_store **from)
 
 int cmd_migrate(struct cli *c, int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "from", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	struct mfa_store *from = NULL, *to = NULL;
 	const char *from_path = NULL;
 	char **names = NULL;

@@ -21,11 +21,13 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cmd_init, "init" },
-	{ "enroll", cmd_enroll, "enroll totp USER [--digits 6|8] [--algorithm sha1|sha256|sha512]\n"
+	{ "enroll", cmd_enroll,
+	    "enroll totp USER [--digits 6|8] [--algorithm sha1|sha256|sha512]\n"
 	    "                [--period 30|60] [--secret-stdin] [--no-confirm] [--qr ansi|utf8|none]\n"
 	    "                [--issuer NAME]\n"
 	    "  mfauth enroll card USER [--reader NAME] [--profile jpki|piv] [--ca FILE|--no-ca]" },
-	{ "import", cmd_import, "import csv [--digits 6|8] [--algorithm sha1|sha256|sha512] "
+	{ "import", cmd_import,
+	    "import csv [--digits 6|8] [--algorithm sha1|sha256|sha512] "
 	    "[--period 30|60] < FILE\n"
 	    "  mfauth import pskc FILE --map CSV [--key-file KEYFILE]" },
 	{ "list", cmd_list, "list [--json]" },
@@ -44,11 +46,12 @@ static void usage(FILE *f)
 	fprintf(f, "%s", _("usage: mfauth [-c FILE] COMMAND [ARGS]\n\ncommands:\n"));
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  mfauth %s\n", commands[i].usage);
-	fprintf(f, _("\noptions:\n"
-	    "  -c, --config FILE  configuration file (default %s)\n"
-	    "  -h, --help         this help\n"
-	    "  -V, --version      version\n"
-	    "\nexit status: 0 success, 1 operation failed, 2 usage error\n"),
+	fprintf(f,
+	    _("\noptions:\n"
+	      "  -c, --config FILE  configuration file (default %s)\n"
+	      "  -h, --help         this help\n"
+	      "  -V, --version      version\n"
+	      "\nexit status: 0 success, 1 operation failed, 2 usage error\n"),
 	    mfa_config_default_path());
 }
 
@@ -71,12 +74,14 @@ static int load_config(struct cli *c)
 
 int main(int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	struct cli c;
 	int opt;
 

@@ -20,41 +20,41 @@
 #define MFA_CONFIG_LINE_MAX 1024
 
 /* store = : where records and states live (store.c, backend_for()). */
-#define MFA_BACKEND_FILES 0x1u     /* store_dir on this machine (store_files.h) */
-#define MFA_BACKEND_LDAP 0x2u      /* the fleet's directory server (store_ldap.h) */
+#define MFA_BACKEND_FILES 0x1u /* store_dir on this machine (store_files.h) */
+#define MFA_BACKEND_LDAP 0x2u  /* the fleet's directory server (store_ldap.h) */
 
 struct mfa_config {
 	char store_dir[PATH_MAX];
 	char key_file[PATH_MAX];
-	unsigned factors;          /* MFA_FACTOR_* */
-	unsigned window;           /* TOTP steps accepted either side, 0..10 */
-	unsigned deny;             /* failures before lock, 0 = never lock, 1..1000 */
-	uint64_t unlock_time;      /* seconds a lock lasts; 0 = until staff unlock */
-	uint64_t fail_interval;    /* seconds failures are counted over */
-	unsigned deny_total;       /* failures since the last success that lock until staff
+	unsigned factors;        /* MFA_FACTOR_* */
+	unsigned window;         /* TOTP steps accepted either side, 0..10 */
+	unsigned deny;           /* failures before lock, 0 = never lock, 1..1000 */
+	uint64_t unlock_time;    /* seconds a lock lasts; 0 = until staff unlock */
+	uint64_t fail_interval;  /* seconds failures are counted over */
+	unsigned deny_total;     /* failures since the last success that lock until staff
 	                            * unlock, 0 = off, 1..100000 */
-	bool nullok;               /* PAM_IGNORE for users with no enrollment */
-	bool debug;                /* debug lines to syslog (never secrets) */
-	unsigned card_wait;        /* seconds to wait for a card, 0..300 */
-	char card_reader[128];     /* reader-name substring, "" = any */
-	unsigned card_min_tries;   /* refuse VERIFY with fewer tries left, 1..15 */
-	unsigned card_profiles;    /* MFA_PROFILE_* */
-	char helper[PATH_MAX];     /* setuid helper run when the module is not root */
+	bool nullok;             /* PAM_IGNORE for users with no enrollment */
+	bool debug;              /* debug lines to syslog (never secrets) */
+	unsigned card_wait;      /* seconds to wait for a card, 0..300 */
+	char card_reader[128];   /* reader-name substring, "" = any */
+	unsigned card_min_tries; /* refuse VERIFY with fewer tries left, 1..15 */
+	unsigned card_profiles;  /* MFA_PROFILE_* */
+	char helper[PATH_MAX];   /* setuid helper run when the module is not root */
 	/* The fleet store (store = ldap); ignored by the files backend. */
-	unsigned store;            /* MFA_BACKEND_* */
+	unsigned store;                     /* MFA_BACKEND_* */
 	char ldap_uri[MFA_CONFIG_LINE_MAX]; /* blank-separated ldaps://, ldap://, ldapi:// URIs,
 	                            * tried in order; "" = unset */
-	char ldap_base[512];       /* DN of the user entries' parent; "" = unset */
-	char ldap_bind_dn[512];    /* this machine's (or staff's) own DN; "" = unset */
+	char ldap_base[512];                /* DN of the user entries' parent; "" = unset */
+	char ldap_bind_dn[512];             /* this machine's (or staff's) own DN; "" = unset */
 	/*
 	 * The fleet's paths are at most a config line long, not PATH_MAX: the
 	 * struct lives on the stacks of other programs' threads (and is copied
 	 * there by lib/auth.c).
 	 */
 	char ldap_bind_pw_file[MFA_CONFIG_LINE_MAX]; /* its password: root-only, trusted path */
-	char ldap_ca_file[MFA_CONFIG_LINE_MAX]; /* PEM CA of the servers' certificates */
-	bool ldap_starttls;        /* ldap:// URIs: StartTLS, required (no = plain text) */
-	unsigned ldap_timeout;     /* seconds per server (connect, TLS, bind) and per
+	char ldap_ca_file[MFA_CONFIG_LINE_MAX];      /* PEM CA of the servers' certificates */
+	bool ldap_starttls;    /* ldap:// URIs: StartTLS, required (no = plain text) */
+	unsigned ldap_timeout; /* seconds per server (connect, TLS, bind) and per
 	                            * operation, 1..300 */
 	char ldap_module[MFA_CONFIG_LINE_MAX]; /* the directory backend's module (store = ldap) */
 };
@@ -81,8 +81,8 @@ int mfa_config_set(struct mfa_config *cfg, const char *key, const char *value,
  * messages.  Comments start with '#', blank lines are ignored, lines are
  * "key = value" with optional blanks.  Stops at the first error.
  */
-int mfa_config_parse_text(struct mfa_config *cfg, const char *text, size_t len,
-    const char *name, struct mfa_config_error *err);
+int mfa_config_parse_text(struct mfa_config *cfg, const char *text, size_t len, const char *name,
+    struct mfa_config_error *err);
 
 /*
  * Load a config file after checking it is safe (root-owned, not writable by

@@ -33,12 +33,12 @@
 
 /* Exit status of the helper; anything else (or a signal) is a failure. */
 enum mfa_hp_exit {
-	MFA_HP_EXIT_OK = 0,        /* verified (auth) / not locked (account) */
-	MFA_HP_EXIT_FAIL = 1,      /* refused: wrong or missing factor, or an error */
-	MFA_HP_EXIT_IGNORE = 2,    /* nullok and nothing enrolled */
-	MFA_HP_EXIT_LOCKED = 3,    /* account step: the user is locked */
-	MFA_HP_EXIT_USAGE = 4,     /* not called as the helper (tty, arguments, caller) */
-	MFA_HP_EXIT_STORE = 5,     /* store or configuration error */
+	MFA_HP_EXIT_OK = 0,     /* verified (auth) / not locked (account) */
+	MFA_HP_EXIT_FAIL = 1,   /* refused: wrong or missing factor, or an error */
+	MFA_HP_EXIT_IGNORE = 2, /* nullok and nothing enrolled */
+	MFA_HP_EXIT_LOCKED = 3, /* account step: the user is locked */
+	MFA_HP_EXIT_USAGE = 4,  /* not called as the helper (tty, arguments, caller) */
+	MFA_HP_EXIT_STORE = 5,  /* store or configuration error */
 	MFA_HP_EXIT_MAX_ = MFA_HP_EXIT_STORE,
 };
 
@@ -46,30 +46,30 @@ enum mfa_hp_kind { MFA_HP_CODE = 1, MFA_HP_PIN, MFA_HP_MSG, MFA_HP_END };
 
 /* Messages the module shows; numbered args noted. */
 enum mfa_hp_msg {
-	MFA_HP_MSG_LOCKED = 1,          /* locked after too many failures */
-	MFA_HP_MSG_ACCOUNT_LOCKED,      /* account step: locked */
-	MFA_HP_MSG_NO_CARD,             /* no card found: a code instead */
-	MFA_HP_MSG_PIN_TRIES,           /* N tries left: PIN not tried */
+	MFA_HP_MSG_LOCKED = 1,     /* locked after too many failures */
+	MFA_HP_MSG_ACCOUNT_LOCKED, /* account step: locked */
+	MFA_HP_MSG_NO_CARD,        /* no card found: a code instead */
+	MFA_HP_MSG_PIN_TRIES,      /* N tries left: PIN not tried */
 	MFA_HP_MSG_PIN_BLOCKED_JPKI,
 	MFA_HP_MSG_PIN_BLOCKED,
-	MFA_HP_MSG_BAD_PIN,             /* wrong PIN, N tries left */
+	MFA_HP_MSG_BAD_PIN, /* wrong PIN, N tries left */
 	MFA_HP_MSG_PIN_FORMAT_JPKI,
 	MFA_HP_MSG_PIN_FORMAT,
-	MFA_HP_MSG_CERT_EXPIRED,        /* N = the certificate's notAfter, epoch seconds */
+	MFA_HP_MSG_CERT_EXPIRED, /* N = the certificate's notAfter, epoch seconds */
 	MFA_HP_MSG_WRONG_CARD,
 	MFA_HP_MSG_CARD_ERROR,
-	MFA_HP_MSG_TRIES_UNKNOWN,       /* the card did not say its PIN tries: PIN not tried */
-	MFA_HP_MSG_REPLAY,              /* a TOTP code used before */
-	MFA_HP_MSG_DIRECTORY,           /* store = ldap: no directory server could be reached */
+	MFA_HP_MSG_TRIES_UNKNOWN, /* the card did not say its PIN tries: PIN not tried */
+	MFA_HP_MSG_REPLAY,        /* a TOTP code used before */
+	MFA_HP_MSG_DIRECTORY,     /* store = ldap: no directory server could be reached */
 	MFA_HP_MSG_MAX_ = MFA_HP_MSG_DIRECTORY,
 };
 
 struct mfa_hp_request {
 	enum mfa_hp_kind kind;
-	uint8_t profile;      /* MFA_CARD_JPKI / MFA_CARD_PIV (pin) */
-	int tries;            /* pin: -1..15 */
-	enum mfa_hp_msg msg;  /* msg */
-	uint64_t arg;         /* msg: its number (0 when it takes none); end: the status */
+	uint8_t profile;     /* MFA_CARD_JPKI / MFA_CARD_PIV (pin) */
+	int tries;           /* pin: -1..15 */
+	enum mfa_hp_msg msg; /* msg */
+	uint64_t arg;        /* msg: its number (0 when it takes none); end: the status */
 };
 
 /*

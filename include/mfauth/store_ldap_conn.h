@@ -56,15 +56,15 @@
 #define MFA_LDAP_VALUE_MAX (256 * 1024)
 
 struct mfa_ldap_settings {
-	const char *uris;       /* whitespace-separated ldaps://, ldap:// or ldapi:// URIs */
-	const char *base;       /* DN under which the user entries live */
-	const char *bind_dn;    /* the terminal's or staff's own DN; required */
+	const char *uris;             /* whitespace-separated ldaps://, ldap:// or ldapi:// URIs */
+	const char *base;             /* DN under which the user entries live */
+	const char *bind_dn;          /* the terminal's or staff's own DN; required */
 	const unsigned char *bind_pw; /* password bytes (not NUL-terminated) */
 	size_t bind_pw_len;
-	const char *ca_file;    /* PEM CA file; required when a URI uses TLS */
-	bool starttls;          /* ldap:// URIs: true = StartTLS, required to succeed;
+	const char *ca_file;  /* PEM CA file; required when a URI uses TLS */
+	bool starttls;        /* ldap:// URIs: true = StartTLS, required to succeed;
 	                           false = plain text (only when configured so) */
-	unsigned int timeout;   /* seconds, 1..300: per server (connect+TLS+bind)
+	unsigned int timeout; /* seconds, 1..300: per server (connect+TLS+bind)
 	                           and per operation */
 };
 
@@ -170,9 +170,9 @@ int mfa_ldap_rdn_escape(const char *val, size_t len, char *out, size_t outlen);
 #define MFA_LDAP_CAS_MAX 2
 struct mfa_ldap_cas {
 	enum mfa_ldap_attr attr;
-	const unsigned char *old;        /* NULL: add only (the attribute must be absent) */
+	const unsigned char *old; /* NULL: add only (the attribute must be absent) */
 	size_t old_len;
-	const unsigned char *new_value;  /* NULL: delete only */
+	const unsigned char *new_value; /* NULL: delete only */
 	size_t new_len;
 };
 int mfa_ldap_swap_many(struct mfa_ldap *c, const char *user, const struct mfa_ldap_cas *cas,

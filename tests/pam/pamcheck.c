@@ -35,8 +35,7 @@
 #include <sys/wait.h>
 #include <security/pam_appl.h>
 
-static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *data)
+static int converse(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
 	struct pam_response *r = calloc((size_t)n, sizeof(*r));
 	char line[512];
@@ -103,7 +102,8 @@ static int host_unchanged(const struct host_state *before)
 
 	host_state(&after);
 	if (after.fds != before->fds) {
-		fprintf(stderr, "pamcheck: %d descriptors before, %d after\n", before->fds, after.fds);
+		fprintf(stderr, "pamcheck: %d descriptors before, %d after\n", before->fds,
+		    after.fds);
 		bad = 1;
 	}
 	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD) {
@@ -120,7 +120,9 @@ static int host_unchanged(const struct host_state *before)
 
 static void no_delay(int status, unsigned int usec, void *appdata)
 {
-	(void)status; (void)usec; (void)appdata;
+	(void)status;
+	(void)usec;
+	(void)appdata;
 }
 
 int main(int argc, char **argv)
@@ -152,7 +154,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (argc - i != 2) {
-		fprintf(stderr, "usage: pamcheck [--confdir DIR] [--account] [--no-fail-delay] "
+		fprintf(stderr,
+		    "usage: pamcheck [--confdir DIR] [--account] [--no-fail-delay] "
 		    "[--check-host] [--ignore-sigchld] [--tty TTY] [--rhost HOST] [--catalogs DIR] "
 		    "SERVICE USER\n");
 		return 2;

@@ -41,7 +41,10 @@ struct field {
 	size_t off;
 };
 
-#define FLD(k, t) { #k, t, offsetof(struct mfa_config, k) }
+#define FLD(k, t) \
+	{ \
+#k, t, offsetof(struct mfa_config, k) \
+	}
 
 static const struct field fields[] = {
 	FLD(store_dir, F_STR),
@@ -187,9 +190,9 @@ static void test_defaults(void **state)
 
 struct good_case {
 	const char *key;
-	const char *value;	/* NULL: bare module argument */
-	uint64_t num;		/* number, mask or bool */
-	const char *str;	/* for string fields */
+	const char *value; /* NULL: bare module argument */
+	uint64_t num;      /* number, mask or bool */
+	const char *str;   /* for string fields */
 };
 
 static const struct good_case good_cases[] = {
@@ -254,8 +257,11 @@ static const struct good_case good_cases[] = {
 	{ "ldap_uri", "ldapi://%2Frun%2Fslapd%2Fldapi", 0, "ldapi://%2Frun%2Fslapd%2Fldapi" },
 	/* A module argument in brackets may hold tabs and several blanks. */
 	{ "ldap_uri", "ldaps://a\t ldaps://b", 0, "ldaps://a\t ldaps://b" },
-	{ "ldap_uri", "ldaps://1 ldaps://2 ldaps://3 ldaps://4 ldaps://5 ldaps://6 ldaps://7 "
-	    "ldaps://8", 0, "ldaps://1 ldaps://2 ldaps://3 ldaps://4 ldaps://5 ldaps://6 "
+	{ "ldap_uri",
+	    "ldaps://1 ldaps://2 ldaps://3 ldaps://4 ldaps://5 ldaps://6 ldaps://7 "
+	    "ldaps://8",
+	    0,
+	    "ldaps://1 ldaps://2 ldaps://3 ldaps://4 ldaps://5 ldaps://6 "
 	    "ldaps://7 ldaps://8" },
 	{ "ldap_base", "", 0, "" },
 	{ "ldap_base", "ou=mfauth,dc=example,dc=lg,dc=jp", 0, "ou=mfauth,dc=example,dc=lg,dc=jp" },
@@ -337,7 +343,7 @@ static void test_set_good_lengths(void **state)
 struct bad_case {
 	const char *key;
 	const char *value;
-	const char *want;	/* substring of the message besides the key */
+	const char *want; /* substring of the message besides the key */
 };
 
 static const struct bad_case bad_cases[] = {
@@ -377,7 +383,10 @@ static const struct bad_case bad_cases[] = {
 	{ "card_profiles", "jpki,", "empty item" },
 	{ "card_profiles", "piv,,jpki", "empty item" },
 	{ "card_profiles", NULL, "needs a value" },
-	{ "card_reader", "a\x01" "b", "non-printable" },
+	{ "card_reader",
+	    "a\x01"
+	    "b",
+	    "non-printable" },
 	{ "card_reader", "a\tb", "non-printable" },
 	{ "card_reader", "a\x7f", "non-printable" },
 	{ "card_reader", "caf\xc3\xa9", "non-printable" },
@@ -401,8 +410,10 @@ static const struct bad_case bad_cases[] = {
 	{ "ldap_uri", "ldaps://a\nldaps://b", "control character" },
 	{ "ldap_uri", "ldaps://a\x7f", "control character" },
 	{ "ldap_uri", "ldaps://caf\xc3\xa9", "non-ASCII" },
-	{ "ldap_uri", "ldaps://1 ldaps://2 ldaps://3 ldaps://4 ldaps://5 ldaps://6 ldaps://7 "
-	    "ldaps://8 ldaps://9", "more than 8 URIs" },
+	{ "ldap_uri",
+	    "ldaps://1 ldaps://2 ldaps://3 ldaps://4 ldaps://5 ldaps://6 ldaps://7 "
+	    "ldaps://8 ldaps://9",
+	    "more than 8 URIs" },
 	{ "ldap_uri", NULL, "needs a value" },
 	{ "ldap_base", "mfauth", "not a DN" },
 	{ "ldap_base", "ou=a\nb", "control character" },
@@ -436,11 +447,11 @@ static void check_bad(const char *key, const char *value, const char *want)
 	if (rc != MFA_ERR_CONFIG)
 		fail_msg("%s=%s: rc %d, want MFA_ERR_CONFIG", key, value ? value : "(bare)", rc);
 	if (strstr(err.msg, key) == NULL)
-		fail_msg("%s=%s: message '%s' does not name the key", key,
-		    value ? value : "(bare)", err.msg);
+		fail_msg("%s=%s: message '%s' does not name the key", key, value ? value : "(bare)",
+		    err.msg);
 	if (want != NULL && strstr(err.msg, want) == NULL)
-		fail_msg("%s=%s: message '%s' lacks '%s'", key, value ? value : "(bare)",
-		    err.msg, want);
+		fail_msg("%s=%s: message '%s' lacks '%s'", key, value ? value : "(bare)", err.msg,
+		    want);
 	/* A rejected value must not leave half a setting behind. */
 	assert_unchanged(&cfg, &before);
 	/* Without an error struct the answer is the same. */
@@ -459,6 +470,7 @@ struct num_key {
 	uint64_t min, max;
 };
 
+/* clang-format off */
 static const struct num_key num_keys[] = {
 	{ "window", 0, 10 },
 	{ "deny", 0, 1000 },
@@ -469,8 +481,10 @@ static const struct num_key num_keys[] = {
 	{ "card_min_tries", 1, 15 },
 	{ "ldap_timeout", 1, 300 },
 };
+/* clang-format on */
 
 /* Strings no number key may accept, whatever its range. */
+/* clang-format off */
 static const struct bad_case num_garbage[] = {
 	{ NULL, "", "empty value" },
 	{ NULL, "-1", "not a number" },
@@ -488,6 +502,7 @@ static const struct bad_case num_garbage[] = {
 	{ NULL, "4294967297", "out of range" },
 	{ NULL, NULL, "needs a value" },
 };
+/* clang-format on */
 
 static void test_set_bad_numbers(void **state)
 {
@@ -577,8 +592,8 @@ static void test_check_ldap(void **state)
 
 static void test_set_unknown_key(void **state)
 {
-	static const char *const keys[] = { "windw", "Window", "window ", "", "conf",
-		"store-dir", "factor" };
+	static const char *const keys[] = { "windw", "Window", "window ", "", "conf", "store-dir",
+		"factor" };
 	struct mfa_config cfg, before;
 	struct mfa_config_error err;
 	char want[64];
@@ -640,7 +655,7 @@ static void test_parse_full(void **state)
 	assert_string_equal(cfg.store_dir, "/srv/mfauth/store");
 	assert_string_equal(cfg.key_file, "/srv/mfauth/store.key");
 	assert_int_equal(cfg.factors, MFA_FACTOR_TOTP | MFA_FACTOR_CARD);
-	assert_int_equal(cfg.window, 4);	/* the last line wins */
+	assert_int_equal(cfg.window, 4); /* the last line wins */
 	assert_int_equal(cfg.deny, 0);
 	assert_int_equal(cfg.unlock_time, 0);
 	assert_int_equal(cfg.fail_interval, 60);
@@ -656,8 +671,8 @@ static void test_parse_full(void **state)
 
 static void test_parse_empty_and_comments(void **state)
 {
-	static const char *const texts[] = { "", "\n", "\r\n", "# only a comment",
-		"#\n#\n", "  \t \n\t# x = y\n", "\n\n\n" };
+	static const char *const texts[] = { "", "\n", "\r\n", "# only a comment", "#\n#\n",
+		"  \t \n\t# x = y\n", "\n\n\n" };
 	struct mfa_config cfg, before;
 	struct mfa_config_error err;
 
@@ -665,8 +680,8 @@ static void test_parse_empty_and_comments(void **state)
 	mfa_config_defaults(&cfg);
 	memcpy(&before, &cfg, sizeof(cfg));
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		assert_int_equal(mfa_config_parse_text(&cfg, texts[i], strlen(texts[i]), "t",
-		    &err), 0);
+		assert_int_equal(mfa_config_parse_text(&cfg, texts[i], strlen(texts[i]), "t", &err),
+		    0);
 		assert_unchanged(&cfg, &before);
 	}
 	assert_int_equal(mfa_config_parse_text(&cfg, NULL, 0, "t", &err), 0);
@@ -689,7 +704,7 @@ static void test_parse_respects_len(void **state)
 
 struct text_bad {
 	const char *text;
-	size_t len;		/* 0: strlen(text) */
+	size_t len; /* 0: strlen(text) */
 	const char *want1;
 	const char *want2;
 };
@@ -782,8 +797,7 @@ static void test_parse_line_length(void **state)
 	assert_int_equal(parse_long_line(MFA_CONFIG_LINE_MAX + 1, "\n", &err), MFA_ERR_CONFIG);
 	snprintf(want, sizeof(want), "test.conf:2: line longer than %d", MFA_CONFIG_LINE_MAX);
 	assert_non_null(strstr(err.msg, want));
-	assert_int_equal(parse_long_line(MFA_CONFIG_LINE_MAX + 1, "\r\n", &err),
-	    MFA_ERR_CONFIG);
+	assert_int_equal(parse_long_line(MFA_CONFIG_LINE_MAX + 1, "\r\n", &err), MFA_ERR_CONFIG);
 	assert_non_null(strstr(err.msg, "test.conf:2: "));
 	assert_int_equal(parse_long_line(100000, "\n", &err), MFA_ERR_CONFIG);
 	assert_non_null(strstr(err.msg, "test.conf:2: "));
@@ -809,7 +823,7 @@ static void test_parse_atomic(void **state)
 
 struct fixture {
 	char *dir;
-	char *good;	/* dir/good.conf, "window = 2", 0644 */
+	char *good; /* dir/good.conf, "window = 2", 0644 */
 };
 
 static const char good_text[] = "# test\nwindow = 2\n";
@@ -867,7 +881,7 @@ static void test_load_missing(void **state)
 	int fds = count_fds();
 
 	mfa_config_defaults(&cfg);
-	cfg.window = 7;		/* not a default: "unchanged" must mean untouched */
+	cfg.window = 7; /* not a default: "unchanged" must mean untouched */
 	memcpy(&before, &cfg, sizeof(cfg));
 	assert_int_equal(mfa_config_load_file(&cfg, missing, true, &err), 0);
 	assert_unchanged(&cfg, &before);
@@ -1015,6 +1029,7 @@ struct unsafe_case {
 	make_unsafe_fn make;
 };
 
+/* clang-format off */
 static const struct unsafe_case unsafe_cases[] = {
 	{ "group-writable file", make_group_writable },
 	{ "other-writable file", make_other_writable },
@@ -1030,6 +1045,7 @@ static const struct unsafe_case unsafe_cases[] = {
 	{ "relative path", make_relative },
 	{ "file over 64 KiB", make_too_large },
 };
+/* clang-format on */
 
 static void test_load_unsafe(void **state)
 {
@@ -1052,8 +1068,8 @@ static void test_load_unsafe(void **state)
 		if (rc != MFA_ERR_CONFIG)
 			fail_msg("%s: rc %d, want MFA_ERR_CONFIG", unsafe_cases[i].what, rc);
 		if (strstr(err.msg, path) == NULL)
-			fail_msg("%s: message '%s' does not name %s", unsafe_cases[i].what,
-			    err.msg, path);
+			fail_msg("%s: message '%s' does not name %s", unsafe_cases[i].what, err.msg,
+			    path);
 		assert_unchanged(&cfg, &before);
 		/* missing_ok forgives absence, never unsafety. */
 		assert_int_equal(mfa_config_load_file(&cfg, path, true, NULL), MFA_ERR_CONFIG);
@@ -1113,9 +1129,9 @@ static void test_load_parse_error(void **state)
 #define MAX_ARGS 6
 
 struct args_case {
-	const char *args[MAX_ARGS];	/* "@good" etc. after "conf=" name fixture files */
+	const char *args[MAX_ARGS]; /* "@good" etc. after "conf=" name fixture files */
 	int rc;
-	const char *want;		/* message substring, or a key=value check if rc == 0 */
+	const char *want; /* message substring, or a key=value check if rc == 0 */
 	const char *key;
 	uint64_t num;
 };
@@ -1133,43 +1149,47 @@ static const struct args_case args_cases[] = {
 	{ { "conf=@bools" }, 0, NULL, "nullok", 1 },
 	{ { "conf=@good", "factors=totp,card" }, 0, NULL, "factors",
 	    MFA_FACTOR_TOTP | MFA_FACTOR_CARD },
-	{ { "conf=@good", "window" }, MFA_ERR_CONFIG,
-	    "module argument 2: window: needs a value", NULL, 0 },
+	{ { "conf=@good", "window" }, MFA_ERR_CONFIG, "module argument 2: window: needs a value",
+	    NULL, 0 },
 	{ { "conf=@good", "card_reader" }, MFA_ERR_CONFIG,
 	    "module argument 2: card_reader: needs a value", NULL, 0 },
 	{ { "conf=@good", "deny", "nullok" }, MFA_ERR_CONFIG,
 	    "module argument 2: deny: needs a value", NULL, 0 },
-	{ { "conf=@good", "bogus=1" }, MFA_ERR_CONFIG,
-	    "module argument 2: unknown key 'bogus'", NULL, 0 },
+	{ { "conf=@good", "bogus=1" }, MFA_ERR_CONFIG, "module argument 2: unknown key 'bogus'",
+	    NULL, 0 },
 	{ { "conf=@good", "nullok", "bogus" }, MFA_ERR_CONFIG,
 	    "module argument 3: unknown key 'bogus'", NULL, 0 },
 	{ { "conf=@good", "window=99" }, MFA_ERR_CONFIG,
 	    "module argument 2: window: '99' out of range 0..10", NULL, 0 },
 	{ { "conf=@good", "=3" }, MFA_ERR_CONFIG, "module argument 2: missing key", NULL, 0 },
 	{ { "conf=@good", "" }, MFA_ERR_CONFIG, "module argument 2: missing key", NULL, 0 },
-	{ { "conf=@good", "nullok=maybe" }, MFA_ERR_CONFIG,
-	    "module argument 2: nullok: 'maybe'", NULL, 0 },
+	{ { "conf=@good", "nullok=maybe" }, MFA_ERR_CONFIG, "module argument 2: nullok: 'maybe'",
+	    NULL, 0 },
 	{ { "conf=@good", "nullok=" }, MFA_ERR_CONFIG, "module argument 2: nullok: ''", NULL, 0 },
 	{ { "conf=@good",
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1" },
+	      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1" },
 	    MFA_ERR_CONFIG, "module argument 2: unknown key 'aaaa", NULL, 0 },
 	{ { "conf=" }, MFA_ERR_CONFIG, "module argument 1: conf needs a path", NULL, 0 },
 	{ { "window=3", "conf" }, MFA_ERR_CONFIG, "module argument 2: conf needs a path", NULL, 0 },
 	{ { "conf=@good", "conf=@good" }, MFA_ERR_CONFIG,
 	    "module argument 2: conf given more than once", NULL, 0 },
 	{ { "conf=@missing" }, MFA_ERR_CONFIG, "/missing.conf: does not exist", NULL, 0 },
-	{ { "conf=relative.conf" }, MFA_ERR_CONFIG, "relative.conf: not an absolute path", NULL, 0 },
-	{ { "conf=@unsafe" }, MFA_ERR_CONFIG, "/unsafe.conf: writable by group or others", NULL, 0 },
-	{ { "conf=@typo", "window=3" }, MFA_ERR_CONFIG, "/typo.conf:2: unknown key 'windw'", NULL, 0 },
+	{ { "conf=relative.conf" }, MFA_ERR_CONFIG, "relative.conf: not an absolute path", NULL,
+	    0 },
+	{ { "conf=@unsafe" }, MFA_ERR_CONFIG, "/unsafe.conf: writable by group or others", NULL,
+	    0 },
+	{ { "conf=@typo", "window=3" }, MFA_ERR_CONFIG, "/typo.conf:2: unknown key 'windw'", NULL,
+	    0 },
 	/* store = ldap is whole only with its keys, from the file or the arguments. */
-	{ { "conf=@good", "store=ldap" }, MFA_ERR_CONFIG, "store = ldap: ldap_uri is not set",
-	    NULL, 0 },
+	{ { "conf=@good", "store=ldap" }, MFA_ERR_CONFIG, "store = ldap: ldap_uri is not set", NULL,
+	    0 },
 	{ { "conf=@good", "store=ldap", "ldap_uri=ldaps://a" }, MFA_ERR_CONFIG,
 	    "store = ldap: ldap_base is not set", NULL, 0 },
 	{ { "conf=@good", "store=ldap", "ldap_uri=ldaps://a", "ldap_base=ou=m,dc=x" },
 	    MFA_ERR_CONFIG, "store = ldap: ldap_bind_dn is not set", NULL, 0 },
 	{ { "conf=@good", "store=ldap", "ldap_uri=ldaps://a", "ldap_base=ou=m,dc=x",
-	    "ldap_bind_dn=cn=t,dc=x" }, 0, NULL, "store", MFA_BACKEND_LDAP },
+	      "ldap_bind_dn=cn=t,dc=x" },
+	    0, NULL, "store", MFA_BACKEND_LDAP },
 	{ { "conf=@ldap" }, MFA_ERR_CONFIG, "store = ldap: ldap_bind_dn is not set", NULL, 0 },
 	{ { "conf=@ldap", "ldap_bind_dn=cn=t,dc=x" }, 0, NULL, "store", MFA_BACKEND_LDAP },
 	{ { "conf=@ldap", "ldap_bind_dn=cn=t,dc=x", "ldap_timeout=10" }, 0, NULL, "ldap_timeout",
@@ -1196,7 +1216,7 @@ static void write_arg_files(struct fixture *fx)
 	static const char bools[] = "window = 2\nnullok = yes\n";
 	static const char typo[] = "window = 2\nwindw = 3\n";
 	static const char ldap[] = "store = ldap\nldap_uri = ldaps://d1 ldaps://d2\n"
-	    "ldap_base = ou=mfauth,dc=example\n";
+	                           "ldap_base = ou=mfauth,dc=example\n";
 	char *p;
 
 	p = tu_path(fx->dir, "bools.conf");
