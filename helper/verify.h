@@ -37,6 +37,8 @@ void verify_audit_attempt(const struct verify *v, int rc, const struct mfa_auth_
     const struct mfa_attempt_audit *how);
 /* Ask the module to show a message (best effort: the verdict does not depend on it). */
 void verify_msg(const struct verify *v, enum mfa_hp_msg msg, unsigned long long arg);
+/* A store error: audited; a directory outage also told to the clerk (by the module). */
+void verify_store_failed(const struct verify *v, int rc, const char *detail);
 
 /*
  * Ask the module for a code or a PIN (req: "code" or "pin ..."); on 0 the

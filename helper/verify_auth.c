@@ -44,7 +44,7 @@ static void report_code(const struct verify *v, int rc, const struct mfa_auth_re
 	struct mfa_attempt_audit how = mfa_attempt_audit_code(rc);
 
 	if (!mfa_auth_code_judged(rc)) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+		verify_store_failed(v, rc, NULL);
 		return;
 	}
 	verify_audit_attempt(v, rc, res, &how);
@@ -206,7 +206,7 @@ int verify_authenticate(struct verify *v)
 		return MFA_HP_EXIT_FAIL;
 	}
 	if ((rc = mfa_store_open(&v->cfg, &store, &perr)) != 0) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
+		verify_store_failed(v, rc, perr.msg);
 		return MFA_HP_EXIT_STORE;
 	}
 	rc = mfa_store_load(store, v->user, &rec);
@@ -216,7 +216,7 @@ int verify_authenticate(struct verify *v)
 		goto out;
 	}
 	if (rc != 0 && rc != MFA_ERR_NOENT) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+		verify_store_failed(v, rc, NULL);
 		status = MFA_HP_EXIT_STORE;
 		goto out;
 	}
@@ -247,7 +247,7 @@ int verify_account(struct verify *v)
 	if (mfa_name_check(v->user) != 0)
 		return MFA_HP_EXIT_FAIL;
 	if ((rc = mfa_store_open(&v->cfg, &store, &perr)) != 0) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
+		verify_store_failed(v, rc, perr.msg);
 		return MFA_HP_EXIT_STORE;
 	}
 	rc = mfa_auth_account(store, &v->cfg, v->user, (uint64_t)time(NULL));
@@ -258,7 +258,7 @@ int verify_account(struct verify *v)
 		verify_msg(v, MFA_HP_MSG_ACCOUNT_LOCKED, 0);
 		status = MFA_HP_EXIT_LOCKED;
 	} else if (rc != 0) {
-		verify_audit(v, "store_error", "fail", mfa_errtoken(rc), NULL);
+		verify_store_failed(v, rc, NULL);
 	} else {
 		status = MFA_HP_EXIT_OK;
 	}

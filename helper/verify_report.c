@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "mfauth/err.h"
 #include "verify.h"
 
 /* Who the audit lines of this run speak of; no rhost: a local screen. */
@@ -44,4 +45,17 @@ void verify_msg(const struct verify *v, enum mfa_hp_msg msg, unsigned long long 
 
 	if (mfa_hp_format_request(&rq, line, sizeof(line)) == 0)
 		(void)mfa_hp_write_all(v->out, line, strlen(line));
+}
+
+/*
+ * A store error: audited, and the module told to show the clerk the one
+ * store error that is the clerk's to report (the directory is unreachable),
+ * as the module's own path does (pam_module/report.c, store_failed).
+ */
+void verify_store_failed(const struct verify *v, int rc, const char *detail)
+{
+	verify_audit(v, "store_error", "fail", mfa_errtoken(rc), detail != NULL ? "detail" : NULL,
+	    detail, NULL);
+	if (rc == MFA_ERR_DIR_UNREACHABLE)
+		verify_msg(v, MFA_HP_MSG_DIRECTORY, 0);
 }

@@ -20,6 +20,7 @@
 #include "mfauth/conf.h"
 #include "mfauth/err.h"
 #include "mfauth/safefile.h"
+#include "mfauth/text.h"
 
 #ifndef MFA_SYSCONFDIR
 #define MFA_SYSCONFDIR "/etc"
@@ -43,7 +44,10 @@ enum key_kind {
 	KIND_TEXT, /* printable ASCII into a char array */
 	KIND_NUM,  /* unsigned or uint64_t, chosen by the field size */
 	KIND_BOOL,
-	KIND_LIST, /* comma list of names, OR'ed into an unsigned mask */
+	KIND_LIST,   /* comma list of names, OR'ed into an unsigned mask */
+	KIND_CHOICE, /* exactly one of the names, its bit into an unsigned */
+	KIND_URIS,   /* blank-separated LDAP URIs into a char array ("" = unset) */
+	KIND_DN,     /* a distinguished name (UTF-8) into a char array ("" = unset) */
 };
 
 struct list_item {
@@ -57,8 +61,8 @@ struct key_def {
 	size_t off;
 	size_t size;
 	uint64_t min, max;             /* KIND_NUM */
-	const struct list_item *items; /* KIND_LIST, NULL-terminated */
-	const char *hint;              /* KIND_LIST: the names, for messages */
+	const struct list_item *items; /* KIND_LIST, KIND_CHOICE: NULL-terminated */
+	const char *hint;              /* KIND_LIST, KIND_CHOICE: the names, for messages */
 };
 
 /* clang-format off */
@@ -76,6 +80,23 @@ static const struct list_item profile_items[] = {
 	{ NULL, 0 },
 };
 /* clang-format on */
+
+/* clang-format off */
+static const struct list_item store_items[] = {
+	{ "files", MFA_BACKEND_FILES },
+	{ "ldap", MFA_BACKEND_LDAP },
+	{ NULL, 0 },
+};
+/* clang-format on */
+
+/* The URI schemes the directory client speaks (ldapi:// is a local socket). */
+static const char *const ldap_schemes[] = { "ldaps://", "ldap://", "ldapi://" };
+/* More would only lengthen an outage: each server gets ldap_timeout seconds. */
+#define LDAP_URIS_MAX 8
+
+#ifndef MFA_LDAP_MODULE_PATH
+#define MFA_LDAP_MODULE_PATH "/usr/local/lib/mfauth/mfauth_store_ldap.so"
+#endif
 
 #ifndef MFA_HELPER_PATH
 #define MFA_HELPER_PATH "/usr/local/libexec/mfauth/mfauth-verify"
@@ -101,6 +122,15 @@ static const struct key_def key_defs[] = {
 	{ "card_min_tries", KIND_NUM, FIELD(card_min_tries), 1, 15, NULL, NULL },
 	{ "card_profiles", KIND_LIST, FIELD(card_profiles), 0, 0, profile_items, "jpki, piv" },
 	{ "helper", KIND_PATH, FIELD(helper), 0, 0, NULL, NULL },
+	{ "store", KIND_CHOICE, FIELD(store), 0, 0, store_items, "files, ldap" },
+	{ "ldap_uri", KIND_URIS, FIELD(ldap_uri), 0, 0, NULL, NULL },
+	{ "ldap_base", KIND_DN, FIELD(ldap_base), 0, 0, NULL, NULL },
+	{ "ldap_bind_dn", KIND_DN, FIELD(ldap_bind_dn), 0, 0, NULL, NULL },
+	{ "ldap_bind_pw_file", KIND_PATH, FIELD(ldap_bind_pw_file), 0, 0, NULL, NULL },
+	{ "ldap_ca_file", KIND_PATH, FIELD(ldap_ca_file), 0, 0, NULL, NULL },
+	{ "ldap_starttls", KIND_BOOL, FIELD(ldap_starttls), 0, 0, NULL, NULL },
+	{ "ldap_timeout", KIND_NUM, FIELD(ldap_timeout), 1, 300, NULL, NULL },
+	{ "ldap_module", KIND_PATH, FIELD(ldap_module), 0, 0, NULL, NULL },
 };
 /* clang-format on */
 
@@ -306,6 +336,129 @@ static int set_list(const struct key_def *def, unsigned *field, const char *valu
 	return 0;
 }
 
+/* One of the names, once: "files", not "files,ldap". */
+static int set_choice(const struct key_def *def, unsigned *field, const char *value,
+    struct mfa_config_error *err)
+{
+	char shown[SHOW_BUF];
+
+	for (const struct list_item *it = def->items; it->name != NULL; it++) {
+		if (strcmp(it->name, value) == 0) {
+			*field = it->bit;
+			return 0;
+		}
+	}
+	return cfg_fail(err, "%s: '%s' is not one of %s", def->name,
+	    show(shown, value, strlen(value)), def->hint);
+}
+
+/* The length of uri's scheme ("ldaps://"), 0 when it is none the client speaks. */
+static size_t ldap_scheme_len(const char *uri, size_t n)
+{
+	for (size_t i = 0; i < sizeof(ldap_schemes) / sizeof(ldap_schemes[0]); i++) {
+		size_t sl = strlen(ldap_schemes[i]);
+		if (n >= sl && strncmp(uri, ldap_schemes[i], sl) == 0)
+			return sl;
+	}
+	return 0;
+}
+
+/*
+ * After the scheme only a host and port (ldapi: a %-encoded socket path),
+ * and at most a trailing '/': a DN, filter or extension in the URI would be
+ * ignored, and a ',' would make libldap read two URIs where we see one.
+ */
+static bool is_host_port(const char *p, size_t n)
+{
+	if (n > 0 && p[n - 1] == '/')
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		        strchr(".-_:[]%", c) != NULL))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * "ldaps://a ldaps://b": printable ASCII (a URI escapes everything else),
+ * each a scheme the client speaks, at most LDAP_URIS_MAX.  Empty = unset
+ * (mfa_config_check() demands it with store = ldap).
+ */
+static int set_uris(const struct key_def *def, char *field, const char *value,
+    struct mfa_config_error *err)
+{
+	char shown[SHOW_BUF];
+	size_t len = strlen(value), count = 0;
+	const char *p = value;
+
+	if (len >= def->size)
+		return cfg_fail(err, "%s: longer than %zu bytes", def->name, def->size - 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return cfg_fail(err, "%s: '%s' contains a control character", def->name,
+			    show(shown, value, len));
+		if (c > 0x7f)
+			return cfg_fail(err,
+			    "%s: '%s' contains a non-ASCII byte (percent-encode it)", def->name,
+			    show(shown, value, len));
+	}
+	for (;;) {
+		size_t n, sl;
+
+		while (is_blank(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		for (n = 0; p[n] != '\0' && !is_blank(p[n]); n++)
+			;
+		if ((sl = ldap_scheme_len(p, n)) == 0)
+			return cfg_fail(err, "%s: '%s' is not an ldaps://, ldap:// or ldapi:// URI",
+			    def->name, show(shown, p, n));
+		if (!is_host_port(p + sl, n - sl))
+			return cfg_fail(err,
+			    "%s: '%s' has more than a host and port (no DN, "
+			    "filter, extension or comma)",
+			    def->name, show(shown, p, n));
+		if (++count > LDAP_URIS_MAX)
+			return cfg_fail(err, "%s: more than %d URIs", def->name, LDAP_URIS_MAX);
+		p += n;
+	}
+	memcpy(field, value, len + 1);
+	return 0;
+}
+
+/*
+ * A DN as RFC 4514 writes it: UTF-8 without control characters; the
+ * directory checks the rest.  Empty = unset.
+ */
+static int set_dn(const struct key_def *def, char *field, const char *value,
+    struct mfa_config_error *err)
+{
+	char shown[SHOW_BUF];
+	const unsigned char *u = (const unsigned char *)value;
+	size_t len = strlen(value), n;
+
+	if (len >= def->size)
+		return cfg_fail(err, "%s: longer than %zu bytes", def->name, def->size - 1);
+	for (size_t i = 0; i < len; i += n) {
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			return cfg_fail(err, "%s: '%s' contains a control character", def->name,
+			    show(shown, value, len));
+		if ((n = mfa_utf8_seq_len(u + i, len - i)) == 0)
+			return cfg_fail(err, "%s: '%s' is not valid UTF-8", def->name,
+			    show(shown, value, len));
+	}
+	if (len > 0 && strchr(value, '=') == NULL)
+		return cfg_fail(err, "%s: '%s' is not a DN (attribute=value,...)", def->name,
+		    show(shown, value, len));
+	memcpy(field, value, len + 1);
+	return 0;
+}
+
 void mfa_config_defaults(struct mfa_config *cfg)
 {
 	if (cfg == NULL)
@@ -326,6 +479,14 @@ void mfa_config_defaults(struct mfa_config *cfg)
 	cfg->card_min_tries = 2;
 	cfg->card_profiles = MFA_PROFILE_JPKI | MFA_PROFILE_PIV;
 	snprintf(cfg->helper, sizeof(cfg->helper), "%s", MFA_HELPER_PATH);
+	cfg->store = MFA_BACKEND_FILES;
+	snprintf(cfg->ldap_bind_pw_file, sizeof(cfg->ldap_bind_pw_file), "%s",
+	    MFA_SYSCONFDIR "/mfauth/ldap.secret");
+	snprintf(cfg->ldap_ca_file, sizeof(cfg->ldap_ca_file), "%s",
+	    MFA_SYSCONFDIR "/mfauth/ldap-ca.pem");
+	cfg->ldap_starttls = true;
+	cfg->ldap_timeout = 3;
+	snprintf(cfg->ldap_module, sizeof(cfg->ldap_module), "%s", MFA_LDAP_MODULE_PATH);
 }
 
 const char *mfa_config_default_path(void)
@@ -360,6 +521,12 @@ int mfa_config_set(struct mfa_config *cfg, const char *key, const char *value,
 		return set_num(def, field, value, err);
 	case KIND_LIST:
 		return set_list(def, (unsigned *)field, value, err);
+	case KIND_CHOICE:
+		return set_choice(def, (unsigned *)field, value, err);
+	case KIND_URIS:
+		return set_uris(def, field, value, err);
+	case KIND_DN:
+		return set_dn(def, field, value, err);
 	case KIND_BOOL:
 		break;
 	}
@@ -586,6 +753,30 @@ int mfa_config_from_args(struct mfa_config *cfg, int argc, const char **argv,
 		if (rc != 0)
 			return rc;
 	}
+	return mfa_config_check(cfg, err);
+}
+
+/* The rules no single key can check: what store = ldap needs. */
+int mfa_config_check(const struct mfa_config *cfg, struct mfa_config_error *err)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		/* clang-format off */
+	} needed[] = {
+		{ "ldap_uri", offsetof(struct mfa_config, ldap_uri) },
+		{ "ldap_base", offsetof(struct mfa_config, ldap_base) },
+		{ "ldap_bind_dn", offsetof(struct mfa_config, ldap_bind_dn) },
+	};
+	/* clang-format on */
+
+	if (cfg == NULL)
+		return cfg_fail(err, "no configuration given");
+	if (cfg->store != MFA_BACKEND_LDAP)
+		return 0;
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (((const char *)cfg + needed[i].off)[0] == '\0')
+			return cfg_fail(err, "store = ldap: %s is not set", needed[i].key);
 	return 0;
 }
 

@@ -34,6 +34,7 @@ static const char *const msg_names[] = {
 	[MFA_HP_MSG_CARD_ERROR] = "card_error",
 	[MFA_HP_MSG_TRIES_UNKNOWN] = "tries_unknown",
 	[MFA_HP_MSG_REPLAY] = "replay",
+	[MFA_HP_MSG_DIRECTORY] = "directory_unreachable",
 };
 
 bool mfa_hp_msg_has_arg(enum mfa_hp_msg msg)

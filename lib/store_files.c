@@ -22,6 +22,7 @@
 
 #include "mfauth/err.h"
 #include "mfauth/store_files.h"
+#include "mfauth/store_keys.h"
 
 /*
  * The check's findings are shown by the tool, in its text domain (the
@@ -39,7 +40,6 @@
 #define TMP_PREFIX MFA_STORE_FILES_TMP_PREFIX
 #define DECOY_FILE MFA_STORE_FILES_DECOY
 
-#define NEXT_KEY_SUFFIX ".new"
 /* The decoy's slots are sealed for this name: it holds a '/', so no user's state opens as it. */
 #define DECOY_USER "/decoy"
 
@@ -52,14 +52,7 @@ struct files_store {
 /* New blobs are sealed under the newest key the store holds. */
 static const struct mfa_key *write_key(const struct files_store *s)
 {
-	return s->ring.keys[s->ring.n - 1];
-}
-
-static int next_key_path(const struct mfa_config *cfg, char *out, size_t outlen)
-{
-	if ((size_t)snprintf(out, outlen, "%s" NEXT_KEY_SUFFIX, cfg->key_file) >= outlen)
-		return MFA_ERR_RANGE;
-	return 0;
+	return mfa_store_keys_write_key(&s->ring);
 }
 
 /* The file name of user's record or state: encoded stem + suffix. */
@@ -98,41 +91,6 @@ static int open_in_store(const struct files_store *s, const char *name, int flag
 	return fd;
 }
 
-/*
- * The key and, during a rotation, the next key (read with both, write with
- * the new one): two files of one directory, reached by one trusted walk.
- */
-static int load_keys(struct files_store *s, const struct mfa_config *cfg,
-    struct mfa_path_error *err)
-{
-	char name[NAME_MAX + 1], next[PATH_MAX];
-	int dirfd, rc;
-
-	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0)
-		return rc;
-	if ((dirfd = mfa_open_trusted_parent(cfg->key_file, name, err)) < 0)
-		return dirfd == MFA_ERR_IO || dirfd == MFA_ERR_NOENT ? MFA_ERR_KEY : dirfd;
-	if ((rc = mfa_key_load_at(dirfd, name, cfg->key_file, &s->keys[0], err)) != 0) {
-		if (rc == MFA_ERR_NOENT)
-			rc = MFA_ERR_KEY;
-		goto out;
-	}
-	s->ring.keys[s->ring.n++] = &s->keys[0];
-	if (strlen(name) + sizeof(NEXT_KEY_SUFFIX) > sizeof(name)) {
-		rc = MFA_ERR_RANGE;
-		goto out;
-	}
-	strcat(name, NEXT_KEY_SUFFIX);
-	rc = mfa_key_load_at(dirfd, name, next, &s->keys[1], err);
-	if (rc == 0)
-		s->ring.keys[s->ring.n++] = &s->keys[1];
-	else if (rc == MFA_ERR_NOENT)
-		rc = 0;
-out:
-	close(dirfd);
-	return rc;
-}
-
 static void files_close(void *handle);
 
 static int files_open(const struct mfa_config *cfg, void **out, struct mfa_path_error *err)
@@ -149,7 +107,7 @@ static int files_open(const struct mfa_config *cfg, void **out, struct mfa_path_
 		free(s);
 		return rc;
 	}
-	if ((rc = load_keys(s, cfg, err)) != 0) {
+	if ((rc = mfa_store_keys_load(cfg, s->keys, &s->ring, err)) != 0) {
 		files_close(s);
 		return rc;
 	}
@@ -725,26 +683,6 @@ static int files_list(void *handle, bool states, char ***names, size_t *count, s
 	return list_suffix(handle, states ? STATE_SUFFIX : REC_SUFFIX, names, count, skipped);
 }
 
-static int files_rekey_begin(const struct mfa_config *cfg, bool *created,
-    struct mfa_path_error *err)
-{
-	char next[PATH_MAX];
-	struct mfa_key key;
-	int rc;
-
-	if (created != NULL)
-		*created = false;
-	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0)
-		return rc;
-	rc = mfa_key_create(next, &key, err);
-	mfa_key_wipe(&key);
-	if (rc == MFA_ERR_EXISTS)
-		return 0; /* resume the rotation that was interrupted */
-	if (rc == 0 && created != NULL)
-		*created = true;
-	return rc;
-}
-
 /* Re-seal the record under the write key, if it is not already. */
 static int rekey_record(struct files_store *s, const char *user)
 {
@@ -794,27 +732,6 @@ static int files_rekey_user(void *handle, const char *user)
 out:
 	mfa_wipe(&st, sizeof(st));
 	close(fd);
-	return rc;
-}
-
-static int files_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *err)
-{
-	char next[PATH_MAX], dir[PATH_MAX];
-	const char *base = strrchr(cfg->key_file, '/');
-	int dirfd, rc = 0;
-
-	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0 ||
-	    (rc = parent_of(cfg->key_file, dir, sizeof(dir))) != 0 || base == NULL)
-		return rc ? rc : MFA_ERR_INVAL;
-	if ((dirfd = mfa_open_trusted(dir, O_RDONLY, true, err)) < 0)
-		return dirfd;
-	/* One atomic step: readers see the old key file or the new one, never neither. */
-	if (renameat(dirfd, strrchr(next, '/') + 1, dirfd, base + 1) != 0 || fsync(dirfd) != 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot replace the key: %s",
-		    cfg->key_file, strerror(errno));
-		rc = MFA_ERR_IO;
-	}
-	close(dirfd);
 	return rc;
 }
 
@@ -1170,7 +1087,7 @@ const struct mfa_store_ops mfa_store_files_ops = {
 	.update_decoy = files_update_decoy,
 	.decoy_where = DECOY_FILE,
 	.check = files_check,
-	.rekey_begin = files_rekey_begin,
+	.rekey_begin = mfa_store_keys_begin,
 	.rekey_user = files_rekey_user,
-	.rekey_finish = files_rekey_finish,
+	.rekey_finish = mfa_store_keys_finish,
 };

@@ -877,3 +877,95 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
 	ber_memfree(cookie.bv_val);
 	return err;
 }
+
+/*
+ * Several attributes' compare-and-swap in one modify (store_ldap_conn.h):
+ * the directory applies a modify whole, so a record and its state change
+ * together or not at all.
+ */
+int mfa_ldap_swap_many(struct mfa_ldap *c, const char *user, const struct mfa_ldap_cas *cas,
+    size_t n)
+{
+	struct berval bv[2 * MFA_LDAP_CAS_MAX];
+	struct berval *vals[2 * MFA_LDAP_CAS_MAX][2];
+	LDAPMod mod[2 * MFA_LDAP_CAS_MAX];
+	LDAPMod *mods[2 * MFA_LDAP_CAS_MAX + 1];
+	size_t m = 0;
+	char *dn = NULL;
+	int err, rc;
+
+	if (n == 0 || n > MFA_LDAP_CAS_MAX)
+		return MFA_ERR_INVAL;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)cas[i].attr > MFA_LDAP_STATE ||
+		    (cas[i].old == NULL && cas[i].new_value == NULL))
+			return MFA_ERR_INVAL;
+		for (size_t j = 0; j < i; j++)
+			if (cas[j].attr == cas[i].attr)
+				return MFA_ERR_INVAL;
+	}
+	if (c->broken)
+		return MFA_ERR_DIR_UNREACHABLE;
+	for (size_t i = 0; i < n; i++) {
+		for (int op = 0; op < 2; op++) {
+			const unsigned char *v = op == 0 ? cas[i].old : cas[i].new_value;
+			size_t len = op == 0 ? cas[i].old_len : cas[i].new_len;
+
+			if (v == NULL)
+				continue;
+			bv[m].bv_val = (char *)v;
+			bv[m].bv_len = len;
+			vals[m][0] = &bv[m];
+			vals[m][1] = NULL;
+			mod[m].mod_op = (op == 0 ? LDAP_MOD_DELETE : LDAP_MOD_ADD) |
+			    LDAP_MOD_BVALUES;
+			mod[m].mod_type = (char *)attr_names[cas[i].attr];
+			mod[m].mod_bvalues = vals[m];
+			mods[m] = &mod[m];
+			m++;
+		}
+	}
+	mods[m] = NULL;
+	if ((dn = user_dn(c, user, &err)) == NULL)
+		return err;
+	(void)arm(c);
+	rc = c->broken ? LDAP_TIMEOUT : ldap_modify_ext_s(c->ld, dn, mods, NULL, NULL);
+	switch (rc) {
+	case LDAP_NO_SUCH_ATTRIBUTE:    /* an old value is gone */
+	case LDAP_TYPE_OR_VALUE_EXISTS: /* add only, and a value is there */
+	case LDAP_CONSTRAINT_VIOLATION: /* ... a second value of a SINGLE-VALUE attribute */
+		err = MFA_ERR_DIR_CONFLICT;
+		break;
+	default:
+		err = map_rc(c, rc);
+	}
+	free(dn);
+	return err;
+}
+
+int mfa_ldap_peer_cert(struct mfa_ldap *c, unsigned char **der, size_t *len)
+{
+	struct berval cert = { 0, NULL };
+	void *ssl = NULL;
+
+	*der = NULL;
+	*len = 0;
+	if (c->broken)
+		return MFA_ERR_DIR_UNREACHABLE;
+	/* No TLS session on this connection: nothing was presented. */
+	if (ldap_get_option(c->ld, LDAP_OPT_X_TLS_SSL_CTX, &ssl) != LDAP_OPT_SUCCESS || ssl == NULL)
+		return MFA_ERR_NOENT;
+	if (ldap_get_option(c->ld, LDAP_OPT_X_TLS_PEERCERT, &cert) != LDAP_OPT_SUCCESS ||
+	    cert.bv_val == NULL || cert.bv_len == 0) {
+		ber_memfree(cert.bv_val);
+		return MFA_ERR_DIR;
+	}
+	if ((*der = malloc(cert.bv_len)) == NULL) {
+		ber_memfree(cert.bv_val);
+		return MFA_ERR_NOMEM;
+	}
+	memcpy(*der, cert.bv_val, cert.bv_len);
+	*len = cert.bv_len;
+	ber_memfree(cert.bv_val);
+	return 0;
+}

@@ -48,7 +48,7 @@ static void report_code_result(struct login *l, int rc, const struct mfa_auth_re
 	struct mfa_attempt_audit how = mfa_attempt_audit_code(rc);
 
 	if (!mfa_auth_code_judged(rc)) {
-		audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL);
+		store_failed(l, rc, NULL);
 		return;
 	}
 	if (rc == 0 && res->used_recovery)

@@ -164,6 +164,9 @@ static void show(const struct login *l, const struct mfa_hp_request *rq)
 	case MFA_HP_MSG_REPLAY:
 		say_replay(l);
 		break;
+	case MFA_HP_MSG_DIRECTORY:
+		say_directory_unreachable(l);
+		break;
 	default:
 		rc = mfa_hp_card_error(rq->msg, &profile);
 		say_card_error(l, rc, profile, (int)(rq->arg > 99 ? 99 : rq->arg), rq->arg);

@@ -54,6 +54,10 @@ struct login {
 };
 
 /* report.c: the module's audit lines, debug lines and messages to the clerk. */
+/* A store error: the audit line (detail may be NULL) and, for a directory outage, the clerk's message. */
+void store_failed(const struct login *l, int rc, const char *detail);
+/* What the clerk reads when no directory server answers (store = ldap). */
+void say_directory_unreachable(const struct login *l);
 
 /* One audit line for this login (audit_login.h); extra key, value pairs follow, then NULL. */
 void audit_line(const struct login *l, const char *event, const char *result, const char *reason,

@@ -121,7 +121,7 @@ static int open_store(struct login *l, struct mfa_store **store)
 	int rc = mfa_store_open(&l->cfg, store, &perr);
 	if (rc != 0) {
 		*store = NULL;
-		audit_line(l, "store_error", "fail", mfa_errtoken(rc), "detail", perr.msg, NULL);
+		store_failed(l, rc, perr.msg);
 	}
 	return rc;
 }
@@ -150,7 +150,7 @@ static int authenticate(struct login *l, bool *ignore)
 			goto out;
 		}
 		if (rc != 0 && rc != MFA_ERR_NOENT) {
-			audit_line(l, "store_error", "fail", mfa_errtoken(rc), NULL);
+			store_failed(l, rc, NULL);
 			goto out;
 		}
 		enrolled = rc == 0;
@@ -234,7 +234,7 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 		say_account_locked(&l);
 		ret = PAM_PERM_DENIED;
 	} else if (rc != 0) {
-		audit_line(&l, "store_error", "fail", mfa_errtoken(rc), NULL);
+		store_failed(&l, rc, NULL);
 	} else {
 		ret = PAM_SUCCESS;
 	}

@@ -189,3 +189,24 @@ void say_pin_tries_left(const struct login *l, int tries_left)
 	        "Warning: %d PIN tries left before the card locks.", count(tries_left)),
 	    tries_left);
 }
+
+/*
+ * A store error: audited; the clerk is told only of what the clerk can
+ * report and staff can fix from the outside, a directory (store = ldap)
+ * that cannot be reached.  Every other store error is the same refusal as
+ * a wrong code to the clerk (the audit line says which).
+ */
+void store_failed(const struct login *l, int rc, const char *detail)
+{
+	audit_line(l, "store_error", "fail", mfa_errtoken(rc), detail != NULL ? "detail" : NULL,
+	    detail, NULL);
+	if (rc == MFA_ERR_DIR_UNREACHABLE)
+		say_directory_unreachable(l);
+}
+
+void say_directory_unreachable(const struct login *l)
+{
+	pam_error(l->pamh, "%s",
+	    _("The authentication directory cannot be reached — "
+	      "contact security staff."));
+}

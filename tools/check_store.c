@@ -139,6 +139,7 @@ void check_store_files(struct cli *c, struct report *r, struct mfa_store *store,
 {
 	static const struct mfa_store_inspector ins = { on_finding, on_item };
 	struct scan s;
+	const char *where = c->cfg.store == MFA_BACKEND_LDAP ? c->cfg.ldap_base : c->cfg.store_dir;
 
 	memset(&s, 0, sizeof(s));
 	s.c = c;
@@ -148,13 +149,13 @@ void check_store_files(struct cli *c, struct report *r, struct mfa_store *store,
 	if (mfa_store_check(&c->cfg, store, now, &ins, &s) != 0)
 		return; /* check_store_dir has said why */
 	if (store == NULL)
-		check_report(r, SEV_INFO, "record", c->cfg.store_dir, "%s",
+		check_report(r, SEV_INFO, "record", where, "%s",
 		    _("records and states not decrypted: "
 		      "the store cannot be opened (see above)"));
 	else if (s.records == 0)
-		check_report(r, SEV_OK, "record", c->cfg.store_dir, "%s", _("no users enrolled"));
+		check_report(r, SEV_OK, "record", where, "%s", _("no users enrolled"));
 	else if (s.records_ok == s.records && s.states_ok == s.records)
-		check_report(r, SEV_OK, "record", c->cfg.store_dir,
+		check_report(r, SEV_OK, "record", where,
 		    _("%zu records decrypt and name a "
 		      "factor, %zu states load"),
 		    s.records_ok, s.states_ok);

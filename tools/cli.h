@@ -114,6 +114,7 @@ int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_recovery(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
+int cmd_migrate(struct cli *c, int argc, char **argv);
 
 /*
  * Subcommands, reached through cmd_enroll (cmd_enroll.c) and cmd_import

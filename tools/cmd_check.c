@@ -250,11 +250,13 @@ static void check_store(struct cli *c, struct report *r, uint64_t now, struct cl
 {
 	struct mfa_path_error perr = { "" };
 	struct mfa_store *store = NULL;
-	bool key_ok = check_key(c, r), dir_ok = check_store_dir(c, r);
+	/* store = ldap: no store directory; the backend's check reaches the servers. */
+	bool ldap = c->cfg.store == MFA_BACKEND_LDAP;
+	bool key_ok = check_key(c, r), dir_ok = ldap || check_store_dir(c, r);
 	int rc;
 
 	if (key_ok && dir_ok && (rc = mfa_store_open(&c->cfg, &store, &perr)) != 0) {
-		check_report(r, SEV_ERROR, "store", c->cfg.store_dir,
+		check_report(r, SEV_ERROR, "store", ldap ? c->cfg.ldap_base : c->cfg.store_dir,
 		    _("cannot open the store: %s (%s)"), perr.msg[0] ? perr.msg : "?",
 		    cli_strerror(rc));
 		store = NULL;

@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{ "unlock", cmd_unlock, "unlock USER [--reason TEXT]" },
 	{ "recovery", cmd_recovery, "recovery USER [--ttl DURATION] [--reason TEXT]" },
 	{ "rekey", cmd_rekey, "rekey" },
+	{ "migrate", cmd_migrate, "migrate --from CONF" },
 	{ "check", cmd_check, "check [--pam-dir DIR] [--sshd-config FILE] [--json]" },
 	{ "report", cmd_report,
 	    "report [--since DATE] [--until DATE] [--input FILE]...\n"
@@ -66,6 +67,8 @@ static int load_config(struct cli *c)
 
 	mfa_config_defaults(&c->cfg);
 	rc = mfa_config_load_file(&c->cfg, path, c->config_path == NULL, &cerr);
+	if (rc == 0)
+		rc = mfa_config_check(&c->cfg, &cerr);
 	if (rc != 0) {
 		cli_error("%s", cerr.msg[0] ? cerr.msg : mfa_strerror(rc));
 		return EXIT_FAIL;

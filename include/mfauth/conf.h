@@ -19,6 +19,10 @@
 /* Longest line the config parser accepts, newline excluded. */
 #define MFA_CONFIG_LINE_MAX 1024
 
+/* store = : where records and states live (store.c, backend_for()). */
+#define MFA_BACKEND_FILES 0x1u /* store_dir on this machine (store_files.h) */
+#define MFA_BACKEND_LDAP 0x2u  /* the fleet's directory server (store_ldap.h) */
+
 struct mfa_config {
 	char store_dir[PATH_MAX];
 	char key_file[PATH_MAX];
@@ -36,6 +40,23 @@ struct mfa_config {
 	unsigned card_min_tries; /* refuse VERIFY with fewer tries left, 1..15 */
 	unsigned card_profiles;  /* MFA_PROFILE_* */
 	char helper[PATH_MAX];   /* setuid helper run when the module is not root */
+	/* The fleet store (store = ldap); ignored by the files backend. */
+	unsigned store;                     /* MFA_BACKEND_* */
+	char ldap_uri[MFA_CONFIG_LINE_MAX]; /* blank-separated ldaps://, ldap://, ldapi:// URIs,
+	                            * tried in order; "" = unset */
+	char ldap_base[512];                /* DN of the user entries' parent; "" = unset */
+	char ldap_bind_dn[512];             /* this machine's (or staff's) own DN; "" = unset */
+	/*
+	 * The fleet's paths are at most a config line long, not PATH_MAX: the
+	 * struct lives on the stacks of other programs' threads (and is copied
+	 * there by lib/auth.c).
+	 */
+	char ldap_bind_pw_file[MFA_CONFIG_LINE_MAX]; /* its password: root-only, trusted path */
+	char ldap_ca_file[MFA_CONFIG_LINE_MAX];      /* PEM CA of the servers' certificates */
+	bool ldap_starttls;    /* ldap:// URIs: StartTLS, required (no = plain text) */
+	unsigned ldap_timeout; /* seconds per server (connect, TLS, bind) and per
+	                            * operation, 1..300 */
+	char ldap_module[MFA_CONFIG_LINE_MAX]; /* the directory backend's module (store = ldap) */
 };
 
 /* Error detail: which file, which line, what is wrong. */
@@ -78,6 +99,15 @@ int mfa_config_load_file(struct mfa_config *cfg, const char *path, bool missing_
  */
 int mfa_config_from_args(struct mfa_config *cfg, int argc, const char **argv,
     struct mfa_config_error *err);
+
+/*
+ * The rules between keys, checked once every key is set: with store = ldap,
+ * ldap_uri, ldap_base and ldap_bind_dn must be set (the message names the
+ * missing key).  mfa_config_from_args() checks them itself; callers of
+ * mfa_config_load_file() (the tool) call this after it.  Returns 0 or
+ * MFA_ERR_CONFIG with err->msg.
+ */
+int mfa_config_check(const struct mfa_config *cfg, struct mfa_config_error *err);
 
 /* Does card_profiles allow this card type (enum mfa_card_profile)? */
 bool mfa_config_profile_allowed(const struct mfa_config *cfg, unsigned card_profile);

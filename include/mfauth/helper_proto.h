@@ -61,7 +61,8 @@ enum mfa_hp_msg {
 	MFA_HP_MSG_CARD_ERROR,
 	MFA_HP_MSG_TRIES_UNKNOWN, /* the card did not say its PIN tries: PIN not tried */
 	MFA_HP_MSG_REPLAY,        /* a TOTP code used before */
-	MFA_HP_MSG_MAX_ = MFA_HP_MSG_REPLAY,
+	MFA_HP_MSG_DIRECTORY,     /* store = ldap: no directory server could be reached */
+	MFA_HP_MSG_MAX_ = MFA_HP_MSG_DIRECTORY,
 };
 
 struct mfa_hp_request {

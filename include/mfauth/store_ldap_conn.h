@@ -161,4 +161,29 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
  */
 int mfa_ldap_rdn_escape(const char *val, size_t len, char *out, size_t outlen);
 
+/*
+ * Compare-and-swap of up to MFA_LDAP_CAS_MAX attributes of USER's entry in
+ * ONE modify, all or nothing (the store's change of a record with its
+ * state): each as in mfa_ldap_swap(), the same errors; on any error
+ * nothing changed.  Each attribute at most once.
+ */
+#define MFA_LDAP_CAS_MAX 2
+struct mfa_ldap_cas {
+	enum mfa_ldap_attr attr;
+	const unsigned char *old; /* NULL: add only (the attribute must be absent) */
+	size_t old_len;
+	const unsigned char *new_value; /* NULL: delete only */
+	size_t new_len;
+};
+int mfa_ldap_swap_many(struct mfa_ldap *c, const char *user, const struct mfa_ldap_cas *cas,
+    size_t n);
+
+/*
+ * The certificate the server presented (DER, a malloc'd copy in *der, *len
+ * bytes; the caller frees it), for `mfauth check` to show its expiry.
+ * MFA_ERR_NOENT when the connection is not TLS (ldapi://, or ldap:// with
+ * starttls off); MFA_ERR_DIR when libldap does not say.
+ */
+int mfa_ldap_peer_cert(struct mfa_ldap *c, unsigned char **der, size_t *len);
+
 #endif

@@ -24,6 +24,7 @@ expected() {
 		/lib/security/pam_mfauth.so /usr/sbin/mfauth /usr/share/man/man5/mfauth.conf.5 \
 		/usr/share/man/man8/mfauth.8 /usr/share/man/man8/pam_mfauth.8 \
 		/usr/share/man/man8/mfauth-verify.8 /usr/libexec/mfauth/mfauth-verify \
+		/usr/lib/mfauth/mfauth_store_ldap.so \
 		/usr/share/pam-configs/mfauth \
 		/usr/share/mfauth/ldap/mfauth.schema /usr/share/mfauth/ldap/mfauth.ldif \
 		/usr/share/mfauth/ldap/mfauth-acl.conf /usr/share/mfauth/ldap/mirror-mode.conf.sample
@@ -43,6 +44,13 @@ check "config: mode 0644" test "$(stat -c %a "$D/etc/mfauth/mfauth.conf")" = 644
 check "helper: setuid root, 4755" test "$(stat -c %a:%U "$D/usr/libexec/mfauth/mfauth-verify")" = 4755:root
 check "config: the helper's path of this build" \
 	grep -qx '#helper = /usr/libexec/mfauth/mfauth-verify' "$D/etc/mfauth/mfauth.conf"
+check "config: the directory backend's module path of this build" \
+	grep -qx '#ldap_module = /usr/lib/mfauth/mfauth_store_ldap.so' "$D/etc/mfauth/mfauth.conf"
+check "the directory backend's module exports only its operations table" bash -c \
+	'[ "$(nm -D --defined-only "$0" | awk "\$2 ~ /^[TDBWR]\$/ {print \$3}")" = mfa_store_ldap_ops ]' \
+	"$D/usr/lib/mfauth/mfauth_store_ldap.so"
+check "the module itself does not load libldap (the files store never needs it)" bash -c \
+	'! objdump -p "$0" | grep -q "NEEDED.*libldap"' "$D/lib/security/pam_mfauth.so"
 check "profile: installed unchanged" cmp "$D/usr/share/pam-configs/mfauth" \
 	"$src/share/pam-configs/mfauth"
 check "module: exports only pam_sm_*" bash -c \

@@ -16,9 +16,16 @@
  * --ignore-sigchld: run the modules with SIGCHLD ignored (children reaped by
  * the kernel), as some hosts do.
  * --tty and --rhost set PAM_TTY (default "pts/demo") and PAM_RHOST.
+ * --catalogs DIR: take the locale from the environment (setlocale(LC_ALL, ""),
+ * as login(1) does) and find the mfauth catalogs in DIR (the build's, before
+ * `make install`), so a test sees what a Japanese clerk reads.
  */
 #include "config.h"
 
+#include <locale.h>
+#ifdef ENABLE_NLS
+#include <libintl.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +127,7 @@ static void no_delay(int status, unsigned int usec, void *appdata)
 
 int main(int argc, char **argv)
 {
-	const char *confdir = NULL, *tty = "pts/demo", *rhost = NULL;
+	const char *confdir = NULL, *tty = "pts/demo", *rhost = NULL, *catalogs = NULL;
 	struct pam_conv conv = { converse, NULL };
 	pam_handle_t *pamh = NULL;
 	struct host_state before;
@@ -141,14 +148,23 @@ int main(int argc, char **argv)
 			tty = argv[++i];
 		else if (strcmp(argv[i], "--rhost") == 0 && i + 1 < argc)
 			rhost = argv[++i];
+		else if (strcmp(argv[i], "--catalogs") == 0 && i + 1 < argc)
+			catalogs = argv[++i];
 		else
 			break;
 	}
 	if (argc - i != 2) {
 		fprintf(stderr,
 		    "usage: pamcheck [--confdir DIR] [--account] [--no-fail-delay] "
-		    "[--check-host] [--ignore-sigchld] [--tty TTY] [--rhost HOST] SERVICE USER\n");
+		    "[--check-host] [--ignore-sigchld] [--tty TTY] [--rhost HOST] [--catalogs DIR] "
+		    "SERVICE USER\n");
 		return 2;
+	}
+	if (catalogs != NULL) {
+		setlocale(LC_ALL, "");
+#ifdef ENABLE_NLS
+		bindtextdomain("mfauth", catalogs);
+#endif
 	}
 	host_state(&before);
 	rc = pam_start_confdir(argv[i], argv[i + 1], &conv, confdir, &pamh);

@@ -25,6 +25,9 @@
 #ifndef MFA_LOCALSTATEDIR
 #define MFA_LOCALSTATEDIR "/var"
 #endif
+#ifndef MFA_LDAP_MODULE_PATH
+#error "MFA_LDAP_MODULE_PATH comes from Makefile.am"
+#endif
 
 #define NOBODY 65534
 
@@ -58,6 +61,15 @@ static const struct field fields[] = {
 	FLD(card_reader, F_STR),
 	FLD(card_min_tries, F_UINT),
 	FLD(card_profiles, F_UINT),
+	FLD(store, F_UINT),
+	FLD(ldap_uri, F_STR),
+	FLD(ldap_base, F_STR),
+	FLD(ldap_bind_dn, F_STR),
+	FLD(ldap_bind_pw_file, F_STR),
+	FLD(ldap_ca_file, F_STR),
+	FLD(ldap_starttls, F_BOOL),
+	FLD(ldap_timeout, F_UINT),
+	FLD(ldap_module, F_STR),
 };
 
 static const struct field *field_of(const char *key)
@@ -162,6 +174,15 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.card_reader, "");
 	assert_int_equal(cfg.card_min_tries, 2);
 	assert_int_equal(cfg.card_profiles, MFA_PROFILE_JPKI | MFA_PROFILE_PIV);
+	assert_int_equal(cfg.store, MFA_BACKEND_FILES);
+	assert_string_equal(cfg.ldap_uri, "");
+	assert_string_equal(cfg.ldap_base, "");
+	assert_string_equal(cfg.ldap_bind_dn, "");
+	assert_string_equal(cfg.ldap_bind_pw_file, MFA_SYSCONFDIR "/mfauth/ldap.secret");
+	assert_string_equal(cfg.ldap_ca_file, MFA_SYSCONFDIR "/mfauth/ldap-ca.pem");
+	assert_true(cfg.ldap_starttls);
+	assert_int_equal(cfg.ldap_timeout, 3);
+	assert_string_equal(cfg.ldap_module, MFA_LDAP_MODULE_PATH);
 	assert_string_equal(mfa_config_default_path(), MFA_SYSCONFDIR "/mfauth/mfauth.conf");
 }
 
@@ -226,6 +247,37 @@ static const struct good_case good_cases[] = {
 	{ "card_profiles", "piv", MFA_PROFILE_PIV, NULL },
 	{ "card_profiles", "jpki,piv", MFA_PROFILE_JPKI | MFA_PROFILE_PIV, NULL },
 	{ "card_profiles", "piv,jpki", MFA_PROFILE_JPKI | MFA_PROFILE_PIV, NULL },
+	{ "store", "files", MFA_BACKEND_FILES, NULL },
+	{ "store", "ldap", MFA_BACKEND_LDAP, NULL },
+	{ "ldap_uri", "", 0, "" },
+	{ "ldap_uri", "ldaps://dir1.example.lg.jp ldaps://dir2.example.lg.jp", 0,
+	    "ldaps://dir1.example.lg.jp ldaps://dir2.example.lg.jp" },
+	{ "ldap_uri", "ldap://127.0.0.1:389/", 0, "ldap://127.0.0.1:389/" },
+	{ "ldap_uri", "ldaps://[::1]:636", 0, "ldaps://[::1]:636" },
+	{ "ldap_uri", "ldapi://%2Frun%2Fslapd%2Fldapi", 0, "ldapi://%2Frun%2Fslapd%2Fldapi" },
+	/* A module argument in brackets may hold tabs and several blanks. */
+	{ "ldap_uri", "ldaps://a\t ldaps://b", 0, "ldaps://a\t ldaps://b" },
+	{ "ldap_uri",
+	    "ldaps://1 ldaps://2 ldaps://3 ldaps://4 ldaps://5 ldaps://6 ldaps://7 "
+	    "ldaps://8",
+	    0,
+	    "ldaps://1 ldaps://2 ldaps://3 ldaps://4 ldaps://5 ldaps://6 "
+	    "ldaps://7 ldaps://8" },
+	{ "ldap_base", "", 0, "" },
+	{ "ldap_base", "ou=mfauth,dc=example,dc=lg,dc=jp", 0, "ou=mfauth,dc=example,dc=lg,dc=jp" },
+	{ "ldap_base", "ou=\xe8\xaa\x8d\xe8\xa8\xbc,dc=example,dc=jp", 0,
+	    "ou=\xe8\xaa\x8d\xe8\xa8\xbc,dc=example,dc=jp" },
+	{ "ldap_base", "ou=a\\,b,dc=example", 0, "ou=a\\,b,dc=example" },
+	{ "ldap_bind_dn", "cn=terminal-042,ou=terminals,dc=example,dc=lg,dc=jp", 0,
+	    "cn=terminal-042,ou=terminals,dc=example,dc=lg,dc=jp" },
+	{ "ldap_bind_dn", "", 0, "" },
+	{ "ldap_bind_pw_file", "/etc/mfauth/terminal.secret", 0, "/etc/mfauth/terminal.secret" },
+	{ "ldap_ca_file", "/etc/ssl/certs/org-ca.pem", 0, "/etc/ssl/certs/org-ca.pem" },
+	{ "ldap_starttls", "no", 0, NULL },
+	{ "ldap_starttls", "yes", 1, NULL },
+	{ "ldap_starttls", NULL, 1, NULL },
+	{ "ldap_module", "/usr/lib/x86_64-linux-gnu/mfauth/mfauth_store_ldap.so", 0,
+	    "/usr/lib/x86_64-linux-gnu/mfauth/mfauth_store_ldap.so" },
 };
 
 static void check_good(const char *key, const char *value, uint64_t num, const char *str)
@@ -269,6 +321,21 @@ static void test_set_good_lengths(void **state)
 	check_good("card_reader", reader, 0, reader);
 	free(path);
 	free(reader);
+	path = repeat('p', sizeof(((struct mfa_config *)NULL)->ldap_module) - 1);
+	path[0] = '/';
+	check_good("ldap_bind_pw_file", path, 0, path);
+	check_good("ldap_ca_file", path, 0, path);
+	check_good("ldap_module", path, 0, path);
+	free(path);
+	path = repeat('b', sizeof(((struct mfa_config *)NULL)->ldap_base) - 1);
+	memcpy(path, "ou=", 3);
+	check_good("ldap_base", path, 0, path);
+	check_good("ldap_bind_dn", path, 0, path);
+	free(path);
+	path = repeat('u', sizeof(((struct mfa_config *)NULL)->ldap_uri) - 1);
+	memcpy(path, "ldaps://", 8);
+	check_good("ldap_uri", path, 0, path);
+	free(path);
 }
 
 /* --- mfa_config_set: bad values --- */
@@ -317,7 +384,10 @@ static const struct bad_case bad_cases[] = {
 	{ "card_profiles", "jpki,", "empty item" },
 	{ "card_profiles", "piv,,jpki", "empty item" },
 	{ "card_profiles", NULL, "needs a value" },
-	{ "card_reader", "a\x01" "b", "non-printable" },
+	{ "card_reader",
+	    "a\x01"
+	    "b",
+	    "non-printable" },
 	{ "card_reader", "a\tb", "non-printable" },
 	{ "card_reader", "a\x7f", "non-printable" },
 	{ "card_reader", "caf\xc3\xa9", "non-printable" },
@@ -325,6 +395,44 @@ static const struct bad_case bad_cases[] = {
 	{ "window", "99", "window: '99' out of range 0..10" },
 	{ "window", "1.5", "not a number" },
 	{ "deny", "1e3", "not a number" },
+	{ "store", "", "'' is not one of files, ldap" },
+	{ "store", "LDAP", "'LDAP' is not one of" },
+	{ "store", "files,ldap", "'files,ldap' is not one of" },
+	{ "store", "ldap ", "'ldap ' is not one of" },
+	{ "store", "sql", "'sql' is not one of" },
+	{ "store", NULL, "needs a value" },
+	{ "ldap_uri", "dir1.example.lg.jp", "not an ldaps://, ldap:// or ldapi:// URI" },
+	{ "ldap_uri", "ldaps://a http://b", "'http://b' is not an ldaps://" },
+	{ "ldap_uri", "LDAPS://a", "'LDAPS://a' is not an" },
+	{ "ldap_uri", "ldaps:/a", "'ldaps:/a' is not an" },
+	{ "ldap_uri", "ldaps://a,ldaps://b", "has more than a host and port" },
+	{ "ldap_uri", "ldap://a/dc=example,dc=jp", "has more than a host and port" },
+	{ "ldap_uri", "ldap://a/??sub", "has more than a host and port" },
+	{ "ldap_uri", "ldaps://a\nldaps://b", "control character" },
+	{ "ldap_uri", "ldaps://a\x7f", "control character" },
+	{ "ldap_uri", "ldaps://caf\xc3\xa9", "non-ASCII" },
+	{ "ldap_uri",
+	    "ldaps://1 ldaps://2 ldaps://3 ldaps://4 ldaps://5 ldaps://6 ldaps://7 "
+	    "ldaps://8 ldaps://9",
+	    "more than 8 URIs" },
+	{ "ldap_uri", NULL, "needs a value" },
+	{ "ldap_base", "mfauth", "not a DN" },
+	{ "ldap_base", "ou=a\nb", "control character" },
+	{ "ldap_base", "ou=a\tb", "control character" },
+	{ "ldap_base", "ou=\xff", "not valid UTF-8" },
+	{ "ldap_base", "ou=\xe8\xaa", "not valid UTF-8" },
+	{ "ldap_base", NULL, "needs a value" },
+	{ "ldap_bind_dn", "terminal-042", "not a DN" },
+	{ "ldap_bind_dn", "cn=x\x1b[2J", "control character" },
+	{ "ldap_bind_pw_file", "", "not an absolute path" },
+	{ "ldap_bind_pw_file", "ldap.secret", "not an absolute path" },
+	{ "ldap_bind_pw_file", NULL, "needs a value" },
+	{ "ldap_ca_file", "ca.pem", "not an absolute path" },
+	{ "ldap_ca_file", "/etc/\nca.pem", "control character" },
+	{ "ldap_starttls", "maybe", "'maybe'" },
+	{ "ldap_starttls", "", "ldap_starttls" },
+	{ "ldap_module", "mfauth_store_ldap.so", "not an absolute path" },
+	{ "ldap_module", "", "not an absolute path" },
 };
 /* clang-format on */
 
@@ -373,6 +481,7 @@ static const struct num_key num_keys[] = {
 	{ "deny_total", 0, 100000 },
 	{ "card_wait", 0, 300 },
 	{ "card_min_tries", 1, 15 },
+	{ "ldap_timeout", 1, 300 },
 };
 /* clang-format on */
 
@@ -433,6 +542,54 @@ static void test_set_bad_lengths(void **state)
 	check_bad("card_reader", reader, "longer than");
 	free(path);
 	free(reader);
+	path = repeat('p', sizeof(((struct mfa_config *)NULL)->ldap_module));
+	path[0] = '/';
+	check_bad("ldap_bind_pw_file", path, "longer than 1023 bytes");
+	check_bad("ldap_ca_file", path, "longer than 1023 bytes");
+	check_bad("ldap_module", path, "longer than 1023 bytes");
+	free(path);
+	path = repeat('b', sizeof(((struct mfa_config *)NULL)->ldap_base));
+	memcpy(path, "ou=", 3);
+	check_bad("ldap_base", path, "longer than");
+	check_bad("ldap_bind_dn", path, "longer than");
+	free(path);
+	path = repeat('u', sizeof(((struct mfa_config *)NULL)->ldap_uri));
+	memcpy(path, "ldaps://", 8);
+	check_bad("ldap_uri", path, "longer than");
+	free(path);
+}
+
+/* --- mfa_config_check: what store = ldap needs --- */
+
+static void test_check_ldap(void **state)
+{
+	struct mfa_config cfg;
+	struct mfa_config_error err;
+
+	(void)state;
+	mfa_config_defaults(&cfg);
+	assert_int_equal(mfa_config_check(&cfg, &err), 0);
+	/* The files backend never looks at the ldap keys. */
+	cfg.ldap_base[0] = '\0';
+	assert_int_equal(mfa_config_check(&cfg, &err), 0);
+	cfg.store = MFA_BACKEND_LDAP;
+	err.msg[0] = '\0';
+	assert_int_equal(mfa_config_check(&cfg, &err), MFA_ERR_CONFIG);
+	assert_string_equal(err.msg, "store = ldap: ldap_uri is not set");
+	strcpy(cfg.ldap_uri, "ldaps://dir1.example.lg.jp");
+	assert_int_equal(mfa_config_check(&cfg, &err), MFA_ERR_CONFIG);
+	assert_string_equal(err.msg, "store = ldap: ldap_base is not set");
+	strcpy(cfg.ldap_base, "ou=mfauth,dc=example,dc=lg,dc=jp");
+	assert_int_equal(mfa_config_check(&cfg, &err), MFA_ERR_CONFIG);
+	assert_string_equal(err.msg, "store = ldap: ldap_bind_dn is not set");
+	strcpy(cfg.ldap_bind_dn, "cn=terminal-042,ou=terminals,dc=example,dc=lg,dc=jp");
+	assert_int_equal(mfa_config_check(&cfg, &err), 0);
+	/* Each alone missing is named, whatever else is set. */
+	cfg.ldap_base[0] = '\0';
+	assert_int_equal(mfa_config_check(&cfg, NULL), MFA_ERR_CONFIG);
+	assert_int_equal(mfa_config_check(&cfg, &err), MFA_ERR_CONFIG);
+	assert_string_equal(err.msg, "store = ldap: ldap_base is not set");
+	assert_int_equal(mfa_config_check(NULL, &err), MFA_ERR_CONFIG);
 }
 
 static void test_set_unknown_key(void **state)
@@ -1025,6 +1182,21 @@ static const struct args_case args_cases[] = {
 	    0 },
 	{ { "conf=@typo", "window=3" }, MFA_ERR_CONFIG, "/typo.conf:2: unknown key 'windw'", NULL,
 	    0 },
+	/* store = ldap is whole only with its keys, from the file or the arguments. */
+	{ { "conf=@good", "store=ldap" }, MFA_ERR_CONFIG, "store = ldap: ldap_uri is not set", NULL,
+	    0 },
+	{ { "conf=@good", "store=ldap", "ldap_uri=ldaps://a" }, MFA_ERR_CONFIG,
+	    "store = ldap: ldap_base is not set", NULL, 0 },
+	{ { "conf=@good", "store=ldap", "ldap_uri=ldaps://a", "ldap_base=ou=m,dc=x" },
+	    MFA_ERR_CONFIG, "store = ldap: ldap_bind_dn is not set", NULL, 0 },
+	{ { "conf=@good", "store=ldap", "ldap_uri=ldaps://a", "ldap_base=ou=m,dc=x",
+	      "ldap_bind_dn=cn=t,dc=x" },
+	    0, NULL, "store", MFA_BACKEND_LDAP },
+	{ { "conf=@ldap" }, MFA_ERR_CONFIG, "store = ldap: ldap_bind_dn is not set", NULL, 0 },
+	{ { "conf=@ldap", "ldap_bind_dn=cn=t,dc=x" }, 0, NULL, "store", MFA_BACKEND_LDAP },
+	{ { "conf=@ldap", "ldap_bind_dn=cn=t,dc=x", "ldap_timeout=10" }, 0, NULL, "ldap_timeout",
+	    10 },
+	{ { "conf=@ldap", "store=files" }, 0, NULL, "store", MFA_BACKEND_FILES },
 };
 
 static char *expand_arg(struct fixture *fx, const char *arg)
@@ -1045,6 +1217,8 @@ static void write_arg_files(struct fixture *fx)
 {
 	static const char bools[] = "window = 2\nnullok = yes\n";
 	static const char typo[] = "window = 2\nwindw = 3\n";
+	static const char ldap[] = "store = ldap\nldap_uri = ldaps://d1 ldaps://d2\n"
+	                           "ldap_base = ou=mfauth,dc=example\n";
 	char *p;
 
 	p = tu_path(fx->dir, "bools.conf");
@@ -1052,6 +1226,9 @@ static void write_arg_files(struct fixture *fx)
 	free(p);
 	p = tu_path(fx->dir, "typo.conf");
 	tu_write_file(p, typo, strlen(typo), 0644);
+	free(p);
+	p = tu_path(fx->dir, "ldap.conf");
+	tu_write_file(p, ldap, strlen(ldap), 0644);
 	free(p);
 	p = tu_path(fx->dir, "unsafe.conf");
 	tu_write_file(p, good_text, strlen(good_text), 0666);
@@ -1166,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(test_set_bad_numbers),
 		cmocka_unit_test(test_set_bad_lengths),
 		cmocka_unit_test(test_set_unknown_key),
+		cmocka_unit_test(test_check_ldap),
 		cmocka_unit_test(test_parse_full),
 		cmocka_unit_test(test_parse_empty_and_comments),
 		cmocka_unit_test(test_parse_respects_len),
