@@ -246,14 +246,20 @@ done
 # operations are tallied here, after the throughput batches (the sink writes its file buffered,
 # so the lines of the latency batch are surely in it by now).
 sleep 1
-awk -v want="$T/p.ldap" '
+awk -v want="$T/p.ldap" -v modf="$T/etime.mod" -v srchf="$T/etime.srch" '
 	BEGIN { while ((getline l < want) > 0) { split(l, a, " "); u[a[1]] = 1 } }
 	match($0, /conn=[0-9]+ op=[0-9]+ (BIND|SRCH|MOD|ADD|DEL|MODRDN|CMP|EXT|UNBIND)/) {
 		split(substr($0, RSTART, RLENGTH), f, " ")
 		if (!seen[f[1] " " f[2] " " f[3]]++) ops[f[1] " " f[3]]++
 		if (f[3] == "BIND" && index($0, "BIND dn=\"cn=terminal-")) term[f[1]] = 1
-		if (f[3] == "SRCH" && term[f[1]] && match($0, /base="cn=[^,"]+/) && u[substr($0, RSTART + 9, RLENGTH - 9)])
+		if (f[3] == "SRCH" && (f[1] in term) && match($0, /base="cn=[^,"]+/) && (substr($0, RSTART + 9, RLENGTH - 9) in u))
 			login[f[1]] = 1
+	}
+	# slapd'"'"'s own time for each operation of those logins (etime, seconds): the modify'"'"'s is
+	# the mdb commit (a synced write, as configured by default), the search'"'"'s a read.
+	/ RESULT tag=10[13] / && match($0, /conn=[0-9]+ /) && (substr($0, RSTART, RLENGTH - 1) in login) &&
+	    match($0, /etime=[0-9.]+/) {
+		print substr($0, RSTART + 6, RLENGTH - 6) * 1e6 > (index($0, "tag=103") ? modf : srchf)
 	}
 	END {
 		split("BIND SRCH MOD ADD DEL MODRDN CMP EXT UNBIND", v, " ")
@@ -262,6 +268,7 @@ awk -v want="$T/p.ldap" '
 		for (i in v) printf "%s %.2f\n", v[i], n ? t[v[i]] / n : 0
 	}' "$T/syslog" >"$T/ops"
 op() { awk -v k="$1" '$1 == k { print $2 }' "$T/ops"; }
+median_of() { sort -g "$1" | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
 
 # --- the report -------------------------------------------------------------------------------
 ldap_med=$(field median_us "$T/lat.ldap") ldap_p95=$(field p95_us "$T/lat.ldap")
@@ -291,6 +298,8 @@ out=${results:-/dev/stdout}
 	echo "| floor, of which search + modify | $(ms "$floor_ops") | |"
 	echo
 	echo "Operations per ldap login on slapd's side (its stats log, the $(op logins) connections of the latency batch): BIND $(op BIND), SRCH $(op SRCH), MOD $(op MOD), ADD $(op ADD), EXT (StartTLS) $(op EXT), UNBIND $(op UNBIND), other 0 unless listed: DEL $(op DEL), MODRDN $(op MODRDN), CMP $(op CMP)."
+	echo
+	echo "slapd's own time per operation (etime in its stats log, median): search $(ms "$(median_of "$T/etime.srch")") ms, modify (the mdb commit) $(ms "$(median_of "$T/etime.mod")") ms."
 	echo
 	echo "| terminals at once | logins | logins/s | worst p95 ms | slapd CPU % of one core | machine CPU busy % | CPU ms per login: terminals (PAM + module + TLS) | CPU ms per login: slapd |"
 	echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
