@@ -10,7 +10,8 @@
 #    a real enrollment does.  The time it takes is reported.
 # 2. Login latency, long-lived process (bench/driver, inproc): --logins TOTP logins with a
 #    fresh code (a different user each, so no code is a replay) on terminal 1's identity over
-#    ldaps, the same number on the files backend (a store of the same users on this disk), and
+#    ldaps, the same number on the files backend (a store on this disk of the users it logs in:
+#    its login time is flat in the number of users, bench/README.md), and
 #    the raw floor (bench/ldap_floor: libldap only, connect + TLS + bind + search + modify of
 #    the same size, per round, as the module does per login) on the same server and URI.
 # 3. Round trips: slapd's own stats lines (it logs each operation with its connection) over
