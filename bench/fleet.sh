@@ -69,10 +69,11 @@ if [ -z "${MFAUTH_FLEET_INNER:-}" ]; then
 	work=$(mktemp -d /var/tmp/mfauth-fleet.XXXXXX)
 	[ "$keep" = 1 ] || trap 'rm -rf "$work"' EXIT
 	: >"$work/syslog"
+	rc=0
 	MFAUTH_FLEET_INNER=$work "$builddir/bench/sink" --log "$work/syslog" \
 		--summary "$work/sink.summary" bash "$0" --builddir "$builddir" --users "$users" \
-		--logins "$logins" --tput-logins "$tput_logins" --rounds "$rounds" ${results:+--results "$results"}
-	rc=$?
+		--logins "$logins" --tput-logins "$tput_logins" --rounds "$rounds" \
+		${results:+--results "$results"} || rc=$?
 	[ "$keep" = 1 ] && echo "fleet.sh: kept $work"
 	exit $rc
 fi
