@@ -55,8 +55,8 @@
 
 extern char **environ;
 
-#define FIELD_MAX 256          /* longest user name or code we read */
-#define FLOOR_WRITE 512        /* bytes the floor rewrites per login */
+#define FIELD_MAX 256   /* longest user name or code we read */
+#define FLOOR_WRITE 512 /* bytes the floor rewrites per login */
 #define REPEAT_MAX 1000000UL
 
 /* Exit codes of a login process in exec mode. */
@@ -73,7 +73,7 @@ struct options {
 	const char *label;
 	const char *floor_file;
 	bool exec_mode;
-	bool one;              /* internal: be the login process of exec mode */
+	bool one; /* internal: be the login process of exec mode */
 	unsigned long repeat;
 	enum expect expect;
 };
@@ -89,7 +89,7 @@ struct pairs {
 };
 
 struct tally {
-	double *us;            /* per-login time, microseconds */
+	double *us; /* per-login time, microseconds */
 	size_t n;
 	size_t ok;
 	size_t unexpected;
@@ -97,14 +97,14 @@ struct tally {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: driver --confdir DIR --service NAME --pairs FILE\n"
+	fprintf(stderr,
+	    "usage: driver --confdir DIR --service NAME --pairs FILE\n"
 	    "              [--mode inproc|exec] [--repeat N] [--expect success|fail|any]\n"
 	    "              [--label TEXT] [--floor-file PATH]\n");
 }
 
 /* The one conversation: every prompt gets the code, messages are dropped. */
-static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *data)
+static int converse(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
 	const char *code = data;
 	struct pam_response *r;
@@ -336,13 +336,13 @@ static int spawn_one(const char *self, const struct options *o, const struct pai
 	bool spawned;
 
 	argv[argc++] = (char *)(uintptr_t)self;
-	argv[argc++] = (char *)(uintptr_t)"--one";
-	argv[argc++] = (char *)(uintptr_t)"--confdir";
+	argv[argc++] = (char *)(uintptr_t) "--one";
+	argv[argc++] = (char *)(uintptr_t) "--confdir";
 	argv[argc++] = (char *)(uintptr_t)o->confdir;
-	argv[argc++] = (char *)(uintptr_t)"--service";
+	argv[argc++] = (char *)(uintptr_t) "--service";
 	argv[argc++] = (char *)(uintptr_t)o->service;
 	if (o->floor_file != NULL) {
-		argv[argc++] = (char *)(uintptr_t)"--floor-file";
+		argv[argc++] = (char *)(uintptr_t) "--floor-file";
 		argv[argc++] = (char *)(uintptr_t)o->floor_file;
 	}
 	argv[argc] = NULL;
@@ -392,8 +392,8 @@ static const char *expect_name(enum expect e)
 }
 
 /* Count one result; false for a setup error that ends the run. */
-static bool record(const struct options *o, struct tally *t, const struct pair *pr,
-    int result, double us)
+static bool record(const struct options *o, struct tally *t, const struct pair *pr, int result,
+    double us)
 {
 	bool success = result == PAM_SUCCESS;
 
@@ -436,7 +436,8 @@ static int run_all(const struct options *o, const struct pairs *p, struct tally 
 			if (o->exec_mode) {
 				int ex = spawn_one(self, o, pr);
 				result = ex == ONE_SUCCESS ? PAM_SUCCESS :
-				    ex == ONE_REFUSED ? PAM_AUTH_ERR : -1;
+				    ex == ONE_REFUSED      ? PAM_AUTH_ERR :
+				                             -1;
 			} else {
 				result = login_once(o, pr->user, pr->code);
 			}
@@ -465,15 +466,15 @@ static void report(const struct options *o, struct tally *t)
 	for (size_t i = 0; i < n; i++)
 		sum += t->us[i];
 	median = n % 2 ? t->us[n / 2] : (t->us[n / 2 - 1] + t->us[n / 2]) / 2;
-	k = (9 * n + 9) / 10;          /* nearest rank: ceil(0.9 n) */
+	k = (9 * n + 9) / 10; /* nearest rank: ceil(0.9 n) */
 	p90 = t->us[k > 0 ? k - 1 : 0];
 	k = (19 * n + 19) / 20; /* ceil(0.95 n) */
 	p95 = t->us[k > 0 ? k - 1 : 0];
 	memset(&ru, 0, sizeof(ru));
 	getrusage(o->exec_mode ? RUSAGE_CHILDREN : RUSAGE_SELF, &ru);
 	printf("bench label=%s mode=%s logins=%zu expect=%s ok=%zu unexpected=%zu "
-	    "median_us=%.1f p90_us=%.1f p95_us=%.1f mean_us=%.1f min_us=%.1f max_us=%.1f "
-	    "maxrss_kb=%ld\n",
+	       "median_us=%.1f p90_us=%.1f p95_us=%.1f mean_us=%.1f min_us=%.1f max_us=%.1f "
+	       "maxrss_kb=%ld\n",
 	    o->label, o->exec_mode ? "exec" : "inproc", n, expect_name(o->expect), t->ok,
 	    t->unexpected, median, p90, p95, sum / (double)n, t->us[0], t->us[n - 1], ru.ru_maxrss);
 	fflush(stdout);
