@@ -26,7 +26,7 @@
  *
  * Output, one line on stdout, for scripts:
  *   bench label=L mode=M logins=N expect=E ok=N unexpected=N median_us=X
- *   p90_us=X mean_us=X min_us=X max_us=X maxrss_kb=N
+ *   p90_us=X p95_us=X mean_us=X min_us=X max_us=X maxrss_kb=N
  * ok counts logins whose result matched --expect (success = PAM_SUCCESS,
  * fail = anything else).  maxrss_kb is this process's peak RSS (inproc) or
  * the largest login process's (exec).  The first unexpected result is also
@@ -459,7 +459,7 @@ static int cmp_double(const void *a, const void *b)
 static void report(const struct options *o, struct tally *t)
 {
 	struct rusage ru;
-	double sum = 0, median, p90;
+	double sum = 0, median, p90, p95;
 	size_t n = t->n, k;
 
 	qsort(t->us, n, sizeof(*t->us), cmp_double);
@@ -468,12 +468,15 @@ static void report(const struct options *o, struct tally *t)
 	median = n % 2 ? t->us[n / 2] : (t->us[n / 2 - 1] + t->us[n / 2]) / 2;
 	k = (9 * n + 9) / 10; /* nearest rank: ceil(0.9 n) */
 	p90 = t->us[k > 0 ? k - 1 : 0];
+	k = (19 * n + 19) / 20; /* ceil(0.95 n) */
+	p95 = t->us[k > 0 ? k - 1 : 0];
 	memset(&ru, 0, sizeof(ru));
 	getrusage(o->exec_mode ? RUSAGE_CHILDREN : RUSAGE_SELF, &ru);
 	printf("bench label=%s mode=%s logins=%zu expect=%s ok=%zu unexpected=%zu "
-	       "median_us=%.1f p90_us=%.1f mean_us=%.1f min_us=%.1f max_us=%.1f maxrss_kb=%ld\n",
+	       "median_us=%.1f p90_us=%.1f p95_us=%.1f mean_us=%.1f min_us=%.1f max_us=%.1f "
+	       "maxrss_kb=%ld\n",
 	    o->label, o->exec_mode ? "exec" : "inproc", n, expect_name(o->expect), t->ok,
-	    t->unexpected, median, p90, sum / (double)n, t->us[0], t->us[n - 1], ru.ru_maxrss);
+	    t->unexpected, median, p90, p95, sum / (double)n, t->us[0], t->us[n - 1], ru.ru_maxrss);
 	fflush(stdout);
 }
 
