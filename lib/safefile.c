@@ -374,3 +374,16 @@ int mfa_pread_all(int fd, void *p, size_t n, off_t off, size_t *got)
 	*got = done;
 	return 0;
 }
+
+int mfa_path_parent(const char *path, char *out, size_t outlen)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || (size_t)(slash - path) >= outlen)
+		return MFA_ERR_INVAL;
+	memcpy(out, path, (size_t)(slash - path));
+	out[slash - path] = '\0';
+	if (out[0] == '\0')
+		strcpy(out, "/");
+	return 0;
+}

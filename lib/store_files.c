@@ -181,18 +181,6 @@ static int ensure_dir(const char *path, mode_t mode, struct mfa_path_error *err)
 	return 0;
 }
 
-static int parent_of(const char *path, char *out, size_t outlen)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL || (size_t)(slash - path) >= outlen)
-		return MFA_ERR_INVAL;
-	memcpy(out, path, (size_t)(slash - path));
-	out[slash - path] = '\0';
-	if (out[0] == '\0')
-		strcpy(out, "/");
-	return 0;
-}
-
 static int files_init(const struct mfa_config *cfg, struct mfa_path_error *err)
 {
 	char keydir[PATH_MAX];
@@ -201,7 +189,7 @@ static int files_init(const struct mfa_config *cfg, struct mfa_path_error *err)
 
 	if ((rc = ensure_dir(cfg->store_dir, 0700, err)) != 0)
 		return rc;
-	if ((rc = parent_of(cfg->key_file, keydir, sizeof(keydir))) != 0) {
+	if ((rc = mfa_path_parent(cfg->key_file, keydir, sizeof(keydir))) != 0) {
 		snprintf(err->msg, sizeof(err->msg), "%s: not an absolute file path",
 		    cfg->key_file);
 		return rc;

@@ -83,18 +83,6 @@ int mfa_store_keys_begin(const struct mfa_config *cfg, bool *created, struct mfa
 	return rc;
 }
 
-static int parent_of(const char *path, char *out, size_t outlen)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL || (size_t)(slash - path) >= outlen)
-		return MFA_ERR_INVAL;
-	memcpy(out, path, (size_t)(slash - path));
-	out[slash - path] = '\0';
-	if (out[0] == '\0')
-		strcpy(out, "/");
-	return 0;
-}
-
 int mfa_store_keys_finish(const struct mfa_config *cfg, struct mfa_path_error *err)
 {
 	char next[PATH_MAX], dir[PATH_MAX];
@@ -102,7 +90,7 @@ int mfa_store_keys_finish(const struct mfa_config *cfg, struct mfa_path_error *e
 	int dirfd, rc = 0;
 
 	if ((rc = next_key_path(cfg, next, sizeof(next))) != 0 ||
-	    (rc = parent_of(cfg->key_file, dir, sizeof(dir))) != 0 || base == NULL)
+	    (rc = mfa_path_parent(cfg->key_file, dir, sizeof(dir))) != 0 || base == NULL)
 		return rc ? rc : MFA_ERR_INVAL;
 	if ((dirfd = mfa_open_trusted(dir, O_RDONLY, true, err)) < 0)
 		return dirfd;

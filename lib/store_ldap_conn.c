@@ -62,14 +62,18 @@ int mfa_ldap_rdn_escape(const char *val, size_t len, char *out, size_t outlen)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)val[i];
 		bool edge_space = ch == ' ' && (i == 0 || i == len - 1);
-		/* 3 bytes at most for this one, plus the final NUL. */
-		if (outlen - o < 4 || o > outlen)
+		bool hexed = ch < 0x20 || ch == 0x7f || edge_space || (ch == '#' && i == 0);
+		bool pair = !hexed && strchr("\"+,;<>\\=", ch) != NULL;
+		size_t need = hexed ? 3 : pair ? 2 : 1;
+
+		/* This character's bytes, plus the final NUL. */
+		if (o > outlen || outlen - o < need + 1)
 			return MFA_ERR_RANGE;
-		if (ch < 0x20 || ch == 0x7f || edge_space || (ch == '#' && i == 0)) {
+		if (hexed) {
 			out[o++] = '\\';
 			out[o++] = hex[ch >> 4];
 			out[o++] = hex[ch & 0x0f];
-		} else if (strchr("\"+,;<>\\=", ch) != NULL) {
+		} else if (pair) {
 			out[o++] = '\\';
 			out[o++] = (char)ch;
 		} else {
@@ -154,6 +158,12 @@ static int map_rc(struct mfa_ldap *c, int rc)
 	case LDAP_ADMINLIMIT_EXCEEDED:
 		return MFA_ERR_RANGE; /* the server's limits for this identity */
 	default:
+		/*
+		 * A client-side failure (a negative code: decoding, encoding, a local
+		 * error) leaves the handle in a state nobody knows: no further call.
+		 */
+		if (rc < 0)
+			c->broken = true;
 		return MFA_ERR_DIR;
 	}
 }
@@ -554,8 +564,16 @@ void mfa_ldap_close(struct mfa_ldap *c)
 {
 	if (c == NULL)
 		return;
-	if (c->ld != NULL)
+	if (c->ld != NULL) {
+		/*
+		 * A fresh deadline for the unbind and the TLS close: the last
+		 * operation's may have passed long ago (the layer would refuse
+		 * them at once); one second bounds a server that stopped reading.
+		 */
+		if (!c->broken)
+			(void)set_timeouts(c->ld, c->hooks, now_mono() + 1.0);
 		ldap_unbind_ext_s(c->ld, NULL, NULL);
+	}
 	free(c->hooks);
 	free(c->uri);
 	free(c->base);
@@ -674,6 +692,30 @@ out:
 	return err;
 }
 
+/*
+ * One modify that deletes exact old values and adds new ones: all or
+ * nothing.  An old value gone, or a value where none was expected, is
+ * MFA_ERR_DIR_CONFLICT (someone else changed the entry first).  Frees dn.
+ */
+static int cas_modify(struct mfa_ldap *c, char *dn, LDAPMod **mods)
+{
+	int rc, err;
+
+	(void)arm(c);
+	rc = c->broken ? LDAP_TIMEOUT : ldap_modify_ext_s(c->ld, dn, mods, NULL, NULL);
+	switch (rc) {
+	case LDAP_NO_SUCH_ATTRIBUTE:    /* an old value is gone */
+	case LDAP_TYPE_OR_VALUE_EXISTS: /* add only, and a value is there */
+	case LDAP_CONSTRAINT_VIOLATION: /* ... a second value of a SINGLE-VALUE attribute */
+		err = MFA_ERR_DIR_CONFLICT;
+		break;
+	default:
+		err = map_rc(c, rc);
+	}
+	free(dn);
+	return err;
+}
+
 int mfa_ldap_swap(struct mfa_ldap *c, const char *user, enum mfa_ldap_attr attr,
     const unsigned char *old, size_t old_len, const unsigned char *new_value, size_t new_len)
 {
@@ -690,7 +732,7 @@ int mfa_ldap_swap(struct mfa_ldap *c, const char *user, enum mfa_ldap_attr attr,
 	LDAPMod *mods[3] = { NULL, NULL, NULL };
 	size_t n = 0;
 	char *dn = NULL;
-	int err, rc;
+	int err;
 
 	if ((unsigned)attr > MFA_LDAP_STATE || (old == NULL && new_value == NULL))
 		return MFA_ERR_INVAL;
@@ -703,19 +745,7 @@ int mfa_ldap_swap(struct mfa_ldap *c, const char *user, enum mfa_ldap_attr attr,
 		mods[n++] = &del;
 	if (new_value != NULL)
 		mods[n++] = &add;
-	(void)arm(c);
-	rc = c->broken ? LDAP_TIMEOUT : ldap_modify_ext_s(c->ld, dn, mods, NULL, NULL);
-	switch (rc) {
-	case LDAP_NO_SUCH_ATTRIBUTE:    /* the old value is gone */
-	case LDAP_TYPE_OR_VALUE_EXISTS: /* add only, and a value is there */
-	case LDAP_CONSTRAINT_VIOLATION: /* ... a second value of a SINGLE-VALUE attribute */
-		err = MFA_ERR_DIR_CONFLICT;
-		break;
-	default:
-		err = map_rc(c, rc);
-	}
-	free(dn);
-	return err;
+	return cas_modify(c, dn, mods);
 }
 
 int mfa_ldap_add(struct mfa_ldap *c, const char *user, const unsigned char *record,
@@ -892,7 +922,7 @@ int mfa_ldap_swap_many(struct mfa_ldap *c, const char *user, const struct mfa_ld
 	LDAPMod *mods[2 * MFA_LDAP_CAS_MAX + 1];
 	size_t m = 0;
 	char *dn = NULL;
-	int err, rc;
+	int err;
 
 	if (n == 0 || n > MFA_LDAP_CAS_MAX)
 		return MFA_ERR_INVAL;
@@ -928,19 +958,7 @@ int mfa_ldap_swap_many(struct mfa_ldap *c, const char *user, const struct mfa_ld
 	mods[m] = NULL;
 	if ((dn = user_dn(c, user, &err)) == NULL)
 		return err;
-	(void)arm(c);
-	rc = c->broken ? LDAP_TIMEOUT : ldap_modify_ext_s(c->ld, dn, mods, NULL, NULL);
-	switch (rc) {
-	case LDAP_NO_SUCH_ATTRIBUTE:    /* an old value is gone */
-	case LDAP_TYPE_OR_VALUE_EXISTS: /* add only, and a value is there */
-	case LDAP_CONSTRAINT_VIOLATION: /* ... a second value of a SINGLE-VALUE attribute */
-		err = MFA_ERR_DIR_CONFLICT;
-		break;
-	default:
-		err = map_rc(c, rc);
-	}
-	free(dn);
-	return err;
+	return cas_modify(c, dn, mods);
 }
 
 int mfa_ldap_peer_cert(struct mfa_ldap *c, unsigned char **der, size_t *len)

@@ -79,6 +79,11 @@ int mfa_write_atomic_at(int dirfd, const char *name, const void *data, size_t le
     const struct mfa_write_opts *o, struct mfa_path_error *err);
 
 /* write()/read() until done or error; EINTR retried. */
+/*
+ * The directory part of an absolute path ("/a/b" -> "/a", "/a" -> "/"):
+ * 0, or MFA_ERR_INVAL for a path without '/' or a parent longer than outlen.
+ */
+int mfa_path_parent(const char *path, char *out, size_t outlen);
 int mfa_write_all(int fd, const void *p, size_t n);
 int mfa_pread_all(int fd, void *p, size_t n, off_t off, size_t *got);
 

@@ -123,7 +123,8 @@ void mfa_ldap_entry_free(struct mfa_ldap_entry *e);
  *                          a value is): someone else changed it; nothing changed
  *   MFA_ERR_NOENT          no such entry
  *   MFA_ERR_DIR_DENIED     the ACL forbids this identity to change it
- *   MFA_ERR_DIR_UNREACHABLE, MFA_ERR_DIR  (the connection is then unusable)
+ *   MFA_ERR_DIR_UNREACHABLE, MFA_ERR_DIR  (after UNREACHABLE, and after a
+ *                          client-side DIR failure, the connection refuses every call)
  */
 int mfa_ldap_swap(struct mfa_ldap *c, const char *user, enum mfa_ldap_attr attr,
     const unsigned char *old, size_t old_len, const unsigned char *new_value, size_t new_len);

@@ -179,6 +179,16 @@ static void test_escape(void)
 	check_err(mfa_ldap_rdn_escape(",,,,", 4, out, 8), MFA_ERR_RANGE,
 	    "escape: a short output buffer is refused");
 	check_err(mfa_ldap_rdn_escape(",,,,", 4, out, 13), 0, "escape: 3 * len + 1 suffices");
+	/* The exact room is enough: each character takes what it needs, 1, 2 or 3 bytes. */
+	check_err(mfa_ldap_rdn_escape("a", 1, out, 2), 0, "escape: 'a' fits 2 bytes");
+	check_err(mfa_ldap_rdn_escape("a", 1, out, 1), MFA_ERR_RANGE, "escape: 'a' not 1 byte");
+	check_err(mfa_ldap_rdn_escape(",", 1, out, 3), 0, "escape: ',' fits 3 bytes");
+	check_err(mfa_ldap_rdn_escape(",", 1, out, 2), MFA_ERR_RANGE, "escape: ',' not 2 bytes");
+	check_err(mfa_ldap_rdn_escape("#", 1, out, 4), 0, "escape: a leading '#' fits 4 bytes");
+	check_err(mfa_ldap_rdn_escape("#", 1, out, 3), MFA_ERR_RANGE,
+	    "escape: a leading '#' not 3 bytes");
+	check(mfa_ldap_rdn_escape("ab,", 3, out, 5) == 0 && strcmp(out, "ab\\,") == 0,
+	    "escape: 'ab,' into exactly 5 bytes is ab\\,");
 
 	/* Every hostile name parses back, through libldap's own DN parser, to itself. */
 	static const char *const hostile[] = { ",+\"\\<>;=", "#x", " x", "x ", "cn=root,dc=x",

@@ -352,6 +352,23 @@ static void test_write_atomic(void **state)
 	close(dfd);
 }
 
+/* The key's directory, from the configured path (the store's init and the key's rotation). */
+static void test_path_parent(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_int_equal(mfa_path_parent("/etc/mfauth/store.key", out, sizeof(out)), 0);
+	assert_string_equal(out, "/etc/mfauth");
+	assert_int_equal(mfa_path_parent("/store.key", out, sizeof(out)), 0);
+	assert_string_equal(out, "/");
+	assert_int_equal(mfa_path_parent("store.key", out, sizeof(out)), MFA_ERR_INVAL);
+	/* The parent must fit with its NUL: 15 bytes do, 16 do not. */
+	assert_int_equal(mfa_path_parent("/aaaaaaaaaaaaaa/k", out, sizeof(out)), 0);
+	assert_string_equal(out, "/aaaaaaaaaaaaaa");
+	assert_int_equal(mfa_path_parent("/aaaaaaaaaaaaaaa/k", out, sizeof(out)), MFA_ERR_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +379,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_and_odd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_fd_all_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic, setup, teardown),
+		cmocka_unit_test(test_path_parent),
 	};
 
 	tu_require_root();
