@@ -267,6 +267,30 @@ static int read_entry(struct ldap_store *s, const char *user, struct mfa_ldap_en
 
 /* --- reading -------------------------------------------------------------------------------- */
 
+/*
+ * No entry for the user: not enrolled, or an entry this identity cannot
+ * see (an ACL that hides entries, a wrong base).  Told apart by the decoy
+ * entry `mfauth init` makes, which every terminal must see as it sees a
+ * user's: visible, the user is not enrolled (MFA_ERR_NOENT, and the decoy
+ * read is kept for the unknown user's login that follows, as one search);
+ * not visible, MFA_ERR_DIR_DENIED, so that `nullok` never lets a clerk in
+ * because the directory hides every entry (fail closed).
+ */
+static int no_entry(struct ldap_store *s)
+{
+	struct mfa_ldap_entry e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	rc = mfa_ldap_read(s->conn, DECOY_USER, &e);
+	if (rc == MFA_ERR_NOENT || (rc == 0 && !e.has_state))
+		rc = MFA_ERR_DIR_DENIED;
+	if (rc == 0)
+		cache_keep(s, DECOY_USER, &e);
+	mfa_ldap_entry_free(&e);
+	return rc == 0 ? MFA_ERR_NOENT : rc;
+}
+
 static int ldap_load(void *handle, const char *user, struct mfa_record *rec)
 {
 	struct ldap_store *s = handle;
@@ -274,7 +298,9 @@ static int ldap_load(void *handle, const char *user, struct mfa_record *rec)
 	int rc;
 
 	memset(rec, 0, sizeof(*rec));
-	if ((rc = read_entry(s, user, &e)) != 0)
+	if ((rc = read_entry(s, user, &e)) == MFA_ERR_NOENT)
+		return no_entry(s);
+	if (rc != 0)
 		return rc;
 	rc = e.has_record ? open_record(s, user, e.record, e.record_len, rec, NULL) : MFA_ERR_NOENT;
 	if (rc == 0)
@@ -501,6 +527,8 @@ static void ldap_load_decoy(void *handle)
 	struct mfa_state st;
 
 	memset(&e, 0, sizeof(e));
+	if (s->cache.user[0] != '\0' && strcmp(s->cache.user, DECOY_USER) == 0)
+		return; /* read just now by load (no_entry), kept for the update */
 	cache_drop(s);
 	if (mfa_ldap_read(s->conn, DECOY_USER, &e) == 0 && e.has_state &&
 	    open_state(s, DECOY_USER, e.state, e.state_len, &st, NULL) == 0) {

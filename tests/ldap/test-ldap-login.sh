@@ -502,4 +502,15 @@ ldap_rig_restart "$T/rig" || fail "the rig restarts"
 check "server back: fleet_f logs in again, leaving nothing behind (--check-host)" \
 	hostcheck t1 fleet_f <<<"$(code_of fleet_f 30)"
 
+# An identity the ACL shows no entry (a wrong bind DN, a hiding ACL): every user would look not
+# enrolled, and nullok would wave them through.  The decoy entry tells the two apart.
+# The stack as a terminal has it: the password module first (pam_permit stands in), so that
+# PAM_IGNORE from mfauth would be a login.
+conf blind "$LDAP_RIG_OTHER_DN" "$LDAP_RIG_OTHER_PW" "" "nullok = yes"
+sed -i '1i auth required pam_permit.so' "$T/pam.d/blind"
+check "an identity that sees no entry, with nullok: an enrolled clerk is refused" \
+	not login blind fleet_f "$(code_of fleet_f 30)"
+check "audit: store_error reason=directory_denied" \
+	audited "event=store_error result=fail user=fleet_f .*reason=directory_denied"
+
 summary
