@@ -113,6 +113,16 @@ out:
 	return dn;
 }
 
+/* The user's DN for an operation, or NULL with *err set (a broken connection: unreachable). */
+static char *entry_dn(const struct mfa_ldap *c, const char *user, int *err)
+{
+	if (c->broken) {
+		*err = MFA_ERR_DIR_UNREACHABLE;
+		return NULL;
+	}
+	return user_dn(c, user, err);
+}
+
 /* --- errors ------------------------------------------------------------------------------- */
 
 /* True for the result codes that mean "the server (or the way to it) is gone". */
@@ -654,10 +664,7 @@ int mfa_ldap_read(struct mfa_ldap *c, const char *user, struct mfa_ldap_entry *e
 	int err, rc;
 
 	memset(e, 0, sizeof(*e));
-	if (c->broken)
-		return MFA_ERR_DIR_UNREACHABLE;
-	dn = user_dn(c, user, &err);
-	if (dn == NULL)
+	if ((dn = entry_dn(c, user, &err)) == NULL)
 		return err;
 	tv = arm(c);
 	if (c->broken) {
@@ -736,10 +743,7 @@ int mfa_ldap_swap(struct mfa_ldap *c, const char *user, enum mfa_ldap_attr attr,
 
 	if ((unsigned)attr > MFA_LDAP_STATE || (old == NULL && new_value == NULL))
 		return MFA_ERR_INVAL;
-	if (c->broken)
-		return MFA_ERR_DIR_UNREACHABLE;
-	dn = user_dn(c, user, &err);
-	if (dn == NULL)
+	if ((dn = entry_dn(c, user, &err)) == NULL)
 		return err;
 	if (old != NULL)
 		mods[n++] = &del;
@@ -772,10 +776,7 @@ int mfa_ldap_add(struct mfa_ldap *c, const char *user, const unsigned char *reco
 	char *dn = NULL;
 	int err;
 
-	if (c->broken)
-		return MFA_ERR_DIR_UNREACHABLE;
-	dn = user_dn(c, user, &err);
-	if (dn == NULL)
+	if ((dn = entry_dn(c, user, &err)) == NULL)
 		return err;
 	if (record != NULL)
 		mods[n++] = &rec;
@@ -792,10 +793,7 @@ int mfa_ldap_delete(struct mfa_ldap *c, const char *user)
 	char *dn = NULL;
 	int err;
 
-	if (c->broken)
-		return MFA_ERR_DIR_UNREACHABLE;
-	dn = user_dn(c, user, &err);
-	if (dn == NULL)
+	if ((dn = entry_dn(c, user, &err)) == NULL)
 		return err;
 	(void)arm(c);
 	err = map_rc(c, c->broken ? LDAP_TIMEOUT : ldap_delete_ext_s(c->ld, dn, NULL, NULL));

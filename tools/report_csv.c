@@ -58,12 +58,9 @@ static void kv(FILE *f, const char *k, uint64_t v)
 static void csv_summary(FILE *f, const struct report_trail *r)
 {
 	const struct report_summary *s = &r->sum;
-	size_t with_logins = 0;
+	size_t with_logins = report_users_with_logins(r);
 	char k[40];
 
-	for (size_t i = 0; i < r->nusers; i++)
-		if (report_user_success(&r->users[i]) > 0)
-			with_logins++;
 	fputs("summary\r\nkey,value\r\n", f);
 	cell(f, "since", false);
 	tcell(f, r->opt.since, true);

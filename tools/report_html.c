@@ -99,12 +99,9 @@ static void sum_row(FILE *f, const char *label, const char *key, uint64_t v)
 static void html_summary(FILE *f, const struct report_trail *r)
 {
 	const struct report_summary *s = &r->sum;
-	size_t with_logins = 0;
+	size_t with_logins = report_users_with_logins(r);
 	char k[40];
 
-	for (size_t i = 0; i < r->nusers; i++)
-		if (report_user_success(&r->users[i]) > 0)
-			with_logins++;
 	fprintf(f, "<h2>%s</h2>\n<table>\n", _("Summary"));
 	sum_row(f, _("terminals"), "terminals", r->nterms);
 	sum_row(f, _("users with logins"), "users_with_logins", with_logins);

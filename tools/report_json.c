@@ -35,11 +35,8 @@ static void jfactors(FILE *f, const uint64_t *v)
 static void json_summary(FILE *f, const struct report_trail *r)
 {
 	const struct report_summary *s = &r->sum;
-	size_t with_logins = 0;
+	size_t with_logins = report_users_with_logins(r);
 
-	for (size_t i = 0; i < r->nusers; i++)
-		if (report_user_success(&r->users[i]) > 0)
-			with_logins++;
 	fprintf(f,
 	    "\"summary\":{\"terminals\":%zu,\"users_with_logins\":%zu,\"success\":", r->nterms,
 	    with_logins);

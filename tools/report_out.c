@@ -54,6 +54,16 @@ uint64_t report_user_success(const struct report_user *u)
 	return n;
 }
 
+size_t report_users_with_logins(const struct report_trail *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nusers; i++)
+		if (report_user_success(&r->users[i]) > 0)
+			n++;
+	return n;
+}
+
 /* _() only when asked: json and csv keep one wording whatever the locale. */
 #define TR(s) (translate ? _(s) : (s))
 

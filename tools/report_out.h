@@ -27,6 +27,8 @@ const char *report_term_name(const struct report_trail *r, int term);
 
 /* The successes and failures of a user, over all factors. */
 uint64_t report_user_success(const struct report_user *u);
+/* The summary's "users with logins": users with at least one success. */
+size_t report_users_with_logins(const struct report_trail *r);
 
 /* Each format: 0, or MFA_ERR_IO when the stream reports an error. */
 int report_write_json(FILE *f, const struct report_trail *r);

@@ -44,11 +44,8 @@ static uint64_t sum3(const uint64_t *v)
 static void text_summary(FILE *f, const struct report_trail *r)
 {
 	const struct report_summary *s = &r->sum;
-	size_t with_logins = 0;
+	size_t with_logins = report_users_with_logins(r);
 
-	for (size_t i = 0; i < r->nusers; i++)
-		if (report_user_success(&r->users[i]) > 0)
-			with_logins++;
 	fprintf(f, "%s\n", _("Summary"));
 	fprintf(f, _("  terminals:                  %zu\n"), r->nterms);
 	fprintf(f, _("  users with logins:          %zu\n"), with_logins);
