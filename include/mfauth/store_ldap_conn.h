@@ -35,8 +35,14 @@
  *    timeouts, referrals, dereferencing; a new TLS context is built from the
  *    handle's options alone.  The test tests/ldap/test_ldap_conn checks that a
  *    hostile ldap.conf (TLS_REQCERT never) does not make a wrong CA pass.
- *    What remains inherited is harmless to us (SASL defaults: we bind simple;
- *    BASE and URI: we always pass our own).
+ *    Inherited and harmless to us: SASL defaults (we bind simple), BASE and
+ *    URI (we always pass our own).  Inherited and NOT overridden: the TLS
+ *    cipher suite (TLS_CIPHER_SUITE), the key-exchange groups (TLS_ECNAME)
+ *    and TLS_CRLCHECK: a root-owned ldap.conf or a root host's environment
+ *    can narrow or widen them.  They are left to the host's TLS policy
+ *    because a suite string is specific to the TLS library libldap was built
+ *    with (GnuTLS priority strings on Debian); the protocol minimum (TLS 1.2)
+ *    and certificate checking are ours and cannot be weakened that way.
  * Fail closed: any error of any step is an error of the call; there is no
  * fallback to a weaker setting, to another identity, or to local data.
  *
