@@ -626,17 +626,43 @@ void mfa_ldap_entry_free(struct mfa_ldap_entry *e)
 }
 
 /* Copy the single value of attr in entry into *val (NULL, false when absent). */
-static int take_value(LDAP *ld, LDAPMessage *entry, const char *attr, unsigned char **val,
-    size_t *len, bool *has)
+/*
+ * Which of our two attributes the entry holds, from its attribute names.
+ * ldap_get_values_len() answers NULL both for an attribute that is not there
+ * and for one it failed to decode (or to allocate), so its NULL alone must
+ * never be read as "absent": a record that failed to decode would make an
+ * enrolled clerk look not enrolled (and a locked one pass the account step).
+ */
+static void attrs_present(LDAP *ld, LDAPMessage *entry, bool present[2])
 {
-	struct berval **vals = ldap_get_values_len(ld, entry, attr);
+	BerElement *ber = NULL;
+
+	present[0] = present[1] = false;
+	for (char *a = ldap_first_attribute(ld, entry, &ber); a != NULL;
+	     a = ldap_next_attribute(ld, entry, ber)) {
+		for (int i = 0; i < 2; i++)
+			if (strcasecmp(a, attr_names[i]) == 0)
+				present[i] = true;
+		ldap_memfree(a);
+	}
+	if (ber != NULL)
+		ber_free(ber, 0);
+}
+
+/* One attribute's single value, copied; absent only when the entry does not name it. */
+static int take_value(LDAP *ld, LDAPMessage *entry, const char *attr, bool present,
+    unsigned char **val, size_t *len, bool *has)
+{
+	struct berval **vals = NULL;
 	int err = 0;
 
 	*val = NULL;
 	*len = 0;
 	*has = false;
-	if (vals == NULL)
+	if (!present)
 		return 0;
+	if ((vals = ldap_get_values_len(ld, entry, attr)) == NULL)
+		return MFA_ERR_DIR; /* named by the entry, yet not read: never "absent" */
 	err = MFA_ERR_CORRUPT;
 	if (vals[0] == NULL || vals[1] != NULL || vals[0]->bv_len > MFA_LDAP_VALUE_MAX)
 		goto out;
@@ -660,6 +686,7 @@ int mfa_ldap_read(struct mfa_ldap *c, const char *user, struct mfa_ldap_entry *e
 	LDAPMessage *res = NULL, *entry;
 	struct timeval tv;
 	struct mfa_ldap_entry got = { 0 };
+	bool present[2];
 	char *dn = NULL;
 	int err, rc;
 
@@ -676,17 +703,29 @@ int mfa_ldap_read(struct mfa_ldap *c, const char *user, struct mfa_ldap_entry *e
 	err = map_rc(c, rc);
 	if (err != 0)
 		goto out;
-	err = MFA_ERR_NOENT;
 	entry = ldap_first_entry(c->ld, res);
-	if (entry == NULL)
+	if (entry == NULL) {
+		/* No entry, unless the result says it holds one that could not be read. */
+		err = ldap_count_entries(c->ld, res) == 0 ? MFA_ERR_NOENT : MFA_ERR_DIR;
 		goto out;
+	}
 	err = MFA_ERR_CORRUPT;
 	if (ldap_next_entry(c->ld, entry) != NULL)
 		goto out;
-	err = take_value(c->ld, entry, attrs[0], &got.record, &got.record_len, &got.has_record);
+	attrs_present(c->ld, entry, present);
+	/*
+	 * Every entry of ours holds a state (a revoked user's keeps it); one that
+	 * shows neither value is one this identity may not read: not "no record".
+	 */
+	err = MFA_ERR_DIR_DENIED;
+	if (!present[0] && !present[1])
+		goto out;
+	err = take_value(c->ld, entry, attrs[0], present[0], &got.record, &got.record_len,
+	    &got.has_record);
 	if (err != 0)
 		goto out;
-	err = take_value(c->ld, entry, attrs[1], &got.state, &got.state_len, &got.has_state);
+	err = take_value(c->ld, entry, attrs[1], present[1], &got.state, &got.state_len,
+	    &got.has_state);
 	if (err != 0)
 		goto out;
 	*e = got;

@@ -113,6 +113,9 @@ const char *mfa_ldap_uri(const struct mfa_ldap *c);
 
 /*
  * Read USER's entry.  MFA_ERR_NOENT if there is none (or the ACL hides it);
+ * MFA_ERR_DIR_DENIED for an entry that shows neither value (every entry of
+ * ours holds a state: the ACL hides the values); MFA_ERR_DIR for an entry or
+ * a value libldap names but cannot return (never taken for "absent");
  * MFA_ERR_CORRUPT for two values of one attribute or a value over
  * MFA_LDAP_VALUE_MAX.  e is filled on success; free with mfa_ldap_entry_free.
  */
