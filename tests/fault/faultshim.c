@@ -1,7 +1,8 @@
 /*
  * faultshim: an LD_PRELOAD object that makes the Nth call of a system,
- * allocator, OpenSSL, liboath or PC/SC function fail, counting only calls
- * made from our own code (tests/fault/fault-lib.sh drives it).
+ * allocator, OpenSSL, liboath, PC/SC or libldap/liblber function fail,
+ * counting only calls made from our own code (tests/fault/fault-lib.sh and
+ * tests/fault/test-fault-ldap-login.sh drive it).
  *
  * Environment (read once, by the constructor):
  *   MFAUTH_FAULT_AT=N      fail the Nth counted call (1-based); unset or 0:
@@ -10,6 +11,9 @@
  *                          "main" is the executable, any other word a
  *                          substring of a loaded object's path (e.g.
  *                          "pam_mfauth.so"); default "main,pam_mfauth.so"
+ *   MFAUTH_FAULT_ONLY=P    comma-separated list of function name prefixes
+ *                          (e.g. "ldap_,ber_"): only those functions count;
+ *                          default every function the shim wraps
  *   MFAUTH_FAULT_NOW=T     time() returns T (epoch seconds): fresh TOTP steps
  *                          on demand, without sleeping (never counted)
  *   MFAUTH_FAULT_TRACE=F   append one line per counted call to F:
@@ -21,7 +25,10 @@
  * the numbering depends only on our code's path.  Injected failures look like
  * the real ones: -1 with errno EIO (ENOSPC for writes, ENOLCK for flock), NULL
  * with ENOMEM, 0 from OpenSSL, OATH_CRYPTO_ERROR, SCARD_E_NO_SERVICE /
- * SCARD_E_NOT_TRANSACTED.  Never ENOENT: that would say "not enrolled".
+ * SCARD_E_NOT_TRANSACTED, LDAP_SERVER_DOWN from the libldap calls that talk to
+ * the server, LDAP_NO_MEMORY / LDAP_OPT_ERROR / NULL from the local ones, -1
+ * or 0 from liblber's.  Never ENOENT: that
+ * would say "not enrolled".
  *
  * Under AddressSanitizer this object goes first in LD_PRELOAD (run with
  * ASAN_OPTIONS=verify_asan_link_order=0); it is built without sanitizers, and
@@ -69,6 +76,8 @@ static struct {
 	size_t nscope;
 	bool scope_main;
 	char scope[SCOPE_MAX][64];
+	size_t nonly;
+	char only[SCOPE_MAX][32];
 } fs = { .trace_fd = -1 };
 
 /* Our own bookkeeping is never counted (initial-exec: TLS access must not allocate). */
@@ -100,10 +109,20 @@ static void *real(const char *name, const char *lib)
 {
 	void *f = dlsym(RTLD_NEXT, name);
 
-	if (f == NULL && lib != NULL) {
-		void *h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD);
+	/* lib: one soname, or several separated by ':' (the first one loaded wins). */
+	while (f == NULL && lib != NULL && *lib != '\0') {
+		char one[64];
+		size_t n = strcspn(lib, ":");
+		void *h = NULL;
+
+		if (n < sizeof(one)) {
+			memcpy(one, lib, n);
+			one[n] = '\0';
+			h = dlopen(one, RTLD_LAZY | RTLD_NOLOAD);
+		}
 		if (h != NULL)
 			f = dlsym(h, name);
+		lib += n + (lib[n] == ':');
 	}
 	if (f == NULL) {
 		static const char msg[] = "faultshim: a real function is missing\n";
@@ -120,7 +139,7 @@ static void *real(const char *name, const char *lib)
  */
 __attribute__((constructor)) static void init(void)
 {
-	const char *at, *scope, *trace;
+	const char *at, *scope, *only, *trace;
 	struct dl_find_object fo;
 
 	if (fs.ready)
@@ -138,6 +157,13 @@ __attribute__((constructor)) static void init(void)
 		else if (n > 0 && n < sizeof(fs.scope[0]))
 			memcpy(fs.scope[fs.nscope++], scope, n);
 		scope += n + (scope[n] == ',');
+	}
+	only = getenv("MFAUTH_FAULT_ONLY");
+	while (only != NULL && *only != '\0' && fs.nonly < SCOPE_MAX) {
+		size_t n = strcspn(only, ",");
+		if (n > 0 && n < sizeof(fs.only[0]))
+			memcpy(fs.only[fs.nonly++], only, n);
+		only += n + (only[n] == ',');
 	}
 	/* AT_PHDR lies inside the executable: its object is "main". */
 	if (_dl_find_object((void *)getauxval(AT_PHDR), &fo) == 0)
@@ -177,6 +203,15 @@ static bool should_fail(const char *fn, void *ra)
 	if (in_shim || !fs.ready)
 		return false;
 	in_shim++;
+	if (fs.nonly > 0) {
+		bool listed = false;
+		for (size_t i = 0; !listed && i < fs.nonly; i++)
+			listed = strncmp(fn, fs.only[i], strlen(fs.only[i])) == 0;
+		if (!listed) {
+			in_shim--;
+			return false;
+		}
+	}
 	/* _dl_find_object: lock-free and cheap enough for every malloc of the process. */
 	if (_dl_find_object(ra, &fo) == 0 && fo.dlfo_link_map != NULL) {
 		name = fo.dlfo_link_map->l_name;
@@ -502,3 +537,64 @@ WRAPLIB(long, SCardTransmit, SCARD_E_NOT_TRANSACTED, PCSC,
     (long card, const void *spci, const unsigned char *sb, unsigned long sl, void *rpci,
         unsigned char *rb, unsigned long *rl),
     (card, spci, sb, sl, rpci, rb, rl))
+
+/*
+ * --- libldap, liblber (the directory backend, lib/store_ldap_conn.c) ----------
+ *
+ * The directory module is dlopen'ed with RTLD_LOCAL: real() finds libldap by
+ * its soname.  Calls that talk to the server fail as a dropped connection would
+ * (LDAP_SERVER_DOWN), local ones as libldap does when out of memory
+ * (LDAP_NO_MEMORY, or NULL).  ldap_unbind_ext_s always frees the handle, even
+ * when it reports an error: the real one runs, its result is replaced.
+ */
+/* OpenLDAP 2.5 names its libraries by release, 2.6 does not. */
+#define LDAP_LIB "libldap-2.5.so.0:libldap.so.2"
+#define LBER_LIB "liblber-2.5.so.0:liblber.so.2"
+#define LDAP_SERVER_DOWN (-1)
+#define LDAP_NO_MEMORY (-10)
+#define LDAP_URL_ERR_MEM 1
+#define LDAP_OPT_ERROR (-1)
+
+WRAPLIB(int, ldap_initialize, LDAP_NO_MEMORY, LDAP_LIB, (void **ld, const char *uri), (ld, uri))
+WRAPLIB(int, ldap_set_option, LDAP_OPT_ERROR, LDAP_LIB, (void *ld, int o, const void *v),
+    (ld, o, v))
+WRAPLIB(int, ldap_get_option, LDAP_OPT_ERROR, LDAP_LIB, (void *ld, int o, void *v), (ld, o, v))
+WRAPLIB(int, ldap_url_parse, LDAP_URL_ERR_MEM, LDAP_LIB, (const char *u, void **lud), (u, lud))
+WRAPLIB(int, ldap_str2dn, LDAP_NO_MEMORY, LDAP_LIB, (const char *s, void *dn, unsigned f),
+    (s, dn, f))
+WRAPLIB(int, ldap_start_tls_s, LDAP_SERVER_DOWN, LDAP_LIB, (void *ld, void *sc, void *cc),
+    (ld, sc, cc))
+WRAPLIB(int, ldap_sasl_bind_s, LDAP_SERVER_DOWN, LDAP_LIB,
+    (void *ld, const char *dn, const char *mech, const void *cred, void *sc, void *cc, void *sd),
+    (ld, dn, mech, cred, sc, cc, sd))
+WRAPLIB(int, ldap_search_ext_s, LDAP_SERVER_DOWN, LDAP_LIB,
+    (void *ld, const char *b, int sc, const char *f, char **a, int ao, void *s, void *c, void *tv,
+        int sl, void **res),
+    (ld, b, sc, f, a, ao, s, c, tv, sl, res))
+WRAPLIB(int, ldap_modify_ext_s, LDAP_SERVER_DOWN, LDAP_LIB,
+    (void *ld, const char *dn, void *mods, void *sc, void *cc), (ld, dn, mods, sc, cc))
+WRAPLIB(int, ldap_add_ext_s, LDAP_SERVER_DOWN, LDAP_LIB,
+    (void *ld, const char *dn, void *attrs, void *sc, void *cc), (ld, dn, attrs, sc, cc))
+WRAPLIB(int, ldap_delete_ext_s, LDAP_SERVER_DOWN, LDAP_LIB,
+    (void *ld, const char *dn, void *sc, void *cc), (ld, dn, sc, cc))
+WRAPLIB(int, ldap_parse_result, LDAP_NO_MEMORY, LDAP_LIB,
+    (void *ld, void *res, int *e, char **m, char **em, char ***r, void ***sc, int fr),
+    (ld, res, e, m, em, r, sc, fr))
+WRAPLIB(int, ldap_create_page_control, LDAP_NO_MEMORY, LDAP_LIB,
+    (void *ld, int n, void *cookie, int crit, void **ctrl), (ld, n, cookie, crit, ctrl))
+WRAPLIB(void *, ldap_first_entry, NULL, LDAP_LIB, (void *ld, void *res), (ld, res))
+WRAPLIB(void *, ldap_get_values_len, NULL, LDAP_LIB, (void *ld, void *e, const char *a),
+    (ld, e, a))
+WRAPLIB(char *, ldap_get_dn, NULL, LDAP_LIB, (void *ld, void *e), (ld, e))
+WRAPLIB(int, ber_sockbuf_add_io, -1, LBER_LIB, (void *sb, void *io, int layer, void *arg),
+    (sb, io, layer, arg))
+WRAPLIB(int, ber_sockbuf_ctrl, 0, LBER_LIB, (void *sb, int opt, void *arg), (sb, opt, arg))
+
+int ldap_unbind_ext_s(void *ld, void *sc, void *cc)
+{
+	int rc;
+	REAL(int (*)(void *, void *, void *), ldap_unbind_ext_s, LDAP_LIB)
+
+	rc = real_ldap_unbind_ext_s(ld, sc, cc);
+	return should_fail("ldap_unbind_ext_s", RA()) ? LDAP_SERVER_DOWN : rc;
+}
