@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "testutil.h"
 #include "mfauth/err.h"
@@ -143,4 +145,82 @@ mfa_clock_fn tu_clock_at(uint64_t t)
 {
 	clock_value = t;
 	return fixed_clock;
+}
+
+void tu_random_key(struct mfa_key *key)
+{
+	assert_int_equal(RAND_bytes(key->bytes, MFA_KEY_LEN), 1);
+	assert_int_equal(mfa_key_derive_id(key), 0);
+}
+
+int tu_evp_open(const uint8_t key[MFA_KEY_LEN], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t inlen, uint8_t *pt)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	size_t ctlen = inlen - MFA_SEAL_OVERHEAD;
+	int len = 0, ok;
+
+	assert_non_null(ctx);
+	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, MFA_NONCE_LEN, NULL) == 1 &&
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, in) == 1 &&
+	    EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) == 1 &&
+	    (ctlen == 0 || EVP_DecryptUpdate(ctx, pt, &len, in + MFA_NONCE_LEN, (int)ctlen) == 1) &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, MFA_TAG_LEN,
+	        (void *)(in + MFA_NONCE_LEN + ctlen)) == 1 &&
+	    EVP_DecryptFinal_ex(ctx, pt + ctlen, &len) == 1;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+int tu_all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0)
+			return 0;
+	return 1;
+}
+
+void tu_fill_pattern(uint8_t *p, size_t n, uint8_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed + 31 * i);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t tu_unhex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *s != '\0'; s++) {
+		int v = hexval(*s);
+		if (v < 0) {
+			if (*s != ' ')
+				fail_msg("bad hex character '%c'", *s);
+			continue;
+		}
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n >= cap)
+			fail_msg("hex too long (more than %zu bytes)", cap);
+		out[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	if (hi >= 0)
+		fail_msg("odd hex length");
+	return n;
 }

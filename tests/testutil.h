@@ -15,6 +15,7 @@
 #include "mfauth/auth.h"
 #include "mfauth/conf.h"
 #include "mfauth/record.h"
+#include "mfauth/seal.h"
 
 /* A fresh root-owned 0700 directory under /tmp; free() the result. */
 char *tu_mkdtemp(void);
@@ -46,6 +47,21 @@ void tu_code_at(const struct mfa_record *rec, uint64_t t, char out[9]);
 void tu_wrong_at(const struct mfa_record *rec, uint64_t t, char out[9]);
 /* The clock the auth decisions read under the lock: set to t, and returned. */
 mfa_clock_fn tu_clock_at(uint64_t t);
+/* A random store key with its id derived (mfa_key_derive_id). */
+void tu_random_key(struct mfa_key *key);
+/*
+ * Open nonce || ciphertext || tag with OpenSSL's AES-256-GCM directly, not
+ * through lib/seal.c: the tests' independent reading of the sealed format.
+ * 0 on success; pt gets inlen - MFA_SEAL_OVERHEAD bytes.
+ */
+int tu_evp_open(const uint8_t key[MFA_KEY_LEN], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t inlen, uint8_t *pt);
+/* 1 when all n bytes at p are zero (a wipe happened). */
+int tu_all_zero(const void *p, size_t n);
+/* Distinct bytes derived from seed, so two fields never hold the same value. */
+void tu_fill_pattern(uint8_t *p, size_t n, uint8_t seed);
+/* Hex with optional blanks ("01 ab CD") into out; fails the test on a bad digit, odd length or overflow. */
+size_t tu_unhex(const char *s, uint8_t *out, size_t cap);
 /* Fail the test run early (exit 1) when not root: the trust checks require it. */
 void tu_require_root(void);
 

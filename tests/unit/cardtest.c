@@ -33,41 +33,6 @@
 
 /* --- hex ------------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Hex with optional blanks into out; fails the test on odd digits or overflow. */
-size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (; *s != '\0'; s++) {
-		int v = hexval(*s);
-		if (v < 0) {
-			assert_true(*s == ' ');
-			continue;
-		}
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		assert_true(n < cap);
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	assert_int_equal(hi, -1);
-	return n;
-}
-
 void hexstr(const uint8_t *p, size_t n, char *out)
 {
 	for (size_t i = 0; i < n; i++)
@@ -220,7 +185,7 @@ void fake_fault(struct fake *f, size_t at, const char *resp_hex, bool sticky)
 	f->fault_on = true;
 	f->fault_at = at;
 	f->fault_sticky = sticky;
-	f->fault_len = unhex(resp_hex, f->fault, sizeof(f->fault));
+	f->fault_len = tu_unhex(resp_hex, f->fault, sizeof(f->fault));
 }
 
 static size_t put_sw(uint8_t *out, size_t n, uint16_t sw)
@@ -426,7 +391,7 @@ static size_t emu_piv(struct fake *f, const struct capdu *c, uint8_t *out)
 		f->selected = true;
 		/* An application property template, as a real card sends. */
 		return put_sw(out,
-		    unhex("61 11 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00 00 03 08", out, 64),
+		    tu_unhex("61 11 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00 00 03 08", out, 64),
 		    0x9000);
 	}
 	if (!f->selected)
@@ -485,14 +450,14 @@ static size_t fake_script(struct fake *f, size_t i, const uint8_t *apdu, size_t 
 		return SIZE_MAX;
 	}
 	if (f->script[i].expect != NULL) {
-		n = unhex(f->script[i].expect, want, sizeof(want));
+		n = tu_unhex(f->script[i].expect, want, sizeof(want));
 		if (n != len || memcmp(want, apdu, len) != 0) {
 			if (!f->mismatch)
 				f->mismatch_at = i;
 			f->mismatch = true;
 		}
 	}
-	return unhex(f->script[i].resp, out, FAKE_RESP_MAX);
+	return tu_unhex(f->script[i].resp, out, FAKE_RESP_MAX);
 }
 
 static int fake_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *resplen)
@@ -546,7 +511,7 @@ void assert_apdus(const struct fake *f, size_t from, const char *const *hex, siz
 	uint8_t want[MFA_APDU_MAX];
 
 	for (size_t i = 0; i < n; i++) {
-		size_t len = unhex(hex[i], want, sizeof(want));
+		size_t len = tu_unhex(hex[i], want, sizeof(want));
 		if (f->loglen[from + i] != len || memcmp(f->log[from + i], want, len) != 0)
 			fail_msg("APDU %zu differs from DESIGN §5: expected %s", from + i, hex[i]);
 	}

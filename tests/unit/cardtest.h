@@ -15,12 +15,11 @@
 #include "mfauth/card.h"
 #include "mfauth/card_apdu.h"
 #include "mfauth/card_cert.h"
+#include "testutil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Hex with optional blanks (unhex fails the test on a bad digit or overflow); hexstr writes "AA BB". */
-size_t unhex(const char *s, uint8_t *out, size_t cap);
-
+/* "AA BB" for n bytes (hex in: tu_unhex of testutil.h). */
 void hexstr(const uint8_t *p, size_t n, char *out);
 
 /*

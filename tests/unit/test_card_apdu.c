@@ -43,8 +43,8 @@ static void test_apdu_build(void **state)
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		uint8_t data[16];
-		size_t dlen = unhex(cases[i].data, data, sizeof(data));
-		size_t n = unhex(cases[i].expect, want, sizeof(want));
+		size_t dlen = tu_unhex(cases[i].data, data, sizeof(data));
+		size_t n = tu_unhex(cases[i].expect, want, sizeof(want));
 		assert_int_equal(mfa_apdu_build(&a, cases[i].cla, cases[i].ins, cases[i].p1,
 		                     cases[i].p2, data, dlen, cases[i].le),
 		    0);
@@ -224,7 +224,7 @@ static void test_tlv_get(void **state)
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		uint8_t buf[64];
-		size_t n = unhex(cases[i].hex, buf, sizeof(buf));
+		size_t n = tu_unhex(cases[i].hex, buf, sizeof(buf));
 		struct mfa_reader r = mfa_reader_init(buf, n);
 		uint32_t tag = 0xDEAD;
 		const uint8_t *v = NULL;
@@ -252,7 +252,7 @@ static void test_tlv_get(void **state)
 static void test_tlv_find_put(void **state)
 {
 	uint8_t buf[64];
-	size_t n = unhex("82 00 81 02 AA BB", buf, sizeof(buf));
+	size_t n = tu_unhex("82 00 81 02 AA BB", buf, sizeof(buf));
 	const uint8_t *v;
 	size_t vlen;
 	struct mfa_buf b;

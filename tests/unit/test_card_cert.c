@@ -75,7 +75,7 @@ static void test_piv_container(void **state)
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		uint8_t obj[64];
-		size_t n = unhex(cases[i].hex, obj, sizeof(obj)), len = 0;
+		size_t n = tu_unhex(cases[i].hex, obj, sizeof(obj)), len = 0;
 		int rc = mfa_piv_cert_unwrap(obj, n, der, sizeof(der), &len);
 
 		if (rc != cases[i].rc)
@@ -89,7 +89,7 @@ static void test_piv_container(void **state)
 	/* A certificate that does not fit the caller's buffer. */
 	{
 		uint8_t obj[64];
-		size_t n = unhex("53 09 70 02 AA BB 71 01 00 FE 00", obj, sizeof(obj)), len;
+		size_t n = tu_unhex("53 09 70 02 AA BB 71 01 00 FE 00", obj, sizeof(obj)), len;
 		assert_int_equal(mfa_piv_cert_unwrap(obj, n, der, 1, &len), MFA_ERR_RANGE);
 	}
 }

@@ -78,7 +78,7 @@ static void test_id_from_cert(void **state)
 		/* clang-format on */
 		for (size_t i = 0; i < NELEM(bad); i++) {
 			uint8_t b[64];
-			size_t len = unhex(bad[i], b, sizeof(b));
+			size_t len = tu_unhex(bad[i], b, sizeof(b));
 			if (mfa_card_id_from_cert(b, len, id2, sizeof(id2), &n2) != MFA_ERR_CARD)
 				fail_msg("bad head %zu accepted", i);
 		}
@@ -86,8 +86,8 @@ static void test_id_from_cert(void **state)
 	/* an issuer running past the head is kept as far as the head goes */
 	{
 		uint8_t b[64];
-		size_t len = unhex("30 82 01 00 30 82 00 F0 02 01 07 30 00 30 81 C8 31 0B 30 09", b,
-		    sizeof(b));
+		size_t len = tu_unhex("30 82 01 00 30 82 00 F0 02 01 07 30 00 30 81 C8 31 0B 30 09",
+		    b, sizeof(b));
 		assert_int_equal(mfa_card_id_from_cert(b, len, id2, sizeof(id2), &n2), 0);
 		assert_int_equal(n2, 3 + 3 + 4);
 		assert_memory_equal(id2, "\x02\x01\x07\x30\x81\xC8\x31\x0B\x30\x09", 10);
@@ -148,7 +148,7 @@ static void test_id_from_chuid(void **state)
 		/* clang-format on */
 		for (size_t i = 0; i < NELEM(bad); i++) {
 			uint8_t b[64];
-			size_t blen = unhex(bad[i], b, sizeof(b));
+			size_t blen = tu_unhex(bad[i], b, sizeof(b));
 			if (mfa_card_id_from_chuid(b, blen, id2, sizeof(id2), &n2) != MFA_ERR_CARD)
 				fail_msg("bad CHUID %zu accepted", i);
 		}

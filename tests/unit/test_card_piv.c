@@ -86,11 +86,11 @@ static void test_piv_rsa_login_contract(void **state)
 	assert_int_equal(siglen, 256);
 
 	/* 7C 82 01 06 82 00 81 82 01 00 <00 01 FF*202 00 DigestInfo hash> */
-	n = unhex("7C 82 01 06 82 00 81 82 01 00 00 01", block, sizeof(block));
+	n = tu_unhex("7C 82 01 06 82 00 81 82 01 00 00 01", block, sizeof(block));
 	memset(block + n, 0xFF, 202);
 	n += 202;
 	block[n++] = 0x00;
-	n += unhex(DIGESTINFO_PREFIX, block + n, sizeof(block) - n);
+	n += tu_unhex(DIGESTINFO_PREFIX, block + n, sizeof(block) - n);
 	sha256(chal, sizeof(chal), md);
 	memcpy(block + n, md, 32);
 	n += 32;

@@ -22,7 +22,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include "testutil.h"
 #include "mfauth/buf.h"
 #include "mfauth/err.h"
@@ -31,91 +30,12 @@
 
 #define HEADER_LEN (4 + 1 + MFA_KEYID_LEN) /* "MFAR" | version | key id */
 
-/* --- helpers --------------------------------------------------------------- */
-
-static void random_key(struct mfa_key *key)
-{
-	assert_int_equal(RAND_bytes(key->bytes, MFA_KEY_LEN), 1);
-	assert_int_equal(mfa_key_derive_id(key), 0);
-}
-
-/*
- * Open nonce || ct || tag with OpenSSL directly: 0 on success.  pt gets
- * inlen - MFA_SEAL_OVERHEAD bytes.
- */
-static int evp_open(const uint8_t key[MFA_KEY_LEN], const uint8_t *aad, size_t aadlen,
-    const uint8_t *in, size_t inlen, uint8_t *pt)
-{
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	size_t ctlen = inlen - MFA_SEAL_OVERHEAD;
-	int len = 0, ok;
-
-	assert_non_null(ctx);
-	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, MFA_NONCE_LEN, NULL) == 1 &&
-	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, in) == 1 &&
-	    EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) == 1 &&
-	    (ctlen == 0 || EVP_DecryptUpdate(ctx, pt, &len, in + MFA_NONCE_LEN, (int)ctlen) == 1) &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, MFA_TAG_LEN,
-	        (void *)(in + MFA_NONCE_LEN + ctlen)) == 1 &&
-	    EVP_DecryptFinal_ex(ctx, pt + ctlen, &len) == 1;
-	EVP_CIPHER_CTX_free(ctx);
-	return ok ? 0 : -1;
-}
-
-static int all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != 0)
-			return 0;
-	return 1;
-}
-
-/* Parse "01 ab CD" (spaces ignored) into out; returns the length. */
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (; *s != '\0'; s++) {
-		int v = 0;
-		if (*s == ' ')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			v = *s - 'A' + 10;
-		else
-			fail_msg("bad hex character '%c'", *s);
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n >= cap)
-			fail_msg("hex too long");
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	if (hi >= 0)
-		fail_msg("odd hex length");
-	return n;
-}
-
 /* --- records with distinctive values --------------------------------------- */
-
-static void fill_pattern(uint8_t *p, size_t n, uint8_t seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed + 31 * i);
-}
 
 static void set_totp(struct mfa_record *r)
 {
 	r->totp.present = true;
-	fill_pattern(r->totp.secret, 37, 0x11);
+	tu_fill_pattern(r->totp.secret, 37, 0x11);
 	r->totp.secret_len = 37;
 	r->totp.digits = 8;
 	r->totp.alg = MFA_ALG_SHA512;
@@ -127,9 +47,9 @@ static void set_card(struct mfa_record *r)
 {
 	r->card.present = true;
 	r->card.profile = MFA_CARD_PIV;
-	fill_pattern(r->card.spki, 294, 0x30);
+	tu_fill_pattern(r->card.spki, 294, 0x30);
 	r->card.spki_len = 294;
-	fill_pattern(r->card.fingerprint, sizeof(r->card.fingerprint), 0xf0);
+	tu_fill_pattern(r->card.fingerprint, sizeof(r->card.fingerprint), 0xf0);
 	strcpy(r->card.subject,
 	    "CN=\xe7\x94\xb0\xe4\xb8\xad \xe5\xa4\xaa\xe9\x83\x8e,"
 	    "OU=Citizens Division,O=Example City,C=JP");
@@ -143,8 +63,8 @@ static void set_recovery(struct mfa_record *r)
 {
 	r->recovery.present = true;
 	r->recovery.id = 0xa1a2a3a4a5a6a7a8ULL;
-	fill_pattern(r->recovery.salt, sizeof(r->recovery.salt), 0x51);
-	fill_pattern(r->recovery.hash, sizeof(r->recovery.hash), 0x62);
+	tu_fill_pattern(r->recovery.salt, sizeof(r->recovery.salt), 0x51);
+	tu_fill_pattern(r->recovery.hash, sizeof(r->recovery.hash), 0x62);
 	r->recovery.iterations = 600017;
 	r->recovery.issued_at = 0x5152535455565758ULL;
 	r->recovery.expires_at = 0x6162636465666768ULL;
@@ -203,11 +123,11 @@ static void assert_record_equal(const struct mfa_record *a, const struct mfa_rec
 static void assert_groups_absent_zero(const struct mfa_record *r)
 {
 	if (!r->totp.present)
-		assert_true(all_zero(&r->totp, sizeof(r->totp)));
+		assert_true(tu_all_zero(&r->totp, sizeof(r->totp)));
 	if (!r->card.present)
-		assert_true(all_zero(&r->card, sizeof(r->card)));
+		assert_true(tu_all_zero(&r->card, sizeof(r->card)));
 	if (!r->recovery.present)
-		assert_true(all_zero(&r->recovery, sizeof(r->recovery)));
+		assert_true(tu_all_zero(&r->recovery, sizeof(r->recovery)));
 }
 
 /* Seal rec for user into a malloc'd exact-size copy (so over-reads trip ASan). */
@@ -239,7 +159,7 @@ static void test_record_round_trip_full(void **state)
 	size_t len;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	full_record(&rec);
 	file = seal_record(&key, "alice", &rec, &len);
 	assert_memory_equal(file, MFA_RECORD_MAGIC, 4);
@@ -262,7 +182,7 @@ static void test_record_round_trip_full(void **state)
 		mfa_buf_free(&pt);
 	}
 	mfa_record_wipe(&out);
-	assert_true(all_zero(&out, sizeof(out)));
+	assert_true(tu_all_zero(&out, sizeof(out)));
 }
 
 /* Append one raw field (u16 tag, u16 length, value) to a plaintext. */
@@ -304,7 +224,7 @@ static void test_record_card_id(void **state)
 	uint8_t id[MFA_CARD_ID_MAX + 1];
 	(void)state;
 
-	fill_pattern(id, sizeof(id), 0x5a);
+	tu_fill_pattern(id, sizeof(id), 0x5a);
 	full_record(&rec);
 	mfa_buf_init(&legacy);
 	assert_int_equal(mfa_record_encode(&rec, &legacy), 0);
@@ -356,7 +276,7 @@ static void test_record_card_id(void **state)
 			assert_memory_equal(none_out.card.id, id, cases[i].idlen);
 			mfa_buf_free(&again);
 		} else {
-			assert_true(all_zero(&out, sizeof(out)));
+			assert_true(tu_all_zero(&out, sizeof(out)));
 		}
 		mfa_buf_free(&pt);
 	}
@@ -389,14 +309,14 @@ static void test_record_round_trip_limits(void **state)
 	size_t len;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	full_record(&rec);
-	fill_pattern(rec.totp.secret, MFA_SECRET_MAX, 0x01);
+	tu_fill_pattern(rec.totp.secret, MFA_SECRET_MAX, 0x01);
 	rec.totp.secret_len = MFA_SECRET_MAX;
 	rec.totp.digits = 6;
 	rec.totp.alg = MFA_ALG_SHA1;
 	rec.totp.period = 30;
-	fill_pattern(rec.card.spki, MFA_SPKI_MAX, 0x02);
+	tu_fill_pattern(rec.card.spki, MFA_SPKI_MAX, 0x02);
 	rec.card.spki_len = MFA_SPKI_MAX;
 	rec.card.profile = MFA_CARD_JPKI;
 	memset(rec.card.subject, 'S', sizeof(rec.card.subject) - 1);
@@ -440,7 +360,7 @@ static void test_record_groups_alone(void **state)
 	struct mfa_key key;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct mfa_record rec, out;
 		uint8_t *file;
@@ -478,7 +398,7 @@ static void test_record_file_layout(void **state)
 	size_t len;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	full_record(&rec);
 	file = seal_record(&key, "carol", &rec, &len);
 	mfa_buf_init(&pt);
@@ -490,14 +410,14 @@ static void test_record_file_layout(void **state)
 	memcpy(aad + HEADER_LEN + 2, "carol", 5);
 	plain = malloc(pt.len);
 	assert_non_null(plain);
-	assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), file + HEADER_LEN, len - HEADER_LEN,
-	                     plain),
+	assert_int_equal(tu_evp_open(key.bytes, aad, sizeof(aad), file + HEADER_LEN,
+	                     len - HEADER_LEN, plain),
 	    0);
 	assert_memory_equal(plain, pt.data, pt.len);
 	/* The user name is bound: the same bytes with "carom" do not open. */
 	aad[sizeof(aad) - 1] = 'm';
-	assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), file + HEADER_LEN, len - HEADER_LEN,
-	                     plain),
+	assert_int_equal(tu_evp_open(key.bytes, aad, sizeof(aad), file + HEADER_LEN,
+	                     len - HEADER_LEN, plain),
 	    -1);
 	free(plain);
 	free(file);
@@ -525,7 +445,7 @@ static void test_record_every_byte_flip(void **state)
 	size_t len;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	full_record(&rec);
 	file = seal_record(&key, "alice", &rec, &len);
 	for (size_t i = 0; i < len; i++) {
@@ -537,7 +457,7 @@ static void test_record_every_byte_flip(void **state)
 			fail_msg("byte %zu of %zu flipped: got %d (%s), want %d", i, len, rc,
 			    mfa_strerror(rc), flip_expect(i));
 		assert_false(out.totp.present);
-		assert_true(all_zero(out.totp.secret, sizeof(out.totp.secret)));
+		assert_true(tu_all_zero(out.totp.secret, sizeof(out.totp.secret)));
 		assert_false(mfa_record_enrolled(&out));
 		file[i] ^= 0xff;
 	}
@@ -554,7 +474,7 @@ static void test_record_every_bit_flip(void **state)
 	size_t len;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	memset(&rec, 0, sizeof(rec));
 	rec.created_at = 42;
 	set_totp(&rec);
@@ -592,7 +512,7 @@ static void test_record_other_user(void **state)
 	size_t len;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	full_record(&rec);
 	file = seal_record(&key, "alice", &rec, &len);
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
@@ -600,7 +520,7 @@ static void test_record_other_user(void **state)
 		assert_int_equal(mfa_record_unseal(&key, others[i], file, len, &out),
 		    MFA_ERR_CORRUPT);
 		assert_false(out.totp.present);
-		assert_true(all_zero(out.totp.secret, sizeof(out.totp.secret)));
+		assert_true(tu_all_zero(out.totp.secret, sizeof(out.totp.secret)));
 	}
 	free(file);
 }
@@ -613,8 +533,8 @@ static void test_record_other_key(void **state)
 	size_t len;
 
 	(void)state;
-	random_key(&key);
-	random_key(&other);
+	tu_random_key(&key);
+	tu_random_key(&other);
 	full_record(&rec);
 	file = seal_record(&other, "alice", &rec, &len);
 	assert_int_equal(mfa_record_unseal(&key, "alice", file, len, &out), MFA_ERR_KEYID);
@@ -635,7 +555,7 @@ static void test_record_truncated_and_extended(void **state)
 	size_t len;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	full_record(&rec);
 	file = seal_record(&key, "alice", &rec, &len);
 	for (size_t n = 0; n < len; n++) {
@@ -676,7 +596,7 @@ static void test_record_fresh_nonce(void **state)
 	size_t alen, blen;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	full_record(&rec);
 	a = seal_record(&key, "alice", &rec, &alen);
 	b = seal_record(&key, "alice", &rec, &blen);
@@ -867,7 +787,7 @@ static const struct {
 static int check_decode(const char *name, const char *hex, int want)
 {
 	uint8_t buf[1024], *exact;
-	size_t n = unhex(hex, buf, sizeof(buf));
+	size_t n = tu_unhex(hex, buf, sizeof(buf));
 	struct mfa_record rec;
 	int rc, bad = 0;
 
@@ -882,7 +802,7 @@ static int check_decode(const char *name, const char *hex, int want)
 		print_error("case \"%s\": got %d (%s), want %d (%s)\n", name, rc, mfa_strerror(rc),
 		    want, mfa_strerror(want));
 		bad = 1;
-	} else if (rc != 0 && !all_zero(&rec, sizeof(rec))) {
+	} else if (rc != 0 && !tu_all_zero(&rec, sizeof(rec))) {
 		/* A refused plaintext leaves nothing behind, secrets least of all. */
 		print_error("case \"%s\": refused but the record was not wiped\n", name);
 		bad = 1;
@@ -930,7 +850,7 @@ static void test_decode_secret_length_range(void **state)
 static void test_decode_values(void **state)
 {
 	uint8_t buf[1024];
-	size_t n = unhex(CREATED TOTP CARD RECOVERY "8123 0002 0000", buf, sizeof(buf));
+	size_t n = tu_unhex(CREATED TOTP CARD RECOVERY "8123 0002 0000", buf, sizeof(buf));
 	struct mfa_record rec;
 	/* clang-format off */
 	static const uint8_t fpr[32] = {
@@ -983,7 +903,7 @@ static void test_encode_golden(void **state)
 {
 	static const char want_hex[] = CREATED TOTP;
 	uint8_t want[256];
-	size_t n = unhex(want_hex, want, sizeof(want));
+	size_t n = tu_unhex(want_hex, want, sizeof(want));
 	struct mfa_record rec;
 	struct mfa_buf out;
 
@@ -1044,7 +964,7 @@ static void test_decode_length_limits(void **state)
 		assert_non_null(buf);
 		for (size_t f = 0; f < sizeof(base) / sizeof(base[0]); f++) {
 			uint8_t tmp[256];
-			size_t m = unhex(base[f], tmp, sizeof(tmp));
+			size_t m = tu_unhex(base[f], tmp, sizeof(tmp));
 			if (((tmp[0] << 8) | tmp[1]) == cases[i].tag)
 				continue;
 			memcpy(buf + n, tmp, m);
@@ -1082,12 +1002,12 @@ static void test_decode_every_truncation(void **state)
 {
 	uint8_t buf[1024], *exact;
 	uint8_t scratch[1024];
-	size_t n = unhex(CREATED TOTP CARD RECOVERY, buf, sizeof(buf));
+	size_t n = tu_unhex(CREATED TOTP CARD RECOVERY, buf, sizeof(buf));
 	/* Cuts between groups leave a valid record with fewer factors. */
 	const size_t whole[] = {
-		unhex(CREATED, scratch, sizeof(scratch)),
-		unhex(CREATED TOTP, scratch, sizeof(scratch)),
-		unhex(CREATED TOTP CARD, scratch, sizeof(scratch)),
+		tu_unhex(CREATED, scratch, sizeof(scratch)),
+		tu_unhex(CREATED TOTP, scratch, sizeof(scratch)),
+		tu_unhex(CREATED TOTP CARD, scratch, sizeof(scratch)),
 	};
 	struct mfa_record rec;
 
@@ -1116,7 +1036,7 @@ static void test_encode_refuses_unterminated(void **state)
 	struct mfa_buf out;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	full_record(&rec);
 	memset(rec.card.subject, 'S', sizeof(rec.card.subject));
 	mfa_buf_init(&out);

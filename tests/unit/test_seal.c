@@ -30,12 +30,6 @@
 
 /* --- helpers --------------------------------------------------------------- */
 
-static void random_key(struct mfa_key *key)
-{
-	assert_int_equal(RAND_bytes(key->bytes, MFA_KEY_LEN), 1);
-	assert_int_equal(mfa_key_derive_id(key), 0);
-}
-
 /* SHA-256("mfauth key id" || key), first 8 bytes, computed here (seal.h). */
 static void expected_key_id(const uint8_t bytes[MFA_KEY_LEN], uint8_t id[MFA_KEYID_LEN])
 {
@@ -50,45 +44,6 @@ static void expected_key_id(const uint8_t bytes[MFA_KEY_LEN], uint8_t id[MFA_KEY
 	memcpy(id, md, MFA_KEYID_LEN);
 }
 
-/*
- * Open nonce || ct || tag with OpenSSL directly: 0 on success.  pt gets
- * inlen - MFA_SEAL_OVERHEAD bytes.
- */
-static int evp_open(const uint8_t key[MFA_KEY_LEN], const uint8_t *aad, size_t aadlen,
-    const uint8_t *in, size_t inlen, uint8_t *pt)
-{
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	size_t ctlen = inlen - MFA_SEAL_OVERHEAD;
-	int len = 0, ok;
-
-	assert_non_null(ctx);
-	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, MFA_NONCE_LEN, NULL) == 1 &&
-	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, in) == 1 &&
-	    EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) == 1 &&
-	    (ctlen == 0 || EVP_DecryptUpdate(ctx, pt, &len, in + MFA_NONCE_LEN, (int)ctlen) == 1) &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, MFA_TAG_LEN,
-	        (void *)(in + MFA_NONCE_LEN + ctlen)) == 1 &&
-	    EVP_DecryptFinal_ex(ctx, pt + ctlen, &len) == 1;
-	EVP_CIPHER_CTX_free(ctx);
-	return ok ? 0 : -1;
-}
-
-static int all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != 0)
-			return 0;
-	return 1;
-}
-
-static void fill_pattern(uint8_t *p, size_t n, uint8_t seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed + 31 * i);
-}
-
 /* --- seal ------------------------------------------------------------------ */
 
 static void test_key_id(void **state)
@@ -97,7 +52,7 @@ static void test_key_id(void **state)
 	uint8_t want[MFA_KEYID_LEN];
 
 	(void)state;
-	random_key(&k1);
+	tu_random_key(&k1);
 	expected_key_id(k1.bytes, want);
 	assert_memory_equal(k1.id, want, MFA_KEYID_LEN);
 	k2 = k1;
@@ -105,7 +60,7 @@ static void test_key_id(void **state)
 	assert_int_equal(mfa_key_derive_id(&k2), 0);
 	assert_memory_not_equal(k1.id, k2.id, MFA_KEYID_LEN);
 	mfa_key_wipe(&k2);
-	assert_true(all_zero(&k2, sizeof(k2)));
+	assert_true(tu_all_zero(&k2, sizeof(k2)));
 }
 
 /* Round trip at several lengths, checked against OpenSSL directly. */
@@ -116,14 +71,14 @@ static void test_seal_round_trip(void **state)
 	struct mfa_key key;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		size_t n = lens[i];
 		uint8_t *pt = malloc(n + 1), *blob = malloc(n + MFA_SEAL_OVERHEAD);
 		uint8_t *out = malloc(n + 1), *ref = malloc(n + 1);
 
 		assert_true(pt && blob && out && ref);
-		fill_pattern(pt, n, (uint8_t)i);
+		tu_fill_pattern(pt, n, (uint8_t)i);
 		assert_int_equal(mfa_seal(&key, aad, sizeof(aad), pt, n, blob), 0);
 		if (n >= 8)
 			assert_memory_not_equal(blob + MFA_NONCE_LEN, pt, n);
@@ -133,8 +88,8 @@ static void test_seal_round_trip(void **state)
 		    0);
 		assert_memory_equal(out, pt, n);
 		/* nonce || ciphertext || tag, AES-256-GCM, 12-byte nonce, 16-byte tag */
-		assert_int_equal(evp_open(key.bytes, aad, sizeof(aad), blob, n + MFA_SEAL_OVERHEAD,
-		                     ref),
+		assert_int_equal(tu_evp_open(key.bytes, aad, sizeof(aad), blob,
+		                     n + MFA_SEAL_OVERHEAD, ref),
 		    0);
 		assert_memory_equal(ref, pt, n);
 		free(pt);
@@ -168,21 +123,21 @@ static void test_seal_wrong_key_and_aad(void **state)
 	/* clang-format on */
 
 	(void)state;
-	random_key(&key);
-	random_key(&other);
+	tu_random_key(&key);
+	tu_random_key(&other);
 	assert_int_equal(mfa_seal(&key, aad, 5, pt, sizeof(pt), blob), 0);
 
 	memset(out, 0xee, sizeof(out));
 	assert_int_equal(mfa_unseal(&other, aad, 5, blob, sizeof(blob), out), MFA_ERR_CORRUPT);
 	/* Plaintext that did not authenticate is never handed back. */
-	assert_true(all_zero(out, sizeof(out)));
+	assert_true(tu_all_zero(out, sizeof(out)));
 
 	for (size_t i = 0; i < sizeof(bad_aad) / sizeof(bad_aad[0]); i++) {
 		memset(out, 0xee, sizeof(out));
 		assert_int_equal(mfa_unseal(&key, (const uint8_t *)bad_aad[i].aad, bad_aad[i].len,
 		                     blob, sizeof(blob), out),
 		    MFA_ERR_CORRUPT);
-		assert_true(all_zero(out, sizeof(out)));
+		assert_true(tu_all_zero(out, sizeof(out)));
 	}
 	assert_int_equal(mfa_unseal(&key, aad, 5, blob, sizeof(blob), out), 0);
 	assert_memory_equal(out, pt, sizeof(pt));
@@ -197,7 +152,7 @@ static void test_seal_every_bit_flip(void **state)
 	struct mfa_key key;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	assert_int_equal(mfa_seal(&key, aad, sizeof(aad), pt, sizeof(pt), blob), 0);
 	for (size_t i = 0; i < sizeof(blob) * 8; i++) {
 		blob[i / 8] ^= (uint8_t)(1u << (i % 8));
@@ -216,7 +171,7 @@ static void test_seal_truncated(void **state)
 	struct mfa_key key;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	assert_int_equal(mfa_seal(&key, NULL, 0, pt, sizeof(pt), blob), 0);
 	for (size_t n = 0; n < sizeof(blob); n++) {
 		uint8_t *copy = malloc(n > 0 ? n : 1);
@@ -235,7 +190,7 @@ static void test_seal_fresh_nonce(void **state)
 	struct mfa_key key;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	assert_int_equal(mfa_seal(&key, NULL, 0, pt, sizeof(pt), a), 0);
 	assert_int_equal(mfa_seal(&key, NULL, 0, pt, sizeof(pt), b), 0);
 	assert_memory_not_equal(a, b, MFA_NONCE_LEN);
@@ -291,7 +246,7 @@ static void test_key_create(void **state)
 	content = tu_read_file(kd->path, &len);
 	assert_int_equal(len, MFA_KEY_LEN);
 	assert_memory_equal(content, key.bytes, MFA_KEY_LEN);
-	assert_false(all_zero(key.bytes, MFA_KEY_LEN));
+	assert_false(tu_all_zero(key.bytes, MFA_KEY_LEN));
 	expected_key_id(key.bytes, id);
 	assert_memory_equal(key.id, id, MFA_KEYID_LEN);
 
@@ -513,7 +468,7 @@ static void test_key_load_table(void **state)
 			if (strstr(perr.msg, path) == NULL && strstr(perr.msg, dir) == NULL)
 				fail_msg("key case \"%s\": message \"%s\" does not name the file",
 				    key_load_cases[i].name, perr.msg);
-			assert_true(all_zero(key.bytes, MFA_KEY_LEN));
+			assert_true(tu_all_zero(key.bytes, MFA_KEY_LEN));
 		}
 		chmod(dir, 0700);
 		free(path);

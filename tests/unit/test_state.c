@@ -24,21 +24,6 @@
 #define SLOT MFA_STATE_SLOT_LEN
 #define SLOT_HEADER_LEN (4 + 1 + MFA_KEYID_LEN + 8)
 
-static void random_key(struct mfa_key *key)
-{
-	assert_int_equal(RAND_bytes(key->bytes, MFA_KEY_LEN), 1);
-	assert_int_equal(mfa_key_derive_id(key), 0);
-}
-
-static int all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != 0)
-			return 0;
-	return 1;
-}
-
 /* A state with every field distinct; v varies the values. */
 static void make_state(struct mfa_state *st, uint64_t seq, uint8_t v)
 {
@@ -89,7 +74,7 @@ static void test_slot_round_trip(void **state)
 	uint8_t slot[SLOT];
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 
 	/* Every field distinctive, strings at their longest. */
 	make_state(&in, 0x0807060504030201ULL, 0x5a);
@@ -123,7 +108,7 @@ static void test_slot_round_trip(void **state)
 	seal(&key, "alice", &in, slot);
 	memset(&out, 0xee, sizeof(out));
 	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), 0);
-	assert_true(all_zero(&out, sizeof(out)));
+	assert_true(tu_all_zero(&out, sizeof(out)));
 
 	/* Sealing twice gives different bytes (fresh nonce), both valid. */
 	{
@@ -219,7 +204,7 @@ static void test_slot_unterminated_strings(void **state)
 	uint8_t slot[SLOT];
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	make_state(&in, 1, 2);
 	memset(in.fail_service, 'S', sizeof(in.fail_service));
 	memset(in.fail_tty, 'T', sizeof(in.fail_tty));
@@ -242,14 +227,14 @@ static void test_slot_other_user(void **state)
 	uint8_t slot[SLOT];
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	make_state(&in, 9, 9);
 	seal(&key, "alice", &in, slot);
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		memset(&out, 0xee, sizeof(out));
 		assert_int_equal(mfa_state_unseal_slot(&key, others[i], slot, &out),
 		    MFA_ERR_CORRUPT);
-		assert_true(all_zero(&out, sizeof(out)));
+		assert_true(tu_all_zero(&out, sizeof(out)));
 	}
 }
 
@@ -260,13 +245,13 @@ static void test_slot_other_key(void **state)
 	uint8_t slot[SLOT];
 
 	(void)state;
-	random_key(&key);
-	random_key(&other);
+	tu_random_key(&key);
+	tu_random_key(&other);
 	make_state(&in, 9, 9);
 	seal(&other, "alice", &in, slot);
 	memset(&out, 0xee, sizeof(out));
 	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), MFA_ERR_KEYID);
-	assert_true(all_zero(&out, sizeof(out)));
+	assert_true(tu_all_zero(&out, sizeof(out)));
 	/* Claiming our key id does not get it past the tag. */
 	memcpy(slot + 5, key.id, MFA_KEYID_LEN);
 	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), MFA_ERR_CORRUPT);
@@ -301,7 +286,7 @@ static void test_slot_every_byte_flip(void **state)
 	size_t accepted = 0, first = SIZE_MAX, last = 0, wrong = 0;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	make_state(&in, 77, 3);
 	seal(&key, "alice", &in, slot);
 	for (size_t i = 0; i < SLOT; i++) {
@@ -317,7 +302,7 @@ static void test_slot_every_byte_flip(void **state)
 		} else if (rc != flip_expect(i)) {
 			print_error("byte %zu flipped: got %d, want %d\n", i, rc, flip_expect(i));
 			wrong++;
-		} else if (!all_zero(&out, sizeof(out))) {
+		} else if (!tu_all_zero(&out, sizeof(out))) {
 			print_error("byte %zu flipped: refused but state not cleared\n", i);
 			wrong++;
 		}
@@ -388,8 +373,8 @@ static void test_pick_table(void **state)
 	struct mfa_key key, other;
 
 	(void)state;
-	random_key(&key);
-	random_key(&other);
+	tu_random_key(&key);
+	tu_random_key(&other);
 	for (size_t i = 0; i < sizeof(pick_cases) / sizeof(pick_cases[0]); i++) {
 		uint8_t file[MFA_STATE_FILE_LEN];
 		struct mfa_state want[2], out;
@@ -425,7 +410,7 @@ static void test_pick_torn_write_every_point(void **state)
 	size_t got8 = 0;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	make_state(&s6, 6, 6);
 	make_state(&s7, 7, 7);
 	make_state(&s8, 8, 8);
@@ -475,7 +460,7 @@ static void test_pick_torn_second_half(void **state)
 	struct mfa_key key;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t file[MFA_STATE_FILE_LEN];
 		struct mfa_state older, newer, out;
@@ -508,7 +493,7 @@ static void test_pick_every_byte_flip(void **state)
 	size_t wrong = 0, first = SIZE_MAX, last = 0;
 
 	(void)state;
-	random_key(&key);
+	tu_random_key(&key);
 	make_state(&older, 100, 1);
 	make_state(&newer, 101, 2);
 	seal(&key, "alice", &older, file);
