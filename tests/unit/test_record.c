@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <openssl/evp.h>
 #include "testutil.h"
 #include "mfauth/buf.h"
 #include "mfauth/err.h"
