@@ -3,9 +3,10 @@
  * results; cmd_check.c the config, key and store-directory checks and the
  * command; check_store.c reads every file in the store; check_clock.c
  * judges the clock; check_pam.c reads the PAM stacks; check_sshd.c asks
- * sshd.  Each part only reports (nothing is written), and only through
- * check_report.c: the parts do not call each other, except check_store.c
- * handing each user's state to check_clock_user.
+ * sshd; check_helper.c looks at the setuid helper.  Each part only reports
+ * (nothing is written), and only through check_report.c: the parts do not
+ * call each other, except check_store.c handing each user's state to
+ * check_clock_user.
  */
 #ifndef MFAUTH_CHECK_H
 #define MFAUTH_CHECK_H
@@ -86,5 +87,13 @@ void check_pam(struct report *r, const char *dir, bool *sshd_auth);
  * binary sshd is not installed or cannot print its settings.
  */
 void check_sshd(struct report *r, const char *sshd, const char *config);
+
+/*
+ * The setuid helper at path (check_helper.c, the config's `helper`): there,
+ * root's, setuid, executable by others, not writable by others, on a trusted
+ * path and not on a nosuid mount; otherwise PAM callers that are not root are
+ * refused (a missing helper is a warning, the rest errors or critical).
+ */
+void check_helper(struct report *r, const char *path);
 
 #endif

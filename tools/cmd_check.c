@@ -14,7 +14,8 @@
  * Here: checks 1-3 and the command; the results are check_report.c's,
  * check 4 (the files in the store) is check_store.c, check 5 (the clock)
  * check_clock.c, check 6 (the PAM stacks) check_pam.c, check 7 (sshd's
- * settings, when the sshd stack runs the module) check_sshd.c.
+ * settings, when the sshd stack runs the module) check_sshd.c, check 8 (the
+ * setuid helper, for PAM callers that are not root) check_helper.c.
  */
 #include "config.h"
 
@@ -309,9 +310,10 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	}
 	now = (uint64_t)time(NULL);
 	check_report_begin(&r);
-	if (check_config(c, &r))
+	if (check_config(c, &r)) {
 		check_store(c, &r, now, &clock);
-	else
+		check_helper(&r, c->cfg.helper);
+	} else
 		check_report(&r, SEV_INFO, "store", "store", "%s",
 		    _("key, store and records not checked: no "
 		      "usable configuration"));
