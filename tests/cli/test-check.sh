@@ -731,6 +731,58 @@ sshd_config "$S/nopam" 'UsePAM no' 'KbdInteractiveAuthentication yes'
 run_check_sshd "$S/nopam"
 check "UsePAM no: error, exit 1" finding error "$S/nopam" \
     '^UsePAM no: sshd checks passwords itself' 1 0 1 0
+# Match blocks (sshd -T alone prints only the settings outside them): each
+# enrolled user is asked for with sshd -T -C user=NAME.  daemon is enrolled
+# too: a user the system knows, in group daemon, for Match Group.
+printf 'daemon,%s\n' "$SEED" | "$MFAUTH" -c "$CONF" import csv >/dev/null 2>&1
+sshd_config "$S/grp" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'PasswordAuthentication no' 'Match Group daemon' '	KbdInteractiveAuthentication no' \
+    '	PasswordAuthentication yes'
+run_check_sshd "$S/grp"
+check "Match Group of an enrolled user turning keyboard-interactive off: warning naming the user" \
+    finding warning "$S/grp" "^for daemon \(a Match block\): KbdInteractiveAuthentication no \
+with PasswordAuthentication yes" 0 0 0 1
+check "Match Group: the settings outside the Match block are still judged ok" has ok "$S/grp" \
+    '^UsePAM yes, the code prompt reaches the clerk'
+sshd_config "$S/usr" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'PasswordAuthentication no' 'Match User alice,bob' '	PasswordAuthentication yes' \
+    '	AuthenticationMethods publickey,password'
+run_check_sshd "$S/usr"
+check "Match User alice,bob with publickey,password: one warning naming both, exit 0" finding \
+    warning "$S/usr" "^for alice, bob \(a Match block\): AuthenticationMethods \
+publickey,password allows password without keyboard-interactive" 0 0 0 1
+sshd_config "$S/carol" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'PasswordAuthentication no' 'Match User carol' '	PasswordAuthentication yes' \
+    '	KbdInteractiveAuthentication no'
+run_check_sshd "$S/carol"
+check "Match User of a user not enrolled: all ok" all_ok
+check "Match User of a user not enrolled: says the 3 enrolled users were asked for" has ok \
+    "$S/carol" '^no Match block changes this for the 3 enrolled users'
+check "without --sshd-match: an info line says address blocks were not applied" has info \
+    "$S/carol" '^Match blocks on Address, Host.*--sshd-match'
+sshd_config "$S/addr" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'PasswordAuthentication no' 'Match Address 10.0.0.0/8' '	PasswordAuthentication yes' \
+    '	KbdInteractiveAuthentication no'
+run_check_sshd "$S/addr"
+check "Match Address without --sshd-match: not applied, exit 0" rc_is 0
+run_check_sshd "$S/addr" --sshd-match addr=192.0.2.7 --sshd-match addr=10.1.2.3,host=pc1.example
+check "Match Address with --sshd-match addr=10.1.2.3: warning for every user under that connection" \
+    finding warning "$S/addr" "^for alice, bob, daemon connecting with addr=10.1.2.3,host=pc1.example \
+\(a Match block\): KbdInteractiveAuthentication no" 0 0 0 1
+check "Match Address with --sshd-match: no info line about unapplied blocks" \
+    sh -c '! grep -q "^info: .*Match blocks on Address" "$1"' _ "$T/out"
+# The reverse: a bad global setting that a Match block repairs for the clerks.
+sshd_config "$S/fix" 'UsePAM yes' 'KbdInteractiveAuthentication no' \
+    'Match Group daemon' '	KbdInteractiveAuthentication yes'
+run_check_sshd "$S/fix"
+check "global warning repaired by Match Group for daemon: the warning stays, daemon's ok said" \
+    finding warning "$S/fix" '^KbdInteractiveAuthentication no' 0 0 0 1
+check "global warning repaired by Match Group: an ok line for daemon" has ok "$S/fix" \
+    '^for daemon \(a Match block\): UsePAM yes'
+for bad in user=alice 'addr=1.2.3.4,user=root' 'addr=' 'addr=1.2.3.4 x' 'addr=a=b'; do
+	run_check_sshd "$S/kbd" --sshd-match "$bad"
+	check "--sshd-match '$bad': usage error, exit 2" rc_is 2
+done
 # Without the module in the sshd stack, sshd is none of mfauth's business.
 printf 'auth requisite pam_unix.so\naccount required pam_unix.so\n' >"$PAMD/sshd"
 rm "$PAMD/common-auth"
