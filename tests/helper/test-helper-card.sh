@@ -69,6 +69,55 @@ check "wrong PIN (2 of 2): refused" not lock mfa_a mfa_a 9999
 check "message: the failure that locked says so at once" grep -qi "locked" "$T/out"
 check "audit: the lock through the helper" audited "event=lock .*user=mfa_a"
 check "locked in the store" locked_of mfa_a
+
+# --- card_min_tries = 1: the wrong PIN that blocks the card is a failed attempt,
+# counted once by the helper (the clerk's locker) and once by the module (root).
+mfauth unlock mfa_a --reason test >/dev/null
+sed -i 's/^deny = 2$/deny = 10/' "$conf"
+echo 'card_min_tries = 1' >>"$conf"
+fresh_card() { rig_remove "$T/rig" >/dev/null 2>&1; insert jpki "$@"; }
+# root_login USER ANSWER: the module's own path (root reads the store itself).
+root_login() {
+	"$build/tests/pam/pamcheck" --confdir "$T/pam.d" --no-fail-delay lock "$1" <<<"$2" >"$T/out" 2>&1
+}
+fresh_card --tries 1
+check "helper, last try: the wrong PIN is refused" not lock mfa_a mfa_a 9999
+check "helper, last try: the card is blocked now" test "$(tries_on_card jpki)" = 0
+check "helper, last try: the clerk is told the PIN is now blocked" \
+	grep -q "Wrong PIN. The card's PIN is now blocked: have it reset" "$T/out"
+helper_count=$(failures_of mfa_a)
+check "helper, last try: counted once" test "$helper_count" -eq 1
+check "audit: bad_pin with no try left, through the helper" audited \
+	"event=auth result=fail user=mfa_a factor=card reason=bad_pin .*caller_uid=61001 failures=1 tries_left=0"
+check "helper, last try: no code prompt after the card attempt" not grep -q "Verification code" "$T/out"
+mfauth unlock mfa_a --reason test >/dev/null
+fresh_card --tries 1
+check "module as root, last try: the wrong PIN is refused" not root_login mfa_a 9999
+check "module as root, last try: the card is blocked now" test "$(tries_on_card jpki)" = 0
+check "module as root, last try: the clerk is told the PIN is now blocked" \
+	grep -q "Wrong PIN. The card's PIN is now blocked: have it reset" "$T/out"
+module_count=$(failures_of mfa_a)
+check "module as root, last try: counted once" test "$module_count" -eq 1
+check "the helper and the module count the blocking wrong PIN alike ($helper_count = $module_count)" \
+	test "$helper_count" -eq "$module_count"
+check "audit: bad_pin with no try left, from the module" bash -c \
+	'sleep 0.1; grep "event=auth result=fail user=mfa_a factor=card reason=bad_pin" "$0" | grep -v "helper=" |
+	grep -q "failures=1 tries_left=0"' "$audit"
+check "module as root, last try: no code prompt after the card attempt" \
+	not grep -q "Verification code" "$T/out"
+# A card blocked before the login: nothing is sent, nothing counts, the code prompt follows.
+mfauth unlock mfa_a --reason test >/dev/null
+check "helper, card blocked before: the code logs in" lock mfa_a mfa_a "$(code_of mfa_a)"
+check "helper, card blocked before: the code prompt was shown" grep -q "Verification code" "$T/out"
+check "helper, card blocked before: not counted" test "$(failures_of mfa_a)" -eq 0
+check "module, card blocked before: a wrong code is refused" not root_login mfa_a "$(wrong_of mfa_a)"
+check "module, card blocked before: only the wrong code counted" test "$(failures_of mfa_a)" -eq 1
+check "audit: pin_blocked is a skip on both paths" bash -c \
+	'sleep 0.1; [ "$(grep -c "event=auth result=skip user=mfa_a factor=card reason=pin_blocked" "$0")" -ge 2 ]' \
+	"$audit"
+mfauth unlock mfa_a --reason test >/dev/null
+fresh_card --tries 3
+
 check "no PIN in the audit" not grep -qE '(=| )(1234|9999)( |$)' "$audit"
 [ "$failed" -eq 0 ] || sed "s/^/       audit| /" "$audit"
 summary
