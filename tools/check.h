@@ -69,6 +69,7 @@ struct clock_seen {
  * users (collected by check_store_files), each also under every --sshd-match
  * connection spec ("addr=IP,host=NAME").
  */
+#define CHECK_SSHD_MATCH_LEN 512 /* the longest --sshd-match spec */
 struct check_sshd_who {
 	char **users; /* owned: check_sshd_who_free() */
 	size_t nusers, cap;

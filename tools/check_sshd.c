@@ -34,10 +34,11 @@
 #include "check.h"
 #include "mfauth/err.h"
 #include "mfauth/safefile.h"
+#include "mfauth/store_names.h"
 
 #define SSHD_DEFAULT_CONFIG "/etc/ssh/sshd_config"
 #define SSHD_OUTPUT_MAX (256 * 1024)
-#define SSHD_SPEC_MAX 1024   /* one -C argument */
+#define SSHD_SPEC_MAX 1024   /* one -C argument: "user=" NAME "," SPEC */
 #define SSHD_VERDICTS_MAX 32 /* distinct verdicts that differ from the global one */
 #define SSHD_NAMES_SHOWN 5   /* users named per verdict; the rest are counted */
 
@@ -222,6 +223,9 @@ static enum sev sshd_ask(const char *sshd, const char *config, const char *spec,
 	return sshd_verdict(&s, msg, size);
 }
 
+_Static_assert(SSHD_SPEC_MAX > sizeof("user=,") + MFA_USER_MAX + CHECK_SSHD_MATCH_LEN,
+    "a -C spec always fits");
+
 /* One verdict that differs from the global one, and the users it holds for. */
 struct verdict {
 	enum sev sev;
@@ -300,16 +304,18 @@ static void sshd_users(struct report *r, const char *sshd, const char *config, c
 			const char *match = m == 0 ? NULL : who->match[m - 1];
 			enum sev sev;
 
-			/* Both fit: names and specs are bounded well below SSHD_SPEC_MAX. */
 			snprintf(spec, sizeof(spec), "user=%s%s%s", who->users[u], match ? "," : "",
 			    match ? match : "");
 			asked++;
 			sev = sshd_ask(sshd, config, spec, msg, sizeof(msg));
 			if (sev == global && strcmp(msg, global_msg) == 0)
 				continue; /* said by the global line */
-			if (!verdict_add(v, &n, sev, match, msg, who->users[u]))
-				check_report(r, sev, "sshd", subject,
-				    _("for %s (a Match block): %s"), who->users[u], msg);
+			if (!verdict_add(v, &n, sev, match, msg, who->users[u])) {
+				struct verdict one = { sev, match, "", "", 1 };
+				snprintf(one.msg, sizeof(one.msg), "%s", msg);
+				snprintf(one.names, sizeof(one.names), "%s", who->users[u]);
+				verdict_report(r, subject, &one); /* table full: on its own line */
+			}
 		}
 	}
 	for (size_t i = 0; i < n; i++)

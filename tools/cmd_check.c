@@ -282,7 +282,7 @@ static bool sshd_match_ok(const char *spec)
 	static const char *const keys[] = { "addr=", "host=", "laddr=", "lport=", "rdomain=" };
 	const char *p = spec;
 
-	if (strlen(spec) > 512)
+	if (strlen(spec) > CHECK_SSHD_MATCH_LEN)
 		return false;
 	for (;;) {
 		size_t k = 0, v;
