@@ -155,9 +155,23 @@ int mfa_card_login(const struct mfa_card_factor *f, const struct mfa_card_io *io
 		rc = MFA_ERR_PIN_TRIES;
 		goto out;
 	}
-	if ((rc = verify_pin(&card, hooks, f->profile, &tries)) != 0)
+	/*
+	 * From here a PIN went to the card: whatever happens is an attempt, so
+	 * MFA_ERR_PIN_BLOCKED (nothing sent, mfa_card_error_falls_back()) may not
+	 * leave.  The wrong PIN that blocked the card is a wrong PIN with no try
+	 * left; a card that says "blocked" after a right PIN is a card error.
+	 * Deciding it here, once, makes the module and the setuid helper count
+	 * it alike (both take mfa_card_error_counts() of what this returns).
+	 */
+	if ((rc = verify_pin(&card, hooks, f->profile, &tries)) != 0) {
+		if (rc == MFA_ERR_PIN_BLOCKED) {
+			rc = MFA_ERR_BADPIN;
+			tries = 0;
+		}
 		goto out;
-	rc = prove_possession(&card, f);
+	}
+	if ((rc = prove_possession(&card, f)) == MFA_ERR_PIN_BLOCKED)
+		rc = MFA_ERR_CARD;
 out:
 	out->tries_left = tries;
 	out->apdus = card.apdus;
@@ -226,7 +240,6 @@ bool mfa_card_error_counts(int err)
 	switch (err) {
 	case MFA_ERR_BADPIN:
 	case MFA_ERR_BADSIG:
-	case MFA_ERR_PIN_BLOCKED:
 	case MFA_ERR_PIN_REQUIRED:
 	case MFA_ERR_NOAPP:
 	case MFA_ERR_CARD:

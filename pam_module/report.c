@@ -141,6 +141,17 @@ void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_le
 		        _("The card's PIN is blocked. Contact security staff."));
 		break;
 	case MFA_ERR_BADPIN:
+		/*
+		 * This wrong PIN used the card's last try.  One wording for every
+		 * profile: the helper's bad_pin message carries no profile.
+		 */
+		if (tries_left == 0) {
+			pam_error(l->pamh, "%s",
+			    _("Wrong PIN. The card's PIN is now blocked: have it reset (a My Number "
+			      "card's at the municipal office, other cards by security staff) and use "
+			      "your authenticator code or a recovery code meanwhile."));
+			break;
+		}
 		pam_error(l->pamh,
 		    dngettext(MFA_TEXTDOMAIN, "Wrong PIN. %d try left.",
 		        "Wrong PIN. %d tries left.", count(tries_left)),

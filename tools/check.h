@@ -3,9 +3,10 @@
  * results; cmd_check.c the config, key and store-directory checks and the
  * command; check_store.c reads every file in the store; check_clock.c
  * judges the clock; check_pam.c reads the PAM stacks; check_sshd.c asks
- * sshd.  Each part only reports (nothing is written), and only through
- * check_report.c: the parts do not call each other, except check_store.c
- * handing each user's state to check_clock_user.
+ * sshd; check_helper.c looks at the setuid helper.  Each part only reports
+ * (nothing is written), and only through check_report.c: the parts do not
+ * call each other, except check_store.c handing each user's state to
+ * check_clock_user.
  */
 #ifndef MFAUTH_CHECK_H
 #define MFAUTH_CHECK_H
@@ -63,15 +64,32 @@ struct clock_seen {
 	size_t behind; /* users the clock is behind */
 };
 
+/*
+ * Whom sshd's settings are asked for besides the global ones: the enrolled
+ * users (collected by check_store_files), each also under every --sshd-match
+ * connection spec ("addr=IP,host=NAME").
+ */
+#define CHECK_SSHD_MATCH_LEN 512 /* the longest --sshd-match spec */
+struct check_sshd_who {
+	char **users; /* owned: check_sshd_who_free() */
+	size_t nusers, cap;
+	const char *const *match; /* argv strings, not owned */
+	size_t nmatch;
+};
+
+/* Appends a copy of user; false when out of memory. */
+bool check_sshd_who_add(struct check_sshd_who *who, const char *user);
+void check_sshd_who_free(struct check_sshd_who *who);
+
 /* ---- check_store.c, check_pam.c, check_sshd.c ---- */
 
 /*
- * Every file in the store.  With the store open (store != NULL: trusted
- * directory, key loaded) records are decrypted and states read; otherwise only
- * names and modes are checked.
+ * Every file in the store; each enrolled user is added to who.  With the
+ * store open (store != NULL: trusted directory, key loaded) records are
+ * decrypted and states read; otherwise only names and modes are checked.
  */
 void check_store_files(struct cli *c, struct report *r, struct mfa_store *store, uint64_t now,
-    struct clock_seen *clock);
+    struct clock_seen *clock, struct check_sshd_who *who);
 
 /*
  * Every PAM service file in dir: is pam_mfauth.so in a stack, and placed so it
@@ -82,9 +100,19 @@ void check_pam(struct report *r, const char *dir, bool *sshd_auth);
 /*
  * sshd (check_sshd.c): with the module in the sshd stack, do sshd's settings
  * (`sshd -T [-f config]`, config NULL for sshd's own default) let the code
- * prompt reach the clerk?  Nothing is reported but an info line when the
+ * prompt reach the clerk, globally and for each user of who (`-C user=NAME`,
+ * Match blocks applied)?  Nothing is reported but an info line when the
  * binary sshd is not installed or cannot print its settings.
  */
-void check_sshd(struct report *r, const char *sshd, const char *config);
+void check_sshd(struct report *r, const char *sshd, const char *config,
+    const struct check_sshd_who *who);
+
+/*
+ * The setuid helper at path (check_helper.c, the config's `helper`): there,
+ * root's, setuid, executable by others, not writable by others, on a trusted
+ * path and not on a nosuid mount; otherwise PAM callers that are not root are
+ * refused (a missing helper is a warning, the rest errors or critical).
+ */
+void check_helper(struct report *r, const char *path);
 
 #endif

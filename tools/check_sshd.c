@@ -6,6 +6,19 @@
  * only keyboard-interactive authentication shows the prompt.  The effective
  * settings come from `sshd -T` (the binary is run, never the config parsed
  * here: Include, Match and defaults are sshd's to resolve).
+ *
+ * `sshd -T` alone prints the settings outside every Match block; a Match
+ * block can turn keyboard-interactive off, or password on, for exactly the
+ * clerks (`Match Group clerks`).  So the settings are also asked for each
+ * enrolled user, `sshd -T -C user=NAME` (sshd resolves the user's groups
+ * itself: Match User and Match Group are applied as at login): the module's
+ * prompt matters for the enrolled users, and for them every User or Group
+ * block is covered, whatever its pattern.  Where a clerk connects from
+ * (Match Address, Host, LocalAddress, LocalPort, RDomain) cannot be known
+ * here: sshd -T skips a block whose criterion the -C spec does not name, so
+ * those blocks are applied only for the connections the administrator names
+ * with --sshd-match (each enrolled user with each), and an info line says so
+ * when none is named.
  */
 #include "config.h"
 
@@ -21,9 +34,13 @@
 #include "check.h"
 #include "mfauth/err.h"
 #include "mfauth/safefile.h"
+#include "mfauth/store_names.h"
 
 #define SSHD_DEFAULT_CONFIG "/etc/ssh/sshd_config"
 #define SSHD_OUTPUT_MAX (256 * 1024)
+#define SSHD_SPEC_MAX 1024   /* one -C argument: "user=" NAME "," SPEC */
+#define SSHD_VERDICTS_MAX 32 /* distinct verdicts that differ from the global one */
+#define SSHD_NAMES_SHOWN 5   /* users named per verdict; the rest are counted */
 
 struct sshd_settings {
 	bool usepam, password, kbdint, kbdint_seen, challenge;
@@ -31,16 +48,30 @@ struct sshd_settings {
 };
 
 /*
- * Run `sshd -T [-f config]` with a clean environment and collect what it
+ * Run `sshd -T [-f config] [-C spec]` with a clean environment and collect what it
  * prints (stdout and stderr together).  Returns 0 with *out (caller frees)
  * and *status, or an error.
  */
-static int sshd_run(const char *sshd, const char *config, char **out, size_t *len, int *status)
+static int sshd_run(const char *sshd, const char *config, const char *spec, char **out, size_t *len,
+    int *status)
 {
 	static char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", lc_env[] = "LC_ALL=C";
 	char *const envp[] = { path_env, lc_env, NULL };
-	const char *argv[] = { sshd, "-T", config ? "-f" : NULL, config, NULL };
+	const char *argv[7];
+	size_t n = 0;
 	int p[2], rc;
+
+	argv[n++] = sshd;
+	argv[n++] = "-T";
+	if (config) {
+		argv[n++] = "-f";
+		argv[n++] = config;
+	}
+	if (spec) {
+		argv[n++] = "-C";
+		argv[n++] = spec;
+	}
+	argv[n] = NULL;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) != 0)
@@ -127,63 +158,230 @@ static bool methods_password_only(const char *methods)
 	return false;
 }
 
-/* The findings for settings s of the sshd whose stack holds the module. */
-static void sshd_judge(struct report *r, const char *subject, const struct sshd_settings *s)
+/*
+ * The verdict on settings s of the sshd whose stack holds the module: its
+ * severity, and the message in msg.
+ */
+static enum sev sshd_verdict(const struct sshd_settings *s, char *msg, size_t size)
 {
 	if (!s->usepam) {
-		check_report(r, SEV_ERROR, "sshd", subject, "%s",
+		snprintf(msg, size, "%s",
 		    _("UsePAM no: sshd checks passwords "
 		      "itself and never runs the sshd PAM stack, so ssh logins skip pam_mfauth.so; set "
 		      "UsePAM yes and KbdInteractiveAuthentication yes"));
-		return;
+		return SEV_ERROR;
 	}
 	if (s->password && !s->kbdint) {
-		check_report(r, SEV_WARNING, "sshd", subject, "%s",
+		snprintf(msg, size, "%s",
 		    _("KbdInteractiveAuthentication no "
 		      "with PasswordAuthentication yes and UsePAM yes: sshd answers pam_mfauth.so's "
 		      "code prompt with the password, so clerks cannot log in with a code; set "
 		      "KbdInteractiveAuthentication yes and PasswordAuthentication no, or "
 		      "AuthenticationMethods publickey,keyboard-interactive"));
-		return;
+		return SEV_WARNING;
 	}
 	if (s->password && methods_password_only(s->methods)) {
-		check_report(r, SEV_WARNING, "sshd", subject,
+		snprintf(msg, size,
 		    _("AuthenticationMethods %.200s allows "
 		      "password without keyboard-interactive: sshd answers pam_mfauth.so's code prompt "
 		      "with the password; use AuthenticationMethods publickey,keyboard-interactive"),
 		    s->methods);
-		return;
+		return SEV_WARNING;
 	}
-	check_report(r, SEV_OK, "sshd", subject, "%s",
+	snprintf(msg, size, "%s",
 	    _("UsePAM yes, the code prompt reaches the clerk "
 	      "through keyboard-interactive authentication"));
+	return SEV_OK;
 }
 
-void check_sshd(struct report *r, const char *sshd, const char *config)
+/*
+ * Ask sshd for its settings under spec (NULL: outside every Match block).
+ * Returns the verdict and its message, or SEV_INFO with why sshd could not
+ * tell.
+ */
+static enum sev sshd_ask(const char *sshd, const char *config, const char *spec, char *msg,
+    size_t size)
 {
-	const char *subject = config ? config : SSHD_DEFAULT_CONFIG;
 	struct sshd_settings s;
 	char *out = NULL;
 	size_t len = 0;
 	int status = 0, rc;
 
+	if ((rc = sshd_run(sshd, config, spec, &out, &len, &status)) != 0) {
+		snprintf(msg, size, _("cannot run %s -T: %s; sshd not checked"), sshd,
+		    cli_strerror(rc));
+		return SEV_INFO;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		out[strcspn(out, "\r\n")] = '\0';
+		snprintf(msg, size, _("%s -T failed (%.200s); sshd not checked"), sshd, out);
+		free(out);
+		return SEV_INFO;
+	}
+	sshd_parse(out, &s);
+	free(out);
+	return sshd_verdict(&s, msg, size);
+}
+
+_Static_assert(SSHD_SPEC_MAX > sizeof("user=,") + MFA_USER_MAX + CHECK_SSHD_MATCH_LEN,
+    "a -C spec always fits");
+
+/* One verdict that differs from the global one, and the users it holds for. */
+struct verdict {
+	enum sev sev;
+	const char *match; /* the --sshd-match spec, NULL for none */
+	char msg[1024];
+	char names[256]; /* the first SSHD_NAMES_SHOWN users, comma-separated */
+	size_t users;
+};
+
+/* Add user to the verdict (sev, msg) under match; false when the table is full. */
+static bool verdict_add(struct verdict *v, size_t *n, enum sev sev, const char *match,
+    const char *msg, const char *user)
+{
+	struct verdict *e = NULL;
+
+	for (size_t i = 0; i < *n && e == NULL; i++)
+		if (v[i].sev == sev && v[i].match == match && strcmp(v[i].msg, msg) == 0)
+			e = &v[i];
+	if (e == NULL) {
+		if (*n == SSHD_VERDICTS_MAX)
+			return false;
+		e = &v[(*n)++];
+		memset(e, 0, sizeof(*e));
+		e->sev = sev;
+		e->match = match;
+		snprintf(e->msg, sizeof(e->msg), "%s", msg);
+	}
+	if (e->users < SSHD_NAMES_SHOWN) {
+		size_t used = strlen(e->names);
+		snprintf(e->names + used, sizeof(e->names) - used, "%s%s", used ? ", " : "", user);
+	}
+	e->users++;
+	return true;
+}
+
+static void verdict_report(struct report *r, const char *subject, const struct verdict *v)
+{
+	char who[320];
+
+	if (v->users > SSHD_NAMES_SHOWN)
+		snprintf(who, sizeof(who), _("%s and %zu more"), v->names,
+		    v->users - SSHD_NAMES_SHOWN);
+	else
+		snprintf(who, sizeof(who), "%s", v->names);
+	if (v->match)
+		check_report(r, v->sev, "sshd", subject,
+		    _("for %s connecting with %s (a Match block): %s"), who, v->match, v->msg);
+	else
+		check_report(r, v->sev, "sshd", subject, _("for %s (a Match block): %s"), who,
+		    v->msg);
+}
+
+/*
+ * The settings of each enrolled user (and each with every match spec) that
+ * differ from the global ones: one line per distinct verdict, naming users.
+ */
+static void sshd_users(struct report *r, const char *sshd, const char *config, const char *subject,
+    enum sev global, const char *global_msg, const struct check_sshd_who *who)
+{
+	struct verdict *v = calloc(SSHD_VERDICTS_MAX, sizeof(*v));
+	char spec[SSHD_SPEC_MAX], msg[1024];
+	size_t n = 0, asked = 0, skipped = 0;
+
+	if (v == NULL) {
+		check_report(r, SEV_INFO, "sshd", subject, "%s", cli_strerror(MFA_ERR_NOMEM));
+		return;
+	}
+	for (size_t u = 0; u < who->nusers; u++) {
+		/* A comma or '=' would end the -C spec's user value early: never ask for a
+		 * user name that sshd would read as another criterion. */
+		if (strpbrk(who->users[u], ",= ") != NULL) {
+			skipped++;
+			continue;
+		}
+		for (size_t m = 0; m <= who->nmatch; m++) {
+			const char *match = m == 0 ? NULL : who->match[m - 1];
+			enum sev sev;
+
+			snprintf(spec, sizeof(spec), "user=%s%s%s", who->users[u], match ? "," : "",
+			    match ? match : "");
+			asked++;
+			sev = sshd_ask(sshd, config, spec, msg, sizeof(msg));
+			if (sev == global && strcmp(msg, global_msg) == 0)
+				continue; /* said by the global line */
+			if (!verdict_add(v, &n, sev, match, msg, who->users[u])) {
+				struct verdict one = { sev, match, "", "", 1 };
+				snprintf(one.msg, sizeof(one.msg), "%s", msg);
+				snprintf(one.names, sizeof(one.names), "%s", who->users[u]);
+				verdict_report(r, subject, &one); /* table full: on its own line */
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		verdict_report(r, subject, &v[i]);
+	free(v);
+	if (skipped)
+		check_report(r, SEV_INFO, "sshd", subject,
+		    _("%zu enrolled users not asked for: the name cannot be given to sshd -C"),
+		    skipped);
+	if (n == 0 && asked > 0)
+		check_report(r, SEV_OK, "sshd", subject,
+		    _("no Match block changes this for the %zu enrolled users (sshd -T -C user=NAME: "
+		      "Match User and Match Group applied)"),
+		    who->nusers - skipped);
+	if (who->nmatch == 0 && who->nusers > 0)
+		check_report(r, SEV_INFO, "sshd", subject, "%s",
+		    _("Match blocks on Address, Host, LocalAddress, LocalPort or RDomain were not "
+		      "applied: name the connections clerks make with --sshd-match "
+		      "addr=IP,host=NAME"));
+}
+
+bool check_sshd_who_add(struct check_sshd_who *who, const char *user)
+{
+	char *copy;
+
+	if (who->nusers == who->cap) {
+		size_t cap = who->cap ? 2 * who->cap : 16;
+		char **grown = reallocarray(who->users, cap, sizeof(*grown));
+		if (grown == NULL)
+			return false;
+		who->users = grown;
+		who->cap = cap;
+	}
+	if ((copy = strdup(user)) == NULL)
+		return false;
+	who->users[who->nusers++] = copy;
+	return true;
+}
+
+void check_sshd_who_free(struct check_sshd_who *who)
+{
+	for (size_t i = 0; i < who->nusers; i++)
+		free(who->users[i]);
+	free(who->users);
+	who->users = NULL;
+	who->nusers = who->cap = 0;
+}
+
+void check_sshd(struct report *r, const char *sshd, const char *config,
+    const struct check_sshd_who *who)
+{
+	const char *subject = config ? config : SSHD_DEFAULT_CONFIG;
+	char msg[1024];
+	enum sev global;
+
 	if (access(sshd, X_OK) != 0) {
 		check_report(r, SEV_INFO, "sshd", sshd, "%s", _("not installed: sshd not checked"));
 		return;
 	}
-	if ((rc = sshd_run(sshd, config, &out, &len, &status)) != 0) {
-		check_report(r, SEV_INFO, "sshd", subject,
-		    _("cannot run %s -T: %s; sshd not checked"), sshd, cli_strerror(rc));
-		return;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		out[strcspn(out, "\r\n")] = '\0';
-		check_report(r, SEV_INFO, "sshd", subject,
-		    _("%s -T failed (%.200s); sshd not checked"), sshd, out);
-		free(out);
-		return;
-	}
-	sshd_parse(out, &s);
-	free(out);
-	sshd_judge(r, subject, &s);
+	global = sshd_ask(sshd, config, NULL, msg, sizeof(msg));
+	check_report(r, global, "sshd", subject, "%s", msg);
+	if (global == SEV_INFO)
+		return; /* sshd cannot print its settings: no per-user answer either */
+	if (who->nusers == 0)
+		check_report(r, SEV_INFO, "sshd", subject, "%s",
+		    _("no enrolled user known: Match blocks not applied"));
+	else
+		sshd_users(r, sshd, config, subject, global, msg, who);
 }

@@ -18,6 +18,7 @@ struct scan {
 	struct cli *c;
 	struct report *r;
 	struct mfa_store *store; /* NULL: names and modes are checked, nothing decrypted */
+	struct check_sshd_who *who;
 	uint64_t now;
 	size_t records, records_ok, states_ok, clock_problems;
 };
@@ -72,6 +73,8 @@ static void check_record(struct scan *s, const struct mfa_store_item *it)
 	int rc;
 
 	s->records++;
+	if (!check_sshd_who_add(s->who, it->user))
+		check_report(s->r, SEV_INFO, "sshd", it->user, "%s", cli_strerror(MFA_ERR_NOMEM));
 	if (s->store == NULL || !it->readable)
 		return;
 	if ((rc = mfa_store_load(s->store, it->user, &rec)) != 0) {
@@ -135,7 +138,7 @@ static void on_item(const struct mfa_store_item *it, void *ctx)
 
 /* Everything in the store (check.h). */
 void check_store_files(struct cli *c, struct report *r, struct mfa_store *store, uint64_t now,
-    struct clock_seen *clock)
+    struct clock_seen *clock, struct check_sshd_who *who)
 {
 	static const struct mfa_store_inspector ins = { on_finding, on_item };
 	struct scan s;
@@ -145,6 +148,7 @@ void check_store_files(struct cli *c, struct report *r, struct mfa_store *store,
 	s.c = c;
 	s.r = r;
 	s.store = store;
+	s.who = who;
 	s.now = now;
 	if (mfa_store_check(&c->cfg, store, now, &ins, &s) != 0)
 		return; /* check_store_dir has said why */

@@ -14,7 +14,8 @@
  * Here: checks 1-3 and the command; the results are check_report.c's,
  * check 4 (the files in the store) is check_store.c, check 5 (the clock)
  * check_clock.c, check 6 (the PAM stacks) check_pam.c, check 7 (sshd's
- * settings, when the sshd stack runs the module) check_sshd.c.
+ * settings, when the sshd stack runs the module) check_sshd.c, check 8 (the
+ * setuid helper, for PAM callers that are not root) check_helper.c.
  */
 #include "config.h"
 
@@ -33,6 +34,10 @@
 
 #define DEFAULT_PAM_DIR "/etc/pam.d"
 #define SSHD_PATH "/usr/sbin/sshd"
+#define SSHD_MATCH_MAX 16
+#define CHECK_USAGE \
+	N_("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] [--sshd-match SPEC]... " \
+	   "[--json]")
 
 /* ---- (1) config ----------------------------------------------------------- */
 
@@ -246,7 +251,8 @@ static bool check_store_dir(struct cli *c, struct report *r)
 /* ---- the command --------------------------------------------------------------- */
 
 /* Key, store directory, every store file and the per-user clock, given a usable config. */
-static void check_store(struct cli *c, struct report *r, uint64_t now, struct clock_seen *clock)
+static void check_store(struct cli *c, struct report *r, uint64_t now, struct clock_seen *clock,
+    struct check_sshd_who *who)
 {
 	struct mfa_path_error perr = { "" };
 	struct mfa_store *store = NULL;
@@ -261,8 +267,44 @@ static void check_store(struct cli *c, struct report *r, uint64_t now, struct cl
 		    cli_strerror(rc));
 		store = NULL;
 	}
-	check_store_files(c, r, store, now, clock);
+	check_store_files(c, r, store, now, clock, who);
 	mfa_store_close(store);
+}
+
+/*
+ * A --sshd-match spec: KEY=VALUE pairs for sshd -C naming where a connection
+ * comes from, never the user (check_sshd.c adds each enrolled user).  Only
+ * the keys sshd's Match criteria besides User and Group read; values of
+ * printable characters without blanks, commas or '='.
+ */
+static bool sshd_match_ok(const char *spec)
+{
+	static const char *const keys[] = { "addr=", "host=", "laddr=", "lport=", "rdomain=" };
+	const char *p = spec;
+
+	if (strlen(spec) > CHECK_SSHD_MATCH_LEN)
+		return false;
+	for (;;) {
+		size_t k = 0, v;
+		while (
+		    k < sizeof(keys) / sizeof(keys[0]) && strncmp(p, keys[k], strlen(keys[k])) != 0)
+			k++;
+		if (k == sizeof(keys) / sizeof(keys[0]))
+			return false;
+		p += strlen(keys[k]);
+		v = strcspn(p, ",= \t\r\n");
+		if (v == 0)
+			return false;
+		for (size_t i = 0; i < v; i++)
+			if ((unsigned char)p[i] < 0x21 || (unsigned char)p[i] > 0x7e)
+				return false;
+		p += v;
+		if (*p == '\0')
+			return true;
+		if (*p != ',')
+			return false;
+		p++;
+	}
 }
 
 int cmd_check(struct cli *c, int argc, char **argv)
@@ -272,10 +314,13 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		{ "pam-dir", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sshd-config", required_argument, NULL, 's' },
+		{ "sshd-match", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* clang-format on */
 	struct clock_seen clock = { false, 0, 0 };
+	struct check_sshd_who who;
+	const char *match[SSHD_MATCH_MAX];
 	struct report r;
 	const char *pam_dir = DEFAULT_PAM_DIR, *sshd_config = NULL;
 	bool sshd_auth = false;
@@ -283,6 +328,8 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	int opt;
 
 	memset(&r, 0, sizeof(r));
+	memset(&who, 0, sizeof(who));
+	who.match = match;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
@@ -294,24 +341,30 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		case 's':
 			sshd_config = optarg;
 			break;
+		case 'm':
+			if (!sshd_match_ok(optarg) || who.nmatch == SSHD_MATCH_MAX) {
+				cli_error(_("--sshd-match %s: want at most %d of KEY=VALUE[,...] "
+				            "with keys addr, host, laddr, lport, rdomain"),
+				    optarg, SSHD_MATCH_MAX);
+				return EXIT_USAGE;
+			}
+			match[who.nmatch++] = optarg;
+			break;
 		default:
-			cli_error("%s",
-			    _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
-			      "[--json]"));
+			cli_error("%s", _(CHECK_USAGE));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		cli_error("%s",
-		    _("usage: mfauth check [--pam-dir DIR] [--sshd-config FILE] "
-		      "[--json]"));
+		cli_error("%s", _(CHECK_USAGE));
 		return EXIT_USAGE;
 	}
 	now = (uint64_t)time(NULL);
 	check_report_begin(&r);
-	if (check_config(c, &r))
-		check_store(c, &r, now, &clock);
-	else
+	if (check_config(c, &r)) {
+		check_store(c, &r, now, &clock, &who);
+		check_helper(&r, c->cfg.helper);
+	} else
 		check_report(&r, SEV_INFO, "store", "store", "%s",
 		    _("key, store and records not checked: no "
 		      "usable configuration"));
@@ -323,6 +376,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		    clock.users);
 	check_pam(&r, pam_dir, &sshd_auth);
 	if (sshd_auth)
-		check_sshd(&r, SSHD_PATH, sshd_config);
+		check_sshd(&r, SSHD_PATH, sshd_config, &who);
+	check_sshd_who_free(&who);
 	return check_report_end(&r);
 }

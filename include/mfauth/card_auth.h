@@ -42,9 +42,12 @@ struct mfa_card_outcome {
  * (another kind of card), MFA_ERR_WRONG_CARD (another card of the enrolled
  * kind: nothing asked, no VERIFY sent), MFA_ERR_TRIES_UNKNOWN (the card's
  * answer to the tries query was not understood: no PIN asked),
- * MFA_ERR_PIN_TRIES (fewer than min_tries left: the PIN is not tried), MFA_ERR_PIN_BLOCKED, MFA_ERR_PIN_FORMAT (empty or
- * misshapen PIN: nothing sent), MFA_ERR_BADPIN, MFA_ERR_BADSIG (another
- * card's key), MFA_ERR_CARD / MFA_ERR_NOCARD and the hooks' errors.
+ * MFA_ERR_PIN_TRIES (fewer than min_tries left: the PIN is not tried),
+ * MFA_ERR_PIN_BLOCKED (blocked before this login: no PIN asked or sent),
+ * MFA_ERR_PIN_FORMAT (empty or misshapen PIN: nothing sent), MFA_ERR_BADPIN
+ * (a wrong PIN; out->tries_left 0 when it blocked the card),
+ * MFA_ERR_BADSIG (another card's key), MFA_ERR_CARD / MFA_ERR_NOCARD and
+ * the hooks' errors.
  */
 int mfa_card_login(const struct mfa_card_factor *f, const struct mfa_card_io *io,
     const struct mfa_card_hooks *hooks, unsigned min_tries, uint64_t now,

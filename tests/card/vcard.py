@@ -5,7 +5,8 @@
 		[--identity main|other] [--cert valid|expired|future | --expired] [--gzip-cert]
 		[--pin PIN] [--tries N] [--max-tries N] [--state FILE] [--blocked-sw 6983|63c0]
 		[--chuid present|absent|zero-guid] [--full-aid-only] [--tries-sw 63cx|630x]
-		[--atr HEX] [--pull-after-apdus N] [--ready-file F] [--log F]
+		[--atr HEX] [--pull-after-apdus N] [--stall-on verify|sign]
+		[--stall-seconds S] [--ready-file F] [--log F]
 		[--connect-timeout S] [--verbose]
 
 It connects to vpcd (the virtual reader driver inside pcscd) on 127.0.0.1:PORT and answers
@@ -40,6 +41,12 @@ Card behaviour worth knowing when writing tests:
 	The data of VERIFY is never logged, only its length.
   * --pull-after-apdus N closes the connection to vpcd right after answering the Nth APDU, as if
 	the card was pulled out of the reader.
+  * --stall-on verify|sign: the VERIFY that carries a PIN (verify) or the signature (sign) is
+	acted on (a wrong PIN spends a try, the state file is written), logged, then answered only
+	after --stall-seconds (5), as by a slow card: the host's transmit waits meanwhile. The log
+	lines "stalled ins=XX" and "stall over" say when the host is waiting. (A card removed
+	while pcscd still waited on it left the next card unseen by pcscd for over 10 s in most of
+	our runs: hence a late answer, not none, and a test removes the card after "stall over".)
 
 Exit status: 0 when vpcd closed the connection or the card was pulled, 2 usage, 3 vpcd
 unreachable after --connect-timeout, 4 bad key/certificate files.
@@ -279,6 +286,7 @@ class VirtualCard(vs.SmartcardOS):
 	"""Common ISO 7816-4 plumbing: APDU parsing, GET RESPONSE, chaining, session state, logging."""
 
 	supports_chaining = False
+	SIGN_INS = ()                            # the profile's signature instruction(s)
 
 	def __init__(self, args, key, cert_der):
 		self.key, self.cert_der = key, cert_der
@@ -289,6 +297,7 @@ class VirtualCard(vs.SmartcardOS):
 		self.apdu_count = 0
 		self.atr = bytes.fromhex(args.atr) if args.atr else self.default_atr
 		self.tries_base = 0x6300 if args.tries_sw == "630x" else 0x63C0
+		self.stall_on, self.stall_seconds = args.stall_on, args.stall_seconds
 		self.clear_session()
 
 	# -- SmartcardOS interface (called by VirtualICC.run) --
@@ -319,7 +328,18 @@ class VirtualCard(vs.SmartcardOS):
 			traceback.print_exc()
 			data, sw = b"", SW_NO_DIAGNOSIS
 		self.log.apdu(msg, apdu, sw)
+		if apdu is not None and self.stalls_on(apdu):
+			self.log.write("stalled ins=%02X" % apdu.ins)
+			time.sleep(self.stall_seconds)
+			self.log.write("stall over")
 		return bytes(data) + struct.pack(">H", sw)
+
+	def stalls_on(self, apdu):
+		if self.stall_on == "verify":
+			return apdu.ins == 0x20 and bool(apdu.data)
+		if self.stall_on == "sign":
+			return apdu.ins in self.SIGN_INS
+		return False
 
 	# -- plumbing --
 	def clear_session(self):
@@ -395,6 +415,7 @@ class JpkiCard(VirtualCard):
 
 	AID = bytes.fromhex("D392F000260100000001")
 	EF_CERT, EF_KEY, EF_PIN = 0x000A, 0x0017, 0x0018
+	SIGN_INS = (0x2A,)                       # PSO: COMPUTE DIGITAL SIGNATURE
 	# Contactless readers synthesize this ATR (PC/SC part 3, no historical bytes): the host must
 	# find the card by SELECT, not by ATR. (The contact interface answers 3B E0 00 FF 81 31 FE 45 14.)
 	default_atr = bytes.fromhex("3B80800101")
@@ -483,6 +504,7 @@ class PivCard(VirtualCard):
 	"""PIV card application (SP 800-73-4): PIN, PIV Authentication certificate and key 9A."""
 
 	supports_chaining = True
+	SIGN_INS = (0x87,)                                   # GENERAL AUTHENTICATE
 	AID = bytes.fromhex("A000000308000010000100")       # RID + PIX with version 01 00
 	CERT_TAG = bytes.fromhex("5FC105")                   # PIV Authentication (key 9A)
 	CHUID_TAG = bytes.fromhex("5FC102")
@@ -704,6 +726,9 @@ def parse_args(argv):
 		help="how PIN tries left are reported")
 	ap.add_argument("--atr", help="override the ATR (hex)")
 	ap.add_argument("--pull-after-apdus", type=int, default=0)
+	ap.add_argument("--stall-on", choices=("verify", "sign"),
+		help="act on the PIN's VERIFY or the signature, then answer it late")
+	ap.add_argument("--stall-seconds", type=float, default=5.0)
 	ap.add_argument("--ready-file", help="written (our PID) once connected to vpcd")
 	ap.add_argument("--log", help="append an event line per APDU/power event here")
 	ap.add_argument("--connect-timeout", type=float, default=5.0)

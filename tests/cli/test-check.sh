@@ -48,8 +48,9 @@ on_check_failure() {    # what the tool printed in the last run
 	sed -n '1,10/^/       stderr: /p' "$T/err" 2>/dev/null || true
 }
 
-# sandbox: a fresh store with alice and bob enrolled and a good PAM directory.
-# Sets S, CONF, KEY, STORE, PAMD.
+# sandbox: a fresh store with alice and bob enrolled, a good PAM directory and
+# a setuid-root copy of the built helper named by the config's `helper`.
+# Sets S, CONF, KEY, STORE, PAMD, HELPER.
 nsandbox=0
 sandbox() {
 	nsandbox=$((nsandbox + 1))
@@ -58,13 +59,20 @@ sandbox() {
 	KEY=$S/store.key
 	STORE=$S/store
 	PAMD=$S/pam.d
+	HELPER=$S/libexec/mfauth-verify
 	mkdir -m 0700 "$S"
-	printf 'store_dir = %s\nkey_file = %s\n' "$STORE" "$KEY" >"$CONF"
+	write_conf
 	chmod 0600 "$CONF"
+	mkdir -m 0755 "$S/libexec"
+	install -m 4755 -o root "$MFAUTH_BUILDDIR/helper/mfauth-verify" "$HELPER"
 	"$MFAUTH" -c "$CONF" init >/dev/null
 	printf 'alice,%s\nbob,%s\n' "$SEED" "$SEED" | "$MFAUTH" -c "$CONF" import csv >/dev/null
 	mkdir "$PAMD"
 	good_login >"$PAMD/login"
+}
+
+write_conf() {    # the sandbox's config: its store, key and helper
+	printf 'store_dir = %s\nkey_file = %s\nhelper = %s\n' "$STORE" "$KEY" "$HELPER" >"$CONF"
 }
 
 good_login() {
@@ -172,6 +180,7 @@ check "clean: records decrypt" has ok "$STORE" \
 check "clean: clock against the build date" has ok clock 'not before the build date'
 check "clean: clock against the users" has ok clock 'any of 2 users'
 check "clean: PAM stack found" has ok "$PAMD/login" 'pam_mfauth.so in auth and account$'
+check "clean: setuid helper checked" has ok "$HELPER" '^root-owned, setuid, mode 4755, not on a nosuid'
 check "check changes nothing in the sandbox" cmp -s "$T/before" "$T/after"
 run_check --json
 check "clean --json: exit 0" rc_is 0
@@ -212,7 +221,7 @@ mkdir -m 1777 "$S/keys"
 chmod 1777 "$S/keys"
 mv "$KEY" "$S/keys/store.key"
 KEY=$S/keys/store.key
-printf 'store_dir = %s\nkey_file = %s\n' "$STORE" "$KEY" >"$CONF"
+write_conf
 run_check
 check "key in a sticky world-writable directory: critical, names it, exit 1" \
     has critical "$KEY" "^$S/keys: the directory holding $KEY is writable by group or others \(mode 1777\), sticky or not"
@@ -272,6 +281,74 @@ chmod 0777 "$STORE"
 run_check
 check "store 0777: critical, exit 1" finding critical "$STORE" \
     'writable by group or others \(mode 0777\)' 1 1 0 0
+
+# --- (8) the setuid helper (mfauth-verify, for PAM callers that are not root) ----
+# The module refuses non-root callers unless the config's helper is a regular
+# file owned by root, setuid, executable by others, not on a nosuid mount.
+sandbox
+rm "$HELPER"
+run_check
+check "helper missing: warning naming who is refused, exit 0" finding warning "$HELPER" \
+    '^missing: PAM callers that are not root \(screen lockers, su or sudo run by a clerk\) are refused' \
+    0 0 0 1
+sandbox
+chmod 0755 "$HELPER"
+run_check
+check "helper not setuid: error, exit 1" finding error "$HELPER" \
+    '^mode 0755 is not setuid and executable by others: the module refuses it.*chmod 4755' \
+    1 0 1 0
+sandbox
+chmod 4750 "$HELPER"
+run_check
+check "helper not executable by others: error, exit 1" finding error "$HELPER" \
+    '^mode 4750 is not setuid and executable by others' 1 0 1 0
+sandbox
+chown 1:1 "$HELPER"
+chmod 4755 "$HELPER"
+run_check
+check "helper owned by uid 1: error naming the owner, exit 1" finding error "$HELPER" \
+    '^owned by uid 1, not root: the module refuses it' 1 0 1 0
+sandbox
+chmod 4757 "$HELPER"
+run_check
+check "helper writable by others: critical, exit 1" finding critical "$HELPER" \
+    '^writable by group or others \(mode 4757\): anyone can replace the program' 1 1 0 0
+sandbox
+chmod 0777 "$S/libexec"
+run_check
+check "helper in a world-writable directory: critical naming the directory, exit 1" finding \
+    critical "$HELPER" "^$S/libexec \(on the path of $HELPER\): directory writable by group or \
+others: anyone who can write there can swap" \
+    1 1 0 0
+sandbox
+rm "$HELPER"
+mkdir -m 0755 "$HELPER"
+run_check
+check "helper a directory: error, exit 1" finding error "$HELPER" '^not a regular file' 1 0 1 0
+sandbox
+# A nosuid mount over the helper's directory, in a private mount namespace.
+RC=0
+unshare -m bash -c 'mount -t tmpfs -o nosuid,mode=0755 tmpfs "$1" &&
+	install -m 4755 -o root "$2" "$1/mfauth-verify" && shift 2 && exec "$@"' \
+    nosuid-ns "$S/libexec" "$MFAUTH_BUILDDIR/helper/mfauth-verify" \
+    "$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" --sshd-config "$SSHD_OK" >"$T/out" \
+    2>"$T/err" || RC=$?
+check "helper on a nosuid mount: error naming nosuid, exit 1" finding error "$HELPER" \
+    '^on a file system mounted nosuid: the setuid bit has no effect' 1 0 1 0
+sandbox
+ln -s /nonexistent/mfauth-verify "$S/dangling"
+HELPER=$S/dangling
+write_conf
+run_check
+check "helper a dangling symbolic link: missing, warning" finding warning "$HELPER" '^missing' \
+    0 0 0 1
+sandbox
+ln -s "$HELPER" "$S/link"
+HELPER=$S/link
+write_conf
+run_check
+check "helper through a symbolic link to a good file: ok" has ok "$HELPER" '^root-owned, setuid'
+check "helper through a symbolic link to a good file: exit 0" all_ok
 
 # --- (4) files in the store -----------------------------------------------------------
 sandbox
@@ -654,6 +731,58 @@ sshd_config "$S/nopam" 'UsePAM no' 'KbdInteractiveAuthentication yes'
 run_check_sshd "$S/nopam"
 check "UsePAM no: error, exit 1" finding error "$S/nopam" \
     '^UsePAM no: sshd checks passwords itself' 1 0 1 0
+# Match blocks (sshd -T alone prints only the settings outside them): each
+# enrolled user is asked for with sshd -T -C user=NAME.  daemon is enrolled
+# too: a user the system knows, in group daemon, for Match Group.
+printf 'daemon,%s\n' "$SEED" | "$MFAUTH" -c "$CONF" import csv >/dev/null 2>&1
+sshd_config "$S/grp" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'PasswordAuthentication no' 'Match Group daemon' '	KbdInteractiveAuthentication no' \
+    '	PasswordAuthentication yes'
+run_check_sshd "$S/grp"
+check "Match Group of an enrolled user turning keyboard-interactive off: warning naming the user" \
+    finding warning "$S/grp" "^for daemon \(a Match block\): KbdInteractiveAuthentication no \
+with PasswordAuthentication yes" 0 0 0 1
+check "Match Group: the settings outside the Match block are still judged ok" has ok "$S/grp" \
+    '^UsePAM yes, the code prompt reaches the clerk'
+sshd_config "$S/usr" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'PasswordAuthentication no' 'Match User alice,bob' '	PasswordAuthentication yes' \
+    '	AuthenticationMethods publickey,password'
+run_check_sshd "$S/usr"
+check "Match User alice,bob with publickey,password: one warning naming both, exit 0" finding \
+    warning "$S/usr" "^for alice, bob \(a Match block\): AuthenticationMethods \
+publickey,password allows password without keyboard-interactive" 0 0 0 1
+sshd_config "$S/carol" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'PasswordAuthentication no' 'Match User carol' '	PasswordAuthentication yes' \
+    '	KbdInteractiveAuthentication no'
+run_check_sshd "$S/carol"
+check "Match User of a user not enrolled: all ok" all_ok
+check "Match User of a user not enrolled: says the 3 enrolled users were asked for" has ok \
+    "$S/carol" '^no Match block changes this for the 3 enrolled users'
+check "without --sshd-match: an info line says address blocks were not applied" has info \
+    "$S/carol" '^Match blocks on Address, Host.*--sshd-match'
+sshd_config "$S/addr" 'UsePAM yes' 'KbdInteractiveAuthentication yes' \
+    'PasswordAuthentication no' 'Match Address 10.0.0.0/8' '	PasswordAuthentication yes' \
+    '	KbdInteractiveAuthentication no'
+run_check_sshd "$S/addr"
+check "Match Address without --sshd-match: not applied, exit 0" rc_is 0
+run_check_sshd "$S/addr" --sshd-match addr=192.0.2.7 --sshd-match addr=10.1.2.3,host=pc1.example
+check "Match Address with --sshd-match addr=10.1.2.3: warning for every user under that connection" \
+    finding warning "$S/addr" "^for alice, bob, daemon connecting with addr=10.1.2.3,host=pc1.example \
+\(a Match block\): KbdInteractiveAuthentication no" 0 0 0 1
+check "Match Address with --sshd-match: no info line about unapplied blocks" \
+    sh -c '! grep -q "^info: .*Match blocks on Address" "$1"' _ "$T/out"
+# The reverse: a bad global setting that a Match block repairs for the clerks.
+sshd_config "$S/fix" 'UsePAM yes' 'KbdInteractiveAuthentication no' \
+    'Match Group daemon' '	KbdInteractiveAuthentication yes'
+run_check_sshd "$S/fix"
+check "global warning repaired by Match Group for daemon: the warning stays, daemon's ok said" \
+    finding warning "$S/fix" '^KbdInteractiveAuthentication no' 0 0 0 1
+check "global warning repaired by Match Group: an ok line for daemon" has ok "$S/fix" \
+    '^for daemon \(a Match block\): UsePAM yes'
+for bad in user=alice 'addr=1.2.3.4,user=root' 'addr=' 'addr=1.2.3.4 x' 'addr=a=b'; do
+	run_check_sshd "$S/kbd" --sshd-match "$bad"
+	check "--sshd-match '$bad': usage error, exit 2" rc_is 2
+done
 # Without the module in the sshd stack, sshd is none of mfauth's business.
 printf 'auth requisite pam_unix.so\naccount required pam_unix.so\n' >"$PAMD/sshd"
 rm "$PAMD/common-auth"

@@ -491,12 +491,33 @@ static void test_login_pin_outcomes(void **state)
 	assert_int_equal(l.f->count, JPKI_STEP_PIN + 1); /* nothing signed */
 	assert_true(mfa_card_error_counts(MFA_ERR_BADPIN));
 	assert_false(mfa_card_error_falls_back(MFA_ERR_BADPIN));
-	/* the last try wrong (min_tries 1 lets it be tried): blocked, counted */
+	/*
+	 * the last try wrong (min_tries 1 lets it be tried): the card is blocked, and it is a
+	 * wrong PIN with no try left (counted, no fallback), never MFA_ERR_PIN_BLOCKED, which
+	 * means nothing was sent: the module and the helper both count it
+	 */
 	l.f->tries = 1;
-	assert_int_equal(login_at(&l, 1, CERT_NOT_BEFORE + 20), MFA_ERR_PIN_BLOCKED);
+	assert_int_equal(login_at(&l, 1, CERT_NOT_BEFORE + 20), MFA_ERR_BADPIN);
 	assert_int_equal(l.f->tries, 0);
 	assert_int_equal(l.out.tries_left, 0);
-	assert_true(mfa_card_error_counts(MFA_ERR_PIN_BLOCKED));
+	assert_true(mfa_card_error_counts(MFA_ERR_BADPIN));
+	assert_false(mfa_card_error_falls_back(MFA_ERR_BADPIN));
+	login_free(&l);
+	/* the same with a card that answers 69 83 to the VERIFY that carried the PIN */
+	login_setup(&l);
+	fake_fault(l.f, JPKI_STEP_PIN, "6983", false);
+	assert_int_equal(login_at(&l, 1, CERT_NOT_BEFORE + 20), MFA_ERR_BADPIN);
+	assert_int_equal(l.h.asked, 1);
+	assert_int_equal(l.out.tries_left, 0);
+	login_free(&l);
+	/* "blocked" to the signature after the right PIN: a card error, counted */
+	login_setup(&l);
+	fake_fault(l.f, JPKI_LOGIN_APDUS - 1, "6983", false);
+	assert_int_equal(login_at(&l, 2, CERT_NOT_BEFORE + 20), MFA_ERR_CARD);
+	assert_true(mfa_card_error_counts(MFA_ERR_CARD));
+	login_free(&l);
+	login_setup(&l);
+	l.h.pin = "4321";
 	/* an empty or misshapen PIN never reaches the card */
 	l.f->tries = 3;
 	l.h.pin = "";
@@ -573,7 +594,7 @@ static void test_error_classes(void **state)
 		{ 0, false, false },
 		{ MFA_ERR_BADPIN, true, false },
 		{ MFA_ERR_BADSIG, true, false },
-		{ MFA_ERR_PIN_BLOCKED, true, true },    /* counts when VERIFY blocked it */
+		{ MFA_ERR_PIN_BLOCKED, false, true },   /* blocked before: nothing sent */
 		{ MFA_ERR_PIN_REQUIRED, true, false },
 		{ MFA_ERR_NOAPP, true, false },
 		{ MFA_ERR_CARD, true, false },
