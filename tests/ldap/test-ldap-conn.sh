@@ -50,6 +50,26 @@ run "$prog" timing
 # slapd stopped under open connections (the program stops it): fail closed, and no SIGPIPE.
 run "$prog" server-gone
 check "the rig restarts after server-gone" ldap_rig_restart "$T/rig"
+# A NULL or an error from libldap read as "absent": the first call of one libldap function made
+# by the program fails (tests/fault/faultshim.so); the trace must show the shim failed it.
+shim=$build/tests/fault/.libs/faultshim.so
+if [ -r "$shim" ]; then
+	shim_env=()
+	if [[ $(ldd "$prog" 2>/dev/null) == *libasan* ]]; then
+		shim_env=(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+	fi
+	for case in fault-read:ldap_next_attribute fault-list:ldap_next_entry \
+		fault-cert:ldap_get_option; do
+		rm -f "$T/trace"
+		run env "${shim_env[@]}" LD_PRELOAD="$shim${LD_PRELOAD:+:$LD_PRELOAD}" MFAUTH_FAULT_AT=1 \
+			MFAUTH_FAULT_SCOPE=main MFAUTH_FAULT_ONLY="${case#*:}" MFAUTH_FAULT_TRACE="$T/trace" \
+			"$prog" "${case%%:*}"
+		check "${case%%:*}: the shim failed ${case#*:} once" \
+			test "$(grep -c "^[0-9]* ${case#*:} .* FAIL$" "$T/trace" 2>/dev/null)" = 1
+	done
+else
+	fail "the fault shim is not built ($shim)"
+fi
 printf 'TLS_REQCERT never\nTLS_REQSAN never\nTLS_CACERT %s\n' "$LDAP_RIG_OTHER_CA" >"$T/evil.conf"
 run env LDAPCONF="$T/evil.conf" LDAPTLS_REQCERT=never "$prog" evil-conf
 if command -v valgrind >/dev/null && ! grep -q 'fsanitize=address' "$build/Makefile" 2>/dev/null; then

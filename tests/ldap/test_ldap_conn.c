@@ -9,6 +9,8 @@
  *   test_ldap_conn server-gone  stops the rig's slapd under open connections
  *   test_ldap_conn blackhole  only the black-hole cases
  *   test_ldap_conn timing     connect and operation costs (printed as "# ..." lines)
+ *   test_ldap_conn fault-read|fault-list|fault-cert  under tests/fault/faultshim.so (see
+ *                             test_fault)
  *
  * Prints "ok"/"FAIL" lines and "N passed, N failed"; exits 1 on any failure.
  */
@@ -680,6 +682,82 @@ static void test_server_gone(void)
 	}
 }
 
+/*
+ * Run under tests/fault/faultshim.so by test-ldap-conn.sh, which fails the first call of one
+ * libldap function made from this program (MFAUTH_FAULT_ONLY=NAME, MFAUTH_FAULT_AT=1) and
+ * checks that the shim did fail one.  libldap answers NULL both for "no more" and for a
+ * failure there; the client layer must not read such a NULL as "absent".
+ */
+static void test_fault(const char *which)
+{
+	struct mfa_ldap *staff = open_as(STAFF, 0, env("LDAP_RIG_URI_LDAPI"));
+	struct mfa_ldap *term = open_as(TERMINAL, 2, env("LDAP_RIG_URI_LDAPS"));
+	struct mfa_ldap_entry e = { 0 };
+	char user[32];
+	int rc;
+
+	check(staff && term, "%s: staff and a terminal connect", which);
+	if (!(staff && term))
+		goto out;
+	if (strcmp(which, "fault-read") == 0) {
+		/* ldap_next_attribute fails after mfauthRecord: the state is not "absent". */
+		check_err(mfa_ldap_add(staff, "fault-read", B("rec"), B("st")), 0,
+		    "fault-read: add");
+		rc = mfa_ldap_read(term, "fault-read", &e);
+		check(rc != 0 || (e.has_record && e.has_state),
+		    "fault-read: a failed attribute walk is an error (%s), never a value absent "
+		    "(record %s, state %s)",
+		    mfa_errtoken(rc), e.has_record ? "read" : "absent",
+		    e.has_state ? "read" : "absent");
+		check_err(rc, MFA_ERR_DIR, "fault-read: ... directory_error");
+		mfa_ldap_entry_free(&e);
+		rc = mfa_ldap_read(term, "fault-read", &e);
+		check(rc == 0 && entry_is(&e, "rec", "st"),
+		    "fault-read: the next read sees both (%s)", mfa_errtoken(rc));
+		mfa_ldap_entry_free(&e);
+		check_err(mfa_ldap_delete(staff, "fault-read"), 0, "fault-read: delete");
+	} else if (strcmp(which, "fault-list") == 0) {
+		/* ldap_next_entry fails after the first entry: not a shorter list. */
+		size_t count = 0;
+		bool all_ok = true;
+		for (int i = 0; i < 3; i++) {
+			snprintf(user, sizeof(user), "fault-list-%d", i);
+			all_ok = all_ok && mfa_ldap_add(staff, user, B("r"), B("s")) == 0;
+		}
+		check(all_ok, "fault-list: staff add 3 users");
+		rc = mfa_ldap_list(staff, count_cb, &count, 0);
+		check(rc != 0 || count == 3,
+		    "fault-list: a failed entry walk is an error (%s), never a shorter list (%zu of 3)",
+		    mfa_errtoken(rc), count);
+		check_err(rc, MFA_ERR_DIR, "fault-list: ... directory_error");
+		count = 0;
+		rc = mfa_ldap_list(staff, count_cb, &count, 0);
+		check(rc == 0 && count == 3, "fault-list: the next listing sees all 3 (%s, %zu)",
+		    mfa_errtoken(rc), count);
+		for (int i = 0; i < 3; i++) {
+			snprintf(user, sizeof(user), "fault-list-%d", i);
+			all_ok = all_ok && mfa_ldap_delete(staff, user) == 0;
+		}
+		check(all_ok, "fault-list: staff delete them");
+	} else {
+		/* ldap_get_option(LDAP_OPT_X_TLS_SSL_CTX) fails: not "no TLS". */
+		unsigned char *der = NULL;
+		size_t len = 0;
+		check_err(mfa_ldap_peer_cert(term, &der, &len), MFA_ERR_DIR,
+		    "fault-cert: a failed question about TLS is an error, not \"no TLS\"");
+		free(der);
+		der = NULL;
+		rc = mfa_ldap_peer_cert(term, &der, &len);
+		check(rc == 0 && len > 0,
+		    "fault-cert: the next call returns the certificate (%s, %zu bytes)",
+		    mfa_errtoken(rc), len);
+		free(der);
+	}
+out:
+	mfa_ldap_close(staff);
+	mfa_ldap_close(term);
+}
+
 /* What a login would pay: connect+bind per scheme, and a read + swap on an open connection. */
 static void test_timing(void)
 {
@@ -735,6 +813,8 @@ int main(int argc, char **argv)
 		test_server_gone();
 	} else if (strcmp(mode, "blackhole") == 0) {
 		test_blackhole();
+	} else if (strncmp(mode, "fault-", 6) == 0) {
+		test_fault(mode);
 	} else {
 		test_escape();
 		test_connect();
