@@ -938,7 +938,7 @@ out:
 /*
  * One page: the entries of res to fn (counted in *count, at most max), then
  * the cookie for the next page into *cookie -- also when fn or max stopped
- * the page early.
+ * the page early, so that the caller can release the search (release_paging).
  * An entry the result holds that the walk did not reach (ldap_next_entry()'s
  * NULL is both "the end" and a failure) is MFA_ERR_DIR, never a shorter list:
  * a listing that silently skipped users would make `rekey` or a report skip
@@ -989,7 +989,36 @@ out:
 	return stop != 0 ? stop : err;
 }
 
-/* The listing's search: page_size entries from where cookie says (empty: the start). */
+/*
+ * The paged-results control asking for page_size entries from where cookie
+ * says (empty: the start), into *out (ldap_control_free it); 0 or -1.  Size
+ * 0 is encoded here: libldap's ldap_create_page_control() refuses it
+ * (LDAP_PARAM_ERROR, measured with 2.5.13), yet it is the release of RFC 2696.
+ */
+static int page_control(LDAP *ld, ber_int_t page_size, struct berval *cookie, LDAPControl **out)
+{
+	BerElement *ber = NULL;
+	struct berval value = { 0, NULL };
+	int rc = -1;
+
+	*out = NULL;
+	if (page_size > 0) {
+		rc = ldap_create_page_control(ld, page_size, cookie, 1, out);
+		return rc == LDAP_SUCCESS ? 0 : -1;
+	}
+	if ((ber = ber_alloc_t(LBER_USE_DER)) == NULL)
+		return -1;
+	if (ber_printf(ber, "{iO}", page_size, cookie) == -1 || ber_flatten2(ber, &value, 0) == -1)
+		goto out;
+	if (ldap_control_create(LDAP_CONTROL_PAGEDRESULTS, 1, &value, 1, out) != LDAP_SUCCESS)
+		goto out;
+	rc = 0;
+out:
+	ber_free(ber, 1);
+	return rc;
+}
+
+/* The listing's search with page_size and cookie (page_control); *res owns the result. */
 static int list_search(struct mfa_ldap *c, ber_int_t page_size, struct berval *cookie,
     LDAPMessage **res)
 {
@@ -1002,13 +1031,31 @@ static int list_search(struct mfa_ldap *c, ber_int_t page_size, struct berval *c
 	*res = NULL;
 	if (c->broken)
 		return MFA_ERR_DIR_UNREACHABLE;
-	if (ldap_create_page_control(c->ld, page_size, cookie, 1, &page) != LDAP_SUCCESS)
+	if (page_control(c->ld, page_size, cookie, &page) != 0)
 		return MFA_ERR_NOMEM;
 	sctrls[0] = page;
 	rc = ldap_search_ext_s(c->ld, c->base, LDAP_SCOPE_ONELEVEL, "(objectClass=mfauthUser)",
 	    attrs, 0, sctrls, NULL, &tv, 0, res);
 	ldap_control_free(page);
 	return map_rc(c, rc);
+}
+
+/*
+ * A listing stopped before its last page leaves the server holding the
+ * paged search (slapd: until the connection closes or another paged search
+ * starts on it).  RFC 2696 section 3: the same search with the last cookie
+ * and a page size of 0 releases it.  Its outcome changes nothing for the
+ * caller, whose listing already failed; a connection that fails under it is
+ * marked broken as under any other call.
+ */
+static void release_paging(struct mfa_ldap *c, struct berval *cookie)
+{
+	LDAPMessage *res = NULL;
+
+	if (c->broken || cookie->bv_val == NULL || cookie->bv_len == 0)
+		return;
+	(void)list_search(c, 0, cookie, &res);
+	ldap_msgfree(res);
 }
 
 int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), void *arg, size_t max)
@@ -1030,6 +1077,8 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
 		ber_memfree(cookie.bv_val);
 		cookie = next;
 	} while (err == 0 && cookie.bv_val != NULL && cookie.bv_len > 0);
+	if (err != 0)
+		release_paging(c, &cookie);
 	ber_memfree(cookie.bv_val);
 	return err;
 }

@@ -2,6 +2,8 @@
 # The directory client layer (lib/store_ldap_conn.c) against a private slapd: runs
 # tests/ldap/test_ldap_conn with the rig's LDAP_RIG_* variables, plus a closed port and a
 # black hole; then the server stopped under open connections (no SIGPIPE may reach the process);
+# (the "all" round also asserts, on slapd's stats log, that a listing stopped early releases its
+# paged search); then three cases under the fault shim (a libldap NULL is never "absent");
 # then again with a hostile ldap.conf (LDAPCONF: TLS_REQCERT never), which must not
 # make a wrong CA pass; then a short round under valgrind.
 set -u
@@ -15,6 +17,8 @@ trap 'rm -rf "$T"' EXIT
 prog=$build/tests/ldap/test_ldap_conn
 [ -x "$prog" ] || { echo "missing $prog (make check builds it)"; exit 99; }
 
+# slapd's stats log: the listing's paged-search release is asserted on what the server logged.
+LDAP_RIG_SLAPD_DEBUG=stats
 ldap_rig_start "$T/rig"
 rc=$?
 if ((rc == 99)); then

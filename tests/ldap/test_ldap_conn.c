@@ -461,6 +461,87 @@ static int stop_cb(const char *user, void *arg)
 	return MFA_ERR_EXISTS;
 }
 
+/* Stops the listing at the `stop_at`-th user (counting in `seen`). */
+struct stopper {
+	size_t seen;
+	size_t stop_at;
+};
+
+static int stop_at_cb(const char *user, void *arg)
+{
+	struct stopper *s = arg;
+
+	(void)user;
+	return ++s->seen >= s->stop_at ? MFA_ERR_EXISTS : 0;
+}
+
+/* Lines of the rig's slapd log (LDAP_RIG_SLAPD_DEBUG=stats) that contain needle; -1: no log. */
+static int log_lines(const char *needle)
+{
+	char path[512], line[4096];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/slapd.log", env("LDAP_RIG_DIR"));
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* slapd logs a result as it sends it: wait (up to 2 s) until `want` lines hold needle. */
+static int log_lines_wait(const char *needle, int want)
+{
+	int n = log_lines(needle);
+
+	for (int i = 0; i < 200 && n >= 0 && n < want; i++) {
+		usleep(10000);
+		n = log_lines(needle);
+	}
+	return n;
+}
+
+/*
+ * A listing stopped early (a callback's error, the bound) releases the server's paged search
+ * (RFC 2696: the last cookie, page size 0); slapd's back-mdb answers that request, and only a
+ * live one, with this text -- seen in its stats log.  A listing run to its end sends none.
+ */
+#define ABANDONED_TEXT "text=search abandoned by pagedResult size=0"
+static void test_list_release(struct mfa_ldap *staff)
+{
+	struct stopper st = { 0, 256 };
+	size_t count = 0;
+	int n0 = log_lines(ABANDONED_TEXT), n;
+
+	check(log_lines("SRCH base=") > 0 && n0 >= 0,
+	    "the rig's slapd logs every search (LDAP_RIG_SLAPD_DEBUG=stats)");
+	check_err(mfa_ldap_list(staff, stop_at_cb, &st, 0), MFA_ERR_EXISTS,
+	    "a listing stopped by its callback at the last user of page 1");
+	check(st.seen == 256, "... after exactly 256 users (%zu)", st.seen);
+	n = log_lines_wait(ABANDONED_TEXT, n0 + 1);
+	check(n == n0 + 1, "... released its paged search on the server (%d release(s) logged)",
+	    n - n0);
+	st = (struct stopper){ 0, 300 };
+	check_err(mfa_ldap_list(staff, stop_at_cb, &st, 0), MFA_ERR_EXISTS,
+	    "a listing stopped in page 2");
+	n = log_lines_wait(ABANDONED_TEXT, n0 + 2);
+	check(n == n0 + 2, "... released its paged search too (%d in all)", n - n0);
+	check_err(mfa_ldap_list(staff, count_cb, &count, 100), MFA_ERR_RANGE,
+	    "a listing over its bound (100)");
+	n = log_lines_wait(ABANDONED_TEXT, n0 + 3);
+	check(n == n0 + 3, "... released its paged search too (%d in all)", n - n0);
+	count = 0;
+	check_err(mfa_ldap_list(staff, count_cb, &count, 0), 0,
+	    "the same connection lists all users after the releases");
+	check(count == 630, "... all of them (%zu)", count);
+	usleep(100000);
+	n = log_lines(ABANDONED_TEXT);
+	check(n == n0 + 3, "... and a listing run to its end releases nothing (%d in all)", n - n0);
+}
+
 static void test_hostile_names_and_list(void)
 {
 	static const char *const names[] = { ",+\"\\<>;=", "#hash", " lead", "trail ", "a=b,c=d",
@@ -504,6 +585,7 @@ static void test_hostile_names_and_list(void)
 	count = 0;
 	check_err(mfa_ldap_list(staff, count_cb, &count, 100), MFA_ERR_RANGE,
 	    "a listing over its bound (100) stops");
+	test_list_release(staff);
 	count = 0;
 	int rc = mfa_ldap_list(term, count_cb, &count, 0);
 	printf("# a terminal listing: %s, %zu entries\n", mfa_errtoken(rc), count);
