@@ -804,10 +804,12 @@ static void check_cert(struct scan *sc, struct mfa_ldap *c)
 	char when[32];
 	struct tm tm;
 	time_t tt;
+	int rc = mfa_ldap_peer_cert(c, &der, &len);
 
-	if (mfa_ldap_peer_cert(c, &der, &len) != 0)
+	if (rc == MFA_ERR_NOENT)
 		return; /* ldapi:// or plain ldap://: no certificate to speak of */
-	end = cert_not_after(der, len);
+	/* A certificate libldap could not hand over is one whose end nobody read. */
+	end = rc == 0 ? cert_not_after(der, len) : -1;
 	free(der);
 	tt = (time_t)end;
 	if (end < 0 || gmtime_r(&tt, &tm) == NULL ||

@@ -33,6 +33,7 @@ struct conn_hooks {
 	struct ldap_conncb cb;
 	bool connected;
 	bool timed_out;
+	bool failed;     /* the deadline layer failed a read or write: refuse the handle */
 	double deadline; /* CLOCK_MONOTONIC seconds: the current step's end */
 };
 
@@ -144,6 +145,13 @@ static bool rc_unreachable(int rc)
 /* An LDAP result code of an operation on an entry, as an MFA_ERR_* code. */
 static int map_rc(struct mfa_ldap *c, int rc)
 {
+	/*
+	 * The deadline layer failed under this operation: whatever libldap made
+	 * of it, the connection is in a state nobody knows (a request may have
+	 * reached the server and its answer not us).
+	 */
+	if (c->hooks != NULL && c->hooks->failed)
+		c->broken = true;
 	if (rc_unreachable(rc)) {
 		c->broken = true;
 		return MFA_ERR_DIR_UNREACHABLE;
@@ -226,13 +234,15 @@ static int set_timeouts(LDAP *ld, struct conn_hooks *h, double deadline)
  */
 #define DEADLINE_LAYER_LEVEL (LBER_SBIOD_LEVEL_TRANSPORT - 5)
 
-static int wait_io(struct conn_hooks *h, Sockbuf_IO_Desc *sbiod, short events)
+/*
+ * Wait until fd is ready for events, at most until h->deadline: 0 when
+ * ready, else -1 with errno set (ETIMEDOUT past the deadline) and the layer
+ * marked failed (h->failed: the handle is refused from then on, map_rc).
+ */
+static int wait_io(struct conn_hooks *h, ber_socket_t fd, short events)
 {
-	ber_socket_t fd = -1;
 	struct pollfd pfd;
 
-	if (ber_sockbuf_ctrl(sbiod->sbiod_sb, LBER_SB_OPT_GET_FD, &fd) != 1 || fd < 0)
-		return 0; /* nothing to wait on: let the layer below report it */
 	pfd.fd = fd;
 	pfd.events = events;
 	for (;;) {
@@ -241,15 +251,46 @@ static int wait_io(struct conn_hooks *h, Sockbuf_IO_Desc *sbiod, short events)
 		int n;
 		if (rest <= 0) {
 			h->timed_out = true;
+			h->failed = true;
 			errno = ETIMEDOUT;
 			return -1;
 		}
 		n = poll(&pfd, 1, ms);
 		if (n > 0)
 			return 0;
-		if (n < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR) {
+			h->failed = true;
 			return -1;
+		}
 	}
+}
+
+/*
+ * Whether the layer may do this read or write: -1 with errno set when not.
+ * Once it failed, never again: TLS keeps a record whose write failed and
+ * sends it with the next one -- measured: the unbind of mfa_ldap_close()
+ * delivered a compare-and-swap modify whose own write had failed, and the
+ * server applied it after the client had refused the login.
+ */
+static int usable(struct conn_hooks *h)
+{
+	if (!h->failed)
+		return 0;
+	errno = EIO;
+	return -1;
+}
+
+/*
+ * The layers' descriptor has no owner of its own: each of the two callers
+ * asks liblber for it and, when it cannot get one, fails the read or write
+ * here (no_fd).  Letting it go on to the layer below would be a read or a
+ * write with no deadline at all -- an unbounded wait in the host process.
+ */
+static ber_slen_t no_fd(struct conn_hooks *h)
+{
+	h->failed = true;
+	errno = EBADF;
+	return -1;
 }
 
 static int deadline_setup(Sockbuf_IO_Desc *sbiod, void *arg)
@@ -271,7 +312,13 @@ static int deadline_ctrl(Sockbuf_IO_Desc *sbiod, int opt, void *arg)
 
 static ber_slen_t deadline_read(Sockbuf_IO_Desc *sbiod, void *buf, ber_len_t len)
 {
-	if (wait_io(sbiod->sbiod_pvt, sbiod, POLLIN) != 0)
+	ber_socket_t fd = -1;
+
+	if (usable(sbiod->sbiod_pvt) != 0)
+		return -1;
+	if (ber_sockbuf_ctrl(sbiod->sbiod_sb, LBER_SB_OPT_GET_FD, &fd) != 1 || fd < 0)
+		return no_fd(sbiod->sbiod_pvt);
+	if (wait_io(sbiod->sbiod_pvt, fd, POLLIN) != 0)
 		return -1;
 	return LBER_SBIOD_READ_NEXT(sbiod, buf, len);
 }
@@ -289,10 +336,12 @@ static ber_slen_t deadline_write(Sockbuf_IO_Desc *sbiod, void *buf, ber_len_t le
 {
 	ber_socket_t fd = -1;
 
-	if (wait_io(sbiod->sbiod_pvt, sbiod, POLLOUT) != 0)
+	if (usable(sbiod->sbiod_pvt) != 0)
 		return -1;
 	if (ber_sockbuf_ctrl(sbiod->sbiod_sb, LBER_SB_OPT_GET_FD, &fd) != 1 || fd < 0)
-		return LBER_SBIOD_WRITE_NEXT(sbiod, buf, len);
+		return no_fd(sbiod->sbiod_pvt);
+	if (wait_io(sbiod->sbiod_pvt, fd, POLLOUT) != 0)
+		return -1;
 	for (;;) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -625,28 +674,38 @@ void mfa_ldap_entry_free(struct mfa_ldap_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* Copy the single value of attr in entry into *val (NULL, false when absent). */
 /*
  * Which of our two attributes the entry holds, from its attribute names.
  * ldap_get_values_len() answers NULL both for an attribute that is not there
  * and for one it failed to decode (or to allocate), so its NULL alone must
  * never be read as "absent": a record that failed to decode would make an
  * enrolled clerk look not enrolled (and a locked one pass the account step).
+ * ldap_next_attribute()'s NULL is just as ambiguous (the end, or a failure):
+ * the walk counts as complete only when it consumed the whole attribute list
+ * (no bytes left), else MFA_ERR_DIR -- a state missed that way would read as
+ * "no state", i.e. not locked.
  */
-static void attrs_present(LDAP *ld, LDAPMessage *entry, bool present[2])
+static int attrs_present(LDAP *ld, LDAPMessage *entry, bool present[2])
 {
 	BerElement *ber = NULL;
+	ber_len_t rest = 1;
+	char *a;
 
 	present[0] = present[1] = false;
-	for (char *a = ldap_first_attribute(ld, entry, &ber); a != NULL;
+	for (a = ldap_first_attribute(ld, entry, &ber); a != NULL;
 	     a = ldap_next_attribute(ld, entry, ber)) {
 		for (int i = 0; i < 2; i++)
 			if (strcasecmp(a, attr_names[i]) == 0)
 				present[i] = true;
 		ldap_memfree(a);
 	}
-	if (ber != NULL)
-		ber_free(ber, 0);
+	/* No ber: no attribute at all (or none decoded): the caller refuses that. */
+	if (ber == NULL)
+		return 0;
+	if (ber_get_option(ber, LBER_OPT_REMAINING_BYTES, &rest) != LBER_OPT_SUCCESS)
+		rest = 1;
+	ber_free(ber, 0);
+	return rest == 0 ? 0 : MFA_ERR_DIR;
 }
 
 /* One attribute's single value, copied; absent only when the entry does not name it. */
@@ -688,7 +747,7 @@ int mfa_ldap_read(struct mfa_ldap *c, const char *user, struct mfa_ldap_entry *e
 	struct mfa_ldap_entry got = { 0 };
 	bool present[2];
 	char *dn = NULL;
-	int err, rc;
+	int err, rc, n;
 
 	memset(e, 0, sizeof(*e));
 	if ((dn = entry_dn(c, user, &err)) == NULL)
@@ -709,10 +768,17 @@ int mfa_ldap_read(struct mfa_ldap *c, const char *user, struct mfa_ldap_entry *e
 		err = ldap_count_entries(c->ld, res) == 0 ? MFA_ERR_NOENT : MFA_ERR_DIR;
 		goto out;
 	}
-	err = MFA_ERR_CORRUPT;
-	if (ldap_next_entry(c->ld, entry) != NULL)
+	/*
+	 * One entry, counted: ldap_next_entry()'s NULL would also be its
+	 * failure's answer, and a failed count (-1) is not 1 either.
+	 */
+	n = ldap_count_entries(c->ld, res);
+	err = n < 0 ? MFA_ERR_DIR : MFA_ERR_CORRUPT;
+	if (n != 1)
 		goto out;
-	attrs_present(c->ld, entry, present);
+	err = attrs_present(c->ld, entry, present);
+	if (err != 0)
+		goto out;
 	/*
 	 * Every entry of ours holds a state (a revoked user's keeps it); one that
 	 * shows neither value is one this identity may not read: not "no record".
@@ -869,30 +935,46 @@ out:
 	return err;
 }
 
-/* One page: the entries of res to fn; the cookie for the next page into *cookie. */
+/*
+ * One page: the entries of res to fn (counted in *count, at most max), then
+ * the cookie for the next page into *cookie -- also when fn or max stopped
+ * the page early, so that the caller can release the search (release_paging).
+ * An entry the result holds that the walk did not reach (ldap_next_entry()'s
+ * NULL is both "the end" and a failure) is MFA_ERR_DIR, never a shorter list:
+ * a listing that silently skipped users would make `rekey` or a report skip
+ * them.
+ */
 static int list_page(struct mfa_ldap *c, LDAPMessage *res, int (*fn)(const char *, void *),
     void *arg, size_t max, size_t *count, struct berval *cookie)
 {
 	LDAPControl **ctrls = NULL, *page;
 	ber_int_t estimate = 0;
-	int err = 0, rc, code = LDAP_OTHER;
+	int err = 0, stop = 0, rc, code = LDAP_OTHER, held = ldap_count_entries(c->ld, res);
+	int seen = 0;
 
-	for (LDAPMessage *e = ldap_first_entry(c->ld, res); e != NULL && err == 0;
+	if (held < 0)
+		return MFA_ERR_DIR;
+	for (LDAPMessage *e = ldap_first_entry(c->ld, res); e != NULL && stop == 0;
 	     e = ldap_next_entry(c->ld, e)) {
 		char *user = NULL;
-		if (max != 0 && *count >= max)
-			return MFA_ERR_RANGE;
-		err = entry_user(c->ld, e, &user);
-		if (err == 0)
-			err = fn(user, arg);
+		if (max != 0 && *count >= max) {
+			stop = MFA_ERR_RANGE;
+			break;
+		}
+		stop = entry_user(c->ld, e, &user);
+		if (stop == 0)
+			stop = fn(user, arg);
 		(*count)++;
+		seen++;
 		free(user);
 	}
-	if (err != 0)
-		return err;
+	if (stop == 0 && seen != held)
+		stop = MFA_ERR_DIR;
 	rc = ldap_parse_result(c->ld, res, &code, NULL, NULL, NULL, &ctrls, 0);
-	if (rc != LDAP_SUCCESS)
-		return map_rc(c, rc);
+	if (rc != LDAP_SUCCESS) {
+		err = map_rc(c, rc);
+		return stop != 0 ? stop : err;
+	}
 	err = map_rc(c, code);
 	if (err != 0)
 		goto out;
@@ -904,13 +986,80 @@ static int list_page(struct mfa_ldap *c, LDAPMessage *res, int (*fn)(const char 
 	err = 0;
 out:
 	ldap_controls_free(ctrls);
-	return err;
+	return stop != 0 ? stop : err;
+}
+
+/*
+ * The paged-results control asking for page_size entries from where cookie
+ * says (empty: the start), into *out (ldap_control_free it); 0 or -1.  Size
+ * 0 is encoded here: libldap's ldap_create_page_control() refuses it
+ * (LDAP_PARAM_ERROR, measured with 2.5.13), yet it is the release of RFC 2696.
+ */
+static int page_control(LDAP *ld, ber_int_t page_size, struct berval *cookie, LDAPControl **out)
+{
+	BerElement *ber = NULL;
+	struct berval value = { 0, NULL };
+	int rc = -1;
+
+	*out = NULL;
+	if (page_size > 0) {
+		rc = ldap_create_page_control(ld, page_size, cookie, 1, out);
+		return rc == LDAP_SUCCESS ? 0 : -1;
+	}
+	if ((ber = ber_alloc_t(LBER_USE_DER)) == NULL)
+		return -1;
+	if (ber_printf(ber, "{iO}", page_size, cookie) == -1 || ber_flatten2(ber, &value, 0) == -1)
+		goto out;
+	if (ldap_control_create(LDAP_CONTROL_PAGEDRESULTS, 1, &value, 1, out) != LDAP_SUCCESS)
+		goto out;
+	rc = 0;
+out:
+	ber_free(ber, 1);
+	return rc;
+}
+
+/* The listing's search with page_size and cookie (page_control); *res owns the result. */
+static int list_search(struct mfa_ldap *c, ber_int_t page_size, struct berval *cookie,
+    LDAPMessage **res)
+{
+	char no_attrs[] = LDAP_NO_ATTRS;
+	char *attrs[] = { no_attrs, NULL };
+	LDAPControl *page = NULL, *sctrls[2] = { NULL, NULL };
+	struct timeval tv = arm(c);
+	int rc;
+
+	*res = NULL;
+	if (c->broken)
+		return MFA_ERR_DIR_UNREACHABLE;
+	if (page_control(c->ld, page_size, cookie, &page) != 0)
+		return MFA_ERR_NOMEM;
+	sctrls[0] = page;
+	rc = ldap_search_ext_s(c->ld, c->base, LDAP_SCOPE_ONELEVEL, "(objectClass=mfauthUser)",
+	    attrs, 0, sctrls, NULL, &tv, 0, res);
+	ldap_control_free(page);
+	return map_rc(c, rc);
+}
+
+/*
+ * A listing stopped before its last page leaves the server holding the
+ * paged search (slapd: until the connection closes or another paged search
+ * starts on it).  RFC 2696 section 3: the same search with the last cookie
+ * and a page size of 0 releases it.  Its outcome changes nothing for the
+ * caller, whose listing already failed; a connection that fails under it is
+ * marked broken as under any other call.
+ */
+static void release_paging(struct mfa_ldap *c, struct berval *cookie)
+{
+	LDAPMessage *res = NULL;
+
+	if (c->broken || cookie->bv_val == NULL || cookie->bv_len == 0)
+		return;
+	(void)list_search(c, 0, cookie, &res);
+	ldap_msgfree(res);
 }
 
 int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), void *arg, size_t max)
 {
-	char no_attrs[] = LDAP_NO_ATTRS;
-	char *attrs[] = { no_attrs, NULL };
 	struct berval cookie = { 0, NULL };
 	size_t count = 0;
 	int err = 0;
@@ -918,29 +1067,18 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
 	if (c->broken)
 		return MFA_ERR_DIR_UNREACHABLE;
 	do {
-		LDAPControl *page = NULL, *sctrls[2] = { NULL, NULL };
 		LDAPMessage *res = NULL;
-		struct timeval tv = arm(c);
 		struct berval next = { 0, NULL };
-		int rc;
 
-		err = MFA_ERR_DIR_UNREACHABLE;
-		if (c->broken)
-			break;
-		err = MFA_ERR_NOMEM;
-		if (ldap_create_page_control(c->ld, PAGE_SIZE, &cookie, 1, &page) != LDAP_SUCCESS)
-			break;
-		sctrls[0] = page;
-		rc = ldap_search_ext_s(c->ld, c->base, LDAP_SCOPE_ONELEVEL,
-		    "(objectClass=mfauthUser)", attrs, 0, sctrls, NULL, &tv, 0, &res);
-		ldap_control_free(page);
-		err = map_rc(c, rc);
+		err = list_search(c, PAGE_SIZE, &cookie, &res);
 		if (err == 0)
 			err = list_page(c, res, fn, arg, max, &count, &next);
 		ldap_msgfree(res);
 		ber_memfree(cookie.bv_val);
 		cookie = next;
 	} while (err == 0 && cookie.bv_val != NULL && cookie.bv_len > 0);
+	if (err != 0)
+		release_paging(c, &cookie);
 	ber_memfree(cookie.bv_val);
 	return err;
 }
@@ -1007,8 +1145,14 @@ int mfa_ldap_peer_cert(struct mfa_ldap *c, unsigned char **der, size_t *len)
 	*len = 0;
 	if (c->broken)
 		return MFA_ERR_DIR_UNREACHABLE;
-	/* No TLS session on this connection: nothing was presented. */
-	if (ldap_get_option(c->ld, LDAP_OPT_X_TLS_SSL_CTX, &ssl) != LDAP_OPT_SUCCESS || ssl == NULL)
+	/*
+	 * No TLS session on this connection: nothing was presented.  Only an
+	 * answer says so; a failed question is not "no TLS" (check would then
+	 * stay silent about a certificate it could not read).
+	 */
+	if (ldap_get_option(c->ld, LDAP_OPT_X_TLS_SSL_CTX, &ssl) != LDAP_OPT_SUCCESS)
+		return MFA_ERR_DIR;
+	if (ssl == NULL)
 		return MFA_ERR_NOENT;
 	if (ldap_get_option(c->ld, LDAP_OPT_X_TLS_PEERCERT, &cert) != LDAP_OPT_SUCCESS ||
 	    cert.bv_val == NULL || cert.bv_len == 0) {

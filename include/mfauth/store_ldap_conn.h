@@ -156,7 +156,11 @@ int mfa_ldap_delete(struct mfa_ldap *c, const char *user);
  * is MFA_ERR_CORRUPT.  At most `max` entries (0: no bound) before MFA_ERR_RANGE;
  * the server's size limit for this identity (slapd: 500 by default, over all
  * pages together; the sample ACL lifts it for the staff group) is also
- * MFA_ERR_RANGE.  On an error fn may already have seen some entries.
+ * MFA_ERR_RANGE.  On an error fn may already have seen some entries.  An
+ * entry a page holds that libldap does not hand over is MFA_ERR_DIR, never a
+ * shorter list.  A listing that stops before its last page (fn, max, an
+ * error) releases the server's paged search (RFC 2696: the last cookie with
+ * a page size of 0) before it returns.
  */
 int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), void *arg,
     size_t max);

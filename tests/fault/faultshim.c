@@ -583,6 +583,10 @@ WRAPLIB(int, ldap_parse_result, LDAP_NO_MEMORY, LDAP_LIB,
 WRAPLIB(int, ldap_create_page_control, LDAP_NO_MEMORY, LDAP_LIB,
     (void *ld, int n, void *cookie, int crit, void **ctrl), (ld, n, cookie, crit, ctrl))
 WRAPLIB(void *, ldap_first_entry, NULL, LDAP_LIB, (void *ld, void *res), (ld, res))
+WRAPLIB(void *, ldap_next_entry, NULL, LDAP_LIB, (void *ld, void *e), (ld, e))
+WRAPLIB(int, ldap_count_entries, -1, LDAP_LIB, (void *ld, void *res), (ld, res))
+WRAPLIB(char *, ldap_first_attribute, NULL, LDAP_LIB, (void *ld, void *e, void **ber), (ld, e, ber))
+WRAPLIB(char *, ldap_next_attribute, NULL, LDAP_LIB, (void *ld, void *e, void *ber), (ld, e, ber))
 WRAPLIB(void *, ldap_get_values_len, NULL, LDAP_LIB, (void *ld, void *e, const char *a), (ld, e, a))
 WRAPLIB(char *, ldap_get_dn, NULL, LDAP_LIB, (void *ld, void *e), (ld, e))
 WRAPLIB(int, ber_sockbuf_add_io, -1, LBER_LIB, (void *sb, void *io, int layer, void *arg),

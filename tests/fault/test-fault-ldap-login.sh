@@ -11,7 +11,10 @@
 # account check) goes through every call of that check.  The stack puts pam_permit after the
 # module, so a PAM_IGNORE would be a success too: either is a failure of this test.  A right
 # code may survive a call that fails by design (tolerated_calls below: the state must then be
-# that of a success).
+# that of a success).  One refusal may leave the state of a success ("committed, answer lost"):
+# a read of the compare-and-swap modify's answer fails after the server applied it (answer_lost
+# below); the login is refused, and the directory must then show exactly the success -- count
+# 0, the code used, the next code good -- never a rewound watermark nor a lower count elsewhere.
 # Needs root and slapd (skips without), addr2line (binutils) and the build's debug info.
 set -uo pipefail
 
@@ -109,6 +112,7 @@ login() {
 }
 mfauth() { shimmed 0 "$NOW" "$build/tools/mfauth" -c "$T/staff.conf" "$@"; }
 failures() { mfauth show fleet_a --json | sed -n 's/.*"failures": *\([0-9]*\).*/\1/p'; }
+last_success() { mfauth show fleet_a --json | sed -n 's/.*"last_success": *\([0-9]*\).*/\1/p'; }
 # The store part of `mfauth check` (staff): the directory and the one record sound, no errors.
 store_sound() {
 	mfauth check --json --pam-dir "$T/checkpam" >"$T/check.json" 2>&1
@@ -138,23 +142,52 @@ annotate() {
 # The calls whose failure a right code may survive, by design (a login with them failing may
 # succeed; the state must then be that of a success):
 #  - LDAP_OPT_TCP_USER_TIMEOUT: not every kernel has it (set_handle_options says so);
-#  - ber_sockbuf_ctrl(GET_FD) in the deadline layer: no descriptor to wait on, the socket
-#    layer below reads and writes (and reports) itself;
-#  - mfa_ldap_close: the fresh deadline for the unbind and the unbind, after the work is done.
+#  - mfa_ldap_close: the fresh deadline for the unbind, the unbind's own reads and writes (the
+#    deadline layer's calls after close's set_timeouts and before ldap_unbind_ext_s, which the
+#    shim counts after the real call) and the unbind, after the work is done;
+#  - the ldap_next_attribute that ends a walk of an entry's attribute names (the next call is
+#    another function): its real answer is NULL as well, so its failure changes nothing (one
+#    that fails earlier leaves bytes unread, and the read is an error).
+# Not the deadline layer's calls anywhere else: without a descriptor it fails the read or write
+# (a wait with no deadline otherwise), and the login fails closed.
 tcp_user_timeout_line=$(grep -n 'LDAP_OPT_TCP_USER_TIMEOUT' "$src/lib/store_ldap_conn.c" | cut -d: -f1)
 tolerated_calls() {
 	awk -v tut="store_ldap_conn.c:$tcp_user_timeout_line" '
 		{ fn[$1] = $2; line[$1] = $0; n = $1 }
 		END {
 			next_call = ""
+			seen_st = 0 # a set_timeouts call lies between call i and the next other call
 			for (i = n; i >= 1; i--) {
-				ok = line[i] ~ (tut "( |$)") || line[i] ~ / (wait_io|deadline_write|mfa_ldap_close) /
+				ok = line[i] ~ (tut "( |$)") || line[i] ~ / mfa_ldap_close /
 				st = fn[i] == "ldap_set_option" && line[i] ~ / set_timeouts /
 				if (st && next_call == "ldap_unbind_ext_s")
 					ok = 1
+				if (fn[i] ~ /^ber_/ && next_call == "ldap_unbind_ext_s" && !seen_st)
+					ok = 1
+				if (fn[i] == "ldap_next_attribute" && fn[i + 1] != "ldap_next_attribute")
+					ok = 1
 				if (ok) print i
-				if (fn[i] !~ /^ber_/ && !st) next_call = fn[i]
+				if (st)
+					seen_st = 1
+				if (fn[i] !~ /^ber_/ && !st) {
+					next_call = fn[i]
+					seen_st = 0
+				}
 			}
+		}' "$1"
+}
+# The calls whose failure loses the answer of a modify the server has applied: the deadline
+# layer's reads inside ldap_modify_ext_s (which the shim counts on entry, so they follow it),
+# i.e. after the request was written.  A failed write sends nothing; these are the only calls
+# after which a refused login may show the state of a success.
+answer_lost_calls() {
+	awk '
+		{
+			st = $2 == "ldap_set_option" && $0 ~ / set_timeouts /
+			if ($2 ~ /^ber_/ && op == "ldap_modify_ext_s" && $0 ~ / deadline_read /)
+				print $1
+			if ($2 !~ /^ber_/ && !st)
+				op = $2
 		}' "$1"
 }
 # A NULL from ldap_get_values_len or ldap_first_entry once read as "no record" / "no entry":
@@ -172,8 +205,13 @@ echo "# one login (StartTLS, auth + account) makes $K libldap/liblber calls:" \
 check "a login makes libldap calls the shim sees" test "$K" -gt 10
 annotate "$T/trace" "$T/sites"
 tolerated_calls "$T/sites" >"$T/tolerated"
+answer_lost_calls "$T/sites" >"$T/answer_lost"
 check "addr2line names the sites" grep -q ' mfa_ldap_read ' "$T/sites"
-check "the tolerated calls are found" test "$(wc -l <"$T/tolerated")" -gt 10
+check "the tolerated calls are found" test "$(wc -l <"$T/tolerated")" -gt 3
+check "no call is both tolerated and answer-lost" \
+	test -z "$(comm -12 <(sort "$T/tolerated") <(sort "$T/answer_lost"))"
+check "the modify's answer reads are found" test -s "$T/answer_lost"
+echo "# tolerated: $(paste -sd' ' "$T/tolerated"); answer lost: $(paste -sd' ' "$T/answer_lost")"
 site_of() { sed -n "s/^$1 [^ ]* //p" "$T/sites"; }
 
 # round TERMINAL KIND N: one faulted login (KIND right or wrong code, call N failing), then the
@@ -207,6 +245,18 @@ round() {
 		check "$what: the accepted code reset the count" test "$f1" = 0
 		check "$what: ... and is used (a replay now)" not login "$term" "$NOW" "$answer"
 		ACC=$NOW
+	elif [ "$kind" = right ] && ((rc != 0)) && [ "$f1" = 0 ] && grep -qx "$n" "$T/answer_lost"; then
+		# Committed, answer lost: the server applied the success, the client never read it
+		# and refused (fail closed).  The state must be exactly that success: count 0 (the
+		# branch), this login's time as the last success, the code used (a replay now), and
+		# the next code good (below): the watermark is this code's step, not before, not after.
+		ANSWER_LOST=$((ANSWER_LOST + 1))
+		check "$what fails after the modify was applied: no login ($(tail -n 1 "$T/out"))" \
+			test "$rc" -ne 0
+		check "$what: ... the directory shows that success (last success at this login)" \
+			test "$(last_success)" = "$NOW"
+		check "$what: ... and the code is used (a replay now)" not login "$term" "$NOW" "$answer"
+		ACC=$NOW
 	else
 		check "$what fails: no login ($(tail -n 1 "$T/out"))" test "$rc" -ne 0
 		check "$what: failures $f0 -> $f1 (at most one more, never fewer)" \
@@ -224,13 +274,13 @@ round() {
 
 for kind_term in right:starttls wrong:ldaps; do
 	kind=${kind_term%%:*} term=${kind_term#*:}
-	N=1 TOLERATED=0
+	N=1 TOLERATED=0 ANSWER_LOST=0
 	while round "$term" "$kind" "$N"; do
 		N=$((N + 1))
 		((N < 2000)) || { fail "$kind code: more than 2000 calls?"; break; }
 	done
 	echo "# $kind code on $term: $((N - 1)) calls, each failed once; $TOLERATED survived by" \
-		"design"
+		"design; $ANSWER_LOST refused after the server applied the success"
 	check "$kind code: the shim failed more than 10 calls" test "$((N - 1))" -gt 10
 done
 

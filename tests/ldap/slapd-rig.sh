@@ -36,6 +36,11 @@
 # adds ldap_rig_cleanup to the shell's EXIT trap (keeping a trap already set), which stops every
 # rig and black hole this shell started, by the pid in their pidfiles.  Nothing is killed by name.
 #
+# Logging: slapd's debug output goes to DIR/slapd.log; LDAP_RIG_SLAPD_DEBUG (set before
+# ldap_rig_start) is its -d level, 0 (none) by default -- "stats" logs one line per operation and
+# result ("conn=N op=M SRCH ...", "... SEARCH RESULT ... text=..."), for tests that assert on what
+# the server saw.
+#
 # Measured here (2 cores, slapd 2.5.13): slapd answers ~50 ms after it is started; the whole
 # start (keys, slapadd, start, first answer) takes well under a second.
 #
@@ -229,7 +234,7 @@ ldap_rig__launch() {
 	local sock_url
 	sock_url=$(sed 's|/|%2F|g' <<<"$LDAP_RIG_SOCKET")
 	t0=$(date +%s%N)
-	setpriv --pdeathsig TERM -- "$LDAP_RIG_SLAPD" -d 0 -f "$dir/slapd.conf" \
+	setpriv --pdeathsig TERM -- "$LDAP_RIG_SLAPD" -d "${LDAP_RIG_SLAPD_DEBUG:-0}" -f "$dir/slapd.conf" \
 		-h "ldap://127.0.0.1:$LDAP_RIG_PORT_LDAP/ ldaps://127.0.0.1:$LDAP_RIG_PORT_LDAPS/ ldapi://$sock_url/" \
 		</dev/null >>"$dir/slapd.log" 2>&1 &
 	pid=$!

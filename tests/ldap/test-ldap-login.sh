@@ -135,6 +135,18 @@ check "check: the same for the StartTLS server" \
 	finding store warning "ldap://127.0.0.1:$LDAP_RIG_PORT_LDAP/" "the server's certificate expires on"
 check "check: no certificate finding for ldapi://" \
 	not grep -q "\"subject\":\"$LDAP_RIG_URI_LDAPI\",\"message\":\"the server's certificate" "$T/check.json"
+# The question "is this connection TLS?" failing (the fault shim fails the directory module's
+# first ldap_get_option, the ldaps:// server's) is not "no TLS": a warning, never silence.
+shim=$build/tests/fault/.libs/faultshim.so
+LD_PRELOAD="$shim${LD_PRELOAD:+:$LD_PRELOAD}" MFAUTH_FAULT_AT=1 MFAUTH_FAULT_ONLY=ldap_get_option \
+	MFAUTH_FAULT_SCOPE=mfauth_store_ldap.so MFAUTH_FAULT_TRACE="$T/shim.trace" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$build/tools/mfauth" -c "$T/three.conf" check --json --pam-dir "$T/pam.d" >"$T/check-fault.json"
+check "check, TLS question failing: the shim failed it once" \
+	test "$(grep -c '^[0-9]* ldap_get_option .* FAIL$' "$T/shim.trace" 2>/dev/null)" = 1
+check "check, TLS question failing: the ldaps:// certificate unread is a warning" \
+	grep -q "\"check\":\"store\",\"severity\":\"warning\",\"subject\":\"$LDAP_RIG_URI_LDAPS\",\"message\":\"the server's certificate has no readable end of validity" \
+	"$T/check-fault.json"
 check "check: base, schema and users" finding store ok "$LDAP_RIG_BASE" "base present, mfauthUser schema in use, 4 users"
 check "check: every record decrypts" finding record ok "$LDAP_RIG_BASE" "4 records decrypt"
 check "check: no store directory finding" not grep -q "$T/store\"\|var/lib/mfauth" "$T/check.json"

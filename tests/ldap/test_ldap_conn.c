@@ -9,6 +9,8 @@
  *   test_ldap_conn server-gone  stops the rig's slapd under open connections
  *   test_ldap_conn blackhole  only the black-hole cases
  *   test_ldap_conn timing     connect and operation costs (printed as "# ..." lines)
+ *   test_ldap_conn fault-read|fault-list|fault-cert  under tests/fault/faultshim.so (see
+ *                             test_fault)
  *
  * Prints "ok"/"FAIL" lines and "N passed, N failed"; exits 1 on any failure.
  */
@@ -459,6 +461,87 @@ static int stop_cb(const char *user, void *arg)
 	return MFA_ERR_EXISTS;
 }
 
+/* Stops the listing at the `stop_at`-th user (counting in `seen`). */
+struct stopper {
+	size_t seen;
+	size_t stop_at;
+};
+
+static int stop_at_cb(const char *user, void *arg)
+{
+	struct stopper *s = arg;
+
+	(void)user;
+	return ++s->seen >= s->stop_at ? MFA_ERR_EXISTS : 0;
+}
+
+/* Lines of the rig's slapd log (LDAP_RIG_SLAPD_DEBUG=stats) that contain needle; -1: no log. */
+static int log_lines(const char *needle)
+{
+	char path[512], line[4096];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/slapd.log", env("LDAP_RIG_DIR"));
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* slapd logs a result as it sends it: wait (up to 2 s) until `want` lines hold needle. */
+static int log_lines_wait(const char *needle, int want)
+{
+	int n = log_lines(needle);
+
+	for (int i = 0; i < 200 && n >= 0 && n < want; i++) {
+		usleep(10000);
+		n = log_lines(needle);
+	}
+	return n;
+}
+
+/*
+ * A listing stopped early (a callback's error, the bound) releases the server's paged search
+ * (RFC 2696: the last cookie, page size 0); slapd's back-mdb answers that request, and only a
+ * live one, with this text -- seen in its stats log.  A listing run to its end sends none.
+ */
+#define ABANDONED_TEXT "text=search abandoned by pagedResult size=0"
+static void test_list_release(struct mfa_ldap *staff)
+{
+	struct stopper st = { 0, 256 };
+	size_t count = 0;
+	int n0 = log_lines(ABANDONED_TEXT), n;
+
+	check(log_lines("SRCH base=") > 0 && n0 >= 0,
+	    "the rig's slapd logs every search (LDAP_RIG_SLAPD_DEBUG=stats)");
+	check_err(mfa_ldap_list(staff, stop_at_cb, &st, 0), MFA_ERR_EXISTS,
+	    "a listing stopped by its callback at the last user of page 1");
+	check(st.seen == 256, "... after exactly 256 users (%zu)", st.seen);
+	n = log_lines_wait(ABANDONED_TEXT, n0 + 1);
+	check(n == n0 + 1, "... released its paged search on the server (%d release(s) logged)",
+	    n - n0);
+	st = (struct stopper){ 0, 300 };
+	check_err(mfa_ldap_list(staff, stop_at_cb, &st, 0), MFA_ERR_EXISTS,
+	    "a listing stopped in page 2");
+	n = log_lines_wait(ABANDONED_TEXT, n0 + 2);
+	check(n == n0 + 2, "... released its paged search too (%d in all)", n - n0);
+	check_err(mfa_ldap_list(staff, count_cb, &count, 100), MFA_ERR_RANGE,
+	    "a listing over its bound (100)");
+	n = log_lines_wait(ABANDONED_TEXT, n0 + 3);
+	check(n == n0 + 3, "... released its paged search too (%d in all)", n - n0);
+	count = 0;
+	check_err(mfa_ldap_list(staff, count_cb, &count, 0), 0,
+	    "the same connection lists all users after the releases");
+	check(count == 630, "... all of them (%zu)", count);
+	usleep(100000);
+	n = log_lines(ABANDONED_TEXT);
+	check(n == n0 + 3, "... and a listing run to its end releases nothing (%d in all)", n - n0);
+}
+
 static void test_hostile_names_and_list(void)
 {
 	static const char *const names[] = { ",+\"\\<>;=", "#hash", " lead", "trail ", "a=b,c=d",
@@ -502,6 +585,7 @@ static void test_hostile_names_and_list(void)
 	count = 0;
 	check_err(mfa_ldap_list(staff, count_cb, &count, 100), MFA_ERR_RANGE,
 	    "a listing over its bound (100) stops");
+	test_list_release(staff);
 	count = 0;
 	int rc = mfa_ldap_list(term, count_cb, &count, 0);
 	printf("# a terminal listing: %s, %zu entries\n", mfa_errtoken(rc), count);
@@ -680,6 +764,82 @@ static void test_server_gone(void)
 	}
 }
 
+/*
+ * Run under tests/fault/faultshim.so by test-ldap-conn.sh, which fails the first call of one
+ * libldap function made from this program (MFAUTH_FAULT_ONLY=NAME, MFAUTH_FAULT_AT=1) and
+ * checks that the shim did fail one.  libldap answers NULL both for "no more" and for a
+ * failure there; the client layer must not read such a NULL as "absent".
+ */
+static void test_fault(const char *which)
+{
+	struct mfa_ldap *staff = open_as(STAFF, 0, env("LDAP_RIG_URI_LDAPI"));
+	struct mfa_ldap *term = open_as(TERMINAL, 2, env("LDAP_RIG_URI_LDAPS"));
+	struct mfa_ldap_entry e = { 0 };
+	char user[32];
+	int rc;
+
+	check(staff && term, "%s: staff and a terminal connect", which);
+	if (!(staff && term))
+		goto out;
+	if (strcmp(which, "fault-read") == 0) {
+		/* ldap_next_attribute fails after mfauthRecord: the state is not "absent". */
+		check_err(mfa_ldap_add(staff, "fault-read", B("rec"), B("st")), 0,
+		    "fault-read: add");
+		rc = mfa_ldap_read(term, "fault-read", &e);
+		check(rc != 0 || (e.has_record && e.has_state),
+		    "fault-read: a failed attribute walk is an error (%s), never a value absent "
+		    "(record %s, state %s)",
+		    mfa_errtoken(rc), e.has_record ? "read" : "absent",
+		    e.has_state ? "read" : "absent");
+		check_err(rc, MFA_ERR_DIR, "fault-read: ... directory_error");
+		mfa_ldap_entry_free(&e);
+		rc = mfa_ldap_read(term, "fault-read", &e);
+		check(rc == 0 && entry_is(&e, "rec", "st"),
+		    "fault-read: the next read sees both (%s)", mfa_errtoken(rc));
+		mfa_ldap_entry_free(&e);
+		check_err(mfa_ldap_delete(staff, "fault-read"), 0, "fault-read: delete");
+	} else if (strcmp(which, "fault-list") == 0) {
+		/* ldap_next_entry fails after the first entry: not a shorter list. */
+		size_t count = 0;
+		bool all_ok = true;
+		for (int i = 0; i < 3; i++) {
+			snprintf(user, sizeof(user), "fault-list-%d", i);
+			all_ok = all_ok && mfa_ldap_add(staff, user, B("r"), B("s")) == 0;
+		}
+		check(all_ok, "fault-list: staff add 3 users");
+		rc = mfa_ldap_list(staff, count_cb, &count, 0);
+		check(rc != 0 || count == 3,
+		    "fault-list: a failed entry walk is an error (%s), never a shorter list (%zu of 3)",
+		    mfa_errtoken(rc), count);
+		check_err(rc, MFA_ERR_DIR, "fault-list: ... directory_error");
+		count = 0;
+		rc = mfa_ldap_list(staff, count_cb, &count, 0);
+		check(rc == 0 && count == 3, "fault-list: the next listing sees all 3 (%s, %zu)",
+		    mfa_errtoken(rc), count);
+		for (int i = 0; i < 3; i++) {
+			snprintf(user, sizeof(user), "fault-list-%d", i);
+			all_ok = all_ok && mfa_ldap_delete(staff, user) == 0;
+		}
+		check(all_ok, "fault-list: staff delete them");
+	} else {
+		/* ldap_get_option(LDAP_OPT_X_TLS_SSL_CTX) fails: not "no TLS". */
+		unsigned char *der = NULL;
+		size_t len = 0;
+		check_err(mfa_ldap_peer_cert(term, &der, &len), MFA_ERR_DIR,
+		    "fault-cert: a failed question about TLS is an error, not \"no TLS\"");
+		free(der);
+		der = NULL;
+		rc = mfa_ldap_peer_cert(term, &der, &len);
+		check(rc == 0 && len > 0,
+		    "fault-cert: the next call returns the certificate (%s, %zu bytes)",
+		    mfa_errtoken(rc), len);
+		free(der);
+	}
+out:
+	mfa_ldap_close(staff);
+	mfa_ldap_close(term);
+}
+
 /* What a login would pay: connect+bind per scheme, and a read + swap on an open connection. */
 static void test_timing(void)
 {
@@ -735,6 +895,8 @@ int main(int argc, char **argv)
 		test_server_gone();
 	} else if (strcmp(mode, "blackhole") == 0) {
 		test_blackhole();
+	} else if (strncmp(mode, "fault-", 6) == 0) {
+		test_fault(mode);
 	} else {
 		test_escape();
 		test_connect();
