@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <openssl/rand.h>
 
+#include "testutil.h"
 #include "mfauth/err.h"
 #include "mfauth/seal.h"
 #include "mfauth/state.h"
