@@ -197,9 +197,7 @@ struct mfa_store *hu_store_open(const struct pt_sandbox *sb)
 	struct mfa_path_error perr;
 	struct mfa_store *store = NULL;
 
-	mfa_config_defaults(&cfg);
-	snprintf(cfg.store_dir, sizeof(cfg.store_dir), "%s/store", sb->dir);
-	snprintf(cfg.key_file, sizeof(cfg.key_file), "%s/store.key", sb->dir);
+	pt_store_config(sb, &cfg);
 	if (mfa_store_open(&cfg, &store, &perr) != 0)
 		fail_msg("store open: %s", perr.msg);
 	return store;

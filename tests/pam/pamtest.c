@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "pamtest.h"
+#include "pamtest_ldap.h"
 #include "testutil.h"
 #include "mfauth/err.h"
 #include "mfauth/store.h"
@@ -36,6 +37,17 @@ time_t time(time_t *t)
 static void write_text(const char *path, const char *text, mode_t mode)
 {
 	tu_write_file(path, text, strlen(text), mode);
+}
+
+void pt_store_config(const struct pt_sandbox *sb, struct mfa_config *cfg)
+{
+	if (ptl_enabled()) {
+		ptl_staff_config(sb, cfg);
+		return;
+	}
+	mfa_config_defaults(cfg);
+	snprintf(cfg->store_dir, sizeof(cfg->store_dir), "%s/store", sb->dir);
+	snprintf(cfg->key_file, sizeof(cfg->key_file), "%s/store.key", sb->dir);
 }
 
 void pt_setup(struct pt_sandbox *sb, const char *extra)
@@ -63,13 +75,16 @@ void pt_setup(struct pt_sandbox *sb, const char *extra)
 	/* libpam logs a complaint without a fallback service; like Debian's, it denies. */
 	snprintf(text, sizeof(text), "%s/other", sb->pamd);
 	write_text(text, "auth required pam_deny.so\naccount required pam_deny.so\n", 0644);
+	if (ptl_enabled()) {
+		ptl_setup(sb, extra);
+		return;
+	}
+	snprintf(sb->extra, sizeof(sb->extra), "%s", extra ? extra : "");
 	snprintf(text, sizeof(text), "store_dir = %s/store\nkey_file = %s/store.key\n%s", sb->dir,
-	    sb->dir, extra ? extra : "");
+	    sb->dir, sb->extra);
 	write_text(sb->conf, text, 0600);
 
-	mfa_config_defaults(&cfg);
-	snprintf(cfg.store_dir, sizeof(cfg.store_dir), "%s/store", sb->dir);
-	snprintf(cfg.key_file, sizeof(cfg.key_file), "%s/store.key", sb->dir);
+	pt_store_config(sb, &cfg);
 	if ((rc = mfa_store_init(&cfg, &perr)) != 0)
 		fail_msg("init: %s", perr.msg);
 }
@@ -108,9 +123,7 @@ static void open_store(const struct pt_sandbox *sb, struct mfa_store **store)
 	struct mfa_config cfg;
 	struct mfa_path_error perr;
 
-	mfa_config_defaults(&cfg);
-	snprintf(cfg.store_dir, sizeof(cfg.store_dir), "%s/store", sb->dir);
-	snprintf(cfg.key_file, sizeof(cfg.key_file), "%s/store.key", sb->dir);
+	pt_store_config(sb, &cfg);
 	if (mfa_store_open(&cfg, store, &perr) != 0)
 		fail_msg("store open: %s", perr.msg);
 }

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <security/pam_appl.h>
 
+#include "mfauth/conf.h"
+
 /* The clock the module sees: the test binary exports time() (see pamtest.c). */
 extern time_t pt_fake_now;
 
@@ -32,11 +34,24 @@ struct pt_sandbox {
 	char pamd[128];          /* service directory */
 	char module[512];        /* absolute path of the built module */
 	char password_stub[512]; /* tests/pam/password_stub.so (pam_unix's stand-in) */
+	/* The fleet store (pamtest_ldap.h), with MFAUTH_TEST_STORE=ldap only. */
+	char ldap_base[256]; /* the sandbox's entry under the rig's base */
+	char extra[512];     /* pt_setup()'s extra lines, kept for rewrites of the config */
 };
 
-/* Create a sandbox with `extra` appended to mfauth.conf (may be NULL). */
+/*
+ * Create a sandbox with `extra` appended to mfauth.conf (may be NULL).  Its
+ * store is a files store in the sandbox, or, with MFAUTH_TEST_STORE=ldap in
+ * the environment, the fleet store on the rig's slapd (pamtest_ldap.h).
+ */
 void pt_setup(struct pt_sandbox *sb, const char *extra);
 void pt_teardown(struct pt_sandbox *sb);
+
+/*
+ * The configuration the tests seed the sandbox's store with, through
+ * store.h (files: the store directory and key; ldap: staff credentials).
+ */
+void pt_store_config(const struct pt_sandbox *sb, struct mfa_config *cfg);
 
 /*
  * Write service `name` with the given stack lines; "@MFA" expands to "module

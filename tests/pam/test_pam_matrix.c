@@ -13,6 +13,17 @@
  * pam_unix cannot run here (no such user, no password): pam_permit.so
  * stands for a password module that accepted the password.
  *
+ * The same table runs on both stores.  Alone, on the files store in each
+ * row's sandbox.  Under tests/ldap/test-pam-matrix-ldap.sh (which starts
+ * one private slapd for the whole run and sets MFAUTH_TEST_STORE=ldap,
+ * pamtest_ldap.h), on the fleet store: each row's sandbox is then a fresh
+ * base entry and key on that slapd, seeded through store.h with staff
+ * credentials, and the module logs in with a terminal's.  Rows marked for
+ * one store only are what the other store has no counterpart of (file
+ * modes, links and owners; the directory's reachability, credentials and
+ * access control).  Tampering is done as an attacker with write access
+ * would: on the files store's files, or as the directory's root DN.
+ *
  * HU_SHOW_LOG=1 in the environment prints every row's audit lines.
  */
 #include "config.h"
@@ -29,10 +40,10 @@
 
 #include "hardutil.h"
 #include "pamtest.h"
+#include "pamtest_ldap.h"
 #include "syslog_sink.h"
 #include "testutil.h"
 #include "mfauth/recovery.h"
-#include "mfauth/state.h"
 #include "mfauth/store.h"
 
 #define SEED "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -80,7 +91,13 @@ struct fixture {
 	char log[8192];
 };
 
+/* Which stores a row runs on. */
+#define ON_FILES 1u
+#define ON_LDAP 2u
+#define ON_BOTH (ON_FILES | ON_LDAP)
+
 struct row {
+	unsigned on; /* ON_* */
 	const char *name;
 	const char *user;
 	void (*prepare)(struct fixture *f);
@@ -105,14 +122,6 @@ static void must(int ok, const char *what)
 {
 	if (!ok)
 		fail_msg("prepare: %s", what);
-}
-
-static void write_bytes(struct fixture *f, const char *name, const void *p, size_t n)
-{
-	char path[256];
-
-	path_of(f, path, sizeof(path), name);
-	tu_write_file(path, p, n, 0600);
 }
 
 /* --- the ways a sandbox can be broken -------------------------------------- */
@@ -170,47 +179,89 @@ static void revoke_alice(struct fixture *f)
 	mfa_store_close(store);
 }
 
+/*
+ * A user's record or state as the store holds it: files, store/USER.rec or
+ * .state; the directory, the entry's mfauthRecord or mfauthState as the
+ * root DN reads and writes it.
+ */
+enum value { V_RECORD, V_STATE };
+
+static void value_path(struct fixture *f, const char *user, enum value v, char *out, size_t len)
+{
+	snprintf(out, len, "%s/store/%s.%s", f->sb.dir, user, v == V_RECORD ? "rec" : "state");
+}
+
+static const char *value_attr(enum value v)
+{
+	return v == V_RECORD ? PTL_RECORD : PTL_STATE;
+}
+
+static uint8_t *value_get(struct fixture *f, const char *user, enum value v, size_t *len)
+{
+	char path[256];
+
+	if (ptl_enabled())
+		return ptl_value_get(&f->sb, user, value_attr(v), len);
+	value_path(f, user, v, path, sizeof(path));
+	return tu_read_file(path, len);
+}
+
+static void value_put(struct fixture *f, const char *user, enum value v, const void *p, size_t n)
+{
+	char path[256];
+
+	if (ptl_enabled()) {
+		ptl_value_set(&f->sb, user, value_attr(v), p, n);
+		return;
+	}
+	value_path(f, user, v, path, sizeof(path));
+	tu_write_file(path, p, n, 0600);
+}
+
+static void value_drop(struct fixture *f, const char *user, enum value v)
+{
+	char path[256];
+
+	if (ptl_enabled()) {
+		ptl_value_drop(&f->sb, user, value_attr(v));
+		return;
+	}
+	value_path(f, user, v, path, sizeof(path));
+	must(unlink(path) == 0, "unlink");
+}
+
 static void record_garbage(struct fixture *f)
 {
-	write_bytes(f, "store/alice.rec", "garbage", 7);
+	value_put(f, "alice", V_RECORD, "garbage", 7);
 }
 
 /* Flip one bit of the record's last byte (the AEAD tag). */
 static void record_tampered(struct fixture *f)
 {
-	char path[256];
 	size_t len;
-	uint8_t *b;
+	uint8_t *b = value_get(f, "alice", V_RECORD, &len);
 
-	path_of(f, path, sizeof(path), "store/alice.rec");
-	b = tu_read_file(path, &len);
 	b[len - 1] ^= 0x01;
-	tu_write_file(path, b, len, 0600);
+	value_put(f, "alice", V_RECORD, b, len);
 	free(b);
 }
 
 static void record_truncated(struct fixture *f)
 {
-	char path[256];
 	size_t len;
-	uint8_t *b;
+	uint8_t *b = value_get(f, "alice", V_RECORD, &len);
 
-	path_of(f, path, sizeof(path), "store/alice.rec");
-	b = tu_read_file(path, &len);
-	tu_write_file(path, b, len / 2, 0600);
+	value_put(f, "alice", V_RECORD, b, len / 2);
 	free(b);
 }
 
 /* A valid record, sealed for another name: the associated data does not match. */
 static void record_swapped(struct fixture *f)
 {
-	char from[256];
 	size_t len;
-	uint8_t *b;
+	uint8_t *b = value_get(f, "bob", V_RECORD, &len);
 
-	path_of(f, from, sizeof(from), "store/bob.rec");
-	b = tu_read_file(from, &len);
-	write_bytes(f, "store/alice.rec", b, len);
+	value_put(f, "alice", V_RECORD, b, len);
 	free(b);
 }
 
@@ -249,39 +300,33 @@ static void record_writable(struct fixture *f)
 
 static void record_missing(struct fixture *f)
 {
-	char path[256];
-
-	path_of(f, path, sizeof(path), "store/alice.rec");
-	must(unlink(path) == 0, "unlink record");
+	value_drop(f, "alice", V_RECORD);
 }
 
+/* The state's bytes, each replaced by 0xa5 (its length kept). */
 static void state_garbage(struct fixture *f)
 {
-	uint8_t junk[MFA_STATE_FILE_LEN];
+	size_t len;
+	uint8_t *b = value_get(f, "alice", V_STATE, &len);
 
-	memset(junk, 0xa5, sizeof(junk));
-	write_bytes(f, "store/alice.state", junk, sizeof(junk));
+	memset(b, 0xa5, len);
+	value_put(f, "alice", V_STATE, b, len);
+	free(b);
 }
 
-/* bob's state (a valid file, for another name) over alice's. */
+/* bob's state (a valid one, for another name) over alice's. */
 static void state_swapped(struct fixture *f)
 {
-	char from[256];
 	size_t len;
-	uint8_t *b;
+	uint8_t *b = value_get(f, "bob", V_STATE, &len);
 
-	path_of(f, from, sizeof(from), "store/bob.state");
-	b = tu_read_file(from, &len);
-	write_bytes(f, "store/alice.state", b, len);
+	value_put(f, "alice", V_STATE, b, len);
 	free(b);
 }
 
 static void state_missing(struct fixture *f)
 {
-	char path[256];
-
-	path_of(f, path, sizeof(path), "store/alice.state");
-	must(unlink(path) == 0, "unlink state");
+	value_drop(f, "alice", V_STATE);
 }
 
 static void key_missing(struct fixture *f)
@@ -363,15 +408,17 @@ static void conf_missing(struct fixture *f)
 	must(unlink(f->sb.conf) == 0, "unlink conf");
 }
 
+/* The sandbox's config with a line whose value is out of range appended. */
 static void conf_bad_line(struct fixture *f)
 {
-	char text[512];
+	size_t len;
+	uint8_t *text = tu_read_file(f->sb.conf, &len);
+	uint8_t *more = realloc(text, len + 16);
 
-	snprintf(text, sizeof(text),
-	    "store_dir = %s/store\nkey_file = %s/store.key\n"
-	    "deny = lots\n",
-	    f->sb.dir, f->sb.dir);
-	tu_write_file(f->sb.conf, text, strlen(text), 0600);
+	must(more != NULL, "realloc");
+	memcpy(more + len, "deny = lots\n", 12);
+	tu_write_file(f->sb.conf, more, len + 12, 0600);
+	free(more);
 }
 
 static void card_only_frank(struct fixture *f)
@@ -379,16 +426,80 @@ static void card_only_frank(struct fixture *f)
 	hu_enroll_card_only(&f->sb, "frank");
 }
 
+/* --- the directory's own ways to fail (the terminal's view of it) --------------- */
+
+/* Nothing listens where the terminal looks: a stopped server. */
+static void dir_stopped(struct fixture *f)
+{
+	struct ptl_terminal t = { .uri = ptl_env("MFAUTH_TEST_LDAP_CLOSED_URI") };
+
+	ptl_terminal_conf(&f->sb, &t);
+}
+
+static void dir_wrong_password(struct fixture *f)
+{
+	struct ptl_terminal t = { .password = "not-the-terminal-password" };
+
+	ptl_terminal_conf(&f->sb, &t);
+}
+
+/* An account in no group: the shipped ACL shows it no entry at all (none readable). */
+static void dir_hidden(struct fixture *f)
+{
+	struct ptl_terminal t = { .bind_dn = ptl_env("LDAP_RIG_OTHER_DN"),
+		.password = ptl_env("LDAP_RIG_OTHER_PW") };
+
+	ptl_terminal_conf(&f->sb, &t);
+}
+
+static void dir_wrong_ca(struct fixture *f)
+{
+	struct ptl_terminal t = { .ca_file = ptl_env("LDAP_RIG_OTHER_CA") };
+
+	ptl_terminal_conf(&f->sb, &t);
+}
+
+static void dir_no_module(struct fixture *f)
+{
+	struct ptl_terminal t = { .module = "/nonexistent/mfauth_store_ldap.so" };
+
+	ptl_terminal_conf(&f->sb, &t);
+}
+
+static void dir_secret_0644(struct fixture *f)
+{
+	char path[256];
+
+	path_of(f, path, sizeof(path), "terminal.secret");
+	must(chmod(path, 0644) == 0, "chmod secret");
+}
+
+/* `mfauth init` never run (or the decoy deleted): an unknown user cannot be told from a hidden one. */
+static void dir_no_decoy(struct fixture *f)
+{
+	ptl_entry_drop(&f->sb, PTL_DECOY);
+}
+
+/* alice's entry left with neither value: what an ACL hiding the values shows. */
+static void dir_bare_entry(struct fixture *f)
+{
+	value_drop(f, "alice", V_RECORD);
+	value_drop(f, "alice", V_STATE);
+}
+
 /* --- the table --------------------------------------------------------------- */
 
-#define FAILS(name_, user_, prep_, reply_, args_, logged_) \
+#define FAILS_ON(on_, name_, user_, prep_, reply_, args_, logged_) \
 	{ \
-		name_, user_, prep_, reply_, args_, PAM_AUTH_ERR, logged_, ALL_AUTH_ERR \
+		on_, name_, user_, prep_, reply_, args_, PAM_AUTH_ERR, logged_, ALL_AUTH_ERR \
 	}
+#define FAILS(...) FAILS_ON(ON_BOTH, __VA_ARGS__)
+#define FILES_FAILS(...) FAILS_ON(ON_FILES, __VA_ARGS__)
+#define LDAP_FAILS(...) FAILS_ON(ON_LDAP, __VA_ARGS__)
 
 static const struct row rows[] = {
 	/* The control: the same sandbox and stacks do let the right code in. */
-	{ "right code (control)", "alice", NULL, R_CODE, NULL, PAM_SUCCESS,
+	{ ON_BOTH, "right code (control)", "alice", NULL, R_CODE, NULL, PAM_SUCCESS,
 	    "result=success user=alice",
 	    { PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS } },
 	/*
@@ -397,12 +508,12 @@ static const struct row rows[] = {
 	 * jump does not count as one), so libpam denies: nullok only lets users
 	 * through where a pam_permit line primes the stack, as in pam_mfauth(8).
 	 */
-	{ "nullok, unenrolled", "nobody-here", NULL, R_CODE, "nullok", PAM_IGNORE,
+	{ ON_BOTH, "nullok, unenrolled", "nobody-here", NULL, R_CODE, "nullok", PAM_IGNORE,
 	    "result=ignore user=nobody-here",
 	    { PAM_PERM_DENIED, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_AUTH_ERR,
 	        PAM_AUTH_ERR } },
-	{ "nullok, record gone, state left", "alice", record_missing, R_CODE, "nullok", PAM_IGNORE,
-	    "result=ignore user=alice",
+	{ ON_BOTH, "nullok, record gone, state left", "alice", record_missing, R_CODE, "nullok",
+	    PAM_IGNORE, "result=ignore user=alice",
 	    { PAM_PERM_DENIED, PAM_SUCCESS, PAM_SUCCESS, PAM_SUCCESS, PAM_AUTH_ERR,
 	        PAM_AUTH_ERR } },
 
@@ -449,11 +560,13 @@ static const struct row rows[] = {
 	FAILS("truncated record", "alice", record_truncated, R_CODE, NULL, "reason=corrupt"),
 	FAILS("bob's record over alice's", "alice", record_swapped, R_CODE, "nullok",
 	    "reason=corrupt"),
-	FAILS("record is a symlink", "alice", record_symlink, R_CODE, "nullok", "reason=unsafe"),
-	FAILS("record has two links", "alice", record_hardlink, R_CODE, "nullok", "reason=unsafe"),
-	FAILS("record not owned by root", "alice", record_not_root, R_CODE, "nullok",
+	FILES_FAILS("record is a symlink", "alice", record_symlink, R_CODE, "nullok",
 	    "reason=unsafe"),
-	FAILS("record writable by others", "alice", record_writable, R_CODE, "nullok",
+	FILES_FAILS("record has two links", "alice", record_hardlink, R_CODE, "nullok",
+	    "reason=unsafe"),
+	FILES_FAILS("record not owned by root", "alice", record_not_root, R_CODE, "nullok",
+	    "reason=unsafe"),
+	FILES_FAILS("record writable by others", "alice", record_writable, R_CODE, "nullok",
 	    "reason=unsafe"),
 
 	/* The state. */
@@ -471,16 +584,16 @@ static const struct row rows[] = {
 	    "reason=unsafe service=hu-direct tty=tty7 rhost= detail="),
 	FAILS("another key", "alice", key_other, R_CODE, "nullok",
 	    "event=store_error result=fail user=alice factor=totp reason=key_id"),
-	FAILS("store dir 0777", "alice", store_0777, R_CODE, "nullok",
+	FILES_FAILS("store dir 0777", "alice", store_0777, R_CODE, "nullok",
 	    "event=store_error result=fail user=alice factor=totp reason=unsafe"),
-	FAILS("store dir 0777, unknown user", "ghost", store_0777, R_CODE, "nullok",
+	FILES_FAILS("store dir 0777, unknown user", "ghost", store_0777, R_CODE, "nullok",
 	    "event=store_error result=fail user=ghost factor=totp reason=unsafe"),
-	FAILS("store dir not owned by root", "alice", store_not_root, R_CODE, "nullok",
+	FILES_FAILS("store dir not owned by root", "alice", store_not_root, R_CODE, "nullok",
 	    "reason=unsafe"),
 
-	FAILS("store dir missing, nullok, unknown user", "ghost", store_missing, R_CODE, "nullok",
-	    "event=store_error result=fail user=ghost"),
-	FAILS("store dir is a symlink, nullok", "ghost", store_symlink, R_CODE, "nullok",
+	FILES_FAILS("store dir missing, nullok, unknown user", "ghost", store_missing, R_CODE,
+	    "nullok", "event=store_error result=fail user=ghost"),
+	FILES_FAILS("store dir is a symlink, nullok", "ghost", store_symlink, R_CODE, "nullok",
 	    "reason=unsafe"),
 
 	/* The configuration. */
@@ -501,6 +614,32 @@ static const struct row rows[] = {
 	FAILS("empty reply", "alice", NULL, R_EMPTY, NULL, "reason=no_code"),
 	FAILS("conversation error, unknown user, nullok off", "ghost", NULL, R_CONV_ERR, NULL,
 	    "reason=no_code"),
+
+	/* The directory (the fleet store only): fail closed, never "not enrolled". */
+	LDAP_FAILS("directory stopped", "alice", dir_stopped, R_CODE, NULL,
+	    "event=store_error result=fail user=alice factor=totp reason=directory_unreachable"),
+	LDAP_FAILS("directory stopped, nullok, unknown user", "ghost", dir_stopped, R_CODE,
+	    "nullok",
+	    "event=store_error result=fail user=ghost factor=totp reason=directory_unreachable"),
+	LDAP_FAILS("wrong bind password", "alice", dir_wrong_password, R_CODE, NULL,
+	    "event=store_error result=fail user=alice factor=totp reason=directory_auth"),
+	LDAP_FAILS("wrong bind password, nullok, unknown user", "ghost", dir_wrong_password, R_CODE,
+	    "nullok", "event=store_error result=fail user=ghost factor=totp reason=directory_auth"),
+	LDAP_FAILS("the ACL hides every entry, nullok", "alice", dir_hidden, R_CODE, "nullok",
+	    "event=store_error result=fail user=alice factor=totp reason=directory_denied"),
+	LDAP_FAILS("the ACL hides every entry, nullok, unknown user", "ghost", dir_hidden, R_CODE,
+	    "nullok",
+	    "event=store_error result=fail user=ghost factor=totp reason=directory_denied"),
+	LDAP_FAILS("no decoy entry, nullok, unknown user", "ghost", dir_no_decoy, R_CODE, "nullok",
+	    "event=store_error result=fail user=ghost factor=totp reason=directory_denied"),
+	LDAP_FAILS("entry with neither value, nullok", "alice", dir_bare_entry, R_CODE, "nullok",
+	    "event=store_error result=fail user=alice factor=totp reason=directory_denied"),
+	LDAP_FAILS("server certificate from another CA", "alice", dir_wrong_ca, R_CODE, "nullok",
+	    "event=store_error result=fail user=alice factor=totp reason=directory_tls"),
+	LDAP_FAILS("bind password file readable by others", "alice", dir_secret_0644, R_CODE,
+	    "nullok", "event=store_error result=fail user=alice factor=totp reason=unsafe"),
+	LDAP_FAILS("backend module missing", "ghost", dir_no_module, R_CODE, "nullok",
+	    "event=store_error result=fail user=ghost factor=totp reason=config"),
 
 	/* The card: no pcscd here (PCSCLITE_CSOCK_NAME points nowhere). */
 	FAILS("card-only user, factors=card, no pcscd", "frank", card_only_frank, R_CODE,
@@ -543,7 +682,11 @@ static int teardown(void **state)
 
 static void fresh_sandbox(struct fixture *f)
 {
-	pt_fake_now = 1800000000;
+	/*
+	 * The directory's TLS checks the rig's certificates (valid from its
+	 * start, for two days) against this clock too: start at the next step.
+	 */
+	pt_fake_now = ptl_enabled() ? (ptl_wall_clock() / 30 + 1) * 30 : 1800000000;
 	memset(f->saved, 0, sizeof(f->saved));
 	pt_setup(&f->sb, "deny = 50\nunlock_time = 600\nfail_interval = 900\n");
 	pt_enroll(&f->sb, "alice", SEED, "sha1", 6, 30);
@@ -664,9 +807,12 @@ static void run_row(struct fixture *f, const struct row *r)
 static void test_matrix(void **state)
 {
 	struct fixture *f = *state;
-	size_t n = sizeof(rows) / sizeof(rows[0]);
+	size_t n = sizeof(rows) / sizeof(rows[0]), ran = 0;
+	unsigned store = ptl_enabled() ? ON_LDAP : ON_FILES;
 
 	for (size_t i = 0; i < n; i++) {
+		if ((rows[i].on & store) == 0)
+			continue;
 		/* Invariant 1 is also a property of the table itself. */
 		if (rows[i].direct == PAM_IGNORE)
 			assert_non_null(rows[i].args && strstr(rows[i].args, "nullok"));
@@ -674,8 +820,11 @@ static void test_matrix(void **state)
 			for (int s = 0; s < NSTACKS; s++)
 				assert_int_not_equal(rows[i].stack[s], PAM_SUCCESS);
 		run_row(f, &rows[i]);
+		ran++;
 	}
-	printf("# %zu rows, each through the module and %d stacks\n", n, NSTACKS);
+	printf("# %zu rows on the %s store, each through the module and %d stacks\n", ran,
+	    store == ON_LDAP ? "directory (ldap)" : "files", NSTACKS);
+	assert_true(ran > 0);
 }
 
 int main(void)
