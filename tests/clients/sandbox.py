@@ -320,25 +320,26 @@ class Sandbox:
                                     os.path.join(self.T, "store.key"))
         self.mfauth("init")
 
-    def terminal_conf(self, name, n):
+    def terminal_conf(self, name, n, uris=None):
         """T/NAME.conf: a terminal bound as the rig's terminal-0N, with its own
-        copy of the fleet's key (what distributing the key file gives)."""
+        copy of the fleet's key (what distributing the key file gives).  uris:
+        its ldap_uri (default: the rig's ldaps://, then its StartTLS ldap://,
+        so that "stopped" means both refused)."""
         key = os.path.join(self.T, f"{name}.key")
         shutil.copy(os.path.join(self.T, "store.key"), key)
         os.chmod(key, 0o400)
         env = self.directory.env
-        return self._ldap_conf(name, env[f"LDAP_RIG_TERM_DN_{n}"], env["LDAP_RIG_TERM_PW"], key)
+        return self._ldap_conf(name, env[f"LDAP_RIG_TERM_DN_{n}"], env["LDAP_RIG_TERM_PW"], key, uris)
 
-    def _ldap_conf(self, name, dn, password, key):
+    def _ldap_conf(self, name, dn, password, key, uris=None):
         env = self.directory.env
+        uris = uris or f"{env['LDAP_RIG_URI_LDAPS']} {env['LDAP_RIG_URI_LDAP']}"
         secret = os.path.join(self.T, f"{name}.secret")
         with open(os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write(password)
         conf = os.path.join(self.T, f"{name}.conf")
         with open(conf, "w") as f:
-            # ldaps:// first, then the same server by StartTLS: "stopped" means both refused.
-            f.write(f"store = ldap\nkey_file = {key}\n"
-                    f"ldap_uri = {env['LDAP_RIG_URI_LDAPS']} {env['LDAP_RIG_URI_LDAP']}\n"
+            f.write(f"store = ldap\nkey_file = {key}\nldap_uri = {uris}\n"
                     f"ldap_base = {env['LDAP_RIG_BASE']}\nldap_bind_dn = {dn}\n"
                     f"ldap_bind_pw_file = {secret}\nldap_ca_file = {env['LDAP_RIG_CA']}\n"
                     f"ldap_starttls = yes\nldap_timeout = {LDAP_TIMEOUT}\n"

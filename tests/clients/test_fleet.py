@@ -19,6 +19,7 @@ import gettext
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +33,8 @@ from sandbox import (answer, finish, login, transcript, CODE_PROMPT, LDAP_TIMEOU
 
 PAMTESTER = "mfauth-pamtester"      # pamtester as root
 LOCKER = "mfauth-locker"            # pamtester run by the clerk, as a screen locker would
+SILENT = "mfauth-silent"            # pamtester as root, terminal C: a server that never answers
+FAILOVER = "mfauth-failover"        # ... terminal D: that server first, then the rig
 UNREACHABLE = "The authentication directory cannot be reached — contact security staff."
 FAIL_DELAY_MAX = 2.5    # the module's 2 s, as Linux-PAM randomises it (up to +25 %)
 
@@ -61,10 +64,24 @@ def su(sb, user, env=None):
     return sb.spawn(["su", user.name, "-c", "id -un"], env=env, as_user=sb.staff)
 
 
-def pamtester(sb, user, as_clerk=False):
-    service = LOCKER if as_clerk else PAMTESTER
+def pamtester(sb, user, as_clerk=False, service=None):
+    service = service or (LOCKER if as_clerk else PAMTESTER)
     return sb.spawn(["pamtester", "-v", service, user.name, "authenticate", "acct_mgmt"],
                     as_user=user if as_clerk else None)
+
+
+def password_then_message(c, user, message, password_prompt=PASSWORD_PROMPT):
+    """Type the password, wait for message: (refused, seconds from the password
+    to the message or None, seconds to the client's end, transcript)."""
+    answer(c, password_prompt, PASSWORD)
+    t0 = time.time()
+    try:
+        c.expect(re.escape(message))
+        seen = time.time() - t0
+    except (sandbox.pexpect.TIMEOUT, sandbox.pexpect.EOF):
+        seen = None
+    rc = finish(c)
+    return rc != 0 and not became(rc, c, user), seen, time.time() - t0, transcript(c)
 
 
 def audited(sb, mark, user, *tokens):
@@ -224,6 +241,49 @@ def t_sudo(sb):
              found and not any("helper=" in l for l in lines), lines)
 
 
+def t_silent(sb):
+    """A server that takes the connection and never answers: alone (terminal
+    C) the login is refused after ldap_timeout, not sooner and not much later;
+    listed first (terminal D) the login goes on through the rig."""
+    u = sb.add_user("fl-silent")
+    mark = sb.audit.mark()
+    refused, seen, ended, out = password_then_message(pamtester(sb, u, service=SILENT), u,
+                                                      UNREACHABLE)
+    sb.check("terminal C, pamtester, a silent server only: refused with the message",
+             refused and seen is not None, out)
+    if seen is not None:
+        sb.local.out.append(f"# a silent server: the message {seen * 1000:.0f} ms after the "
+                            f"password (ldap_timeout = {LDAP_TIMEOUT})")
+        sb.check(f"a silent server: refused after ldap_timeout and within ldap_timeout + 1 s "
+                 f"({LDAP_TIMEOUT}-{LDAP_TIMEOUT + 1} s)",
+                 LDAP_TIMEOUT - 0.2 <= seen <= LDAP_TIMEOUT + 1, f"{seen:.2f} s")
+    sb.check("audit: store_error reason=directory_unreachable service=mfauth-silent",
+             *audited(sb, mark, u, "event=store_error result=fail .*reason=directory_unreachable ",
+                      f"service={SILENT} "))
+    c = pamtester(sb, u, service=FAILOVER)
+    answer(c, PASSWORD_PROMPT, PASSWORD)
+    t0 = time.time()
+    answer(c, CODE_PROMPT, sb.code(u))
+    waited = time.time() - t0
+    rc = finish(c)
+    sb.local.out.append(f"# failover past a silent server: the code prompt {waited * 1000:.0f} ms "
+                        "after the password")
+    sb.check("terminal D, pamtester: past the silent server, the rig lets the clerk in, "
+             f"within ldap_timeout + 1 s ({LDAP_TIMEOUT + 1} s)",
+             rc == 0 and "successfully authenticated" in transcript(c) and waited <= LDAP_TIMEOUT + 1,
+             f"{waited:.2f} s\n" + transcript(c))
+
+
+def silent_server():
+    """A loopback port whose connections the kernel completes and nobody ever
+    reads (listening, never accepting): to a client, a server that takes the
+    connection and never answers.  Open until this process ends."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(64)
+    return s
+
+
 def t_outage(sb):
     """The directory stopped: every client refuses, tells the clerk, audits
     directory_unreachable; nothing falls back.  Run alone, last."""
@@ -234,27 +294,15 @@ def t_outage(sb):
     mark = sb.audit.mark()
     sb.directory.stop()
 
-    def password_then_message(c, message, password_prompt=PASSWORD_PROMPT):
-        """(refused, seconds from the password to the message, seconds to the client's end)."""
-        answer(c, password_prompt, PASSWORD)
-        t0 = time.time()
-        try:
-            c.expect(re.escape(message))
-            seen = time.time() - t0
-        except (sandbox.pexpect.TIMEOUT, sandbox.pexpect.EOF):
-            seen = None
-        rc = finish(c)
-        return rc != 0 and not became(rc, c, u), seen, time.time() - t0, transcript(c)
-
     runs = {
-        "terminal B, su": lambda: password_then_message(su(sb, u), UNREACHABLE),
+        "terminal B, su": lambda: password_then_message(su(sb, u), u, UNREACHABLE),
         "terminal B, su in ja_JP.UTF-8": lambda: password_then_message(
-            su(sb, u, env={"LANG": "ja_JP.UTF-8"}), unreachable_ja,
+            su(sb, u, env={"LANG": "ja_JP.UTF-8"}), u, unreachable_ja,
             r"(パスワード|[Pp]assword): ?"),
         "terminal A, sshd keyboard-interactive": lambda: password_then_message(
-            ssh_code(sb, u), as_ssh_shows(UNREACHABLE)),
+            ssh_code(sb, u), u, as_ssh_shows(UNREACHABLE)),
         "terminal B, pamtester run by the clerk (the helper)": lambda: password_then_message(
-            pamtester(sb, u, as_clerk=True), UNREACHABLE),
+            pamtester(sb, u, as_clerk=True), u, UNREACHABLE),
     }
     with ThreadPoolExecutor(max_workers=len(runs) + 1) as pool:
         futures = {name: pool.submit(fn) for name, fn in runs.items()}
@@ -328,7 +376,12 @@ sb.service("sshd", sb.stack(conf=terminal_a))
 for service in ("su", "sudo", "login", PAMTESTER):
     sb.service(service, sb.stack(conf=terminal_b))
 sb.service(LOCKER, sb.stack(conf="", module_args="helper=" + install_helper(sb, terminal_b)))
+hole = silent_server()
+silent = f"ldaps://127.0.0.1:{hole.getsockname()[1]}/"
+sb.service(SILENT, sb.stack(conf=sb.terminal_conf("terminal-c", 3, uris=silent)))
+sb.service(FAILOVER, sb.stack(conf=sb.terminal_conf(
+    "terminal-d", 4, uris=f"{silent} {sb.directory.env['LDAP_RIG_URI_LDAPS']}")))
 sb.sshd()       # from the main thread: setpriv's parent-death signal follows the thread that forked
 sb.run_scenarios([("replay", t_replay), ("lockout", t_lockout), ("login", t_login),
-                  ("pamtester", t_pamtester), ("sudo", t_sudo)],
+                  ("pamtester", t_pamtester), ("sudo", t_sudo), ("silent", t_silent)],
                  after=[("outage", t_outage)])
