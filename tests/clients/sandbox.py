@@ -274,6 +274,21 @@ class Sandbox:
         self._store()
         self.hash = run(["openssl", "passwd", "-6", "-stdin"], input=PASSWORD).stdout.strip()
         self.staff = self.add_user("staff", enroll=False)
+        self._log_takes_everyone()
+
+    def _log_takes_everyone(self):
+        """The private /dev/log must take an unprivileged sender's lines (the
+        module in a clerk's own process, unix_chkpwd), or a check that no line
+        says something could not fail."""
+        tag = f"mfauth-sandbox-probe-{os.getpid()}"
+        run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "logger", "-t", tag, "probe"])
+        end = time.time() + 3
+        while time.time() < end:
+            with open(self.audit.path, errors="replace") as f:
+                if tag in f.read():
+                    return
+            time.sleep(0.05)
+        die("the private /dev/log drops an unprivileged sender's lines (tests/syslog_sink.c)")
 
     def _locale(self):
         """The build's Japanese catalog at the module's LOCALEDIR, seen only here."""
