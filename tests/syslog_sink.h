@@ -7,7 +7,7 @@
  * node and submount (/dev/null, /dev/pts, /dev/shm, ...) stays as it was, but
  * /dev/log becomes a name in a writable tmpfs layer that only this process
  * and its children see, and that disappears with them.  sink_open() then
- * binds a socket at /dev/log.
+ * binds a socket at /dev/log, writable by everyone as a syslog daemon's is.
  *
  * Why an overlay and not something simpler:
  *  - /dev is usually devtmpfs, one instance for the whole kernel: creating

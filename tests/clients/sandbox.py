@@ -15,6 +15,9 @@ never touches the machine's own PAM files, sudoers or user database:
             exist only in the copies, their homes under T.  The module's
             config, key and store live in T (`mfauth init`, `enroll totp
             --secret-stdin --no-confirm`); codes come from oathtool.
+            With store="ldap" (test_fleet.py) the store is a private slapd
+            (directory.py): the tool's config is staff's, and each
+            terminal_conf() is one terminal's identity in that directory.
 
 Output: "ok   - ..." / "FAIL - ..." per check and a last line "N passed, N
 failed" (what scripts/count-tests adds up).  Anything that cannot be set up
@@ -37,13 +40,17 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
+import directory
+
 pexpect = None      # imported inside the sandbox only (it takes a while to load)
 
 PASSWORD = "Sakura-2026!pw"
 TIMEOUT = 20
 CODE_PROMPT = r"Verification code: ?"
 PASSWORD_PROMPT = r"(?i)password(?: for \S+)?: ?"
+SUDO_PROMPT = r"\[sudo\] password for \S+: ?"
 INNER = "MFAUTH_CLIENTS_DIR"
+LDAP_TIMEOUT = 2    # seconds (ldap_timeout of every store = ldap config here)
 
 
 def die(msg):
@@ -71,14 +78,14 @@ def paths():
     return os.path.abspath(build), src
 
 
-def start(name):
+def start(name, store="files"):
     """Outside: run this test again inside the sandbox and exit with its status.
-    Inside: return the Sandbox."""
+    Inside: return the Sandbox, its store "files" or "ldap"."""
     build, src = paths()
     if os.environ.get(INNER):
         global pexpect
         import pexpect
-        return Sandbox(os.environ[INNER], build, src, name)
+        return Sandbox(os.environ[INNER], build, src, name, store)
     if os.geteuid() != 0:
         die("the real-client tests need root (a mount namespace, sshd, users)")
     for prog in ("/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/sudo", "/usr/bin/pamtester",
@@ -134,8 +141,9 @@ class User:
 
 
 class Sandbox:
-    def __init__(self, tmp, build, src, name):
-        self.T, self.build, self.src, self.name = tmp, build, src, name
+    def __init__(self, tmp, build, src, name, store="files"):
+        self.T, self.build, self.src, self.name, self.store = tmp, build, src, name, store
+        self.directory = None
         self.t0 = time.time()
         self.module = os.path.join(build, "pam_module", ".libs", "pam_mfauth.so")
         self.mfauth_bin = os.path.join(build, "tools", "mfauth")
@@ -178,22 +186,29 @@ class Sandbox:
             fn(self)
         except Exception:
             self.check(f"{name}: ran to the end", False, traceback.format_exc())
-        self.local.out.append(f"# {name}: {time.time() - t0:.1f} s")
-        return self.local.out
+        out, self.local.out = self.local.out, None     # later checks print themselves
+        out.append(f"# {name}: {time.time() - t0:.1f} s")
+        return out
 
-    def run_scenarios(self, scenarios):
+    def run_scenarios(self, scenarios, after=()):
         """scenarios: [(name, function)], each with users of its own, run side
-        by side (most of a failed login is the PAM fail delay); argv picks some
-        by name.  Output stays in scenario order."""
+        by side (most of a failed login is the PAM fail delay); then those of
+        after, one at a time (one that stops the directory every scenario
+        uses).  argv picks some by name.  Output stays in scenario order."""
         wanted = sys.argv[1:]
-        unknown = [w for w in wanted if w not in dict(scenarios)]
+        every = list(scenarios) + list(after)
+        unknown = [w for w in wanted if w not in dict(every)]
         if unknown:
-            die(f"no scenario {unknown}; there are: {', '.join(n for n, _ in scenarios)}")
+            die(f"no scenario {unknown}; there are: {', '.join(n for n, _ in every)}")
         todo = [(n, f) for n, f in scenarios if not wanted or n in wanted]
+        later = [(n, f) for n, f in after if not wanted or n in wanted]
         try:
-            with ThreadPoolExecutor(max_workers=len(todo)) as pool:
-                for out in pool.map(lambda nf: self._scenario(*nf), todo):
-                    print("\n".join(out), flush=True)
+            if todo:
+                with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+                    for out in pool.map(lambda nf: self._scenario(*nf), todo):
+                        print("\n".join(out), flush=True)
+            for n, f in later:
+                print("\n".join(self._scenario(n, f)), flush=True)
         finally:
             self.stop()
         print(f"# {self.name}: {time.time() - self.t0:.1f} s in all")
@@ -216,6 +231,11 @@ class Sandbox:
                     p.wait(5)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        if self.directory is not None:
+            pid = self.directory.slapd_pid()
+            self.directory.close()
+            self.check("the private slapd is stopped at the end", pid is None or not directory.alive(pid),
+                       f"slapd pid {pid} still runs")
 
     # --- the namespace
     def _mount(self, *args):
@@ -235,6 +255,8 @@ class Sandbox:
         for f, mode in (("passwd", 0o644), ("group", 0o644), ("shadow", 0o640), ("gshadow", 0o640)):
             dst = os.path.join(etc, f)
             shutil.copy2("/etc/" + f, dst)
+            st = os.stat("/etc/" + f)
+            os.chown(dst, st.st_uid, st.st_gid)     # group shadow: unix_chkpwd, for a clerk's own PAM
             os.chmod(dst, mode)
             self._mount("--bind", dst, "/etc/" + f)
         os.makedirs(os.path.join(etc, "sudoers.d"), mode=0o755)
@@ -252,6 +274,21 @@ class Sandbox:
         self._store()
         self.hash = run(["openssl", "passwd", "-6", "-stdin"], input=PASSWORD).stdout.strip()
         self.staff = self.add_user("staff", enroll=False)
+        self._log_takes_everyone()
+
+    def _log_takes_everyone(self):
+        """The private /dev/log must take an unprivileged sender's lines (the
+        module in a clerk's own process, unix_chkpwd), or a check that no line
+        says something could not fail."""
+        tag = f"mfauth-sandbox-probe-{os.getpid()}"
+        run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "logger", "-t", tag, "probe"])
+        end = time.time() + 3
+        while time.time() < end:
+            with open(self.audit.path, errors="replace") as f:
+                if tag in f.read():
+                    return
+            time.sleep(0.05)
+        die("the private /dev/log drops an unprivileged sender's lines (tests/syslog_sink.c)")
 
     def _locale(self):
         """The build's Japanese catalog at the module's LOCALEDIR, seen only here."""
@@ -276,11 +313,55 @@ class Sandbox:
         shutil.copy(self.catalog, os.path.join(target, "mfauth.mo"))
 
     def _store(self):
+        if self.store == "ldap":
+            self._directory_store()
+            return
         with open(self.conf, "w") as f:
             f.write(f"store_dir = {self.T}/store\nkey_file = {self.T}/store.key\n"
                     "deny = 3\nunlock_time = 0\n")
         os.chmod(self.conf, 0o600)
         self.mfauth("init")
+
+    def _directory_store(self):
+        """store = ldap: one private slapd (directory.py, from this, the main
+        thread); self.conf is staff's config, which `mfauth init` gives the
+        fleet's key and the decoy entry."""
+        try:
+            self.directory = directory.Directory(self.src, os.path.join(self.T, "rig"))
+        except directory.RigError as e:
+            die(str(e))
+        env = self.directory.env
+        self.conf = self._ldap_conf("staff", env["LDAP_RIG_STAFF_DN"], env["LDAP_RIG_STAFF_PW"],
+                                    os.path.join(self.T, "store.key"))
+        self.mfauth("init")
+
+    def terminal_conf(self, name, n, uris=None):
+        """T/NAME.conf: a terminal bound as the rig's terminal-0N, with its own
+        copy of the fleet's key (what distributing the key file gives).  uris:
+        its ldap_uri (default: the rig's ldaps://, then its StartTLS ldap://,
+        so that "stopped" means both refused)."""
+        key = os.path.join(self.T, f"{name}.key")
+        shutil.copy(os.path.join(self.T, "store.key"), key)
+        os.chmod(key, 0o400)
+        env = self.directory.env
+        return self._ldap_conf(name, env[f"LDAP_RIG_TERM_DN_{n}"], env["LDAP_RIG_TERM_PW"], key, uris)
+
+    def _ldap_conf(self, name, dn, password, key, uris=None):
+        env = self.directory.env
+        uris = uris or f"{env['LDAP_RIG_URI_LDAPS']} {env['LDAP_RIG_URI_LDAP']}"
+        secret = os.path.join(self.T, f"{name}.secret")
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(password)
+        conf = os.path.join(self.T, f"{name}.conf")
+        with open(conf, "w") as f:
+            f.write(f"store = ldap\nkey_file = {key}\nldap_uri = {uris}\n"
+                    f"ldap_base = {env['LDAP_RIG_BASE']}\nldap_bind_dn = {dn}\n"
+                    f"ldap_bind_pw_file = {secret}\nldap_ca_file = {env['LDAP_RIG_CA']}\n"
+                    f"ldap_starttls = yes\nldap_timeout = {LDAP_TIMEOUT}\n"
+                    f"ldap_module = {self.build}/lib/.libs/mfauth_store_ldap.so\n"
+                    "deny = 3\nunlock_time = 0\n")
+        os.chmod(conf, 0o600)
+        return conf
 
     # --- users, codes, the tool
     def mfauth(self, *args, input=None, check=True):
@@ -338,8 +419,11 @@ class Sandbox:
         return json.loads(self.mfauth("show", user.name, "--json").stdout)
 
     # --- PAM stacks
-    def stack(self, password_control="requisite", module_args=""):
-        m = f"{self.module} conf={self.conf}"
+    def stack(self, password_control="requisite", module_args="", conf=None):
+        """conf: the module's conf= (None: self.conf; "": none, as a stack
+        for the setuid helper has, which reads only the compiled-in file)."""
+        conf = self.conf if conf is None else conf
+        m = self.module + (f" conf={conf}" if conf else "")
         if module_args:
             m += " " + module_args
         return (f"auth     {password_control} pam_unix.so nodelay\n"
@@ -369,6 +453,16 @@ class Sandbox:
         child.transcript = []
         child.logfile_read = _Tee(child.transcript)
         return child
+
+    def sudo(self, user):
+        """`sudo -k id -un` run by user, whom the sandbox's private sudoers.d
+        lets run anything (every sudo authenticates: timestamp_timeout=0)."""
+        rule = f"/etc/sudoers.d/{user.name}"
+        if not os.path.exists(rule):
+            with open(rule, "w") as f:
+                f.write(f"{user.name} ALL=(ALL:ALL) ALL\n")
+            os.chmod(rule, 0o440)
+        return self.spawn(["sudo", "-k", "id", "-un"], as_user=user)
 
     # --- sshd: one daemon, two loopback ports
     def sshd(self):
@@ -515,6 +609,12 @@ def login(child, code, password=PASSWORD, password_prompt=PASSWORD_PROMPT):
     answer(child, password_prompt, password)
     answer(child, CODE_PROMPT, code)
     return finish(child)
+
+
+def became(rc, child, name):
+    """The client ended with status 0 and its command (`id -un`) printed name
+    on a line of its own: the login, su or sudo really gave that account."""
+    return rc == 0 and re.search(rf"(?m)^{re.escape(name)}\r?$", transcript(child)) is not None
 
 
 def mfauth_lines(lines, pattern):

@@ -20,7 +20,7 @@ def su(sb, user, dash=False, env=None):
 
 
 def became(rc, child, user):
-    return rc == 0 and re.search(rf"(?m)^{re.escape(user.name)}\r?$", transcript(child)) is not None
+    return sandbox.became(rc, child, user.name)
 
 
 def t_su(sb):

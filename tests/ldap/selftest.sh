@@ -206,6 +206,37 @@ check "... neither nettimeout nor a server time limit ends the wait" bash -c '
 	timeout 2 ldapsearch -x -o nettimeout=1 -l 1 -H "ldap://127.0.0.1:$1/" -b "" -s base 1.1
 	test $? = 124' _ "$LDAP_RIG_BLACKHOLE_PORT"
 
+# --- ldap_rig_serve: the rig for a test in another language (tests/clients/directory.py) -------
+# serve_steps DIR: start, "stop", "start", then the end of stdin; each step's effect on slapd.
+serve_steps() {
+	local dir=$1 line pid pid2 uri
+	coproc SERVE { LDAP_RIG_LOGLEVEL=0 bash -c '. "$1/slapd-rig.sh" && ldap_rig_serve "$2"' _ "$here" "$dir"; }
+	local in=${SERVE[1]} out=${SERVE[0]} shell=$SERVE_PID
+	read -r -t 10 line <&"$out"
+	[ "$line" = ready ] || { echo "first line: '$line'"; return 1; }
+	grep -qx "loglevel	0" "$dir/slapd.conf" || { echo "LDAP_RIG_LOGLEVEL: no loglevel line"; return 1; }
+	uri=$(. "$dir/env" && echo "$LDAP_RIG_URI_LDAPI")
+	pid=$(cat "$dir/slapd.job")
+	echo stop >&"$in"
+	read -r -t 10 line <&"$out"
+	[ "$line" = ok ] || { echo "stop: '$line'"; return 1; }
+	! kill -0 "$pid" 2>/dev/null || { echo "stop: slapd $pid still runs"; return 1; }
+	! LDAPNOINIT=1 ldapwhoami -x -H "$uri" 2>/dev/null || { echo "stop: something answers"; return 1; }
+	echo start >&"$in"
+	read -r -t 10 line <&"$out"
+	[ "$line" = ok ] || { echo "start: '$line'"; return 1; }
+	pid2=$(cat "$dir/slapd.job")
+	LDAPNOINIT=1 ldapwhoami -x -H "$uri" >/dev/null || { echo "start: no answer"; return 1; }
+	echo bogus >&"$in"
+	read -r -t 10 line <&"$out"
+	[[ $line == fail* ]] || { echo "an unknown command: '$line'"; return 1; }
+	exec {in}>&-
+	wait "$shell"
+	! kill -0 "$pid2" 2>/dev/null || { echo "end of stdin: slapd $pid2 still runs"; return 1; }
+	echo "stop, start, unknown command, end of stdin: as documented"
+}
+check "ldap_rig_serve: ready, stop, start, and slapd gone at the end of its stdin" serve_steps "$T/serve"
+
 # --- the mirror-mode sample parses -------------------------------------------------------------
 mkdir -p "$T/mirror/accesslog" "$T/mirror/main"
 sed -e "s|/usr/share/mfauth/ldap/|$top/share/ldap/|g" -e "s|/var/lib/ldap/|$T/mirror/|g" \

@@ -9,6 +9,8 @@
 #   ldap_rig_blackhole DIR      a port that accepts connections and never answers
 #                               (LDAP_RIG_BLACKHOLE_PORT)
 #   ldap_rig_closed_port        a loopback port with nothing listening on it
+#   ldap_rig_serve DIR          for a test in another language: start, then obey "stop" and
+#                               "start" lines on stdin; stop at the end of stdin ("Lifetimes")
 #
 # What runs: slapd -f DIR/slapd.conf, a slapd.conf-style file (no cn=config tree to build) that
 # includes core, cosine, inetorgperson, the shipped share/ldap/mfauth.schema and, inside the mdb
@@ -19,6 +21,10 @@
 #   ldapi://SOCKET            (DIR/ldapi, or a short /tmp path if DIR is too long)  LDAP_RIG_URI_LDAPI
 # with a certificate for 127.0.0.1 and localhost issued by a CA generated here (LDAP_RIG_CA);
 # LDAP_RIG_OTHER_CA is a second CA that did not issue it (the wrong-CA tests).
+# slapd logs each operation to syslog (its default loglevel, stats); a test that reads a private
+# /dev/log (tests/sinkrun) and wants only its own lines there sets LDAP_RIG_LOGLEVEL (slapd.conf's
+# loglevel, e.g. 0) before ldap_rig_start: the sink's datagram socket queues 10 lines, and a burst
+# of slapd's can make a sender that does not wait (the module's audit) drop its line.
 #
 # The directory (DIR/data.ldif, loaded with slapadd before the start):
 #   dc=example,dc=lg,dc=jp                                  LDAP_RIG_SUFFIX
@@ -35,6 +41,10 @@
 # call ldap_rig_start in the test's own shell, not in $(...) or a pipeline.  ldap_rig_start also
 # adds ldap_rig_cleanup to the shell's EXIT trap (keeping a trap already set), which stops every
 # rig and black hole this shell started, by the pid in their pidfiles.  Nothing is killed by name.
+# A test that is not a shell script (tests/clients/directory.py) runs `bash -c '. slapd-rig.sh;
+# ldap_rig_serve DIR'` with a pipe on its stdin: the end of that pipe -- the test closing it, or
+# dying -- ends the shell, whose EXIT trap stops slapd; killed, the shell still runs the trap
+# (SIGTERM), or its death sends slapd the parent-death SIGTERM.
 #
 # Logging: slapd's debug output goes to DIR/slapd.log; LDAP_RIG_SLAPD_DEBUG (set before
 # ldap_rig_start) is its -d level, 0 (none) by default -- "stats" logs one line per operation and
@@ -148,6 +158,7 @@ moduleload	back_mdb
 TLSCACertificateFile	$dir/tls/ca.pem
 TLSCertificateFile	$dir/tls/server.pem
 TLSCertificateKeyFile	$dir/tls/server.key
+${LDAP_RIG_LOGLEVEL:+loglevel	$LDAP_RIG_LOGLEVEL}
 
 database	mdb
 suffix		"dc=example,dc=lg,dc=jp"
@@ -349,6 +360,29 @@ while True:
 	done
 	ldap_rig__err "the black hole did not listen (log: $dir/blackhole.log)"
 	return 1
+}
+
+# ldap_rig_serve DIR: start a rig in DIR, then print "ready" (DIR/env is written) or "fail N"
+# (N: ldap_rig_start's status, returned).  Then one command a line on stdin, each answered on
+# stdout with "ok" or "fail": "stop" (slapd ends; the directory is unreachable), "start" (the same
+# database, ports and certificates again).  At the end of stdin, slapd is stopped and it returns.
+ldap_rig_serve() {
+	local dir=${1:?usage: ldap_rig_serve DIR} cmd rc
+	ldap_rig_start "$dir"
+	rc=$?
+	if ((rc != 0)); then
+		echo "fail $rc"
+		return $rc
+	fi
+	echo ready
+	while read -r cmd; do
+		case $cmd in
+		stop) ldap_rig_stop "$dir" && echo ok || echo fail ;;
+		start) ldap_rig__launch "$dir" && echo ok || echo fail ;;
+		*) echo "fail: no command '$cmd'" ;;
+		esac
+	done
+	ldap_rig_cleanup
 }
 
 # ldap_rig_cleanup: stop every rig and black hole this shell started.
