@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,62 @@
 static unsigned long count(int n)
 {
 	return n < 0 ? 0 : (unsigned long)n;
+}
+
+/*
+ * Whether the clerk reads this login's text through an ssh client: the
+ * service is sshd, or the tty is "ssh", which OpenSSH's sshd sets (on Linux)
+ * whatever service name it was built with.
+ */
+static bool over_ssh(const struct login *l)
+{
+	const void *service = NULL, *tty = NULL;
+
+	if (pam_get_item(l->pamh, PAM_SERVICE, &service) == PAM_SUCCESS && service != NULL &&
+	    strcmp(service, "sshd") == 0)
+		return true;
+	return pam_get_item(l->pamh, PAM_TTY, &tty) == PAM_SUCCESS && tty != NULL &&
+	    strcmp(tty, "ssh") == 0;
+}
+
+static bool is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s > 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * The text of a message (not a prompt) to the clerk: msgid's translation,
+ * or msgid itself -- plain ASCII, checked by tests/doc/test-msgid-ascii.sh --
+ * when the translation holds a byte outside ASCII and the clerk reads it
+ * through ssh.  OpenSSH's client up to 10.2 prints a message sent with a
+ * refusal with every such byte as an octal escape, under any locale
+ * (doc/DESIGN.md, "Language of the clerk's text"); English is read
+ * everywhere.  Prompts stay translated: ssh shows a prompt as sent in a
+ * UTF-8 locale.  xgettext knows these two as keywords (po/Makevars).
+ */
+static const char *clerk_text(const struct login *l, const char *msgid)
+    __attribute__((format_arg(2)));
+static const char *clerk_text(const struct login *l, const char *msgid)
+{
+	const char *text = _(msgid);
+
+	return is_ascii(text) || !over_ssh(l) ? text : msgid;
+}
+
+/* clerk_text() for a message with a count (dngettext). */
+static const char *clerk_ntext(const struct login *l, const char *msgid, const char *plural,
+    unsigned long n) __attribute__((format_arg(2))) __attribute__((format_arg(3)));
+static const char *clerk_ntext(const struct login *l, const char *msgid, const char *plural,
+    unsigned long n)
+{
+	const char *text = dngettext(MFA_TEXTDOMAIN, msgid, plural, n);
+
+	if (is_ascii(text) || !over_ssh(l))
+		return text;
+	return n == 1 ? msgid : plural;
 }
 
 /* Who the audit lines of this login speak of. */
@@ -74,9 +131,10 @@ void report_password_as_code(const struct login *l)
 {
 	audit_line(l, "auth", "fail", "password_as_code", NULL);
 	pam_error(l->pamh, "%s",
-	    _("The password was given where the verification code was "
-	      "asked. If you log in with ssh, keyboard-interactive authentication must be "
-	      "enabled. Contact your administrator."));
+	    clerk_text(l,
+	        "The password was given where the verification code was "
+	        "asked. If you log in with ssh, keyboard-interactive authentication must be "
+	        "enabled. Contact your administrator."));
 }
 
 /* The same at the card's PIN prompt: nothing was sent to the card, nothing counted. */
@@ -84,31 +142,35 @@ void report_password_as_pin(const struct login *l)
 {
 	audit_line(l, "auth", "fail", "password_as_code", NULL);
 	pam_error(l->pamh, "%s",
-	    _("The password was given where the card PIN was asked. "
-	      "If you log in with ssh, keyboard-interactive authentication must be enabled. "
-	      "Contact your administrator."));
+	    clerk_text(l,
+	        "The password was given where the card PIN was asked. "
+	        "If you log in with ssh, keyboard-interactive authentication must be enabled. "
+	        "Contact your administrator."));
 }
 
 void say_locked(const struct login *l)
 {
 	pam_error(l->pamh, "%s",
-	    _("This account is locked after too many failed attempts. "
-	      "Contact your security staff."));
+	    clerk_text(l,
+	        "This account is locked after too many failed attempts. "
+	        "Contact your security staff."));
 }
 
 void say_account_locked(const struct login *l)
 {
-	pam_error(l->pamh, "%s", _("This account is locked. Contact your security staff."));
+	pam_error(l->pamh, "%s",
+	    clerk_text(l, "This account is locked. Contact your security staff."));
 }
 
 void say_replay(const struct login *l)
 {
-	pam_error(l->pamh, "%s", _("This code was already used. Wait for the next code."));
+	pam_error(l->pamh, "%s",
+	    clerk_text(l, "This code was already used. Wait for the next code."));
 }
 
 void say_no_card(const struct login *l)
 {
-	pam_info(l->pamh, "%s", _("No card found: enter a code instead."));
+	pam_info(l->pamh, "%s", clerk_text(l, "No card found: enter a code instead."));
 }
 
 void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_left,
@@ -123,7 +185,7 @@ void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_le
 	switch (rc) {
 	case MFA_ERR_PIN_TRIES:
 		pam_error(l->pamh,
-		    dngettext(MFA_TEXTDOMAIN,
+		    clerk_ntext(l,
 		        "Only %d PIN try is left on this card. To protect the card, the PIN is not "
 		        "tried here. Use your authenticator code or a recovery code, or contact "
 		        "security staff.",
@@ -136,9 +198,10 @@ void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_le
 	case MFA_ERR_PIN_BLOCKED:
 		pam_error(l->pamh, "%s",
 		    profile == MFA_CARD_JPKI ?
-		        _("The card's PIN is blocked. A My Number card PIN is reset at the municipal "
-		          "office. Use your authenticator code or a recovery code meanwhile.") :
-		        _("The card's PIN is blocked. Contact security staff."));
+		        clerk_text(l,
+		            "The card's PIN is blocked. A My Number card PIN is reset at the municipal "
+		            "office. Use your authenticator code or a recovery code meanwhile.") :
+		        clerk_text(l, "The card's PIN is blocked. Contact security staff."));
 		break;
 	case MFA_ERR_BADPIN:
 		/*
@@ -147,39 +210,43 @@ void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_le
 		 */
 		if (tries_left == 0) {
 			pam_error(l->pamh, "%s",
-			    _("Wrong PIN. The card's PIN is now blocked: have it reset (a My Number "
-			      "card's at the municipal office, other cards by security staff) and use "
-			      "your authenticator code or a recovery code meanwhile."));
+			    clerk_text(l,
+			        "Wrong PIN. The card's PIN is now blocked: have it reset (a My Number "
+			        "card's at the municipal office, other cards by security staff) and use "
+			        "your authenticator code or a recovery code meanwhile."));
 			break;
 		}
 		pam_error(l->pamh,
-		    dngettext(MFA_TEXTDOMAIN, "Wrong PIN. %d try left.",
-		        "Wrong PIN. %d tries left.", count(tries_left)),
+		    clerk_ntext(l, "Wrong PIN. %d try left.", "Wrong PIN. %d tries left.",
+		        count(tries_left)),
 		    tries_left);
 		break;
 	case MFA_ERR_PIN_FORMAT:
 		pam_error(l->pamh, "%s",
-		    profile == MFA_CARD_JPKI ? _("The PIN is 4 digits.") :
-		                               _("The PIN is 6 to 8 digits."));
+		    profile == MFA_CARD_JPKI ? clerk_text(l, "The PIN is 4 digits.") :
+		                               clerk_text(l, "The PIN is 6 to 8 digits."));
 		break;
 	case MFA_ERR_EXPIRED:
 		if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
 			snprintf(date, sizeof(date), "?");
 		pam_error(l->pamh,
-		    _("The certificate enrolled for this card expired on %s. Ask "
-		      "security staff to enroll the renewed card."),
+		    clerk_text(l,
+		        "The certificate enrolled for this card expired on %s. Ask "
+		        "security staff to enroll the renewed card."),
 		    date);
 		break;
 	case MFA_ERR_WRONG_CARD: /* found before any PIN prompt */
 	case MFA_ERR_BADSIG:
 	case MFA_ERR_NOAPP:
-		pam_error(l->pamh, "%s", _("This is not the card enrolled for this account."));
+		pam_error(l->pamh, "%s",
+		    clerk_text(l, "This is not the card enrolled for this account."));
 		break;
 	case MFA_ERR_TRIES_UNKNOWN:
 		pam_error(l->pamh, "%s",
-		    _("The card did not say how many PIN tries are left, so "
-		      "the PIN is not tried. Use your authenticator code or a recovery code, or "
-		      "contact security staff."));
+		    clerk_text(l,
+		        "The card did not say how many PIN tries are left, so "
+		        "the PIN is not tried. Use your authenticator code or a recovery code, or "
+		        "contact security staff."));
 		break;
 	case MFA_ERR_NOCARD:
 	case MFA_ERR_NOREADER:
@@ -187,8 +254,9 @@ void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_le
 		break;
 	default:
 		pam_error(l->pamh, "%s",
-		    _("The card could not be used. Try again, or contact "
-		      "security staff."));
+		    clerk_text(l,
+		        "The card could not be used. Try again, or contact "
+		        "security staff."));
 		break;
 	}
 }
@@ -196,7 +264,7 @@ void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_le
 void say_pin_tries_left(const struct login *l, int tries_left)
 {
 	pam_info(l->pamh,
-	    dngettext(MFA_TEXTDOMAIN, "Warning: %d PIN try left before the card locks.",
+	    clerk_ntext(l, "Warning: %d PIN try left before the card locks.",
 	        "Warning: %d PIN tries left before the card locks.", count(tries_left)),
 	    tries_left);
 }
@@ -218,6 +286,7 @@ void store_failed(const struct login *l, int rc, const char *detail)
 void say_directory_unreachable(const struct login *l)
 {
 	pam_error(l->pamh, "%s",
-	    _("The authentication directory cannot be reached — "
-	      "contact security staff."));
+	    clerk_text(l,
+	        "The authentication directory cannot be reached. "
+	        "Contact security staff."));
 }

@@ -156,7 +156,8 @@ class Sandbox:
         self.next_uid = 21000
         self.users = {}
         self.procs = []
-        self.sshd_ports = None
+        self.sshd_daemons = {}   # the daemon's extra environment -> its ports
+        self.ssh_dir = os.path.join(tmp, "ssh")
         try:
             self._setup()
         except Exception:
@@ -465,26 +466,32 @@ class Sandbox:
         return self.spawn(["sudo", "-k", "id", "-un"], as_user=user)
 
     # --- sshd: one daemon, two loopback ports
-    def sshd(self):
-        """Start the private sshd once; returns (kbdint_port, password_port).
-        Call it first from the main thread: the parent-death signal is sent
-        when the thread that started sshd ends, not the process."""
+    def sshd(self, env=None):
+        """Start a private sshd once per env (extra environment of the daemon,
+        such as LD_PRELOAD; None: sshd as it runs from systemd); returns
+        (kbdint_port, password_port).  Call it first from the main thread:
+        the parent-death signal is sent when the thread that started sshd
+        ends, not the process."""
+        key = tuple(sorted((env or {}).items()))
         with self.sshd_lock:
-            if not self.sshd_ports:
-                self._start_sshd()
-        return self.sshd_ports
+            if key not in self.sshd_daemons:
+                self.sshd_daemons[key] = self._start_sshd(env or {}, len(self.sshd_daemons))
+        return self.sshd_daemons[key]
 
-    def _start_sshd(self):
-        d = os.path.join(self.T, "ssh")
-        os.makedirs(os.path.join(d, "authorized"))
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/host_ed25519"])
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/client"])
+    def _start_sshd(self, env, n):
+        """Daemon n: its own config and log; keys and known_hosts shared."""
+        d = self.ssh_dir
+        if n == 0:
+            os.makedirs(os.path.join(d, "authorized"))
+            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/host_ed25519"])
+            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/client"])
         ports = free_ports(2)
         hostkey = open(f"{d}/host_ed25519.pub").read().split()[:2]
-        with open(f"{d}/known_hosts", "w") as f:
+        with open(f"{d}/known_hosts", "a") as f:
             for p in ports:
                 f.write(f"[127.0.0.1]:{p} {hostkey[0]} {hostkey[1]}\n")
-        with open(f"{d}/sshd_config", "w") as f:
+        config = f"{d}/sshd_config" + (f".{n}" if n else "")
+        with open(config, "w") as f:
             f.write(f"""ListenAddress 127.0.0.1:{ports[0]}
 ListenAddress 127.0.0.1:{ports[1]}
 HostKey {d}/host_ed25519
@@ -506,10 +513,11 @@ Match LocalPort {ports[1]}
 	KbdInteractiveAuthentication no
 	PasswordAuthentication yes
 """)
-        run(["/usr/sbin/sshd", "-t", "-f", f"{d}/sshd_config"])
-        log = open(f"{d}/sshd.log", "w")
+        run(["/usr/sbin/sshd", "-t", "-f", config])
+        logname = f"{d}/sshd" + (f".{n}" if n else "") + ".log"
+        log = open(logname, "w")
         p = subprocess.Popen(["setpriv", "--pdeathsig", "TERM", "/usr/sbin/sshd", "-D", "-e",
-                              "-f", f"{d}/sshd_config"], stdout=log, stderr=log)
+                              "-f", config], stdout=log, stderr=log, env=dict(os.environ, **env))
         self.procs.append(p)
         end = time.time() + 10
         for port in ports:
@@ -519,16 +527,16 @@ Match LocalPort {ports[1]}
                     break
                 except OSError:
                     if p.poll() is not None or time.time() > end:
-                        die(f"sshd did not start: {open(f'{d}/sshd.log').read()}")
+                        die(f"sshd did not start: {open(logname).read()}")
                     time.sleep(0.05)
-        self.ssh_dir = d
-        self.sshd_ports = ports
+        return ports
 
     def authorize(self, user):
         shutil.copy(f"{self.ssh_dir}/client.pub", f"{self.ssh_dir}/authorized/{user.name}")
 
-    def ssh(self, user, port, method, command="id -un", prompts=3):
-        """ssh USER@127.0.0.1 COMMAND on a pty, with one authentication method."""
+    def ssh(self, user, port, method, command="id -un", prompts=3, env=None):
+        """ssh USER@127.0.0.1 COMMAND on a pty, with one authentication method
+        (env: the client's, such as its LANG)."""
         argv = ["ssh", "-F", "/dev/null", "-p", str(port),
                 "-o", f"UserKnownHostsFile={self.ssh_dir}/known_hosts",
                 "-o", "StrictHostKeyChecking=yes", "-o", f"NumberOfPasswordPrompts={prompts}",
@@ -538,7 +546,7 @@ Match LocalPort {ports[1]}
                      "-i", f"{self.ssh_dir}/client"]
         else:
             argv += ["-o", "PubkeyAuthentication=no"]
-        return self.spawn(argv + [f"{user.name}@127.0.0.1", command])
+        return self.spawn(argv + [f"{user.name}@127.0.0.1", command], env=env)
 
 
 class _Tee:
@@ -550,6 +558,15 @@ class _Tee:
 
     def flush(self):
         pass
+
+
+def as_ssh_shows(text):
+    """text as OpenSSH's client up to 10.2 (Debian 12: 9.2) prints a
+    keyboard-interactive name or instruction -- through its log function,
+    which escapes every byte outside printable ASCII as a backslash and three
+    octal digits whatever the locale -- and a prompt in a locale that is not
+    UTF-8 (LANG=C)."""
+    return "".join(ch if ord(ch) < 128 else "".join(f"\\{b:03o}" for b in ch.encode()) for ch in text)
 
 
 def transcript(child):

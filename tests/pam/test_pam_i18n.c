@@ -5,7 +5,8 @@
  * (tests/locale/ja/LC_MESSAGES/mfauth.mo, made by `make check` from
  * po/ja.po); this process binds the text domain there, as a host may, and
  * the module must keep that binding.  The module must also leave the host's
- * locale and default text domain alone.
+ * locale and default text domain alone.  Over ssh (service sshd) the
+ * messages, not the prompts, are English.
  */
 #include "config.h"
 
@@ -39,6 +40,7 @@
 	"This account is locked after too many failed attempts. Contact your " \
 	"security staff."
 #define EN_LOCKED_ACCT "This account is locked. Contact your security staff."
+#define EN_REPLAY "This code was already used. Wait for the next code."
 
 static char catalogs[512];
 
@@ -145,6 +147,54 @@ static void test_japanese_prompt_messages(void **state)
 		fail_msg("password message: want \"%s\", got \"%s\"", JA_PASSWORD, c.messages);
 }
 
+/* Run service as alice with one answer, the conversation's record in c. */
+static int auth_on(struct pt_sandbox *sb, const char *service, const char *code, struct pt_conv *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->reply = code;
+	return pt_auth(sb, service, "alice", c);
+}
+
+/* c's messages hold want and not unwanted. */
+static void assert_told(const struct pt_conv *c, const char *want, const char *unwanted)
+{
+	if (strstr(c->messages, want) == NULL || strstr(c->messages, unwanted) != NULL)
+		fail_msg("want \"%s\" and not \"%s\", got \"%s\"", want, unwanted, c->messages);
+}
+
+/*
+ * Over ssh (service sshd) a message whose translation is not ASCII is sent
+ * in English: OpenSSH's client up to 10.2 prints such a message's bytes as
+ * octal escapes (doc/DESIGN.md, "Language of the clerk's text").  The
+ * prompt stays Japanese: ssh shows a prompt as sent in a UTF-8 locale.
+ * Another service in the same locale keeps the Japanese messages.
+ */
+static void test_japanese_over_ssh(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	struct pt_conv c;
+	char code[16];
+
+	use_locale("ja_JP.UTF-8");
+	pt_service(sb, "sshd", "auth required @MFA\naccount required @MFA\n");
+	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
+	assert_int_equal(auth_on(sb, "sshd", code, &c), PAM_SUCCESS);
+	assert_string_equal(c.last_prompt, JA_PROMPT);
+	assert_int_equal(auth_on(sb, "sshd", code, &c), PAM_AUTH_ERR);
+	assert_string_equal(c.last_prompt, JA_PROMPT);
+	assert_told(&c, EN_REPLAY, JA_REPLAY);
+	assert_int_equal(auth_on(sb, "mfa", code, &c), PAM_AUTH_ERR);
+	assert_told(&c, JA_REPLAY, EN_REPLAY);
+	assert_int_equal(auth_on(sb, "sshd", "000000", &c), PAM_AUTH_ERR); /* the third failure */
+	assert_told(&c, EN_LOCKED_AUTH, JA_LOCKED_AUTH);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(pt_acct(sb, "sshd", "alice", &c), PAM_PERM_DENIED);
+	assert_told(&c, EN_LOCKED_ACCT, JA_LOCKED_ACCT);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(pt_acct(sb, "mfa", "alice", &c), PAM_PERM_DENIED);
+	assert_told(&c, JA_LOCKED_ACCT, EN_LOCKED_ACCT);
+}
+
 /* The card prompts (the card rig runs in C): the wording the clerks know. */
 static void test_card_wording(void **state)
 {
@@ -221,6 +271,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_japanese, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_english_in_c, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_japanese_prompt_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_japanese_over_ssh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_wording, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_binds_unbound_domain, setup, teardown),
 	};
