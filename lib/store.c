@@ -263,9 +263,10 @@ int mfa_store_rekey_stage(const struct mfa_config *cfg, bool *created, struct mf
 	return mfa_store_keys_stage(cfg, created, err);
 }
 
-int mfa_store_rekey_retire(const struct mfa_config *cfg, struct mfa_path_error *err)
+int mfa_store_rekey_retire(const struct mfa_config *cfg, bool check_only,
+    struct mfa_path_error *err)
 {
-	return mfa_store_keys_retire(cfg, err);
+	return mfa_store_keys_retire(cfg, check_only, err);
 }
 
 int mfa_store_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *err)

@@ -244,7 +244,8 @@ int mfa_store_keys_stage(const struct mfa_config *cfg, bool *created, struct mfa
 	return rc;
 }
 
-int mfa_store_keys_retire(const struct mfa_config *cfg, struct mfa_path_error *err)
+int mfa_store_keys_retire(const struct mfa_config *cfg, bool check_only,
+    struct mfa_path_error *err)
 {
 	const char *base;
 	int dirfd, rc;
@@ -260,8 +261,10 @@ int mfa_store_keys_retire(const struct mfa_config *cfg, struct mfa_path_error *e
 		snprintf(err->msg, sizeof(err->msg), "no staged key (%s" STAGED_KEY_SUFFIX ")",
 		    cfg->key_file);
 		rc = MFA_ERR_NOENT;
-	} else {
+	} else if (!check_only) {
 		rc = rename_beside(dirfd, cfg, base, STAGED_KEY_SUFFIX, "", err);
+	} else {
+		rc = 0;
 	}
 	close(dirfd);
 	return rc;

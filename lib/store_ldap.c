@@ -826,7 +826,7 @@ static int ldap_rekey_pending(void *handle, const char *user)
 	memset(&rec, 0, sizeof(rec));
 	memset(&st, 0, sizeof(st));
 	if ((rc = read_for_rekey(s, user, &e)) != 0)
-		return rc == MFA_ERR_NOENT ? 0 : rc;
+		return rc == MFA_ERR_NOENT && user != NULL ? 0 : rc;
 	rc = open_entry(s, name, &e, &st, &rec, &st_key, &rec_key);
 	if (rc == MFA_ERR_NOSTATE && e.has_record)
 		rc = open_record(s, name, e.record, e.record_len, &rec, &rec_key);

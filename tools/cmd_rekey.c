@@ -8,9 +8,10 @@
  * A fleet (store = ldap: one key file on every machine) rotates in stages,
  * so that no machine ever meets a value it cannot open (store.h):
  * --stage makes KEY_FILE.next, which every machine copies and then reads
- * with (but seals nothing under); `mfauth rekey` re-seals the directory;
- * --retire, on every other machine, checks that nothing is left under the
- * old key and only then drops it.
+ * with (but seals nothing under); `mfauth rekey` re-seals the directory,
+ * the decoy entry last: the decoy under the new key says the whole
+ * directory is; --retire, on every other machine, reads that and only then
+ * drops the old key (one read: terminals cannot list a large directory).
  */
 #include "config.h"
 
@@ -19,64 +20,65 @@
 #include "cli.h"
 #include "mfauth/err.h"
 
-/* One user (NULL: the store's own values) through the rotation; 0, or the store's error. */
-typedef int (*user_step)(struct mfa_store *store, const char *user);
-
-/* Report a user's failed step; retire counts its pending users apart, and quietly. */
-struct walk {
-	user_step step;
-	size_t failed, pending;
-};
-
-static void step_one(struct walk *w, struct mfa_store *store, const char *user)
+/* One user through the rotation (NULL: the store's own values, the decoy). */
+static bool rekey_one(struct mfa_store *store, const char *user)
 {
-	int rc = w->step(store, user);
+	int rc = mfa_store_rekey_user(store, user);
 
-	if (rc == 0)
-		return;
-	if (rc == MFA_ERR_KEYID && w->step == mfa_store_rekey_pending) {
-		w->pending++;
-		return;
-	}
-	cli_error(w->step == mfa_store_rekey_pending ? _("%s: cannot check its key: %s") :
-	                                              _("%s: not re-sealed: %s"),
-	    user != NULL ? user : _("the decoy entry"), cli_strerror(rc));
-	w->failed++;
+	if (rc != 0)
+		cli_error(_("%s: not re-sealed: %s"), user != NULL ? user : _("the decoy entry"),
+		    cli_strerror(rc));
+	return rc == 0;
 }
 
 /*
- * w->step on every user with a record, then every user with a state
- * (revoked users keep one: their replay watermark must open after the
- * rotation too), then the store's own values.  *count: users with a record.
+ * Re-seal every user with a record, then every user with a state (revoked
+ * users keep one: their replay watermark must open after the rotation too);
+ * returns how many failed.  *count: users with a record.
  */
-static void walk_all(struct cli *c, struct walk *w, size_t *count)
+static size_t rekey_all(struct mfa_store *store, const struct cli *c, size_t *count)
 {
-	struct mfa_store *store = NULL;
 	char **names = NULL;
-	size_t n = 0;
+	size_t n = 0, failed = 0;
 	int rc;
 
 	*count = 0;
-	if (cli_open_store(c, &store) != EXIT_OK) {
-		w->failed++;
-		return;
-	}
 	for (int states = 0; states < 2; states++) {
 		rc = states ? mfa_store_list_states(store, &names, &n) :
 		              mfa_store_list(store, &names, &n, NULL);
 		if (rc != 0) {
 			cli_error(_("%s: cannot list: %s"), c->cfg.store_dir, cli_strerror(rc));
-			w->failed++;
-			break;
+			return failed + 1;
 		}
 		for (size_t i = 0; i < n; i++)
-			step_one(w, store, names[i]);
+			failed += !rekey_one(store, names[i]);
 		if (!states)
 			*count = n;
 		mfa_store_list_free(names, n);
 	}
-	step_one(w, store, NULL);
+	return failed;
+}
+
+/*
+ * Twice over every user: the second pass is a cheap check that also catches
+ * a record an enrollment running alongside wrote under the old key.  Then,
+ * only when nothing failed, the decoy: the sign --retire reads.
+ */
+static size_t rekey_store(struct cli *c, size_t *count)
+{
+	struct mfa_store *store = NULL;
+	size_t failed;
+
+	*count = 0;
+	if (cli_open_store(c, &store) != EXIT_OK)
+		return 1;
+	failed = rekey_all(store, c, count);
+	if (failed == 0)
+		failed = rekey_all(store, c, count);
+	if (failed == 0)
+		failed = !rekey_one(store, NULL);
 	mfa_store_close(store);
+	return failed;
 }
 
 /* --stage: KEY_FILE.next, and what to do with it. */
@@ -101,13 +103,14 @@ static int stage(struct cli *c)
 	return EXIT_OK;
 }
 
-/* --retire: drop the old key on a machine that did not run the rotation, once nothing needs it. */
+/*
+ * --retire: drop the old key on a machine that did not run the rotation,
+ * once the directory no longer needs it (the decoy re-sealed: rekey_store).
+ */
 static int retire(struct cli *c)
 {
 	struct mfa_path_error perr = { "" };
-	struct walk w = { mfa_store_rekey_pending, 0, 0 };
-	char users[24];
-	size_t n = 0;
+	struct mfa_store *store = NULL;
 	int rc;
 
 	if (c->cfg.store != MFA_BACKEND_LDAP) {
@@ -115,27 +118,29 @@ static int retire(struct cli *c)
 		                  "the rotation itself"));
 		return EXIT_USAGE;
 	}
-	walk_all(c, &w, &n);
-	snprintf(users, sizeof(users), "%zu", w.pending);
-	if (w.pending > 0) {
-		cli_error(ngettext("%zu entry is still sealed under the old key: the rotation has not "
-		                   "finished. Run mfauth rekey on the staff machine that started it; "
-		                   "the old key stays here.",
-		              "%zu entries are still sealed under the old key: the rotation has not "
-		              "finished. Run mfauth rekey on the staff machine that started it; "
-		              "the old key stays here.",
-		              w.pending),
-		    w.pending);
-		cli_audit(c, "rekey", "", "fail", "not_resealed", "step", "retire", "users", users,
-		    NULL);
+	if ((rc = mfa_store_rekey_retire(&c->cfg, true, &perr)) != 0) {
+		cli_error(_("cannot retire the old key: %s (%s)"), perr.msg, cli_strerror(rc));
+		cli_audit(c, "rekey", "", "fail", mfa_errtoken(rc), "step", "retire", NULL);
 		return EXIT_FAIL;
 	}
-	if (w.failed > 0) {
-		cli_error("%s", _("the directory could not be checked; the old key stays."));
-		cli_audit(c, "rekey", "", "fail", "users_failed", "step", "retire", NULL);
+	if (cli_open_store(c, &store) != EXIT_OK)
+		return EXIT_FAIL;
+	rc = mfa_store_rekey_pending(store, NULL);
+	mfa_store_close(store);
+	if (rc == MFA_ERR_KEYID) {
+		cli_error("%s", _("the directory is not re-sealed under the new key yet: the rotation "
+		                  "has not finished. Run mfauth rekey on the staff machine that "
+		                  "started it; the old key stays here."));
+		cli_audit(c, "rekey", "", "fail", "not_resealed", "step", "retire", NULL);
 		return EXIT_FAIL;
 	}
-	if ((rc = mfa_store_rekey_retire(&c->cfg, &perr)) != 0) {
+	if (rc != 0) {
+		cli_error(_("cannot read the decoy entry: %s; the old key stays."),
+		    rc == MFA_ERR_NOENT ? _("there is none (mfauth init makes it)") : cli_strerror(rc));
+		cli_audit(c, "rekey", "", "fail", mfa_errtoken(rc), "step", "retire", NULL);
+		return EXIT_FAIL;
+	}
+	if ((rc = mfa_store_rekey_retire(&c->cfg, false, &perr)) != 0) {
 		cli_error("%s (%s)", perr.msg, cli_strerror(rc));
 		cli_audit(c, "rekey", "", "fail", mfa_errtoken(rc), "step", "retire", NULL);
 		return EXIT_FAIL;
@@ -179,10 +184,9 @@ static void say_start(const struct cli *c, enum mfa_rekey_start how)
 int cmd_rekey(struct cli *c, int argc, char **argv)
 {
 	struct mfa_path_error perr = { "" };
-	struct walk w = { mfa_store_rekey_user, 0, 0 };
 	enum mfa_rekey_start how = MFA_REKEY_RESUMED;
 	char users[24];
-	size_t n = 0;
+	size_t n = 0, failed;
 	int mode, rc;
 
 	if (parse(argc, argv, &mode) != EXIT_OK) {
@@ -202,23 +206,17 @@ int cmd_rekey(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	say_start(c, how);
-	/*
-	 * Twice: the second pass is a cheap check that also catches a record an
-	 * enrollment running alongside wrote under the old key.
-	 */
-	walk_all(c, &w, &n);
-	if (w.failed == 0)
-		walk_all(c, &w, &n);
+	failed = rekey_store(c, &n);
 	snprintf(users, sizeof(users), "%zu", n);
-	if (w.failed > 0) {
+	if (failed > 0) {
 		cli_error(
 		    ngettext("%zu user not re-sealed; the old key stays. Fix it (mfauth "
 		             "check) "
 		             "and run mfauth rekey again to resume.",
 		        "%zu users not re-sealed; the old key "
 		        "stays. Fix them (mfauth check) and run mfauth rekey again to resume.",
-		        w.failed),
-		    w.failed);
+		        failed),
+		    failed);
 		cli_audit(c, "rekey", "", "fail", "users_failed", "users", users, NULL);
 		return EXIT_FAIL;
 	}

@@ -163,7 +163,8 @@ int mfa_store_list_states(struct mfa_store *store, char ***names, size_t *count)
  * there already).  Stage refuses (MFA_ERR_EXISTS) while KEY_FILE.new exists;
  * retire refuses while KEY_FILE.new exists (MFA_ERR_EXISTS: this machine
  * runs the rotation, it ends with finish) or without KEY_FILE.next
- * (MFA_ERR_NOENT); both say so in err->msg.
+ * (MFA_ERR_NOENT); both say so in err->msg.  Retire with check_only checks
+ * just that, and renames nothing.
  */
 enum mfa_rekey_start {
 	MFA_REKEY_CREATED,  /* a new next key */
@@ -175,13 +176,15 @@ int mfa_store_rekey_begin(const struct mfa_config *cfg, enum mfa_rekey_start *ho
 int mfa_store_rekey_user(struct mfa_store *store, const char *user);
 int mfa_store_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *err);
 int mfa_store_rekey_stage(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err);
-int mfa_store_rekey_retire(const struct mfa_config *cfg, struct mfa_path_error *err);
+int mfa_store_rekey_retire(const struct mfa_config *cfg, bool check_only,
+    struct mfa_path_error *err);
 
 /*
  * Whether user's values (NULL: the store's own, the decoy) are all sealed
  * under the key that stays after the rotation (the ring's last: the staged
- * or next key): 0 if so (or the user has none), MFA_ERR_KEYID if one is
- * still under the old key, another error if they cannot be read.  The
+ * or next key): 0 if so (or the user has none; for NULL, no decoy entry is
+ * MFA_ERR_NOENT), MFA_ERR_KEYID if one is still under another key, another
+ * error if they cannot be read.  The
  * directory backend only (files: MFA_ERR_INVAL).
  */
 int mfa_store_rekey_pending(struct mfa_store *store, const char *user);

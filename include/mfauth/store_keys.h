@@ -58,6 +58,7 @@ int mfa_store_keys_finish(const struct mfa_config *cfg, struct mfa_path_error *e
  * key_file.next unless it exists; rename key_file.next over key_file.
  */
 int mfa_store_keys_stage(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err);
-int mfa_store_keys_retire(const struct mfa_config *cfg, struct mfa_path_error *err);
+int mfa_store_keys_retire(const struct mfa_config *cfg, bool check_only,
+    struct mfa_path_error *err);
 
 #endif
