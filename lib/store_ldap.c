@@ -75,6 +75,43 @@ static const struct mfa_key *entry_key(const struct ldap_store *s, const struct 
 	return used != NULL ? used : write_key(s);
 }
 
+static int open_state(const struct ldap_store *s, const char *user, const unsigned char *v,
+    size_t len, struct mfa_state *st, const struct mfa_key **used);
+
+/*
+ * The key a new entry is sealed under.  The machine running a rotation
+ * seals under its next key.  Any other: under the key the decoy entry is
+ * under (the rotation re-seals it last), so a staff machine that has not
+ * retired the old key yet still enrolls under the new one once the
+ * directory is re-sealed, and one that never got the new key is refused
+ * (MFA_ERR_KEYID) instead of sealing what the fleet can no longer read.
+ * Without a readable decoy: the write key.  One search more, on the tool's
+ * enrollments only (terminals never create entries).
+ */
+static int new_entry_key(struct ldap_store *s, const struct mfa_key **key)
+{
+	struct mfa_ldap_entry e;
+	struct mfa_state st;
+	int rc;
+
+	*key = write_key(s);
+	if (s->ring.n > 1 && !s->ring.staged)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	if (mfa_ldap_read(s->conn, DECOY_USER, &e) == 0 && e.has_state) {
+		rc = open_state(s, DECOY_USER, e.state, e.state_len, &st, key);
+		mfa_wipe(&st, sizeof(st));
+		if (rc == MFA_ERR_KEYID) {
+			mfa_ldap_entry_free(&e);
+			return rc;
+		}
+		if (rc != 0)
+			*key = write_key(s);
+	}
+	mfa_ldap_entry_free(&e);
+	return 0;
+}
+
 /* --- the bind password ------------------------------------------------------------------- */
 
 /*
@@ -487,7 +524,9 @@ static int change_once(struct ldap_store *s, const char *user, bool create, mfa_
 	if (e.has_state && (rc = open_state(s, user, e.state, e.state_len, &st, &key)) != 0)
 		goto out;
 	seq = st.seq;
-	if ((rc = fn(&rec, e.has_record, &st, ctx)) > 0)
+	if ((rc = fn(&rec, e.has_record, &st, ctx)) > 0 && key == NULL)
+		rc = new_entry_key(s, &key) == 0 ? rc : MFA_ERR_KEYID;
+	if (rc > 0)
 		rc = apply_change(s, user, &e, entry_key(s, key), entry_exists, seq, rc, &st, &rec);
 out:
 	mfa_record_wipe(&rec);

@@ -57,6 +57,10 @@ for i in $(seq 1 40) $(seq 101 $((100 + BULK))); do
 	printf '%s:x:%s:%s::/nonexistent:/usr/sbin/nologin\n' "$name" $((62000 + i)) $((62000 + i))
 	printf '%s:x:%s:\n' "$name" $((62000 + i)) >&3
 done >>/etc/passwd 3>>/etc/group
+for u in fleet_n1:62901 fleet_n2:62902; do
+	printf '%s:x:%s:%s::/nonexistent:/usr/sbin/nologin\n' "${u%%:*}" "${u#*:}" "${u#*:}" >>/etc/passwd
+	printf '%s:x:%s:\n' "${u%%:*}" "${u#*:}" >>/etc/group
+done
 mkdir -m 755 "$T/pam.d"
 module=$build/pam_module/.libs/pam_mfauth.so
 ldap_module=$build/lib/.libs/mfauth_store_ldap.so
@@ -79,6 +83,9 @@ conf() {
 		"$module" "$T" "$name" "$module" "$T" "$name" >"$T/pam.d/$name"
 }
 conf staff "$LDAP_RIG_STAFF_DN" "$LDAP_RIG_STAFF_PW"
+# Two more staff machines: staff2 gets the staged key like the terminals, staff3 never does.
+conf staff2 "$LDAP_RIG_STAFF_DN" "$LDAP_RIG_STAFF_PW"
+conf staff3 "$LDAP_RIG_STAFF_DN" "$LDAP_RIG_STAFF_PW"
 TERMS="t1 t2 t3 t4"
 for i in 1 2 3 4; do
 	dn=LDAP_RIG_TERM_DN_$i
@@ -137,7 +144,7 @@ on_check_failure() { for f in "$T"/out.*; do sed "s|^|       $(basename "$f") |"
 
 # --- before: one key, on every machine ---------------------------------------------------------
 check "mfauth init (staff) makes the fleet's key" mfauth init
-for m in $TERMS; do cp -p "$T/staff/store.key" "$T/$m/store.key"; done
+for m in $TERMS staff2 staff3; do cp -p "$T/staff/store.key" "$T/$m/store.key"; done
 check "each terminal holds its own copy (root, 0400)" \
 	test "$(stat -c %U:%a "$T/t1/store.key")" = root:400
 old=$(keyid_of_file "$T/staff/store.key")
@@ -166,7 +173,7 @@ check "... so $u logs in on a terminal without the staged key" login t4 "$u" "$(
 check "nothing in the directory is under the staged key" test "$(under "$new")" -eq 0
 
 # --- the staged key reaches t1..t3 (t4 skips this stage) ---------------------------------------
-for m in t1 t2 t3; do cp -p "$T/staff/store.key.next" "$T/$m/store.key.next"; done
+for m in t1 t2 t3 staff2; do cp -p "$T/staff/store.key.next" "$T/$m/store.key.next"; done
 logins_ok "staged key copied" $TERMS
 clerk
 check "$u logs in on t1, which holds the staged key" login t1 "$u" "$(code_of "$u")"
@@ -235,23 +242,34 @@ check "the staff machine's key is the staged key now, no .new left" \
 check "every value in the directory is under the new key ($entries)" test "$(under "$new")" -eq $entries
 check "audit: rekey success" audited "event=rekey result=success user= reason= users=$((40 + BULK))"
 logins_ok "re-sealed, terminals still hold both keys" t1 t2 t3
+# An enrollment on a staff machine that still holds both keys: the new entry takes the decoy's
+# key (the new one), not the old key this machine still seals its own changes under.
+check "staff2 (both keys, not retired) enrolls fleet_n1" \
+	on staff2 enroll totp fleet_n1 --secret-stdin --no-confirm --qr none <<<"$(seed_of fleet_n1)"
+check "... under the new key" test "$(value_id fleet_n1 mfauthState):$(value_id fleet_n1 mfauthRecord)" = "$new:$new"
+check "staff3 (old key only: skipped the stage) cannot enroll fleet_n2" \
+	not keep on staff3 enroll totp fleet_n2 --secret-stdin --no-confirm --qr none <<<"$(seed_of fleet_n2)"
+check "... saying the key differs" said "sealed under a different key"
+check "... and fleet_n2 has no entry" test -z "$(value_id fleet_n2 mfauthState)"
+entries=$((entries + 2))
 
 # --- retire: every terminal drops the old key ----------------------------------------------------
 check "t4 without the staged key cannot retire" not keep on t4 rekey --retire
 check "... and says so" said "no staged key"
 cp -p "$T/staff/store.key" "$T/t4/store.key.next" # t4 catches up: the key, as staged
 logins_ok "t4 caught up" t4
-for m in $TERMS; do
+for m in $TERMS staff2; do
 	check "$m: mfauth rekey --retire" on "$m" rekey --retire
 	check "$m: its key is the new key, the old one gone" \
 		test "$(keyid_of_file "$T/$m/store.key")" = "$new" -a ! -e "$T/$m/store.key.next"
 done
 check "audit: retire" audited "event=rekey result=success user= reason= step=retire"
 logins_ok "after the rotation, old key gone everywhere" $TERMS
+check "fleet_n1 (enrolled on staff2) logs in on t1" login t1 fleet_n1 "$(code_of fleet_n1)"
 check "every value still under the new key" test "$(under "$new")" -eq $entries
 "$build/tools/mfauth" -c "$T/staff.conf" check --json --pam-dir "$T/pam.d" >"$T/check.json"
 check "mfauth check: every record decrypts" \
-	grep -q "\"check\":\"record\",\"severity\":\"ok\",\"subject\":\"$LDAP_RIG_BASE\",\"message\":\"$((40 + BULK)) records decrypt" "$T/check.json"
+	grep -q "\"check\":\"record\",\"severity\":\"ok\",\"subject\":\"$LDAP_RIG_BASE\",\"message\":\"$((41 + BULK)) records decrypt" "$T/check.json"
 check "mfauth check: no record or store error" \
 	not grep -qE '"check":"(record|store|state)","severity":"error"' "$T/check.json"
 check "a second rotation needs a stage again" not mfauth rekey
