@@ -253,8 +253,9 @@ int mfa_store_rekey_user(struct mfa_store *s, const char *user)
 
 int mfa_store_rekey_pending(struct mfa_store *s, const char *user)
 {
-	return s->ops->rekey_pending != NULL ? s->ops->rekey_pending(s->handle, user) :
-	                                       MFA_ERR_INVAL;
+	return s->ops->rekey_pending != NULL ?
+	    s->ops->rekey_pending(s->handle, user) :
+	    MFA_ERR_INVAL;
 }
 
 /* Stage and retire are the key file's alone, whichever the backend. */

@@ -107,8 +107,7 @@ const struct mfa_key *mfa_store_keys_last_key(const struct mfa_keyring *ring)
 }
 
 /* key_file's directory, opened as trusted (the caller closes it), and key_file's base name. */
-static int open_key_dir(const struct mfa_config *cfg, const char **base,
-    struct mfa_path_error *err)
+static int open_key_dir(const struct mfa_config *cfg, const char **base, struct mfa_path_error *err)
 {
 	char dir[PATH_MAX];
 	int rc;
@@ -244,8 +243,7 @@ int mfa_store_keys_stage(const struct mfa_config *cfg, bool *created, struct mfa
 	return rc;
 }
 
-int mfa_store_keys_retire(const struct mfa_config *cfg, bool check_only,
-    struct mfa_path_error *err)
+int mfa_store_keys_retire(const struct mfa_config *cfg, bool check_only, struct mfa_path_error *err)
 {
 	const char *base;
 	int dirfd, rc;
@@ -254,7 +252,8 @@ int mfa_store_keys_retire(const struct mfa_config *cfg, bool check_only,
 		return dirfd;
 	if (exists_beside(dirfd, base, NEXT_KEY_SUFFIX)) {
 		snprintf(err->msg, sizeof(err->msg),
-		    "%s" NEXT_KEY_SUFFIX ": this machine runs the rotation; it ends with mfauth rekey",
+		    "%s" NEXT_KEY_SUFFIX
+		    ": this machine runs the rotation; it ends with mfauth rekey",
 		    cfg->key_file);
 		rc = MFA_ERR_EXISTS;
 	} else if (!exists_beside(dirfd, base, STAGED_KEY_SUFFIX)) {

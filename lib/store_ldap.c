@@ -239,7 +239,8 @@ static int open_state(const struct ldap_store *s, const char *user, const unsign
 	if (len != MFA_STATE_SLOT_LEN)
 		return MFA_ERR_CORRUPT;
 	/* unseal_slot answers MFA_ERR_KEYID before any decryption when the id differs. */
-	while (i-- > 0 && (rc = mfa_state_unseal_slot(s->ring.keys[i], user, v, st)) == MFA_ERR_KEYID)
+	while (
+	    i-- > 0 && (rc = mfa_state_unseal_slot(s->ring.keys[i], user, v, st)) == MFA_ERR_KEYID)
 		;
 	if (rc == 0 && used != NULL)
 		*used = s->ring.keys[i];
@@ -737,48 +738,48 @@ static int list_entries(struct ldap_store *s, struct name_list *l)
 	return rc;
 }
 
+/* What ldap_list gathers: the names with the attribute it looks for; names no user could have. */
+struct listing {
+	enum mfa_ldap_attr want;
+	struct name_list out;
+	size_t bad;
+};
+
+static int collect_present(const char *user, const bool present[2], void *arg)
+{
+	struct listing *l = arg;
+
+	if (strcmp(user, DECOY_USER) == 0 || !present[l->want])
+		return 0;
+	if (mfa_name_check(user) != 0) {
+		l->bad++;
+		return 0;
+	}
+	return collect(user, &l->out);
+}
+
 /*
- * The users with a record (states false) or with a state (true).  Each
- * entry is read to see which it holds: the tool's commands list, terminals
- * never do.  Names no user could have are skipped (and counted).
+ * The users with a record (states false) or with a state (true): one paged
+ * search that names the attributes each entry holds, no values (a tool
+ * command only: terminals never list).  Names no user could have are
+ * skipped (and counted).
  */
 static int ldap_list(void *handle, bool states, char ***names, size_t *count, size_t *skipped)
 {
 	struct ldap_store *s = handle;
-	struct name_list all, out;
-	size_t bad = 0;
+	struct listing l;
 	int rc;
 
-	memset(&out, 0, sizeof(out));
-	if ((rc = list_entries(s, &all)) != 0)
-		return rc;
-	for (size_t i = 0; i < all.n && rc == 0; i++) {
-		struct mfa_ldap_entry e;
-
-		if (strcmp(all.names[i], DECOY_USER) == 0)
-			continue;
-		if (mfa_name_check(all.names[i]) != 0) {
-			bad++;
-			continue;
-		}
-		rc = mfa_ldap_read(s->conn, all.names[i], &e);
-		if (rc == MFA_ERR_NOENT) {
-			rc = 0; /* removed since the listing */
-			continue;
-		}
-		if (rc == 0 && (states ? e.has_state : e.has_record))
-			rc = collect(all.names[i], &out);
-		mfa_ldap_entry_free(&e);
-	}
-	mfa_store_list_free(all.names, all.n);
-	if (rc != 0) {
-		mfa_store_list_free(out.names, out.n);
+	memset(&l, 0, sizeof(l));
+	l.want = states ? MFA_LDAP_STATE : MFA_LDAP_RECORD;
+	if ((rc = mfa_ldap_list_present(s->conn, collect_present, &l, 0)) != 0) {
+		mfa_store_list_free(l.out.names, l.out.n);
 		return rc;
 	}
-	*names = out.names;
-	*count = out.n;
+	*names = l.out.names;
+	*count = l.out.n;
 	if (skipped != NULL)
-		*skipped = bad;
+		*skipped = l.bad;
 	return 0;
 }
 
@@ -799,9 +800,9 @@ static int read_for_rekey(struct ldap_store *s, const char *user, struct mfa_lda
  * under (rec_key NULL: no record).  An entry without a state is
  * MFA_ERR_NOSTATE (every entry the tool writes has one).
  */
-static int open_entry(const struct ldap_store *s, const char *user,
-    const struct mfa_ldap_entry *e, struct mfa_state *st, struct mfa_record *rec,
-    const struct mfa_key **st_key, const struct mfa_key **rec_key)
+static int open_entry(const struct ldap_store *s, const char *user, const struct mfa_ldap_entry *e,
+    struct mfa_state *st, struct mfa_record *rec, const struct mfa_key **st_key,
+    const struct mfa_key **rec_key)
 {
 	int rc;
 

@@ -870,8 +870,10 @@ out:
 }
 
 /* One page: the entries of res to fn; the cookie for the next page into *cookie. */
-static int list_page(struct mfa_ldap *c, LDAPMessage *res, int (*fn)(const char *, void *),
-    void *arg, size_t max, size_t *count, struct berval *cookie)
+typedef int (*list_fn)(const char *user, const bool present[2], void *arg);
+
+static int list_page(struct mfa_ldap *c, LDAPMessage *res, list_fn fn, void *arg, size_t max,
+    size_t *count, struct berval *cookie)
 {
 	LDAPControl **ctrls = NULL, *page;
 	ber_int_t estimate = 0;
@@ -880,11 +882,13 @@ static int list_page(struct mfa_ldap *c, LDAPMessage *res, int (*fn)(const char 
 	for (LDAPMessage *e = ldap_first_entry(c->ld, res); e != NULL && err == 0;
 	     e = ldap_next_entry(c->ld, e)) {
 		char *user = NULL;
+		bool present[2];
 		if (max != 0 && *count >= max)
 			return MFA_ERR_RANGE;
+		attrs_present(c->ld, e, present);
 		err = entry_user(c->ld, e, &user);
 		if (err == 0)
-			err = fn(user, arg);
+			err = fn(user, present, arg);
 		(*count)++;
 		free(user);
 	}
@@ -907,10 +911,14 @@ out:
 	return err;
 }
 
-int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), void *arg, size_t max)
+/* The listing, with the names of the attributes each entry holds when with_attrs (no values). */
+static int list_paged(struct mfa_ldap *c, bool with_attrs, list_fn fn, void *arg, size_t max)
 {
 	char no_attrs[] = LDAP_NO_ATTRS;
-	char *attrs[] = { no_attrs, NULL };
+	char *names[] = { no_attrs, NULL };
+	char *both[] = { (char *)attr_names[MFA_LDAP_RECORD], (char *)attr_names[MFA_LDAP_STATE],
+		NULL };
+	char **attrs = with_attrs ? both : names;
 	struct berval cookie = { 0, NULL };
 	size_t count = 0;
 	int err = 0;
@@ -932,7 +940,7 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
 			break;
 		sctrls[0] = page;
 		rc = ldap_search_ext_s(c->ld, c->base, LDAP_SCOPE_ONELEVEL,
-		    "(objectClass=mfauthUser)", attrs, 0, sctrls, NULL, &tv, 0, &res);
+		    "(objectClass=mfauthUser)", attrs, 1, sctrls, NULL, &tv, 0, &res);
 		ldap_control_free(page);
 		err = map_rc(c, rc);
 		if (err == 0)
@@ -943,6 +951,32 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
 	} while (err == 0 && cookie.bv_val != NULL && cookie.bv_len > 0);
 	ber_memfree(cookie.bv_val);
 	return err;
+}
+
+struct name_only {
+	int (*fn)(const char *user, void *arg);
+	void *arg;
+};
+
+static int call_name_only(const char *user, const bool present[2], void *arg)
+{
+	const struct name_only *n = arg;
+
+	(void)present;
+	return n->fn(user, n->arg);
+}
+
+int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), void *arg, size_t max)
+{
+	struct name_only n = { fn, arg };
+
+	return list_paged(c, false, call_name_only, &n, max);
+}
+
+int mfa_ldap_list_present(struct mfa_ldap *c,
+    int (*fn)(const char *user, const bool present[2], void *arg), void *arg, size_t max)
+{
+	return list_paged(c, true, fn, arg, max);
 }
 
 /*

@@ -93,7 +93,8 @@ static int stage(struct cli *c)
 		cli_audit(c, "rekey", "", "fail", mfa_errtoken(rc), "step", "stage", NULL);
 		return EXIT_FAIL;
 	}
-	printf(created ? _("staged a new key: %s.next\n") : _("a new key is staged already: %s.next\n"),
+	printf(created ? _("staged a new key: %s.next\n") :
+	                 _("a new key is staged already: %s.next\n"),
 	    c->cfg.key_file);
 	printf(_("Copy it to every other terminal and staff machine, as %s.next (owner root, "
 	         "mode 0400),\nthen run mfauth rekey here.  Until then nothing is sealed under "
@@ -114,8 +115,9 @@ static int retire(struct cli *c)
 	int rc;
 
 	if (c->cfg.store != MFA_BACKEND_LDAP) {
-		cli_error("%s", _("--retire is for a fleet (store = ldap); here mfauth rekey ends "
-		                  "the rotation itself"));
+		cli_error("%s",
+		    _("--retire is for a fleet (store = ldap); here mfauth rekey ends "
+		      "the rotation itself"));
 		return EXIT_USAGE;
 	}
 	if ((rc = mfa_store_rekey_retire(&c->cfg, true, &perr)) != 0) {
@@ -128,15 +130,17 @@ static int retire(struct cli *c)
 	rc = mfa_store_rekey_pending(store, NULL);
 	mfa_store_close(store);
 	if (rc == MFA_ERR_KEYID) {
-		cli_error("%s", _("the directory is not re-sealed under the new key yet: the rotation "
-		                  "has not finished. Run mfauth rekey on the staff machine that "
-		                  "started it; the old key stays here."));
+		cli_error("%s",
+		    _("the directory is not re-sealed under the new key yet: the rotation "
+		      "has not finished. Run mfauth rekey on the staff machine that "
+		      "started it; the old key stays here."));
 		cli_audit(c, "rekey", "", "fail", "not_resealed", "step", "retire", NULL);
 		return EXIT_FAIL;
 	}
 	if (rc != 0) {
 		cli_error(_("cannot read the decoy entry: %s; the old key stays."),
-		    rc == MFA_ERR_NOENT ? _("there is none (mfauth init makes it)") : cli_strerror(rc));
+		    rc == MFA_ERR_NOENT ? _("there is none (mfauth init makes it)") :
+		                          cli_strerror(rc));
 		cli_audit(c, "rekey", "", "fail", mfa_errtoken(rc), "step", "retire", NULL);
 		return EXIT_FAIL;
 	}
@@ -176,7 +180,8 @@ static void say_start(const struct cli *c, enum mfa_rekey_start how)
 	if (how == MFA_REKEY_CREATED)
 		printf(_("starting key rotation (new key: %s.new)\n"), c->cfg.key_file);
 	else if (how == MFA_REKEY_PROMOTED)
-		printf(_("starting key rotation with the staged key (now %s.new)\n"), c->cfg.key_file);
+		printf(_("starting key rotation with the staged key (now %s.new)\n"),
+		    c->cfg.key_file);
 	else
 		printf(_("resuming key rotation (new key: %s.new)\n"), c->cfg.key_file);
 }
@@ -200,8 +205,9 @@ int cmd_rekey(struct cli *c, int argc, char **argv)
 	if ((rc = mfa_store_rekey_begin(&c->cfg, &how, &perr)) != 0) {
 		cli_error(_("cannot start the rotation: %s (%s)"), perr.msg, cli_strerror(rc));
 		if (rc == MFA_ERR_NOENT)
-			cli_error("%s", _("run mfauth rekey --stage, copy the staged key to every "
-			                  "machine, then mfauth rekey again"));
+			cli_error("%s",
+			    _("run mfauth rekey --stage, copy the staged key to every "
+			      "machine, then mfauth rekey again"));
 		cli_audit(c, "rekey", "", "fail", mfa_errtoken(rc), NULL);
 		return EXIT_FAIL;
 	}
