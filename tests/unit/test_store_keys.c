@@ -82,8 +82,8 @@ static void make_key(const struct tu_sandbox *sb, const char *suffix)
 }
 
 /* Load the ring; *write and *last are the write key's and the last key's ids. */
-static int load(const struct tu_sandbox *sb, struct mfa_keyring *ring,
-    uint8_t write[MFA_KEYID_LEN], uint8_t last[MFA_KEYID_LEN])
+static int load(const struct tu_sandbox *sb, struct mfa_keyring *ring, uint8_t write[MFA_KEYID_LEN],
+    uint8_t last[MFA_KEYID_LEN])
 {
 	struct mfa_key keys[MFA_RING_MAX];
 	struct mfa_path_error err = { "" };
@@ -285,13 +285,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_key_is_written_with, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staged_key_is_read_never_written_with, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_new_and_next_differ_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_new_and_next_same_key_is_fine, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_begin_creates_resumes_promotes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_and_next_differ_is_an_error, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_new_and_next_same_key_is_fine, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_begin_creates_resumes_promotes, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_begin_staged_refuses_without_stage, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stage_refused_during_a_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_refused_during_a_rotation, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retire_refused_on_the_rotating_machine, setup,
 		    teardown),
