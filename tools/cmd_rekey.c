@@ -9,9 +9,10 @@
  * so that no machine ever meets a value it cannot open (store.h):
  * --stage makes KEY_FILE.next, which every machine copies and then reads
  * with (but seals nothing under); `mfauth rekey` re-seals the directory,
- * the decoy entry last: the decoy under the new key says the whole
- * directory is; --retire, on every other machine, reads that and only then
- * drops the old key (one read: terminals cannot list a large directory).
+ * then the decoy entry (once every user passed twice), then every user once
+ * more: the decoy under the new key says the directory is; --retire, on
+ * every other machine, reads that and only then drops the old key (one
+ * read: terminals cannot list a large directory).
  */
 #include "config.h"
 
@@ -62,7 +63,9 @@ static size_t rekey_all(struct mfa_store *store, const struct cli *c, size_t *co
 /*
  * Twice over every user: the second pass is a cheap check that also catches
  * a record an enrollment running alongside wrote under the old key.  Then,
- * only when nothing failed, the decoy: the sign --retire reads.
+ * only when nothing failed, the decoy: the sign --retire reads, and the key
+ * other staff machines seal new entries under (store_ldap.c); a last pass
+ * catches an entry one of them added under the old key just before.
  */
 static size_t rekey_store(struct cli *c, size_t *count)
 {
@@ -75,8 +78,9 @@ static size_t rekey_store(struct cli *c, size_t *count)
 	failed = rekey_all(store, c, count);
 	if (failed == 0)
 		failed = rekey_all(store, c, count);
-	if (failed == 0)
-		failed = !rekey_one(store, NULL);
+	if (failed == 0 && (failed = !rekey_one(store, NULL)) == 0 &&
+	    c->cfg.store == MFA_BACKEND_LDAP)
+		failed = rekey_all(store, c, count);
 	mfa_store_close(store);
 	return failed;
 }

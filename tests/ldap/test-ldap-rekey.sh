@@ -57,7 +57,7 @@ for i in $(seq 1 40) $(seq 101 $((100 + BULK))); do
 	printf '%s:x:%s:%s::/nonexistent:/usr/sbin/nologin\n' "$name" $((62000 + i)) $((62000 + i))
 	printf '%s:x:%s:\n' "$name" $((62000 + i)) >&3
 done >>/etc/passwd 3>>/etc/group
-for u in fleet_n1:62901 fleet_n2:62902; do
+for u in fleet_n1:62901 fleet_n2:62902 fleet_n3:62903; do
 	printf '%s:x:%s:%s::/nonexistent:/usr/sbin/nologin\n' "${u%%:*}" "${u#*:}" "${u#*:}" >>/etc/passwd
 	printf '%s:x:%s:\n' "${u%%:*}" "${u#*:}" >>/etc/group
 done
@@ -204,6 +204,11 @@ logins_ok "during the re-seal" t1 t2 t3
 check "during the re-seal: $done_clerk (new key) logs in on t2" login t2 "$done_clerk" "$(code_of "$done_clerk")"
 check "... and stays under the new key (t2 holds both: keeps the entry's key)" \
 	test "$(value_id "$done_clerk" mfauthState)" = "$new"
+# Another staff machine (both keys) enrolls while the re-seal is under way: the decoy is still
+# under the old key, so the new entry is too; the resumed run must re-seal it.
+check "during the re-seal: staff2 enrolls fleet_n3" \
+	on staff2 enroll totp fleet_n3 --secret-stdin --no-confirm --qr none <<<"$(seed_of fleet_n3)"
+check "... under the old key (the decoy's)" test "$(value_id fleet_n3 mfauthRecord)" = "$old"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 check "the killed rotation left the old key in place" \
@@ -239,8 +244,10 @@ check "logins on t1..t3 while the rotation resumed: $(wc -l <"$T/bg.ok" 2>/dev/n
 	test ! -e "$T/bg.fail" -a -s "$T/bg.ok"
 check "the staff machine's key is the staged key now, no .new left" \
 	test "$(keyid_of_file "$T/staff/store.key")" = "$new" -a ! -e "$T/staff/store.key.new"
-check "every value in the directory is under the new key ($entries)" test "$(under "$new")" -eq $entries
-check "audit: rekey success" audited "event=rekey result=success user= reason= users=$((40 + BULK))"
+entries=$((entries + 2))
+check "every value in the directory is under the new key ($entries), fleet_n3's too" \
+	test "$(under "$new")" -eq $entries -a "$(value_id fleet_n3 mfauthRecord)" = "$new"
+check "audit: rekey counted fleet_n3" audited "event=rekey result=success user= reason= users=$((41 + BULK))"
 logins_ok "re-sealed, terminals still hold both keys" t1 t2 t3
 # An enrollment on a staff machine that still holds both keys: the new entry takes the decoy's
 # key (the new one), not the old key this machine still seals its own changes under.
@@ -266,10 +273,11 @@ done
 check "audit: retire" audited "event=rekey result=success user= reason= step=retire"
 logins_ok "after the rotation, old key gone everywhere" $TERMS
 check "fleet_n1 (enrolled on staff2) logs in on t1" login t1 fleet_n1 "$(code_of fleet_n1)"
+check "fleet_n3 (enrolled on staff2 during the re-seal) logs in on t2" login t2 fleet_n3 "$(code_of fleet_n3)"
 check "every value still under the new key" test "$(under "$new")" -eq $entries
 "$build/tools/mfauth" -c "$T/staff.conf" check --json --pam-dir "$T/pam.d" >"$T/check.json"
 check "mfauth check: every record decrypts" \
-	grep -q "\"check\":\"record\",\"severity\":\"ok\",\"subject\":\"$LDAP_RIG_BASE\",\"message\":\"$((41 + BULK)) records decrypt" "$T/check.json"
+	grep -q "\"check\":\"record\",\"severity\":\"ok\",\"subject\":\"$LDAP_RIG_BASE\",\"message\":\"$((42 + BULK)) records decrypt" "$T/check.json"
 check "mfauth check: no record or store error" \
 	not grep -qE '"check":"(record|store|state)","severity":"error"' "$T/check.json"
 check "a second rotation needs a stage again" not mfauth rekey
