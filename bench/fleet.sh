@@ -19,6 +19,8 @@
 # 4. Throughput: 1, 4 and 16 driver processes at once on the 4 terminal identities,
 #    --tput-logins logins in all at each level (distinct users), logins per second of wall
 #    time, and the CPU slapd and the machine used meanwhile.
+# 5. mfauth list of all --users, on staff credentials and on a files store given the same users
+#    (3 runs each, the median), and the searches one list makes on slapd's side.
 # Codes come from oathtool's algorithm in python3 (hmac, RFC 6238), never from mfauth.
 # Needs root (root-owned key and password files; bench/sink's mount namespace), slapd and
 # ldap-utils, python3, a built tree with bench/driver, bench/sink, bench/ldap_floor and
@@ -242,6 +244,29 @@ for c in 1 4 16; do
 		>>"$T/tput"
 done
 
+# --- 5. mfauth list: every user, both backends ---------------------------------------------------
+# The files store gets every other user too, so that both lists hold $users; then each list runs
+# list_runs times (the median is reported), its output checked for the number of users.
+sed -e "${files_first},$((files_first + logins - 1))d" "$T/seeds.csv" |
+	"$builddir/tools/mfauth" -c "$T/files.conf" import csv >"$T/fimport2.out" 2>&1 ||
+	{ tail -n 5 "$T/fimport2.out" >&2; die "mfauth import csv (files, the rest) failed"; }
+list_runs=3
+time_list() {
+	local conf=$1 t0 t1 n
+	t0=$(date +%s%N)
+	"$builddir/tools/mfauth" -c "$conf" list >"$T/list.out" 2>&1 || die "mfauth list ($conf) failed"
+	t1=$(date +%s%N)
+	n=$(grep -c '^fleet' "$T/list.out")
+	((n == users)) || die "mfauth list ($conf) showed $n users, $users expected"
+	echo $(((t1 - t0) / 1000))
+}
+: >"$T/list.ldap"
+: >"$T/list.files"
+for ((r = 0; r < list_runs; r++)); do
+	time_list "$T/staff.conf" >>"$T/list.ldap"
+	time_list "$T/files.conf" >>"$T/list.files"
+done
+
 # --- 3. operations per login on slapd's side ----------------------------------------------------
 # slapd logs every operation as "conn=C op=O VERB ..." (some in several lines).  The logins of
 # the latency batch are the connections bound as a terminal that searched one of its users' entries; their
@@ -270,6 +295,18 @@ awk -v want="$T/p.ldap" -v modf="$T/etime.mod" -v srchf="$T/etime.srch" '
 		for (i in v) printf "%s %.2f\n", v[i], n ? t[v[i]] / n : 0
 	}' "$T/syslog" >"$T/ops"
 op() { awk -v k="$1" '$1 == k { print $2 }' "$T/ops"; }
+# The searches of one mfauth list, from slapd's stats lines: the staff connections that only
+# searched (the imports added, init added the decoy), averaged.
+list_srch=$(awk '
+	/ BIND dn="cn=staff-01,/ && match($0, /conn=[0-9]+ /) { staff[substr($0, RSTART, RLENGTH - 1)] = 1 }
+	match($0, /conn=[0-9]+ op=[0-9]+ (SRCH|ADD|MOD) /) {
+		split(substr($0, RSTART, RLENGTH - 1), f, " ")
+		if (!seen[f[1] " " f[2]]++) { if (f[3] == "SRCH") srch[f[1]]++; else wrote[f[1]] = 1 }
+	}
+	END {
+		for (c in staff) if (!(c in wrote) && srch[c] > 0) { n++; t += srch[c] }
+		printf "%.0f", n ? t / n : 0
+	}' "$T/syslog")
 median_of() { sort -g "$1" | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
 
 # --- the report -------------------------------------------------------------------------------
@@ -306,6 +343,11 @@ out=${results:-/dev/stdout}
 	echo "| terminals at once | logins | logins/s | worst p95 ms | slapd CPU % of one core | machine CPU busy % | CPU ms per login: terminals (PAM + module + TLS) | CPU ms per login: slapd |"
 	echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 	awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$T/tput"
+	echo
+	echo "| mfauth list, $users users ($list_runs runs, median) | seconds |"
+	echo "|---|---:|"
+	echo "| store = ldap (staff credentials; searches per list on slapd's side: $list_srch) | $(awk -v v="$(median_of "$T/list.ldap")" 'BEGIN { printf "%.2f", v / 1e6 }') |"
+	echo "| store = files (same disk) | $(awk -v v="$(median_of "$T/list.files")" 'BEGIN { printf "%.2f", v / 1e6 }') |"
 	echo
 	echo "- round trips after the bind on the success path: $rt (target <= 2): $(verdict "$rt" 2 le)"
 	echo "- ldap login / floor (median): $ratio (target <= 1.5): $(verdict "$ratio" 1.5 le)"

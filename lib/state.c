@@ -191,6 +191,6 @@ int mfa_state_pick_ring(const struct mfa_keyring *ring, const char *user,
 int mfa_state_pick(const struct mfa_key *key, const char *user,
     const uint8_t file[MFA_STATE_FILE_LEN], struct mfa_state *st, int *slot_out)
 {
-	struct mfa_keyring ring = { { key }, 1 };
+	struct mfa_keyring ring = { { key }, 1, false };
 	return mfa_state_pick_ring(&ring, user, file, st, slot_out, NULL);
 }

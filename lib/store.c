@@ -17,6 +17,7 @@
 #include "mfauth/err.h"
 #include "mfauth/store_backend.h"
 #include "mfauth/store_files.h"
+#include "mfauth/store_keys.h"
 
 /* What the directory backend's module exports (store_ldap.h; lib/mfauth_store_ldap.map). */
 #define LDAP_OPS_SYMBOL "mfa_store_ldap_ops"
@@ -231,7 +232,8 @@ void mfa_store_list_free(char **names, size_t count)
 	free(names);
 }
 
-int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err)
+int mfa_store_rekey_begin(const struct mfa_config *cfg, enum mfa_rekey_start *how,
+    struct mfa_path_error *err)
 {
 	const struct mfa_store_ops *ops = NULL;
 	void *module = NULL;
@@ -239,7 +241,7 @@ int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created, struct mf
 
 	if ((rc = backend_for(cfg, &ops, &module, err)) != 0)
 		return rc;
-	rc = ops->rekey_begin(cfg, created, err);
+	rc = ops->rekey_begin(cfg, how, err);
 	release_backend(module);
 	return rc;
 }
@@ -247,6 +249,25 @@ int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created, struct mf
 int mfa_store_rekey_user(struct mfa_store *s, const char *user)
 {
 	return s->ops->rekey_user(s->handle, user);
+}
+
+int mfa_store_rekey_pending(struct mfa_store *s, const char *user)
+{
+	return s->ops->rekey_pending != NULL ?
+	    s->ops->rekey_pending(s->handle, user) :
+	    MFA_ERR_INVAL;
+}
+
+/* Stage and retire are the key file's alone, whichever the backend. */
+int mfa_store_rekey_stage(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err)
+{
+	return mfa_store_keys_stage(cfg, created, err);
+}
+
+int mfa_store_rekey_retire(const struct mfa_config *cfg, bool check_only,
+    struct mfa_path_error *err)
+{
+	return mfa_store_keys_retire(cfg, check_only, err);
 }
 
 int mfa_store_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *err)

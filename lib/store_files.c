@@ -705,6 +705,8 @@ static int files_rekey_user(void *handle, const char *user)
 	bool current[2] = { false, false };
 	int fd = -1, slot = 0, rc;
 
+	if (user == NULL)
+		return 0; /* the decoy file is not re-sealed here (it holds nothing to keep) */
 	if ((rc = user_file(user, STATE_SUFFIX, name, sizeof(name))) != 0)
 		return rc;
 	if ((rc = lock_state(s, name, LOCK_EX, &fd)) != 0)

@@ -62,6 +62,56 @@ static const struct mfa_key *write_key(const struct ldap_store *s)
 	return mfa_store_keys_write_key(&s->ring);
 }
 
+/*
+ * The key an entry's next values are sealed under: the key its state is
+ * sealed under now (used, from open_state), else the write key (a new
+ * entry, or a state that did not open).  An entry thus changes key only by
+ * rekey_user: a machine holding a staged key (store_keys.h) keeps writing
+ * the old key where the fleet still reads it, and writes the new key on an
+ * entry already re-sealed, never taking it back to a key being retired.
+ */
+static const struct mfa_key *entry_key(const struct ldap_store *s, const struct mfa_key *used)
+{
+	return used != NULL ? used : write_key(s);
+}
+
+static int open_state(const struct ldap_store *s, const char *user, const unsigned char *v,
+    size_t len, struct mfa_state *st, const struct mfa_key **used);
+
+/*
+ * The key a new entry is sealed under.  The machine running a rotation
+ * seals under its next key.  Any other: under the key the decoy entry is
+ * under (the rotation re-seals it last), so a staff machine that has not
+ * retired the old key yet still enrolls under the new one once the
+ * directory is re-sealed, and one that never got the new key is refused
+ * (MFA_ERR_KEYID) instead of sealing what the fleet can no longer read.
+ * Without a readable decoy: the write key.  One search more, on the tool's
+ * enrollments only (terminals never create entries).
+ */
+static int new_entry_key(struct ldap_store *s, const struct mfa_key **key)
+{
+	struct mfa_ldap_entry e;
+	struct mfa_state st;
+	int rc;
+
+	*key = write_key(s);
+	if (s->ring.n > 1 && !s->ring.staged)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	if (mfa_ldap_read(s->conn, DECOY_USER, &e) == 0 && e.has_state) {
+		rc = open_state(s, DECOY_USER, e.state, e.state_len, &st, key);
+		mfa_wipe(&st, sizeof(st));
+		if (rc == MFA_ERR_KEYID) {
+			mfa_ldap_entry_free(&e);
+			return rc;
+		}
+		if (rc != 0)
+			*key = write_key(s);
+	}
+	mfa_ldap_entry_free(&e);
+	return 0;
+}
+
 /* --- the bind password ------------------------------------------------------------------- */
 
 /*
@@ -174,36 +224,47 @@ static void ldap_close(void *handle)
 
 /* --- sealing and opening values ------------------------------------------------------------ */
 
-/* One state slot, opened with the ring's key of the id it names. */
+/*
+ * One state slot, opened with the ring's key of the id it names; *used
+ * (may be NULL) is that key when it opened, else NULL.
+ */
 static int open_state(const struct ldap_store *s, const char *user, const unsigned char *v,
-    size_t len, struct mfa_state *st, bool *current)
+    size_t len, struct mfa_state *st, const struct mfa_key **used)
 {
 	int rc = MFA_ERR_KEYID;
+	size_t i = s->ring.n;
 
+	if (used != NULL)
+		*used = NULL;
 	if (len != MFA_STATE_SLOT_LEN)
 		return MFA_ERR_CORRUPT;
 	/* unseal_slot answers MFA_ERR_KEYID before any decryption when the id differs. */
-	for (size_t i = s->ring.n; i-- > 0 && rc == MFA_ERR_KEYID;) {
-		rc = mfa_state_unseal_slot(s->ring.keys[i], user, v, st);
-		if (current != NULL)
-			*current = i == s->ring.n - 1;
-	}
+	while (
+	    i-- > 0 && (rc = mfa_state_unseal_slot(s->ring.keys[i], user, v, st)) == MFA_ERR_KEYID)
+		;
+	if (rc == 0 && used != NULL)
+		*used = s->ring.keys[i];
 	return rc;
 }
 
+/* The record, opened with the ring's key of the id it names; *used as open_state's. */
 static int open_record(const struct ldap_store *s, const char *user, const unsigned char *v,
-    size_t len, struct mfa_record *rec, bool *current)
+    size_t len, struct mfa_record *rec, const struct mfa_key **used)
 {
 	const uint8_t *id = len <= MFA_RECORD_MAX ? mfa_record_keyid(v, len) : NULL;
 	const struct mfa_key *key = id != NULL ? mfa_keyring_find(&s->ring, id) : NULL;
+	int rc;
 
+	if (used != NULL)
+		*used = NULL;
 	if (id == NULL)
 		return MFA_ERR_CORRUPT;
 	if (key == NULL)
 		return MFA_ERR_KEYID;
-	if (current != NULL)
-		*current = key == write_key(s);
-	return mfa_record_unseal(key, user, v, len, rec);
+	rc = mfa_record_unseal(key, user, v, len, rec);
+	if (rc == 0 && used != NULL)
+		*used = key;
+	return rc;
 }
 
 static void cache_drop(struct ldap_store *s)
@@ -329,13 +390,13 @@ static int ldap_read_state(void *handle, const char *user, struct mfa_state *st)
  * next sequence number.  MFA_ERR_DIR_CONFLICT when another writer came first.
  */
 static int swap_state(struct ldap_store *s, const char *user, const struct mfa_ldap_entry *e,
-    uint64_t old_seq, struct mfa_state *st)
+    const struct mfa_key *key, uint64_t old_seq, struct mfa_state *st)
 {
 	uint8_t slot[MFA_STATE_SLOT_LEN];
 	int rc;
 
 	st->seq = old_seq + 1;
-	if ((rc = mfa_state_seal_slot(write_key(s), user, st, slot)) != 0)
+	if ((rc = mfa_state_seal_slot(key, user, st, slot)) != 0)
 		return rc;
 	return mfa_ldap_swap(s->conn, user, MFA_LDAP_STATE, e->has_state ? e->state : NULL,
 	    e->has_state ? e->state_len : 0, slot, sizeof(slot));
@@ -348,6 +409,7 @@ static int swap_state(struct ldap_store *s, const char *user, const struct mfa_l
 static int update_once(struct ldap_store *s, const char *user, mfa_state_fn fn, void *ctx,
     bool first)
 {
+	const struct mfa_key *key = NULL;
 	struct mfa_ldap_entry e;
 	struct mfa_state st;
 	uint64_t seq;
@@ -359,10 +421,10 @@ static int update_once(struct ldap_store *s, const char *user, mfa_state_fn fn, 
 	if (!e.has_state)
 		rc = MFA_ERR_NOSTATE;
 	else
-		rc = open_state(s, user, e.state, e.state_len, &st, NULL);
+		rc = open_state(s, user, e.state, e.state_len, &st, &key);
 	seq = st.seq;
 	if (rc == 0 && (rc = fn(&st, ctx)) > 0)
-		rc = swap_state(s, user, &e, seq, &st);
+		rc = swap_state(s, user, &e, key, seq, &st);
 	mfa_wipe(&st, sizeof(st));
 	mfa_ldap_entry_free(&e);
 	return rc;
@@ -396,15 +458,16 @@ static int swap_both(struct ldap_store *s, const char *user, const struct mfa_ld
 }
 
 /*
- * Write what a change's fn asked for, in one operation: a missing entry is
- * added whole; otherwise one modify swaps the state (whenever anything is
+ * Write what a change's fn asked for, sealed under key, in one operation: a
+ * missing entry is added whole; otherwise one modify swaps the state (whenever anything is
  * written, with MFA_CHANGE_STATE or not: the state's old value is what
  * orders two staff changes) and, in the same modify, the record or its
  * removal.  Both change or neither does: the new state (a raised replay
  * watermark) is never without the record that goes with it (store.h).
  */
 static int apply_change(struct ldap_store *s, const char *user, const struct mfa_ldap_entry *e,
-    bool entry_exists, uint64_t seq, int what, struct mfa_state *st, const struct mfa_record *rec)
+    const struct mfa_key *key, bool entry_exists, uint64_t seq, int what, struct mfa_state *st,
+    const struct mfa_record *rec)
 {
 	uint8_t slot[MFA_STATE_SLOT_LEN];
 	bool record = (what & MFA_CHANGE_RECORD) != 0;
@@ -415,12 +478,12 @@ static int apply_change(struct ldap_store *s, const char *user, const struct mfa
 	if (drop && !e->has_record)
 		return MFA_ERR_NOENT; /* as the files backend's unlink of a missing record */
 	if (entry_exists && !record && !drop)
-		return swap_state(s, user, e, seq, st); /* the state alone */
+		return swap_state(s, user, e, key, seq, st); /* the state alone */
 	st->seq = seq + 1;
-	if ((rc = mfa_state_seal_slot(write_key(s), user, st, slot)) != 0)
+	if ((rc = mfa_state_seal_slot(key, user, st, slot)) != 0)
 		return rc;
 	mfa_buf_init(&file);
-	if (record && (rc = mfa_record_seal(write_key(s), user, rec, &file)) != 0)
+	if (record && (rc = mfa_record_seal(key, user, rec, &file)) != 0)
 		goto out;
 	if (entry_exists) {
 		rc = swap_both(s, user, e, slot, record ? &file : NULL);
@@ -438,6 +501,7 @@ out:
 static int change_once(struct ldap_store *s, const char *user, bool create, mfa_change_fn fn,
     void *ctx)
 {
+	const struct mfa_key *key = NULL;
 	struct mfa_ldap_entry e;
 	struct mfa_record rec;
 	struct mfa_state st;
@@ -458,11 +522,13 @@ static int change_once(struct ldap_store *s, const char *user, bool create, mfa_
 	/* A record that exists but does not open is reported, never replaced. */
 	if (e.has_record && (rc = open_record(s, user, e.record, e.record_len, &rec, NULL)) != 0)
 		goto out;
-	if (e.has_state && (rc = open_state(s, user, e.state, e.state_len, &st, NULL)) != 0)
+	if (e.has_state && (rc = open_state(s, user, e.state, e.state_len, &st, &key)) != 0)
 		goto out;
 	seq = st.seq;
-	if ((rc = fn(&rec, e.has_record, &st, ctx)) > 0)
-		rc = apply_change(s, user, &e, entry_exists, seq, rc, &st, &rec);
+	if ((rc = fn(&rec, e.has_record, &st, ctx)) > 0 && key == NULL)
+		rc = new_entry_key(s, &key) == 0 ? rc : MFA_ERR_KEYID;
+	if (rc > 0)
+		rc = apply_change(s, user, &e, entry_key(s, key), entry_exists, seq, rc, &st, &rec);
 out:
 	mfa_record_wipe(&rec);
 	mfa_wipe(&st, sizeof(st));
@@ -549,6 +615,7 @@ static void ldap_load_decoy(void *handle)
 static int ldap_update_decoy(void *handle, mfa_state_fn fn, void *ctx)
 {
 	struct ldap_store *s = handle;
+	const struct mfa_key *key = NULL;
 	struct mfa_ldap_entry e;
 	struct mfa_state st;
 	uint64_t seq = 0;
@@ -563,11 +630,19 @@ static int ldap_update_decoy(void *handle, mfa_state_fn fn, void *ctx)
 	} else if ((rc = mfa_ldap_read(s->conn, DECOY_USER, &e)) != 0 && rc != MFA_ERR_NOENT) {
 		return rc;
 	}
-	if (!e.has_state || open_state(s, DECOY_USER, e.state, e.state_len, &st, NULL) != 0)
+	rc = e.has_state ? open_state(s, DECOY_USER, e.state, e.state_len, &st, &key) : 0;
+	/*
+	 * A state that does not open starts over under the write key -- but one
+	 * under a key this machine does not hold is left alone: re-sealed under
+	 * ours, the machines holding only the other could no longer open it.
+	 */
+	if (rc != 0) {
 		memset(&st, 0, sizeof(st));
+		key = rc == MFA_ERR_KEYID ? NULL : write_key(s);
+	}
 	seq = st.seq;
 	if ((rc = fn(&st, ctx)) > 0) {
-		rc = e.has_state ? swap_state(s, DECOY_USER, &e, seq, &st) : 0;
+		rc = e.has_state && key != NULL ? swap_state(s, DECOY_USER, &e, key, seq, &st) : 0;
 		if (rc == MFA_ERR_DIR_CONFLICT || rc == MFA_ERR_NOENT)
 			rc = 0;
 	}
@@ -663,76 +738,105 @@ static int list_entries(struct ldap_store *s, struct name_list *l)
 	return rc;
 }
 
+/* What ldap_list gathers: the names with the attribute it looks for; names no user could have. */
+struct listing {
+	enum mfa_ldap_attr want;
+	struct name_list out;
+	size_t bad;
+};
+
+static int collect_present(const char *user, const bool present[2], void *arg)
+{
+	struct listing *l = arg;
+
+	if (strcmp(user, DECOY_USER) == 0 || !present[l->want])
+		return 0;
+	if (mfa_name_check(user) != 0) {
+		l->bad++;
+		return 0;
+	}
+	return collect(user, &l->out);
+}
+
 /*
- * The users with a record (states false) or with a state (true).  Each
- * entry is read to see which it holds: the tool's commands list, terminals
- * never do.  Names no user could have are skipped (and counted).
+ * The users with a record (states false) or with a state (true): one paged
+ * search that names the attributes each entry holds, no values (a tool
+ * command only: terminals never list).  Names no user could have are
+ * skipped (and counted).
  */
 static int ldap_list(void *handle, bool states, char ***names, size_t *count, size_t *skipped)
 {
 	struct ldap_store *s = handle;
-	struct name_list all, out;
-	size_t bad = 0;
+	struct listing l;
 	int rc;
 
-	memset(&out, 0, sizeof(out));
-	if ((rc = list_entries(s, &all)) != 0)
-		return rc;
-	for (size_t i = 0; i < all.n && rc == 0; i++) {
-		struct mfa_ldap_entry e;
-
-		if (strcmp(all.names[i], DECOY_USER) == 0)
-			continue;
-		if (mfa_name_check(all.names[i]) != 0) {
-			bad++;
-			continue;
-		}
-		rc = mfa_ldap_read(s->conn, all.names[i], &e);
-		if (rc == MFA_ERR_NOENT) {
-			rc = 0; /* removed since the listing */
-			continue;
-		}
-		if (rc == 0 && (states ? e.has_state : e.has_record))
-			rc = collect(all.names[i], &out);
-		mfa_ldap_entry_free(&e);
-	}
-	mfa_store_list_free(all.names, all.n);
-	if (rc != 0) {
-		mfa_store_list_free(out.names, out.n);
+	memset(&l, 0, sizeof(l));
+	l.want = states ? MFA_LDAP_STATE : MFA_LDAP_RECORD;
+	if ((rc = mfa_ldap_list_present(s->conn, collect_present, &l, 0)) != 0) {
+		mfa_store_list_free(l.out.names, l.out.n);
 		return rc;
 	}
-	*names = out.names;
-	*count = out.n;
+	*names = l.out.names;
+	*count = l.out.n;
 	if (skipped != NULL)
-		*skipped = bad;
+		*skipped = l.bad;
 	return 0;
 }
 
 /* --- rekey ----------------------------------------------------------------------------------- */
 
-/* Re-seal whatever is not under the write key yet: the state (swapped first), then the record. */
+/* A user's entry (user NULL: the decoy's) for rekey: NOENT when there is none. */
+static int read_for_rekey(struct ldap_store *s, const char *user, struct mfa_ldap_entry *e)
+{
+	if (user != NULL)
+		return read_entry(s, user, e);
+	cache_drop(s);
+	memset(e, 0, sizeof(*e));
+	return mfa_ldap_read(s->conn, DECOY_USER, e);
+}
+
+/*
+ * Open what the entry holds; *st_key and *rec_key are the keys they are
+ * under (rec_key NULL: no record).  An entry without a state is
+ * MFA_ERR_NOSTATE (every entry the tool writes has one).
+ */
+static int open_entry(const struct ldap_store *s, const char *user, const struct mfa_ldap_entry *e,
+    struct mfa_state *st, struct mfa_record *rec, const struct mfa_key **st_key,
+    const struct mfa_key **rec_key)
+{
+	int rc;
+
+	*rec_key = NULL;
+	if (!e->has_state)
+		return MFA_ERR_NOSTATE;
+	if ((rc = open_state(s, user, e->state, e->state_len, st, st_key)) != 0)
+		return rc;
+	return e->has_record ? open_record(s, user, e->record, e->record_len, rec, rec_key) : 0;
+}
+
+/* Re-seal whatever is not under the write key yet: state and record in one swap. */
 static int rekey_once(struct ldap_store *s, const char *user)
 {
+	const char *name = user != NULL ? user : DECOY_USER;
+	const struct mfa_key *key = write_key(s), *st_key = NULL, *rec_key = NULL;
 	struct mfa_ldap_entry e;
 	struct mfa_record rec;
 	struct mfa_state st;
-	bool rec_current = true, st_current = false;
 	int rc;
 
 	memset(&rec, 0, sizeof(rec));
 	memset(&st, 0, sizeof(st));
-	if ((rc = read_entry(s, user, &e)) != 0)
-		return rc == MFA_ERR_NOENT ? MFA_ERR_NOSTATE : rc;
-	if (!e.has_state)
-		rc = MFA_ERR_NOSTATE;
-	else
-		rc = open_state(s, user, e.state, e.state_len, &st, &st_current);
-	if (rc == 0 && e.has_record)
-		rc = open_record(s, user, e.record, e.record_len, &rec, &rec_current);
-	if (rc == 0 && !(st_current && rec_current))
-		rc = apply_change(s, user, &e, true, st.seq,
-		    rec_current ? MFA_CHANGE_STATE : MFA_CHANGE_STATE | MFA_CHANGE_RECORD, &st,
-		    &rec);
+	if ((rc = read_for_rekey(s, user, &e)) != 0) {
+		if (rc == MFA_ERR_NOENT)
+			rc = user != NULL ? MFA_ERR_NOSTATE : 0; /* no decoy: nothing to re-seal */
+		return rc;
+	}
+	rc = open_entry(s, name, &e, &st, &rec, &st_key, &rec_key);
+	if (rc == 0 && (st_key != key || (rec_key != NULL && rec_key != key)))
+		rc = apply_change(s, name, &e, key, true, st.seq,
+		    rec_key == NULL || rec_key == key ? MFA_CHANGE_STATE :
+		                                        MFA_CHANGE_STATE | MFA_CHANGE_RECORD,
+		    &st, &rec);
 	mfa_record_wipe(&rec);
 	mfa_wipe(&st, sizeof(st));
 	mfa_ldap_entry_free(&e);
@@ -745,6 +849,34 @@ static int ldap_rekey_user(void *handle, const char *user)
 
 	for (int i = 0; i < TRIES && rc == MFA_ERR_DIR_CONFLICT; i++)
 		rc = rekey_once(handle, user);
+	return rc;
+}
+
+/* Whether the entry's values are all under the key that stays (store.h): a read, no write. */
+static int ldap_rekey_pending(void *handle, const char *user)
+{
+	struct ldap_store *s = handle;
+	const char *name = user != NULL ? user : DECOY_USER;
+	const struct mfa_key *last = mfa_store_keys_last_key(&s->ring), *st_key, *rec_key;
+	struct mfa_ldap_entry e;
+	struct mfa_record rec;
+	struct mfa_state st;
+	int rc;
+
+	memset(&rec, 0, sizeof(rec));
+	memset(&st, 0, sizeof(st));
+	if ((rc = read_for_rekey(s, user, &e)) != 0)
+		return rc == MFA_ERR_NOENT && user != NULL ? 0 : rc;
+	rc = open_entry(s, name, &e, &st, &rec, &st_key, &rec_key);
+	if (rc == MFA_ERR_NOSTATE && e.has_record)
+		rc = open_record(s, name, e.record, e.record_len, &rec, &rec_key);
+	else if (rc == MFA_ERR_NOSTATE)
+		rc = 0;
+	if (rc == 0 && ((e.has_state && st_key != last) || (e.has_record && rec_key != last)))
+		rc = MFA_ERR_KEYID;
+	mfa_record_wipe(&rec);
+	mfa_wipe(&st, sizeof(st));
+	mfa_ldap_entry_free(&e);
 	return rc;
 }
 
@@ -963,7 +1095,8 @@ const struct mfa_store_ops mfa_store_ldap_ops = {
 	.update_decoy = ldap_update_decoy,
 	.decoy_where = "cn=" DECOY_USER,
 	.check = ldap_check,
-	.rekey_begin = mfa_store_keys_begin,
+	.rekey_begin = mfa_store_keys_begin_staged,
 	.rekey_user = ldap_rekey_user,
 	.rekey_finish = mfa_store_keys_finish,
+	.rekey_pending = ldap_rekey_pending,
 };

@@ -936,16 +936,18 @@ out:
 }
 
 /*
- * One page: the entries of res to fn (counted in *count, at most max), then
- * the cookie for the next page into *cookie -- also when fn or max stopped
- * the page early, so that the caller can release the search (release_paging).
- * An entry the result holds that the walk did not reach (ldap_next_entry()'s
- * NULL is both "the end" and a failure) is MFA_ERR_DIR, never a shorter list:
- * a listing that silently skipped users would make `rekey` or a report skip
- * them.
+ * One page: the entries of res to fn with the attributes each holds
+ * (counted in *count, at most max), then the cookie for the next page into
+ * *cookie -- also when fn or max stopped the page early, so that the caller
+ * can release the search (release_paging).  An entry the result holds that
+ * the walk did not reach (ldap_next_entry()'s NULL is both "the end" and a
+ * failure) is MFA_ERR_DIR, never a shorter list: a listing that silently
+ * skipped users would make `rekey` or a report skip them.
  */
-static int list_page(struct mfa_ldap *c, LDAPMessage *res, int (*fn)(const char *, void *),
-    void *arg, size_t max, size_t *count, struct berval *cookie)
+typedef int (*list_fn)(const char *user, const bool present[2], void *arg);
+
+static int list_page(struct mfa_ldap *c, LDAPMessage *res, list_fn fn, void *arg, size_t max,
+    size_t *count, struct berval *cookie)
 {
 	LDAPControl **ctrls = NULL, *page;
 	ber_int_t estimate = 0;
@@ -957,13 +959,16 @@ static int list_page(struct mfa_ldap *c, LDAPMessage *res, int (*fn)(const char 
 	for (LDAPMessage *e = ldap_first_entry(c->ld, res); e != NULL && stop == 0;
 	     e = ldap_next_entry(c->ld, e)) {
 		char *user = NULL;
+		bool present[2];
 		if (max != 0 && *count >= max) {
 			stop = MFA_ERR_RANGE;
 			break;
 		}
-		stop = entry_user(c->ld, e, &user);
+		stop = attrs_present(c->ld, e, present);
 		if (stop == 0)
-			stop = fn(user, arg);
+			stop = entry_user(c->ld, e, &user);
+		if (stop == 0)
+			stop = fn(user, present, arg);
 		(*count)++;
 		seen++;
 		free(user);
@@ -1018,12 +1023,18 @@ out:
 	return rc;
 }
 
-/* The listing's search with page_size and cookie (page_control); *res owns the result. */
-static int list_search(struct mfa_ldap *c, ber_int_t page_size, struct berval *cookie,
-    LDAPMessage **res)
+/*
+ * The listing's search with page_size and cookie (page_control); *res owns
+ * the result.  with_attrs: the names of the two attributes each entry holds
+ * (no values); otherwise no attribute at all.
+ */
+static int list_search(struct mfa_ldap *c, bool with_attrs, ber_int_t page_size,
+    struct berval *cookie, LDAPMessage **res)
 {
 	char no_attrs[] = LDAP_NO_ATTRS;
-	char *attrs[] = { no_attrs, NULL };
+	char *names[] = { no_attrs, NULL };
+	char *both[] = { (char *)attr_names[MFA_LDAP_RECORD], (char *)attr_names[MFA_LDAP_STATE],
+		NULL };
 	LDAPControl *page = NULL, *sctrls[2] = { NULL, NULL };
 	struct timeval tv = arm(c);
 	int rc;
@@ -1035,7 +1046,7 @@ static int list_search(struct mfa_ldap *c, ber_int_t page_size, struct berval *c
 		return MFA_ERR_NOMEM;
 	sctrls[0] = page;
 	rc = ldap_search_ext_s(c->ld, c->base, LDAP_SCOPE_ONELEVEL, "(objectClass=mfauthUser)",
-	    attrs, 0, sctrls, NULL, &tv, 0, res);
+	    with_attrs ? both : names, 1, sctrls, NULL, &tv, 0, res);
 	ldap_control_free(page);
 	return map_rc(c, rc);
 }
@@ -1048,17 +1059,18 @@ static int list_search(struct mfa_ldap *c, ber_int_t page_size, struct berval *c
  * caller, whose listing already failed; a connection that fails under it is
  * marked broken as under any other call.
  */
-static void release_paging(struct mfa_ldap *c, struct berval *cookie)
+static void release_paging(struct mfa_ldap *c, bool with_attrs, struct berval *cookie)
 {
 	LDAPMessage *res = NULL;
 
 	if (c->broken || cookie->bv_val == NULL || cookie->bv_len == 0)
 		return;
-	(void)list_search(c, 0, cookie, &res);
+	(void)list_search(c, with_attrs, 0, cookie, &res);
 	ldap_msgfree(res);
 }
 
-int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), void *arg, size_t max)
+/* The listing, with the names of the attributes each entry holds when with_attrs (no values). */
+static int list_paged(struct mfa_ldap *c, bool with_attrs, list_fn fn, void *arg, size_t max)
 {
 	struct berval cookie = { 0, NULL };
 	size_t count = 0;
@@ -1070,7 +1082,7 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
 		LDAPMessage *res = NULL;
 		struct berval next = { 0, NULL };
 
-		err = list_search(c, PAGE_SIZE, &cookie, &res);
+		err = list_search(c, with_attrs, PAGE_SIZE, &cookie, &res);
 		if (err == 0)
 			err = list_page(c, res, fn, arg, max, &count, &next);
 		ldap_msgfree(res);
@@ -1078,9 +1090,35 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
 		cookie = next;
 	} while (err == 0 && cookie.bv_val != NULL && cookie.bv_len > 0);
 	if (err != 0)
-		release_paging(c, &cookie);
+		release_paging(c, with_attrs, &cookie);
 	ber_memfree(cookie.bv_val);
 	return err;
+}
+
+struct name_only {
+	int (*fn)(const char *user, void *arg);
+	void *arg;
+};
+
+static int call_name_only(const char *user, const bool present[2], void *arg)
+{
+	const struct name_only *n = arg;
+
+	(void)present;
+	return n->fn(user, n->arg);
+}
+
+int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), void *arg, size_t max)
+{
+	struct name_only n = { fn, arg };
+
+	return list_paged(c, false, call_name_only, &n, max);
+}
+
+int mfa_ldap_list_present(struct mfa_ldap *c,
+    int (*fn)(const char *user, const bool present[2], void *arg), void *arg, size_t max)
+{
+	return list_paged(c, true, fn, arg, max);
 }
 
 /*

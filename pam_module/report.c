@@ -277,6 +277,10 @@ void say_pin_tries_left(const struct login *l, int tries_left)
  */
 void store_failed(const struct login *l, int rc, const char *detail)
 {
+	/* A missed step of a fleet's key rotation shows as this: say so where staff look. */
+	if (rc == MFA_ERR_KEYID && detail == NULL)
+		detail = "sealed under a key this machine does not hold (another machine's "
+		         "key, or a key rotation's staged key_file.next not copied here)";
 	audit_line(l, "store_error", "fail", mfa_errtoken(rc), detail != NULL ? "detail" : NULL,
 	    detail, NULL);
 	if (rc == MFA_ERR_DIR_UNREACHABLE)

@@ -8,6 +8,7 @@
 #define MFAUTH_SEAL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include "mfauth/safefile.h"
 
@@ -41,12 +42,15 @@ void mfa_key_wipe(struct mfa_key *key);
 
 /*
  * The keys a store can read: the current key and, during a key rotation,
- * the next one.  Blobs name their key by id; new blobs use the last key.
+ * the next one.  Blobs name their key by id; new blobs use the last key,
+ * unless the last one is only staged (a fleet's rotation, store_keys.h):
+ * then it is read, never written with, and new blobs use keys[0].
  */
 #define MFA_RING_MAX 2
 struct mfa_keyring {
 	const struct mfa_key *keys[MFA_RING_MAX];
 	size_t n;
+	bool staged;
 };
 
 /* The ring's key with this id, or NULL. */

@@ -135,21 +135,59 @@ int mfa_store_list_states(struct mfa_store *store, char ***names, size_t *count)
 
 /*
  * Key rotation, crash-safe at every step:
- *  1. mfa_store_rekey_begin() creates the next key (files: KEY_FILE.new)
- *     unless it exists, so an interrupted rotation resumes with the same key.
- *     From then on every opened store reads with both keys and writes with
- *     the new one, so logins keep working throughout.
+ *  1. mfa_store_rekey_begin() makes the next key the one this machine seals
+ *     under (files: KEY_FILE.new): it resumes with an existing one, so an
+ *     interrupted rotation resumes with the same key; or promotes the key
+ *     mfa_store_rekey_stage() staged; or creates one (the files backend
+ *     only: the directory backend refuses without a staged key, MFA_ERR_NOENT).
+ *     From then on every store opened here reads with both keys and writes
+ *     with the new one, so logins keep working throughout.
  *  2. mfa_store_rekey_user() re-seals one user's record (if any: a revoked
- *     user has only a state) and both state slots under the new key, under
- *     the user's lock (a no-op when already done).
+ *     user has only a state) and state under the new key, under the user's
+ *     lock or by compare-and-swap (a no-op when already done).  user NULL:
+ *     the store's own values (the directory's decoy entry; files: nothing).
  *  3. mfa_store_rekey_finish() makes the next key the key (files: renames
  *     KEY_FILE.new over KEY_FILE): only call it after every user was
  *     rekeyed, since the old key is then gone.
- * *created (may be NULL) tells whether begin made a new key or resumes.
+ * *how (may be NULL) tells what begin did.
+ *
+ * A fleet (the directory backend: one key on many machines) adds two steps
+ * around these, so that no machine ever meets a value it cannot open:
+ *  0. mfa_store_rekey_stage() creates KEY_FILE.next, a key every machine
+ *     reads with but none seals under; it is copied to every machine before
+ *     step 1 (which then promotes it on the machine running the rotation).
+ *  4. on every other machine, after step 3: mfa_store_rekey_pending() for
+ *     every user (and NULL) answers 0, then mfa_store_rekey_retire() renames
+ *     KEY_FILE.next over KEY_FILE.
+ * *created (may be NULL) tells whether stage made a new key (false: it was
+ * there already).  Stage refuses (MFA_ERR_EXISTS) while KEY_FILE.new exists;
+ * retire refuses while KEY_FILE.new exists (MFA_ERR_EXISTS: this machine
+ * runs the rotation, it ends with finish) or without KEY_FILE.next
+ * (MFA_ERR_NOENT); both say so in err->msg.  Retire with check_only checks
+ * just that, and renames nothing.
  */
-int mfa_store_rekey_begin(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err);
+enum mfa_rekey_start {
+	MFA_REKEY_CREATED,  /* a new next key */
+	MFA_REKEY_PROMOTED, /* the staged key became the next key */
+	MFA_REKEY_RESUMED,  /* the next key of an interrupted run */
+};
+int mfa_store_rekey_begin(const struct mfa_config *cfg, enum mfa_rekey_start *how,
+    struct mfa_path_error *err);
 int mfa_store_rekey_user(struct mfa_store *store, const char *user);
 int mfa_store_rekey_finish(const struct mfa_config *cfg, struct mfa_path_error *err);
+int mfa_store_rekey_stage(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err);
+int mfa_store_rekey_retire(const struct mfa_config *cfg, bool check_only,
+    struct mfa_path_error *err);
+
+/*
+ * Whether user's values (NULL: the store's own, the decoy) are all sealed
+ * under the key that stays after the rotation (the ring's last: the staged
+ * or next key): 0 if so (or the user has none; for NULL, no decoy entry is
+ * MFA_ERR_NOENT), MFA_ERR_KEYID if one is still under another key, another
+ * error if they cannot be read.  The
+ * directory backend only (files: MFA_ERR_INVAL).
+ */
+int mfa_store_rekey_pending(struct mfa_store *store, const char *user);
 
 /*
  * `mfauth check` of the store itself: the backend inspects what it holds and

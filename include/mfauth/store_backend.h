@@ -36,9 +36,12 @@ struct mfa_store_ops {
 	/* handle is NULL when the store could not be opened (store.h, mfa_store_check). */
 	int (*check)(const struct mfa_config *cfg, void *handle, uint64_t now,
 	    const struct mfa_store_inspector *ins, void *ctx);
-	int (*rekey_begin)(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err);
+	int (*rekey_begin)(const struct mfa_config *cfg, enum mfa_rekey_start *how,
+	    struct mfa_path_error *err);
 	int (*rekey_user)(void *handle, const char *user);
 	int (*rekey_finish)(const struct mfa_config *cfg, struct mfa_path_error *err);
+	/* NULL: the backend has no fleet to rotate keys across (store.h). */
+	int (*rekey_pending)(void *handle, const char *user);
 };
 
 /*

@@ -166,6 +166,14 @@ int mfa_ldap_list(struct mfa_ldap *c, int (*fn)(const char *user, void *arg), vo
     size_t max);
 
 /*
+ * mfa_ldap_list(), with which of the two attributes each entry holds:
+ * present[MFA_LDAP_RECORD], present[MFA_LDAP_STATE] (their names only, no
+ * values: one paged search for the whole listing, however many entries).
+ */
+int mfa_ldap_list_present(struct mfa_ldap *c,
+    int (*fn)(const char *user, const bool present[2], void *arg), void *arg, size_t max);
+
+/*
  * Escape a user name as an RDN value (RFC 4514 section 2.4): the characters
  * " + , ; < > \ = with a backslash; a leading '#' or space, a trailing
  * space and every byte below 0x20 or 0x7f as \XX.  Other bytes (UTF-8) stay.

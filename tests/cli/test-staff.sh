@@ -150,4 +150,16 @@ check "login with the final key" login u30 "$(code_of u30 30)"
 sleep 0.2
 check "audit: rekey" grep -q 'event=rekey result=success user= reason= users=30' "$audit"
 
+# A staged key (mfauth rekey --stage, for a fleet) on a files store: rekey takes it as its new
+# key; --retire is a fleet's step, refused here.
+check "rekey --stage" mfauth rekey --stage
+check "the staged key is root's, 0400" bash -c '[ "$(stat -c %U:%a "$0")" = root:400 ]' "$T/store.key.next"
+staged=$(sha256sum <"$T/store.key.next")
+check "rekey --retire on a files store is a usage error" \
+	bash -c '"$0" -c "$1" rekey --retire; [ $? -eq 2 ]' "$build/tools/mfauth" "$conf"
+check "rekey takes the staged key" mfauth rekey
+check "... which is the key now, nothing left beside it" bash -c \
+	'[ "$(sha256sum <"$0")" = "$1" ] && [ ! -e "$0.next" ] && [ ! -e "$0.new" ]' "$T/store.key" "$staged"
+check "login after the staged rotation" login u20 "$(code_of u20 30)"
+
 summary

@@ -612,6 +612,53 @@ out:
 	mfa_ldap_close(term);
 }
 
+/* What mfa_ldap_list_present() said of the three entries test_list_present() adds. */
+struct presence {
+	int seen[3]; /* per entry: 1 + record * 2 + state, 0 = not listed */
+	bool unexpected;
+};
+
+static int note_presence(const char *user, const bool present[2], void *arg)
+{
+	static const char *const names[] = { "pres-record", "pres-state", "pres-both" };
+	struct presence *p = arg;
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(user, names[i]) == 0) {
+			p->seen[i] = 1 + present[MFA_LDAP_RECORD] * 2 + present[MFA_LDAP_STATE];
+			return 0;
+		}
+	p->unexpected = true;
+	return 0;
+}
+
+/* The listing that names each entry's attributes: one with a record only, a state only, both. */
+static void test_list_present(void)
+{
+	struct mfa_ldap *staff = open_as(STAFF, 0, env("LDAP_RIG_URI_LDAPI"));
+	struct presence p = { { 0, 0, 0 }, false };
+	bool added;
+
+	check(staff != NULL, "staff connects (ldapi)");
+	if (staff == NULL)
+		return;
+	added = mfa_ldap_add(staff, "pres-record", B("r1"), NULL, 0) == 0 &&
+	    mfa_ldap_add(staff, "pres-state", NULL, 0, B("s2")) == 0 &&
+	    mfa_ldap_add(staff, "pres-both", B("r3"), B("s3")) == 0;
+	check(added, "staff adds a record-only, a state-only and a full entry");
+	check_err(mfa_ldap_list_present(staff, note_presence, &p, 0), 0, "list with presence");
+	check(p.seen[0] == 3 && p.seen[1] == 2 && p.seen[2] == 4 && !p.unexpected,
+	    "... record only, state only, both: as added (%d %d %d)", p.seen[0], p.seen[1],
+	    p.seen[2]);
+	check_err(mfa_ldap_list_present(staff, note_presence, &p, 2), MFA_ERR_RANGE,
+	    "... bounded like mfa_ldap_list");
+	check(mfa_ldap_delete(staff, "pres-record") == 0 &&
+	        mfa_ldap_delete(staff, "pres-state") == 0 &&
+	        mfa_ldap_delete(staff, "pres-both") == 0,
+	    "staff deletes them");
+	mfa_ldap_close(staff);
+}
+
 /* 16 processes swap from one old value at once: exactly one wins. */
 static void test_cas_race(void)
 {
@@ -911,6 +958,7 @@ int main(int argc, char **argv)
 		test_wrong_ca("");
 		test_operations();
 		test_hostile_names_and_list();
+		test_list_present();
 		test_cas_race();
 		test_fd_leak();
 		test_blackhole();

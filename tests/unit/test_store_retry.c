@@ -280,12 +280,13 @@ static int mem_check(const struct mfa_config *cfg, void *handle, uint64_t now,
 	return 0;
 }
 
-static int mem_rekey_begin(const struct mfa_config *cfg, bool *created, struct mfa_path_error *err)
+static int mem_rekey_begin(const struct mfa_config *cfg, enum mfa_rekey_start *how,
+    struct mfa_path_error *err)
 {
 	(void)cfg;
 	(void)err;
-	if (created != NULL)
-		*created = false;
+	if (how != NULL)
+		*how = MFA_REKEY_RESUMED;
 	return 0;
 }
 
