@@ -30,6 +30,7 @@
 #include "mfauth/card_cert.h"
 #include "mfauth/err.h"
 #include "cardtest.h"
+#include "testutil.h"
 
 /* --- hex ------------------------------------------------------------------- */
 

@@ -15,11 +15,10 @@
 #include "mfauth/card.h"
 #include "mfauth/card_apdu.h"
 #include "mfauth/card_cert.h"
-#include "testutil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* "AA BB" for n bytes (hex in: tu_unhex of testutil.h). */
+/* "AA BB" for n bytes (hex in: tu_unhex of tests/testutil.h). */
 void hexstr(const uint8_t *p, size_t n, char *out);
 
 /*

@@ -18,6 +18,7 @@
 #include "mfauth/card_apdu.h"
 #include "mfauth/err.h"
 #include "cardtest.h"
+#include "testutil.h"
 
 /* --- card_apdu.c --------------------------------------------------------------- */
 

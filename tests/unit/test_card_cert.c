@@ -31,6 +31,7 @@
 #include "mfauth/card_cert.h"
 #include "mfauth/err.h"
 #include "cardtest.h"
+#include "testutil.h"
 
 /* --- PIV certificate objects and gzip ------------------------------------- */
 

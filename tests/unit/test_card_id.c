@@ -17,6 +17,7 @@
 #include "mfauth/card.h"
 #include "mfauth/err.h"
 #include "cardtest.h"
+#include "testutil.h"
 
 static void test_id_from_cert(void **state)
 {

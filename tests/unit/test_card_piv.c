@@ -22,6 +22,7 @@
 #include "mfauth/card_cert.h"
 #include "mfauth/err.h"
 #include "cardtest.h"
+#include "testutil.h"
 
 static void test_piv_ec_login_contract(void **state)
 {
