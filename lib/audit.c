@@ -48,7 +48,7 @@
  */
 #define HEADER_RESERVE 128
 #define AUDIT_LINE_MAX (MSG_MAX - HEADER_RESERVE)
-/* A stuck stream-mode daemon may delay a login by this much, never more. */
+/* A stuck daemon (stream or datagram) may delay a login by this much per line, never more. */
 #define STREAM_TIMEOUT_USEC 500000
 
 _Static_assert(5 + 16 + IDENT_MAX + 1 + 20 + 3 < HEADER_RESERVE,
@@ -285,13 +285,25 @@ static int send_dgram(const struct sockaddr_un *sa, socklen_t salen, const char 
 	int fd, rc = MFA_ERR_IO;
 	ssize_t w;
 
+	struct timeval tv = { 0, STREAM_TIMEOUT_USEC };
+
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return MFA_ERR_IO;
-	/* MSG_DONTWAIT: a daemon that stopped reading must not hang the login. */
+	/*
+	 * A full receive queue is waited on, for at most the send timeout: a
+	 * burst (the daemon busy for a moment, another program's lines -- the
+	 * queue holds net.unix.max_dgram_qlen datagrams, 10 where systemd has not
+	 * raised it) must not cost an audit line; a daemon that stopped reading
+	 * delays a login by that much per line, never more, and the line is then
+	 * dropped (MFA_ERR_IO).
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) {
+		close(fd);
+		return MFA_ERR_IO;
+	}
 	do {
-		w = sendto(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)sa,
-		    salen);
+		w = sendto(fd, msg, len, MSG_NOSIGNAL, (const struct sockaddr *)sa, salen);
 	} while (w < 0 && errno == EINTR);
 	if (w >= 0 && (size_t)w == len)
 		rc = 0;
