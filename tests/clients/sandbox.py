@@ -78,14 +78,15 @@ def paths():
     return os.path.abspath(build), src
 
 
-def start(name, store="files"):
+def start(name, store="files", conf_extra=""):
     """Outside: run this test again inside the sandbox and exit with its status.
-    Inside: return the Sandbox, its store "files" or "ldap"."""
+    Inside: return the Sandbox, its store "files" or "ldap"; conf_extra: lines
+    added to every module config it writes (test_card.py: the card factor)."""
     build, src = paths()
     if os.environ.get(INNER):
         global pexpect
         import pexpect
-        return Sandbox(os.environ[INNER], build, src, name, store)
+        return Sandbox(os.environ[INNER], build, src, name, store, conf_extra)
     if os.geteuid() != 0:
         die("the real-client tests need root (a mount namespace, sshd, users)")
     for prog in ("/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/sudo", "/usr/bin/pamtester",
@@ -141,9 +142,11 @@ class User:
 
 
 class Sandbox:
-    def __init__(self, tmp, build, src, name, store="files"):
+    def __init__(self, tmp, build, src, name, store="files", conf_extra=""):
         self.T, self.build, self.src, self.name, self.store = tmp, build, src, name, store
+        self.conf_extra = conf_extra
         self.directory = None
+        self.at_stop = []       # (what, function) run by stop(); function returns (ok, detail)
         self.t0 = time.time()
         self.module = os.path.join(build, "pam_module", ".libs", "pam_mfauth.so")
         self.mfauth_bin = os.path.join(build, "tools", "mfauth")
@@ -225,6 +228,12 @@ class Sandbox:
         return any(rx.search(l) for l in lines), lines
 
     def stop(self):
+        for what, fn in self.at_stop:
+            try:
+                ok, detail = fn()
+            except Exception:
+                ok, detail = False, traceback.format_exc()
+            self.check(what, ok, detail)
         for p in self.procs:
             if p.poll() is None:
                 p.terminate()
@@ -319,7 +328,7 @@ class Sandbox:
             return
         with open(self.conf, "w") as f:
             f.write(f"store_dir = {self.T}/store\nkey_file = {self.T}/store.key\n"
-                    "deny = 3\nunlock_time = 0\n")
+                    "deny = 3\nunlock_time = 0\n" + self.conf_extra)
         os.chmod(self.conf, 0o600)
         self.mfauth("init")
 
@@ -360,13 +369,14 @@ class Sandbox:
                     f"ldap_bind_pw_file = {secret}\nldap_ca_file = {env['LDAP_RIG_CA']}\n"
                     f"ldap_starttls = yes\nldap_timeout = {LDAP_TIMEOUT}\n"
                     f"ldap_module = {self.build}/lib/.libs/mfauth_store_ldap.so\n"
-                    "deny = 3\nunlock_time = 0\n")
+                    "deny = 3\nunlock_time = 0\n" + self.conf_extra)
         os.chmod(conf, 0o600)
         return conf
 
     # --- users, codes, the tool
-    def mfauth(self, *args, input=None, check=True):
-        return run([self.mfauth_bin, "-c", self.conf] + list(args), input=input, check=check)
+    def mfauth(self, *args, input=None, check=True, conf=None):
+        """The tool on conf (None: self.conf, staff's on the directory store)."""
+        return run([self.mfauth_bin, "-c", conf or self.conf] + list(args), input=input, check=check)
 
     def add_user(self, name, enroll=True):
         with self.lock:
@@ -530,6 +540,30 @@ Match LocalPort {ports[1]}
                         die(f"sshd did not start: {open(logname).read()}")
                     time.sleep(0.05)
         return ports
+
+    # --- the setuid helper (a screen locker's position)
+    def install_helper(self, conf):
+        """The setuid helper of a terminal: a copy of mfauth-verify, setuid root,
+        in T, and conf as the compiled-in file, which is the only one it reads
+        (a private copy of SYSCONFDIR, bound over it in this namespace).
+        Returns the helper's path, for the module's helper= option."""
+        sysconf = makefile_var(self.build, "sysconfdir")
+        if not os.path.isdir(sysconf):
+            die(f"SYSCONFDIR {sysconf} does not exist: nowhere for the helper's config")
+        if "nosuid" in run(["findmnt", "-no", "OPTIONS", "-T", self.T]).stdout.strip().split(","):
+            die(f"{self.T} is on a nosuid file system: the setuid helper cannot run there")
+        copy = os.path.join(self.T, "sysconf")
+        shutil.copytree(sysconf, copy, symlinks=True)
+        self._mount("--bind", copy, sysconf)
+        os.makedirs(os.path.join(sysconf, "mfauth"), exist_ok=True)
+        installed = os.path.join(sysconf, "mfauth", "mfauth.conf")
+        shutil.copy(conf, installed)
+        os.chmod(installed, 0o644)  # the clerk's module reads it too; the secrets are in files it names
+        os.makedirs(os.path.join(self.T, "bin"), mode=0o755)
+        helper = os.path.join(self.T, "bin", "mfauth-verify")
+        shutil.copy(os.path.join(self.build, "helper", "mfauth-verify"), helper)
+        os.chmod(helper, 0o4755)
+        return helper
 
     def authorize(self, user):
         shutil.copy(f"{self.ssh_dir}/client.pub", f"{self.ssh_dir}/authorized/{user.name}")

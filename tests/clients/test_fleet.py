@@ -18,9 +18,7 @@ clerk logs in.  See tests/clients/README.md."""
 import gettext
 import os
 import re
-import shutil
 import socket
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -339,30 +337,6 @@ def t_outage(sb):
              became(login(c, sb.code(u)), c, u), transcript(c))
 
 
-def install_helper(sb, conf):
-    """The setuid helper of a terminal: a copy of mfauth-verify, setuid root,
-    in T, and conf as the compiled-in file, which is the only one it reads
-    (a private copy of SYSCONFDIR, bound over it in this namespace)."""
-    sysconf = sandbox.makefile_var(sb.build, "sysconfdir")
-    if not os.path.isdir(sysconf):
-        sandbox.die(f"SYSCONFDIR {sysconf} does not exist: nowhere for the helper's config")
-    if "nosuid" in subprocess.run(["findmnt", "-no", "OPTIONS", "-T", sb.T], text=True,
-                                  stdout=subprocess.PIPE).stdout.split(","):
-        sandbox.die(f"{sb.T} is on a nosuid file system: the setuid helper cannot run there")
-    copy = os.path.join(sb.T, "sysconf")
-    shutil.copytree(sysconf, copy, symlinks=True)
-    sandbox.run(["mount", "--bind", copy, sysconf])
-    os.makedirs(os.path.join(sysconf, "mfauth"), exist_ok=True)
-    installed = os.path.join(sysconf, "mfauth", "mfauth.conf")
-    shutil.copy(conf, installed)
-    os.chmod(installed, 0o644)      # the clerk's module reads it too; the secrets are in files it names
-    os.makedirs(os.path.join(sb.T, "bin"), mode=0o755)
-    helper = os.path.join(sb.T, "bin", "mfauth-verify")
-    shutil.copy(os.path.join(sb.build, "helper", "mfauth-verify"), helper)
-    os.chmod(helper, 0o4755)
-    return helper
-
-
 sb = sandbox.start("fleet", store="ldap")
 print(f"# private slapd answered {sb.directory.started_ms} ms after its start")
 terminal_a = sb.terminal_conf("terminal-a", 1)
@@ -370,7 +344,7 @@ terminal_b = sb.terminal_conf("terminal-b", 2)
 sb.service("sshd", sb.stack(conf=terminal_a))
 for service in ("su", "sudo", "login", PAMTESTER):
     sb.service(service, sb.stack(conf=terminal_b))
-sb.service(LOCKER, sb.stack(conf="", module_args="helper=" + install_helper(sb, terminal_b)))
+sb.service(LOCKER, sb.stack(conf="", module_args="helper=" + sb.install_helper(terminal_b)))
 hole = silent_server()
 silent = f"ldaps://127.0.0.1:{hole.getsockname()[1]}/"
 sb.service(SILENT, sb.stack(conf=sb.terminal_conf("terminal-c", 3, uris=silent)))
