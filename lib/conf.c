@@ -89,6 +89,15 @@ static const struct list_item store_items[] = {
 };
 /* clang-format on */
 
+/* clang-format off */
+static const struct list_item lang_items[] = {
+	{ "auto", MFA_LANG_AUTO },
+	{ "ja", MFA_LANG_JA },
+	{ "en", MFA_LANG_EN },
+	{ NULL, 0 },
+};
+/* clang-format on */
+
 /* The URI schemes the directory client speaks (ldapi:// is a local socket). */
 static const char *const ldap_schemes[] = { "ldaps://", "ldap://", "ldapi://" };
 /* More would only lengthen an outage: each server gets ldap_timeout seconds. */
@@ -122,6 +131,7 @@ static const struct key_def key_defs[] = {
 	{ "card_min_tries", KIND_NUM, FIELD(card_min_tries), 1, 15, NULL, NULL },
 	{ "card_profiles", KIND_LIST, FIELD(card_profiles), 0, 0, profile_items, "jpki, piv" },
 	{ "helper", KIND_PATH, FIELD(helper), 0, 0, NULL, NULL },
+	{ "lang", KIND_CHOICE, FIELD(lang), 0, 0, lang_items, "auto, ja, en" },
 	{ "store", KIND_CHOICE, FIELD(store), 0, 0, store_items, "files, ldap" },
 	{ "ldap_uri", KIND_URIS, FIELD(ldap_uri), 0, 0, NULL, NULL },
 	{ "ldap_base", KIND_DN, FIELD(ldap_base), 0, 0, NULL, NULL },
@@ -479,6 +489,7 @@ void mfa_config_defaults(struct mfa_config *cfg)
 	cfg->card_min_tries = 2;
 	cfg->card_profiles = MFA_PROFILE_JPKI | MFA_PROFILE_PIV;
 	snprintf(cfg->helper, sizeof(cfg->helper), "%s", MFA_HELPER_PATH);
+	cfg->lang = MFA_LANG_AUTO;
 	cfg->store = MFA_BACKEND_FILES;
 	snprintf(cfg->ldap_bind_pw_file, sizeof(cfg->ldap_bind_pw_file), "%s",
 	    MFA_SYSCONFDIR "/mfauth/ldap.secret");

@@ -28,8 +28,8 @@ static int ask_pin(void *arg, uint8_t profile, int tries_left, char **pin)
 {
 	struct pin_ctx *c = arg;
 	const char *prompt = profile == MFA_CARD_JPKI ?
-	    _("My Number card PIN (4-digit user authentication PIN): ") :
-	    _("Card PIN: ");
+	    clerk_gettext(c->l, "My Number card PIN (4-digit user authentication PIN): ") :
+	    clerk_gettext(c->l, "Card PIN: ");
 
 	*pin = NULL;
 	if (tries_left > 0 && tries_left <= 2)

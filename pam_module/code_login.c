@@ -28,8 +28,8 @@
 static enum answer ask_code(struct login *l, char **code)
 {
 	*code = NULL;
-	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, code, "%s", _("Verification code: ")) !=
-	    PAM_SUCCESS)
+	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, code, "%s",
+	        clerk_gettext(l, "Verification code: ")) != PAM_SUCCESS)
 		return ANSWER_NONE;
 	return classify_answer(l, *code);
 }

@@ -78,12 +78,14 @@ static void refuse_unusable(const struct login *l, const char *reason, const cha
 	audit_line(l, "auth", "fail", reason, "detail", detail, "path", l->cfg.helper, NULL);
 	if (strcmp(reason, "unprivileged_no_new_privs") == 0)
 		pam_error(l->pamh, "%s",
-		    _("This screen cannot check the second factor: it runs "
-		      "with no_new_privs, which stops the mfauth helper. Contact your administrator."));
+		    clerk_gettext(l,
+		        "This screen cannot check the second factor: it runs "
+		        "with no_new_privs, which stops the mfauth helper. Contact your administrator."));
 	else
 		pam_error(l->pamh, "%s",
-		    _("This screen cannot check the second factor: the mfauth "
-		      "helper is not installed. Contact your administrator."));
+		    clerk_gettext(l,
+		        "This screen cannot check the second factor: the mfauth "
+		        "helper is not installed. Contact your administrator."));
 }
 
 /* The child, between fork and exec: async-signal-safe calls only. */
@@ -177,20 +179,15 @@ static void show(const struct login *l, const struct mfa_hp_request *rq)
 /* Ask the clerk what the helper asks for; NULL answer on any conversation failure. */
 static char *ask(const struct login *l, const struct mfa_hp_request *rq)
 {
-	const char *prompt = _("Verification code: ");
+	const char *prompt = clerk_gettext(l, "Verification code: ");
 	char *answer = NULL;
 
 	if (rq->kind == MFA_HP_PIN) {
 		prompt = rq->profile == MFA_CARD_JPKI ?
-		    _("My Number card PIN (4-digit user authentication PIN): ") :
-		    _("Card PIN: ");
+		    clerk_gettext(l, "My Number card PIN (4-digit user authentication PIN): ") :
+		    clerk_gettext(l, "Card PIN: ");
 		if (rq->tries > 0 && rq->tries <= 2)
-			pam_info(l->pamh,
-			    dngettext(MFA_TEXTDOMAIN,
-			        "Warning: %d PIN try left before the card locks.",
-			        "Warning: %d PIN tries left before the card locks.",
-			        (unsigned long)rq->tries),
-			    rq->tries);
+			say_pin_tries_left(l, rq->tries);
 	}
 	/* A NULL or failed reply is "no answer" (pam-u2f CVE-2021-31924). */
 	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", prompt) != PAM_SUCCESS)

@@ -21,20 +21,14 @@
 #include "mfauth/store.h"
 
 /*
- * Messages to the clerk, in the module's own text domain and the host
- * application's locale (the module never calls setlocale() or
- * textdomain(): that state belongs to the host).  N_() marks a string for
- * the catalog where it is defined; translate it with _() where it is shown.
- * Counts use dngettext(MFA_TEXTDOMAIN, ...).
+ * Messages to the clerk, in the module's own text domain and the language
+ * the `lang` key picks (report.c, clerk_gettext()): the host application's
+ * locale by default, or Japanese or English whatever that locale is.  The
+ * module never calls setlocale() or textdomain(): that state belongs to the
+ * host.  N_() marks a string for the catalog where it is defined; translate
+ * it with clerk_gettext() or clerk_ngettext() where it is shown.
  */
 #define MFA_TEXTDOMAIN "mfauth"
-#ifdef ENABLE_NLS
-#include <libintl.h>
-#define _(s) dgettext(MFA_TEXTDOMAIN, s)
-#else
-#define _(s) (s)
-#define dngettext(domain, s, p, n) ((n) == 1 ? (s) : (p))
-#endif
 #define N_(s) s
 
 struct login {
@@ -54,6 +48,20 @@ struct login {
 };
 
 /* report.c: the module's audit lines, debug lines and messages to the clerk. */
+/*
+ * msgid (a prompt's text) in the clerk's language, lang (conf.h): with
+ * MFA_LANG_JA the Japanese catalog through a thread-local locale, switched
+ * for the lookup only (the host's locale, thread's and process's, is as it
+ * was when this returns); with MFA_LANG_EN msgid itself; with MFA_LANG_AUTO
+ * the host's locale.  When ja_JP.UTF-8 is not installed, the host's locale
+ * (login_lang_check() says so).  The text is gettext's, never freed.
+ */
+const char *clerk_gettext(const struct login *l, const char *msgid) __attribute__((format_arg(2)));
+/* clerk_gettext() for a text with a count: plural is msgid's plural form in English. */
+const char *clerk_ngettext(const struct login *l, const char *msgid, const char *plural,
+    unsigned long n) __attribute__((format_arg(2))) __attribute__((format_arg(3)));
+/* A warning line (syslog) when lang = ja and ja_JP.UTF-8 is not installed here. */
+void login_lang_check(const struct login *l);
 /* A store error: the audit line (detail may be NULL) and, for a directory outage, the clerk's message. */
 void store_failed(const struct login *l, int rc, const char *detail);
 /* What the clerk reads when no directory server answers (store = ldap). */

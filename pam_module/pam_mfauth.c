@@ -18,6 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef ENABLE_NLS
+#include <libintl.h>
+#endif
+
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
 #include <security/pam_appl.h>
@@ -107,6 +111,7 @@ static int login_begin(struct login *l, pam_handle_t *pamh, int argc, const char
 		audit_line(l, "store_error", "fail", "config", "detail", cerr.msg, NULL);
 		return rc;
 	}
+	login_lang_check(l);
 	if (pam_get_user(pamh, &l->user, NULL) != PAM_SUCCESS || l->user == NULL) {
 		l->user = NULL;
 		audit_line(l, "auth", "fail", "no_user", NULL);

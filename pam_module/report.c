@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,10 @@
 #include <security/pam_appl.h>
 #include <security/pam_ext.h>
 
+#ifdef ENABLE_NLS
+#include <libintl.h>
+#endif
+
 #include "mfauth/audit.h"
 #include "mfauth/err.h"
 #include "module.h"
@@ -24,6 +29,88 @@
 static unsigned long count(int n)
 {
 	return n < 0 ? 0 : (unsigned long)n;
+}
+
+/* The locale whose catalog lang = ja reads. */
+#define LANG_JA_LOCALE "ja_JP.UTF-8"
+
+/*
+ * The locale for lang = ja's lookups, or (locale_t)0 when it is not
+ * installed.  LC_CTYPE comes with LC_MESSAGES: gettext converts a
+ * translation to the codeset of the current LC_CTYPE, which in the C locale
+ * (sshd's) is ASCII and would turn every Japanese character into '?'.
+ */
+static locale_t ja_locale(void)
+{
+	return newlocale(LC_MESSAGES_MASK | LC_CTYPE_MASK, LANG_JA_LOCALE, (locale_t)0);
+}
+
+/*
+ * The one lookup: dngettext when counted, else dgettext.  With lang = ja
+ * the lookup runs under a locale of this thread's own (uselocale), the
+ * thread's previous one restored right after and the new one freed: the
+ * host's locale is never changed, and a host calling the module again and
+ * again allocates nothing that stays.  The text stays valid: gettext keeps
+ * each catalog it loaded, and its conversions, for the life of the process.
+ */
+static const char *lookup(const struct login *l, const char *msgid, const char *plural,
+    unsigned long n, bool counted)
+{
+#ifdef ENABLE_NLS
+	locale_t ja, prev;
+	const char *text;
+
+	if (l->cfg.lang == MFA_LANG_EN)
+		return counted && n != 1 ? plural : msgid;
+	if (l->cfg.lang != MFA_LANG_JA || (ja = ja_locale()) == (locale_t)0)
+		return counted ? dngettext(MFA_TEXTDOMAIN, msgid, plural, n) :
+		                 dgettext(MFA_TEXTDOMAIN, msgid);
+	prev = uselocale(ja);
+	text = counted ? dngettext(MFA_TEXTDOMAIN, msgid, plural, n) :
+	                 dgettext(MFA_TEXTDOMAIN, msgid);
+	uselocale(prev);
+	freelocale(ja);
+	return text;
+#else
+	(void)l;
+	return counted && n != 1 ? plural : msgid;
+#endif
+}
+
+const char *clerk_gettext(const struct login *l, const char *msgid)
+{
+	return lookup(l, msgid, msgid, 1, false);
+}
+
+const char *clerk_ngettext(const struct login *l, const char *msgid, const char *plural,
+    unsigned long n)
+{
+	return lookup(l, msgid, plural, n, true);
+}
+
+/*
+ * Once per call of the module: lang = ja on a machine without the locale
+ * shows the host's language (English under sshd).  Staff learn why from
+ * syslog (and `mfauth check`); the clerk is not told, in a language the
+ * clerk may not read, of a setting the clerk cannot change.
+ */
+void login_lang_check(const struct login *l)
+{
+#ifdef ENABLE_NLS
+	locale_t ja;
+
+	if (l->cfg.lang != MFA_LANG_JA)
+		return;
+	if ((ja = ja_locale()) != (locale_t)0) {
+		freelocale(ja);
+		return;
+	}
+	mfa_syslog(MFA_LOG_WARNING, MFA_AUDIT_LOGIN_IDENT,
+	    "warning: lang = ja, but the locale " LANG_JA_LOCALE " is not installed: the "
+	    "clerk's text follows the host's locale");
+#else
+	(void)l;
+#endif
 }
 
 /*
@@ -64,7 +151,7 @@ static const char *clerk_text(const struct login *l, const char *msgid)
     __attribute__((format_arg(2)));
 static const char *clerk_text(const struct login *l, const char *msgid)
 {
-	const char *text = _(msgid);
+	const char *text = clerk_gettext(l, msgid);
 
 	return is_ascii(text) || !over_ssh(l) ? text : msgid;
 }
@@ -75,7 +162,7 @@ static const char *clerk_ntext(const struct login *l, const char *msgid, const c
 static const char *clerk_ntext(const struct login *l, const char *msgid, const char *plural,
     unsigned long n)
 {
-	const char *text = dngettext(MFA_TEXTDOMAIN, msgid, plural, n);
+	const char *text = clerk_ngettext(l, msgid, plural, n);
 
 	if (is_ascii(text) || !over_ssh(l))
 		return text;

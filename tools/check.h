@@ -3,7 +3,8 @@
  * results; cmd_check.c the config, key and store-directory checks and the
  * command; check_store.c reads every file in the store; check_clock.c
  * judges the clock; check_pam.c reads the PAM stacks; check_sshd.c asks
- * sshd; check_helper.c looks at the setuid helper.  Each part only reports
+ * sshd; check_helper.c looks at the setuid helper; check_lang.c at the
+ * language of the clerk's text.  Each part only reports
  * (nothing is written), and only through check_report.c: the parts do not
  * call each other, except check_store.c handing each user's state to
  * check_clock_user.
@@ -114,5 +115,12 @@ void check_sshd(struct report *r, const char *sshd, const char *config,
  * refused (a missing helper is a warning, the rest errors or critical).
  */
 void check_helper(struct report *r, const char *path);
+
+/*
+ * The config's lang (check_lang.c, MFA_LANG_*): an ok line, or a warning when
+ * lang = ja and the locale ja_JP.UTF-8 the module reads it through is not
+ * installed (the clerks then read the host's language).
+ */
+void check_lang(struct report *r, unsigned lang);
 
 #endif

@@ -15,7 +15,8 @@
  * check 4 (the files in the store) is check_store.c, check 5 (the clock)
  * check_clock.c, check 6 (the PAM stacks) check_pam.c, check 7 (sshd's
  * settings, when the sshd stack runs the module) check_sshd.c, check 8 (the
- * setuid helper, for PAM callers that are not root) check_helper.c.
+ * setuid helper, for PAM callers that are not root) check_helper.c, check 9
+ * (the language of the clerk's text) check_lang.c.
  */
 #include "config.h"
 
@@ -364,6 +365,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	if (check_config(c, &r)) {
 		check_store(c, &r, now, &clock, &who);
 		check_helper(&r, c->cfg.helper);
+		check_lang(&r, c->cfg.lang);
 	} else
 		check_report(&r, SEV_INFO, "store", "store", "%s",
 		    _("key, store and records not checked: no "

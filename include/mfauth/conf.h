@@ -23,6 +23,11 @@
 #define MFA_BACKEND_FILES 0x1u /* store_dir on this machine (store_files.h) */
 #define MFA_BACKEND_LDAP 0x2u  /* the fleet's directory server (store_ldap.h) */
 
+/* lang = : the language of the clerk's text (pam_module/report.c, clerk_gettext()). */
+#define MFA_LANG_AUTO 0x1u /* the host's locale (LC_MESSAGES), as the host set it */
+#define MFA_LANG_JA 0x2u   /* Japanese (ja_JP.UTF-8's catalog), whatever the host's locale */
+#define MFA_LANG_EN 0x4u   /* English (the msgids), whatever the host's locale */
+
 struct mfa_config {
 	char store_dir[PATH_MAX];
 	char key_file[PATH_MAX];
@@ -40,6 +45,7 @@ struct mfa_config {
 	unsigned card_min_tries; /* refuse VERIFY with fewer tries left, 1..15 */
 	unsigned card_profiles;  /* MFA_PROFILE_* */
 	char helper[PATH_MAX];   /* setuid helper run when the module is not root */
+	unsigned lang;           /* MFA_LANG_* */
 	/* The fleet store (store = ldap); ignored by the files backend. */
 	unsigned store;                     /* MFA_BACKEND_* */
 	char ldap_uri[MFA_CONFIG_LINE_MAX]; /* blank-separated ldaps://, ldap://, ldapi:// URIs,

@@ -350,6 +350,29 @@ run_check
 check "helper through a symbolic link to a good file: ok" has ok "$HELPER" '^root-owned, setuid'
 check "helper through a symbolic link to a good file: exit 0" all_ok
 
+# --- (9) the language of the clerk's text (lang) -------------------------------------
+# lang = ja reads the catalog through the locale ja_JP.UTF-8; without it the
+# clerks read the host's language.  LOCPATH pointing at an empty directory
+# makes glibc find no locale but its built-in ones, as on a machine where
+# ja_JP.UTF-8 was never generated.
+sandbox
+run_check
+check "lang unset: ok, the host's locale" finding ok lang '^auto: the clerk.s text follows' 0 0 0 0
+echo 'lang = en' >>"$CONF"
+run_check
+check "lang = en: ok" finding ok lang '^en: the clerk.s text is English' 0 0 0 0
+sandbox
+echo 'lang = ja' >>"$CONF"
+run_check
+check "lang = ja with ja_JP.UTF-8 installed: ok" finding ok lang \
+    '^ja: the locale ja_JP.UTF-8 is installed' 0 0 0 0
+mkdir "$S/nolocales"
+RC=0
+LOCPATH=$S/nolocales "$MFAUTH" -c "$CONF" check --pam-dir "$PAMD" --sshd-config "$SSHD_OK" \
+    >"$T/out" 2>"$T/err" || RC=$?
+check "lang = ja without ja_JP.UTF-8: warning, exit 0" finding warning lang \
+    '^ja, but the locale ja_JP.UTF-8 is not installed: clerks read the host.s language' 0 0 0 1
+
 # --- (4) files in the store -----------------------------------------------------------
 sandbox
 $PY -c 'import sys

@@ -15,6 +15,8 @@ prompt, the module's PAM_PROMPT_ECHO_OFF prompt, and messages after a
 refusal (pam_echo's PAM_TEXT_INFO, the module's PAM_ERROR_MSG "already
 used").  Each is checked under the client's LANG=C, C.UTF-8 and ja_JP.UTF-8.
 su in ja_JP.UTF-8 is the control: the module's Japanese messages there.
+Last, the module's option lang=ja on the OpenSSH host (PAM in C): the
+prompt is Japanese all the same, the message after a refusal English.
 See tests/clients/README.md and doc/DESIGN.md ("Language of the clerk's
 text")."""
 import gettext
@@ -122,6 +124,30 @@ def t_japanese_host(sb, lang):
              and not replay_ja.isascii(), out)
 
 
+def t_lang_ja(sb):
+    """lang=ja in the module's options: sshd still runs PAM in the C locale,
+    the module reads its Japanese catalog itself.  Run alone (after the
+    others): it rewrites the sshd service every daemon reads."""
+    ja = catalog(sb)
+    code_ja = ja.gettext(CODE)
+    replay_ja = ja.gettext(REPLAY)
+    openssh, _ = hosts(sb)
+    lang_ja = "".join(l.replace("\n", " lang=ja\n") if "pam_mfauth" in l else l for l in SSHD_STACK)
+    sb.service("sshd", lang_ja)
+    try:
+        u, ok, first, rc, out = used_then_replayed(sb, "tx-lang-ja", openssh, "C.UTF-8", code_ja)
+    finally:
+        sb.service("sshd", "".join(SSHD_STACK))
+    sb.check(f"OpenSSH host (PAM in C), module lang=ja, client LANG=C.UTF-8: the Japanese code "
+             f"prompt ({code_ja.strip()}) shown as sent, and the login succeeds",
+             ok and code_ja.strip() in first and "Verification code" not in first
+             and code_ja != CODE and lang_ja.count(" lang=ja\n") == 2, first)
+    sb.check(f"module lang=ja over ssh: the message after the refusal is English ('{REPLAY}'), "
+             "readable, never escaped Japanese",
+             rc != 0 and REPLAY in out and as_ssh_shows(replay_ja) not in out
+             and replay_ja not in out, out)
+
+
 def t_su_japanese(sb):
     """The control: outside ssh the module's messages stay Japanese."""
     ja = catalog(sb)
@@ -159,6 +185,7 @@ stack = sb.stack().splitlines(keepends=True)
 mfauth_auth = next(i for i, l in enumerate(stack) if l.startswith("auth") and "pam_mfauth" in l)
 stack.insert(mfauth_auth + 1, f"auth     optional  pam_echo.so file={sb.T}/echo-after\n")
 stack.insert(mfauth_auth, f"auth     optional  pam_echo.so file={sb.T}/echo-before\n")
+SSHD_STACK = stack
 sb.service("sshd", "".join(stack))
 sb.service("su", sb.stack())
 for host in hosts(sb):      # from the main thread: setpriv's parent-death signal follows it
@@ -169,4 +196,5 @@ sb.run_scenarios([("openssh_c", lambda s: t_openssh_host(s, "C")),
                   ("japanese_c", lambda s: t_japanese_host(s, "C")),
                   ("japanese_cutf8", lambda s: t_japanese_host(s, "C.UTF-8")),
                   ("japanese_ja", lambda s: t_japanese_host(s, "ja_JP.UTF-8")),
-                  ("su_japanese", t_su_japanese), ("ascii", t_check_ascii)])
+                  ("su_japanese", t_su_japanese), ("ascii", t_check_ascii)],
+                 after=[("lang_ja", t_lang_ja)])

@@ -36,6 +36,28 @@ check "audit: success through the helper, with the caller's uid" \
 	audited "event=auth result=success user=mfa_a factor=totp .*helper=mfauth-verify caller_uid=61001"
 check "the same code again is a replay" not lock mfa_a mfa_a "$code"
 check "audit: replay through the helper" audited "event=auth result=replay user=mfa_a .*caller_uid=61001"
+# lang=ja: the module words the helper's requests and messages in Japanese
+# though the application runs in C (the build's catalog, as --catalogs binds it).
+printf 'auth required %s helper=%s lang=ja\n' "$module" "$helper" >"$T/pam.d/lock_ja"
+chmod a+r "$T/pam.d/lock_ja"
+lock_in_c() { LC_ALL=C LANGUAGE='' lock "$@"; }
+check "lang=ja, application in C: the replayed code refused through the helper" \
+	not lock_in_c mfa_a mfa_a "$code" lock_ja "--catalogs $build/tests/locale"
+check "lang=ja: the prompt is Japanese" grep -q "確認コード: " "$T/out"
+check "lang=ja: the helper's replay message in Japanese" grep -q "このコードは既に使用されました" "$T/out"
+# Where ja_JP.UTF-8 is missing (LOCPATH at an empty directory): the host's
+# language, and one warning line to syslog.
+mkdir -m 755 "$T/no-locales"
+check "lang=ja without ja_JP.UTF-8: refused as before" \
+	not env LOCPATH="$T/no-locales" LC_ALL=C LANGUAGE= bash -c \
+	'setpriv --reuid="$1" --regid="$1" --init-groups "$2" --catalogs "$3" --confdir "$4" \
+		--no-fail-delay lock_ja mfa_a <<<"$5" >"$6" 2>&1' _ "$(uid_of mfa_a)" \
+	"$build/tests/pam/pamcheck" "$build/tests/locale" "$T/pam.d" "$code" "$T/out"
+check "lang=ja without ja_JP.UTF-8: the host's (English) prompt" grep -q "Verification code: " "$T/out"
+check "lang=ja without ja_JP.UTF-8: a warning line in syslog" \
+	audited "pam_mfauth.*warning: lang = ja, but the locale ja_JP.UTF-8 is not installed"
+# Those two replays counted (deny = 3): mfa_a starts the cases below unlocked, as before.
+mfauth unlock mfa_a --reason test >/dev/null
 # A caller's `ulimit -f 0` would kill a root process at its first state
 # write: the helper raises the limit (CAP_SYS_RESOURCE) or, where root lacks
 # that capability (some containers), refuses before reading any state.

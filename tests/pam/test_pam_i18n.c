@@ -6,17 +6,22 @@
  * po/ja.po); this process binds the text domain there, as a host may, and
  * the module must keep that binding.  The module must also leave the host's
  * locale and default text domain alone.  Over ssh (service sshd) the
- * messages, not the prompts, are English.
+ * messages, not the prompts, are English.  The `lang` option picks the
+ * language whatever the host's locale (lang=ja in C, lang=en in
+ * ja_JP.UTF-8) and leaves that locale, the process's and the thread's, as
+ * it was.
  */
 #include "config.h"
 
 #include <libintl.h>
 #include <locale.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -195,6 +200,159 @@ static void test_japanese_over_ssh(void **state)
 	assert_told(&c, JA_LOCKED_ACCT, EN_LOCKED_ACCT);
 }
 
+/* The host's locale after the module ran: the process's as set, and no thread locale. */
+static void assert_host_locale(const char *global)
+{
+	assert_string_equal(setlocale(LC_ALL, NULL), global);
+	assert_true(uselocale((locale_t)0) == LC_GLOBAL_LOCALE);
+}
+
+/*
+ * lang=ja under sshd's C locale: the prompt and (outside ssh) the messages
+ * are Japanese, and the host is still in C with no thread locale.  A
+ * service with lang=auto in the same process still gives English.
+ */
+static void test_lang_ja_in_c(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	struct pt_conv c;
+
+	use_locale("C");
+	pt_service(sb, "mfa", "auth required @MFA lang=ja\naccount required @MFA lang=ja\n");
+	run_login_story(sb, JA_PROMPT, JA_LOCKED_AUTH, JA_LOCKED_ACCT);
+	assert_host_locale("C");
+	assert_string_equal(dgettext(DOMAIN, EN_PROMPT), EN_PROMPT);
+	pt_service(sb, "auto", "auth required @MFA lang=auto\n");
+	assert_int_equal(auth_on(sb, "auto", "000000", &c), PAM_AUTH_ERR);
+	assert_string_equal(c.last_prompt, EN_PROMPT);
+	assert_told(&c, EN_LOCKED_AUTH, JA_LOCKED_AUTH);
+	assert_host_locale("C");
+}
+
+/* lang=en in a Japanese host: English throughout, the host still Japanese. */
+static void test_lang_en_in_ja(void **state)
+{
+	struct pt_sandbox *sb = *state;
+
+	use_locale("ja_JP.UTF-8");
+	pt_service(sb, "mfa", "auth required @MFA lang=en\naccount required @MFA lang=en\n");
+	run_login_story(sb, EN_PROMPT, EN_LOCKED_AUTH, EN_LOCKED_ACCT);
+	assert_host_locale("ja_JP.UTF-8");
+	assert_string_equal(dgettext(DOMAIN, EN_PROMPT), JA_PROMPT);
+}
+
+/*
+ * A host thread with a locale of its own (uselocale): the module's switch
+ * for lang=ja gives it back, the same object, and the host's lookups in it
+ * are still its own language (English in C.UTF-8).
+ */
+static void test_lang_ja_keeps_thread_locale(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	struct pt_conv c;
+	locale_t mine = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
+
+	assert_non_null(mine);
+	use_locale("C");
+	pt_service(sb, "mfa", "auth required @MFA lang=ja\n");
+	assert_true(uselocale(mine) == LC_GLOBAL_LOCALE);
+	assert_int_equal(auth_on(sb, "mfa", "000000", &c), PAM_AUTH_ERR);
+	assert_true(uselocale((locale_t)0) == mine);
+	assert_string_equal(c.last_prompt, JA_PROMPT);
+	assert_string_equal(dgettext(DOMAIN, EN_PROMPT), EN_PROMPT);
+	uselocale(LC_GLOBAL_LOCALE);
+	freelocale(mine);
+	assert_host_locale("C");
+}
+
+/*
+ * lang=ja over ssh (sshd runs PAM in C): the prompt is Japanese, a message
+ * whose translation is not ASCII stays English (ssh would escape it).
+ */
+static void test_lang_ja_over_ssh(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	struct pt_conv c;
+	char code[16];
+
+	use_locale("C");
+	pt_service(sb, "sshd", "auth required @MFA lang=ja\n");
+	pt_code(SEED, "sha1", 6, 30, pt_fake_now, code);
+	assert_int_equal(auth_on(sb, "sshd", code, &c), PAM_SUCCESS);
+	assert_string_equal(c.last_prompt, JA_PROMPT);
+	assert_int_equal(auth_on(sb, "sshd", code, &c), PAM_AUTH_ERR);
+	assert_string_equal(c.last_prompt, JA_PROMPT);
+	assert_told(&c, EN_REPLAY, JA_REPLAY);
+	assert_host_locale("C");
+}
+
+/*
+ * lang=ja where ja_JP.UTF-8 is not installed (LOCPATH at an empty directory:
+ * glibc then finds only its built-in locales): the host's language, English
+ * in C, and the login goes on as before.
+ */
+static void test_lang_ja_without_locale(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	struct pt_conv c;
+	char empty[600];
+
+	snprintf(empty, sizeof(empty), "%s/no-locales", sb->dir);
+	assert_int_equal(mkdir(empty, 0755), 0);
+	use_locale("C");
+	pt_service(sb, "mfa", "auth required @MFA lang=ja\n");
+	assert_int_equal(setenv("LOCPATH", empty, 1), 0);
+	assert_int_equal(auth_on(sb, "mfa", "000000", &c), PAM_AUTH_ERR);
+	assert_int_equal(unsetenv("LOCPATH"), 0);
+	assert_int_equal(c.prompts, 1);
+	assert_string_equal(c.last_prompt, EN_PROMPT);
+	assert_host_locale("C");
+	assert_int_equal(auth_on(sb, "mfa", "000000", &c), PAM_AUTH_ERR);
+	assert_string_equal(c.last_prompt, JA_PROMPT);
+}
+
+/* Many calls in one thread of one process: the same text, the host unchanged each time. */
+static void test_lang_ja_repeated(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	struct pt_conv c;
+
+	use_locale("C");
+	pt_service(sb, "mfa", "auth required @MFA lang=ja\n");
+	for (int i = 0; i < 200; i++) {
+		/* Locked after the third: a locked user is still asked, the same prompt. */
+		assert_int_equal(auth_on(sb, "mfa", "000000", &c), PAM_AUTH_ERR);
+		assert_string_equal(c.last_prompt, JA_PROMPT);
+		assert_host_locale("C");
+	}
+}
+
+/* A thread of a host that runs logins concurrently gets lang=ja too, and no thread locale left. */
+static void *ja_in_thread(void *arg)
+{
+	struct pt_sandbox *sb = arg;
+	struct pt_conv c;
+	bool ok;
+
+	ok = auth_on(sb, "mfa", "000000", &c) == PAM_AUTH_ERR &&
+	    strcmp(c.last_prompt, JA_PROMPT) == 0 && uselocale((locale_t)0) == LC_GLOBAL_LOCALE;
+	return ok ? sb : NULL;
+}
+
+static void test_lang_ja_in_thread(void **state)
+{
+	struct pt_sandbox *sb = *state;
+	pthread_t t;
+	void *ret = NULL;
+
+	use_locale("C");
+	pt_service(sb, "mfa", "auth required @MFA lang=ja\n");
+	assert_int_equal(pthread_create(&t, NULL, ja_in_thread, sb), 0);
+	assert_int_equal(pthread_join(t, &ret), 0);
+	assert_ptr_equal(ret, sb);
+	assert_host_locale("C");
+}
+
 /* The card prompts (the card rig runs in C): the wording the clerks know. */
 static void test_card_wording(void **state)
 {
@@ -272,6 +430,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_english_in_c, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_japanese_prompt_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_japanese_over_ssh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lang_ja_in_c, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lang_en_in_ja, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lang_ja_keeps_thread_locale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lang_ja_over_ssh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lang_ja_without_locale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lang_ja_repeated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lang_ja_in_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_wording, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_binds_unbound_domain, setup, teardown),
 	};

@@ -10,6 +10,9 @@
  * through a real PAM stack (pam_start .. pam_end, as a host does), half call
  * the module that the test keeps loaded.
  *
+ * The stack's logins ask in Japanese (lang=ja, doc/DESIGN.md "Language of
+ * the clerk's text"), whose thread-local locale each lookup makes and frees.
+ *
  * Checked: every return code exactly; no descriptor left open (the list in
  * /proc/self/fd after a warm-up equals the one at the end); the heap does not
  * grow; every login reached syslog.  tests/pam/valgrind-longlived.sh runs
@@ -26,6 +29,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <libintl.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <setjmp.h>
@@ -106,7 +110,7 @@ static int setup(void **state)
 	pt_fake_now = ptl_enabled() ? (ptl_wall_clock() / 30 + 1) * 30 : 1800000000;
 	/* fail_interval shorter than the clock's stride: bob's failures never pile up. */
 	pt_setup(&f->sb, "deny = 5\nunlock_time = 0\nfail_interval = 60\n");
-	pt_service(&f->sb, "mfa", "auth required @MFA\naccount required @MFA\n");
+	pt_service(&f->sb, "mfa", "auth required @MFA lang=ja\naccount required @MFA lang=ja\n");
 	pt_service(&f->sb, "mfa-nullok",
 	    "auth required @MFA nullok\nauth required pam_permit.so\n");
 	for (int i = 0; i < SUCCESS_USERS; i++) {
@@ -324,6 +328,7 @@ static void test_thousand_logins(void **state)
 	bool check_heap = getenv(TCACHE_OFF) != NULL && f->logins >= 4 * HEAP_WARMUP;
 	size_t heap_warm = 0, heap_end;
 	int logins = 0, n_before, n_warm = -1, n_after;
+	struct pt_conv c;
 
 	n_before = hu_fd_list(before, sizeof(before));
 	assert_true(n_before > 0);
@@ -377,6 +382,11 @@ static void test_thousand_logins(void **state)
 	/* The state is what the mix says: bob's old failures expired, carol still locked. */
 	assert_int_equal(pt_failures(&f->sb, "bob"), 1);
 	assert_int_equal(pt_failures(&f->sb, "carol"), 5);
+	/* The stack's prompt was Japanese all along (lang=ja; the host is in C). */
+	memset(&c, 0, sizeof(c));
+	c.reply = "000000";
+	assert_int_equal(hu_stack_auth(&f->sb, "mfa", "carol", &c), PAM_AUTH_ERR);
+	assert_string_equal(c.last_prompt, "確認コード: ");
 }
 
 /*
@@ -405,6 +415,8 @@ static int rerun_without_tcache(char **argv)
 	return -1;
 }
 
+static char catalogs[512];
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,5 +433,10 @@ int main(int argc, char **argv)
 	/* No pcscd for this process: the card user falls back to the code prompt. */
 	if (setenv("PCSCLITE_CSOCK_NAME", "/nonexistent/mfauth-test/pcscd.comm", 1) != 0)
 		return 1;
+	/* The build's Japanese catalog (made by make check), as a host may bind it. */
+	snprintf(catalogs, sizeof(catalogs), "%s/tests/locale",
+	    getenv("MFAUTH_BUILDDIR") != NULL ? getenv("MFAUTH_BUILDDIR") : ".");
+	bindtextdomain("mfauth", catalogs);
+	unsetenv("LANGUAGE");
 	return cmocka_run_group_tests_name("pam_longlived", tests, NULL, NULL);
 }

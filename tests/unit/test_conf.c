@@ -62,6 +62,7 @@ static const struct field fields[] = {
 	FLD(card_min_tries, F_UINT),
 	FLD(card_profiles, F_UINT),
 	FLD(store, F_UINT),
+	FLD(lang, F_UINT),
 	FLD(ldap_uri, F_STR),
 	FLD(ldap_base, F_STR),
 	FLD(ldap_bind_dn, F_STR),
@@ -175,6 +176,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.card_min_tries, 2);
 	assert_int_equal(cfg.card_profiles, MFA_PROFILE_JPKI | MFA_PROFILE_PIV);
 	assert_int_equal(cfg.store, MFA_BACKEND_FILES);
+	assert_int_equal(cfg.lang, MFA_LANG_AUTO);
 	assert_string_equal(cfg.ldap_uri, "");
 	assert_string_equal(cfg.ldap_base, "");
 	assert_string_equal(cfg.ldap_bind_dn, "");
@@ -249,6 +251,9 @@ static const struct good_case good_cases[] = {
 	{ "card_profiles", "piv,jpki", MFA_PROFILE_JPKI | MFA_PROFILE_PIV, NULL },
 	{ "store", "files", MFA_BACKEND_FILES, NULL },
 	{ "store", "ldap", MFA_BACKEND_LDAP, NULL },
+	{ "lang", "auto", MFA_LANG_AUTO, NULL },
+	{ "lang", "ja", MFA_LANG_JA, NULL },
+	{ "lang", "en", MFA_LANG_EN, NULL },
 	{ "ldap_uri", "", 0, "" },
 	{ "ldap_uri", "ldaps://dir1.example.lg.jp ldaps://dir2.example.lg.jp", 0,
 	    "ldaps://dir1.example.lg.jp ldaps://dir2.example.lg.jp" },
@@ -400,6 +405,10 @@ static const struct bad_case bad_cases[] = {
 	{ "store", "files,ldap", "'files,ldap' is not one of" },
 	{ "store", "ldap ", "'ldap ' is not one of" },
 	{ "store", "sql", "'sql' is not one of" },
+	{ "lang", "", "'' is not one of auto, ja, en" },
+	{ "lang", "JA", "'JA' is not one of" },
+	{ "lang", "ja_JP.UTF-8", "'ja_JP.UTF-8' is not one of" },
+	{ "lang", "ja,en", "'ja,en' is not one of" },
 	{ "store", NULL, "needs a value" },
 	{ "ldap_uri", "dir1.example.lg.jp", "not an ldaps://, ldap:// or ldapi:// URI" },
 	{ "ldap_uri", "ldaps://a http://b", "'http://b' is not an ldaps://" },
