@@ -264,7 +264,7 @@ static void directory_key(const struct cli *c, struct report *r, const struct ch
 		    id, c->cfg.key_file);
 	else if (k->loaded[CHECK_KEY_NEXT])
 		check_report(r, SEV_INFO, "key", c->cfg.ldap_base,
-		    has == CHECK_KEY_NEXT ?
+		    memcmp(k->store_key, k->id[CHECK_KEY_NEXT], MFA_KEYID_LEN) == 0 ?
 		        _("the decoy entry is re-sealed under the new key %s: the rotation "
 		          "running here is past its second pass") :
 		        _("the decoy entry is still under the old key %s: the rotation "

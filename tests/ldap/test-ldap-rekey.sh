@@ -321,6 +321,14 @@ check "check on t1 (staged key, not retired): the rotation finished, retire" \
 	key_says warning "$LDAP_RIG_BASE" "^the rotation finished in the directory \\(sealed under the staged key $new\\): run mfauth rekey --retire\$"
 check "... every entry under the new key" \
 	key_says info "$LDAP_RIG_BASE" "^entries under the old key $old: 0; under the new key $new: $(entries_under "$new")\$"
+# A staff machine whose own rotation is past the decoy: staff2's staged key also as a running
+# rotation's .new (what an interruption after the decoy leaves on the machine that ran it; the
+# same key staged beside it, which the key ring allows).
+cp -p "$T/staff2/store.key.next" "$T/staff2/store.key.new"
+checked staff2
+check "check with a rotation running here past the decoy: the decoy under the new key, no error" \
+	exits_and_says 0 info "$LDAP_RIG_BASE" "^the decoy entry is re-sealed under the new key $new: the rotation running here is past its second pass\$"
+rm "$T/staff2/store.key.new"
 checked t4
 check "check on t4 (skipped the copy) after the rotation: the directory is under a key it lacks, exit 1" \
 	exits_and_says 1 error "$LDAP_RIG_BASE" "^the directory is sealed under key $new, which this machine does not hold: copy the staged key \\($T/t4/store.key.next\\)"
