@@ -60,8 +60,7 @@ struct check_key_count {
 
 /* What check learns of the keys: this machine's files, and what the store is sealed under. */
 struct check_keys {
-	bool present[CHECK_KEY_FILES]; /* the file exists */
-	bool loaded[CHECK_KEY_FILES];  /* and loads: id[] is its key id (never the key) */
+	bool loaded[CHECK_KEY_FILES]; /* the file loads: id[] is its key id (never the key) */
 	uint8_t id[CHECK_KEY_FILES][MFA_KEYID_LEN];
 	bool store_key_seen; /* store_key: the key id the decoy entry claims */
 	uint8_t store_key[MFA_KEYID_LEN];

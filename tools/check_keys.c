@@ -112,7 +112,6 @@ static bool key_file(struct report *r, const char *path, enum check_key_file whi
 			    strerror(errno));
 		return false;
 	}
-	k->present[which] = true;
 	worst = key_file_modes(r, path, &st);
 	memset(&key, 0, sizeof(key));
 	rc = mfa_key_load(path, &key, &perr);
