@@ -113,6 +113,11 @@ out:
 	return rc;
 }
 
+const uint8_t *mfa_state_slot_keyid(const uint8_t slot[MFA_STATE_SLOT_LEN])
+{
+	return memcmp(slot, MFA_STATE_MAGIC, 4) == 0 ? slot + 5 : NULL;
+}
+
 int mfa_state_unseal_slot(const struct mfa_key *key, const char *user,
     const uint8_t slot[MFA_STATE_SLOT_LEN], struct mfa_state *st)
 {

@@ -998,6 +998,23 @@ static void check_uris(struct scan *sc)
 	}
 }
 
+/* The key id the decoy's state claims: the key the fleet is on (rekey seals the decoy last). */
+static void check_decoy_key(struct scan *sc, struct ldap_store *s)
+{
+	struct mfa_ldap_entry e;
+	const uint8_t *id;
+
+	memset(&e, 0, sizeof(e));
+	if (sc->ins->store_key == NULL || mfa_ldap_read(s->conn, DECOY_USER, &e) != 0)
+		return;
+	id = e.has_state && e.state_len == MFA_STATE_SLOT_LEN ?
+	    mfa_state_slot_keyid(e.state) :
+	    NULL;
+	if (id != NULL)
+		sc->ins->store_key(id, sc->ctx);
+	mfa_ldap_entry_free(&e);
+}
+
 /* Each user found under the base, handed to the caller (who loads record and state). */
 static int check_entries(struct scan *sc, struct ldap_store *s)
 {
@@ -1019,6 +1036,7 @@ static int check_entries(struct scan *sc, struct ldap_store *s)
 
 		if (strcmp(all.names[i], DECOY_USER) == 0) {
 			decoy = true;
+			check_decoy_key(sc, s);
 			continue;
 		}
 		snprintf(subject, sizeof(subject), "cn=%s,%s", all.names[i], sc->cfg->ldap_base);
@@ -1037,6 +1055,12 @@ static int check_entries(struct scan *sc, struct ldap_store *s)
 		it.has_state = e.has_state;
 		it.state_subject = subject;
 		it.state_readable = e.has_state;
+		it.state_keyid = e.has_state && e.state_len == MFA_STATE_SLOT_LEN ?
+		    mfa_state_slot_keyid(e.state) :
+		    NULL;
+		it.record_keyid = e.has_record && e.record_len <= MFA_RECORD_MAX ?
+		    mfa_record_keyid(e.record, e.record_len) :
+		    NULL;
 		if (e.has_record && !e.has_state)
 			say(sc, MFA_STORE_ERROR, subject,
 			    _("record without a state: %s cannot log in "

@@ -19,6 +19,7 @@ struct scan {
 	struct report *r;
 	struct mfa_store *store; /* NULL: names and modes are checked, nothing decrypted */
 	struct check_sshd_who *who;
+	struct check_keys *keys;
 	uint64_t now;
 	size_t records, records_ok, states_ok, clock_problems;
 };
@@ -126,10 +127,17 @@ static void check_orphan_state(struct scan *s, const struct mfa_store_item *it)
 	    it->user);
 }
 
+static void on_store_key(const uint8_t *keyid, void *ctx)
+{
+	struct scan *s = ctx;
+	check_keys_store_key(s->keys, keyid);
+}
+
 static void on_item(const struct mfa_store_item *it, void *ctx)
 {
 	struct scan *s = ctx;
 
+	check_keys_count(s->keys, it->state_keyid, it->record_keyid);
 	if (it->has_record)
 		check_record(s, it);
 	else
@@ -138,9 +146,9 @@ static void on_item(const struct mfa_store_item *it, void *ctx)
 
 /* Everything in the store (check.h). */
 void check_store_files(struct cli *c, struct report *r, struct mfa_store *store, uint64_t now,
-    struct clock_seen *clock, struct check_sshd_who *who)
+    struct clock_seen *clock, struct check_sshd_who *who, struct check_keys *keys)
 {
-	static const struct mfa_store_inspector ins = { on_finding, on_item };
+	static const struct mfa_store_inspector ins = { on_finding, on_item, on_store_key };
 	struct scan s;
 	const char *where = c->cfg.store == MFA_BACKEND_LDAP ? c->cfg.ldap_base : c->cfg.store_dir;
 
@@ -149,6 +157,7 @@ void check_store_files(struct cli *c, struct report *r, struct mfa_store *store,
 	s.r = r;
 	s.store = store;
 	s.who = who;
+	s.keys = keys;
 	s.now = now;
 	if (mfa_store_check(&c->cfg, store, now, &ins, &s) != 0)
 		return; /* check_store_dir has said why */

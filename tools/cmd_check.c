@@ -1,9 +1,10 @@
 /*
  * mfauth check: read-only self-inspection (doc/DESIGN.md §3).
  *
- * Looks at the config file, the key file, the store directory and every file
- * in it (each record must decrypt and name a factor, each state must load),
- * the clock, and the PAM stacks.  One line per result,
+ * Looks at the config file, the key files (and, over the directory, whether
+ * this machine holds the key the fleet is sealed under), the store directory
+ * and every file in it (each record must decrypt and name a factor, each
+ * state must load), the clock, and the PAM stacks.  One line per result,
  * "SEVERITY: SUBJECT: MESSAGE", with an "ok" line for every check that
  * passed so an auditor sees what was looked at, then a summary; --json prints
  * the same results as an array of {check, severity, subject, message}.
@@ -11,7 +12,8 @@
  *
  * Nothing is written: the store is opened with mfa_store_open() and read with
  * mfa_store_load() and mfa_store_read_state() (a shared lock, no update).
- * Here: checks 1-3 and the command; the results are check_report.c's,
+ * Here: checks 1 and 3 and the command; the results are check_report.c's,
+ * check 2 (the key files, and the keys the store is under) check_keys.c,
  * check 4 (the files in the store) is check_store.c, check 5 (the clock)
  * check_clock.c, check 6 (the PAM stacks) check_pam.c, check 7 (sshd's
  * settings, when the sshd stack runs the module) check_sshd.c, check 8 (the
@@ -84,61 +86,6 @@ static bool check_config(struct cli *c, struct report *r)
 	return true;
 }
 
-/* ---- (2) key file ------------------------------------------------------- */
-
-/* Ownership and mode of the key file; returns the worst severity reported. */
-static enum sev key_file_modes(struct report *r, const char *path, const struct stat *st)
-{
-	mode_t mode = st->st_mode & 07777;
-	enum sev worst = SEV_OK;
-
-	if (S_ISLNK(st->st_mode)) {
-		check_report(r, SEV_CRITICAL, "key", path, "%s", _("is a symbolic link"));
-		return SEV_CRITICAL;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		check_report(r, SEV_CRITICAL, "key", path, "%s", _("not a regular file"));
-		return SEV_CRITICAL;
-	}
-	if (st->st_uid != 0) {
-		check_report(r, SEV_CRITICAL, "key", path, _("owned by uid %u, not root"),
-		    (unsigned)st->st_uid);
-		worst = SEV_CRITICAL;
-	}
-	if ((mode & 0022) != 0) {
-		check_report(r, SEV_CRITICAL, "key", path,
-		    _("writable by group or others (mode %04o)"), (unsigned)mode);
-		worst = SEV_CRITICAL;
-	}
-	if ((mode & 0044) != 0) {
-		check_report(r, SEV_CRITICAL, "key", path,
-		    _("readable by group or others (mode %04o): "
-		      "chmod 0400, and run mfauth rekey if anyone may have read it"),
-		    (unsigned)mode);
-		worst = SEV_CRITICAL;
-	}
-	if ((mode & ~(mode_t)0666) != 0) {
-		check_report(r, SEV_ERROR, "key", path,
-		    _("mode %04o has execute or special bits: want 0400"), (unsigned)mode);
-		if (worst < SEV_ERROR)
-			worst = SEV_ERROR;
-	}
-	if (st->st_nlink != 1) {
-		check_report(r, SEV_CRITICAL, "key", path,
-		    _("has %lu hard links: a copy elsewhere may be "
-		      "readable"),
-		    (unsigned long)st->st_nlink);
-		worst = SEV_CRITICAL;
-	}
-	if (st->st_size != MFA_KEY_LEN) {
-		check_report(r, SEV_ERROR, "key", path, _("%lld bytes, want exactly %d"),
-		    (long long)st->st_size, MFA_KEY_LEN);
-		if (worst < SEV_ERROR)
-			worst = SEV_ERROR;
-	}
-	return worst;
-}
-
 /* lstat(path), reporting an error when it fails: a missing file is one init creates. */
 static bool lstat_reported(struct report *r, const char *check, const char *path, struct stat *st)
 {
@@ -150,48 +97,6 @@ static bool lstat_reported(struct report *r, const char *check, const char *path
 	else
 		check_report(r, SEV_ERROR, check, path, _("cannot stat: %s"), strerror(errno));
 	return false;
-}
-
-/* Returns true when the key loads (the store can be opened as far as the key goes). */
-static bool check_key(struct cli *c, struct report *r)
-{
-	const char *path = c->cfg.key_file;
-	struct mfa_path_error perr = { "" };
-	struct mfa_key key;
-	struct stat st;
-	char leftover[PATH_MAX + 8];
-	enum sev worst;
-	int rc;
-
-	/* The next key of a rotation (store.h): the store reads with it too, so check it alike. */
-	snprintf(leftover, sizeof(leftover), "%s.new", path);
-	if (lstat(leftover, &st) == 0) {
-		check_report(r, SEV_ERROR, "key", leftover, "%s",
-		    _("rekey interrupted: run mfauth rekey to finish"));
-		key_file_modes(r, leftover, &st);
-	}
-	if (!lstat_reported(r, "key", path, &st))
-		return false;
-	worst = key_file_modes(r, path, &st);
-	memset(&key, 0, sizeof(key));
-	rc = mfa_key_load(path, &key, &perr);
-	mfa_key_wipe(&key);
-	if (rc != 0) {
-		/* Only when the checks above did not already say why. */
-		if (worst < SEV_ERROR)
-			check_report(r, rc == MFA_ERR_UNSAFE ? SEV_CRITICAL : SEV_ERROR, "key",
-			    path, "%s", check_after_subject(perr.msg, path));
-		return false;
-	}
-	if ((st.st_mode & 0200) != 0)
-		check_report(r, SEV_WARNING, "key", path,
-		    _("mode %04o: 0400 preferred (nothing writes the "
-		      "key after mfauth init)"),
-		    (unsigned)(st.st_mode & 07777));
-	else if (worst == SEV_OK)
-		check_report(r, SEV_OK, "key", path, _("root-owned, mode 0400, %d bytes, loads"),
-		    MFA_KEY_LEN);
-	return true;
 }
 
 /* ---- (3) store directory ---------------------------------------------------- */
@@ -259,7 +164,8 @@ static void check_store(struct cli *c, struct report *r, uint64_t now, struct cl
 	struct mfa_store *store = NULL;
 	/* store = ldap: no store directory; the backend's check reaches the servers. */
 	bool ldap = c->cfg.store == MFA_BACKEND_LDAP;
-	bool key_ok = check_key(c, r), dir_ok = ldap || check_store_dir(c, r);
+	struct check_keys keys;
+	bool key_ok = check_keys_files(c, r, &keys), dir_ok = ldap || check_store_dir(c, r);
 	int rc;
 
 	if (key_ok && dir_ok && (rc = mfa_store_open(&c->cfg, &store, &perr)) != 0) {
@@ -268,7 +174,9 @@ static void check_store(struct cli *c, struct report *r, uint64_t now, struct cl
 		    cli_strerror(rc));
 		store = NULL;
 	}
-	check_store_files(c, r, store, now, clock, who);
+	check_store_files(c, r, store, now, clock, who, &keys);
+	if (store != NULL)
+		check_keys_store(c, r, &keys);
 	mfa_store_close(store);
 }
 

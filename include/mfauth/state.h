@@ -40,6 +40,13 @@ struct mfa_state {
 int mfa_state_seal_slot(const struct mfa_key *key, const char *user, const struct mfa_state *st,
     uint8_t slot[MFA_STATE_SLOT_LEN]);
 
+/*
+ * The key id a slot claims to be sealed under (not authenticated: only for
+ * choosing a key, or for telling which key a value is under), or NULL if the
+ * slot is not a state slot.
+ */
+const uint8_t *mfa_state_slot_keyid(const uint8_t slot[MFA_STATE_SLOT_LEN]);
+
 /* Authenticate and decode one slot; MFA_ERR_CORRUPT/VERSION/KEYID on failure. */
 int mfa_state_unseal_slot(const struct mfa_key *key, const char *user,
     const uint8_t slot[MFA_STATE_SLOT_LEN], struct mfa_state *st);

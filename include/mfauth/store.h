@@ -222,10 +222,24 @@ struct mfa_store_item {
 	bool has_state;
 	const char *state_subject;
 	bool state_readable;
+	/*
+	 * The key ids the state and the record claim to be sealed under (not
+	 * authenticated), MFA_KEYID_LEN bytes; NULL when unknown (no such value,
+	 * not a value of ours, or a backend that does not read them: files).
+	 */
+	const uint8_t *state_keyid;
+	const uint8_t *record_keyid;
 };
+/*
+ * store_key (may be NULL) is called at most once, with the key id the
+ * store's own values claim (the directory's decoy entry: re-sealed last in
+ * a rotation, so the key the fleet is on); not called when the backend has
+ * no such value (files: its decoy is never re-sealed) or cannot read it.
+ */
 struct mfa_store_inspector {
 	void (*finding)(const struct mfa_store_finding *f, void *ctx);
 	void (*item)(const struct mfa_store_item *it, void *ctx);
+	void (*store_key)(const uint8_t *keyid, void *ctx);
 };
 int mfa_store_check(const struct mfa_config *cfg, struct mfa_store *store, uint64_t now,
     const struct mfa_store_inspector *ins, void *ctx);

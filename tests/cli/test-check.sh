@@ -126,6 +126,10 @@ run_check_at() {
 }
 
 rc_is() { [ "$RC" -eq "$1" ]; }
+# keyid_of FILE: the key id of a key file's key (seal.c: SHA-256("mfauth key id" || key), 8 bytes).
+keyid_of() { { printf 'mfauth key id'; cat "$1"; } | sha256sum | cut -c1-16; }
+# not_in_out SECRET SHOWN: stdout has SHOWN and not SECRET.
+not_in_out() { grep -qF -- "$2" "$T/out" && ! grep -qiF -- "$1" "$T/out"; }
 # has SEVERITY SUBJECT [MESSAGE-ERE]: a line "SEVERITY: SUBJECT: MESSAGE".
 has() {
 	awk -v p="$1: $2: " 'index($0, p) == 1 { print substr($0, length(p) + 1) }' "$T/out" \
@@ -172,7 +176,9 @@ check "clean: exit 0" rc_is 0
 check "clean: only ok lines and a zero summary" all_ok
 check "clean: summary counts nothing" summary_is 0 0 0
 check "clean: config checked" has ok "$CONF" 'root-owned'
-check "clean: key checked" has ok "$KEY" 'mode 0400, 32 bytes, loads'
+check "clean: key checked, named by its key id" has ok "$KEY" "mode 0400, 32 bytes, loads; key $(keyid_of "$KEY")\$"
+check "clean: the key's bytes are never printed, its id is" \
+    not_in_out "$(od -An -tx1 -v "$KEY" | tr -d ' \n')" "$(keyid_of "$KEY")"
 check "clean: store directory checked" has ok "$STORE" 'mode 0700'
 check "clean: store files checked" has ok "$STORE" '^4 files, all regular'
 check "clean: records decrypt" has ok "$STORE" \
@@ -255,8 +261,11 @@ sandbox
 head -c 32 /dev/urandom >"$KEY.new"
 chmod 0400 "$KEY.new"
 run_check
-check "KEYFILE.new left over: error, exit 1" finding error "$KEY.new" \
-    '^rekey interrupted: run mfauth rekey to finish$' 1 0 1 0
+check "KEYFILE.new left over: a warning naming the new key, exit 0" finding warning "$KEY.new" \
+    "^a rotation to key $(keyid_of "$KEY.new") was interrupted or is running: run mfauth rekey to finish\$" \
+    0 0 0 1
+check "KEYFILE.new left over: the current key still named by its own id" has ok "$KEY" \
+    "loads; key $(keyid_of "$KEY")\$"
 check "KEYFILE.new left over: records still decrypt (read with both keys)" has ok "$STORE" \
     '^2 records decrypt'
 chmod 0644 "$KEY.new"
@@ -265,6 +274,24 @@ check "KEYFILE.new readable by others: critical too" has critical "$KEY.new" \
     'readable by group or others'
 check "KEYFILE.new readable by others: the store does not open, said so" has error "$STORE" \
     '^cannot open the store'
+sandbox
+# A staged key (mfauth rekey --stage): read with, never sealed under; nothing to do yet.
+"$MFAUTH" -c "$CONF" rekey --stage >/dev/null
+staged=$(keyid_of "$KEY.next")
+run_check
+check "KEYFILE.next staged: info naming the staged key, exit 0, nothing found" \
+    finding info "$KEY.next" \
+    "^a staged key, $staged: read with, never sealed under, until mfauth rekey rotates to it\$" \
+    0 0 0 0
+chmod 0440 "$KEY.next"
+run_check
+check "KEYFILE.next readable by the group: critical (and the store does not open: 1 error)" \
+    finding critical "$KEY.next" 'readable by group or others \(mode 0440\)' 1 1 1 0
+chmod 0400 "$KEY.next"
+"$MFAUTH" -c "$CONF" rekey >/dev/null
+run_check
+check "after mfauth rekey: the key is the staged key, nothing found" \
+    finding ok "$KEY" "loads; key $staged\$" 0 0 0 0
 sandbox
 rm "$KEY"
 run_check

@@ -11,7 +11,11 @@
 # refused with a clear error, never let in: its login of a re-sealed entry fails closed
 # (audit reason=key_id with the detail), and --retire refuses before the directory is
 # re-sealed or without a staged key.  Afterwards every value is under the new key and
-# `mfauth check` is clean.  Private mount namespace (sinkrun), as test-ldap-login.sh.
+# `mfauth check` is clean.  `mfauth check` reports where each machine stands at every stage:
+# the key ids of its key files, the decoy's key, the entries under the old and the new key, an
+# error on the terminal that missed the copy (before its first login fails) and a warning to
+# retire on one that still holds the staged key.  Private mount namespace (sinkrun), as
+# test-ldap-login.sh.
 set -uo pipefail
 
 build=${MFAUTH_BUILDDIR:?set MFAUTH_BUILDDIR}
@@ -140,7 +144,39 @@ for line in sys.stdin:
 # under ID: how many values the directory holds under key id ID.
 under() { ids_in_directory | awk -v id="$1" '$3 == id' | wc -l; }
 value_id() { ids_in_directory | awk -v cn="$1" -v a="$2" '$1 == cn && $2 == a { print $3 }'; }
-on_check_failure() { for f in "$T"/out.*; do sed "s|^|       $(basename "$f") |" "$f" | head -4; done; }
+# checked MACHINE: `mfauth check --json` on MACHINE into $T/checked.json, its exit status in crc.
+# Its PAM stacks: one that check finds sound ($T/pam.d's are bare, which check calls errors), so
+# the exit status tells of the keys and the store.
+mkdir -m 755 "$T/check-pam.d"
+printf '%s\n' 'auth requisite pam_unix.so' 'auth required pam_mfauth.so' \
+	'account required pam_unix.so' 'account required pam_mfauth.so' >"$T/check-pam.d/login"
+checked() {
+	"$build/tools/mfauth" -c "$T/$1.conf" check --json --pam-dir "$T/check-pam.d" \
+		>"$T/checked.json" 2>"$T/checked.err"
+	crc=$?
+}
+# key_says SEVERITY SUBJECT ERE: the last check has a "key" result of that severity and subject
+# whose message matches ERE.
+key_says() {
+	python3 -c 'import json, re, sys
+j = json.load(open(sys.argv[1]))
+sys.exit(0 if any(r["check"] == "key" and r["severity"] == sys.argv[2] and r["subject"] == sys.argv[3]
+                  and re.search(sys.argv[4], r["message"]) for r in j) else 1)' "$T/checked.json" "$@"
+}
+# exits_and_says RC SEVERITY SUBJECT ERE: the last check exited RC and has that "key" result.
+exits_and_says() { test "$crc" -eq "$1" && key_says "${@:2}"; }
+# key_clean: the last check's "key" results are all ok or info, and there is an ok one.
+key_clean() {
+	python3 -c 'import json, sys
+k = [r["severity"] for r in json.load(open(sys.argv[1])) if r["check"] == "key"]
+sys.exit(0 if "ok" in k and set(k) <= {"ok", "info"} else 1)' "$T/checked.json"
+}
+# entries_under ID: entries (the decoy not counted) whose state is under key id ID.
+entries_under() { ids_in_directory | awk -v id="$1" '$1 != "/decoy" && $2 == "mfauthState" && $3 == id' | wc -l; }
+on_check_failure() {
+	for f in "$T"/out.*; do sed "s|^|       $(basename "$f") |" "$f" | head -4; done
+	[ -e "$T/checked.json" ] && grep '"check":"key"' "$T/checked.json" | sed 's|^|       check: |'
+}
 
 # --- before: one key, on every machine ---------------------------------------------------------
 check "mfauth init (staff) makes the fleet's key" mfauth init
@@ -156,6 +192,11 @@ check "import csv (staff): $((40 + BULK)) clerks" mfauth import csv <"$T/seeds.c
 entries=$((2 * (40 + BULK) + 1)) # a record and a state per clerk, and the decoy's state
 check "every value is under the key ($entries)" test "$(under "$old")" -eq $entries
 logins_ok "before the rotation" $TERMS
+checked t1
+check "check on t1 before the rotation: the directory is under t1's key, exit 0" \
+	exits_and_says 0 ok "$LDAP_RIG_BASE" "^the directory is sealed under this machine's key $old\$"
+check "... the key file named by its key id, every key result ok" \
+	test -n "$(key_says ok "$T/t1/store.key" "loads; key $old\$" && key_clean && echo y)"
 
 # --- stage: a new key on the staff machine, read but never sealed under ---------------------
 check "a terminal cannot retire without a staged key" not keep on t1 rekey --retire
@@ -171,6 +212,13 @@ check "a staff change on the staged machine (unlock $u)" mfauth unlock "$u"
 check "... is sealed under the old key, not the staged one" test "$(value_id "$u" mfauthState)" = "$old"
 check "... so $u logs in on a terminal without the staged key" login t4 "$u" "$(code_of "$u")"
 check "nothing in the directory is under the staged key" test "$(under "$new")" -eq 0
+checked staff
+check "check on the staging machine: the staged key, by its id" \
+	key_says info "$T/staff/store.key.next" "^a staged key, $new: read with, never sealed under"
+check "... and the directory not yet re-sealed under it" \
+	key_says info "$LDAP_RIG_BASE" "^a key is staged \\($new\\); the directory is not yet re-sealed under it\$"
+check "... no entry under it yet" \
+	key_says info "$LDAP_RIG_BASE" "^entries under the old key $old: [0-9]+; under the new key $new: 0\$"
 
 # --- the staged key reaches t1..t3 (t4 skips this stage) ---------------------------------------
 for m in t1 t2 t3 staff2; do cp -p "$T/staff/store.key.next" "$T/$m/store.key.next"; done
@@ -200,6 +248,21 @@ check "the staff machine's staged key became its next key" \
 	test -e "$T/staff/store.key.new" -a ! -e "$T/staff/store.key.next"
 done_clerk=$(ids_in_directory | awk -v id="$new" '$2 == "mfauthState" && $3 == id && $1 ~ /^fleet_b/ && !found { print $1; found = 1 }')
 check "a clerk already re-sealed ($done_clerk)" test -n "$done_clerk"
+# mfauth check while the re-seal is stopped: before any login on t4 has failed.
+n_old=$(entries_under "$old") n_new=$(entries_under "$new")
+checked t4
+check "check on t4 (skipped the copy), mid re-seal: an error naming the key it lacks and the count, exit 1" \
+	exits_and_says 1 error "$LDAP_RIG_BASE" "^entries sealed under key $new, which this machine does not hold: $n_new \\(.*copy the staged key, $T/t4/store.key.next"
+checked staff
+check "check on the staging machine mid re-seal: the rotation running here, by the new key's id" \
+	key_says warning "$T/staff/store.key.new" "^a rotation to key $new was interrupted or is running: run mfauth rekey to finish\$"
+check "... $n_old entries under the old key, $n_new under the new" \
+	key_says info "$LDAP_RIG_BASE" "^entries under the old key $old: $n_old; under the new key $new: $n_new\$"
+check "... the decoy still under the old key, and no key error (it holds both keys): exit 0" \
+	exits_and_says 0 info "$LDAP_RIG_BASE" "^the decoy entry is still under the old key $old"
+checked t1
+check "check on t1 (holds the staged key) mid re-seal: the same counts, no error, exit 0" \
+	exits_and_says 0 info "$LDAP_RIG_BASE" "^entries under the old key $old: $n_old; under the new key $new: $n_new\$"
 logins_ok "during the re-seal" t1 t2 t3
 check "during the re-seal: $done_clerk (new key) logs in on t2" login t2 "$done_clerk" "$(code_of "$done_clerk")"
 check "... and stays under the new key (t2 holds both: keeps the entry's key)" \
@@ -248,6 +311,27 @@ entries=$((entries + 2))
 check "every value in the directory is under the new key ($entries), fleet_n3's too" \
 	test "$(under "$new")" -eq $entries -a "$(value_id fleet_n3 mfauthRecord)" = "$new"
 check "audit: rekey counted fleet_n3" audited "event=rekey result=success user= reason= users=$((41 + BULK))"
+checked staff
+check "check on the staging machine after the rotation: under its key, exit 0" \
+	exits_and_says 0 ok "$LDAP_RIG_BASE" "^the directory is sealed under this machine's key $new\$"
+check "... no .new left, every key result ok" \
+	test -n "$(key_says ok "$T/staff/store.key" "loads; key $new\$" && key_clean && echo y)"
+checked t1
+check "check on t1 (staged key, not retired): the rotation finished, retire" \
+	key_says warning "$LDAP_RIG_BASE" "^the rotation finished in the directory \\(sealed under the staged key $new\\): run mfauth rekey --retire\$"
+check "... every entry under the new key" \
+	key_says info "$LDAP_RIG_BASE" "^entries under the old key $old: 0; under the new key $new: $(entries_under "$new")\$"
+# A staff machine whose own rotation is past the decoy: staff2's staged key also as a running
+# rotation's .new (what an interruption after the decoy leaves on the machine that ran it; the
+# same key staged beside it, which the key ring allows).
+cp -p "$T/staff2/store.key.next" "$T/staff2/store.key.new"
+checked staff2
+check "check with a rotation running here past the decoy: the decoy under the new key, no error" \
+	exits_and_says 0 info "$LDAP_RIG_BASE" "^the decoy entry is re-sealed under the new key $new: the rotation running here is past its second pass\$"
+rm "$T/staff2/store.key.new"
+checked t4
+check "check on t4 (skipped the copy) after the rotation: the directory is under a key it lacks, exit 1" \
+	exits_and_says 1 error "$LDAP_RIG_BASE" "^the directory is sealed under key $new, which this machine does not hold: copy the staged key \\($T/t4/store.key.next\\)"
 logins_ok "re-sealed, terminals still hold both keys" t1 t2 t3
 # An enrollment on a staff machine that still holds both keys: the new entry takes the decoy's
 # key (the new one), not the old key this machine still seals its own changes under.
@@ -263,7 +347,13 @@ entries=$((entries + 2))
 # --- retire: every terminal drops the old key ----------------------------------------------------
 check "t4 without the staged key cannot retire" not keep on t4 rekey --retire
 check "... and says so" said "no staged key"
+checked staff3
+check "check on staff3 (skipped the copy): the same error" \
+	key_says error "$LDAP_RIG_BASE" "^the directory is sealed under key $new, which this machine does not hold"
 cp -p "$T/staff/store.key" "$T/t4/store.key.next" # t4 catches up: the key, as staged
+checked t4
+check "check on t4 once it holds the key: no error (exit 0), retire" \
+	exits_and_says 0 warning "$LDAP_RIG_BASE" "^the rotation finished in the directory \\(sealed under the staged key $new\\)"
 logins_ok "t4 caught up" t4
 for m in $TERMS staff2; do
 	check "$m: mfauth rekey --retire" on "$m" rekey --retire
@@ -271,6 +361,11 @@ for m in $TERMS staff2; do
 		test "$(keyid_of_file "$T/$m/store.key")" = "$new" -a ! -e "$T/$m/store.key.next"
 done
 check "audit: retire" audited "event=rekey result=success user= reason= step=retire"
+for m in $TERMS staff2; do
+	checked "$m"
+	check "check on $m after retiring: under its key $new, no staged key, all clean, exit 0" \
+		test "$crc" -eq 0 -a -n "$(key_clean && key_says ok "$LDAP_RIG_BASE" "key $new\$" && echo y)"
+done
 logins_ok "after the rotation, old key gone everywhere" $TERMS
 check "fleet_n1 (enrolled on staff2) logs in on t1" login t1 fleet_n1 "$(code_of fleet_n1)"
 check "fleet_n3 (enrolled on staff2 during the re-seal) logs in on t2" login t2 fleet_n3 "$(code_of fleet_n3)"

@@ -264,6 +264,31 @@ static void test_slot_other_key(void **state)
 	assert_int_equal(mfa_state_unseal_slot(&key, "alice", slot, &out), MFA_ERR_VERSION);
 }
 
+/* The key id a slot claims, as `mfauth check` reads it without a key: the sealing key's, or none. */
+static void test_slot_keyid(void **state)
+{
+	struct mfa_state in;
+	struct mfa_key key, other;
+	uint8_t slot[SLOT];
+	const uint8_t *id;
+
+	(void)state;
+	tu_random_key(&key);
+	tu_random_key(&other);
+	make_state(&in, 3, 3);
+	seal(&key, "alice", &in, slot);
+	assert_non_null(id = mfa_state_slot_keyid(slot));
+	assert_memory_equal(id, key.id, MFA_KEYID_LEN);
+	seal(&other, "alice", &in, slot);
+	assert_non_null(id = mfa_state_slot_keyid(slot));
+	assert_memory_equal(id, other.id, MFA_KEYID_LEN);
+	/* Not a state slot (an empty or foreign value): no id. */
+	memset(slot, 0, SLOT);
+	assert_null(mfa_state_slot_keyid(slot));
+	memcpy(slot, "MFAR", 4);
+	assert_null(mfa_state_slot_keyid(slot));
+}
+
 static int flip_expect(size_t i)
 {
 	if (i < 4)
@@ -526,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_slot_written_before_failures_total),
 		cmocka_unit_test(test_slot_other_user),
 		cmocka_unit_test(test_slot_other_key),
+		cmocka_unit_test(test_slot_keyid),
 		cmocka_unit_test(test_slot_every_byte_flip),
 		cmocka_unit_test(test_pick_table),
 		cmocka_unit_test(test_pick_torn_write_every_point),
