@@ -273,8 +273,13 @@ static int mem_check(const struct mfa_config *cfg, void *handle, uint64_t now,
 	(void)cfg;
 	(void)now;
 	for (size_t i = 0; m != NULL && i < m->n; i++) {
-		struct mfa_store_item it = { m->u[i].name, m->u[i].has_record, "memory", true, true,
-			"memory", true };
+		struct mfa_store_item it = { .user = m->u[i].name,
+			.has_record = m->u[i].has_record,
+			.subject = "memory",
+			.readable = true,
+			.has_state = true,
+			.state_subject = "memory",
+			.state_readable = true };
 		ins->item(&it, ctx);
 	}
 	return 0;
