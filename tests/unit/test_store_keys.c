@@ -81,19 +81,27 @@ static void make_key(const struct tu_sandbox *sb, const char *suffix)
 	mfa_key_wipe(&key);
 }
 
-/* Load the ring; *write and *last are the write key's and the last key's ids. */
-static int load(const struct tu_sandbox *sb, struct mfa_keyring *ring, uint8_t write[MFA_KEYID_LEN],
+/*
+ * A loaded ring with the keys it points into: the ring holds pointers to
+ * keys[], so both live together (one test's ring read a key array that had
+ * gone out of scope: it passed unoptimised and failed under ASan).
+ */
+struct loaded {
+	struct mfa_key keys[MFA_RING_MAX];
+	struct mfa_keyring ring;
+};
+
+/* Load the ring into *l; write and last get the write key's and the last key's ids. */
+static int load(const struct tu_sandbox *sb, struct loaded *l, uint8_t write[MFA_KEYID_LEN],
     uint8_t last[MFA_KEYID_LEN])
 {
-	struct mfa_key keys[MFA_RING_MAX];
 	struct mfa_path_error err = { "" };
-	int rc = mfa_store_keys_load(&sb->cfg, keys, ring, &err);
+	int rc = mfa_store_keys_load(&sb->cfg, l->keys, &l->ring, &err);
 
 	if (rc == 0) {
-		memcpy(write, mfa_store_keys_write_key(ring)->id, MFA_KEYID_LEN);
-		memcpy(last, mfa_store_keys_last_key(ring)->id, MFA_KEYID_LEN);
+		memcpy(write, mfa_store_keys_write_key(&l->ring)->id, MFA_KEYID_LEN);
+		memcpy(last, mfa_store_keys_last_key(&l->ring)->id, MFA_KEYID_LEN);
 	}
-	memset(keys, 0, sizeof(keys));
 	return rc;
 }
 
@@ -101,12 +109,12 @@ static void test_one_key(void **state)
 {
 	struct tu_sandbox *sb = *state;
 	uint8_t cur[MFA_KEYID_LEN], w[MFA_KEYID_LEN], l[MFA_KEYID_LEN];
-	struct mfa_keyring ring;
+	struct loaded ld;
 
 	id_of(sb, "", cur);
-	assert_int_equal(load(sb, &ring, w, l), 0);
-	assert_int_equal(ring.n, 1);
-	assert_false(ring.staged);
+	assert_int_equal(load(sb, &ld, w, l), 0);
+	assert_int_equal(ld.ring.n, 1);
+	assert_false(ld.ring.staged);
 	assert_memory_equal(w, cur, MFA_KEYID_LEN);
 	assert_memory_equal(l, cur, MFA_KEYID_LEN);
 }
@@ -115,52 +123,52 @@ static void test_new_key_is_written_with(void **state)
 {
 	struct tu_sandbox *sb = *state;
 	uint8_t cur[MFA_KEYID_LEN], next[MFA_KEYID_LEN], w[MFA_KEYID_LEN], l[MFA_KEYID_LEN];
-	struct mfa_keyring ring;
+	struct loaded ld;
 
 	make_key(sb, ".new");
 	id_of(sb, "", cur);
 	id_of(sb, ".new", next);
-	assert_int_equal(load(sb, &ring, w, l), 0);
-	assert_int_equal(ring.n, 2);
-	assert_false(ring.staged);
+	assert_int_equal(load(sb, &ld, w, l), 0);
+	assert_int_equal(ld.ring.n, 2);
+	assert_false(ld.ring.staged);
 	assert_memory_equal(w, next, MFA_KEYID_LEN);
 	assert_memory_equal(l, next, MFA_KEYID_LEN);
-	assert_non_null(mfa_keyring_find(&ring, cur));
+	assert_non_null(mfa_keyring_find(&ld.ring, cur));
 }
 
 static void test_staged_key_is_read_never_written_with(void **state)
 {
 	struct tu_sandbox *sb = *state;
 	uint8_t cur[MFA_KEYID_LEN], staged[MFA_KEYID_LEN], w[MFA_KEYID_LEN], l[MFA_KEYID_LEN];
-	struct mfa_keyring ring;
+	struct loaded ld;
 
 	make_key(sb, ".next");
 	id_of(sb, "", cur);
 	id_of(sb, ".next", staged);
-	assert_int_equal(load(sb, &ring, w, l), 0);
-	assert_int_equal(ring.n, 2);
-	assert_true(ring.staged);
+	assert_int_equal(load(sb, &ld, w, l), 0);
+	assert_int_equal(ld.ring.n, 2);
+	assert_true(ld.ring.staged);
 	assert_memory_equal(w, cur, MFA_KEYID_LEN);
 	assert_memory_equal(l, staged, MFA_KEYID_LEN);
-	assert_non_null(mfa_keyring_find(&ring, staged));
+	assert_non_null(mfa_keyring_find(&ld.ring, staged));
 }
 
 static void test_new_and_next_differ_is_an_error(void **state)
 {
 	struct tu_sandbox *sb = *state;
 	uint8_t w[MFA_KEYID_LEN], l[MFA_KEYID_LEN];
-	struct mfa_keyring ring;
+	struct loaded ld;
 
 	make_key(sb, ".new");
 	make_key(sb, ".next");
-	assert_int_equal(load(sb, &ring, w, l), MFA_ERR_KEY);
+	assert_int_equal(load(sb, &ld, w, l), MFA_ERR_KEY);
 }
 
 static void test_new_and_next_same_key_is_fine(void **state)
 {
 	struct tu_sandbox *sb = *state;
 	uint8_t next[MFA_KEYID_LEN], w[MFA_KEYID_LEN], l[MFA_KEYID_LEN];
-	struct mfa_keyring ring;
+	struct loaded ld;
 	unsigned char bytes[MFA_KEY_LEN];
 	FILE *f;
 
@@ -171,8 +179,8 @@ static void test_new_and_next_same_key_is_fine(void **state)
 	fclose(f);
 	tu_write_file(beside(sb, ".next"), bytes, sizeof(bytes), 0400);
 	id_of(sb, ".new", next);
-	assert_int_equal(load(sb, &ring, w, l), 0);
-	assert_false(ring.staged);
+	assert_int_equal(load(sb, &ld, w, l), 0);
+	assert_false(ld.ring.staged);
 	assert_memory_equal(w, next, MFA_KEYID_LEN);
 }
 
