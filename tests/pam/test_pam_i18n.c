@@ -287,21 +287,6 @@ static void test_lang_ja_over_ssh(void **state)
 }
 
 /*
- * LeakSanitizer (the sanitizer build) reads this; elsewhere it is unused.
- * Measured with glibc 2.36: each newlocale() that fails while LOCPATH is set
- * leaves 51 bytes made by __argz_add_sep (glibc's copy of LOCPATH with its
- * default path appended, not freed on that error path).  Only
- * test_lang_ja_without_locale sets LOCPATH; hosts do not, and the setuid
- * helper runs with it removed (glibc's secure mode), so the module leaks
- * nothing there.
- */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:__argz_add_sep\n";
-}
-
-/*
  * lang=ja where ja_JP.UTF-8 is not installed (LOCPATH at an empty directory:
  * glibc then finds only its built-in locales): the host's language, English
  * in C, and the login goes on as before.
