@@ -180,7 +180,8 @@ void say_no_card(const struct login *l)
 void say_card_remote(const struct login *l)
 {
 	pam_info(l->pamh, "%s",
-	    clerk_text(l, "The card can be used only at the terminal. Enter your authenticator code."));
+	    clerk_text(l,
+	        "The card can be used only at the terminal. Enter your authenticator code."));
 }
 
 void say_card_remote_refused(const struct login *l)

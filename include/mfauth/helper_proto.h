@@ -68,10 +68,10 @@ enum mfa_hp_msg {
 	MFA_HP_MSG_CERT_EXPIRED, /* N = the certificate's notAfter, epoch seconds */
 	MFA_HP_MSG_WRONG_CARD,
 	MFA_HP_MSG_CARD_ERROR,
-	MFA_HP_MSG_TRIES_UNKNOWN, /* the card did not say its PIN tries: PIN not tried */
-	MFA_HP_MSG_REPLAY,        /* a TOTP code used before */
-	MFA_HP_MSG_DIRECTORY,     /* store = ldap: no directory server could be reached */
-	MFA_HP_MSG_CARD_REMOTE,   /* v2: remote, card_remote = no: the code prompt follows */
+	MFA_HP_MSG_TRIES_UNKNOWN,       /* the card did not say its PIN tries: PIN not tried */
+	MFA_HP_MSG_REPLAY,              /* a TOTP code used before */
+	MFA_HP_MSG_DIRECTORY,           /* store = ldap: no directory server could be reached */
+	MFA_HP_MSG_CARD_REMOTE,         /* v2: remote, card_remote = no: the code prompt follows */
 	MFA_HP_MSG_CARD_REMOTE_REFUSED, /* v2: the same, and no code to check: refused */
 	MFA_HP_MSG_MAX_ = MFA_HP_MSG_CARD_REMOTE_REFUSED,
 };
