@@ -24,6 +24,11 @@ struct verify {
 	struct mfa_source src; /* service and tty as the caller told them (informational) */
 	int in;                /* answers from the module */
 	int out;               /* requests to the module */
+	/*
+	 * NULL for a local login, else the remote signal (remote.h): the
+	 * caller's PLACE, or what the helper itself sees (verify_main.c).
+	 */
+	const char *remote;
 };
 
 /*

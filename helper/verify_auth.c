@@ -190,6 +190,29 @@ static int card_login(struct verify *v, struct mfa_store *store, const struct mf
 	return rc;
 }
 
+/*
+ * The module's card_kept_local() (pam_module/pam_mfauth.c): a remote login
+ * with card_remote = no (the helper's own config decides) does not touch
+ * the card; the code prompt follows where there is a code to check, else a
+ * refusal.  Nothing counted, nothing reserved: no factor was tried.
+ */
+static int card_kept_local(struct verify *v, const struct mfa_record *rec, bool *fallback)
+{
+	struct mfa_record view;
+
+	*fallback = mfa_auth_code_view(&v->cfg, rec, &view);
+	mfa_record_wipe(&view);
+	v->factor = "card";
+	if (*fallback) {
+		verify_audit(v, "auth", "skip", "card_remote", "remote", v->remote, NULL);
+		verify_msg(v, MFA_HP_MSG_CARD_REMOTE, 0);
+		return MFA_ERR_NOCARD;
+	}
+	verify_audit(v, "auth", "fail", "card_remote", "remote", v->remote, NULL);
+	verify_msg(v, MFA_HP_MSG_CARD_REMOTE_REFUSED, 0);
+	return MFA_ERR_NOCARD;
+}
+
 /* The auth step: the module's authenticate(), through the protocol. */
 int verify_authenticate(struct verify *v)
 {
@@ -222,7 +245,10 @@ int verify_authenticate(struct verify *v)
 	}
 	enrolled = rc == 0;
 	if (enrolled && mfa_auth_card_offered(&v->cfg, &rec)) {
-		rc = card_login(v, store, &rec, &fallback);
+		if (v->remote != NULL && !v->cfg.card_remote)
+			rc = card_kept_local(v, &rec, &fallback);
+		else
+			rc = card_login(v, store, &rec, &fallback);
 		if (!fallback)
 			goto done;
 	}

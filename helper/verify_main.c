@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "mfauth/err.h"
+#include "mfauth/remote.h"
 #include "verify.h"
 
 #define SAFE_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -46,9 +47,9 @@
  * the helper, which the attempt counting makes safe (verify_auth.c).
  */
 #define RUN_SECONDS 300
-/* argv: magic, step, user, service, tty [, conf=PATH for root] */
-#define ARGS_MIN 6
-#define ARGS_MAX 7
+/* argv: magic, step, user, service, tty, rhost, place [, conf=PATH for root] */
+#define ARGS_MIN 8
+#define ARGS_MAX 9
 
 /*
  * One limit: the wanted value, or as close as the hard limit allows where
@@ -169,6 +170,40 @@ static int load_config(struct verify *v, uid_t ruid, int argc, char **argv)
 	return 0;
 }
 
+static const char *inherited_env(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+/*
+ * Where the clerk is (remote.h): remote when the caller says so (PLACE, the
+ * module's own decision), or when anything the helper sees says so (the
+ * service, tty and rhost it was given, the SSH_* variables it inherited:
+ * env_remote, read before the environment was cleared).  The helper cannot
+ * check a caller's "local": nothing it can read proves where a person sits.
+ * It need not: a caller that is not root gets a verdict on its own account
+ * only (pick_user), so a false "local" lets a process that already runs as
+ * the clerk pass the clerk's own card check, which gives it nothing its uid
+ * does not already have (it can end its own screen locker).  A signal can
+ * only take the card away.  An unknown PLACE is a usage error.
+ */
+static int pick_place(struct verify *v, const char *rhost, const char *place,
+    const char *env_remote)
+{
+	struct mfa_login_place p = { v->src.service, v->src.tty, rhost, NULL, NULL, NULL, NULL };
+	const char *seen = mfa_login_remote(&p);
+
+	if (strcmp(place, MFA_HP_PLACE_LOCAL) != 0 && !mfa_remote_token_valid(place)) {
+		verify_audit(v, "auth", "fail", "helper_usage", "detail", "bad place", NULL);
+		return MFA_HP_EXIT_USAGE;
+	}
+	v->remote = strcmp(place, MFA_HP_PLACE_LOCAL) != 0 ? place :
+	    seen != NULL                                   ? seen :
+	                                                     env_remote;
+	return 0;
+}
+
 /* The verdict, said on the channel as well as in the exit status (helper_proto.h). */
 static int finish(const struct verify *v, int status)
 {
@@ -183,8 +218,11 @@ static int finish(const struct verify *v, int status)
 int main(int argc, char **argv)
 {
 	static char pwbuf[4096];
+	struct mfa_login_place env_only = { NULL, NULL, NULL, NULL, NULL, inherited_env, NULL };
 	struct verify v;
 	uid_t ruid = getuid();
+	/* Before harden() clears the environment (a static token: it outlives it). */
+	const char *env_remote = mfa_login_remote(&env_only);
 	int rc;
 
 	memset(&v, 0, sizeof(v));
@@ -209,6 +247,7 @@ int main(int argc, char **argv)
 		return MFA_HP_EXIT_USAGE;
 	}
 	if ((rc = pick_user(&v, ruid, argv[3], pwbuf, sizeof(pwbuf))) != 0 ||
+	    (rc = pick_place(&v, argv[6], argv[7], env_remote)) != 0 ||
 	    (rc = load_config(&v, ruid, argc, argv)) != 0)
 		return finish(&v, rc);
 	if (strcmp(argv[2], "auth") == 0)

@@ -127,6 +127,7 @@ static const struct key_def key_defs[] = {
 	{ "nullok", KIND_BOOL, FIELD(nullok), 0, 0, NULL, NULL },
 	{ "debug", KIND_BOOL, FIELD(debug), 0, 0, NULL, NULL },
 	{ "card_wait", KIND_NUM, FIELD(card_wait), 0, 300, NULL, NULL },
+	{ "card_remote", KIND_BOOL, FIELD(card_remote), 0, 0, NULL, NULL },
 	{ "card_reader", KIND_TEXT, FIELD(card_reader), 0, 0, NULL, NULL },
 	{ "card_min_tries", KIND_NUM, FIELD(card_min_tries), 1, 15, NULL, NULL },
 	{ "card_profiles", KIND_LIST, FIELD(card_profiles), 0, 0, profile_items, "jpki, piv" },
@@ -485,6 +486,7 @@ void mfa_config_defaults(struct mfa_config *cfg)
 	cfg->nullok = false;
 	cfg->debug = false;
 	cfg->card_wait = 0;
+	cfg->card_remote = false;
 	cfg->card_reader[0] = '\0';
 	cfg->card_min_tries = 2;
 	cfg->card_profiles = MFA_PROFILE_JPKI | MFA_PROFILE_PIV;

@@ -35,6 +35,8 @@ static const char *const msg_names[] = {
 	[MFA_HP_MSG_TRIES_UNKNOWN] = "tries_unknown",
 	[MFA_HP_MSG_REPLAY] = "replay",
 	[MFA_HP_MSG_DIRECTORY] = "directory_unreachable",
+	[MFA_HP_MSG_CARD_REMOTE] = "card_remote",
+	[MFA_HP_MSG_CARD_REMOTE_REFUSED] = "card_remote_refused",
 };
 
 bool mfa_hp_msg_has_arg(enum mfa_hp_msg msg)

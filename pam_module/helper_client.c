@@ -107,8 +107,10 @@ static void exec_child(int sock, const char *path, char *const argv[])
 /* Start the helper for step ("auth"/"account"); *sock is our end of the socket. */
 static int spawn(const struct login *l, const char *step, pid_t *pid, int *sock)
 {
+	/* The module's own remote decision goes along; the helper adds its own (verify_main.c). */
 	char *argv[] = { (char *)l->cfg.helper, (char *)MFA_HP_MAGIC, (char *)step, (char *)l->user,
-		(char *)l->src.service, (char *)l->src.tty, NULL };
+		(char *)l->src.service, (char *)l->src.tty, (char *)l->src.rhost,
+		(char *)(l->remote != NULL ? l->remote : MFA_HP_PLACE_LOCAL), NULL };
 	int sv[2];
 
 	*pid = -1;
@@ -168,6 +170,12 @@ static void show(const struct login *l, const struct mfa_hp_request *rq)
 		break;
 	case MFA_HP_MSG_DIRECTORY:
 		say_directory_unreachable(l);
+		break;
+	case MFA_HP_MSG_CARD_REMOTE:
+		say_card_remote(l);
+		break;
+	case MFA_HP_MSG_CARD_REMOTE_REFUSED:
+		say_card_remote_refused(l);
 		break;
 	default:
 		rc = mfa_hp_card_error(rq->msg, &profile);

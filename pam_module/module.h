@@ -45,6 +45,12 @@ struct login {
 	char account[MFA_USER_MAX + 1];
 	const char *factor; /* for audit lines: "totp", "recovery", "card" */
 	struct mfa_source src;
+	/*
+	 * NULL for a login at this machine, else the signal that says it is
+	 * remote (mfa_login_remote(), remote.h): the card is then not offered
+	 * unless card_remote = yes.
+	 */
+	const char *remote;
 };
 
 /* report.c: the module's audit lines, debug lines and messages to the clerk. */
@@ -91,6 +97,10 @@ void say_locked(const struct login *l);         /* locked after too many failure
 void say_account_locked(const struct login *l); /* the account step: locked */
 void say_replay(const struct login *l);         /* a TOTP code used before */
 void say_no_card(const struct login *l);        /* no card: the code prompt follows */
+/* A remote login with card_remote = no: the card is not used (the code prompt follows). */
+void say_card_remote(const struct login *l);
+/* The same for a clerk with nothing but the card: refused, and why. */
+void say_card_remote_refused(const struct login *l);
 /* Before the PIN prompt: the card locks after tries_left more wrong PINs. */
 void say_pin_tries_left(const struct login *l, int tries_left);
 /* A failed card attempt: what went wrong and what to do (nothing for 0 or no card). */

@@ -32,6 +32,7 @@
 #include "mfauth/auth.h"
 #include "mfauth/conf.h"
 #include "mfauth/err.h"
+#include "mfauth/remote.h"
 #include "mfauth/store.h"
 #include "module.h"
 
@@ -95,6 +96,32 @@ static int find_account(struct login *l)
 	return 0;
 }
 
+/* remote.h's lookups: the PAM environment, and the host process's (read only). */
+static const char *pam_env(void *ctx, const char *name)
+{
+	return pam_getenv(ctx, name);
+}
+
+static const char *proc_env(void *ctx, const char *name)
+{
+	(void)ctx;
+	/*
+	 * getenv, not secure_getenv: su and sudo are setuid, where
+	 * secure_getenv sees nothing, and a variable here can only take the
+	 * card away from the caller's own login (remote.h).
+	 */
+	return getenv(name);
+}
+
+/* Where the clerk is (remote.h): the one decision, from what PAM and the host say. */
+static const char *login_remote(const struct login *l)
+{
+	struct mfa_login_place p = { l->src.service, l->src.tty, l->src.rhost, pam_env, l->pamh,
+		proc_env, NULL };
+
+	return mfa_login_remote(&p);
+}
+
 /* Options, user and source; an error here is logged and fails the login. */
 static int login_begin(struct login *l, pam_handle_t *pamh, int argc, const char **argv)
 {
@@ -106,6 +133,7 @@ static int login_begin(struct login *l, pam_handle_t *pamh, int argc, const char
 	l->src.service = item_str(pamh, PAM_SERVICE);
 	l->src.tty = item_str(pamh, PAM_TTY);
 	l->src.rhost = item_str(pamh, PAM_RHOST);
+	l->remote = login_remote(l);
 	rc = mfa_config_from_args(&l->cfg, argc, argv, &cerr);
 	if (rc != 0) {
 		audit_line(l, "store_error", "fail", "config", "detail", cerr.msg, NULL);
@@ -129,6 +157,31 @@ static int open_store(struct login *l, struct mfa_store **store)
 		store_failed(l, rc, perr.msg);
 	}
 	return rc;
+}
+
+/*
+ * A remote login (l->remote) and card_remote = no: the card is not used,
+ * no PIN asked, nothing sent to it; the clerk is told why.  *fallback is
+ * set when the code prompt may follow (a TOTP seed or recovery codes to
+ * check); else the refusal.  Nothing is counted either way: no factor was tried, and
+ * counting would let anyone who holds the password lock the clerk out of
+ * the terminal from elsewhere (doc/DESIGN.md, "The card only at the terminal").
+ */
+static int card_kept_local(struct login *l, const struct mfa_record *rec, bool *fallback)
+{
+	struct mfa_record view;
+
+	*fallback = mfa_auth_code_view(&l->cfg, rec, &view);
+	mfa_record_wipe(&view);
+	l->factor = "card";
+	if (*fallback) {
+		audit_line(l, "auth", "skip", "card_remote", "remote", l->remote, NULL);
+		say_card_remote(l);
+		return MFA_ERR_NOCARD;
+	}
+	audit_line(l, "auth", "fail", "card_remote", "remote", l->remote, NULL);
+	say_card_remote_refused(l);
+	return MFA_ERR_NOCARD;
 }
 
 /*
@@ -164,7 +217,10 @@ static int authenticate(struct login *l, bool *ignore)
 			mfa_store_load_decoy(store);
 	}
 	if (enrolled && mfa_auth_card_offered(&l->cfg, &rec)) {
-		rc = card_login(l, store, &rec, &fallback);
+		if (l->remote != NULL && !l->cfg.card_remote)
+			rc = card_kept_local(l, &rec, &fallback);
+		else
+			rc = card_login(l, store, &rec, &fallback);
 		if (!fallback)
 			goto out;
 	}

@@ -260,6 +260,25 @@ void say_no_card(const struct login *l)
 	pam_info(l->pamh, "%s", clerk_text(l, "No card found: enter a code instead."));
 }
 
+/*
+ * The card is where the clerk sits (doc/DESIGN.md, "The card only at the
+ * terminal"): one line before the code prompt, or the refusal's reason.
+ */
+void say_card_remote(const struct login *l)
+{
+	pam_info(l->pamh, "%s",
+	    clerk_text(l,
+	        "The card can be used only at the terminal. Enter your authenticator code."));
+}
+
+void say_card_remote_refused(const struct login *l)
+{
+	pam_error(l->pamh, "%s",
+	    clerk_text(l,
+	        "The card can be used only at the terminal, and this account has no "
+	        "authenticator code. Log in at the terminal, or contact security staff."));
+}
+
 void say_card_error(const struct login *l, int rc, uint8_t profile, int tries_left,
     uint64_t not_after)
 {

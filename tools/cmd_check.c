@@ -83,6 +83,10 @@ static bool check_config(struct cli *c, struct report *r)
 		check_report(r, SEV_WARNING, "config", path, "%s",
 		    _("nullok = yes: users with no "
 		      "enrollment at all log in without a second factor"));
+	if (c->cfg.card_remote)
+		check_report(r, SEV_WARNING, "config", path, "%s",
+		    _("card_remote = yes: an ssh login can use the card in this machine's "
+		      "reader, for someone who is not at it"));
 	return true;
 }
 

@@ -41,6 +41,7 @@ struct mfa_config {
 	bool nullok;             /* PAM_IGNORE for users with no enrollment */
 	bool debug;              /* debug lines to syslog (never secrets) */
 	unsigned card_wait;      /* seconds to wait for a card, 0..300 */
+	bool card_remote;        /* offer the card to remote logins (remote.h); default no */
 	char card_reader[128];   /* reader-name substring, "" = any */
 	unsigned card_min_tries; /* refuse VERIFY with fewer tries left, 1..15 */
 	unsigned card_profiles;  /* MFA_PROFILE_* */

@@ -28,8 +28,17 @@
 
 #define MFA_HP_LINE_MAX 64
 #define MFA_HP_ANSWER_MAX 128
-/* argv[1] of the helper: a caller that does not know it is not the module. */
-#define MFA_HP_MAGIC "--mfauth-helper-v1"
+/*
+ * argv[1] of the helper: a caller that does not know it is not the module.
+ * v2 (the card only at the terminal) added RHOST and PLACE after TTY:
+ *   --mfauth-helper-v2 auth|account USER SERVICE TTY RHOST PLACE [conf=PATH]
+ * PLACE is "local" or the module's remote signal (remote.h tokens).  The
+ * helper refuses v1 (exit 4): a v1 caller says nothing of where the clerk
+ * is, and the new messages below would break its parser.
+ */
+#define MFA_HP_MAGIC "--mfauth-helper-v2"
+/* PLACE for a login mfa_login_remote() found local. */
+#define MFA_HP_PLACE_LOCAL "local"
 
 /* Exit status of the helper; anything else (or a signal) is a failure. */
 enum mfa_hp_exit {
@@ -59,10 +68,12 @@ enum mfa_hp_msg {
 	MFA_HP_MSG_CERT_EXPIRED, /* N = the certificate's notAfter, epoch seconds */
 	MFA_HP_MSG_WRONG_CARD,
 	MFA_HP_MSG_CARD_ERROR,
-	MFA_HP_MSG_TRIES_UNKNOWN, /* the card did not say its PIN tries: PIN not tried */
-	MFA_HP_MSG_REPLAY,        /* a TOTP code used before */
-	MFA_HP_MSG_DIRECTORY,     /* store = ldap: no directory server could be reached */
-	MFA_HP_MSG_MAX_ = MFA_HP_MSG_DIRECTORY,
+	MFA_HP_MSG_TRIES_UNKNOWN,       /* the card did not say its PIN tries: PIN not tried */
+	MFA_HP_MSG_REPLAY,              /* a TOTP code used before */
+	MFA_HP_MSG_DIRECTORY,           /* store = ldap: no directory server could be reached */
+	MFA_HP_MSG_CARD_REMOTE,         /* v2: remote, card_remote = no: the code prompt follows */
+	MFA_HP_MSG_CARD_REMOTE_REFUSED, /* v2: the same, and no code to check: refused */
+	MFA_HP_MSG_MAX_ = MFA_HP_MSG_CARD_REMOTE_REFUSED,
 };
 
 struct mfa_hp_request {

@@ -254,7 +254,72 @@ check "card_profiles=piv: no PIN prompt for a JPKI card" bash -c '! grep -q "PIN
 check "card_profiles=piv: the code prompt instead" out_has "Verification code"
 pull
 
-# --- enrollment refuses what it cannot use --------------------------------------
+# --- the card only at the terminal: a remote login does not touch it -------------
+# (card_remote = no, the default).  alice has only the card; remy the card and a TOTP seed.
+insert jpki --tries 3
+# remote_login USER "PAMCHECK OPTIONS" ANSWER...: output in $T/out.
+remote_login() {
+	local user=$1 opts=$2
+	shift 2
+	# shellcheck disable=SC2086 # the options are words
+	printf '%s\n' "$@" | "$build/tests/pam/pamcheck" --confdir "$T/pam.d" --account --no-fail-delay \
+		$opts "${svc:-svc}" "$user" >"$T/out" 2>&1
+}
+# No APDU since $1 (pcscd itself may power an idle card up or down: no application's doing).
+not_touched() { test "$(apdus_since "$1")" = 0; }
+f0=$(failures_of alice)
+before=$(lines)
+if remote_login alice "--rhost 192.0.2.7" 1234 000000; then fail "card-only, remote: logged in"; else ok; fi
+check "card-only, remote (PAM_RHOST): refused, the reason told" \
+	out_has "The card can be used only at the terminal, and this account has no authenticator code"
+check "card-only, remote: no PIN prompt, no code prompt" bash -c '! grep -q "PIN: \|Verification code" "$0"' "$T/out"
+check "card-only, remote: no APDU reached the card" not_touched "$before"
+check "card-only, remote: the card's counter is untouched" test "$(tries_on_card jpki)" = 3
+check "card-only, remote: not counted as a failure" test "$(failures_of alice)" = "$f0"
+sleep 0.3
+check "audit: result=fail reason=card_remote remote=rhost" \
+	grep -q "event=auth result=fail user=alice factor=card reason=card_remote .*remote=rhost" "$audit"
+before=$(lines)
+if remote_login alice "--tty ssh" 1234; then fail "card-only, PAM_TTY ssh: logged in"; else ok; fi
+check "card-only, PAM_TTY ssh: the card was not touched" not_touched "$before"
+before=$(lines)
+if SSH_CONNECTION="192.0.2.7 50000 192.0.2.1 22" remote_login alice "" 1234; then
+	fail "card-only, su-like login inside an ssh session (SSH_CONNECTION): logged in"; else ok; fi
+check "card-only, SSH_CONNECTION in the environment: the card was not touched" not_touched "$before"
+sleep 0.3
+check "audit: remote=ssh_env for the login inside an ssh session" \
+	grep -q "user=alice factor=card reason=card_remote .*remote=ssh_env" "$audit"
+# the card and a TOTP seed: the code prompt, with one line saying why
+check "enroll remy's card" bash -c 'printf "1234\n" | "$0" -c "$1" enroll card remy --no-ca' \
+	"$build/tools/mfauth" "$conf"
+rseed=KRUGKIDROVUWG2ZAMJZG653OEBTG66BANJ2W24DTEBXXMZLSEB2GQZJAGRQXU6JAMRXWOCQ
+printf 'remy,%s\n' "$rseed" | mfauth import csv >/dev/null
+before=$(lines)
+if remote_login remy "--rhost 192.0.2.7" "$(oathtool --totp -b "$rseed")"; then ok; else
+	fail "card + TOTP, remote: the code did not log in"; cat "$T/out"; fi
+check "card + TOTP, remote: the notice before the code prompt" \
+	out_has "The card can be used only at the terminal. Enter your authenticator code."
+check "card + TOTP, remote: no PIN prompt" bash -c '! grep -q "PIN: " "$0"' "$T/out"
+check "card + TOTP, remote: the card was not touched" not_touched "$before"
+sleep 0.3
+check "audit: the card skipped (reason=card_remote), then a TOTP success" bash -c \
+	'grep -q "event=auth result=skip user=remy factor=card reason=card_remote" "$0" &&
+	grep -q "event=auth result=success user=remy factor=totp" "$0"' "$audit"
+# card_remote = yes (module argument): the card again, for the same remote login
+printf 'auth required %s conf=%s card_remote=yes\naccount required %s conf=%s\n' \
+	"$module" "$conf" "$module" "$conf" >"$T/pam.d/remote"
+before=$(lines)
+if svc=remote remote_login alice "--rhost 192.0.2.7" 1234; then ok; else
+	fail "card_remote=yes: the card did not log in"; cat "$T/out"; fi
+check "card_remote=yes, remote: the PIN prompt, the card used" bash -c \
+	'grep -q "4-digit user authentication PIN" "$0" && ! grep -q "only at the terminal" "$0"' "$T/out"
+check "card_remote=yes, remote: APDUs reached the card" test "$(apdus_since "$before")" -gt 0
+before=$(lines)
+if login alice 1234; then ok; else fail "local login after the remote ones"; cat "$T/out"; fi
+check "a local login (no PAM_RHOST, tty pts/demo) still uses the card" test "$(apdus_since "$before")" -gt 0
+pull
+
+
 insert jpki --tries 3 --cert expired
 check "enroll refuses an expired certificate" bash -c '! printf "1234\n" | "$0" -c "$1" enroll card dave --no-ca' \
 	"$build/tools/mfauth" "$conf"

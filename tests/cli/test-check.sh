@@ -629,6 +629,11 @@ run_check
 check "nullok = yes in the config: warning, exit 0" finding warning "$CONF" '^nullok = yes' 0 0 0 1
 
 sandbox
+echo 'card_remote = yes' >>"$CONF"
+run_check
+check "card_remote = yes in the config: warning, exit 0" finding warning "$CONF" '^card_remote = yes' 0 0 0 1
+
+sandbox
 cat >"$PAMD/login" <<EOF
 auth     requisite     pam_unix.so
 -auth    required     pam_mfauth.so

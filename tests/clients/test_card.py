@@ -12,7 +12,12 @@ directory; the clients log in with the card:
                left; the PIN-lock guard at one try left (no PIN sent, the code
                prompt instead); the card pulled at the PIN prompt
   sshd         keyboard-interactive, ssh to the terminal itself (127.0.0.1):
-               the card is the server terminal's, where the clerk sits
+               a remote login, so the card in the terminal's reader is not
+               used (no connection to it), the code prompt with one line
+               saying why, the TOTP code logs in; with card_remote=yes in the
+               stack the card signs as before
+  su in ssh    su with SSH_CONNECTION in its environment (run inside an ssh
+               session): remote too, the card not used
   pamtester    run by the clerk (a screen locker's position): the module
                hands the card transaction to the setuid helper mfauth-verify
   pamtester    as root, on the files store (card_min_tries = 1): the warning
@@ -44,6 +49,7 @@ PIN_PROMPT = "My Number card PIN (4-digit user authentication PIN): "
 LOCKER = "mfauth-locker"        # pamtester run by the clerk: the setuid helper
 FILES = "mfauth-files"          # pamtester as root, the files store
 NO_CARD = "No card found: enter a code instead."
+CARD_REMOTE = "The card can be used only at the terminal. Enter your authenticator code."
 PULL_BOUND = 3.0        # seconds from the PIN typed on a pulled card to the code prompt
 FAIL_DELAY_MAX = 2.5    # the module's 2 s, as Linux-PAM randomises it (up to +25 %)
 CARD_CONF = "factors = totp,card\ncard_wait = 2\n"
@@ -226,16 +232,76 @@ def t_wrong_pin(sb, rig):
     rig.insert("--tries", "3")
 
 
+def no_apdu_since(rig, mark):
+    return not any(l.startswith("apdu ") for l in rig.log_since(mark))
+
+
+def code_login(c, password_prompt=PASSWORD_PROMPT):
+    """Password, then a TOTP code at the code prompt: the text shown between
+    the two prompts (sshd joins a message to the next prompt's text)."""
+    answer(c, password_prompt, PASSWORD)
+    c.expect(CODE_PROMPT)
+    return c.before
+
+
 def t_sshd(sb, rig):
+    """ssh is a remote login, even to the terminal itself: the card in the
+    terminal's reader is not used (card_remote = no, the default), the
+    clerk gets the code prompt with one line saying why; with
+    card_remote = yes the card signs for the ssh login as before."""
     u = sb.clerk_ssh
     mark, card = sb.audit.mark(), rig.log_mark()
     c = sb.ssh(u, sb.sshd()[0], "keyboard-interactive", prompts=1)
-    rc, _ = card_login(c)
-    sb.check("sshd keyboard-interactive (ssh to this terminal): password, the PIN prompt, "
-             "the card on the terminal's reader logs in", became(rc, c, u), transcript(c))
-    sb.check("audit: event=auth result=success factor=card service=sshd",
-             *audited(sb, mark, u, "event=auth result=success ", "factor=card ", "service=sshd "))
-    sb.check("sshd: the card was reset after the login", *reset_after(rig, card))
+    before = code_login(c)
+    c.sendline(sb.code(u))
+    rc = finish(c)
+    sb.check("sshd keyboard-interactive: password, no PIN prompt, the code prompt; the TOTP code "
+             "logs in", became(rc, c, u) and PIN_PROMPT not in transcript(c), transcript(c))
+    sb.check(f"sshd: the clerk is told {CARD_REMOTE!r} before the code prompt",
+             CARD_REMOTE in before, transcript(c))
+    sb.check("sshd: no APDU reached the card", no_apdu_since(rig, card),
+             "".join(rig.log_since(card)))
+    sb.check("audit: the card skipped (reason=card_remote, remote=rhost), then a TOTP success",
+             audited(sb, mark, u, "event=auth result=skip ", "factor=card ", "reason=card_remote ",
+                     "service=sshd ", "remote=rhost")[0]
+             and audited(sb, mark, u, "event=auth result=success ", "factor=totp ", "service=sshd ")[0],
+             sb.audit.since(mark))
+    st = sb.show(u)
+    sb.check("sshd: the card not used counted nothing", st.get("failures") == 0, st)
+    # card_remote = yes: the old behaviour, the card on the terminal's reader signs for ssh.
+    sb.service("sshd", sb.stack(conf=sb.terminal, module_args="card_remote=yes"))
+    try:
+        mark, card = sb.audit.mark(), rig.log_mark()
+        c = sb.ssh(u, sb.sshd()[0], "keyboard-interactive", prompts=1)
+        rc, _ = card_login(c)
+        sb.check("sshd, card_remote=yes: password, the PIN prompt, the card on the terminal's "
+                 "reader logs in", became(rc, c, u), transcript(c))
+        sb.check("audit: event=auth result=success factor=card service=sshd (card_remote=yes)",
+                 *audited(sb, mark, u, "event=auth result=success ", "factor=card ", "service=sshd "))
+        sb.check("sshd, card_remote=yes: the card was reset after the login", *reset_after(rig, card))
+    finally:
+        sb.service("sshd", sb.stack(conf=sb.terminal))
+
+
+def t_su_in_ssh(sb, rig):
+    """su run inside an ssh session (SSH_CONNECTION in its environment, as
+    the shell of an ssh login has it): remote, the card not used."""
+    u = sb.clerk_su_ssh
+    mark, card = sb.audit.mark(), rig.log_mark()
+    c = su(sb, u, env={"SSH_CONNECTION": "192.0.2.7 50022 127.0.0.1 22",
+                       "SSH_CLIENT": "192.0.2.7 50022 22"})
+    before = code_login(c)
+    c.sendline(sb.code(u))
+    rc = finish(c)
+    sb.check("su inside an ssh session: no PIN prompt, the code prompt; the TOTP code logs in",
+             became(rc, c, u) and PIN_PROMPT not in transcript(c), transcript(c))
+    sb.check(f"su inside an ssh session: {CARD_REMOTE!r} before the code prompt",
+             CARD_REMOTE in before, transcript(c))
+    sb.check("su inside an ssh session: no APDU reached the card", no_apdu_since(rig, card),
+             "".join(rig.log_since(card)))
+    sb.check("audit: reason=card_remote remote=ssh_env service=su",
+             *audited(sb, mark, u, "event=auth result=skip ", "factor=card ", "reason=card_remote ",
+                      "service=su ", "remote=ssh_env"))
 
 
 def t_locker(sb, rig):
@@ -335,12 +401,13 @@ sb.check("the clients get no PCSCLITE_CSOCK_NAME (the compiled-in socket only)",
          "PCSCLITE_CSOCK_NAME" not in os.environ)
 t0 = time.time()
 rig.insert("--tries", "3")
-terminal = sb.terminal_conf("terminal-a", 1)
+terminal = sb.terminal = sb.terminal_conf("terminal-a", 1)
 for service in ("sshd", "su"):
     sb.service(service, sb.stack(conf=terminal))
 sb.service(LOCKER, sb.stack(conf="", module_args="helper=" + sb.install_helper(terminal)))
 sb.clerk_su, sb.clerk_ja, sb.clerk_wrong = (clerk(sb, n) for n in ("cd-su", "cd-ja", "cd-wrong"))
 sb.clerk_ssh, sb.clerk_locker, sb.clerk_pull = (clerk(sb, n) for n in ("cd-ssh", "cd-locker", "cd-pull"))
+sb.clerk_su_ssh = clerk(sb, "cd-su-ssh")
 files_conf = os.path.join(sb.T, "files.conf")
 with open(files_conf, "w") as f:
     f.write(f"store_dir = {sb.T}/files-store\nkey_file = {sb.T}/files.key\n"
@@ -351,8 +418,9 @@ sb.clerk_files = sb.add_user("cd-files", enroll=False)
 sb.mfauth("enroll", "card", "cd-files", "--no-ca", input=PIN + "\n", conf=files_conf)
 sb.service(FILES, sb.stack(conf=files_conf))
 sb.sshd()       # from the main thread: setpriv's parent-death signal follows the thread that forked
-print(f"# enrollments (7 cards, 6 seeds) and the stacks: {time.time() - t0:.1f} s")
+print(f"# enrollments (8 cards, 7 seeds) and the stacks: {time.time() - t0:.1f} s")
 sb.at_stop.insert(0, ("audit: no PIN anywhere", lambda: no_pin_in_audit(sb)))
 sb.run_scenarios([], after=[(n, lambda s, f=f: f(s, rig)) for n, f in (
     ("su", t_su), ("su_japanese", t_su_japanese), ("wrong_pin", t_wrong_pin), ("sshd", t_sshd),
+    ("su_in_ssh", t_su_in_ssh),
     ("locker", t_locker), ("files", t_files), ("pulled", t_pulled))])

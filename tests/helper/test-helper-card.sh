@@ -117,6 +117,30 @@ check "audit: pin_blocked is a skip on both paths" bash -c \
 	"$audit"
 mfauth unlock mfa_a --reason test >/dev/null
 
+# --- a remote login through the helper (the locker's PAM_RHOST set, card_remote = no, the
+# default): the card in the reader is not touched, the code prompt follows with one line.
+fresh_card --tries 3
+before=$(wc -l <"$T/rig/card0.log")
+check "helper, remote login: the TOTP code logs in" lock mfa_a mfa_a "$(code_of mfa_a 30)" lock "--rhost 192.0.2.7"
+check "helper, remote login: no PIN prompt" not grep -q "PIN" "$T/out"
+check "helper, remote login: the clerk is told the card is only for the terminal" \
+	grep -q "The card can be used only at the terminal. Enter your authenticator code." "$T/out"
+check "helper, remote login: no APDU reached the card" bash -c \
+	'! tail -n +"$(($0 + 1))" "$1" | grep -q "^apdu"' "$before" "$T/rig/card0.log"
+check "helper, remote login: nothing counted" test "$(failures_of mfa_a)" -eq 0
+check "audit: the card skipped for a remote login, through the helper" audited \
+	"event=auth result=skip user=mfa_a factor=card reason=card_remote .*caller_uid=61001 remote=rhost"
+# card_remote = yes in the helper's config (the locker's module arguments never reach it):
+# the card again, for the same remote login.
+echo 'card_remote = yes' >>"$conf"
+before=$(wc -l <"$T/rig/card0.log")
+check "helper, remote login, card_remote = yes: the card and its PIN log in" \
+	lock mfa_a mfa_a 1234 lock "--rhost 192.0.2.7"
+check "helper, card_remote = yes: the PIN prompt" grep -q "4-digit user authentication PIN" "$T/out"
+check "helper, card_remote = yes: the card was used" bash -c \
+	'tail -n +"$(($0 + 1))" "$1" | grep -q "^apdu"' "$before" "$T/rig/card0.log"
+sed -i '/^card_remote = yes$/d' "$conf"
+
 # --- the helper killed in the middle of the card check: the card stalls (5 s) on
 # the VERIFY that carries the PIN (or on the signature), the test SIGKILLs the
 # helper (root: the clerk cannot) while the module waits for it.  The module

@@ -108,7 +108,7 @@ if [[ $(ldd "$build/helper/mfauth-verify" 2>/dev/null) == *libasan* ]]; then
 fi
 kill_run() {
 	printf '6\n%s' "$(wrong_of mfa_c)" | ASAN_OPTIONS=$asan_opts LD_PRELOAD=$shim "$build/helper/mfauth-verify" \
-		"--mfauth-helper-v1" auth mfa_c test tty | cat >/dev/null
+		"--mfauth-helper-v2" auth mfa_c test tty "" local | cat >/dev/null
 	return "${PIPESTATUS[1]}"
 }
 before=$(failures_of mfa_c)
@@ -126,18 +126,22 @@ mfauth unlock mfa_c --reason test >/dev/null
 
 # --- the caller cannot signal or drive the helper
 check "the clerk cannot SIGKILL the running helper (all uids are 0)" \
-	as mfa_a bash -c 'coproc H { exec "$0" --mfauth-helper-v1 auth mfa_a test tty; }
+	as mfa_a bash -c 'coproc H { exec "$0" --mfauth-helper-v2 auth mfa_a test tty "" local; }
 		read -r -u "${H[0]}" line; [ "$line" = code ] || exit 2
 		if kill -KILL "$H_PID" 2>/dev/null; then exit 1; fi
 		printf "0\n" >&"${H[1]}"; wait "$H_PID"; [ $? -eq 1 ]' "$helper"
 check "direct invocation from a terminal is refused (exit 4)" \
-	status_is 4 as mfa_a script -qec "$helper --mfauth-helper-v1 auth mfa_a test tty" /dev/null
+	status_is 4 as mfa_a script -qec "$helper --mfauth-helper-v2 auth mfa_a test tty host local" /dev/null
 grep -q "reason=helper_usage .*caller_uid=61001" "$audit" || sleep 2.5
 check "audit: helper_usage for the terminal" audited "event=auth result=fail user= .*reason=helper_usage .*caller_uid=61001"
 check "without the magic argument: refused (exit 4)" as mfa_a bash -c \
-	'echo | "$0" auth mfa_a test tty x | cat; [ "${PIPESTATUS[1]}" -eq 4 ]' "$helper"
+	'echo | "$0" auth mfa_a test tty x y z | cat; [ "${PIPESTATUS[1]}" -eq 4 ]' "$helper"
+check "the v1 protocol (no RHOST, no PLACE): refused (exit 4)" as mfa_a bash -c \
+	'echo | "$0" --mfauth-helper-v1 auth mfa_a test tty | cat; [ "${PIPESTATUS[1]}" -eq 4 ]' "$helper"
+check "a PLACE that is neither local nor a remote signal: refused (exit 4)" as mfa_a bash -c \
+	'echo | "$0" --mfauth-helper-v2 auth mfa_a test tty "" here | cat; [ "${PIPESTATUS[1]}" -eq 4 ]' "$helper"
 check "conf= from a clerk: refused (exit 4)" as mfa_a bash -c \
-	'echo | "$0" --mfauth-helper-v1 auth mfa_a test tty conf=/tmp/x | cat; [ "${PIPESTATUS[1]}" -eq 4 ]' "$helper"
+	'echo | "$0" --mfauth-helper-v2 auth mfa_a test tty "" local conf=/tmp/x | cat; [ "${PIPESTATUS[1]}" -eq 4 ]' "$helper"
 
 # --- the host is left as it was: no descriptor, no child, no signal disposition changed
 check "host unchanged after a success (fds, children, SIGCHLD/SIGPIPE)" \

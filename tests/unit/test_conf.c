@@ -58,6 +58,7 @@ static const struct field fields[] = {
 	FLD(nullok, F_BOOL),
 	FLD(debug, F_BOOL),
 	FLD(card_wait, F_UINT),
+	FLD(card_remote, F_BOOL),
 	FLD(card_reader, F_STR),
 	FLD(card_min_tries, F_UINT),
 	FLD(card_profiles, F_UINT),
@@ -172,6 +173,7 @@ static void test_defaults(void **state)
 	assert_false(cfg.nullok);
 	assert_false(cfg.debug);
 	assert_int_equal(cfg.card_wait, 0);
+	assert_false(cfg.card_remote);
 	assert_string_equal(cfg.card_reader, "");
 	assert_int_equal(cfg.card_min_tries, 2);
 	assert_int_equal(cfg.card_profiles, MFA_PROFILE_JPKI | MFA_PROFILE_PIV);
@@ -239,6 +241,9 @@ static const struct good_case good_cases[] = {
 	{ "debug", "off", 0, NULL },
 	{ "card_wait", "0", 0, NULL },
 	{ "card_wait", "300", 300, NULL },
+	{ "card_remote", NULL, 1, NULL },
+	{ "card_remote", "yes", 1, NULL },
+	{ "card_remote", "no", 0, NULL },
 	{ "card_reader", "", 0, "" },
 	{ "card_reader", "SCM Microsystems Inc. SCR 3310 [CCID Interface] (53311543208041) 00 00",
 	    0, "SCM Microsystems Inc. SCR 3310 [CCID Interface] (53311543208041) 00 00" },
@@ -357,6 +362,7 @@ static const struct bad_case bad_cases[] = {
 	{ "nullok", "maybe", "'maybe'" },
 	{ "nullok", "YES", "'YES'" },
 	{ "nullok", "2", "'2'" },
+	{ "card_remote", "local", "'local'" },
 	{ "nullok", "yes ", "'yes '" },
 	{ "nullok", " yes", "' yes'" },
 	{ "nullok", "y", "'y'" },
