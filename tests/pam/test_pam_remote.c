@@ -90,7 +90,9 @@ static int pcscd_start(void)
 	if (mkdtemp(pcscd.dir) == NULL)
 		return -1;
 	snprintf(pcscd.sock, sizeof(pcscd.sock), "%s/pcscd.comm", pcscd.dir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", pcscd.sock);
+	if (strlen(pcscd.sock) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, pcscd.sock, strlen(pcscd.sock) + 1);
 	pcscd.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (pcscd.fd < 0 || bind(pcscd.fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    listen(pcscd.fd, 16) != 0 || setenv("PCSCLITE_CSOCK_NAME", pcscd.sock, 1) != 0)
