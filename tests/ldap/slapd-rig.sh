@@ -250,7 +250,11 @@ ldap_rig__launch() {
 		</dev/null >>"$dir/slapd.log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/slapd.job"
-	for ((i = 0; i < 500; i++)); do
+	# Up to 30 s: it answers in ~50 ms on an idle machine, but a loaded one (make -j2 check
+	# beside other builds, load average 6-10) once took longer than the 500 tries of 10 ms
+	# this loop used to count, and the test failed for the wait, not for slapd.
+	local until=$((SECONDS + 30))
+	while ((SECONDS < until)); do
 		if LDAPNOINIT=1 ldapsearch -x -H "ldapi://$sock_url/" -s base -b '' -LLL 1.1 \
 			>/dev/null 2>&1; then
 			t1=$(date +%s%N)
