@@ -105,13 +105,17 @@ rig__check_prereqs() {
 }
 
 # rig__free_port_pair: an even port P with P and P+1 not listening (vpcd binds both, all IPv4
-# interfaces). Races with other processes are caught later: pcscd then lists no reader.
+# interfaces), below the kernel's ephemeral range (a port in it can be the local end of an
+# outgoing connection, which the list of listeners does not show). Races with other processes
+# are caught later: pcscd then lists no reader.
 rig__free_port_pair() {
-	local used port i
+	local used port i low
+	low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[[ $low =~ ^[0-9]+$ ]] && ((low > 21000)) || low=32768
 	used=$(awk 'FNR > 1 && $4 == "0A" { split($2, a, ":"); print strtonum("0x" a[2]) }' \
 		/proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u)
 	for ((i = 0; i < 50; i++)); do
-		port=$((20000 + (RANDOM % 20000) * 2))
+		port=$((20000 + (RANDOM % ((low - 20002) / 2)) * 2))
 		if ! grep -qx -e "$port" -e "$((port + 1))" <<<"$used"; then
 			echo "$port"; return 0
 		fi
