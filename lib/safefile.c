@@ -379,7 +379,8 @@ int mfa_path_parent(const char *path, char *out, size_t outlen)
 {
 	const char *slash = strrchr(path, '/');
 
-	if (slash == NULL || (size_t)(slash - path) >= outlen)
+	/* outlen >= 2: room for "/" and its NUL when the parent is the root. */
+	if (slash == NULL || outlen < 2 || (size_t)(slash - path) >= outlen)
 		return MFA_ERR_INVAL;
 	memcpy(out, path, (size_t)(slash - path));
 	out[slash - path] = '\0';

@@ -367,6 +367,13 @@ static void test_path_parent(void **state)
 	assert_int_equal(mfa_path_parent("/aaaaaaaaaaaaaa/k", out, sizeof(out)), 0);
 	assert_string_equal(out, "/aaaaaaaaaaaaaa");
 	assert_int_equal(mfa_path_parent("/aaaaaaaaaaaaaaa/k", out, sizeof(out)), MFA_ERR_INVAL);
+	/* The root as parent needs two bytes ("/" and its NUL): one is refused, nothing written past it. */
+	out[0] = 'x';
+	out[1] = 'y';
+	assert_int_equal(mfa_path_parent("/store.key", out, 1), MFA_ERR_INVAL);
+	assert_int_equal(out[1], 'y');
+	assert_int_equal(mfa_path_parent("/store.key", out, 2), 0);
+	assert_string_equal(out, "/");
 }
 
 int main(void)
